@@ -1,0 +1,83 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+
+export type ManifestPath = readonly (string | number)[];
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/**
+ * Finds where a manifest path stands in the YAML source, so every diagnostic can point at a line and column.
+ * A path that does not exist in the source (a missing key, a value reached through a merge key) points at the
+ * nearest ancestor that does.
+ */
+export class SourceMap {
+  constructor(
+    readonly file: string,
+    private readonly doc: Document | undefined,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Position of the value at `path` (or of its nearest existing ancestor). */
+  positionOf(path: ManifestPath): Position {
+    return this.offsetToPosition(this.locate(path, 'value'));
+  }
+
+  /** Position of the key naming `path` (for "unknown key" and "duplicate" diagnostics), else of its value. */
+  keyPositionOf(path: ManifestPath): Position {
+    return this.offsetToPosition(this.locate(path, 'key'));
+  }
+
+  offsetToPosition(offset: number): Position {
+    const { line, col } = this.lines.linePos(offset);
+    return { line, column: col };
+  }
+
+  diagnostic(
+    severity: Severity,
+    code: string,
+    path: ManifestPath,
+    message: string,
+    hint?: string,
+    at: 'value' | 'key' = 'value',
+  ): Diagnostic {
+    const pos = at === 'key' ? this.keyPositionOf(path) : this.positionOf(path);
+    return { severity, code, file: this.file, ...pos, path: formatPath(path), message, ...(hint ? { hint } : {}) };
+  }
+
+  error(code: string, path: ManifestPath, message: string, hint?: string, at: 'value' | 'key' = 'value'): Diagnostic {
+    return this.diagnostic('error', code, path, message, hint, at);
+  }
+
+  warning(code: string, path: ManifestPath, message: string, hint?: string, at: 'value' | 'key' = 'value'): Diagnostic {
+    return this.diagnostic('warning', code, path, message, hint, at);
+  }
+
+  private locate(path: ManifestPath, want: 'value' | 'key'): number {
+    let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
+    let best = node?.range?.[0] ?? 0;
+    for (let i = 0; i < path.length && node; i++) {
+      const part = path[i]!;
+      const isLast = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+        if (!pair) return best;
+        const key = pair.key as Node;
+        const value = pair.value as Node | null;
+        if (isLast && want === 'key') return key.range?.[0] ?? best;
+        node = value;
+        best = value?.range?.[0] ?? key.range?.[0] ?? best;
+      } else if (isSeq(node) && typeof part === 'number') {
+        const item = node.items[part] as Node | undefined;
+        if (!item) return best;
+        node = item;
+        best = item.range?.[0] ?? best;
+      } else {
+        return best;
+      }
+    }
+    return best;
+  }
+}

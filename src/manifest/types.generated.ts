@@ -1,0 +1,473 @@
+/* Generated from schemas/fleet.schema.json by `npm run gen:types`. Do not edit: edit the schema and regenerate. */
+
+/**
+ * Ingress rules, in order. Not allowed in token mode (the ingress of a remotely managed tunnel lives in Cloudflare).
+ *
+ * @minItems 1
+ */
+export type Ingress = [IngressRule, ...IngressRule[]];
+/**
+ * Address of cloudflared's metrics server (its /ready endpoint gates lockdown). Default: 127.0.0.1:20241.
+ */
+export type Metrics = string;
+/**
+ * Drop inbound SSH that does not come through the tunnel, applied only after the tunnel reports ready. Default: false.
+ */
+export type Lockdown = boolean;
+
+/**
+ * One fleet of machines behind Cloudflare Tunnel and Cloudflare Access SSH. fleetgen compiles it into a Chef cookbook, an Ansible role, cloud-init user-data and an ssh_config.
+ */
+export interface FleetgenFleetManifest {
+  /**
+   * Optional URL of this schema, for editors.
+   */
+  $schema?: string;
+  /**
+   * Manifest format version. Always 1.
+   */
+  version: 1;
+  /**
+   * Fleet name: names the Chef cookbook and the Ansible role (hyphens become underscores there) and seeds generated hostnames. Lowercase letters, digits and hyphens, 2 to 40 characters, starting with a letter.
+   */
+  fleet: string;
+  /**
+   * The Cloudflare zone (DNS domain) of the fleet. Every public hostname lies inside it; generated hostnames are <word>-<word>.<zone>.
+   */
+  zone: string;
+  defaults?: Settings;
+  /**
+   * Named groups of hosts. A group carries settings that override defaults for its hosts, and becomes a Chef role/Ansible inventory group.
+   */
+  groups?: {
+    [k: string]: Group;
+  };
+  /**
+   * The machines of the fleet. Each runs one cloudflared tunnel.
+   *
+   * @minItems 1
+   */
+  hosts: [Host, ...Host[]];
+  client?: Client;
+}
+/**
+ * Settings every host gets unless its group or the host itself overrides them. Objects merge key by key (defaults ◀ group ◀ host); lists replace.
+ */
+export interface Settings {
+  platform?: Platform;
+  cloudflared?: Cloudflared;
+  tunnel?: Tunnel;
+  ingress?: Ingress;
+  originRequest?: OriginRequest;
+  ssh?: Ssh;
+  metrics?: Metrics;
+  lockdown?: Lockdown;
+}
+/**
+ * Operating system and CPU architecture of the host. Decides the package repository and the release binary.
+ */
+export interface Platform {
+  /**
+   * Operating system: debian-11, debian-12, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, rhel-8 or rhel-9 (rhel-* covers RHEL, Rocky, AlmaLinux, CentOS Stream). Default: debian-12.
+   */
+  os?: 'debian-11' | 'debian-12' | 'ubuntu-20.04' | 'ubuntu-22.04' | 'ubuntu-24.04' | 'rhel-8' | 'rhel-9';
+  /**
+   * CPU architecture, in cloudflared release names: amd64, arm64, armhf (ARMv7, 32-bit Raspberry Pi), arm (ARMv5/v6), 386. Default: amd64.
+   */
+  arch?: 'amd64' | 'arm64' | 'armhf' | 'arm' | '386';
+}
+/**
+ * How cloudflared is installed.
+ */
+export interface Cloudflared {
+  /**
+   * cloudflared release to install, e.g. "2025.8.1". Quote it in YAML. Required for install: binary; without it install: package installs the repository's latest (a warning).
+   */
+  version?: string;
+  /**
+   * package: Cloudflare's apt/rpm repository (or the mirror); binary: the release binary for the host's arch, verified by sha256; preinstalled: already on the host, install nothing. Default: package.
+   */
+  install?: 'package' | 'binary' | 'preinstalled';
+  /**
+   * Base URL of a mirror for air-gapped fleets. install: package reads an apt repository at <mirror>/deb (suite "any", component "main") or a yum repository at <mirror>/rpm; install: binary downloads <mirror>/<version>/cloudflared-linux-<arch>.
+   */
+  mirror?: string;
+  /**
+   * SHA-256 of the release binary per arch (cloudflared publishes them only in its release notes). install: binary needs one for every arch the hosts use.
+   */
+  sha256?: {
+    /**
+     * SHA-256 (64 lowercase hex digits) of cloudflared-linux-386.
+     */
+    '386'?: string;
+    /**
+     * SHA-256 (64 lowercase hex digits) of cloudflared-linux-amd64.
+     */
+    amd64?: string;
+    /**
+     * SHA-256 (64 lowercase hex digits) of cloudflared-linux-arm64.
+     */
+    arm64?: string;
+    /**
+     * SHA-256 (64 lowercase hex digits) of cloudflared-linux-armhf.
+     */
+    armhf?: string;
+    /**
+     * SHA-256 (64 lowercase hex digits) of cloudflared-linux-arm.
+     */
+    arm?: string;
+  };
+  repositoryKey?: FileRef;
+  /**
+   * Path of the cloudflared binary on the host. Default: /usr/bin/cloudflared (package, preinstalled), /usr/local/bin/cloudflared (binary).
+   */
+  path?: string;
+}
+/**
+ * The OpenPGP public key (ASCII-armored or binary) that signs the package repository, as a file beside the manifest. Needed when mirror serves a repository signed by your own key; default: Cloudflare's key for pkg.cloudflare.com.
+ */
+export interface FileRef {
+  /**
+   * Path relative to the manifest.
+   */
+  file: string;
+}
+/**
+ * The host's tunnel. mode named (default): a tunnel created ahead of time, given by UUID and credentials JSON. mode token: a remotely managed tunnel (ingress lives in Cloudflare), given by its token. mode self-register: the host creates its own tunnel with a shared origin cert.pem (anyone holding it can create tunnels and DNS records in the zone; prefer named).
+ */
+export interface Tunnel {
+  /**
+   * named | token | self-register. Default: named.
+   */
+  mode?: 'named' | 'token' | 'self-register';
+  /**
+   * named: the tunnel's UUID (lowercase), as printed by `cloudflared tunnel create`. Written to config.yml as tunnel:.
+   */
+  id?: string;
+  credentials?: SecretRef;
+  token?: SecretRef1;
+  originCert?: SecretRef2;
+  /**
+   * self-register: name of the tunnel the host creates. Default: <fleet>-<host name>.
+   */
+  name?: string;
+  options?: TunnelOptions;
+}
+/**
+ * named: the tunnel credentials JSON ({AccountTag, TunnelSecret, TunnelID}) written by `cloudflared tunnel create`. A reference, never the secret itself: { file: path relative to the manifest } or { env: VARIABLE }.
+ */
+export interface SecretRef {
+  /**
+   * Path of a file holding the secret, relative to the manifest.
+   */
+  file?: string;
+  /**
+   * Name of an environment variable holding the secret.
+   */
+  env?: string;
+}
+/**
+ * token: the tunnel token shown in the Cloudflare dashboard. A reference, never the secret itself: { file: path relative to the manifest } or { env: VARIABLE }.
+ */
+export interface SecretRef1 {
+  /**
+   * Path of a file holding the secret, relative to the manifest.
+   */
+  file?: string;
+  /**
+   * Name of an environment variable holding the secret.
+   */
+  env?: string;
+}
+/**
+ * self-register: the origin certificate cert.pem from `cloudflared tunnel login`, shared by the hosts that register themselves. A reference, never the secret itself: { file: path relative to the manifest } or { env: VARIABLE }.
+ */
+export interface SecretRef2 {
+  /**
+   * Path of a file holding the secret, relative to the manifest.
+   */
+  file?: string;
+  /**
+   * Name of an environment variable holding the secret.
+   */
+  env?: string;
+}
+/**
+ * Top-level cloudflared settings written to config.yml, by their cloudflared flag names. Only settings that exist are accepted (cloudflared silently ignores unknown ones).
+ */
+export interface TunnelOptions {
+  /**
+   * Log level of cloudflared. Default: info.
+   */
+  loglevel?: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /**
+   * Log level of the connection to Cloudflare. Default: info.
+   */
+  'transport-loglevel'?: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /**
+   * Transport to Cloudflare's edge. Default: auto.
+   */
+  protocol?: 'auto' | 'quic' | 'http2';
+  /**
+   * IP version used to reach the edge. Quote "4" and "6". Default: 4.
+   */
+  'edge-ip-version'?: 'auto' | '4' | '6';
+  /**
+   * Local IP address to bind outgoing edge connections to.
+   */
+  'edge-bind-address'?: string;
+  /**
+   * Restrict edge connections to a region. Only "us" exists.
+   */
+  region?: 'us';
+  /**
+   * How long to wait for requests to finish at shutdown, a Go duration such as "30s".
+   */
+  'grace-period'?: string;
+  /**
+   * Maximum retries for connection and protocol errors.
+   */
+  retries?: number;
+  /**
+   * Require post-quantum key agreement to the edge (QUIC only).
+   */
+  'post-quantum'?: boolean;
+  /**
+   * Tags (key: value) identifying this tunnel in Cloudflare.
+   */
+  tag?: {
+    [k: string]: string;
+  };
+}
+/**
+ * One ingress rule: requests for hostname (and path) go to service. Without hostname, fleetgen generates <word>-<word>.<zone> (kept in fleet.lock.yaml). The catch-all is hostname "*" (or a last rule with neither hostname nor path whose service is http_status:NNN); fleetgen appends http_status:404 when there is none.
+ */
+export interface IngressRule {
+  /**
+   * Public hostname inside the zone, no port; a leading "*." wildcard is allowed; "*" alone marks the catch-all, which must be last. Omit it to get a generated <word>-<word>.<zone>.
+   */
+  hostname?: string;
+  /**
+   * A regular expression (Go RE2 syntax: no lookaround, no backreferences) matched against the request path.
+   */
+  path?: string;
+  /**
+   * Where matching requests go: a URL with a scheme and no path (ssh://localhost:22, http://localhost:8080, https://, ws://, wss://, tcp://, rdp://, smb://), unix:/path, unix+tls:/path, http_status:NNN, hello_world, bastion or socks-proxy.
+   */
+  service: string;
+  originRequest?: OriginRequest;
+}
+/**
+ * How cloudflared talks to the origin service (cloudflared's originRequest; keys are camelCase and case-sensitive).
+ */
+export interface OriginRequest {
+  /**
+   * Timeout for establishing a TCP connection to the origin, e.g. "30s".
+   */
+  connectTimeout?: string;
+  /**
+   * Timeout for the TLS handshake with the origin, e.g. "10s".
+   */
+  tlsTimeout?: string;
+  /**
+   * TCP keep-alive interval to the origin, e.g. "30s".
+   */
+  tcpKeepAlive?: string;
+  /**
+   * How long an idle keep-alive connection is kept, e.g. "90s".
+   */
+  keepAliveTimeout?: string;
+  /**
+   * Disable the happy-eyeballs IPv4/IPv6 fallback.
+   */
+  noHappyEyeballs?: boolean;
+  /**
+   * Maximum idle keep-alive connections to the origin.
+   */
+  keepAliveConnections?: number;
+  /**
+   * Host header sent to the origin.
+   */
+  httpHostHeader?: string;
+  /**
+   * Hostname expected in the origin's TLS certificate.
+   */
+  originServerName?: string;
+  /**
+   * Use the request's Host as SNI to the origin.
+   */
+  matchSNItoHost?: boolean;
+  /**
+   * Absolute path on the host of a CA bundle trusted for the origin.
+   */
+  caPool?: string;
+  /**
+   * Do not verify the origin's TLS certificate.
+   */
+  noTLSVerify?: boolean;
+  /**
+   * Disable chunked transfer encoding to the origin.
+   */
+  disableChunkedEncoding?: boolean;
+  /**
+   * Act as a jump host (the client chooses the destination).
+   */
+  bastionMode?: boolean;
+  /**
+   * Listen address of cloudflared's local proxy (for TCP services such as ssh).
+   */
+  proxyAddress?: string;
+  /**
+   * Listen port of cloudflared's local proxy.
+   */
+  proxyPort?: number;
+  /**
+   * Type of the local proxy: "" or "socks".
+   */
+  proxyType?: '' | 'socks';
+  /**
+   * socks proxy: allow/deny rules, checked in order.
+   */
+  ipRules?: {
+    /**
+     * CIDR prefix, e.g. 10.0.0.0/8.
+     */
+    prefix: string;
+    /**
+     * Ports the rule applies to (all when empty).
+     */
+    ports?: number[];
+    /**
+     * Allow (true) or deny (false).
+     */
+    allow: boolean;
+  }[];
+  /**
+   * Speak HTTP/2 to the origin.
+   */
+  http2Origin?: boolean;
+  /**
+   * Require a valid Cloudflare Access token on every request.
+   */
+  access?: {
+    /**
+     * Reject requests without a valid Access JWT.
+     */
+    required?: boolean;
+    /**
+     * Your Zero Trust team name. Required when audTag is set.
+     */
+    teamName?: string;
+    /**
+     * Application audience (AUD) tags accepted.
+     */
+    audTag?: string[];
+  };
+}
+/**
+ * SSH on the host, reached through the tunnel and Cloudflare Access.
+ */
+export interface Ssh {
+  /**
+   * Port sshd listens on. Default: 22.
+   */
+  port?: number;
+  /**
+   * Login user that ssh_config and the Ansible inventory use. Default: none (your ssh default).
+   */
+  user?: string;
+  /**
+   * Cloudflare Access short-lived certificates: sshd trusts the Access CA, clients get a certificate per session.
+   */
+  shortLivedCerts?: {
+    /**
+     * The Access SSH CA public key, one OpenSSH line, from Zero Trust ▸ Access ▸ Service auth ▸ SSH.
+     */
+    caPublicKey: string;
+  };
+  /**
+   * Local user ▸ certificate principals allowed to log in as that user (AuthorizedPrincipalsFile). A principal is the local part of the user's e-mail. Without it, a certificate logs in only as the user named like its principal.
+   */
+  principals?: {
+    /**
+     * @minItems 1
+     */
+    [k: string]: [string, ...string[]];
+  };
+}
+/**
+ * A group of hosts: settings that override defaults for its members.
+ */
+export interface Group {
+  /**
+   * What the group is, for people.
+   */
+  description?: string;
+  platform?: Platform;
+  cloudflared?: Cloudflared;
+  tunnel?: Tunnel;
+  ingress?: Ingress;
+  originRequest?: OriginRequest;
+  ssh?: Ssh;
+  metrics?: Metrics;
+  lockdown?: Lockdown;
+}
+/**
+ * One machine.
+ */
+export interface Host {
+  /**
+   * Host name: a DNS label (lowercase letters, digits, hyphens; 1-63 characters). Unique in the fleet. Names the node in Chef, the inventory host in Ansible and the user-data file.
+   */
+  name: string;
+  /**
+   * Group name: lowercase letters, digits and underscores, starting with a letter (valid as an Ansible group and a Chef role name).
+   */
+  group?: string;
+  /**
+   * Address for direct management (ansible_host in the direct inventory). Optional: the Access inventory reaches the host through its SSH hostname.
+   */
+  address?: string;
+  platform?: Platform;
+  cloudflared?: Cloudflared;
+  tunnel?: Tunnel;
+  ingress?: Ingress;
+  originRequest?: OriginRequest;
+  ssh?: Ssh;
+  metrics?: Metrics;
+  lockdown?: Lockdown;
+}
+/**
+ * The operator side: how people and automation reach the fleet.
+ */
+export interface Client {
+  /**
+   * A Cloudflare Access service token for automation, as environment variable names. fleetgen never writes its value: the generated ssh_config and inventory export it to cloudflared as TUNNEL_SERVICE_TOKEN_ID / TUNNEL_SERVICE_TOKEN_SECRET.
+   */
+  serviceToken?: {
+    id: EnvRef;
+    secret: EnvRef1;
+  };
+  /**
+   * Default login user for ssh_config. Default: none.
+   */
+  sshUser?: string;
+}
+/**
+ * Environment variable holding the service token's client ID.
+ */
+export interface EnvRef {
+  /**
+   * Name of the environment variable.
+   */
+  env: string;
+}
+/**
+ * Environment variable holding the service token's client secret.
+ */
+export interface EnvRef1 {
+  /**
+   * Name of the environment variable.
+   */
+  env: string;
+}

@@ -1,0 +1,162 @@
+/**
+ * The normalized fleet: what every target reads, and the only thing it reads. Every default is applied, every
+ * ingress list is complete (generated hostnames, catch-all last), secrets are resolved, and every path on the
+ * host is decided here once so that all targets leave a host in the same state.
+ */
+import type { OriginRequest as ManifestOriginRequest, TunnelOptions as ManifestTunnelOptions } from '../manifest/types.generated.js';
+
+export type Arch = 'amd64' | 'arm64' | 'armhf' | 'arm' | '386';
+export type OsId = 'debian-11' | 'debian-12' | 'ubuntu-20.04' | 'ubuntu-22.04' | 'ubuntu-24.04' | 'rhel-8' | 'rhel-9';
+export type OsFamily = 'debian' | 'rhel';
+export type InstallMethod = 'package' | 'binary' | 'preinstalled';
+export type TunnelMode = 'named' | 'token' | 'self-register';
+
+export type OriginRequest = ManifestOriginRequest;
+/** Top-level config.yml settings by their cloudflared names (loglevel, protocol, …). */
+export type TunnelOptions = ManifestTunnelOptions;
+
+export interface Platform {
+  os: OsId;
+  family: OsFamily;
+  arch: Arch;
+}
+
+/** Where a secret came from, for messages; never the secret. */
+export type SecretOrigin = { kind: 'file'; file: string } | { kind: 'env'; env: string };
+
+/** A secret read while loading. `value` is the exact content; targets decide where it may go (never a committed file). */
+export interface Secret {
+  origin: SecretOrigin;
+  value: string;
+}
+
+export interface PackageRepository {
+  /** apt: the `deb` base URL (suite `any`, component `main`); rpm: the baseurl. */
+  url: string;
+  /** URL the signing key is fetched from, when `key` is not given inline. */
+  keyUrl?: string;
+  /** The repository key's content (ASCII-armored or binary as read), when the manifest gives `repositoryKey`. */
+  key?: { file: string; content: Buffer; isArmored: boolean };
+}
+
+export interface CloudflaredInstall {
+  method: InstallMethod;
+  /** Pinned release, e.g. "2025.8.1"; undefined only for package installs that take the repository's latest. */
+  version?: string;
+  /** Absolute path of the binary on the host. */
+  binaryPath: string;
+  /** package: the repository to configure for this host's OS family. */
+  repository?: PackageRepository;
+  /** binary: where to download the release binary for this host's arch, and its pinned sha256. */
+  download?: { url: string; sha256: string };
+}
+
+export interface NamedTunnel {
+  mode: 'named';
+  id: string;
+  accountTag: string;
+  /** The credentials JSON as given (AccountTag, TunnelSecret, TunnelID). */
+  credentials: Secret;
+}
+
+export interface TokenTunnel {
+  mode: 'token';
+  /** Tunnel UUID and account decoded from the token (not secret); useful for reports. */
+  id: string;
+  accountTag: string;
+  token: Secret;
+}
+
+export interface SelfRegisterTunnel {
+  mode: 'self-register';
+  /** Name the host creates its tunnel under: unique in the fleet. */
+  name: string;
+  originCert: Secret;
+}
+
+export type Tunnel = NamedTunnel | TokenTunnel | SelfRegisterTunnel;
+
+export type ServiceKind = 'http' | 'tcp' | 'ssh' | 'unix' | 'status' | 'builtin';
+
+export interface IngressRule {
+  /** Undefined only on the catch-all. */
+  hostname?: string;
+  path?: string;
+  service: string;
+  /** ssh: carried as SSH (ssh://); tcp: other TCP (tcp, rdp, smb); http: http/https/ws/wss; … */
+  kind: ServiceKind;
+  originRequest?: OriginRequest;
+  isCatchAll: boolean;
+  /** The hostname was generated (and is recorded in the lock file). */
+  isGeneratedHostname: boolean;
+}
+
+export interface SshAccess {
+  port: number;
+  /** Login user for ssh_config and the Access inventory; undefined: the operator's own default. */
+  user?: string;
+  /** Hostnames of this host's SSH ingress rules, in rule order (the first is the host's SSH name). */
+  hostnames: string[];
+  shortLivedCerts?: { caPublicKey: string };
+  /** local user → certificate principals (sorted), for AuthorizedPrincipalsFile. */
+  principals: Record<string, string[]>;
+}
+
+/** Fixed paths on every host, decided once so that Chef, Ansible and cloud-init agree to the byte. */
+export interface HostPaths {
+  configDir: string; // /etc/cloudflared
+  config: string; // /etc/cloudflared/config.yml
+  /** named: /etc/cloudflared/<UUID>.json; self-register: the JSON `tunnel create` writes. */
+  credentials: string;
+  /** token mode: EnvironmentFile holding TUNNEL_TOKEN=… */
+  tokenEnv: string;
+  /** self-register: /etc/cloudflared/cert.pem */
+  originCert: string;
+  unit: string; // /etc/systemd/system/cloudflared.service
+  sshCaKey: string; // /etc/ssh/cloudflare-access-ca.pub
+  sshdDropIn: string; // /etc/ssh/sshd_config.d/50-cloudflare-access.conf
+  principalsDir: string; // /etc/ssh/auth_principals
+}
+
+export interface Host {
+  name: string;
+  group?: string;
+  address?: string;
+  platform: Platform;
+  cloudflared: CloudflaredInstall;
+  tunnel: Tunnel;
+  /** Complete ingress (catch-all last); empty in token mode, where ingress lives in Cloudflare. */
+  ingress: IngressRule[];
+  originRequest?: OriginRequest;
+  options: TunnelOptions;
+  metrics: string;
+  lockdown: boolean;
+  ssh: SshAccess;
+  paths: HostPaths;
+}
+
+export interface Group {
+  name: string;
+  description?: string;
+  /** Host names, sorted. */
+  hosts: string[];
+}
+
+export interface ClientAccess {
+  /** Environment variables the operator's automation sets; their values are never written anywhere. */
+  serviceToken?: { idEnv: string; secretEnv: string };
+  sshUser?: string;
+}
+
+export interface Fleet {
+  name: string;
+  zone: string;
+  /** Chef cookbook name and Ansible role name (fleet name with `-` → `_`). */
+  cookbookName: string;
+  roleName: string;
+  /** Sorted by name. */
+  groups: Group[];
+  /** Sorted by name, so that output order never depends on manifest order. */
+  hosts: Host[];
+  client: ClientAccess;
+}

@@ -1,0 +1,96 @@
+import type { ManifestPath } from '../load/source-map.js';
+import type { Host as ManifestHost, Settings } from '../manifest/types.generated.js';
+import type { Manifest } from '../validate/schema.js';
+
+/** The settings keys a host inherits: defaults ◀ group ◀ host. */
+export const SETTING_KEYS = ['platform', 'cloudflared', 'tunnel', 'ingress', 'originRequest', 'ssh', 'metrics', 'lockdown'] as const;
+
+type Layer = { path: ManifestPath; settings: Settings };
+
+/**
+ * A host's settings with every layer applied: objects merge key by key, lists and scalars replace.
+ * `originOf` tells which layer gave a value, so a diagnostic about an inherited value points where it was written.
+ */
+export interface EffectiveSettings {
+  hostIndex: number;
+  host: ManifestHost;
+  settings: Settings;
+  /** Manifest path of the layer (host, group or defaults) that sets `subpath`, e.g. ['tunnel','credentials']. */
+  originOf(subpath: readonly (string | number)[]): ManifestPath;
+  /** Path of the host itself: where errors about something missing are reported. */
+  hostPath: ManifestPath;
+}
+
+export function effectiveSettings(manifest: Manifest, hostIndex: number): EffectiveSettings {
+  const host = manifest.hosts[hostIndex]!;
+  const layers: Layer[] = [];
+  if (manifest.defaults) layers.push({ path: ['defaults'], settings: manifest.defaults });
+  const group = host.group !== undefined ? manifest.groups?.[host.group] : undefined;
+  if (group && host.group !== undefined) layers.push({ path: ['groups', host.group], settings: group });
+  layers.push({ path: ['hosts', hostIndex], settings: pickSettings(host) });
+
+  let settings: Record<string, unknown> = {};
+  for (const layer of layers) settings = mergeObjects(settings, pickSettings(layer.settings));
+
+  const hostPath: ManifestPath = ['hosts', hostIndex];
+  return {
+    hostIndex,
+    host,
+    settings: settings as Settings,
+    hostPath,
+    originOf(subpath) {
+      for (let i = layers.length - 1; i >= 0; i--) {
+        const layer = layers[i]!;
+        if (has(layer.settings, subpath)) return [...layer.path, ...subpath];
+      }
+      // Not set anywhere: the deepest object on the way that is set, else the host.
+      for (let depth = subpath.length - 1; depth > 0; depth--) {
+        const prefix = subpath.slice(0, depth);
+        for (let i = layers.length - 1; i >= 0; i--) {
+          if (has(layers[i]!.settings, prefix)) return [...layers[i]!.path, ...prefix];
+        }
+      }
+      return hostPath;
+    },
+  };
+}
+
+function pickSettings(source: Settings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    if (source[key] !== undefined) out[key] = source[key];
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge: objects merge key by key; lists, scalars and secret references are replaced by the later layer. */
+export function mergeObjects(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const prior = out[key];
+    out[key] = isPlainObject(prior) && isPlainObject(value) && !isReference(value) ? mergeObjects(prior, value) : value;
+  }
+  return out;
+}
+
+/** `{ file: … }` / `{ env: … }` name one secret as a whole: a host's `{ env }` replaces a default `{ file }`. */
+function isReference(value: Record<string, unknown>): boolean {
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((k) => k === 'file' || k === 'env');
+}
+
+function has(root: unknown, path: readonly (string | number)[]): boolean {
+  let node = root;
+  for (const part of path) {
+    if (!isPlainObject(node) && !Array.isArray(node)) return false;
+    const next = (node as Record<string | number, unknown>)[part];
+    if (next === undefined) return false;
+    node = next;
+  }
+  return true;
+}
