@@ -106,15 +106,19 @@ export interface SshAccess {
 export interface HostPaths {
   configDir: string; // /etc/cloudflared
   config: string; // /etc/cloudflared/config.yml
-  /** named: /etc/cloudflared/<UUID>.json; self-register: the JSON `tunnel create` writes. */
-  credentials: string;
-  /** token mode: EnvironmentFile holding TUNNEL_TOKEN=… */
-  tokenEnv: string;
+  /** named: /etc/cloudflared/<UUID>.json; self-register: /etc/cloudflared/<tunnel name>.json, written by
+   * `cloudflared tunnel create --credentials-file`; token mode has none. */
+  credentials?: string;
+  /** token mode: /etc/cloudflared/tunnel-token.env, the unit's EnvironmentFile holding TUNNEL_TOKEN=… */
+  tokenEnv?: string;
   /** self-register: /etc/cloudflared/cert.pem */
-  originCert: string;
+  originCert?: string;
   unit: string; // /etc/systemd/system/cloudflared.service
+  /** Short-lived certificates: the Access CA key sshd trusts (TrustedUserCAKeys). */
   sshCaKey: string; // /etc/ssh/cloudflare-access-ca.pub
+  /** Short-lived certificates: the sshd drop-in (Debian/Ubuntu/RHEL 9 include sshd_config.d; RHEL 8 does not). */
   sshdDropIn: string; // /etc/ssh/sshd_config.d/50-cloudflare-access.conf
+  /** One file per local user listing allowed principals (AuthorizedPrincipalsFile /etc/ssh/auth_principals/%u). */
   principalsDir: string; // /etc/ssh/auth_principals
 }
 

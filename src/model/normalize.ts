@@ -1,0 +1,251 @@
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { InternalError } from '../diagnostics/diagnostic.js';
+import { assignHostnames, type HostnameAssignment, type HostnameRequest } from '../hostnames/assign.js';
+import type { Lockfile } from '../hostnames/lockfile.js';
+import type { SecretReader, SecretReference } from '../load/secrets.js';
+import type { IngressRule as ManifestIngressRule } from '../manifest/types.generated.js';
+import { isCatchAllRule } from '../validate/ingress.js';
+import type { Manifest } from '../validate/schema.js';
+import { parseService } from '../validate/service.js';
+import { decodeTunnelToken, parseCredentials } from '../validate/tunnel-secrets.js';
+import type {
+  Arch,
+  CloudflaredInstall,
+  Fleet,
+  Group,
+  Host,
+  HostPaths,
+  IngressRule,
+  OsId,
+  PackageRepository,
+  Platform,
+  Secret,
+  SshAccess,
+  Tunnel,
+} from './fleet.js';
+import { effectiveSettings, type EffectiveSettings } from './merge.js';
+
+export const DEFAULT_OS: OsId = 'debian-12';
+export const DEFAULT_ARCH: Arch = 'amd64';
+export const DEFAULT_METRICS = '127.0.0.1:20241';
+export const CONFIG_DIR = '/etc/cloudflared';
+/** What a catch-all answers when the manifest names none. */
+export const DEFAULT_CATCH_ALL = 'http_status:404';
+
+const CLOUDFLARE_APT = { url: 'https://pkg.cloudflare.com/cloudflared', keyUrl: 'https://pkg.cloudflare.com/cloudflare-main.gpg' };
+const CLOUDFLARE_RPM = { url: 'https://pkg.cloudflare.com/cloudflared/rpm', keyUrl: 'https://pkg.cloudflare.com/cloudflare-ascii-pubkey.gpg' };
+const RELEASES = 'https://github.com/cloudflare/cloudflared/releases/download';
+
+export interface NormalizeResult {
+  fleet: Fleet;
+  hostnames: HostnameAssignment;
+  warnings: Diagnostic[];
+}
+
+/**
+ * Turns a manifest that passed schema and semantic validation into the Fleet model. Anything it finds wrong
+ * here is a bug in validation (InternalError), not a user mistake.
+ */
+export function normalize(manifest: Manifest, secrets: SecretReader, lock: Lockfile | undefined): NormalizeResult {
+  const effective = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
+
+  const taken = new Set<string>();
+  const requests: HostnameRequest[] = [];
+  for (const e of effective) {
+    if (tunnelMode(e) === 'token') continue;
+    const rules = ingressOf(e);
+    for (const rule of rules) if (rule.hostname && rule.hostname !== '*') taken.add(rule.hostname);
+    const unnamed = rules.filter((rule) => !rule.hostname && !isCatchAllRule(rule));
+    if (unnamed.length > 0) {
+      requests.push({ host: e.host.name, rules: unnamed.map((r) => ({ service: r.service, ...(r.path !== undefined ? { path: r.path } : {}) })) });
+    }
+  }
+  const hostnames = assignHostnames({ fleet: manifest.fleet, zone: manifest.zone, requests, taken, lock });
+
+  const hosts = effective.map((e) => normalizeHost(manifest, e, secrets, hostnames.names.get(e.host.name) ?? []));
+  hosts.sort((a, b) => compareNames(a.name, b.name));
+
+  const groups: Group[] = Object.entries(manifest.groups ?? {})
+    .map(([name, group]) => ({
+      name,
+      ...(group.description !== undefined ? { description: group.description } : {}),
+      hosts: hosts.filter((h) => h.group === name).map((h) => h.name),
+    }))
+    .sort((a, b) => compareNames(a.name, b.name));
+
+  const serviceToken = manifest.client?.serviceToken;
+  const fleet: Fleet = {
+    name: manifest.fleet,
+    zone: manifest.zone,
+    cookbookName: manifest.fleet.replace(/-/g, '_'),
+    roleName: manifest.fleet.replace(/-/g, '_'),
+    groups,
+    hosts,
+    client: {
+      ...(serviceToken ? { serviceToken: { idEnv: serviceToken.id.env, secretEnv: serviceToken.secret.env } } : {}),
+      ...(manifest.client?.sshUser !== undefined ? { sshUser: manifest.client.sshUser } : {}),
+    },
+  };
+  return { fleet, hostnames, warnings: [] };
+}
+
+/** Byte order, not locale order: output must not depend on the machine's locale. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function tunnelMode(e: EffectiveSettings): Tunnel['mode'] {
+  return e.settings.tunnel?.mode ?? 'named';
+}
+
+function ingressOf(e: EffectiveSettings): ManifestIngressRule[] {
+  return tunnelMode(e) === 'token' ? [] : [...(e.settings.ingress ?? [])];
+}
+
+function normalizeHost(manifest: Manifest, e: EffectiveSettings, secrets: SecretReader, generated: string[]): Host {
+  const s = e.settings;
+  const platform = platformOf(s.platform?.os ?? DEFAULT_OS, s.platform?.arch ?? DEFAULT_ARCH);
+  const tunnel = tunnelOf(manifest, e, secrets);
+  const ingress = ingressRules(ingressOf(e), generated, tunnel.mode);
+  const port = s.ssh?.port ?? 22;
+  const user = s.ssh?.user ?? manifest.client?.sshUser;
+  const ssh: SshAccess = {
+    port,
+    ...(user !== undefined ? { user } : {}),
+    hostnames: ingress.filter((r) => r.kind === 'ssh' && r.hostname !== undefined && !r.hostname.startsWith('*')).map((r) => r.hostname!),
+    ...(s.ssh?.shortLivedCerts ? { shortLivedCerts: { caPublicKey: s.ssh.shortLivedCerts.caPublicKey.trim() } } : {}),
+    principals: Object.fromEntries(
+      Object.entries(s.ssh?.principals ?? {})
+        .sort(([a], [b]) => compareNames(a, b))
+        .map(([localUser, list]) => [localUser, [...new Set(list)].sort(compareNames)]),
+    ),
+  };
+  return {
+    name: e.host.name,
+    ...(e.host.group !== undefined ? { group: e.host.group } : {}),
+    ...(e.host.address !== undefined ? { address: e.host.address } : {}),
+    platform,
+    cloudflared: installOf(e, platform, secrets),
+    tunnel,
+    ingress,
+    ...(s.originRequest !== undefined ? { originRequest: s.originRequest } : {}),
+    options: s.tunnel?.options ?? {},
+    metrics: s.metrics ?? DEFAULT_METRICS,
+    lockdown: s.lockdown ?? false,
+    ssh,
+    paths: pathsOf(tunnel),
+  };
+}
+
+function platformOf(os: OsId, arch: Arch): Platform {
+  return { os, arch, family: os.startsWith('rhel-') ? 'rhel' : 'debian' };
+}
+
+function readSecret(secrets: SecretReader, ref: SecretReference | undefined, what: string, host: string): Secret {
+  if (!ref) throw new InternalError(`host ${host}: ${what} is missing after validation`);
+  const found = secrets.read(ref);
+  if (!found.ok) throw new InternalError(`host ${host}: ${what} unreadable after validation: ${found.message}`);
+  return { origin: found.origin, value: found.value };
+}
+
+function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReader): Tunnel {
+  const t = e.settings.tunnel ?? {};
+  const host = e.host.name;
+  switch (t.mode ?? 'named') {
+    case 'named': {
+      const credentials = readSecret(secrets, t.credentials, 'tunnel.credentials', host);
+      const parsed = parseCredentials(credentials.value);
+      if (!parsed.ok || !t.id) throw new InternalError(`host ${host}: credentials passed validation but do not parse`);
+      return { mode: 'named', id: t.id, accountTag: parsed.accountTag, credentials };
+    }
+    case 'token': {
+      const token = readSecret(secrets, t.token, 'tunnel.token', host);
+      const decoded = decodeTunnelToken(token.value.trim());
+      if (!decoded.ok) throw new InternalError(`host ${host}: token passed validation but does not decode`);
+      return { mode: 'token', id: decoded.tunnelId, accountTag: decoded.accountTag, token: { ...token, value: token.value.trim() } };
+    }
+    case 'self-register':
+      return {
+        mode: 'self-register',
+        name: t.name ?? `${manifest.fleet}-${host}`,
+        originCert: readSecret(secrets, t.originCert, 'tunnel.originCert', host),
+      };
+  }
+}
+
+function ingressRules(rules: ManifestIngressRule[], generated: string[], mode: Tunnel['mode']): IngressRule[] {
+  if (mode === 'token') return [];
+  let next = 0;
+  const out: IngressRule[] = rules.map((rule) => {
+    const isCatchAll = isCatchAllRule(rule);
+    const service = parseService(rule.service);
+    if (!service.ok) throw new InternalError(`service ${JSON.stringify(rule.service)} passed validation but does not parse`);
+    let hostname: string | undefined;
+    let isGeneratedHostname = false;
+    if (!isCatchAll) {
+      if (rule.hostname) hostname = rule.hostname;
+      else {
+        hostname = generated[next++];
+        isGeneratedHostname = true;
+        if (!hostname) throw new InternalError(`no generated hostname for rule ${JSON.stringify(rule.service)}`);
+      }
+    }
+    return {
+      ...(hostname !== undefined ? { hostname } : {}),
+      ...(rule.path !== undefined ? { path: rule.path } : {}),
+      service: rule.service,
+      kind: service.kind,
+      ...(rule.originRequest !== undefined ? { originRequest: rule.originRequest } : {}),
+      isCatchAll,
+      isGeneratedHostname,
+    };
+  });
+  if (!out.at(-1)?.isCatchAll) {
+    out.push({ service: DEFAULT_CATCH_ALL, kind: 'status', isCatchAll: true, isGeneratedHostname: false });
+  }
+  return out;
+}
+
+function installOf(e: EffectiveSettings, platform: Platform, secrets: SecretReader): CloudflaredInstall {
+  const c = e.settings.cloudflared ?? {};
+  const method = c.install ?? 'package';
+  const mirror = c.mirror?.replace(/\/+$/, '');
+  const binaryPath = c.path ?? (method === 'binary' ? '/usr/local/bin/cloudflared' : '/usr/bin/cloudflared');
+  const base = { method, ...(c.version !== undefined ? { version: c.version } : {}), binaryPath };
+  if (method === 'package') {
+    const official = platform.family === 'rhel' ? CLOUDFLARE_RPM : CLOUDFLARE_APT;
+    const url = mirror ? `${mirror}/${platform.family === 'rhel' ? 'rpm' : 'deb'}` : official.url;
+    let key: PackageRepository['key'];
+    if (c.repositoryKey) {
+      const found = secrets.read({ file: c.repositoryKey.file });
+      if (!found.ok) throw new InternalError(`repository key unreadable after validation: ${found.message}`);
+      key = { file: c.repositoryKey.file, content: found.bytes, isArmored: found.value.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') };
+    }
+    // A mirror of Cloudflare's repository is still signed by Cloudflare: without a key of its own, the key is
+    // fetched from the mirror too (an air-gapped host cannot reach pkg.cloudflare.com).
+    const keyUrl = key ? undefined : mirror ? `${mirror}/${official.keyUrl.split('/').pop()}` : official.keyUrl;
+    return { ...base, repository: { url, ...(keyUrl ? { keyUrl } : {}), ...(key ? { key } : {}) } };
+  }
+  if (method === 'binary') {
+    const sha256 = c.sha256?.[platform.arch];
+    if (!c.version || !sha256) throw new InternalError(`host ${e.host.name}: binary install without version or sha256 after validation`);
+    const file = `cloudflared-linux-${platform.arch}`;
+    const url = mirror ? `${mirror}/${c.version}/${file}` : `${RELEASES}/${c.version}/${file}`;
+    return { ...base, download: { url, sha256 } };
+  }
+  return base;
+}
+
+function pathsOf(tunnel: Tunnel): HostPaths {
+  return {
+    configDir: CONFIG_DIR,
+    config: `${CONFIG_DIR}/config.yml`,
+    ...(tunnel.mode === 'named' ? { credentials: `${CONFIG_DIR}/${tunnel.id}.json` } : {}),
+    ...(tunnel.mode === 'self-register' ? { credentials: `${CONFIG_DIR}/${tunnel.name}.json`, originCert: `${CONFIG_DIR}/cert.pem` } : {}),
+    ...(tunnel.mode === 'token' ? { tokenEnv: `${CONFIG_DIR}/tunnel-token.env` } : {}),
+    unit: '/etc/systemd/system/cloudflared.service',
+    sshCaKey: '/etc/ssh/cloudflare-access-ca.pub',
+    sshdDropIn: '/etc/ssh/sshd_config.d/50-cloudflare-access.conf',
+    principalsDir: '/etc/ssh/auth_principals',
+  };
+}

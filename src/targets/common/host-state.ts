@@ -1,0 +1,159 @@
+/**
+ * What a host looks like once converged, whatever the target: the same files with the same content, owners and
+ * modes. Chef, Ansible and cloud-init each carry this list to the host their own way; none of them decides
+ * content on its own, so the three cannot drift apart.
+ */
+import type { Host } from '../../model/fleet.js';
+import { readGeneratorFile, template } from '../templates.js';
+import { renderConfigYaml } from './config-yaml.js';
+
+export const SERVICE_USER = 'cloudflared';
+export const SERVICE_NAME = 'cloudflared';
+/** Where fleetgen's helper scripts go on the host. */
+export const SELF_REGISTER_SCRIPT = '/usr/local/sbin/cloudflared-self-register';
+
+export type FilePurpose =
+  | 'config'
+  | 'credentials'
+  | 'token'
+  | 'origin-cert'
+  | 'unit'
+  | 'register-script'
+  | 'ssh-ca'
+  | 'sshd-drop-in'
+  | 'principals';
+
+export interface ManagedFile {
+  path: string;
+  content: string;
+  owner: string;
+  group: string;
+  /** Octal string, as every target writes it ("0640"). */
+  mode: string;
+  isSecret: boolean;
+  purpose: FilePurpose;
+  /** Changing it must restart this service (cloudflared) or reload it (ssh). */
+  notifies?: 'cloudflared' | 'sshd';
+}
+
+export interface ManagedDirectory {
+  path: string;
+  owner: string;
+  group: string;
+  mode: string;
+}
+
+export interface HostState {
+  directories: ManagedDirectory[];
+  /** Sorted by path. */
+  files: ManagedFile[];
+  /** config.yml must pass `cloudflared tunnel --config <file> ingress validate` before it replaces the old one
+   * (locally managed ingress only: a token-mode config has none, and validation would fail on it). */
+  validatesConfig: boolean;
+  /** self-register: run the register script (as root) after the origin cert is in place, before the service starts. */
+  selfRegister?: { script: string; args: string[] };
+  ssh?: {
+    /** sshd's systemd unit: `ssh` on Debian and Ubuntu, `sshd` on RHEL. */
+    service: 'ssh' | 'sshd';
+    /** RHEL 8's sshd_config does not include sshd_config.d: the line must be added at its top. */
+    needsInclude: boolean;
+    includeLine: string;
+  };
+}
+
+const own = (path: string, mode: string, content: string, purpose: FilePurpose, extra: Partial<ManagedFile> = {}): ManagedFile => ({
+  path,
+  content,
+  owner: 'root',
+  group: 'root',
+  mode,
+  isSecret: false,
+  purpose,
+  ...extra,
+});
+
+export function hostState(host: Host): HostState {
+  const p = host.paths;
+  const files: ManagedFile[] = [];
+  const secret = { owner: SERVICE_USER, group: SERVICE_USER, isSecret: true, notifies: 'cloudflared' as const };
+
+  files.push(own(p.config, '0640', renderConfigYaml(host), 'config', { group: SERVICE_USER, notifies: 'cloudflared' }));
+  files.push(own(p.unit, '0644', renderUnit(host), 'unit', { notifies: 'cloudflared' }));
+
+  let selfRegister: HostState['selfRegister'];
+  switch (host.tunnel.mode) {
+    case 'named':
+      files.push(own(p.credentials!, '0600', ensureNewline(host.tunnel.credentials.value), 'credentials', secret));
+      break;
+    case 'token':
+      // systemd reads EnvironmentFile as root before dropping to the service user.
+      files.push(own(p.tokenEnv!, '0600', `TUNNEL_TOKEN=${host.tunnel.token.value}\n`, 'token', secret));
+      break;
+    case 'self-register':
+      files.push(own(p.originCert!, '0600', ensureNewline(host.tunnel.originCert.value), 'origin-cert', secret));
+      files.push(own(SELF_REGISTER_SCRIPT, '0755', readGeneratorFile('common/cloudflared-self-register.sh'), 'register-script'));
+      selfRegister = {
+        script: SELF_REGISTER_SCRIPT,
+        args: [host.cloudflared.binaryPath, p.originCert!, p.credentials!, host.tunnel.name, ...routedHostnames(host)],
+      };
+      break;
+  }
+
+  let ssh: HostState['ssh'];
+  if (host.ssh.shortLivedCerts) {
+    files.push(own(p.sshCaKey, '0644', `${host.ssh.shortLivedCerts.caPublicKey}\n`, 'ssh-ca', { notifies: 'sshd' }));
+    files.push(own(p.sshdDropIn, '0644', renderSshdDropIn(host), 'sshd-drop-in', { notifies: 'sshd' }));
+    for (const [user, principals] of Object.entries(host.ssh.principals)) {
+      files.push(own(`${p.principalsDir}/${user}`, '0644', principals.map((x) => `${x}\n`).join(''), 'principals', { notifies: 'sshd' }));
+    }
+    ssh = {
+      service: host.platform.family === 'rhel' ? 'sshd' : 'ssh',
+      needsInclude: host.platform.os === 'rhel-8',
+      includeLine: 'Include /etc/ssh/sshd_config.d/*.conf',
+    };
+  }
+
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const directories: ManagedDirectory[] = [{ path: p.configDir, owner: 'root', group: SERVICE_USER, mode: '0750' }];
+  if (host.ssh.shortLivedCerts && Object.keys(host.ssh.principals).length > 0) {
+    directories.push({ path: p.principalsDir, owner: 'root', group: 'root', mode: '0755' });
+  }
+  return {
+    directories,
+    files,
+    validatesConfig: host.tunnel.mode !== 'token',
+    ...(selfRegister ? { selfRegister } : {}),
+    ...(ssh ? { ssh } : {}),
+  };
+}
+
+/** Hostnames a self-registering host routes to its tunnel: every explicit or generated one but wildcards. */
+export function routedHostnames(host: Host): string[] {
+  return [...new Set(host.ingress.flatMap((r) => (r.hostname && !r.hostname.startsWith('*') ? [r.hostname] : [])))];
+}
+
+export function renderUnit(host: Host): string {
+  return template('common/cloudflared.service.hbs')({
+    binaryPath: host.cloudflared.binaryPath,
+    config: host.paths.config,
+    tokenEnv: host.tunnel.mode === 'token' ? host.paths.tokenEnv : undefined,
+  });
+}
+
+export function renderSshdDropIn(host: Host): string {
+  const lines = [
+    '# Generated by fleetgen — do not edit; edit fleet.yaml and rebuild.',
+    '# Trust the Cloudflare Access SSH CA: users log in with short-lived certificates.',
+    'PubkeyAuthentication yes',
+    `TrustedUserCAKeys ${host.paths.sshCaKey}`,
+  ];
+  if (Object.keys(host.ssh.principals).length > 0) {
+    lines.push('# Which certificate principals may log in as which local user.');
+    lines.push(`AuthorizedPrincipalsFile ${host.paths.principalsDir}/%u`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function ensureNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
+}

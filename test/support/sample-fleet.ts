@@ -1,0 +1,151 @@
+/**
+ * A hand-built Fleet model covering every tunnel mode, install method, both OS families, several arches and
+ * short-lived certificates on and off — for target tests that must not depend on the loader.
+ * Secrets here are fake and exist only in tests.
+ */
+import type { Fleet, Host, HostPaths } from '../../src/model/fleet.js';
+
+const paths = (extra: Partial<HostPaths>): HostPaths => ({
+  configDir: '/etc/cloudflared',
+  config: '/etc/cloudflared/config.yml',
+  unit: '/etc/systemd/system/cloudflared.service',
+  sshCaKey: '/etc/ssh/cloudflare-access-ca.pub',
+  sshdDropIn: '/etc/ssh/sshd_config.d/50-cloudflare-access.conf',
+  principalsDir: '/etc/ssh/auth_principals',
+  ...extra,
+});
+
+export const FAKE_TUNNEL_SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0xMjM0';
+export const FAKE_TOKEN = Buffer.from(
+  JSON.stringify({ a: '0123456789abcdef0123456789abcdef', t: '9b1c6f5e-3d2a-4c8b-9e7f-1a2b3c4d5e6f', s: 'dG9rZW4tc2VjcmV0LXRva2VuLXNlY3JldA==' }),
+).toString('base64');
+export const FAKE_CERT_PEM = `-----BEGIN ARGO TUNNEL TOKEN-----\n${Buffer.from(
+  JSON.stringify({ zoneID: 'z0ne', accountID: '0123456789abcdef0123456789abcdef', apiToken: 'api-token-secret-value', endpoint: '' }),
+).toString('base64')}\n-----END ARGO TUNNEL TOKEN-----\n`;
+const CA_KEY = 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFAKEKEYFAKEKEYFAKEKEY= open-ssh-ca@cloudflareaccess.org';
+
+const store: Host = {
+  name: 'store-0001',
+  group: 'stores',
+  platform: { os: 'ubuntu-22.04', family: 'debian', arch: 'arm64' },
+  cloudflared: {
+    method: 'binary',
+    version: '2025.8.1',
+    binaryPath: '/usr/local/bin/cloudflared',
+    download: {
+      url: 'https://github.com/cloudflare/cloudflared/releases/download/2025.8.1/cloudflared-linux-arm64',
+      sha256: 'aa'.repeat(32),
+    },
+  },
+  tunnel: {
+    mode: 'named',
+    id: '6ff42ae2-765d-4adf-8112-31c55c1551ef',
+    accountTag: '0123456789abcdef0123456789abcdef',
+    credentials: {
+      origin: { kind: 'file', file: 'secrets/6ff42ae2-765d-4adf-8112-31c55c1551ef.json' },
+      value: JSON.stringify({ AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: FAKE_TUNNEL_SECRET, TunnelID: '6ff42ae2-765d-4adf-8112-31c55c1551ef' }),
+    },
+  },
+  ingress: [
+    { hostname: 'amber-harbor.example.com', service: 'ssh://localhost:22', kind: 'ssh', isCatchAll: false, isGeneratedHostname: true },
+    { hostname: 'store-0001-web.example.com', service: 'http://localhost:8080', kind: 'http', isCatchAll: false, isGeneratedHostname: false, originRequest: { connectTimeout: '10s' } },
+    { service: 'http_status:404', kind: 'status', isCatchAll: true, isGeneratedHostname: false },
+  ],
+  options: { loglevel: 'info', protocol: 'quic' },
+  metrics: '127.0.0.1:20241',
+  lockdown: false,
+  ssh: { port: 22, user: 'ops', hostnames: ['amber-harbor.example.com'], shortLivedCerts: { caPublicKey: CA_KEY }, principals: { ops: ['alice', 'bob'] } },
+  paths: paths({ credentials: '/etc/cloudflared/6ff42ae2-765d-4adf-8112-31c55c1551ef.json' }),
+};
+
+const kiosk: Host = {
+  name: 'kiosk-17',
+  group: 'kiosks',
+  platform: { os: 'rhel-9', family: 'rhel', arch: 'amd64' },
+  cloudflared: {
+    method: 'package',
+    version: '2025.8.1',
+    binaryPath: '/usr/bin/cloudflared',
+    repository: { url: 'https://pkg.cloudflare.com/cloudflared/rpm', keyUrl: 'https://pkg.cloudflare.com/cloudflare-ascii-pubkey.gpg' },
+  },
+  tunnel: {
+    mode: 'token',
+    id: '9b1c6f5e-3d2a-4c8b-9e7f-1a2b3c4d5e6f',
+    accountTag: '0123456789abcdef0123456789abcdef',
+    token: { origin: { kind: 'env', env: 'KIOSK17_TUNNEL_TOKEN' }, value: FAKE_TOKEN },
+  },
+  ingress: [],
+  options: {},
+  metrics: '127.0.0.1:20241',
+  lockdown: false,
+  ssh: { port: 22, hostnames: [], principals: {} },
+  paths: paths({ tokenEnv: '/etc/cloudflared/tunnel-token.env' }),
+};
+
+const pi: Host = {
+  name: 'lab-pi-3',
+  group: 'lab',
+  platform: { os: 'debian-12', family: 'debian', arch: 'armhf' },
+  cloudflared: {
+    method: 'package',
+    version: '2025.8.1',
+    binaryPath: '/usr/bin/cloudflared',
+    repository: { url: 'https://mirror.internal/cloudflared/deb', keyUrl: 'https://mirror.internal/cloudflared/cloudflare-main.gpg' },
+  },
+  tunnel: {
+    mode: 'self-register',
+    name: 'acme-pos-lab-pi-3',
+    originCert: { origin: { kind: 'file', file: 'secrets/cert.pem' }, value: FAKE_CERT_PEM },
+  },
+  ingress: [
+    { hostname: 'quiet-meadow.example.com', service: 'ssh://localhost:22', kind: 'ssh', isCatchAll: false, isGeneratedHostname: true },
+    { service: 'http_status:404', kind: 'status', isCatchAll: true, isGeneratedHostname: false },
+  ],
+  options: {},
+  metrics: '127.0.0.1:20241',
+  lockdown: true,
+  ssh: { port: 22, hostnames: ['quiet-meadow.example.com'], principals: {} },
+  paths: paths({ credentials: '/etc/cloudflared/acme-pos-lab-pi-3.json', originCert: '/etc/cloudflared/cert.pem' }),
+};
+
+const legacy: Host = {
+  name: 'pos-legacy',
+  platform: { os: 'rhel-8', family: 'rhel', arch: '386' },
+  cloudflared: { method: 'preinstalled', binaryPath: '/opt/cloudflared/bin/cloudflared' },
+  tunnel: {
+    mode: 'named',
+    id: '11111111-2222-4333-8444-555555555555',
+    accountTag: '0123456789abcdef0123456789abcdef',
+    credentials: {
+      origin: { kind: 'env', env: 'POS_LEGACY_CREDENTIALS' },
+      value: JSON.stringify({ AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: FAKE_TUNNEL_SECRET, TunnelID: '11111111-2222-4333-8444-555555555555' }),
+    },
+  },
+  ingress: [
+    { hostname: 'legacy-ssh.example.com', service: 'ssh://127.0.0.1:2222', kind: 'ssh', isCatchAll: false, isGeneratedHostname: false },
+    { hostname: '*.apps.example.com', path: '^/api/.*$', service: 'https://localhost:8443', kind: 'http', isCatchAll: false, isGeneratedHostname: false, originRequest: { noTLSVerify: true } },
+    { service: 'http_status:503', kind: 'status', isCatchAll: true, isGeneratedHostname: false },
+  ],
+  originRequest: { connectTimeout: '30s' },
+  options: { 'edge-ip-version': '6' },
+  metrics: '127.0.0.1:20242',
+  lockdown: false,
+  ssh: { port: 2222, hostnames: ['legacy-ssh.example.com'], shortLivedCerts: { caPublicKey: CA_KEY }, principals: {} },
+  paths: paths({ credentials: '/etc/cloudflared/11111111-2222-4333-8444-555555555555.json' }),
+};
+
+export function sampleFleet(): Fleet {
+  return structuredClone({
+    name: 'acme-pos',
+    zone: 'example.com',
+    cookbookName: 'acme_pos',
+    roleName: 'acme_pos',
+    groups: [
+      { name: 'kiosks', description: 'Self-service kiosks', hosts: ['kiosk-17'] },
+      { name: 'lab', hosts: ['lab-pi-3'] },
+      { name: 'stores', description: 'Point-of-sale servers', hosts: ['store-0001'] },
+    ],
+    hosts: [kiosk, pi, legacy, store].sort((a, b) => (a.name < b.name ? -1 : 1)),
+    client: { serviceToken: { idEnv: 'CF_ACCESS_CLIENT_ID', secretEnv: 'CF_ACCESS_CLIENT_SECRET' }, sshUser: 'ops' },
+  } satisfies Fleet);
+}
