@@ -4,17 +4,18 @@
  * write the lock file (never with --frozen-lockfile, never when there are errors).
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { hasErrors, ManifestError, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
-import { parseLockfile, serializeLockfile, type Lockfile } from './hostnames/lockfile.js';
+import { lockWarningDiagnostics } from './hostnames/assign.js';
+import { diffLockfiles, frozenLockfileDiagnostics } from './hostnames/frozen.js';
+import { lockfilePathBeside, parseLockfile, serializeLockfile, type Lockfile } from './hostnames/lockfile.js';
+import type { SourceMap } from './load/source-map.js';
 import { parseManifest, readManifestText } from './load/manifest.js';
 import { SecretReader } from './load/secrets.js';
 import type { Fleet } from './model/fleet.js';
 import { normalize } from './model/normalize.js';
 import { validateSchema } from './validate/schema.js';
 import { checkFleet } from './validate/semantic.js';
-
-export const LOCKFILE_NAME = 'fleet.lock.yaml';
 
 export interface CompileOptions {
   /** Environment for `{ env: NAME }` references. Default: process.env. */
@@ -33,14 +34,14 @@ export interface CompileResult {
     content: string;
     /** true when content differs from what is on disk (or there is no lock file yet). */
     changed: boolean;
-    /** Hosts that get a hostname not recorded in the lock yet (for --frozen-lockfile messages). */
+    /** Hosts whose generated hostnames differ from the lock on disk (new, renamed or dropped). */
     hostsWithNewNames: string[];
+    /** What --frozen-lockfile reports when `changed`: one located error per difference. */
+    frozenDiagnostics: Diagnostic[];
   };
 }
 
-export function defaultLockfilePath(manifestPath: string): string {
-  return join(dirname(manifestPath), LOCKFILE_NAME);
-}
+export const defaultLockfilePath = lockfilePathBeside;
 
 /** Throws ManifestError with every error and warning (sorted by position) when the input is not valid. */
 export function compileFleet(manifestPath: string, options: CompileOptions = {}): CompileResult {
@@ -58,11 +59,12 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   const diagnostics: Diagnostic[] = checkFleet(manifest, source, secrets);
 
   const lockfilePath = options.lockfilePath ?? defaultLockfilePath(manifestPath);
-  const lock = readLock(lockfilePath, diagnostics);
+  const { lock, source: lockSource } = readLock(lockfilePath, diagnostics);
   if (hasErrors(diagnostics)) throw new ManifestError(diagnostics);
 
   const { fleet, hostnames, warnings } = normalize(manifest, secrets, lock);
   diagnostics.push(...warnings);
+  if (lockSource) diagnostics.push(...lockWarningDiagnostics(hostnames.warnings, lockSource));
   return {
     fleet,
     warnings: sortDiagnostics(diagnostics),
@@ -70,30 +72,25 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       path: lockfilePath,
       content: serializeLockfile(hostnames.lock),
       changed: hostnames.changed,
-      hostsWithNewNames: hostsWithNewNames(lock, hostnames.lock),
+      hostsWithNewNames: [...new Set(diffLockfiles(lock, hostnames.lock).flatMap((c) => (c.path[0] === 'hosts' ? [String(c.path[1])] : [])))],
+      frozenDiagnostics: frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
   };
 }
 
-function readLock(path: string, diagnostics: Diagnostic[]): Lockfile | undefined {
-  if (!existsSync(path)) return undefined;
+function readLock(path: string, diagnostics: Diagnostic[]): { lock?: Lockfile; source?: SourceMap } {
+  if (!existsSync(path)) return {};
   const text = readManifestText(path);
   if (!text.ok) {
     diagnostics.push(...text.diagnostics);
-    return undefined;
+    return {};
   }
   const parsed = parseLockfile(text.text, displayPath(path));
   if (!parsed.ok) {
     diagnostics.push(...parsed.diagnostics);
-    return undefined;
+    return {};
   }
-  return parsed.lock;
-}
-
-function hostsWithNewNames(before: Lockfile | undefined, after: Lockfile): string[] {
-  return Object.entries(after.hosts)
-    .filter(([host, names]) => Object.entries(names).some(([rule, name]) => before?.hosts[host]?.[rule] !== name))
-    .map(([host]) => host);
+  return { lock: parsed.lock, source: parsed.source };
 }
 
 /** The lock file as the user would name it: relative to where they stand, when it is below. */

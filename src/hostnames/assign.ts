@@ -1,0 +1,214 @@
+/**
+ * Generated hostnames: every ingress rule without a hostname gets `<word>-<word>.<zone>`, the same on every
+ * run, unique in the fleet, and pinned in fleet.lock.yaml so that nothing but a deliberate act renames a live
+ * host — not a new random-words release, not another host being added, removed or moved in the manifest.
+ */
+import { InternalError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ManifestPath, SourceMap } from '../load/source-map.js';
+import { candidateHostname } from './candidate.js';
+import { serializeLockfile, type Lockfile } from './lockfile.js';
+import { ruleKeys, type RuleIdentity } from './rule-key.js';
+import { compareCodeUnits, DEFAULT_HOSTNAME_WORDS } from './words.js';
+
+/**
+ * Attempts per rule before giving up: with ~3 million word pairs a fleet needs a handful at most; running out
+ * means an injected word list far too small for the fleet, a bug rather than a user mistake.
+ */
+const MAX_ATTEMPTS = 10_000;
+
+export interface HostnameRequest {
+  /** Host name. */
+  host: string;
+  /** The host's ingress rules that need a generated hostname: their service and path identify them. */
+  rules: RuleIdentity[];
+}
+
+/**
+ * Something the user should know about the names, though nothing is wrong with the manifest:
+ * - `lockfile.other-fleet`: the lock was written for another fleet; none of its names is reused.
+ * - `lockfile.zone-changed`: the lock holds names in another zone; none of its names is reused.
+ * - `hostname.lock-conflict`: a locked name now clashes (with an explicit hostname in the manifest, or with
+ *   another locked entry) and that rule gets a new name — a live host is renamed.
+ * Locate it in the lock file with lockWarningDiagnostics and the SourceMap parseLockfile returns, or in the
+ * manifest through `host` and `ruleIndex`.
+ */
+export interface HostnameWarning {
+  code: 'lockfile.other-fleet' | 'lockfile.zone-changed' | 'hostname.lock-conflict';
+  /** Where in the lock file: `['fleet']`, `['zone']` or `['hosts', host, ruleKey]`. */
+  lockPath: ManifestPath;
+  /** hostname.lock-conflict: the host and the index of the rule in its request. */
+  host?: string;
+  ruleIndex?: number;
+  message: string;
+  hint: string;
+}
+
+export interface HostnameAssignment {
+  /** host → generated hostnames, index-aligned with the request's rules (an empty list for a host with none). */
+  names: Map<string, string[]>;
+  /** The lock as it must be written: entries of hosts and rules that no longer exist are dropped. */
+  lock: Lockfile;
+  /**
+   * true when the text serializeLockfile(lock) differs from serializeLockfile of the lock that was read — any
+   * name added, dropped or changed, or another fleet or zone. Without a lock, true exactly when some name must
+   * be recorded (a fleet with only explicit hostnames needs no lock file). `--frozen-lockfile` fails on it;
+   * frozenLockfileDiagnostics says why.
+   */
+  changed: boolean;
+  /** In a stable order: lock-level warnings first, then conflicts by host and rule order. */
+  warnings: HostnameWarning[];
+}
+
+/**
+ * Gives every rule without a hostname a `<word>-<word>.<zone>` name: reused from the lock when recorded there,
+ * otherwise generated from a seed of fleet and host name, never equal to a name in `taken` or given before.
+ *
+ * Order of work, which is what keeps names stable: first every usable lock entry is claimed, so a new host can
+ * never take a live host's name; then the remaining rules are named host by host in sorted order (not manifest
+ * order), each trying attempt 0, 1, 2, … of its own seed until the name is free.
+ */
+export function assignHostnames(input: {
+  fleet: string;
+  zone: string;
+  requests: HostnameRequest[];
+  /** Hostnames written in the manifest: generated names must avoid them. */
+  taken: ReadonlySet<string>;
+  lock: Lockfile | undefined;
+  /** The words names are made of; tests inject their own. Default: random-words, filtered (see words.ts). */
+  words?: readonly string[];
+}): HostnameAssignment {
+  const { fleet, zone, lock } = input;
+  const words = input.words ?? DEFAULT_HOSTNAME_WORDS;
+  const warnings: HostnameWarning[] = [];
+  // DNS names compare case-insensitively; the manifest demands lowercase, but a stray capital must not slip by.
+  const taken = new Set([...input.taken].map((name) => name.toLowerCase()));
+
+  const requests = [...input.requests].sort((a, b) => compareCodeUnits(a.host, b.host));
+  const usableLock = usableLockEntries(lock, fleet, zone, warnings);
+  const claimed = new Set<string>();
+
+  // Pass 1: reuse what the lock records, even if today's word list would never produce it.
+  const slotsByHost: { host: string; slots: RuleSlot[] }[] = [];
+  for (const request of requests) {
+    if (slotsByHost.at(-1)?.host === request.host) {
+      throw new InternalError(`host ${request.host} is requested twice; validation must reject duplicate host names`);
+    }
+    const recorded = usableLock && Object.hasOwn(usableLock, request.host) ? usableLock[request.host] : undefined;
+    const slots = ruleKeys(request.rules).map((key, ruleIndex): RuleSlot => {
+      const name = recorded && Object.hasOwn(recorded, key) ? recorded[key] : undefined;
+      if (name === undefined) return { key };
+      const clash = taken.has(name.toLowerCase()) ? 'explicit' : claimed.has(name) ? 'locked' : undefined;
+      if (clash) return { key, conflict: { host: request.host, key, ruleIndex, name, clash } };
+      claimed.add(name);
+      return { key, locked: name };
+    });
+    slotsByHost.push({ host: request.host, slots });
+  }
+
+  // Pass 2: generate what is missing, host by host in sorted order.
+  const names = new Map<string, string[]>();
+  const entries: [string, Record<string, string>][] = [];
+  for (const { host, slots } of slotsByHost) {
+    const assigned = slots.map(({ key, locked, conflict }, ruleIndex) => {
+      const name = locked ?? generate(fleet, host, ruleIndex, zone, words, taken, claimed);
+      if (conflict) warnings.push(lockConflictWarning(conflict, name));
+      return [key, name] as const;
+    });
+    names.set(host, assigned.map(([, name]) => name));
+    if (assigned.length > 0) entries.push([host, Object.fromEntries(assigned)]);
+  }
+
+  const newLock: Lockfile = { version: 1, fleet, zone, hosts: Object.fromEntries(entries) };
+  const changed = lock === undefined ? entries.length > 0 : serializeLockfile(newLock) !== serializeLockfile(lock);
+  return { names, lock: newLock, changed, warnings };
+}
+
+/**
+ * Warnings as diagnostics located in the lock file, through the SourceMap parseLockfile returned. Every warning
+ * comes from a lock that was read, so there is always one to point into.
+ */
+export function lockWarningDiagnostics(warnings: readonly HostnameWarning[], lockSource: SourceMap): Diagnostic[] {
+  return warnings.map((w) => lockSource.warning(w.code, w.lockPath, w.message, w.hint));
+}
+
+/** The lock's entries when they may be reused: only for the same fleet and the same zone. */
+function usableLockEntries(
+  lock: Lockfile | undefined,
+  fleet: string,
+  zone: string,
+  warnings: HostnameWarning[],
+): Lockfile['hosts'] | undefined {
+  if (!lock) return undefined;
+  const count = Object.values(lock.hosts).reduce((n, rules) => n + Object.keys(rules).length, 0);
+  if (lock.fleet !== fleet) {
+    // A copied manifest with its lock would otherwise give a second fleet the first one's live names.
+    warnings.push({
+      code: 'lockfile.other-fleet',
+      lockPath: ['fleet'],
+      message: `the lock file was written for fleet ${lock.fleet}, not ${fleet}: none of its ${count} hostname(s) is reused, every generated hostname is new`,
+      hint: `if you renamed the fleet and want to keep the names, change fleet: ${lock.fleet} to fleet: ${fleet} in the lock file; otherwise commit the new lock file and update DNS and Access`,
+    });
+    return undefined;
+  }
+  if (lock.zone !== zone) {
+    // Names outside the zone cannot be routed; new ones come from the same seeds, mostly the same words.
+    warnings.push({
+      code: 'lockfile.zone-changed',
+      lockPath: ['zone'],
+      message: `the lock file holds names in ${lock.zone}, but the zone is now ${zone}: all ${count} generated hostname(s) are recomputed in ${zone}`,
+      hint: `if the zone change is intended, commit the new lock file and update DNS and Access for the new names; otherwise set zone: ${lock.zone} again`,
+    });
+    return undefined;
+  }
+  return lock.hosts;
+}
+
+/** One rule on its way through the two passes. */
+interface RuleSlot {
+  key: string;
+  /** The name from the lock, when it may be reused. */
+  locked?: string;
+  /** The name from the lock, when it may not. */
+  conflict?: LockConflict;
+}
+
+interface LockConflict {
+  host: string;
+  key: string;
+  ruleIndex: number;
+  name: string;
+  /** explicit: the name is now written in the manifest; locked: an earlier lock entry holds it too. */
+  clash: 'explicit' | 'locked';
+}
+
+function lockConflictWarning({ host, key, ruleIndex, name, clash }: LockConflict, newName: string): HostnameWarning {
+  const why = clash === 'explicit' ? 'is now an explicit hostname in the manifest' : 'is recorded for another rule too';
+  const fix = clash === 'explicit' ? `, or give the explicit hostname another name to keep ${name} here` : '';
+  return {
+    code: 'hostname.lock-conflict',
+    lockPath: ['hosts', host, key],
+    host,
+    ruleIndex,
+    message: `host ${host}, rule ${key}: its locked hostname ${name} ${why}; it is renamed to ${newName}`,
+    hint: `${host} is reachable only under the new name: update whatever uses ${name}${fix}`,
+  };
+}
+
+function generate(
+  fleet: string,
+  host: string,
+  ruleIndex: number,
+  zone: string,
+  words: readonly string[],
+  taken: ReadonlySet<string>,
+  claimed: Set<string>,
+): string {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const name = candidateHostname({ fleet, host, ruleIndex, attempt }, zone, words);
+    if (!taken.has(name) && !claimed.has(name)) {
+      claimed.add(name);
+      return name;
+    }
+  }
+  throw new InternalError(`no free hostname for host ${host} after ${MAX_ATTEMPTS} attempts: the word list (${words.length} words) is too small for the fleet`);
+}
