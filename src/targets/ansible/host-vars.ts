@@ -1,0 +1,112 @@
+/**
+ * inventory/host_vars/<host>/: the host's data for the role. cloudflared.yml holds everything but secrets (install,
+ * directories, the non-secret files of hostState with content, owner, group and mode, the self-register argv, sshd
+ * settings); secrets.yml holds the secret files and nothing else. Every string is `!unsafe`.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { Host } from '../../model/fleet.js';
+import { InternalError } from '../../diagnostics/diagnostic.js';
+import { hostState, type ManagedDirectory, type ManagedFile } from '../common/host-state.js';
+import { packageSource } from '../common/package-source.js';
+import { ansibleYaml, unsafe } from './ansible-yaml.js';
+
+/** A repository key shipped in the role's files/ (a public key: safe to commit). */
+export interface ShippedKey {
+  /** File name under roles/<role>/files/, named by content so that hosts with different keys never collide. */
+  name: string;
+  content: Buffer;
+}
+
+export interface HostVars {
+  /** host_vars/<host>/cloudflared.yml */
+  settings: string;
+  /** host_vars/<host>/secrets.yml, before any vault encryption. */
+  secrets: string;
+  shippedKey?: ShippedKey;
+}
+
+export function buildHostVars(host: Host, roleName: string): HostVars {
+  const state = hostState(host);
+  const vars: Record<string, unknown> = {};
+  const install = host.cloudflared;
+
+  vars.cloudflared_install_method = unsafe(install.method);
+  if (install.version !== undefined) vars.cloudflared_version = unsafe(install.version);
+  vars.cloudflared_binary_path = unsafe(install.binaryPath);
+
+  let shippedKey: ShippedKey | undefined;
+  const source = packageSource(host);
+  if (source) {
+    vars.cloudflared_package_manager = unsafe(source.family === 'rhel' ? 'dnf' : 'apt');
+    vars.cloudflared_package = unsafe(source.packageSpec);
+    vars.cloudflared_repository_file = fileEntry({ ...source.sourceFile, owner: 'root', group: 'root', mode: '0644' });
+    if (source.key) {
+      vars.cloudflared_repository_key_path = unsafe(source.key.path);
+      if ('url' in source.key) {
+        vars.cloudflared_repository_key_url = unsafe(source.key.url);
+      } else {
+        shippedKey = shippedKeyOf(source.key);
+        vars.cloudflared_repository_key_file = unsafe(shippedKey.name);
+      }
+    }
+  }
+  if (install.method === 'binary') {
+    if (!install.download) throw new InternalError(`host ${host.name}: binary install without a download`);
+    vars.cloudflared_download_url = unsafe(install.download.url);
+    vars.cloudflared_download_sha256 = unsafe(install.download.sha256);
+  }
+
+  const [config, ...otherConfigs] = state.files.filter((f) => f.purpose === 'config');
+  if (!config || otherConfigs.length > 0 || config.isSecret) throw new InternalError(`host ${host.name}: expected exactly one non-secret config.yml`);
+  const secretFiles = state.files.filter((f) => f.isSecret);
+  for (const file of secretFiles) {
+    // The role writes every secret file with one task that notifies "Restart cloudflared".
+    if (file.notifies !== 'cloudflared') throw new InternalError(`secret file ${file.path} does not restart cloudflared`);
+  }
+  const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config');
+
+  vars.cloudflared_directories = state.directories.map(directoryEntry);
+  vars.cloudflared_config = fileEntry(config);
+  vars.cloudflared_validate_config = state.validatesConfig;
+  vars.cloudflared_files = plain.filter((f) => f.notifies === 'cloudflared').map(fileEntry);
+  vars.cloudflared_helper_files = plain.filter((f) => f.notifies === undefined).map(fileEntry);
+  vars.cloudflared_self_register_argv = state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args].map(unsafe) : [];
+
+  const sshFiles = plain.filter((f) => f.notifies === 'sshd');
+  vars.cloudflared_ssh_files = sshFiles.map(fileEntry);
+  if (state.ssh) {
+    vars.cloudflared_sshd_drop_in_dir = unsafe(posix.dirname(host.paths.sshdDropIn));
+    vars.cloudflared_sshd_service = unsafe(state.ssh.service);
+    vars.cloudflared_sshd_include_line = unsafe(state.ssh.needsInclude ? state.ssh.includeLine : '');
+  }
+
+  const settings = ansibleYaml(vars, [
+    `${host.name}: what the ${roleName} role puts on this host. No secret here (see secrets.yml).`,
+    'Every string is !unsafe: Ansible never templates a value that came from fleet.yaml.',
+  ]);
+  const secrets = ansibleYaml({ cloudflared_secret_files: secretFiles.map(fileEntry) }, [
+    `${host.name}: secret files (tunnel credentials, token, origin certificate). Mode 0600.`,
+    'Commit it only encrypted (fleetgen build --vault-password-file FILE).',
+  ]);
+  return { settings, secrets, ...(shippedKey ? { shippedKey } : {}) };
+}
+
+function shippedKeyOf(key: { content: Buffer; isArmored: boolean }): ShippedKey {
+  const digest = createHash('sha256').update(key.content).digest('hex').slice(0, 16);
+  return { name: `cloudflared-repository-${digest}.${key.isArmored ? 'asc' : 'gpg'}`, content: key.content };
+}
+
+function fileEntry(file: Pick<ManagedFile, 'path' | 'owner' | 'group' | 'mode' | 'content'>): Record<string, unknown> {
+  return {
+    path: unsafe(file.path),
+    owner: unsafe(file.owner),
+    group: unsafe(file.group),
+    mode: unsafe(file.mode),
+    content: unsafe(file.content),
+  };
+}
+
+function directoryEntry(directory: ManagedDirectory): Record<string, unknown> {
+  return { path: unsafe(directory.path), owner: unsafe(directory.owner), group: unsafe(directory.group), mode: unsafe(directory.mode) };
+}

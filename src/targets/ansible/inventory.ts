@@ -1,0 +1,109 @@
+/**
+ * The two inventories. hosts.yml reaches hosts directly (ansible_host = the manifest's address); access.yml reaches
+ * the same hosts through Cloudflare Access, with `cloudflared access ssh` as ssh's ProxyCommand. Both sit in
+ * inventory/ so that they share host_vars/.
+ */
+import { isMap, isScalar, type Document, type YAMLMap } from 'yaml';
+import type { Fleet, Host } from '../../model/fleet.js';
+import { ansibleYaml, commentText, unsafe } from './ansible-yaml.js';
+
+/** ssh hands %h (ansible_host, the host's SSH hostname) to cloudflared, which dials it through Access. */
+export const ACCESS_SSH_ARGS = '-o ProxyCommand="cloudflared access ssh --hostname %h"';
+
+type HostVarsOf = (host: Host) => Record<string, unknown> | undefined;
+
+export function renderHostsInventory(fleet: Fleet): string {
+  return renderInventory(
+    fleet,
+    (host) => ({
+      ...(host.address !== undefined ? { ansible_host: unsafe(host.address) } : {}),
+      // Through Access the port does not matter (the tunnel's ingress names it); directly, sshd's own port does.
+      ...(host.ssh.port !== 22 ? { ansible_port: host.ssh.port } : {}),
+    }),
+    {},
+    [
+      `The ${fleet.name} fleet, reached directly (ansible_host: the host's address when the manifest gives one).`,
+      'inventory/access.yml reaches the same hosts through Cloudflare Access.',
+    ],
+  );
+}
+
+export function renderAccessInventory(fleet: Fleet): string {
+  const comment = [
+    `The ${fleet.name} fleet reached through Cloudflare Access: ssh runs \`cloudflared access ssh\` as its ProxyCommand.`,
+    'Automation authenticates with an Access service token from the environment, never written here:',
+  ];
+  const token = fleet.client.serviceToken;
+  if (token) comment.push(`  export TUNNEL_SERVICE_TOKEN_ID="$${token.idEnv}" TUNNEL_SERVICE_TOKEN_SECRET="$${token.secretEnv}"`);
+  else comment.push('  export TUNNEL_SERVICE_TOKEN_ID=... TUNNEL_SERVICE_TOKEN_SECRET=...');
+  return renderInventory(
+    fleet,
+    (host) => {
+      const hostname = host.ssh.hostnames[0];
+      if (hostname === undefined) return undefined;
+      return { ansible_host: unsafe(hostname), ...(host.ssh.user !== undefined ? { ansible_user: unsafe(host.ssh.user) } : {}) };
+    },
+    { ansible_ssh_common_args: ACCESS_SSH_ARGS },
+    comment,
+  );
+}
+
+/**
+ * `all:` with the fleet's groups as children and ungrouped hosts directly under it. A host for which `varsOf`
+ * returns undefined is left out, with a comment saying why.
+ */
+function renderInventory(fleet: Fleet, varsOf: HostVarsOf, allVars: Record<string, unknown>, comment: string[]): string {
+  const leftOut = new Map<string | undefined, string[]>();
+  const hostsOf = (hosts: Host[], group: string | undefined): Record<string, unknown> => {
+    const entries: Record<string, unknown> = {};
+    for (const host of hosts) {
+      const vars = varsOf(host);
+      if (vars === undefined) leftOut.set(group, [...(leftOut.get(group) ?? []), host.name]);
+      else entries[host.name] = vars;
+    }
+    return entries;
+  };
+
+  const byName = new Map(fleet.hosts.map((h) => [h.name, h]));
+  const all: Record<string, unknown> = {};
+  if (Object.keys(allVars).length > 0) all.vars = allVars;
+  const ungrouped = hostsOf(
+    fleet.hosts.filter((h) => h.group === undefined),
+    undefined,
+  );
+  if (Object.keys(ungrouped).length > 0 || leftOut.has(undefined)) all.hosts = ungrouped;
+  const children: Record<string, unknown> = {};
+  for (const group of fleet.groups) {
+    const hosts = hostsOf(
+      group.hosts.map((name) => byName.get(name)).filter((h): h is Host => h !== undefined),
+      group.name,
+    );
+    children[group.name] = Object.keys(hosts).length > 0 ? { hosts } : {};
+  }
+  if (fleet.groups.length > 0) all.children = children;
+
+  return ansibleYaml({ all }, comment, (doc) => annotate(doc, fleet, leftOut));
+}
+
+/** Group descriptions and left-out hosts become comments (escaped: free text cannot end a comment). */
+function annotate(doc: Document, fleet: Fleet, leftOut: Map<string | undefined, string[]>): void {
+  const why = (names: string[]): string =>
+    `Left out: ${names.join(', ')} — no SSH ingress hostname, so Cloudflare Access cannot reach ${names.length > 1 ? 'them' : 'it'}.`;
+  const all = doc.get('all') as YAMLMap;
+  const ungroupedLeftOut = leftOut.get(undefined);
+  if (ungroupedLeftOut) setKeyComment(all, 'hosts', [why(ungroupedLeftOut)]);
+  const children = all.get('children');
+  if (!isMap(children)) return;
+  for (const group of fleet.groups) {
+    const lines: string[] = [];
+    if (group.description !== undefined) lines.push(`${group.name}: ${commentText(group.description)}`);
+    const names = leftOut.get(group.name);
+    if (names) lines.push(why(names));
+    if (lines.length > 0) setKeyComment(children, group.name, lines);
+  }
+}
+
+function setKeyComment(map: YAMLMap, key: string, lines: string[]): void {
+  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+  if (pair && isScalar(pair.key)) pair.key.commentBefore = lines.map((line) => ` ${line}`).join('\n');
+}

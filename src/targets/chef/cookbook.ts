@@ -1,0 +1,46 @@
+/**
+ * The cookbook: Ruby that is the same for every host. Only the cookbook's name and the fleet's name reach Ruby
+ * source (as single-quoted literals); all host data is read from data bags at converge time.
+ */
+import type { Fleet } from '../../model/fleet.js';
+import { FileSet } from '../fileset.js';
+import { readGeneratorFile, template } from '../templates.js';
+import { rubyString } from './ruby.js';
+
+/** Recipes in the order recipes/default.rb includes them. */
+export const RECIPES = ['install', 'user', 'config', 'register', 'service', 'ssh'] as const;
+const LIBRARIES = ['host_data'] as const;
+
+export interface DataBagNames {
+  settings: string;
+  secrets: string;
+}
+
+export function dataBagNames(fleet: Fleet): DataBagNames {
+  return { settings: fleet.cookbookName, secrets: `${fleet.cookbookName}_secrets` };
+}
+
+export function renderCookbook(fleet: Fleet): FileSet {
+  const bags = dataBagNames(fleet);
+  const files = new FileSet();
+  files.add(
+    'metadata.rb',
+    template('chef/metadata.rb.hbs')({
+      name: rubyString(fleet.cookbookName),
+      description: rubyString(`Cloudflare Tunnel (cloudflared) and Access SSH for the ${fleet.name} fleet`),
+    }),
+  );
+  files.add(
+    'attributes/default.rb',
+    template('chef/attributes/default.rb.hbs')({
+      name: rubyString(fleet.cookbookName),
+      dataBag: rubyString(bags.settings),
+      secretsDataBag: rubyString(bags.secrets),
+    }),
+  );
+  for (const recipe of ['default', ...RECIPES]) files.add(`recipes/${recipe}.rb`, readGeneratorFile(`chef/recipes/${recipe}.rb`));
+  for (const library of LIBRARIES) files.add(`libraries/${library}.rb`, readGeneratorFile(`chef/libraries/${library}.rb`));
+  // Markdown, not code: names here are schema-restricted (cookbook, fleet and data bag names).
+  files.add('README.md', template('chef/README.md.hbs')({ cookbook: fleet.cookbookName, fleet: fleet.name, dataBag: bags.settings, secretsDataBag: bags.secrets }));
+  return files;
+}

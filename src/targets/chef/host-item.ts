@@ -1,0 +1,136 @@
+/**
+ * A host's data bag items: everything host-specific the cookbook needs, as data. The recipes read these items and
+ * contain no manifest value, so nothing from the manifest is ever parsed as Ruby.
+ *
+ * The non-secret item carries hostState(host) (the files every target puts on the host, with content, owner,
+ * group and mode) grouped by the recipe that converges them, plus how to install cloudflared. Secret files appear
+ * there without content; their content is in the secrets item, keyed by path.
+ */
+import { InternalError } from '../../diagnostics/diagnostic.js';
+import type { Host } from '../../model/fleet.js';
+import {
+  hostState,
+  routedHostnames,
+  SERVICE_NAME,
+  SERVICE_USER,
+  type FilePurpose,
+  type ManagedDirectory,
+  type ManagedFile,
+} from '../common/host-state.js';
+import { packageSource, YUM_REPO_ID } from '../common/package-source.js';
+
+/** Which recipe converges a file of each purpose. */
+type Recipe = 'config' | 'register' | 'service' | 'ssh';
+const RECIPE_OF: Record<FilePurpose, Recipe> = {
+  config: 'config',
+  credentials: 'config',
+  token: 'config',
+  'origin-cert': 'config',
+  'register-script': 'register',
+  unit: 'service',
+  'ssh-ca': 'ssh',
+  'sshd-drop-in': 'ssh',
+  principals: 'ssh',
+};
+
+const SSHD = '/usr/sbin/sshd';
+const SSHD_CONFIG = '/etc/ssh/sshd_config';
+
+export interface HostItems {
+  /** data_bags/<cookbook>/<host>.json: no secret in it. */
+  settings: { id: string } & Record<string, unknown>;
+  /** data_bags/<cookbook>_secrets/<host>.json: `files` maps each secret file's path to its content. */
+  secrets: { id: string; files: Record<string, string> };
+}
+
+export function hostItems(host: Host): HostItems {
+  const state = hostState(host);
+  const byRecipe = (recipe: Recipe): ManagedFile[] => state.files.filter((f) => RECIPE_OF[f.purpose] === recipe);
+  const configFiles = byRecipe('config');
+  const sshFiles = byRecipe('ssh');
+  const isSshDirectory = (d: ManagedDirectory): boolean => d.path === host.paths.principalsDir;
+
+  const secretFiles: Record<string, string> = {};
+  for (const file of state.files.filter((f) => f.isSecret)) {
+    if (RECIPE_OF[file.purpose] !== 'config') throw new InternalError(`secret file ${file.path} is not converged by the config recipe`);
+    secretFiles[file.path] = file.content;
+  }
+
+  const settings: HostItems['settings'] = {
+    id: host.name,
+    cloudflared: { binary: host.cloudflared.binaryPath, user: SERVICE_USER },
+    install: installSettings(host),
+    config: {
+      directories: state.directories.filter((d) => !isSshDirectory(d)).map(directoryEntry),
+      files: configFiles.filter((f) => !f.isSecret).map((f) => ({ ...fileEntry(f), validate: f.purpose === 'config' && state.validatesConfig })),
+      secret_files: configFiles.filter((f) => f.isSecret).map(({ content: _content, ...rest }) => attributesOf(rest)),
+    },
+    service: { name: SERVICE_NAME, files: byRecipe('service').map(fileEntry) },
+  };
+
+  if (state.selfRegister) {
+    const [script] = byRecipe('register');
+    const credentials = host.paths.credentials;
+    if (!script || !credentials) throw new InternalError(`self-register host ${host.name} has no register script or credentials path`);
+    settings.register = {
+      script: fileEntry(script),
+      command: [state.selfRegister.script, ...state.selfRegister.args],
+      credentials,
+      // The register script records routed hostnames beside the credentials; the guard reads the same file.
+      routed: `${credentials}.routed`,
+      hostnames: routedHostnames(host),
+    };
+  }
+
+  if (state.ssh) {
+    settings.ssh = {
+      daemon: SSHD,
+      service: state.ssh.service,
+      directories: state.directories.filter(isSshDirectory).map(directoryEntry),
+      files: sshFiles.map(fileEntry),
+      ...(state.ssh.needsInclude ? { include: { path: SSHD_CONFIG, line: state.ssh.includeLine } } : {}),
+    };
+  }
+
+  return { settings, secrets: { id: host.name, files: secretFiles } };
+}
+
+function installSettings(host: Host): Record<string, unknown> {
+  const install = host.cloudflared;
+  switch (install.method) {
+    case 'binary':
+      if (!install.download) throw new InternalError(`binary install for ${host.name} has no download`);
+      return { method: 'binary', path: install.binaryPath, url: install.download.url, sha256: install.download.sha256 };
+    case 'preinstalled':
+      return { method: 'preinstalled', path: install.binaryPath };
+    case 'package': {
+      const source = packageSource(host);
+      if (!source) throw new InternalError(`package install for ${host.name} has no package source`);
+      const key = source.key && ('url' in source.key ? { path: source.key.path, url: source.key.url } : { path: source.key.path, content_base64: source.key.content.toString('base64') });
+      return {
+        method: 'package',
+        family: source.family,
+        package: 'cloudflared',
+        version: install.version,
+        repository: {
+          source: source.sourceFile,
+          key,
+          // Run when the source or its key changed, so that the package manager sees the repository.
+          refresh: source.family === 'debian' ? ['apt-get', 'update'] : ['dnf', 'makecache', '--repo', YUM_REPO_ID],
+        },
+      };
+    }
+  }
+}
+
+function fileEntry(file: ManagedFile): Record<string, unknown> {
+  return { ...attributesOf(file), content: file.content };
+}
+
+function attributesOf(file: Omit<ManagedFile, 'content'>): Record<string, unknown> {
+  return { path: file.path, owner: file.owner, group: file.group, mode: file.mode, notifies: file.notifies };
+}
+
+function directoryEntry(directory: ManagedDirectory): Record<string, unknown> {
+  return { path: directory.path, owner: directory.owner, group: directory.group, mode: directory.mode };
+}

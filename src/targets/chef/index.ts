@@ -1,0 +1,63 @@
+/**
+ * The Chef target: a chef-repo under out/chef/ that works both with a Chef Infra Server (knife cookbook upload,
+ * knife data bag from file) and with `chef-client --local-mode`:
+ *
+ *   cookbooks/<cookbook>/                 the cookbook: generic, secret-free, no host data
+ *   data_bags/<cookbook>/<host>.json      the host's files, install method, ssh settings (no secrets)
+ *   data_bags/<cookbook>_secrets/<host>.json  the host's secret files: 0600, encrypted (v3) with --chef-secret-file
+ *   roles/<group>.json                    one role per group: run list recipe[<cookbook>]
+ *   nodes/<host>.json                     one node per host, for local mode
+ */
+import type { Fleet, Host } from '../../model/fleet.js';
+import { FileSet } from '../fileset.js';
+import type { Target, TargetOptions, TargetOutput, TargetWarning } from '../target.js';
+import { dataBagNames, renderCookbook } from './cookbook.js';
+import { encryptDataBagItem } from './encrypted-item.js';
+import { hostItems } from './host-item.js';
+import { stableJson } from './json.js';
+
+export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput => {
+  const files = new FileSet();
+  const bags = dataBagNames(fleet);
+  const runList = [`recipe[${fleet.cookbookName}]`];
+
+  files.merge(renderCookbook(fleet), `cookbooks/${fleet.cookbookName}`);
+
+  for (const host of fleet.hosts) {
+    const items = hostItems(host);
+    files.add(`data_bags/${bags.settings}/${host.name}.json`, stableJson(items.settings));
+    const secrets = options.chefSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, options.chefSecret) : items.secrets;
+    files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true });
+    files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(fleet, host) }));
+  }
+
+  for (const group of fleet.groups) {
+    files.add(
+      `roles/${group.name}.json`,
+      stableJson({
+        name: group.name,
+        description: group.description ?? `Hosts of the ${group.name} group`,
+        json_class: 'Chef::Role',
+        chef_type: 'role',
+        default_attributes: {},
+        override_attributes: {},
+        run_list: runList,
+        env_run_lists: {},
+      }),
+    );
+  }
+
+  const warnings: TargetWarning[] = [];
+  if (options.chefSecret === undefined && fleet.hosts.length > 0) {
+    warnings.push({
+      target: 'chef',
+      message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text: do not commit or upload it, or build with --chef-secret-file to encrypt it`,
+    });
+  }
+  return { files, warnings };
+};
+
+/** A grouped host runs its group's role (so that role attributes apply); an ungrouped one the recipe itself. */
+function nodeRunList(fleet: Fleet, host: Host): string[] {
+  return host.group !== undefined ? [`role[${host.group}]`] : [`recipe[${fleet.cookbookName}]`];
+}

@@ -1,0 +1,48 @@
+/**
+ * cloud-init target: `<host>.yaml` per host, the user-data that brings a fresh VM to the same end state as the
+ * Chef and Ansible targets on first boot. Each file holds that host's secrets (isSecret, 0600).
+ */
+import { gzipSync } from 'node:zlib';
+import { FileSet } from '../fileset.js';
+import type { Target, TargetOutput, TargetWarning } from '../target.js';
+import { renderUserData } from './user-data.js';
+
+/** FACTS.md: AWS EC2 takes at most 16 KB of user-data (raw, before base64); other clouds take more. */
+export const EC2_USER_DATA_LIMIT = 16 * 1024;
+
+export const cloudInit: Target = (fleet, options): TargetOutput => {
+  const files = new FileSet();
+  const warnings: TargetWarning[] = [];
+  for (const host of fleet.hosts) {
+    const userData = renderUserData(host);
+    warnings.push(...userData.warnings);
+    files.add(`${host.name}.yaml`, userData.text, { isSecret: true });
+
+    const size = Buffer.byteLength(userData.text);
+    const gzipped = options.gzip ? gzipUserData(userData.text) : undefined;
+    if (gzipped) files.add(`${host.name}.yaml.gz`, gzipped, { isSecret: true });
+    if (size > EC2_USER_DATA_LIMIT) {
+      const advice = !gzipped
+        ? 'build with --gzip for a compressed copy (cloud-init accepts gzip user-data)'
+        : gzipped.length > EC2_USER_DATA_LIMIT
+          ? `${host.name}.yaml.gz is ${gzipped.length} bytes, still over it`
+          : `use ${host.name}.yaml.gz (${gzipped.length} bytes) there`;
+      warnings.push({
+        target: 'cloud-init',
+        host: host.name,
+        message: `user-data is ${size} bytes, over the ${EC2_USER_DATA_LIMIT}-byte limit of AWS EC2; ${advice}`,
+      });
+    }
+  }
+  return { files, warnings };
+};
+
+/**
+ * gzip with a byte-stable header: Node's gzip writes mtime 0 and no file name, and the OS byte is set here to
+ * 3 (Unix) so that the bytes do not depend on the platform zlib was built for. Rebuilds give identical files.
+ */
+export function gzipUserData(text: string): Buffer {
+  const gz = gzipSync(Buffer.from(text, 'utf8'), { level: 9 });
+  gz[9] = 3;
+  return gz;
+}

@@ -1,0 +1,98 @@
+/**
+ * The package repository a host installs cloudflared from (install: package): the files that configure it and the
+ * package to ask for. Shared so that every target configures the same repository in the same files; a target
+ * decides only how to put them there (write_files, a template, a resource) and how to fetch a key by URL.
+ */
+import { InternalError } from '../../diagnostics/diagnostic.js';
+import type { Host } from '../../model/fleet.js';
+import { GENERATED_HEADER } from './config-yaml.js';
+
+export const APT_SOURCE_PATH = '/etc/apt/sources.list.d/cloudflared.list';
+export const YUM_REPO_PATH = '/etc/yum.repos.d/cloudflared.repo';
+/** FACTS.md: the rpm repository's id. */
+export const YUM_REPO_ID = 'cloudflared-stable';
+/** apt reads a binary keyring from `*.gpg`, an ASCII-armored one only from `*.asc` (apt ≥ 1.4). */
+const APT_KEYRING_BINARY = '/usr/share/keyrings/cloudflared.gpg';
+const APT_KEYRING_ARMORED = '/usr/share/keyrings/cloudflared.asc';
+const RPM_KEY_PATH = '/etc/pki/rpm-gpg/RPM-GPG-KEY-cloudflared';
+
+export interface PackageSource {
+  family: 'debian' | 'rhel';
+  /** The repository definition: an apt one-line source or a yum .repo file. */
+  sourceFile: { path: string; content: string };
+  /**
+   * The signing key on the host, when a target has to put it there: the manifest's own key (content given), or
+   * (apt only) a key the target downloads from `url` into `path` before `apt-get update`. dnf fetches an rpm
+   * `gpgkey=` URL itself, so an rpm repository without a key of its own has no `key` here.
+   */
+  key?: { path: string; content: Buffer; isArmored: boolean } | { path: string; url: string };
+  /** What to ask the package manager for: `cloudflared=<version>` (apt) or `cloudflared-<version>` (dnf). */
+  packageSpec: string;
+}
+
+/** The repository setup for a host with `install: package`; undefined for the other install methods. */
+export function packageSource(host: Host): PackageSource | undefined {
+  const install = host.cloudflared;
+  if (install.method !== 'package') return undefined;
+  const repository = install.repository;
+  if (!repository) throw new InternalError(`host ${host.name}: package install without a repository`);
+  assertUrl(repository.url);
+  if (repository.keyUrl !== undefined) assertUrl(repository.keyUrl);
+  const version = install.version;
+
+  if (host.platform.family === 'debian') {
+    let key: PackageSource['key'];
+    if (repository.key) {
+      const { content, isArmored } = repository.key;
+      key = { path: isArmored ? APT_KEYRING_ARMORED : APT_KEYRING_BINARY, content, isArmored };
+    } else if (repository.keyUrl !== undefined) {
+      // Cloudflare serves a binary keyring (cloudflare-main.gpg), and a mirror of it serves the same file.
+      key = { path: APT_KEYRING_BINARY, url: repository.keyUrl };
+    } else {
+      throw new InternalError(`host ${host.name}: apt repository without a key`);
+    }
+    // FACTS.md: the `any` suite works on every Debian and Ubuntu release.
+    const content = [`# ${GENERATED_HEADER}`, `deb [signed-by=${key.path}] ${repository.url} any main`, ''].join('\n');
+    return {
+      family: 'debian',
+      sourceFile: { path: APT_SOURCE_PATH, content },
+      key,
+      packageSpec: version === undefined ? 'cloudflared' : `cloudflared=${version}`,
+    };
+  }
+
+  let gpgkey: string;
+  let key: PackageSource['key'];
+  if (repository.key) {
+    key = { path: RPM_KEY_PATH, content: repository.key.content, isArmored: repository.key.isArmored };
+    gpgkey = `file://${RPM_KEY_PATH}`;
+  } else if (repository.keyUrl !== undefined) {
+    gpgkey = repository.keyUrl;
+  } else {
+    throw new InternalError(`host ${host.name}: rpm repository without a key`);
+  }
+  const content = [
+    `# ${GENERATED_HEADER}`,
+    `[${YUM_REPO_ID}]`,
+    `name=${YUM_REPO_ID}`,
+    `baseurl=${repository.url}`,
+    'enabled=1',
+    'type=rpm',
+    'gpgcheck=1',
+    `gpgkey=${gpgkey}`,
+    '',
+  ].join('\n');
+  return {
+    family: 'rhel',
+    sourceFile: { path: YUM_REPO_PATH, content },
+    ...(key ? { key } : {}),
+    packageSpec: version === undefined ? 'cloudflared' : `cloudflared-${version}`,
+  };
+}
+
+/** URLs end up in line-based files (apt sources, .repo): one with whitespace would add lines or fields. */
+function assertUrl(url: string): void {
+  if (!/^(https?|file):\/\/[^\s"'\\]+$/.test(url)) {
+    throw new InternalError(`repository URL ${JSON.stringify(url)} is not a plain URL (the schema should have rejected it)`);
+  }
+}

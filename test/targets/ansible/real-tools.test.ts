@@ -1,0 +1,155 @@
+/**
+ * The generated output, run through the real tools from Debian's packages (ansible-core 2.14, ansible-lint 6.13).
+ * A missing tool fails these tests; it never skips them.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostState } from '../../../src/targets/common/host-state.js';
+import { hostileFleet } from '../../support/hostile-fleet.js';
+import { sampleFleet } from '../../support/sample-fleet.js';
+import { build, configOf, hostNamed, keyedFleet, must, output, ROLE, runTool, scratchHome, text, writeToTemp } from './support.js';
+
+const HOSTS = ['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'];
+const VAULT_PASSWORD = 'pa$$ wörd {{ not a template }}';
+const dirs: string[] = [];
+const temp = (dir: string): string => (dirs.push(dir), dir);
+
+let sample: string;
+let vaulted: string;
+beforeAll(() => {
+  sample = temp(writeToTemp(build(sampleFleet())));
+  vaulted = temp(writeToTemp(build(sampleFleet(), { vaultPassword: VAULT_PASSWORD })));
+  writeFileSync(join(vaulted, '.vault-pass'), VAULT_PASSWORD, { mode: 0o600 });
+});
+afterAll(() => {
+  for (const dir of [...dirs, scratchHome()]) rmSync(dir, { recursive: true, force: true });
+});
+
+interface InventoryList {
+  _meta: { hostvars: Record<string, Record<string, unknown>> };
+  [group: string]: unknown;
+}
+
+describe('ansible target on the real tools', () => {
+  it('passes ansible-lint --profile production with zero findings', () => {
+    // --offline: no Galaxy lookups and no schema refresh (CI has no network); the role needs no collection.
+    const result = runTool('ansible-lint', ['--offline', '--nocolor', '--profile', 'production', `roles/${ROLE}`, 'site.yml'], sample);
+    expect(result.status, output(result)).toBe(0);
+    expect(output(result)).toMatch(/Passed with production profile: 0 failure\(s\), 0 warning\(s\)/);
+  }, 60_000);
+
+  it('passes ansible-playbook --syntax-check, with shipped keys and with vaulted secrets', () => {
+    const keyed = temp(writeToTemp(build(keyedFleet())));
+    for (const [dir, extra] of [
+      [sample, []],
+      [keyed, []],
+      [vaulted, ['--vault-password-file', '.vault-pass']],
+    ] as const) {
+      const result = runTool('ansible-playbook', ['--syntax-check', '-i', 'inventory/hosts.yml', ...extra, 'site.yml'], dir);
+      expect(result.status, output(result)).toBe(0);
+      expect(result.stdout).toContain('playbook: site.yml');
+    }
+  }, 60_000);
+
+  it('parses both inventories, and Ansible holds every host_vars string as unsafe', () => {
+    const list = (inventory: string): InventoryList => {
+      const result = runTool('ansible-inventory', ['-i', inventory, '--list'], sample);
+      expect(result.status, output(result)).toBe(0);
+      return JSON.parse(result.stdout) as InventoryList;
+    };
+    const direct = list('inventory/hosts.yml');
+    expect(Object.keys(direct._meta.hostvars).sort()).toEqual(HOSTS);
+    expect(direct.stores).toEqual({ hosts: ['store-0001'] });
+    expect(direct.ungrouped).toEqual({ hosts: ['pos-legacy'] });
+
+    const access = list('inventory/access.yml');
+    expect(Object.keys(access._meta.hostvars).sort()).toEqual(['lab-pi-3', 'pos-legacy', 'store-0001']);
+    const store = must(access._meta.hostvars['store-0001']);
+    expect(store.ansible_ssh_common_args).toBe('-o ProxyCommand="cloudflared access ssh --hostname %h"');
+    expect(store.ansible_host).toEqual({ __ansible_unsafe: 'amber-harbor.example.com' });
+    expect(store.ansible_user).toEqual({ __ansible_unsafe: 'ops' });
+
+    // ansible-inventory shows an unsafe string as {"__ansible_unsafe": …}: no plain string may remain.
+    for (const [host, vars] of Object.entries(direct._meta.hostvars)) {
+      expect(plainStrings(vars), host).toEqual([]);
+      expect((vars.cloudflared_config as Record<string, unknown>).content).toEqual({ __ansible_unsafe: configOf(hostNamed(sampleFleet(), host)) });
+    }
+  }, 60_000);
+
+  it('writes secrets.yml that ansible-vault decrypts to the exact plaintext', () => {
+    const plain = build(sampleFleet());
+    for (const host of HOSTS) {
+      const path = `inventory/host_vars/${host}/secrets.yml`;
+      expect(readFileSync(join(vaulted, path), 'utf8')).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n/);
+      const result = runTool('ansible-vault', ['view', '--vault-password-file', '.vault-pass', path], vaulted);
+      expect(result.status, output(result)).toBe(0);
+      expect(result.stdout).toBe(text(plain, path));
+    }
+    const wrong = join(vaulted, '.wrong-pass');
+    writeFileSync(wrong, 'not the password', { mode: 0o600 });
+    const refused = runTool('ansible-vault', ['view', '--vault-password-file', wrong, 'inventory/host_vars/store-0001/secrets.yml'], vaulted);
+    expect(refused.status).not.toBe(0);
+  }, 60_000);
+
+  it('hands hostile strings to modules byte for byte: Ansible evaluates none of them', () => {
+    const fleet = hostileFleet();
+    // Also characters a YAML 1.1 parser reads as line breaks, and control characters.
+    must(hostNamed(fleet, 'pos-legacy').ingress[1]).originRequest = { httpHostHeader: 'a\u2028b\u2029c\u0085d\re\tf\u0007g {{ 7 * 7 }}' };
+    const out = temp(writeToTemp(build(fleet), 'fleetgen-ansible-hostile-'));
+    const probeDir = temp(mkdtempSync(join(tmpdir(), 'fleetgen-ansible-probe-')));
+    const playbook = join(probeDir, 'probe.yml');
+    // Runs on the controller only (connection local), writing into the temp dir: the role itself is not run.
+    writeFileSync(
+      playbook,
+      [
+        '- name: Copy every managed file the way the role does',
+        '  hosts: all',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: Create the host directory',
+        '      ansible.builtin.file:',
+        '        path: "{{ probe_dir }}/{{ inventory_hostname }}"',
+        '        state: directory',
+        '        mode: "0700"',
+        "    - name: Write each file with the role's own template",
+        '      ansible.builtin.template:',
+        `        src: ${JSON.stringify(join(out, 'roles', ROLE, 'templates', 'file.j2'))}`,
+        '        dest: "{{ probe_dir }}/{{ inventory_hostname }}/{{ item.path | basename }}"',
+        '        mode: "0600"',
+        '      loop: "{{ [cloudflared_config] + cloudflared_files + cloudflared_helper_files + cloudflared_ssh_files + cloudflared_secret_files }}"',
+        '      loop_control:',
+        '        label: "{{ item.path }}"',
+        '',
+      ].join('\n'),
+    );
+    const result = runTool(
+      'ansible-playbook',
+      ['-i', 'inventory/hosts.yml', '-e', 'ansible_connection=local', '-e', 'ansible_python_interpreter=/usr/bin/python3', '-e', `probe_dir=${probeDir}`, playbook],
+      out,
+    );
+    expect(result.status, output(result)).toBe(0);
+    expect(result.stdout).not.toMatch(/uid=\d+/);
+    for (const host of fleet.hosts) {
+      for (const file of hostState(host).files) {
+        const written = readFileSync(join(probeDir, host.name, basename(file.path)), 'utf8');
+        expect(written, `${host.name}:${file.path}`).toBe(file.content);
+      }
+    }
+    const legacyConfig = readFileSync(join(probeDir, 'pos-legacy', 'config.yml'), 'utf8');
+    expect(legacyConfig).toContain("{{ lookup('pipe','id') }}");
+    expect(legacyConfig).toContain('{{ 7 * 7 }}');
+  }, 60_000);
+});
+
+/** Paths of string leaves not wrapped as {"__ansible_unsafe": …}, except the ProxyCommand fleetgen writes itself. */
+function plainStrings(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return path === '.ansible_ssh_common_args' ? [] : [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainStrings(v, `${path}[${i}]`));
+  if (value && typeof value === 'object') {
+    if ('__ansible_unsafe' in value) return [];
+    return Object.entries(value).flatMap(([k, v]) => plainStrings(v, `${path}.${k}`));
+  }
+  return [];
+}

@@ -1,0 +1,375 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Fleet } from '../../../src/model/fleet.js';
+import { chef } from '../../../src/targets/chef/index.js';
+import { rubyString } from '../../../src/targets/chef/ruby.js';
+import { hostState } from '../../../src/targets/common/host-state.js';
+import type { FileSet } from '../../../src/targets/fileset.js';
+import type { TargetOptions } from '../../../src/targets/target.js';
+import { HOSTILE, hostileFleet } from '../../support/hostile-fleet.js';
+import { FAKE_CERT_PEM, FAKE_TOKEN, FAKE_TUNNEL_SECRET, sampleFleet } from '../../support/sample-fleet.js';
+
+const SECRET = 'correct horse battery staple';
+const FAKE_CHEF = fileURLToPath(new URL('./fake-chef.rb', import.meta.url));
+const COOKBOOK = 'cookbooks/acme_pos';
+const SETTINGS_BAG = 'data_bags/acme_pos';
+const SECRETS_BAG = 'data_bags/acme_pos_secrets';
+/** Every secret value in the sample fleet, and a piece of each that would show through any re-encoding. */
+const SECRET_VALUES = [FAKE_TUNNEL_SECRET, FAKE_TOKEN, must(FAKE_CERT_PEM.split('\n')[1], 'the cert body'), 'api-token-secret-value'];
+
+const build = (fleet: Fleet = sampleFleet(), options: TargetOptions = {}): FileSet => chef(fleet, options).files;
+const text = (files: FileSet, path: string): string => {
+  const file = files.get(path);
+  if (!file) throw new Error(`${path} was not generated`);
+  return String(file.content);
+};
+
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is missing`);
+  return value;
+}
+
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes a FileSet to a fresh temp dir, as `fleetgen build` would write out/chef/. */
+function writeRepo(files: FileSet): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-chef-'));
+  tempDirs.push(dir);
+  for (const file of files.list()) {
+    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
+    writeFileSync(join(dir, file.path), file.content, { mode: file.mode });
+  }
+  return dir;
+}
+
+/** Runs a real tool; a missing tool is a failure, never a skip. */
+function run(command: string, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync(command, args, { encoding: 'utf8', input, timeout: 30_000 });
+  if (result.error) throw new Error(`${command} could not run (${result.error.message}): install it (Debian package "ruby")`);
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('chef target', () => {
+  it('generates the chef-repo for the sample fleet', () => {
+    expect(build().toRecord()).toMatchSnapshot();
+  });
+
+  it('encrypts the secrets data bag items when a data bag secret is given', () => {
+    const files = build(sampleFleet(), { chefSecret: SECRET });
+    expect(Object.fromEntries(Object.entries(files.toRecord()).filter(([path]) => path.startsWith(SECRETS_BAG)))).toMatchSnapshot();
+  });
+
+  it('lays out a chef-repo: cookbook, one settings and one secrets item per host, a role per group, a node per host', () => {
+    const paths = build()
+      .list()
+      .map((f) => f.path);
+    expect(paths.filter((p) => !p.startsWith(`${COOKBOOK}/`))).toEqual([
+      ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `${SETTINGS_BAG}/${h}.json`),
+      ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `${SECRETS_BAG}/${h}.json`),
+      ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `nodes/${h}.json`),
+      ...['kiosks', 'lab', 'stores'].map((g) => `roles/${g}.json`),
+    ]);
+    expect(paths.filter((p) => p.startsWith(`${COOKBOOK}/`)).map((p) => p.slice(COOKBOOK.length + 1))).toEqual([
+      'README.md',
+      'attributes/default.rb',
+      'libraries/host_data.rb',
+      'metadata.rb',
+      ...['config', 'default', 'install', 'register', 'service', 'ssh', 'user'].map((r) => `recipes/${r}.rb`),
+    ]);
+  });
+
+  it('marks the secrets items, and only them, as secret files written 0600', () => {
+    for (const options of [{}, { chefSecret: SECRET }]) {
+      for (const file of build(sampleFleet(), options).list()) {
+        const isSecretsItem = file.path.startsWith(`${SECRETS_BAG}/`);
+        expect({ path: file.path, isSecret: file.isSecret, mode: file.mode }).toEqual({
+          path: file.path,
+          isSecret: isSecretsItem,
+          mode: isSecretsItem ? 0o600 : 0o644,
+        });
+      }
+    }
+  });
+
+  it('keeps every secret value out of the cookbook, roles, nodes and settings items', () => {
+    for (const file of build().list()) {
+      if (file.isSecret) continue;
+      for (const secret of SECRET_VALUES) expect(String(file.content), file.path).not.toContain(secret);
+    }
+  });
+
+  it('keeps every secret value out of all files once the secrets are encrypted', () => {
+    for (const file of build(sampleFleet(), { chefSecret: SECRET }).list()) {
+      for (const secret of SECRET_VALUES) expect(String(file.content), file.path).not.toContain(secret);
+    }
+  });
+
+  it('warns that the secrets items are in clear text unless a data bag secret is given', () => {
+    expect(chef(sampleFleet(), {}).warnings).toEqual([
+      expect.objectContaining({ target: 'chef', message: expect.stringContaining('--chef-secret-file') }),
+    ]);
+    expect(chef(sampleFleet(), { chefSecret: SECRET }).warnings).toEqual([]);
+  });
+
+  it('builds identical bytes twice, encrypted items included', () => {
+    expect(build().toRecord()).toEqual(build().toRecord());
+    expect(build(sampleFleet(), { chefSecret: SECRET }).toRecord()).toEqual(build(sampleFleet(), { chefSecret: SECRET }).toRecord());
+  });
+
+  it('changes only that host’s settings item when one host’s ingress changes', () => {
+    const changed = sampleFleet();
+    const store = must(changed.hosts.find((h) => h.name === 'store-0001'), 'store-0001');
+    must(store.ingress[1], 'the web rule').service = 'http://localhost:9090';
+    const before = build(sampleFleet(), { chefSecret: SECRET }).toRecord();
+    const after = build(changed, { chefSecret: SECRET }).toRecord();
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    expect(Object.keys(after).filter((path) => after[path] !== before[path])).toEqual([`${SETTINGS_BAG}/store-0001.json`]);
+  });
+
+  it('changes only that host’s secrets item when one host’s credentials change', () => {
+    const changed = sampleFleet();
+    const kiosk = must(changed.hosts.find((h) => h.name === 'kiosk-17'), 'kiosk-17');
+    if (kiosk.tunnel.mode !== 'token') throw new Error('kiosk-17 is a token host in the sample fleet');
+    kiosk.tunnel.token.value = `${FAKE_TOKEN}x`;
+    const before = build(sampleFleet(), { chefSecret: SECRET }).toRecord();
+    const after = build(changed, { chefSecret: SECRET }).toRecord();
+    expect(Object.keys(after).filter((path) => after[path] !== before[path])).toEqual([`${SECRETS_BAG}/kiosk-17.json`]);
+  });
+
+  it('writes the same cookbook for every fleet with the same cookbook name: recipes hold no manifest value', () => {
+    const sample = build().toRecord();
+    const hostile = build(hostileFleet()).toRecord();
+    for (const path of Object.keys(sample).filter((p) => p.startsWith(`${COOKBOOK}/`))) expect(hostile[path], path).toBe(sample[path]);
+  });
+
+  it('carries hostile strings as data: data bag items hold exactly the host state, roles exactly the description', () => {
+    const fleet = hostileFleet();
+    const files = build(fleet);
+    for (const host of fleet.hosts) {
+      const item = JSON.parse(text(files, `${SETTINGS_BAG}/${host.name}.json`)) as Record<string, { files?: { path: string; content: string }[] }>;
+      const declared = ['config', 'service', 'ssh'].flatMap((recipe) => item[recipe]?.files ?? []);
+      for (const file of hostState(host).files.filter((f) => !f.isSecret && f.purpose !== 'register-script')) {
+        expect(declared.find((d) => d.path === file.path)?.content, `${host.name}:${file.path}`).toBe(file.content);
+      }
+    }
+    for (const group of fleet.groups) expect(JSON.parse(text(files, `roles/${group.name}.json`)).description).toBe(HOSTILE);
+  });
+
+  it('writes Ruby string literals that Ruby reads back unchanged, interpolating nothing', () => {
+    const values = [HOSTILE, "it's", 'back\\slash\\', '#{`id`}', "\\'", ''];
+    const program = values.map((v) => `print ${rubyString(v)}, "\\0"`).join('\n');
+    const result = run('ruby', ['-w', '-e', program]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\0').slice(0, -1)).toEqual(values);
+  });
+
+  it('orders keys in every JSON file, so assembly order never reaches the bytes', () => {
+    for (const file of build(sampleFleet(), { chefSecret: SECRET }).list().filter((f) => f.path.endsWith('.json'))) {
+      const sortDeep = (v: unknown): unknown =>
+        Array.isArray(v) ? v.map(sortDeep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sortDeep(x)])) : v;
+      const parsed: unknown = JSON.parse(String(file.content));
+      expect(String(file.content), file.path).toBe(`${JSON.stringify(sortDeep(parsed), null, 2)}\n`);
+    }
+  });
+
+  it('names data bag items, roles and nodes after their files', () => {
+    const files = build(sampleFleet(), { chefSecret: SECRET });
+    for (const file of files.list().filter((f) => f.path.endsWith('.json'))) {
+      const base = file.path.replace(/^.*\//, '').replace(/\.json$/, '');
+      const parsed = JSON.parse(String(file.content)) as { id?: string; name?: string };
+      expect(file.path.startsWith('data_bags/') ? parsed.id : parsed.name, file.path).toBe(base);
+    }
+  });
+
+  it('has no ERB templates: file content comes from the data bags, not from templates', () => {
+    expect(
+      build()
+        .list()
+        .filter((f) => f.path.endsWith('.erb') || f.path.includes('/templates/')),
+    ).toEqual([]);
+  });
+});
+
+describe('chef target, checked by real Ruby', () => {
+  const fleets: [string, Fleet][] = [
+    ['sample', sampleFleet()],
+    ['hostile', hostileFleet()],
+  ];
+
+  it('passes `ruby -wc` on every Ruby file with no warning', () => {
+    const files = build();
+    const dir = writeRepo(files);
+    const rubyFiles = files.list().filter((f) => f.path.endsWith('.rb'));
+    expect(rubyFiles.length).toBeGreaterThan(8);
+    for (const file of rubyFiles) {
+      const result = run('ruby', ['-wc', join(dir, file.path)]);
+      expect({ path: file.path, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        path: file.path,
+        status: 0,
+        stdout: 'Syntax OK\n',
+        stderr: '',
+      });
+    }
+  });
+
+  it('writes JSON that Ruby parses', () => {
+    const files = build(hostileFleet(), { chefSecret: SECRET });
+    const dir = writeRepo(files);
+    const jsonFiles = files
+      .list()
+      .filter((f) => f.path.endsWith('.json'))
+      .map((f) => join(dir, f.path));
+    const result = run('ruby', ['-w', '-rjson', '-e', 'ARGV.each { |path| JSON.parse(File.read(path)) }; print ARGV.length', ...jsonFiles]);
+    expect({ status: result.status, stderr: result.stderr, stdout: result.stdout }).toEqual({ status: 0, stderr: '', stdout: String(jsonFiles.length) });
+  });
+
+  it('writes encrypted items that Ruby’s OpenSSL decrypts (Chef’s v3 format) to exactly the clear items', () => {
+    const clear = build();
+    // A secret file's trailing newline is not part of the key: Chef strips it when it loads the secret.
+    const encrypted = build(sampleFleet(), { chefSecret: `${SECRET}\n` });
+    const dir = writeRepo(encrypted);
+    const decrypt = `
+      require 'json'; require 'openssl'; require 'base64'; require 'digest'
+      secret = ARGV.shift
+      out = ARGV.map do |path|
+        item = JSON.parse(File.read(path))
+        item.to_h do |key, value|
+          next [key, value] if key == 'id'
+          raise "#{key}: not version 3" unless value['version'] == 3 && value['cipher'] == 'aes-256-gcm'
+          cipher = OpenSSL::Cipher.new('aes-256-gcm')
+          cipher.decrypt
+          cipher.key = Digest::SHA256.digest(secret)
+          cipher.iv = Base64.decode64(value['iv'])
+          cipher.auth_tag = Base64.decode64(value['auth_tag'])
+          cipher.auth_data = ''
+          plaintext = cipher.update(Base64.decode64(value['encrypted_data'])) + cipher.final
+          [key, JSON.parse(plaintext)['json_wrapper']]
+        end
+      end
+      print JSON.generate(out)`;
+    const paths = encrypted
+      .list()
+      .filter((f) => f.path.startsWith(`${SECRETS_BAG}/`))
+      .map((f) => f.path);
+    const result = run('ruby', ['-w', '-e', decrypt, SECRET, ...paths.map((p) => join(dir, p))]);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual(paths.map((p) => JSON.parse(text(clear, p))));
+
+    // A flipped ciphertext byte fails GCM authentication instead of decrypting to something else.
+    const first = must(paths[0], 'a secrets item');
+    const item = JSON.parse(text(encrypted, first)) as { files: { encrypted_data: string } };
+    const bytes = Buffer.from(item.files.encrypted_data, 'base64');
+    bytes.writeUInt8(bytes.readUInt8(0) ^ 1, 0);
+    item.files.encrypted_data = bytes.toString('base64');
+    writeFileSync(join(dir, first), JSON.stringify(item));
+    const tampered = run('ruby', ['-e', decrypt, SECRET, join(dir, first)]);
+    expect(tampered.status).not.toBe(0);
+    expect(tampered.stderr).toMatch(/CipherError/);
+  });
+
+  it('uses a different IV for every encrypted value', () => {
+    const files = build(sampleFleet(), { chefSecret: SECRET });
+    const ivs = files
+      .list()
+      .filter((f) => f.path.startsWith(`${SECRETS_BAG}/`))
+      .map((f) => (JSON.parse(String(f.content)) as { files: { iv: string } }).files.iv);
+    expect(new Set(ivs).size).toBe(ivs.length);
+    for (const iv of ivs) expect(Buffer.from(iv, 'base64')).toHaveLength(12);
+  });
+
+  describe.each(fleets)('compiled against each node of the %s fleet (a stand-in for Chef’s compile phase)', (_name, fleet) => {
+    const files = build(fleet, { chefSecret: SECRET });
+    const dir = writeRepo(files);
+    writeFileSync(join(dir, 'secret'), `${SECRET}\n`, { mode: 0o600 });
+
+    it.each(fleet.hosts.map((h) => [h.name, h] as const))('%s', (_host, host) => {
+      const result = run('ruby', ['-w', FAKE_CHEF, dir, fleet.cookbookName, host.name, join(dir, 'secret')]);
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      const compiled = JSON.parse(result.stdout) as { resources: CompiledResource[] };
+      const resources = compiled.resources;
+      const state = hostState(host);
+      const id = (r: { type: string; name: string }): string => `${r.type}[${r.name}]`;
+
+      // Chef identifies resources by type and name: a duplicate would silently merge two declarations.
+      expect(new Set(resources.map(id)).size).toBe(resources.length);
+
+      // Every file of the shared host state, with exactly its content, owner, group and mode.
+      for (const file of state.files) {
+        const declared = resources.find((r) => r.type === 'file' && r.name === file.path);
+        expect(declared?.properties, `${host.name}: ${file.path}`).toMatchObject({
+          content: file.content,
+          owner: file.owner,
+          group: file.group,
+          mode: file.mode,
+        });
+      }
+      for (const directory of state.directories) {
+        expect(resources.find((r) => r.type === 'directory' && r.name === directory.path)?.properties).toEqual({
+          owner: directory.owner,
+          group: directory.group,
+          mode: directory.mode,
+        });
+      }
+
+      // sensitive on every resource that carries a secret, or runs with one.
+      const secrets = state.files.filter((f) => f.isSecret).map((f) => f.content);
+      for (const resource of resources) {
+        const touchesSecret = secrets.some((s) => JSON.stringify(resource.properties).includes(JSON.stringify(s).slice(1, -1)));
+        if (touchesSecret || resource.name === 'cloudflared: register tunnel') expect(resource.properties.sensitive, id(resource)).toBe(true);
+      }
+
+      // Idempotency: every command runs only when notified or when its guard says there is work.
+      for (const resource of resources.filter((r) => r.type === 'execute' || r.type === 'ruby_block')) {
+        expect(resource.properties.action === 'nothing' || resource.guards > 0, id(resource)).toBe(true);
+      }
+
+      // Notifications name resources that exist; restarts and ssh checks are delayed, so they run once.
+      for (const resource of resources) {
+        for (const notification of resource.notifications) {
+          expect(resources.map(id), `${id(resource)} notifies ${notification.target}`).toContain(notification.target);
+          if (/restart|sshd -t/.test(notification.target)) expect(notification.timing).toBe('delayed');
+        }
+      }
+      for (const file of state.files.filter((f) => f.notifies === 'cloudflared')) {
+        const declared = resources.find((r) => r.type === 'file' && r.name === file.path);
+        expect(declared?.notifications).toContainEqual({ action: 'run', target: 'execute[cloudflared: restart]', timing: 'delayed' });
+      }
+
+      // config.yml is validated by cloudflared, from an argument vector, before it replaces the live file.
+      const config = must(resources.find((r) => r.type === 'file' && r.name === host.paths.config), 'config.yml');
+      expect(config.verification_commands).toEqual(
+        state.validatesConfig ? [[host.cloudflared.binaryPath, 'tunnel', '--config', '/candidate', 'ingress', 'validate']] : [],
+      );
+
+      // Self-registration runs the shared script with exactly the host state's arguments.
+      const register = resources.find((r) => r.name === 'cloudflared: register tunnel');
+      expect(register?.properties.command).toEqual(state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args] : undefined);
+
+      // cloudflared is started without waiting for it to connect (Type=notify), and never with a blocking start.
+      const start = must(resources.find((r) => r.name === 'cloudflared: start'), 'the start command');
+      expect(start.properties.command).toEqual(['systemctl', 'start', '--no-block', 'cloudflared']);
+      expect(resources.filter((r) => r.type === 'service').map((r) => r.properties.action)).toEqual(['enable']);
+
+      // RHEL 8: the Include line goes into sshd_config, checked by sshd before it is written.
+      const sshdConfig = resources.find((r) => r.name === '/etc/ssh/sshd_config');
+      expect(sshdConfig?.verification_commands).toEqual(state.ssh?.needsInclude ? [['/usr/sbin/sshd', '-t', '-f', '/candidate']] : undefined);
+    });
+  });
+});
+
+interface CompiledResource {
+  type: string;
+  name: string;
+  properties: Record<string, unknown>;
+  notifications: { action: string; target: string; timing: string }[];
+  guards: number;
+  verification_commands: string[][];
+}
