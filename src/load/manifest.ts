@@ -120,12 +120,12 @@ export function parseManifest(text: string, file: string): ParseResult {
     return { ok: false, diagnostics: [fileError(file, 'yaml.empty', 'the manifest is empty', 'start from the example that `fleetgen init` writes')] };
   }
   const diagnostics: Diagnostic[] = [];
-  if (documents.length > 1) {
-    const second = documents[1]!;
+  const [doc, second] = documents;
+  if (!doc) throw new Error('unreachable: a non-empty stream has a first document');
+  if (second) {
     const pos = emptySource.offsetToPosition(second.range?.[0] ?? 0);
     diagnostics.push({ ...fileError(file, 'yaml.multiple-documents', 'holds more than one YAML document', 'keep the whole fleet in one document: remove the "---" separator and what follows, or merge the documents'), ...pos });
   }
-  const doc = documents[0]!;
   const source = new SourceMap(file, doc, lines);
   for (const problem of [...doc.errors, ...doc.warnings]) {
     const pos = emptySource.offsetToPosition(problem.pos[0]);

@@ -58,8 +58,8 @@ export class SourceMap {
   private locate(path: ManifestPath, want: 'value' | 'key'): number {
     let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
     let best = node?.range?.[0] ?? 0;
-    for (let i = 0; i < path.length && node; i++) {
-      const part = path[i]!;
+    for (const [i, part] of path.entries()) {
+      if (!node) break;
       const isLast = i === path.length - 1;
       if (isMap(node)) {
         const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));

@@ -1,3 +1,4 @@
+import { InternalError } from '../diagnostics/diagnostic.js';
 import type { ManifestPath } from '../load/source-map.js';
 import type { Host as ManifestHost, Settings } from '../manifest/types.generated.js';
 import type { Manifest } from '../validate/schema.js';
@@ -22,7 +23,8 @@ export interface EffectiveSettings {
 }
 
 export function effectiveSettings(manifest: Manifest, hostIndex: number): EffectiveSettings {
-  const host = manifest.hosts[hostIndex]!;
+  const host = manifest.hosts[hostIndex];
+  if (!host) throw new InternalError(`no host at index ${hostIndex}`);
   const layers: Layer[] = [];
   if (manifest.defaults) layers.push({ path: ['defaults'], settings: manifest.defaults });
   const group = host.group !== undefined ? manifest.groups?.[host.group] : undefined;
@@ -39,15 +41,15 @@ export function effectiveSettings(manifest: Manifest, hostIndex: number): Effect
     settings: settings as Settings,
     hostPath,
     originOf(subpath) {
-      for (let i = layers.length - 1; i >= 0; i--) {
-        const layer = layers[i]!;
+      const innermostFirst = [...layers].reverse();
+      for (const layer of innermostFirst) {
         if (has(layer.settings, subpath)) return [...layer.path, ...subpath];
       }
       // Not set anywhere: the deepest object on the way that is set, else the host.
       for (let depth = subpath.length - 1; depth > 0; depth--) {
         const prefix = subpath.slice(0, depth);
-        for (let i = layers.length - 1; i >= 0; i--) {
-          if (has(layers[i]!.settings, prefix)) return [...layers[i]!.path, ...prefix];
+        for (const layer of innermostFirst) {
+          if (has(layer.settings, prefix)) return [...layer.path, ...prefix];
         }
       }
       return hostPath;

@@ -112,7 +112,7 @@ function normalizeHost(manifest: Manifest, e: EffectiveSettings, secrets: Secret
   const ssh: SshAccess = {
     port,
     ...(user !== undefined ? { user } : {}),
-    hostnames: ingress.filter((r) => r.kind === 'ssh' && r.hostname !== undefined && !r.hostname.startsWith('*')).map((r) => r.hostname!),
+    hostnames: ingress.flatMap((r) => (r.kind === 'ssh' && r.hostname !== undefined && !r.hostname.startsWith('*') ? [r.hostname] : [])),
     ...(s.ssh?.shortLivedCerts ? { shortLivedCerts: { caPublicKey: s.ssh.shortLivedCerts.caPublicKey.trim() } } : {}),
     principals: Object.fromEntries(
       Object.entries(s.ssh?.principals ?? {})

@@ -3,7 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import schema from '../../schemas/fleet.schema.json' with { type: 'json' };
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { quote } from '../diagnostics/diagnostic.js';
-import type { ManifestPath, SourceMap } from '../load/source-map.js';
+import type { SourceMap } from '../load/source-map.js';
 import type { FleetgenFleetManifest } from '../manifest/types.generated.js';
 
 export { schema as fleetSchema };
@@ -42,17 +42,8 @@ function pointerToPath(pointer: string): (string | number)[] {
 function describe(schemaNode: unknown): string | undefined {
   const text = (schemaNode as { description?: unknown } | undefined)?.description;
   if (typeof text !== 'string') return undefined;
-  const first = text.split(/(?<=[.!?])\s/)[0]!;
+  const [first = text] = text.split(/(?<=[.!?])\s/);
   return first.replace(/\.$/, '');
-}
-
-function valueAt(root: unknown, path: ManifestPath): unknown {
-  let node = root;
-  for (const part of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[part];
-  }
-  return node;
 }
 
 function typeName(value: unknown): string {
@@ -169,15 +160,15 @@ export function closest(word: string, candidates: readonly string[]): string | u
 
 function levenshtein(a: string, b: string): number {
   if (a.length > 64 || b.length > 64) return Infinity;
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  // One row of the edit-distance table at a time; `previous` is the row above.
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
+    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
     }
+    previous = current;
   }
-  return row[b.length]!;
+  return previous[b.length] ?? Infinity;
 }

@@ -3,6 +3,7 @@
  * modes. Chef, Ansible and cloud-init each carry this list to the host their own way; none of them decides
  * content on its own, so the three cannot drift apart.
  */
+import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import { readGeneratorFile, template } from '../templates.js';
 import { renderConfigYaml } from './config-yaml.js';
@@ -83,20 +84,22 @@ export function hostState(host: Host): HostState {
   let selfRegister: HostState['selfRegister'];
   switch (host.tunnel.mode) {
     case 'named':
-      files.push(own(p.credentials!, '0600', ensureNewline(host.tunnel.credentials.value), 'credentials', secret));
+      files.push(own(required(p.credentials, 'credentials'), '0600', ensureNewline(host.tunnel.credentials.value), 'credentials', secret));
       break;
     case 'token':
       // systemd reads EnvironmentFile as root before dropping to the service user.
-      files.push(own(p.tokenEnv!, '0600', `TUNNEL_TOKEN=${host.tunnel.token.value}\n`, 'token', secret));
+      files.push(own(required(p.tokenEnv, 'tokenEnv'), '0600', `TUNNEL_TOKEN=${host.tunnel.token.value}\n`, 'token', secret));
       break;
-    case 'self-register':
-      files.push(own(p.originCert!, '0600', ensureNewline(host.tunnel.originCert.value), 'origin-cert', secret));
+    case 'self-register': {
+      const originCert = required(p.originCert, 'originCert');
+      files.push(own(originCert, '0600', ensureNewline(host.tunnel.originCert.value), 'origin-cert', secret));
       files.push(own(SELF_REGISTER_SCRIPT, '0755', readGeneratorFile('common/cloudflared-self-register.sh'), 'register-script'));
       selfRegister = {
         script: SELF_REGISTER_SCRIPT,
-        args: [host.cloudflared.binaryPath, p.originCert!, p.credentials!, host.tunnel.name, ...routedHostnames(host)],
+        args: [host.cloudflared.binaryPath, originCert, required(p.credentials, 'credentials'), host.tunnel.name, ...routedHostnames(host)],
       };
       break;
+    }
   }
 
   let ssh: HostState['ssh'];
@@ -152,6 +155,11 @@ export function renderSshdDropIn(host: Host): string {
     lines.push(`AuthorizedPrincipalsFile ${host.paths.principalsDir}/%u`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function required(path: string | undefined, what: string): string {
+  if (path === undefined) throw new InternalError(`the model gives no ${what} path for this tunnel mode`);
+  return path;
 }
 
 function ensureNewline(text: string): string {

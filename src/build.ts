@@ -1,0 +1,44 @@
+/**
+ * model → files: runs the chosen targets on the fleet and gathers their output under one FileSet, each target in
+ * its own folder (chef/…, ansible/…, cloud-init/…, ssh/…). Pure like the targets: writing is a separate step
+ * (src/write/), so a build can be planned, checked or diffed without touching the disk.
+ */
+import type { Fleet } from './model/fleet.js';
+import { ansible } from './targets/ansible/index.js';
+import { chef } from './targets/chef/index.js';
+import { cloudInit } from './targets/cloud-init/index.js';
+import { FileSet } from './targets/fileset.js';
+import { ssh } from './targets/ssh/index.js';
+import { TARGET_NAMES, type Target, type TargetName, type TargetOptions, type TargetWarning } from './targets/target.js';
+
+/** Each target by the name used on the command line, which is also its folder under out/. */
+export const TARGETS: Readonly<Record<TargetName, Target>> = {
+  chef,
+  ansible,
+  'cloud-init': cloudInit,
+  ssh,
+};
+
+export interface BuildOptions {
+  /** Which targets to run; each appears once, in TARGET_NAMES order whatever the order given. */
+  targets: readonly TargetName[];
+  options: TargetOptions;
+}
+
+export interface BuildOutput {
+  /** Paths prefixed by the target's folder: `chef/metadata.rb`, `cloud-init/store-0001.yaml`, … */
+  files: FileSet;
+  warnings: TargetWarning[];
+}
+
+export function buildFleet(fleet: Fleet, build: BuildOptions): BuildOutput {
+  const files = new FileSet();
+  const warnings: TargetWarning[] = [];
+  for (const name of TARGET_NAMES) {
+    if (!build.targets.includes(name)) continue;
+    const output = TARGETS[name](fleet, build.options);
+    files.merge(output.files, name);
+    warnings.push(...output.warnings);
+  }
+  return { files, warnings };
+}

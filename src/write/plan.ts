@@ -1,0 +1,138 @@
+/**
+ * What writing a FileSet into out/ would do, decided by comparing it with the disk and with fleetgen's record
+ * of what it wrote before — without writing anything. `build --check` and `--dry-run` stop here; a build then
+ * applies the plan (apply.ts).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FileSet, GeneratedFile } from '../targets/fileset.js';
+import { checkParents, lstatOrUndefined, topFolderOf } from './out-path.js';
+import { OutputError } from './output-error.js';
+import { compareBytes, readState, serializeState, sha256, statePath, STATE_FILE, type OutputState, type RecordedFile } from './state.js';
+
+/**
+ * - `add`: not on disk yet;
+ * - `change`: on disk with other bytes or another mode (rewritten whole, atomically);
+ * - `unchanged`: on disk with these bytes and this mode (not rewritten: its mtime stays);
+ * - `remove`: fleetgen wrote it earlier, no longer produces it, and it is still there.
+ */
+export type PlannedAction = 'add' | 'change' | 'unchanged' | 'remove';
+
+export interface PlannedFile {
+  /** Relative to out/, with `/` separators; the first segment is the target's folder (chef, ansible, …). */
+  path: string;
+  action: PlannedAction;
+  /** What to write (add, change, unchanged); undefined for `remove`. */
+  file?: GeneratedFile;
+  /** change: which aspects differ. */
+  difference?: { content: boolean; mode: { from: number; to: number } | undefined };
+  /** The file holds secret material now or held it before: its content must never be shown. */
+  isSecret: boolean;
+}
+
+export interface Plan {
+  outDir: string;
+  /** Every produced file and every file to remove, sorted by path. */
+  files: PlannedFile[];
+  /** The record to leave in out/ once the plan is applied; `isChanged` when it differs from the one on disk. */
+  state: { path: string; content: string; isChanged: boolean };
+}
+
+export interface PlanOptions {
+  /**
+   * Top-level folders this build is responsible for (e.g. ['ansible'] for `--target ansible`): recorded files
+   * outside them are neither removed nor reported, and stay in the record. Default: every recorded file.
+   */
+  scope?: readonly string[];
+}
+
+/** Throws OutputError, before anything is written, when something on disk is in the way. */
+export function planOutput(outDir: string, files: FileSet, options: PlanOptions = {}): Plan {
+  const outStat = lstatOrUndefined(outDir);
+  // out/ may itself be a symbolic link (the user's choice of location): stat through it here.
+  if (outStat !== undefined && !outStat.isDirectory() && !(outStat.isSymbolicLink() && isFolder(outDir))) {
+    throw new OutputError(outDir, 'exists and is not a folder', 'choose another folder with --out');
+  }
+  const stateStat = outStat === undefined ? undefined : lstatOrUndefined(statePath(outDir));
+  if (stateStat !== undefined && !stateStat.isFile()) {
+    throw new OutputError(statePath(outDir), 'is not a regular file', 'remove it: fleetgen keeps its record of written files there');
+  }
+  const { state: previous, text: previousText } = stateStat === undefined ? { state: { files: [] }, text: undefined } : readState(outDir);
+  const inScope = (path: string): boolean => options.scope === undefined || options.scope.includes(topFolderOf(path));
+  const recorded = new Map(previous.files.map((f) => [f.path, f]));
+
+  const planned: PlannedFile[] = [];
+  for (const file of files.list()) {
+    if (file.path === STATE_FILE) throw new OutputError(join(outDir, file.path), 'is where fleetgen keeps its record; a target cannot produce it');
+    planned.push(planFile(outDir, file, recorded.get(file.path)));
+  }
+  for (const old of previous.files) {
+    if (files.get(old.path) !== undefined || !inScope(old.path)) continue;
+    const removal = planRemoval(outDir, old);
+    if (removal) planned.push(removal);
+  }
+  planned.sort((a, b) => compareBytes(a.path, b.path));
+  checkNothingInTheWay(outDir, planned);
+
+  const next: OutputState = {
+    files: [
+      ...previous.files.filter((f) => !inScope(f.path) && files.get(f.path) === undefined),
+      ...files.list().map((f): RecordedFile => ({ path: f.path, sha256: sha256(f.content), mode: f.mode, isSecret: f.isSecret })),
+    ],
+  };
+  const content = serializeState(next);
+  return { outDir, files: planned, state: { path: statePath(outDir), content, isChanged: content !== previousText } };
+}
+
+/** The files that make out/ differ from what the build produces (what `--check` lists). */
+export function staleFiles(plan: Plan): PlannedFile[] {
+  return plan.files.filter((f) => f.action !== 'unchanged');
+}
+
+function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | undefined): PlannedFile {
+  const full = join(outDir, file.path);
+  const stat = lstatOrUndefined(full);
+  const isSecret = file.isSecret || (recorded?.isSecret ?? false);
+  if (stat === undefined) return { path: file.path, action: 'add', file, isSecret };
+  if (stat.isSymbolicLink()) {
+    throw new OutputError(full, 'is a symbolic link; fleetgen never writes through a link inside the output folder', 'remove the link: fleetgen generates this file');
+  }
+  if (!stat.isFile()) throw new OutputError(full, 'is in the way: fleetgen generates a file there', 'move it out of the output folder');
+  const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+  const isSameContent = stat.size === bytes.length && readFileSync(full).equals(bytes);
+  const currentMode = stat.mode & 0o7777;
+  const mode = currentMode === file.mode ? undefined : { from: currentMode, to: file.mode };
+  if (isSameContent && mode === undefined) return { path: file.path, action: 'unchanged', file, isSecret };
+  // A file only its owner may read is treated as secret too, so that a diff never shows what was protected.
+  return { path: file.path, action: 'change', file, difference: { content: !isSameContent, mode }, isSecret: isSecret || (currentMode & 0o077) === 0 };
+}
+
+function planRemoval(outDir: string, old: RecordedFile): PlannedFile | undefined {
+  const full = join(outDir, old.path);
+  const stat = lstatOrUndefined(full);
+  // Gone already, or replaced by something fleetgen never writes (a link, a folder): not fleetgen's to delete.
+  if (stat === undefined || !stat.isFile()) return undefined;
+  return { path: old.path, action: 'remove', isSecret: old.isSecret || (stat.mode & 0o077) === 0 };
+}
+
+/** Every parent folder of every path must be a folder (or a file this plan removes first), never a link. */
+function checkNothingInTheWay(outDir: string, planned: readonly PlannedFile[]): void {
+  const removed = new Set(planned.filter((f) => f.action === 'remove').map((f) => f.path));
+  for (const file of planned) {
+    const { filesInTheWay } = checkParents(outDir, file.path);
+    for (const parent of filesInTheWay) {
+      if (!removed.has(parent)) {
+        throw new OutputError(join(outDir, parent), `is a file, but fleetgen needs a folder there for ${file.path}`, 'move it out of the output folder');
+      }
+    }
+  }
+}
+
+/** out/ given as a symbolic link to a folder: follow it (only out/ itself, never anything inside). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileSet } from '../../src/targets/fileset.js';
+import { applyPlan } from '../../src/write/apply.js';
+import { OutputError } from '../../src/write/output-error.js';
+import { planOutput, staleFiles, type Plan } from '../../src/write/plan.js';
+import { STATE_FILE } from '../../src/write/state.js';
+import { summarizePlan } from '../../src/write/summary.js';
+import { ageFiles, changedPaths, snapshotDisk } from './disk.js';
+
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempOut(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-write-'));
+  made.push(dir);
+  return join(dir, 'out');
+}
+
+const SECRET = 'fake-tunnel-secret-0123456789';
+
+/** A small stand-in for a build: two targets, a secret per host, a nested folder per host. */
+function fleetFiles(hosts: Record<string, string>, options: { targets?: string[] } = {}): FileSet {
+  const files = new FileSet();
+  const targets = options.targets ?? ['ansible', 'chef'];
+  if (targets.includes('chef')) {
+    files.add('chef/metadata.rb', "name 'acme'\n");
+    for (const [host, setting] of Object.entries(hosts)) files.add(`chef/data_bags/hosts/${host}.json`, `{"setting":"${setting}"}\n`);
+  }
+  if (targets.includes('ansible')) {
+    files.add('ansible/site.yml', '- hosts: all\n');
+    files.add('ansible/roles/acme/files/run.sh', '#!/bin/sh\n', { mode: 0o755 });
+    for (const [host, setting] of Object.entries(hosts)) {
+      files.add(`ansible/inventory/host_vars/${host}/main.yml`, `setting: ${setting}\n`);
+      files.add(`ansible/inventory/host_vars/${host}/secrets.yml`, `secret: ${SECRET}-${host}\n`, { isSecret: true });
+    }
+  }
+  return files;
+}
+
+function build(out: string, files: FileSet, scope?: string[]): Plan {
+  const plan = planOutput(out, files, scope ? { scope } : {});
+  applyPlan(plan);
+  return plan;
+}
+
+const actions = (plan: Plan): Record<string, string> => Object.fromEntries(plan.files.map((f) => [f.path, f.action]));
+
+describe('planOutput + applyPlan', () => {
+  it('writes every file with its exact mode (0600 for secrets) and records them, sorted, in the state file', () => {
+    const out = tempOut();
+    const plan = build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    expect(new Set(plan.files.map((f) => f.action))).toEqual(new Set(['add']));
+    expect(statSync(join(out, 'ansible/inventory/host_vars/web-1/secrets.yml')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(out, 'ansible/roles/acme/files/run.sh')).mode & 0o777).toBe(0o755);
+    expect(statSync(join(out, 'chef/metadata.rb')).mode & 0o777).toBe(0o644);
+    const state = JSON.parse(readFileSync(join(out, STATE_FILE), 'utf8')) as { files: { path: string; mode: string; sha256: string; secret?: boolean }[] };
+    const paths = state.files.map((f) => f.path);
+    expect(paths).toEqual([...paths].sort());
+    expect(paths).toHaveLength(9);
+    expect(state.files.find((f) => f.path.endsWith('web-1/secrets.yml'))).toMatchObject({ mode: '0600', secret: true });
+    expect(state.files.find((f) => f.path === 'chef/metadata.rb')).toEqual({
+      path: 'chef/metadata.rb',
+      sha256: createHash('sha256').update("name 'acme'\n").digest('hex'),
+      mode: '0644',
+    });
+    expect(readFileSync(join(out, STATE_FILE), 'utf8')).not.toContain(SECRET);
+  });
+
+  it('writes nothing on a second build: every file unchanged, bytes and mtimes kept', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    ageFiles(out);
+    const before = snapshotDisk(out);
+    const plan = build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    expect(new Set(plan.files.map((f) => f.action))).toEqual(new Set(['unchanged']));
+    expect(plan.state.isChanged).toBe(false);
+    expect(staleFiles(plan)).toEqual([]);
+    expect(snapshotDisk(out)).toEqual(before);
+  });
+
+  it('rewrites only the changed file when one host changes', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    ageFiles(out);
+    const before = snapshotDisk(out);
+    const plan = build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'CHANGED' }));
+    expect(staleFiles(plan).map((f) => [f.path, f.action])).toEqual([
+      ['ansible/inventory/host_vars/web-2/main.yml', 'change'],
+      ['chef/data_bags/hosts/web-2.json', 'change'],
+    ]);
+    expect(changedPaths(before, snapshotDisk(out))).toEqual(['.fleetgen-state.json', 'ansible/inventory/host_vars/web-2/main.yml', 'chef/data_bags/hosts/web-2.json']);
+  });
+
+  it('removes the files of a removed host and the folders that held only them, and reports them per target', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    const plan = build(out, fleetFiles({ 'web-1': 'a' }));
+    expect(staleFiles(plan).map((f) => [f.path, f.action])).toEqual([
+      ['ansible/inventory/host_vars/web-2/main.yml', 'remove'],
+      ['ansible/inventory/host_vars/web-2/secrets.yml', 'remove'],
+      ['chef/data_bags/hosts/web-2.json', 'remove'],
+    ]);
+    expect(existsSync(join(out, 'ansible/inventory/host_vars/web-2'))).toBe(false);
+    expect(existsSync(join(out, 'ansible/inventory/host_vars/web-1/main.yml'))).toBe(true);
+    expect(existsSync(join(out, 'chef/data_bags/hosts'))).toBe(true);
+    expect(readFileSync(join(out, STATE_FILE), 'utf8')).not.toContain('web-2');
+    expect(summarizePlan(plan).map((s) => [s.folder, s.written, s.unchanged, s.removed])).toEqual([
+      ['chef', 0, 2, 1],
+      ['ansible', 0, 4, 2],
+    ]);
+  });
+
+  it("never touches a user's own file inside out/, not even in a folder fleetgen empties", () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    writeFileSync(join(out, 'NOTES.md'), 'mine\n');
+    writeFileSync(join(out, 'ansible/inventory/host_vars/web-2/extra.yml'), 'mine too\n');
+    const plan = build(out, fleetFiles({ 'web-1': 'a' }));
+    expect(plan.files.map((f) => f.path)).not.toContain('NOTES.md');
+    expect(readFileSync(join(out, 'NOTES.md'), 'utf8')).toBe('mine\n');
+    expect(readFileSync(join(out, 'ansible/inventory/host_vars/web-2/extra.yml'), 'utf8')).toBe('mine too\n');
+    expect(existsSync(join(out, 'ansible/inventory/host_vars/web-2/main.yml'))).toBe(false);
+  });
+
+  it('applies a mode change by rewriting the file with the new mode', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a' }));
+    const secret = join(out, 'ansible/inventory/host_vars/web-1/secrets.yml');
+    chmodSync(secret, 0o644);
+    const plan = build(out, fleetFiles({ 'web-1': 'a' }));
+    expect(staleFiles(plan)).toMatchObject([{ path: 'ansible/inventory/host_vars/web-1/secrets.yml', action: 'change', difference: { content: false, mode: { from: 0o644, to: 0o600 } } }]);
+    expect(statSync(secret).mode & 0o777).toBe(0o600);
+  });
+
+  it('with a subset of targets, keeps the other targets’ files and their record', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a' }));
+    const plan = build(out, fleetFiles({ 'web-1': 'a', 'web-3': 'c' }, { targets: ['ansible'] }), ['ansible']);
+    expect(plan.files.some((f) => f.path.startsWith('chef/'))).toBe(false);
+    expect(existsSync(join(out, 'chef/metadata.rb'))).toBe(true);
+    const state = readFileSync(join(out, STATE_FILE), 'utf8');
+    expect(state).toContain('chef/metadata.rb');
+    expect(state).toContain('ansible/inventory/host_vars/web-3/main.yml');
+    // A full build afterwards still knows chef/'s files, and removes the ones no longer produced.
+    const full = build(out, fleetFiles({}, { targets: ['ansible'] }));
+    expect(staleFiles(full).filter((f) => f.action === 'remove').map((f) => f.path)).toContain('chef/metadata.rb');
+    expect(existsSync(join(out, 'chef'))).toBe(false);
+  });
+
+  it('replaces a file it generated earlier by a folder it now needs at that path', () => {
+    const out = tempOut();
+    const first = new FileSet().add('ssh/config', 'Host a\n');
+    build(out, first);
+    const plan = build(out, new FileSet().add('ssh/config/main', 'Host a\n'));
+    expect(actions(plan)).toEqual({ 'ssh/config': 'remove', 'ssh/config/main': 'add' });
+    expect(readFileSync(join(out, 'ssh/config/main'), 'utf8')).toBe('Host a\n');
+  });
+
+  it('treats an existing identical file it did not record as unchanged, and records it (a lost state file)', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a' }));
+    rmSync(join(out, STATE_FILE));
+    const plan = planOutput(out, fleetFiles({ 'web-1': 'a' }));
+    expect(staleFiles(plan)).toEqual([]);
+    expect(plan.state.isChanged).toBe(true);
+  });
+});
+
+describe('what planOutput refuses, before anything is written', () => {
+  const refuses = (out: string, files: FileSet, message: RegExp): void => {
+    const before = snapshotDisk(out);
+    expect(() => planOutput(out, files)).toThrow(OutputError);
+    expect(() => planOutput(out, files)).toThrow(message);
+    expect(snapshotDisk(out)).toEqual(before);
+  };
+
+  it('a symbolic link as a folder inside out/ (a write would escape through it)', () => {
+    const out = tempOut();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'fleetgen-elsewhere-'));
+    made.push(elsewhere);
+    mkdirSync(out);
+    symlinkSync(elsewhere, join(out, 'chef'));
+    refuses(out, fleetFiles({ 'web-1': 'a' }), /symbolic link/);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it('a symbolic link where a generated file goes', () => {
+    const out = tempOut();
+    const target = join(mkdtempSync(join(tmpdir(), 'fleetgen-elsewhere-')), 'victim');
+    made.push(join(target, '..'));
+    writeFileSync(target, 'do not overwrite\n');
+    mkdirSync(join(out, 'chef'), { recursive: true });
+    symlinkSync(target, join(out, 'chef/metadata.rb'));
+    refuses(out, fleetFiles({ 'web-1': 'a' }), /symbolic link/);
+    expect(readFileSync(target, 'utf8')).toBe('do not overwrite\n');
+  });
+
+  it('a symbolic link on the way to a file it would remove (the delete would escape)', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'fleetgen-elsewhere-'));
+    made.push(elsewhere);
+    mkdirSync(join(elsewhere, 'hosts'));
+    writeFileSync(join(elsewhere, 'hosts/web-2.json'), 'not fleetgen’s\n');
+    rmSync(join(out, 'chef/data_bags'), { recursive: true });
+    symlinkSync(elsewhere, join(out, 'chef/data_bags'));
+    refuses(out, fleetFiles({ 'web-1': 'a' }, { targets: ['ansible'] }), /symbolic link/);
+    expect(readFileSync(join(elsewhere, 'hosts/web-2.json'), 'utf8')).toBe('not fleetgen’s\n');
+  });
+
+  it('a state file that lists a path outside out/', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a' }));
+    const victim = join(out, '..', 'victim.txt');
+    writeFileSync(victim, 'keep me\n');
+    const state = JSON.parse(readFileSync(join(out, STATE_FILE), 'utf8')) as { files: unknown[] };
+    state.files.push({ path: '../victim.txt', sha256: 'x', mode: '0644' });
+    writeFileSync(join(out, STATE_FILE), JSON.stringify(state));
+    refuses(out, fleetFiles({ 'web-1': 'a' }), /not inside the output folder/);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
+  });
+
+  it('a state file that is not JSON', () => {
+    const out = tempOut();
+    mkdirSync(out);
+    writeFileSync(join(out, STATE_FILE), '{ nope');
+    refuses(out, fleetFiles({ 'web-1': 'a' }), /not a fleetgen state file \(not valid JSON\)/);
+  });
+
+  it('a folder where a generated file goes, and a user file where a folder is needed', () => {
+    const out = tempOut();
+    mkdirSync(join(out, 'chef/metadata.rb'), { recursive: true });
+    refuses(out, fleetFiles({ 'web-1': 'a' }), /in the way/);
+    const other = tempOut();
+    mkdirSync(join(other, 'chef'), { recursive: true });
+    writeFileSync(join(other, 'chef/data_bags'), 'mine\n');
+    refuses(other, fleetFiles({ 'web-1': 'a' }), /is a file, but fleetgen needs a folder there/);
+  });
+
+  it('an out/ that is a file', () => {
+    const out = tempOut();
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileSync(out, 'not a folder\n');
+    expect(() => planOutput(out, fleetFiles({}))).toThrow(/exists and is not a folder/);
+  });
+});
+
+describe('a recorded file replaced by a link', () => {
+  it('is neither followed nor deleted', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    const target = join(out, '..', 'precious.txt');
+    writeFileSync(target, 'precious\n');
+    rmSync(join(out, 'chef/data_bags/hosts/web-2.json'));
+    symlinkSync(target, join(out, 'chef/data_bags/hosts/web-2.json'));
+    const plan = build(out, fleetFiles({ 'web-1': 'a' }));
+    expect(plan.files.map((f) => f.path)).not.toContain('chef/data_bags/hosts/web-2.json');
+    expect(lstatSync(join(out, 'chef/data_bags/hosts/web-2.json')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('precious\n');
+  });
+});
+
+describe('a failure in the middle of applying a plan', () => {
+  it('leaves no temp file and no half-written file, and keeps the old state so the next build finishes the job', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    const stateBefore = readFileSync(join(out, STATE_FILE), 'utf8');
+    const plan = planOutput(out, fleetFiles({ 'web-1': 'A', 'web-2': 'B' }));
+    // Something appears where the plan writes, after planning: the rename onto a non-empty folder fails.
+    rmSync(join(out, 'chef/data_bags/hosts/web-1.json'));
+    mkdirSync(join(out, 'chef/data_bags/hosts/web-1.json/blocker'), { recursive: true });
+    expect(() => applyPlan(plan)).toThrow();
+    const files = Object.keys(snapshotDisk(out));
+    expect(files.filter((path) => path.endsWith('.tmp'))).toEqual([]);
+    // Files are either old or new, whole; the ansible ones (sorted before chef) are already new.
+    expect(readFileSync(join(out, 'ansible/inventory/host_vars/web-1/main.yml'), 'utf8')).toBe('setting: A\n');
+    expect(readFileSync(join(out, 'chef/data_bags/hosts/web-2.json'), 'utf8')).toBe('{"setting":"b"}\n');
+    expect(readFileSync(join(out, STATE_FILE), 'utf8')).toBe(stateBefore);
+    rmSync(join(out, 'chef/data_bags/hosts/web-1.json'), { recursive: true });
+    const rerun = build(out, fleetFiles({ 'web-1': 'A', 'web-2': 'B' }));
+    expect(staleFiles(rerun).map((f) => f.path)).toEqual(['chef/data_bags/hosts/web-1.json', 'chef/data_bags/hosts/web-2.json']);
+    expect(staleFiles(planOutput(out, fleetFiles({ 'web-1': 'A', 'web-2': 'B' })))).toEqual([]);
+  });
+});
