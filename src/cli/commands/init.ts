@@ -1,0 +1,66 @@
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { InternalError } from '../../diagnostics/diagnostic.js';
+import { packageRoot } from '../../package-root.js';
+import { writeFileAtomic } from '../../write/atomic.js';
+import type { CommandContext } from '../context.js';
+import { UserError } from '../failure.js';
+
+interface InitArgs {
+  dir: string;
+}
+
+/** Keeps every secret out of git, and the folder itself in it. */
+const SECRETS_GITIGNORE = '# Tunnel credentials, tokens and cert.pem: never commit them.\n*\n!.gitignore\n';
+
+/** `fleetgen init [dir]`: a commented example manifest and a git-ignored secrets/ folder. Never overwrites. */
+export function initCommand(context: CommandContext): CommandModule<object, InitArgs> {
+  return {
+    command: 'init [dir]',
+    describe: 'Start a fleet: write a commented example fleet.yaml and a git-ignored secrets/ folder into dir.',
+    builder: (yargs: Argv) => yargs.positional('dir', { type: 'string', default: '.', describe: 'folder to create the manifest in' }),
+    handler: (args) => {
+      const manifest = join(args.dir, 'fleet.yaml');
+      const secretsDir = join(args.dir, 'secrets');
+      const gitignore = join(secretsDir, '.gitignore');
+      if (isPresent(manifest)) {
+        throw new UserError(`${manifest} already exists; init never overwrites it`, 'edit it, or run "fleetgen init <another folder>"');
+      }
+      const template = readTemplate();
+      try {
+        mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+        if (!isPresent(gitignore)) writeFileAtomic(gitignore, SECRETS_GITIGNORE, { mode: 0o644 });
+        writeFileAtomic(manifest, template, { mode: 0o644 });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        throw new UserError(`cannot create ${manifest} (${code})`, `check that ${args.dir} is a folder you can write to`);
+      }
+      context.io.stdout(
+        [
+          `wrote ${manifest} and ${gitignore}`,
+          'next: create the tunnel, copy its credentials JSON into secrets/ (see the comments in fleet.yaml), then run',
+          `  fleetgen validate ${manifest}`,
+        ].join('\n') + '\n',
+      );
+    },
+  };
+}
+
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readTemplate(): string {
+  const path = join(packageRoot(), 'generators', 'init', 'fleet.yaml');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InternalError(`cannot read the init template ${path}: is the fleetgen installation complete?`, { cause: err });
+  }
+}

@@ -1,0 +1,15 @@
+import type { ExitCodeValue } from './failure.js';
+
+/** The process around a command: where it prints and what environment it reads. Tests pass their own. */
+export interface CliIo {
+  /** Writes to standard output. A command prints its whole result in one call, so output is never half-written. */
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** What a command handler gets, and where it leaves its exit code (thrown errors are mapped in failure.ts). */
+export interface CommandContext {
+  io: CliIo;
+  exitCode: ExitCodeValue;
+}

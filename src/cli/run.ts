@@ -1,0 +1,81 @@
+/** The fleetgen command line: parses arguments, runs one command, and turns every outcome into an exit code. */
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { packageVersion } from '../package-root.js';
+import { closest } from '../validate/schema.js';
+import { buildCommand } from './commands/build.js';
+import { hostsCommand } from './commands/hosts.js';
+import { initCommand } from './commands/init.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import type { CliIo, CommandContext } from './context.js';
+import { ExitCode, explainFailure, UsageError, type ExitCodeValue } from './failure.js';
+
+const EXIT_CODES = `Exit codes:
+  0  ok (warnings are allowed)
+  1  a check failed: --frozen-lockfile found the lock file missing or out of date
+  2  invalid input: the manifest, a file it references, or the command line; nothing was written
+  3  internal error in fleetgen: please report it (FLEETGEN_DEBUG=1 prints the stack trace)`;
+
+export function processIo(): CliIo {
+  // A reader that stops early (`fleetgen hosts fleet.yaml | head`) is not fleetgen's error: no stack trace for it.
+  process.stdout.once('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    env: process.env,
+  };
+}
+
+/** Runs fleetgen with a full argv (node, script, arguments…) and returns the exit code; never exits the process. */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCodeValue> {
+  const context: CommandContext = { io, exitCode: ExitCode.ok };
+  try {
+    await parser(hideBin([...argv]), context).parseAsync();
+    return context.exitCode;
+  } catch (err) {
+    const failure = explainFailure(err, { debug: io.env.FLEETGEN_DEBUG === '1' });
+    io.stderr(failure.text);
+    return failure.exitCode;
+  }
+}
+
+function parser(args: string[], context: CommandContext) {
+  const commands = [validateCommand(context), hostsCommand(context), schemaCommand(context), initCommand(context), buildCommand(context)];
+  const names = commands.map((command) => String(command.command).split(' ')[0] ?? '');
+  return yargs(args)
+    .scriptName('fleetgen')
+    .usage('$0 <command> [options]\n\nCompile a fleet manifest into Chef, Ansible and cloud-init artifacts for Cloudflare Tunnel and Access SSH.')
+    .locale('en')
+    .command(commands as CommandModule[])
+    .demandCommand(1, `name a command: ${names.join(', ')}`)
+    .strict()
+    .example('$0 init my-fleet', 'start a fleet: my-fleet/fleet.yaml and my-fleet/secrets/')
+    .example('$0 validate fleet.yaml', 'check the manifest and the secrets it references')
+    .example('$0 validate fleet.yaml --format json', 'the same diagnostics as JSON, for tools')
+    .example('$0 hosts fleet.yaml', 'list every host with its hostnames; records generated ones in fleet.lock.yaml')
+    .example('$0 hosts fleet.yaml --frozen-lockfile', 'in CI: fail instead of changing fleet.lock.yaml')
+    .example('$0 schema > fleet.schema.json', 'the JSON Schema of fleet.yaml, for editors')
+    .epilog(EXIT_CODES)
+    .help()
+    .alias('help', 'h')
+    .version(packageVersion())
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, err) => {
+      // yargs calls this for command-line mistakes (message, or its own YError) and for errors thrown by our
+      // handlers and checks (err), which keep their meaning.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(unknownCommand(args, names) ?? message);
+    });
+}
+
+/** yargs calls an unknown command an "unknown argument"; say what it is, and suggest the command meant. */
+function unknownCommand(args: readonly string[], names: readonly string[]): string | undefined {
+  const first = args.find((arg) => !arg.startsWith('-'));
+  if (first === undefined || names.includes(first)) return undefined;
+  const guess = closest(first, names);
+  return `unknown command ${JSON.stringify(first)}${guess ? `; did you mean "${guess}"?` : `; the commands are ${names.join(', ')}`}`;
+}

@@ -1,0 +1,135 @@
+/** What every semantic rule reads, and the small vocabulary the rules share. */
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { SecretLookup, SecretReader, SecretReference } from '../../load/secrets.js';
+import type { ManifestPath, SourceMap } from '../../load/source-map.js';
+import type { IngressRule } from '../../manifest/types.generated.js';
+import type { EffectiveSettings } from '../../model/merge.js';
+import type { Manifest } from '../schema.js';
+
+export interface FleetContext {
+  manifest: Manifest;
+  source: SourceMap;
+  secrets: SecretReader;
+  /** Merged settings (defaults ◀ group ◀ host) of every host, by host index. */
+  hosts: readonly EffectiveSettings[];
+}
+
+/** A semantic rule: reads the whole fleet, returns its diagnostics (duplicates are removed by checkFleet). */
+export type FleetRule = (fleet: FleetContext) => Diagnostic[];
+
+export type TunnelMode = 'named' | 'token' | 'self-register';
+
+export function tunnelMode(host: EffectiveSettings): TunnelMode {
+  return host.settings.tunnel?.mode ?? 'named';
+}
+
+/** How specific the layer holding `path` is: defaults 0, a group 1, a host 2. */
+export function layerRank(path: ManifestPath): number {
+  if (path[0] === 'hosts') return 2;
+  if (path[0] === 'groups') return 1;
+  return 0;
+}
+
+/**
+ * Whether a setting written at `settingPath` is meant to go with the choice the host made at `choice` (its tunnel
+ * mode, its install method). A setting inherited from a broader layer than the one that made the choice is meant
+ * for other hosts (defaults give every host an ingress; one host overrides the mode to token), and a host cannot
+ * unset what it inherits, so only a setting written at least as specifically as the choice counts. When the choice
+ * is not written anywhere (the default applies everywhere), every setting counts.
+ */
+export function goesWithChoice(host: EffectiveSettings, settingPath: ManifestPath, choice: readonly string[]): boolean {
+  if (!isWritten(host, choice)) return true;
+  return layerRank(settingPath) >= layerRank(host.originOf(choice));
+}
+
+/** Whether a setting counts against the host's tunnel mode (see goesWithChoice). */
+export function countsAgainstMode(host: EffectiveSettings, settingPath: ManifestPath): boolean {
+  return goesWithChoice(host, settingPath, ['tunnel', 'mode']);
+}
+
+function isWritten(host: EffectiveSettings, subpath: readonly string[]): boolean {
+  let node: unknown = host.settings;
+  for (const part of subpath) {
+    if (typeof node !== 'object' || node === null) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node !== undefined;
+}
+
+/** Where to report something a host lacks: its own tunnel mapping when it has one, else the host entry. */
+export function missingTunnelPath(host: EffectiveSettings): ManifestPath {
+  return host.host.tunnel ? [...host.hostPath, 'tunnel'] : host.hostPath;
+}
+
+/** Whether `path` lies inside this host's own entry (not inherited from defaults or a group). */
+export function isOwnPath(host: EffectiveSettings, path: ManifestPath): boolean {
+  return path[0] === 'hosts' && path[1] === host.hostIndex;
+}
+
+/** ` (host "x")` for a diagnostic about one host located at a value it inherits, so the message names it. */
+export function forHost(host: EffectiveSettings, path: ManifestPath): string {
+  return isOwnPath(host, path) ? '' : ` (host ${JSON.stringify(host.host.name)})`;
+}
+
+/** `host "a"`, `hosts "a" and "b"`, `hosts "a", "b", "c" and 4 more`. */
+export function describeHosts(names: readonly string[]): string {
+  const quoted = names.map((n) => JSON.stringify(n));
+  if (quoted.length === 1) return `host ${quoted[0]}`;
+  if (quoted.length <= 3) return `hosts ${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+  return `hosts ${quoted.slice(0, 3).join(', ')} and ${quoted.length - 3} more`;
+}
+
+export function lineOf(source: SourceMap, path: ManifestPath): number {
+  return source.positionOf(path).line;
+}
+
+/** `file "secrets/x.json"` / `environment variable KIOSK_TOKEN`: names the reference, never its value. */
+export function describeReference(ref: SecretReference): string {
+  return 'file' in ref ? `file ${JSON.stringify(ref.file)}` : `environment variable ${ref.env}`;
+}
+
+/** A schema-valid secretRef has exactly one of file/env. */
+export function asReference(ref: { file?: string; env?: string }): SecretReference {
+  return ref.file !== undefined ? { file: ref.file } : { env: ref.env ?? '' };
+}
+
+/**
+ * Reads the secret referenced at `refPath`. When it cannot be read, the error points at the reference's own
+ * `file`/`env` value and carries the reader's message, which names the file or variable but never a value.
+ */
+export function readReference(
+  fleet: FleetContext,
+  refPath: ManifestPath,
+  ref: SecretReference,
+  code = 'secret.unreadable',
+): { ok: true; value: string; bytes: Buffer } | { ok: false; diagnostic: Diagnostic } {
+  const lookup: SecretLookup = fleet.secrets.read(ref);
+  if (lookup.ok) return { ok: true, value: lookup.value, bytes: lookup.bytes };
+  const key = 'file' in ref ? 'file' : 'env';
+  return { ok: false, diagnostic: fleet.source.error(code, [...refPath, key], lookup.message, lookup.hint) };
+}
+
+export interface WrittenIngress {
+  /** Path of the list: defaults.ingress, groups.<g>.ingress or hosts[i].ingress. */
+  path: ManifestPath;
+  rules: readonly IngressRule[];
+}
+
+/** Every ingress list as written, each once, whether or not a host ends up using it. */
+export function writtenIngressLists(manifest: Manifest): WrittenIngress[] {
+  const lists: WrittenIngress[] = [];
+  if (manifest.defaults?.ingress) lists.push({ path: ['defaults', 'ingress'], rules: manifest.defaults.ingress });
+  for (const [name, group] of Object.entries(manifest.groups ?? {})) {
+    if (group.ingress) lists.push({ path: ['groups', name, 'ingress'], rules: group.ingress });
+  }
+  manifest.hosts.forEach((host, i) => {
+    if (host.ingress) lists.push({ path: ['hosts', i, 'ingress'], rules: host.ingress });
+  });
+  return lists;
+}
+
+/** The ingress a host runs with and where it was written; undefined when the host has none. */
+export function effectiveIngress(host: EffectiveSettings): WrittenIngress | undefined {
+  const rules = host.settings.ingress;
+  return rules ? { path: host.originOf(['ingress']), rules } : undefined;
+}

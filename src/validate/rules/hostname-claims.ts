@@ -1,0 +1,39 @@
+/**
+ * A public hostname routes to one tunnel, so no two hosts may claim it. Token-mode hosts are left out: their
+ * ingress lives in Cloudflare, and any ingress they inherit is not used.
+ */
+import { quote } from '../../diagnostics/diagnostic.js';
+import { CATCH_ALL_HOSTNAME } from '../hostname.js';
+import { addClaim, findConflicts, type Claim } from './conflicts.js';
+import { describeHosts, effectiveIngress, lineOf, tunnelMode, type FleetRule } from './context.js';
+
+export const checkHostnamesClaimedOnce: FleetRule = ({ hosts, source }) => {
+  const claims = new Map<string, Claim[]>();
+  for (const host of hosts) {
+    if (tunnelMode(host) === 'token') continue;
+    const ingress = effectiveIngress(host);
+    if (!ingress) continue;
+    const mine = new Set<string>();
+    ingress.rules.forEach((rule, j) => {
+      if (rule.hostname === undefined || rule.hostname === CATCH_ALL_HOSTNAME || mine.has(rule.hostname)) return;
+      mine.add(rule.hostname);
+      addClaim(claims, { value: rule.hostname, owner: host.host.name, path: [...ingress.path, j, 'hostname'] });
+    });
+  }
+  const hint = 'a public hostname routes to one tunnel: give each host its own hostname, or leave hostname out to get a generated one';
+  return findConflicts(claims).map((conflict) =>
+    conflict.kind === 'shared'
+      ? source.error(
+          'ingress.hostname-taken',
+          conflict.claim.path,
+          `hostname ${quote(conflict.claim.value)} is inherited by ${describeHosts(conflict.owners)}; only one host can serve it`,
+          hint,
+        )
+      : source.error(
+          'ingress.hostname-taken',
+          conflict.claim.path,
+          `hostname ${quote(conflict.claim.value)} is already used by host ${quote(conflict.first.owner)} (line ${lineOf(source, conflict.first.path)})`,
+          hint,
+        ),
+  );
+};

@@ -1,0 +1,55 @@
+/**
+ * Whether each host is reachable over SSH through its tunnel, and whether its ssh:// rule goes where sshd listens.
+ * Token-mode hosts are left out: their ingress lives in Cloudflare, where fleetgen cannot see it.
+ */
+import { quote } from '../../diagnostics/diagnostic.js';
+import { parseService } from '../service.js';
+import { describeHosts, effectiveIngress, tunnelMode, type FleetRule } from './context.js';
+import { HostsByPlace } from './hosts-by-place.js';
+
+const DEFAULT_SSH_PORT = 22;
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
+
+function isSshRule(rule: { service: string }): boolean {
+  const service = parseService(rule.service);
+  return service.ok && service.kind === 'ssh';
+}
+
+export const warnHostsWithoutSsh: FleetRule = ({ hosts, source }) => {
+  const unreachable = new HostsByPlace();
+  for (const host of hosts) {
+    if (tunnelMode(host) === 'token') continue;
+    const ingress = effectiveIngress(host);
+    if (!ingress?.rules.some(isSshRule)) unreachable.add(ingress?.path ?? host.hostPath, '', host.host.name);
+  }
+  return unreachable.entries().map(({ path, hosts: names }) =>
+    source.warning(
+      'ssh.no-ingress-rule',
+      path,
+      `no ssh:// ingress rule: ${describeHosts(names)} ${names.length === 1 ? 'is' : 'are'} not reachable over SSH through the tunnel`,
+      'add a rule such as { service: "ssh://localhost:22" } (a hostname is generated when none is given)',
+      path.at(-1) === 'ingress' ? 'key' : 'value',
+    ),
+  );
+};
+
+export const warnSshPortMismatch: FleetRule = ({ hosts, source }) =>
+  hosts.flatMap((host) => {
+    const ingress = effectiveIngress(host);
+    if (tunnelMode(host) === 'token' || !ingress) return [];
+    const sshPort = host.settings.ssh?.port;
+    const listening = sshPort ?? DEFAULT_SSH_PORT;
+    return ingress.rules.flatMap((rule, j) => {
+      const service = parseService(rule.service);
+      if (!service.ok || service.kind !== 'ssh' || !LOOPBACK.has(service.host ?? '') || service.port === listening) return [];
+      const said = sshPort === undefined ? `sshd listens on ${DEFAULT_SSH_PORT} (ssh.port is not set)` : `ssh.port is ${sshPort}`;
+      return [
+        source.warning(
+          'ssh.port-mismatch',
+          [...ingress.path, j, 'service'],
+          `${quote(rule.service)} goes to port ${service.port}, but ${said}`,
+          'make them agree: set ssh.port to the port sshd listens on, and use the same port in the ssh:// service',
+        ),
+      ];
+    });
+  });

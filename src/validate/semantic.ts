@@ -1,0 +1,58 @@
+/**
+ * The semantic rules: everything the JSON Schema cannot say about a manifest (uniqueness across hosts, what each
+ * tunnel mode needs, the content of referenced secrets, cloudflared's ingress rules). Runs only on a manifest
+ * that passed the schema. Each rule lives in rules/; this file only lists them.
+ */
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { SecretReader } from '../load/secrets.js';
+import type { SourceMap } from '../load/source-map.js';
+import { effectiveSettings } from '../model/merge.js';
+import { warnServiceTokenUnset } from './rules/client.js';
+import { checkBinaryInstalls, checkInstallSettings } from './rules/cloudflared.js';
+import type { FleetContext, FleetRule } from './rules/context.js';
+import { checkHostnamesClaimedOnce } from './rules/hostname-claims.js';
+import { checkGroupsExist, checkHostNamesUnique } from './rules/hosts.js';
+import { checkIngressLists } from './rules/ingress.js';
+import { checkAccessSettings } from './rules/origin-request.js';
+import { warnSharedOriginCert } from './rules/shared-origin-cert.js';
+import { warnHostsWithoutSsh, warnSshPortMismatch } from './rules/ssh.js';
+import { checkTunnelIdsUnique, checkTunnelNamesUnique } from './rules/tunnel-identity.js';
+import { checkTunnelModes } from './rules/tunnel.js';
+import type { Manifest } from './schema.js';
+
+const RULES: readonly FleetRule[] = [
+  checkHostNamesUnique,
+  checkGroupsExist,
+  checkIngressLists,
+  checkHostnamesClaimedOnce,
+  checkTunnelModes,
+  checkTunnelIdsUnique,
+  checkTunnelNamesUnique,
+  warnSharedOriginCert,
+  checkBinaryInstalls,
+  checkInstallSettings,
+  checkAccessSettings,
+  warnSshPortMismatch,
+  warnHostsWithoutSsh,
+  warnServiceTokenUnset,
+];
+
+/** Every semantic rule over a schema-valid manifest: errors and warnings, each located. */
+export function checkFleet(manifest: Manifest, source: SourceMap, secrets: SecretReader): Diagnostic[] {
+  const fleet: FleetContext = { manifest, source, secrets, hosts: manifest.hosts.map((_, i) => effectiveSettings(manifest, i)) };
+  return withoutRepeats(RULES.flatMap((rule) => rule(fleet)));
+}
+
+/**
+ * Rules that check each host's merged settings meet a value inherited from defaults or a group once per host;
+ * the same finding at the same place is shown once.
+ */
+function withoutRepeats(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = [d.severity, d.code, d.line, d.column, d.path, d.message].join('\u0000');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

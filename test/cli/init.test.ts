@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fleetSchema } from '../../src/validate/schema.js';
+import { fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
+
+/** The tunnel UUID the init template names; the user replaces it with their own. */
+const TEMPLATE_TUNNEL_ID = '00000000-0000-4000-8000-000000000000';
+
+describe('fleetgen init', () => {
+  it('writes a commented fleet.yaml whose first line points editors at the schema, and a git-ignored secrets/', () => {
+    const dir = join(tempDir(), 'my-fleet');
+    const result = fleetgen(['init', dir]);
+    expect(result.status, result.stderr).toBe(0);
+    const manifest = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
+    expect(manifest.split('\n')[0]).toBe(`# yaml-language-server: $schema=${fleetSchema.$id}`);
+    const gitignore = readFileSync(join(dir, 'secrets', '.gitignore'), 'utf8');
+    expect(gitignore.split('\n')).toEqual(expect.arrayContaining(['*', '!.gitignore']));
+    expect(result.stdout).toContain(`fleetgen validate ${join(dir, 'fleet.yaml')}`);
+  });
+
+  it('writes into the current folder when no folder is named', () => {
+    const dir = tempDir();
+    expect(fleetgen(['init'], { cwd: dir }).status).toBe(0);
+    expect(existsSync(join(dir, 'fleet.yaml'))).toBe(true);
+    expect(existsSync(join(dir, 'secrets', '.gitignore'))).toBe(true);
+  });
+
+  it('writes an example that validates once its secret is filled in, and says which secret is missing before', () => {
+    const dir = tempDir();
+    expect(fleetgen(['init'], { cwd: dir }).status).toBe(0);
+
+    const unfilled = fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    expect(unfilled.status, unfilled.stderr).toBe(2);
+    expect(unfilled.stderr).toContain(`secrets/${TEMPLATE_TUNNEL_ID}.json`);
+    expect(unfilled.stderr).not.toMatch(STACK_FRAME);
+
+    const credentials = { AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: Buffer.alloc(32, 1).toString('base64'), TunnelID: TEMPLATE_TUNNEL_ID };
+    writeFileSync(join(dir, 'secrets', `${TEMPLATE_TUNNEL_ID}.json`), JSON.stringify(credentials));
+    const filled = fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    expect(filled.stderr).toContain('fleet.yaml: valid');
+    expect(filled.status, filled.stderr).toBe(0);
+  });
+
+  it('refuses to overwrite an existing fleet.yaml (exit 2) and changes nothing', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fleet.yaml'), 'mine\n');
+    const result = fleetgen(['init', dir]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`${join(dir, 'fleet.yaml')} already exists; init never overwrites it`);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    expect(readFileSync(join(dir, 'fleet.yaml'), 'utf8')).toBe('mine\n');
+    expect(existsSync(join(dir, 'secrets'))).toBe(false);
+  });
+
+  it('keeps an existing secrets/.gitignore', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'secrets'));
+    writeFileSync(join(dir, 'secrets', '.gitignore'), '# mine\n*\n');
+    expect(fleetgen(['init', dir]).status).toBe(0);
+    expect(readFileSync(join(dir, 'secrets', '.gitignore'), 'utf8')).toBe('# mine\n*\n');
+  });
+
+  it('reports a folder it cannot create as invalid input (exit 2)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a-file'), '');
+    const result = fleetgen(['init', join(dir, 'a-file')]);
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^fleetgen: cannot create .*a-file\/fleet\.yaml \(ENOTDIR\)/m);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+  });
+});

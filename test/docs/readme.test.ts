@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+
+/** The commands of the README's first code block, comments stripped. */
+function firstCommands(): string[] {
+  const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  return block
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+describe('README.md', () => {
+  it('opens with the two commands a newcomer runs: install and run the example, then the tests', () => {
+    const beforeFirstSection = readme.slice(0, readme.indexOf('\n## '));
+    expect(beforeFirstSection).toContain('```sh');
+    expect(firstCommands()).toEqual(['npm ci && npm run example', 'npm test']);
+    const scripts = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.example).toContain('fixtures/example/fleet.yaml');
+  });
+
+  it('names the test command that .ci/run runs', () => {
+    const ci = readFileSync(join(REPO, '.ci', 'run'), 'utf8');
+    const commands = ci.split('\n').filter((line) => /^npm /.test(line));
+    expect(commands).toEqual(['npm ci', firstCommands()[1]]);
+  });
+
+  it('has a manifest reference up to date with schemas/fleet.schema.json', () => {
+    const result = spawnSync(process.execPath, [join(REPO, 'scripts', 'schema-doc.mjs'), '--check'], { cwd: REPO, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
