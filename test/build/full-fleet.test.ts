@@ -1,0 +1,75 @@
+/**
+ * The whole compiler on a real manifest: fixtures/valid/full (every tunnel mode, every install method, a mirror
+ * with its own repository key, groups, short-lived certificates, env and file secrets) through load → validate →
+ * normalize → every target. The snapshot pins the output a user would commit or paste; the tests below state
+ * what must hold whatever the snapshot says.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildFleet } from '../../src/build.js';
+import { compileFleet } from '../../src/pipeline.js';
+import { TARGET_NAMES } from '../../src/targets/target.js';
+import { fixtureEnv } from '../validate/run-fixture.js';
+
+const FIXTURE = 'fixtures/valid/full';
+
+function build(options: { vaultPassword?: string; chefSecret?: string } = {}) {
+  const { fleet } = compileFleet(join(FIXTURE, 'fleet.yaml'), { env: fixtureEnv(FIXTURE) });
+  return buildFleet(fleet, { targets: [...TARGET_NAMES], options });
+}
+
+/** Every secret the fixture references, as the strings that must never reach a committed file. */
+function secretValues(): string[] {
+  const values = Object.entries(fixtureEnv(FIXTURE))
+    .filter(([name]) => !name.includes('ACCESS')) // service token env: never read into output at all
+    .map(([, value]) => value);
+  for (const file of readdirSync(join(FIXTURE, 'secrets'))) values.push(readFileSync(join(FIXTURE, 'secrets', file), 'utf8'));
+  // Check the distinctive secret parts too, not only whole files (a target may re-serialize JSON).
+  const parts = values.flatMap((v) => [...v.matchAll(/"(?:TunnelSecret|s|apiToken)"\s*:\s*"([^"]+)"/g)].map((m) => m[1] ?? ''));
+  const certBodies = values.flatMap((v) => [...v.matchAll(/-----BEGIN [A-Z ]+-----\n([\s\S]+?)\n-----END/g)].map((m) => (m[1] ?? '').split('\n')[0] ?? ''));
+  return [...values.map((v) => v.trim()), ...parts, ...certBodies].filter((v) => v.length >= 16);
+}
+
+describe('fleetgen build of fixtures/valid/full', () => {
+  it('produces the reviewed output of every target', () => {
+    expect(build().files.toRecord()).toMatchSnapshot();
+  });
+
+  it('keeps every secret out of the files meant to be committed, and writes the files that hold one 0600', () => {
+    const secrets = secretValues();
+    expect(secrets.length).toBeGreaterThan(5);
+    const files = build().files.list();
+    const leaks: string[] = [];
+    for (const file of files) {
+      const text = file.content.toString();
+      const held = secrets.filter((s) => text.includes(s));
+      if (held.length > 0 && !file.isSecret) leaks.push(file.path);
+      if (file.isSecret) expect(file.mode, file.path).toBe(0o600);
+    }
+    expect(leaks).toEqual([]);
+    // …and they are all somewhere: each host gets its own.
+    const secretText = files.filter((f) => f.isSecret).map((f) => f.content.toString()).join('\n');
+    for (const s of secrets.filter((s) => !s.includes('\n'))) expect(secretText).toContain(s);
+  });
+
+  it('never writes the service token, which only the operator’s environment holds', () => {
+    const env = fixtureEnv(FIXTURE);
+    const all = build().files.list().map((f) => f.content.toString()).join('\n');
+    expect(all).not.toContain(env.FLEETGEN_TEST_ACCESS_ID);
+    expect(all).not.toContain(env.FLEETGEN_TEST_ACCESS_SECRET);
+  });
+
+  it('gives byte-identical output when built twice', () => {
+    expect(build({ vaultPassword: 'pw', chefSecret: 'chef' }).files.toRecord()).toEqual(build({ vaultPassword: 'pw', chefSecret: 'chef' }).files.toRecord());
+  });
+
+  it('encrypts every secrets file when given a vault password and a chef secret', () => {
+    const files = build({ vaultPassword: 'pw', chefSecret: 'chef' }).files.list().filter((f) => f.isSecret);
+    const secrets = secretValues();
+    for (const file of files.filter((f) => !f.path.startsWith('cloud-init/'))) {
+      const text = file.content.toString();
+      expect(secrets.filter((s) => text.includes(s)), file.path).toEqual([]);
+    }
+  });
+});
