@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { quote, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceMap } from './source-map.js';
 
 /** A manifest is read whole into memory: bound it so a stray 50 MB file is refused at once, not parsed. */
@@ -129,7 +129,7 @@ export function parseManifest(text: string, file: string): ParseResult {
   const source = new SourceMap(file, doc, lines);
   for (const problem of [...doc.errors, ...doc.warnings]) {
     const pos = emptySource.offsetToPosition(problem.pos[0]);
-    const { message, hint, code } = explainYamlProblem(problem.code, problem.message);
+    const { message, hint, code } = explainYamlProblem(problem.code, problem.message, keyTokenAt(text, problem.pos[0]));
     diagnostics.push({ ...fileError(file, code, message, hint), ...pos });
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
@@ -158,11 +158,23 @@ export function parseManifest(text: string, file: string): ParseResult {
   return { ok: true, manifest: { file, source, value }, diagnostics: [] };
 }
 
-function explainYamlProblem(code: string, raw: string): { code: string; message: string; hint?: string } {
+/** The key written at `offset` (plain, or quoted), for naming it in a message. */
+function keyTokenAt(text: string, offset: number): string {
+  const match = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s:,{}[\]]+)/.exec(text.slice(offset, offset + 256));
+  return match?.[1] ?? '';
+}
+
+function explainYamlProblem(code: string, raw: string, at: string): { code: string; message: string; hint?: string } {
   const message = raw.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').replace(/\s+/g, ' ').trim();
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return { code: 'yaml.duplicate-key', message: `duplicate key: ${message.replace(/^Map keys must be unique;?\s*/i, '') || 'a key appears twice in one mapping'}`.replace(/: $/, ''), hint: 'keep one of them; YAML would silently keep only the last' };
+    case 'DUPLICATE_KEY': {
+      const key = at.trim();
+      return {
+        code: 'yaml.duplicate-key',
+        message: key ? `duplicate key ${quote(key)}: it appears twice in one mapping` : 'duplicate key: a key appears twice in one mapping',
+        hint: 'keep one of them; YAML would silently keep only the last',
+      };
+    }
     case 'TAG_RESOLVE_FAILED':
     case 'BAD_TAG':
       return { code: 'yaml.tag', message, hint: 'fleetgen manifests use no YAML tags; reference secrets as { file: … } or { env: … }' };
