@@ -11,7 +11,7 @@ export type Ingress = [IngressRule, ...IngressRule[]];
  */
 export type Metrics = string;
 /**
- * Drop inbound SSH that does not come through the tunnel, applied only after the tunnel reports ready. Default: false.
+ * Drop inbound SSH that does not come through the tunnel: once the tunnel reports ready (GET /ready on the metrics address answers 200), sshd listens on 127.0.0.1 at ssh.port only. Needs an ssh:// ingress rule to localhost or 127.0.0.1 at ssh.port (token mode: the dashboard's SSH route must point there). If the tunnel is not ready within 60 s, nothing changes (SSH stays open) and the run fails. Setting it back to false lifts the lockdown on the next Chef or Ansible run. Default: false.
  */
 export type Lockdown = boolean;
 

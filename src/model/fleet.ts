@@ -120,6 +120,8 @@ export interface HostPaths {
   sshdDropIn: string; // /etc/ssh/sshd_config.d/50-cloudflare-access.conf
   /** One file per local user listing allowed principals (AuthorizedPrincipalsFile /etc/ssh/auth_principals/%u). */
   principalsDir: string; // /etc/ssh/auth_principals
+  /** Lockdown: the sshd drop-in that keeps sshd on loopback, written by the lockdown script once the tunnel is ready. */
+  sshdLockdownDropIn: string; // /etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf
 }
 
 export interface Host {
@@ -133,7 +135,9 @@ export interface Host {
   ingress: IngressRule[];
   originRequest?: OriginRequest;
   options: TunnelOptions;
+  /** cloudflared's metrics server (config.yml `metrics`); its /ready gates the lockdown. */
   metrics: string;
+  /** Once the tunnel reports ready, sshd listens on 127.0.0.1 only: inbound SSH comes through the tunnel alone. */
   lockdown: boolean;
   ssh: SshAccess;
   paths: HostPaths;

@@ -247,5 +247,6 @@ function pathsOf(tunnel: Tunnel): HostPaths {
     sshCaKey: '/etc/ssh/cloudflare-access-ca.pub',
     sshdDropIn: '/etc/ssh/sshd_config.d/50-cloudflare-access.conf',
     principalsDir: '/etc/ssh/auth_principals',
+    sshdLockdownDropIn: '/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf',
   };
 }

@@ -13,6 +13,7 @@ import type { FleetContext, FleetRule } from './rules/context.js';
 import { checkHostnamesClaimedOnce } from './rules/hostname-claims.js';
 import { checkGroupsExist, checkHostNamesUnique } from './rules/hosts.js';
 import { checkIngressLists } from './rules/ingress.js';
+import { checkLockdownKeepsSsh } from './rules/lockdown.js';
 import { checkAccessSettings } from './rules/origin-request.js';
 import { warnSharedOriginCert } from './rules/shared-origin-cert.js';
 import { warnHostsWithoutSsh, warnSshPortMismatch } from './rules/ssh.js';
@@ -34,6 +35,7 @@ const RULES: readonly FleetRule[] = [
   checkAccessSettings,
   warnSshPortMismatch,
   warnHostsWithoutSsh,
+  checkLockdownKeepsSsh,
   warnServiceTokenUnset,
 ];
 

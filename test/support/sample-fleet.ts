@@ -12,6 +12,7 @@ const paths = (extra: Partial<HostPaths>): HostPaths => ({
   sshCaKey: '/etc/ssh/cloudflare-access-ca.pub',
   sshdDropIn: '/etc/ssh/sshd_config.d/50-cloudflare-access.conf',
   principalsDir: '/etc/ssh/auth_principals',
+  sshdLockdownDropIn: '/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf',
   ...extra,
 });
 

@@ -2,8 +2,9 @@
 #
 # Brings this node to the state fleetgen computed for it: cloudflared installed, its user, /etc/cloudflared with
 # the tunnel's secrets and a validated config.yml, the tunnel registered (self-register mode), the systemd unit
-# enabled and started, and sshd trusting the Access CA (short-lived certificates). The recipes are the same for
-# every host; what differs is read from the data bag items named after the node (see README.md).
-%w(install user config register service ssh).each do |concern|
+# enabled and started, sshd trusting the Access CA (short-lived certificates), and inbound SSH locked down to the
+# tunnel once it reports ready (lockdown). The recipes are the same for every host; what differs is read from the
+# data bag items named after the node (see README.md).
+%w(install user config register service ssh lockdown).each do |concern|
   include_recipe "#{cookbook_name}::#{concern}"
 end

@@ -1,7 +1,7 @@
 /**
  * inventory/host_vars/<host>/: the host's data for the role. cloudflared.yml holds everything but secrets (install,
- * directories, the non-secret files of hostState with content, owner, group and mode, the self-register argv, sshd
- * settings); secrets.yml holds the secret files and nothing else. Every string is `!unsafe`.
+ * directories, the non-secret files of hostState with content, owner, group and mode, the self-register and
+ * lockdown argv, sshd settings); secrets.yml holds the secret files and nothing else. Every string is `!unsafe`.
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
@@ -79,6 +79,13 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
     vars.cloudflared_sshd_drop_in_dir = unsafe(posix.dirname(host.paths.sshdDropIn));
     vars.cloudflared_sshd_service = unsafe(state.ssh.service);
     vars.cloudflared_sshd_include_line = unsafe(state.ssh.needsInclude ? state.ssh.includeLine : '');
+  }
+  // lockdown: the script's argv. Off: what lifting an earlier lockdown removes, and the sshd unit to reload then.
+  vars.cloudflared_ssh_lockdown_argv = state.lockdown ? [state.lockdown.script, ...state.lockdown.args].map(unsafe) : [];
+  if (state.unlock) {
+    vars.cloudflared_ssh_lockdown_drop_in = unsafe(state.unlock.dropIn);
+    vars.cloudflared_ssh_lockdown_script = unsafe(state.unlock.script);
+    vars.cloudflared_sshd_service = unsafe(state.unlock.sshdService);
   }
 
   const settings = ansibleYaml(vars, [

@@ -20,6 +20,7 @@ export const STATIC_ROLE_FILES = [
   'tasks/install-preinstalled.yml',
   'tasks/install-repository-key.yml',
   'tasks/install.yml',
+  'tasks/lockdown.yml',
   'tasks/main.yml',
   'tasks/register.yml',
   'tasks/service.yml',

@@ -8,7 +8,7 @@ import { readGeneratorFile, template } from '../templates.js';
 import { rubyString } from './ruby.js';
 
 /** Recipes in the order recipes/default.rb includes them. */
-export const RECIPES = ['install', 'user', 'config', 'register', 'service', 'ssh'] as const;
+export const RECIPES = ['install', 'user', 'config', 'register', 'service', 'ssh', 'lockdown'] as const;
 const LIBRARIES = ['host_data'] as const;
 
 export interface DataBagNames {

@@ -20,7 +20,7 @@ import {
 import { packageSource, YUM_REPO_ID } from '../common/package-source.js';
 
 /** Which recipe converges a file of each purpose. */
-type Recipe = 'config' | 'register' | 'service' | 'ssh';
+type Recipe = 'config' | 'register' | 'service' | 'ssh' | 'lockdown';
 const RECIPE_OF: Record<FilePurpose, Recipe> = {
   config: 'config',
   credentials: 'config',
@@ -31,6 +31,7 @@ const RECIPE_OF: Record<FilePurpose, Recipe> = {
   'ssh-ca': 'ssh',
   'sshd-drop-in': 'ssh',
   principals: 'ssh',
+  'lockdown-script': 'lockdown',
 };
 
 const SSHD = '/usr/sbin/sshd';
@@ -90,6 +91,20 @@ export function hostItems(host: Host): HostItems {
       files: sshFiles.map(fileEntry),
       ...(state.ssh.needsInclude ? { include: { path: SSHD_CONFIG, line: state.ssh.includeLine } } : {}),
     };
+  }
+
+  if (state.lockdown) {
+    const [script] = byRecipe('lockdown');
+    if (!script) throw new InternalError(`lockdown host ${host.name} has no lockdown script`);
+    settings.lockdown = {
+      script: fileEntry(script),
+      command: [state.lockdown.script, ...state.lockdown.args],
+      // What the script writes: the guard compares it, so that a run with the lockdown in place does nothing.
+      drop_in: state.lockdown.dropIn,
+    };
+  }
+  if (state.unlock) {
+    settings.unlock = { daemon: SSHD, service: state.unlock.sshdService, drop_in: state.unlock.dropIn, script: state.unlock.script };
   }
 
   return { settings, secrets: { id: host.name, files: secretFiles } };

@@ -80,13 +80,24 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
         why: 'RHEL 8\'s sshd_config does not read sshd_config.d: include it, at the top (first value wins), once.',
       });
     }
+    // Files for sshd (short-lived certificates): the lockdown script checks and reloads on its own.
+    if (state.files.some((f) => f.notifies === 'sshd')) {
+      steps.push({
+        argv: ['/usr/sbin/sshd', '-t'],
+        why: 'After the tunnel: an sshd problem must not keep the tunnel down. Check the whole sshd config first.',
+      });
+      steps.push({
+        argv: ['systemctl', 'try-reload-or-restart', state.ssh.service],
+        why: 'Reload a running sshd; an sshd not started yet (or socket-activated) reads the new config when it starts.',
+      });
+    }
+  }
+  if (state.lockdown) {
     steps.push({
-      argv: ['/usr/sbin/sshd', '-t'],
-      why: 'After the tunnel: an sshd problem must not keep the tunnel down. Check the whole sshd config first.',
-    });
-    steps.push({
-      argv: ['systemctl', 'try-reload-or-restart', state.ssh.service],
-      why: 'Reload a running sshd; an sshd not started yet (or socket-activated) reads the new config when it starts.',
+      argv: [state.lockdown.script, ...state.lockdown.args],
+      why:
+        'Last: lock inbound SSH down to the tunnel once it reports ready (sshd on 127.0.0.1 only). When the tunnel ' +
+        'is not ready in time, or sshd rejects the result, nothing changes, SSH stays open and this step fails.',
     });
   }
   return { installFiles: install.files, steps };

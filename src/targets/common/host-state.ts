@@ -12,6 +12,13 @@ export const SERVICE_USER = 'cloudflared';
 export const SERVICE_NAME = 'cloudflared';
 /** Where fleetgen's helper scripts go on the host. */
 export const SELF_REGISTER_SCRIPT = '/usr/local/sbin/cloudflared-self-register';
+export const LOCKDOWN_SCRIPT = '/usr/local/sbin/cloudflared-ssh-lockdown';
+/** How long the lockdown waits for the tunnel to report ready before it gives up, leaving SSH open. */
+export const LOCKDOWN_TIMEOUT_SECONDS = 60;
+const SSHD_INCLUDE_LINE = 'Include /etc/ssh/sshd_config.d/*.conf';
+
+/** sshd's systemd unit: `ssh` on Debian and Ubuntu, `sshd` on RHEL. */
+export type SshdService = 'ssh' | 'sshd';
 
 export type FilePurpose =
   | 'config'
@@ -20,6 +27,7 @@ export type FilePurpose =
   | 'origin-cert'
   | 'unit'
   | 'register-script'
+  | 'lockdown-script'
   | 'ssh-ca'
   | 'sshd-drop-in'
   | 'principals';
@@ -53,13 +61,24 @@ export interface HostState {
   validatesConfig: boolean;
   /** self-register: run the register script (as root) after the origin cert is in place, before the service starts. */
   selfRegister?: { script: string; args: string[] };
+  /** sshd facts, when fleetgen configures sshd at all (short-lived certificates, lockdown). */
   ssh?: {
-    /** sshd's systemd unit: `ssh` on Debian and Ubuntu, `sshd` on RHEL. */
-    service: 'ssh' | 'sshd';
+    service: SshdService;
     /** RHEL 8's sshd_config does not include sshd_config.d: the line must be added at its top. */
     needsInclude: boolean;
     includeLine: string;
   };
+  /**
+   * lockdown: true. Run the lockdown script (as root) once cloudflared has started and the restarts this run
+   * caused have happened. It waits for /ready, then writes `dropIn` with exactly this content, checks it with
+   * `sshd -t` and reloads sshd; it changes nothing when the tunnel is not ready in time.
+   */
+  lockdown?: { script: string; args: string[]; dropIn: { path: string; content: string } };
+  /**
+   * lockdown: false. Chef and Ansible lift a lockdown an earlier run applied: remove the drop-in (sshd -t, then
+   * reload) and the script. cloud-init only ever sets up a fresh host, where there is nothing to lift.
+   */
+  unlock?: { dropIn: string; script: string; sshdService: SshdService };
 }
 
 const own = (path: string, mode: string, content: string, purpose: FilePurpose, extra: Partial<ManagedFile> = {}): ManagedFile => ({
@@ -102,6 +121,8 @@ export function hostState(host: Host): HostState {
     }
   }
 
+  if (host.lockdown) files.push(own(LOCKDOWN_SCRIPT, '0755', readGeneratorFile('common/cloudflared-ssh-lockdown.sh'), 'lockdown-script'));
+
   let ssh: HostState['ssh'];
   if (host.ssh.shortLivedCerts) {
     files.push(own(p.sshCaKey, '0644', `${host.ssh.shortLivedCerts.caPublicKey}\n`, 'ssh-ca', { notifies: 'sshd' }));
@@ -109,11 +130,9 @@ export function hostState(host: Host): HostState {
     for (const [user, principals] of Object.entries(host.ssh.principals)) {
       files.push(own(`${p.principalsDir}/${user}`, '0644', principals.map((x) => `${x}\n`).join(''), 'principals', { notifies: 'sshd' }));
     }
-    ssh = {
-      service: host.platform.family === 'rhel' ? 'sshd' : 'ssh',
-      needsInclude: host.platform.os === 'rhel-8',
-      includeLine: 'Include /etc/ssh/sshd_config.d/*.conf',
-    };
+  }
+  if (host.ssh.shortLivedCerts || host.lockdown) {
+    ssh = { service: sshdService(host), needsInclude: host.platform.os === 'rhel-8', includeLine: SSHD_INCLUDE_LINE };
   }
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -127,7 +146,43 @@ export function hostState(host: Host): HostState {
     validatesConfig: host.tunnel.mode !== 'token',
     ...(selfRegister ? { selfRegister } : {}),
     ...(ssh ? { ssh } : {}),
+    ...(host.lockdown
+      ? { lockdown: lockdownStep(host) }
+      : { unlock: { dropIn: p.sshdLockdownDropIn, script: LOCKDOWN_SCRIPT, sshdService: sshdService(host) } }),
   };
+}
+
+function sshdService(host: Host): SshdService {
+  return host.platform.family === 'rhel' ? 'sshd' : 'ssh';
+}
+
+/** The lockdown script's argv (see its usage line): every value a target passes, the defaults spelled out. */
+function lockdownStep(host: Host): NonNullable<HostState['lockdown']> {
+  const dropIn = host.paths.sshdLockdownDropIn;
+  return {
+    script: LOCKDOWN_SCRIPT,
+    args: [readyAddress(host.metrics), String(host.ssh.port), sshdService(host), String(LOCKDOWN_TIMEOUT_SECONDS), dropIn],
+    dropIn: { path: dropIn, content: renderLockdownDropIn(host.ssh.port) },
+  };
+}
+
+/** Where to ask for /ready: a metrics server on every address (0.0.0.0) answers on loopback too. */
+export function readyAddress(metrics: string): string {
+  return metrics.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
+}
+
+/**
+ * The lockdown drop-in, byte for byte as generators/common/cloudflared-ssh-lockdown.sh writes it (a test runs the
+ * script to prove it). IPv4 loopback only: a [::1] address makes sshd reject its whole configuration on hosts
+ * with `AddressFamily inet`; the tunnel's ssh:// ingress reaches sshd as localhost or 127.0.0.1.
+ */
+export function renderLockdownDropIn(port: number): string {
+  return [
+    '# Generated by fleetgen — do not edit; edit fleet.yaml and rebuild.',
+    '# Lockdown: sshd listens on loopback only; inbound SSH comes through the Cloudflare Tunnel.',
+    `ListenAddress 127.0.0.1:${port}`,
+    '',
+  ].join('\n');
 }
 
 /** Hostnames a self-registering host routes to its tunnel: every explicit or generated one but wildcards. */

@@ -250,13 +250,64 @@ describe('ansible target', () => {
     // Every notification has a handler; handlers are the only place that restarts or reloads.
     const handlers = tasksOf(files, 'handlers/main.yml');
     const topics = new Set(handlers.flatMap((h) => [h.name, h.listen]));
-    for (const task of tasks) if (task.notify) expect(topics, String(task.notify)).toContain(task.notify);
+    for (const task of tasks) for (const topic of [task.notify ?? []].flat()) expect(topics, String(topic)).toContain(topic);
     const isRestart = (t: Task) => ['restarted', 'reloaded'].includes(String((t['ansible.builtin.systemd'] as Record<string, unknown> | undefined)?.state));
-    expect(handlers.filter(isRestart).length).toBe(2);
+    // cloudflared restart, sshd reload, and the sshd socket reopened when a lockdown is lifted.
+    expect(handlers.filter(isRestart).length).toBe(3);
     expect(tasks.filter(isRestart)).toEqual(handlers.filter(isRestart));
     // Secret files are written with no_log.
     const secretTask = must(tasksOf(files, 'tasks/files.yml').find((t) => String(t.loop).includes('cloudflared_secret_files')));
     expect(secretTask.no_log).toBe(true);
+  });
+
+  it('locks SSH down last, after pending restarts ran, with the host state\'s argv, reporting a change only when it made one', () => {
+    const files = build(sampleFleet());
+    const main = tasksOf(files, 'tasks/main.yml').map((t) => t['ansible.builtin.import_tasks']);
+    expect(main.slice(-3)).toEqual(['service.yml', 'ssh.yml', 'lockdown.yml']);
+    const [flush, lockdown, ...unlock] = tasksOf(files, 'tasks/lockdown.yml');
+    expect(flush?.['ansible.builtin.meta']).toBe('flush_handlers');
+    expect(lockdown).toMatchObject({
+      'ansible.builtin.command': { argv: '{{ cloudflared_ssh_lockdown_argv }}' },
+      register: 'cloudflared_ssh_lockdown',
+      changed_when: "'changed' in cloudflared_ssh_lockdown.stdout_lines",
+      when: 'cloudflared_ssh_lockdown_argv | length > 0',
+    });
+    // service.yml flushes too: the restart handler has run before cloudflared is started, and both before the lockdown.
+    expect(tasksOf(files, 'tasks/service.yml')[0]?.['ansible.builtin.meta']).toBe('flush_handlers');
+    for (const host of sampleFleet().hosts) {
+      const state = hostState(host);
+      const vars = hostVars(files, host.name);
+      expect(vars.cloudflared_ssh_lockdown_argv, host.name).toEqual(state.lockdown ? [state.lockdown.script, ...state.lockdown.args] : []);
+      // The script is written with the helper files (before the service starts), 0755.
+      if (state.lockdown) expect(vars.cloudflared_helper_files.find((f) => f.path === state.lockdown?.script)).toMatchObject({ mode: '0755', owner: 'root' });
+    }
+    expect(hostNamed(sampleFleet(), 'lab-pi-3').lockdown).toBe(true);
+
+    // Lockdown off lifts an earlier one: drop-in and script removed, sshd checked, reloaded, its socket reopened.
+    expect(unlock.map((t) => [t['ansible.builtin.file'], t.when, t.notify])).toEqual([
+      [{ path: '{{ cloudflared_ssh_lockdown_drop_in }}', state: 'absent' }, 'cloudflared_ssh_lockdown_argv | length == 0', ['Validate and reload sshd', 'Reopen the sshd socket']],
+      [{ path: '{{ cloudflared_ssh_lockdown_script }}', state: 'absent' }, 'cloudflared_ssh_lockdown_argv | length == 0', undefined],
+    ]);
+    const kiosk = hostVars(files, 'kiosk-17');
+    const unlockFacts = must(hostState(hostNamed(sampleFleet(), 'kiosk-17')).unlock);
+    expect(kiosk).toMatchObject({ cloudflared_ssh_lockdown_drop_in: unlockFacts.dropIn, cloudflared_ssh_lockdown_script: unlockFacts.script, cloudflared_sshd_service: 'sshd' });
+    const socket = tasksOf(files, 'handlers/main.yml').filter((h) => h.listen === 'Reopen the sshd socket');
+    expect(socket.map((h) => h['ansible.builtin.systemd'])).toEqual([
+      { name: '{{ cloudflared_sshd_service }}.socket' },
+      { name: '{{ cloudflared_sshd_service }}.socket', state: 'restarted', daemon_reload: true },
+    ]);
+    expect(socket[1]?.when).toBe("cloudflared_sshd_socket.status.ActiveState | default('') == 'active'");
+  });
+
+  it('makes RHEL 8\'s sshd read sshd_config.d for lockdown too, not only for short-lived certificates', () => {
+    const fleet = sampleFleet();
+    const legacy = hostNamed(fleet, 'pos-legacy');
+    delete legacy.ssh.shortLivedCerts;
+    legacy.lockdown = true;
+    const files = build(fleet);
+    expect(hostVars(files, 'pos-legacy')).toMatchObject({ cloudflared_ssh_files: [], cloudflared_sshd_include_line: 'Include /etc/ssh/sshd_config.d/*.conf' });
+    const include = must(tasksOf(files, 'tasks/ssh.yml').find((t) => t['ansible.builtin.lineinfile']));
+    expect(include.when).toBe('cloudflared_sshd_include_line | length > 0');
   });
 
   it('validates config.yml before it replaces the old one, except where cloudflared has nothing to validate', () => {

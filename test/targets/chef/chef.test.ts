@@ -81,7 +81,7 @@ describe('chef target', () => {
       'attributes/default.rb',
       'libraries/host_data.rb',
       'metadata.rb',
-      ...['config', 'default', 'install', 'register', 'service', 'ssh', 'user'].map((r) => `recipes/${r}.rb`),
+      ...['config', 'default', 'install', 'lockdown', 'register', 'service', 'ssh', 'user'].map((r) => `recipes/${r}.rb`),
     ]);
   });
 
@@ -153,8 +153,8 @@ describe('chef target', () => {
     const fleet = hostileFleet();
     const files = build(fleet);
     for (const host of fleet.hosts) {
-      const item = JSON.parse(text(files, `${SETTINGS_BAG}/${host.name}.json`)) as Record<string, { files?: { path: string; content: string }[] }>;
-      const declared = ['config', 'service', 'ssh'].flatMap((recipe) => item[recipe]?.files ?? []);
+      const item = JSON.parse(text(files, `${SETTINGS_BAG}/${host.name}.json`)) as Record<string, { files?: { path: string; content: string }[]; script?: { path: string; content: string } }>;
+      const declared = [...['config', 'service', 'ssh'].flatMap((recipe) => item[recipe]?.files ?? []), ...(item.lockdown?.script ? [item.lockdown.script] : [])];
       for (const file of hostState(host).files.filter((f) => !f.isSecret && f.purpose !== 'register-script')) {
         expect(declared.find((d) => d.path === file.path)?.content, `${host.name}:${file.path}`).toBe(file.content);
       }
@@ -361,6 +361,47 @@ describe('chef target, checked by real Ruby', () => {
       // RHEL 8: the Include line goes into sshd_config, checked by sshd before it is written.
       const sshdConfig = resources.find((r) => r.name === '/etc/ssh/sshd_config');
       expect(sshdConfig?.verification_commands).toEqual(state.ssh?.needsInclude ? [['/usr/sbin/sshd', '-t', '-f', '/candidate']] : undefined);
+
+      // Lockdown: the shared script with exactly the host state's arguments, run only when notified: by a
+      // notify_group, delayed (so after the delayed cloudflared restart queued earlier), guarded by the drop-in.
+      const lockdown = resources.find((r) => r.name === 'cloudflared: lock SSH down to the tunnel');
+      const pending = resources.find((r) => r.type === 'notify_group');
+      const position = (r: CompiledResource | undefined): number => (r ? resources.indexOf(r) : -1);
+      if (state.lockdown) {
+        expect(lockdown?.properties).toMatchObject({ command: [state.lockdown.script, ...state.lockdown.args], action: 'nothing' });
+        expect(pending?.properties.action).toBe('run');
+        expect(pending?.guards).toBe(1);
+        expect(pending?.notifications).toEqual([{ action: 'run', target: 'execute[cloudflared: lock SSH down to the tunnel]', timing: 'delayed' }]);
+        // Queued after every resource that can queue a restart or an sshd reload.
+        const queuesRestart = resources.filter((r) => r.notifications.some((n) => /restart|sshd -t/.test(n.target)));
+        expect(Math.max(...queuesRestart.map(position))).toBeLessThan(position(pending));
+        expect(resources.find((r) => r.type === 'file' && r.name === state.lockdown?.script)?.properties).toMatchObject({ mode: '0755' });
+        expect(resources.filter((r) => r.properties.action === 'delete')).toEqual([]);
+      } else {
+        expect([lockdown, pending]).toEqual([undefined, undefined]);
+        // Lockdown off lifts an earlier one: the drop-in goes (sshd -t, then reload), and so does the script.
+        const unlock = must(state.unlock, 'the unlock facts');
+        const removed = resources.filter((r) => r.properties.action === 'delete');
+        expect(removed.map((r) => r.name).sort()).toEqual([unlock.dropIn, unlock.script].sort());
+        expect(removed.find((r) => r.name === unlock.dropIn)?.notifications).toEqual([
+          { action: 'run', target: 'execute[cloudflared: sshd -t, lockdown lifted]', timing: 'delayed' },
+        ]);
+        const check = must(resources.find((r) => r.name === 'cloudflared: sshd -t, lockdown lifted'), 'the sshd check');
+        expect(check.properties).toMatchObject({ command: ['/usr/sbin/sshd', '-t'], action: 'nothing' });
+        expect(check.notifications.map((n) => n.target)).toEqual(['execute[cloudflared: reload sshd, lockdown lifted]', 'execute[cloudflared: regenerate the sshd socket]']);
+        expect(resources.find((r) => r.name === 'cloudflared: reload sshd, lockdown lifted')?.properties.command).toEqual([
+          'systemctl',
+          'try-reload-or-restart',
+          unlock.sshdService,
+        ]);
+        const regenerate = resources.find((r) => r.name === 'cloudflared: regenerate the sshd socket');
+        expect(regenerate?.guards).toBe(1);
+        expect(resources.find((r) => r.name === 'cloudflared: reopen the sshd socket')?.properties.command).toEqual([
+          'systemctl',
+          'restart',
+          `${unlock.sshdService}.socket`,
+        ]);
+      }
     });
   });
 });

@@ -204,6 +204,36 @@ describe('cloud-init target', () => {
     for (const name of ['kiosk-17', 'lab-pi-3']) expect(runcmd(userData(name)).some((a) => a.includes('/usr/sbin/sshd'))).toBe(false);
   });
 
+  it('locks SSH down as the very last step, after cloudflared started, with the host state\'s argv', () => {
+    const pi = userData('lab-pi-3');
+    const state = hostState(hostNamed(sampleFleet(), 'lab-pi-3'));
+    const lockdown = defined(state.lockdown);
+    const steps = runcmd(pi);
+    expect(steps.at(-1)).toEqual([lockdown.script, ...lockdown.args]);
+    expect(indexOf(steps, (a) => a.join(' ') === 'systemctl enable --now --no-block cloudflared')).toBeLessThan(steps.length - 1);
+    expect(pi.write_files.find((f) => f.path === lockdown.script)).toMatchObject({ owner: 'root:root', permissions: '0755' });
+    expect(pi.write_files.find((f) => f.path === lockdown.script)?.defer).toBeUndefined();
+    // The script checks and reloads sshd itself: no separate sshd steps for a host without short-lived certificates.
+    expect(steps.some((a) => a.includes('/usr/sbin/sshd') || a.includes('try-reload-or-restart'))).toBe(false);
+    // Nothing to lift on a fresh host.
+    for (const name of ['kiosk-17', 'pos-legacy', 'store-0001']) {
+      const config = userData(name);
+      expect(runcmd(config).some((a) => a[0] === lockdown.script), name).toBe(false);
+      expect(config.write_files.some((f) => f.path === lockdown.script), name).toBe(false);
+    }
+  });
+
+  it('includes sshd_config.d on RHEL 8 before a lockdown, also without short-lived certificates', () => {
+    const fleet = sampleFleet();
+    const legacy = hostNamed(fleet, 'pos-legacy');
+    delete legacy.ssh.shortLivedCerts;
+    legacy.lockdown = true;
+    const steps = runcmd(userData('pos-legacy', fleet));
+    const include = indexOf(steps, (a) => a[0] === 'sh' && a.includes('Include /etc/ssh/sshd_config.d/*.conf'));
+    expect(include).toBe(steps.length - 2);
+    expect(steps.at(-1)?.slice(1)).toEqual(['127.0.0.1:20242', '2222', 'sshd', '60', '/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf']);
+  });
+
   it('puts each secret only into its own host\'s user-data', () => {
     const files = build().files.toRecord();
     const secretsOf: Record<string, string[]> = {
