@@ -25,10 +25,12 @@ describe('README.md', () => {
     expect(scripts.example).toContain('fixtures/example/fleet.yaml');
   });
 
-  it('names the test command that .ci/run runs', () => {
+  it('names the test commands that .ci/run runs: the README\'s, then the end-to-end tests of "How we test"', () => {
     const ci = readFileSync(join(REPO, '.ci', 'run'), 'utf8');
     const commands = ci.split('\n').filter((line) => /^npm /.test(line));
-    expect(commands).toEqual(['npm ci', firstCommands()[1]]);
+    expect(commands).toEqual(['npm ci', firstCommands()[1], 'npm run test:e2e']);
+    const howWeTest = readme.slice(readme.indexOf('\n## How we test'));
+    expect(howWeTest).toContain('npm run test:e2e');
   });
 
   it('has a manifest reference up to date with schemas/fleet.schema.json', () => {

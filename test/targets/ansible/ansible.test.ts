@@ -260,6 +260,14 @@ describe('ansible target', () => {
     expect(secretTask.no_log).toBe(true);
   });
 
+  it('starts cloudflared before it applies pending restarts, so that a restart in flight is never started again', () => {
+    // The e2e tests caught it: run after a no_block restart, `state: started` found the unit "deactivating" and started
+    // it once more, reporting a change of its own on a host where only the config had changed.
+    const tasks = tasksOf(build(sampleFleet()), 'tasks/service.yml');
+    expect(tasks.map((t) => t['ansible.builtin.meta'] ?? (t['ansible.builtin.systemd'] as Record<string, unknown> | undefined)?.state)).toEqual(['started', 'flush_handlers']);
+    expect(tasks[0]?.['ansible.builtin.systemd']).toEqual({ name: 'cloudflared', enabled: true, state: 'started', no_block: true });
+  });
+
   it('locks SSH down last, after pending restarts ran, with the host state\'s argv, reporting a change only when it made one', () => {
     const files = build(sampleFleet());
     const main = tasksOf(files, 'tasks/main.yml').map((t) => t['ansible.builtin.import_tasks']);
@@ -272,8 +280,8 @@ describe('ansible target', () => {
       changed_when: "'changed' in cloudflared_ssh_lockdown.stdout_lines",
       when: 'cloudflared_ssh_lockdown_argv | length > 0',
     });
-    // service.yml flushes too: the restart handler has run before cloudflared is started, and both before the lockdown.
-    expect(tasksOf(files, 'tasks/service.yml')[0]?.['ansible.builtin.meta']).toBe('flush_handlers');
+    // service.yml flushes too: the restart handler has run before the lockdown (see the next test for the order).
+    expect(tasksOf(files, 'tasks/service.yml').at(-1)?.['ansible.builtin.meta']).toBe('flush_handlers');
     for (const host of sampleFleet().hosts) {
       const state = hostState(host);
       const vars = hostVars(files, host.name);

@@ -1,0 +1,190 @@
+/**
+ * The Debian bookworm base root every test host overlays: built once with debootstrap (about a minute) and kept
+ * in the cache, keyed by a hash of what goes into it — change the package list or the setup script and the next
+ * run builds a new one (and drops the old one once nothing uses it).
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { machineDebianMirror } from './debian-mirror.js';
+import { mountsBelow, removeTree } from './mounts.js';
+import { CACHE_DIR, E2E_DIR, GUEST_ADMIN_USER, GUEST_MIRROR_PORT } from './places.js';
+import { runAsync, runSync, sleepSync, tail } from './run.js';
+
+export const SUITE = 'bookworm';
+/**
+ * SANDBOX.md's list, plus `locales` (locale-gen, for cloud-init's locale module) and `python3-cffi-backend`:
+ * python3-cryptography (for cloud-init) depends on virtual packages only it provides, which debootstrap's
+ * resolver does not follow.
+ */
+export const GUEST_PACKAGES = [
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'python3',
+  'openssh-server',
+  'sudo',
+  'python3-apt',
+  'cloud-init',
+  'ca-certificates',
+  'iproute2',
+  'curl',
+  'procps',
+  'locales',
+  'python3-cffi-backend',
+];
+const GUEST_DIR = join(E2E_DIR, 'guest');
+const SETUP_SCRIPT = join(GUEST_DIR, 'base-setup.sh');
+const MIRROR_UNIT = join(GUEST_DIR, 'fleetgen-e2e-mirror.service');
+const MIRROR_UNIT_NAME = 'fleetgen-e2e-mirror.service';
+/** debootstrap and the setup script run maintainer scripts in the new root: none of this machine's environment
+ * (a pyenv PATH, PYTHON* settings) may leak into them. */
+const CLEAN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive', HOME: '/root' };
+
+export interface BaseImage {
+  /** The root folder: only ever a lower layer, never written to. */
+  root: string;
+  /** The admin user's throwaway private key (its public half is in the root's authorized_keys). */
+  adminKey: string;
+  key: string;
+}
+
+/** What the base depends on: a change to any of it builds a new base. */
+export function baseImageKey(): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ suite: SUITE, packages: GUEST_PACKAGES, admin: GUEST_ADMIN_USER }));
+  for (const file of [SETUP_SCRIPT, MIRROR_UNIT]) hash.update(readFileSync(file));
+  return hash.digest('hex').slice(0, 16);
+}
+
+function paths(key: string): BaseImage & { dir: string; ready: string; lock: string } {
+  const dir = join(CACHE_DIR, `base-${key}`);
+  return { dir, root: join(dir, 'root'), adminKey: join(dir, 'admin_ed25519'), ready: join(dir, 'ready'), lock: join(CACHE_DIR, `base-${key}.lock`), key };
+}
+
+/** The base for the current key: from the cache, or built now (other runs wait for a build in progress). */
+export async function ensureBaseImage(log: (line: string) => void = () => {}): Promise<BaseImage & { builtNow: boolean; seconds: number }> {
+  const started = Date.now();
+  const key = baseImageKey();
+  const p = paths(key);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  if (existsSync(p.ready)) return { root: p.root, adminKey: p.adminKey, key, builtNow: false, seconds: 0 };
+
+  const release = acquireLock(p.lock);
+  // Interrupted while building: debootstrap's /proc and /sys mounts in the half-built root go, and so does the lock.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    try {
+      removeTree(`${p.dir}.staging`);
+      release();
+    } finally {
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    }
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.prependOnceListener(signal, onSignal);
+  try {
+    if (existsSync(p.ready)) return { root: p.root, adminKey: p.adminKey, key, builtNow: false, seconds: (Date.now() - started) / 1000 };
+    await buildBase(p.dir, log);
+  } finally {
+    for (const signal of signals) process.removeListener(signal, onSignal);
+    release();
+  }
+  dropOtherBases(key);
+  return { root: p.root, adminKey: p.adminKey, key, builtNow: true, seconds: (Date.now() - started) / 1000 };
+}
+
+async function buildBase(finalDir: string, log: (line: string) => void): Promise<void> {
+  const staging = `${finalDir}.staging`;
+  removeTree(staging);
+  removeTree(finalDir);
+  mkdirSync(staging, { recursive: true });
+  const root = join(staging, 'root');
+  const mirror = machineDebianMirror(SUITE);
+  const logFile = join(staging, 'debootstrap.log');
+  const logFd = openSync(logFile, 'a');
+  log(`building the Debian ${SUITE} base root with debootstrap from ${mirror} (cached afterwards under ${finalDir})`);
+  try {
+    const debootstrap = await runAsync(
+      ['debootstrap', '--variant=minbase', `--include=${GUEST_PACKAGES.join(',')}`, '--components=main', SUITE, root, mirror],
+      { env: CLEAN_ENV, timeoutMs: 15 * 60_000, onOutput: (chunk) => writeSync(logFd, chunk) },
+    );
+    // debootstrap mounts /proc and /sys in the target; a failure can leave them mounted (removeTree below unmounts).
+    if (debootstrap.status !== 0) {
+      const inner = join(root, 'debootstrap', 'debootstrap.log');
+      const detail = existsSync(inner) ? `\n${inner} ends with:\n${tail(readFileSync(inner, 'utf8'), 40)}` : '';
+      throw new Error(`debootstrap failed (status ${debootstrap.status}):\n${tail(debootstrap.stdout + debootstrap.stderr, 20)}${detail}`);
+    }
+
+    const adminKey = join(staging, 'admin_ed25519');
+    runSync(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'fleetgen-e2e-admin (throwaway)', '-f', adminKey]);
+    const unit = readFileSync(MIRROR_UNIT, 'utf8');
+    if (!unit.includes(`127.0.0.1 --directory /srv/fleetgen-e2e-mirror ${GUEST_MIRROR_PORT}`)) throw new Error(`${MIRROR_UNIT} must serve port ${GUEST_MIRROR_PORT} (places.ts)`);
+    copyFileSync(MIRROR_UNIT, join(root, 'etc/systemd/system', MIRROR_UNIT_NAME));
+    copyFileSync(SETUP_SCRIPT, join(root, 'tmp/base-setup.sh'));
+    const setup = runSync(['chroot', root, '/bin/bash', '/tmp/base-setup.sh', GUEST_ADMIN_USER, readFileSync(`${adminKey}.pub`, 'utf8').trim()], {
+      env: CLEAN_ENV,
+      timeoutMs: 5 * 60_000,
+    });
+    writeSync(logFd, setup.stdout + setup.stderr);
+    runSync(['rm', '-f', join(root, 'tmp/base-setup.sh')]);
+    const leftover = mountsBelow(root);
+    if (leftover.length > 0) throw new Error(`the base root still has mounts: ${leftover.join(', ')}`);
+  } catch (err) {
+    closeSync(logFd);
+    removeTree(staging);
+    throw err;
+  }
+  closeSync(logFd);
+  renameSync(staging, finalDir);
+  writeFileSync(join(finalDir, 'ready'), `${new Date().toISOString()}\n`);
+}
+
+/** A lock folder (mkdir is atomic) holding the owner's pid; a lock whose owner died is taken over. */
+function acquireLock(lock: string): () => void {
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), `${process.pid}\n`);
+      return () => removeTree(lock);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number(readFileOr(join(lock, 'pid'), '0'));
+    if (!isAlive(owner)) {
+      removeTree(lock);
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (held by pid ${owner})`);
+    sleepSync(500);
+  }
+}
+
+/** Old bases (another key) that no running host uses any more. */
+function dropOtherBases(key: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  for (const name of readdirSync(CACHE_DIR)) {
+    if (!/^base-[0-9a-f]{16}$/.test(name) || name === `base-${key}`) continue;
+    const dir = join(CACHE_DIR, name);
+    if (mounts.includes(dir)) continue;
+    removeTree(dir);
+  }
+}
+
+function readFileOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return fallback;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

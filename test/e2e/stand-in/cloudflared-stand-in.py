@@ -1,0 +1,370 @@
+#!/usr/bin/python3
+# A STAND-IN for cloudflared, for fleetgen's end-to-end tests only. It is NOT cloudflared and talks to nobody:
+# the real cloudflared cannot run here (no Cloudflare to reach). It behaves like cloudflared where the generated
+# artifacts depend on it (FACTS.md), so that a host converged with the stand-in proves the artifacts' wiring:
+#
+#   cloudflared --version | version
+#   cloudflared tunnel --config FILE ingress validate        exit 0 + "OK", or a message + exit 1
+#   cloudflared [--no-autoupdate] --config FILE tunnel run   long-running: checks what the real one would need
+#       (credentials readable by the service user, TUNNEL_TOKEN in token mode, the origin certificate when the
+#       tunnel is given by name), serves GET /ready -> 200 on the config's `metrics` address, and sends READY=1
+#       to $NOTIFY_SOCKET itself, as the unit's main process (Type=notify, NotifyAccess=main).
+#   cloudflared tunnel --origincert CERT create --credentials-file FILE NAME      writes fake credentials JSON
+#   cloudflared tunnel --origincert CERT route dns NAME HOSTNAME                  records the route
+#
+# "Cloudflare" itself is a folder: /var/lib/cloudflared-stand-in (tunnels created, routes added).
+#
+# The validator applies cloudflared's ingress rules (FACTS.md): at least one rule; the last one matches
+# everything and no earlier one does; a hostname has no port and at most one leading "*."; a path compiles;
+# services are http_status:NNN, hello_world, bastion, socks-proxy, unix:/path, unix+tls:/path or a URL with a
+# known scheme, a host and no path. It is stricter than cloudflared in two documented ways:
+#   - an unknown URL scheme is an error (cloudflared accepts any; fleetgen rejects them itself);
+#   - STAND-IN ONLY: an origin on port 9 (the "discard" port) is rejected as unreachable. fleetgen accepts it
+#     (it cannot know which ports answer on a host); the end-to-end test uses it to produce a config that only
+#     the validator on the host rejects, proving that a rejected config never replaces the running one.
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import yaml
+
+VERSION = "2025.8.1"
+STATE_DIR = "/var/lib/cloudflared-stand-in"
+UNREACHABLE_PORT = 9
+URL_SCHEMES = {"http", "https", "ws", "wss", "ssh", "rdp", "smb", "tcp"}
+BUILTIN_SERVICES = {"hello_world", "bastion", "socks-proxy"}
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Flags that take no value; every other --flag takes one (as "--flag value" or "--flag=value").
+BOOLEAN_FLAGS = {"no-autoupdate", "version", "v", "help", "h"}
+
+
+class Failure(Exception):
+    pass
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_args(argv):
+    """cloudflared's flags may come before `tunnel` or after it: collect them all, keep the words in order."""
+    flags, words = {}, []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("-") and arg != "-":
+            name = arg.lstrip("-")
+            if "=" in name:
+                name, value = name.split("=", 1)
+            elif name in BOOLEAN_FLAGS:
+                value = True
+            else:
+                i += 1
+                if i >= len(argv):
+                    raise Failure(f"flag needs an argument: {arg}")
+                value = argv[i]
+            flags[name] = value
+        else:
+            words.append(arg)
+        i += 1
+    return flags, words
+
+
+def load_config(path):
+    if path is None:
+        raise Failure("no --config given (the stand-in does not search ~/.cloudflared)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = yaml.safe_load(f)
+    except OSError as e:
+        raise Failure(f"Cannot read config file {path}: {e.strerror}")
+    except yaml.YAMLError as e:
+        raise Failure(f"Cannot parse config file {path}: {e}")
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise Failure(f"config file {path} is not a mapping")
+    return config
+
+
+def check_service(service, index):
+    if not isinstance(service, str) or service == "":
+        raise Failure(f"rule #{index} has no service")
+    if service.startswith("http_status:"):
+        code = service[len("http_status:"):]
+        if not code.isdigit() or not 100 <= int(code) <= 999:
+            raise Failure(f'rule #{index}: "{service}" is not a valid HTTP status')
+        return
+    if service in BUILTIN_SERVICES:
+        return
+    for prefix in ("unix:", "unix+tls:"):
+        if service.startswith(prefix):
+            if not service[len(prefix):].startswith("/"):
+                raise Failure(f'rule #{index}: "{service}" does not name an absolute socket path')
+            return
+    url = urlsplit(service)
+    if url.scheme == "" or url.netloc == "":
+        raise Failure(f'rule #{index}: "{service}" is not a valid URL: it needs a scheme and a host, e.g. ssh://localhost:22')
+    if url.scheme not in URL_SCHEMES:
+        raise Failure(f'rule #{index}: unknown scheme "{url.scheme}" in "{service}" (stand-in: stricter than cloudflared)')
+    if url.path not in ("", "/") or url.query or url.fragment:
+        raise Failure(f'rule #{index}: "{service}" has a path; ingress services must not have one')
+    try:
+        port = url.port
+    except ValueError:
+        raise Failure(f'rule #{index}: "{service}" has an invalid port')
+    if port == UNREACHABLE_PORT:
+        raise Failure(f'rule #{index}: origin "{service}" is unreachable (STAND-IN ONLY rule: port {UNREACHABLE_PORT} is refused)')
+
+
+def validate_ingress(config, path):
+    rules = config.get("ingress")
+    if not rules:
+        raise Failure(f"The config file {path} doesn't contain any ingress rules")
+    if not isinstance(rules, list):
+        raise Failure("ingress must be a list of rules")
+    for i, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict):
+            raise Failure(f"rule #{i} is not a mapping")
+        hostname = rule.get("hostname")
+        rule_path = rule.get("path")
+        is_catch_all = (hostname in (None, "", "*")) and not rule_path
+        if i < len(rules) and is_catch_all:
+            raise Failure(f"Rule #{i} is matching everything but it is not the last rule: only the last rule may match every request")
+        if i == len(rules) and not is_catch_all:
+            raise Failure("The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)")
+        if hostname not in (None, "", "*"):
+            if ":" in hostname:
+                raise Failure(f"Hostname {hostname} of rule #{i} cannot contain a port")
+            if "*" in hostname and (not hostname.startswith("*.") or hostname.count("*") > 1):
+                raise Failure(f"Hostname {hostname} of rule #{i} is an invalid wildcard: only a leading *. is allowed")
+        if rule_path:
+            try:
+                re.compile(rule_path)
+            except re.error as e:
+                raise Failure(f'rule #{i}: path "{rule_path}" is not a valid regular expression: {e}')
+        check_service(rule.get("service"), i)
+
+
+def read_private(path, what):
+    """What `tunnel run` reads as the service user: fails like cloudflared when it cannot."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise Failure(f"Cannot read {what} {path} as uid {os.getuid()}: {e.strerror}")
+
+
+def check_credentials(path, tunnel_id):
+    text = read_private(path, "tunnel credentials file")
+    try:
+        credentials = json.loads(text)
+        secret = base64.b64decode(credentials["TunnelSecret"], validate=True)
+        account, credentials_id = credentials["AccountTag"], credentials["TunnelID"]
+    except (ValueError, KeyError, TypeError):
+        raise Failure(f"tunnel credentials file {path} is not valid credentials JSON (AccountTag, TunnelSecret, TunnelID)")
+    if not secret or not account:
+        raise Failure(f"tunnel credentials file {path} has an empty TunnelSecret or AccountTag")
+    if credentials_id != tunnel_id:
+        raise Failure(f"tunnel credentials file {path} is for tunnel {credentials_id}, not {tunnel_id}")
+
+
+def check_origin_cert(path):
+    text = read_private(path, "origin certificate")
+    blocks = re.findall(r"-----BEGIN ([A-Z ]+)-----\n(.*?)\n-----END \1-----", text, re.S)
+    tokens = [body for kind, body in blocks if kind == "ARGO TUNNEL TOKEN"]
+    if len(tokens) != 1:
+        raise Failure(f"origin certificate {path} must hold exactly one ARGO TUNNEL TOKEN block")
+    try:
+        token = json.loads(base64.b64decode("".join(tokens[0].split())))
+    except ValueError:
+        raise Failure(f"origin certificate {path}: the ARGO TUNNEL TOKEN block is not base64 JSON")
+    if not token.get("zoneID") or not token.get("apiToken"):
+        raise Failure(f"origin certificate {path}: zoneID and apiToken must be set")
+    return token
+
+
+def check_token(token):
+    try:
+        fields = json.loads(base64.b64decode(token, validate=True))
+        account, tunnel_id, secret = fields["a"], fields["t"], fields["s"]
+    except (ValueError, KeyError, TypeError):
+        raise Failure("TUNNEL_TOKEN is not a valid tunnel token (base64 of {a, t, s})")
+    if not account or not secret or not UUID_RE.match(tunnel_id):
+        raise Failure("TUNNEL_TOKEN is not a valid tunnel token")
+    return tunnel_id
+
+
+def tunnel_record(name):
+    return os.path.join(STATE_DIR, "tunnels", f"{name}.json")
+
+
+def resolve_tunnel(config, flags):
+    """The tunnel's UUID, checking what the real cloudflared would read to run it."""
+    token = flags.get("token") or os.environ.get("TUNNEL_TOKEN")
+    if token:
+        return check_token(token), "token"
+    tunnel = config.get("tunnel")
+    if not tunnel:
+        raise Failure('"cloudflared tunnel run" requires the ID or name of the tunnel to run (or a token: TUNNEL_TOKEN)')
+    credentials = config.get("credentials-file")
+    if not credentials:
+        raise Failure("no credentials-file in the config (the stand-in does not search ~/.cloudflared)")
+    if UUID_RE.match(str(tunnel)):
+        tunnel_id = str(tunnel)
+    else:
+        # A name resolves through Cloudflare's API, authenticated by the origin certificate.
+        origincert = config.get("origincert") or flags.get("origincert")
+        if not origincert:
+            raise Failure(f'tunnel "{tunnel}" is a name: resolving it needs the origin certificate (origincert)')
+        check_origin_cert(origincert)
+        try:
+            with open(tunnel_record(tunnel), encoding="utf-8") as f:
+                tunnel_id = json.load(f)["id"]
+        except OSError:
+            raise Failure(f'there is no tunnel named "{tunnel}" (create it first)')
+    check_credentials(credentials, tunnel_id)
+    return tunnel_id, "named"
+
+
+def parse_address(address):
+    host, _, port = str(address).rpartition(":")
+    if not port.isdigit():
+        raise Failure(f"metrics address {address} has no port")
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+def notify(message):
+    """sd_notify, sent by this very process: with NotifyAccess=main systemd ignores anyone else."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.connect(address)
+        s.sendall(message.encode())
+
+
+class ReadyHandler(BaseHTTPRequestHandler):
+    connector_id = str(uuid.uuid4())
+
+    def do_GET(self):
+        if self.path == "/ready":
+            body = json.dumps({"status": 200, "readyConnections": 4, "connectorId": self.connector_id}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+        elif self.path == "/metrics":
+            body = b"# fleetgen e2e stand-in for cloudflared: no real metrics\ncloudflared_tunnel_ha_connections 4\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+        else:
+            body = b"404 page not found\n"
+            self.send_response(404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def tunnel_run(flags):
+    path = flags.get("config")
+    config = load_config(path)
+    tunnel_id, mode = resolve_tunnel(config, flags)
+    if mode == "named":
+        validate_ingress(config, path)
+    host, port = parse_address(config.get("metrics", "127.0.0.1:20241"))
+    server = ThreadingHTTPServer((host, port), ReadyHandler)
+    log(f"Starting metrics server on {host}:{port}/metrics")
+    log(f"Starting tunnel tunnelID={tunnel_id} (fleetgen e2e STAND-IN: no connection to Cloudflare is made)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    log("Registered tunnel connection connIndex=0 (stand-in)")
+    notify("READY=1\nSTATUS=stand-in: 4 connections (simulated)")
+    stop.wait()
+    notify("STOPPING=1")
+    log("Initiating graceful shutdown due to signal terminated ...")
+    server.shutdown()
+
+
+def write_state(path, content, mode=0o644):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(content)
+    os.chmod(path, mode)
+
+
+def tunnel_create(flags, name):
+    cert = check_origin_cert(flags.get("origincert") or "/etc/cloudflared/cert.pem")
+    if os.path.exists(tunnel_record(name)):
+        raise Failure(f'failed to create tunnel: Create Tunnel API call failed: tunnel with name already exists ("{name}")')
+    credentials_path = flags.get("credentials-file") or os.path.expanduser(f"~/.cloudflared/{name}.json")
+    tunnel_id = str(uuid.uuid4())
+    credentials = {"AccountTag": cert.get("accountID", ""), "TunnelSecret": base64.b64encode(os.urandom(32)).decode(), "TunnelID": tunnel_id}
+    # cloudflared writes the credentials file readable by its owner only.
+    fd = os.open(credentials_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(credentials, f)
+    write_state(tunnel_record(name), json.dumps({"id": tunnel_id, "name": name}) + "\n")
+    print(f"Tunnel credentials written to {credentials_path}. cloudflared chose this file based on where your origin certificate was found. Keep this file secret. To revoke these credentials, delete the tunnel.")
+    print(f"Created tunnel {name} with id {tunnel_id}")
+
+
+def tunnel_route_dns(flags, name, hostname):
+    check_origin_cert(flags.get("origincert") or "/etc/cloudflared/cert.pem")
+    try:
+        with open(tunnel_record(name), encoding="utf-8") as f:
+            tunnel_id = json.load(f)["id"]
+    except OSError:
+        raise Failure(f'there is no tunnel named "{name}"')
+    os.makedirs(STATE_DIR, mode=0o755, exist_ok=True)
+    with open(os.path.join(STATE_DIR, "routes"), "a", encoding="utf-8") as f:
+        f.write(f"{hostname} {name} {tunnel_id}\n")
+    print(f"Added CNAME {hostname} which will route to this tunnel tunnelID={tunnel_id}")
+
+
+def main(argv):
+    flags, words = parse_args(argv)
+    if flags.get("version") or flags.get("v") or words[:1] == ["version"]:
+        print(f"cloudflared version {VERSION} (built 2025-08-01-0000 UTC) [fleetgen e2e stand-in, not cloudflared]")
+        return 0
+    if words[:1] != ["tunnel"]:
+        raise Failure(f"stand-in: unsupported command: {' '.join(argv)}")
+    rest = words[1:]
+    if rest == ["ingress", "validate"]:
+        path = flags.get("config")
+        config = load_config(path)
+        print(f"Validating rules from {path}")
+        validate_ingress(config, path)
+        print("OK")
+        return 0
+    if rest == ["run"]:
+        tunnel_run(flags)
+        return 0
+    if len(rest) == 2 and rest[0] == "create":
+        tunnel_create(flags, rest[1])
+        return 0
+    if len(rest) == 4 and rest[:2] == ["route", "dns"]:
+        tunnel_route_dns(flags, rest[2], rest[3])
+        return 0
+    raise Failure(f"stand-in: unsupported tunnel command: {' '.join(rest)}")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Failure as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
