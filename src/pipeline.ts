@@ -62,8 +62,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   const { lock, source: lockSource } = readLock(lockfilePath, diagnostics);
   if (hasErrors(diagnostics)) throw new ManifestError(diagnostics);
 
-  const { fleet, hostnames, warnings } = normalize(manifest, secrets, lock);
-  diagnostics.push(...warnings);
+  const { fleet, hostnames } = normalize(manifest, secrets, lock);
   if (lockSource) diagnostics.push(...lockWarningDiagnostics(hostnames.warnings, lockSource));
   return {
     fleet,

@@ -1,4 +1,3 @@
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { assignHostnames, type HostnameAssignment, type HostnameRequest } from '../hostnames/assign.js';
 import type { Lockfile } from '../hostnames/lockfile.js';
@@ -39,7 +38,6 @@ const RELEASES = 'https://github.com/cloudflare/cloudflared/releases/download';
 export interface NormalizeResult {
   fleet: Fleet;
   hostnames: HostnameAssignment;
-  warnings: Diagnostic[];
 }
 
 /**
@@ -86,7 +84,7 @@ export function normalize(manifest: Manifest, secrets: SecretReader, lock: Lockf
       ...(manifest.client?.sshUser !== undefined ? { sshUser: manifest.client.sshUser } : {}),
     },
   };
-  return { fleet, hostnames, warnings: [] };
+  return { fleet, hostnames };
 }
 
 /** Byte order, not locale order: output must not depend on the machine's locale. */
