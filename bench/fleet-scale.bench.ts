@@ -1,0 +1,258 @@
+/**
+ * `npm run bench:scale`: fleetgen at fleet scale, end to end, as a user runs it (the built CLI in a child process).
+ * Every figure is a ratio to a baseline measured in the same run, so a busy or slow machine moves both sides:
+ *
+ * - cold build          ÷ the plain-write floor: Node writing the same bytes to the same paths (writeFileSync,
+ *                         no temp file, no fsync), measured right after the build it copies;
+ * - nothing changed     ÷ `fleetgen validate` of the same manifest;
+ * - one host changed    ÷ the cold build (and how many files the build touched: written, renamed or removed);
+ * - peak RSS of the cold build (process.resourceUsage().maxRSS of the fleetgen process);
+ * - committed size: bytes per host of out/chef + out/ansible, secrets (0600 files) aside.
+ *
+ *   npm run bench:scale                      # 1,000 and 10,000 hosts, median of 5
+ *   npm run bench:scale -- --sizes 1000 --runs 3
+ *   npm run bench:scale -- --huge            # also 100,000 hosts (one run; needs several GB and many minutes)
+ *
+ * Not a test: nothing here fails on a slow machine. It prints a table and the 10k/1k scaling of every case.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(REPO, 'dist', 'src', 'cli', 'main.js');
+const RSS_PROBE = join(REPO, 'bench', 'rss-probe.mjs');
+
+interface Settings {
+  sizes: number[];
+  runs: number;
+}
+
+function parseSettings(argv: readonly string[]): Settings {
+  let sizes = [1000, 10_000];
+  let runs = 5;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--sizes') sizes = String(argv[++i] ?? '').split(',').map(Number).filter((n) => n > 0);
+    else if (arg === '--runs') runs = Math.max(1, Number(argv[++i]) || 1);
+    else if (arg === '--huge') sizes = [...sizes, 100_000];
+    else throw new Error(`unknown argument ${arg}: use --sizes N[,N…], --runs N, --huge`);
+  }
+  return { sizes, runs };
+}
+
+function uuid(i: number): string {
+  return `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+}
+
+/** A fleet of `n` named hosts in 10 groups, each with a generated SSH hostname and one HTTP rule. */
+function writeFleet(dir: string, n: number, changedHost?: number): string {
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { recursive: true });
+  const hosts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = uuid(i);
+    if (changedHost === undefined) {
+      const credentials = { AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: Buffer.alloc(32, i % 251).toString('base64'), TunnelID: id };
+      writeFileSync(join(secrets, `${id}.json`), JSON.stringify(credentials));
+    }
+    const port = i === changedHost ? 8081 : 8080;
+    hosts.push(
+      [
+        `  - name: host-${i}`,
+        `    group: g${i % 10}`,
+        `    tunnel: { id: ${id}, credentials: { file: secrets/${id}.json } }`,
+        `    ingress:`,
+        `      - service: ssh://localhost:22`,
+        `      - { hostname: web-${i}.example.com, service: "http://localhost:${port}" }`,
+      ].join('\n'),
+    );
+  }
+  const groups = Array.from({ length: 10 }, (_, g) => `  g${g}: { description: group ${g} }`).join('\n');
+  const path = join(dir, 'fleet.yaml');
+  writeFileSync(
+    path,
+    `version: 1\nfleet: bench\nzone: example.com\ndefaults:\n  cloudflared: { version: "2025.8.1", install: package }\n  ssh: { shortLivedCerts: { caPublicKey: "ecdsa-sha2-nistp256 AAAAE2VjZHNh open-ssh-ca@cloudflareaccess.org" } }\ngroups:\n${groups}\nhosts:\n${hosts.join('\n')}\n`,
+  );
+  return path;
+}
+
+interface Measured {
+  ms: number;
+  /** Peak resident set of the fleetgen process, in MB. */
+  rssMb: number;
+}
+
+/** Runs the CLI; exit 0 or 1 (e.g. --check) are results, anything else is a failure of the bench. */
+async function fleetgen(args: readonly string[], cwd: string): Promise<Measured> {
+  const rssFile = join(cwd, `.rss-${process.hrtime.bigint()}`);
+  const start = performance.now();
+  await run(process.execPath, ['--import', RSS_PROBE, BIN, ...args], {
+    cwd,
+    env: { ...process.env, FLEETGEN_BENCH_RSS_FILE: rssFile },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const ms = performance.now() - start;
+  const rssKb = Number(readFileSync(rssFile, 'utf8'));
+  rmSync(rssFile);
+  return { ms, rssMb: rssKb / 1024 };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+interface Listed {
+  path: string;
+  stat: Stats;
+}
+
+function listFiles(root: string, below = ''): Listed[] {
+  const found: Listed[] = [];
+  for (const entry of readdirSync(join(root, below), { withFileTypes: true })) {
+    const path = below ? `${below}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) found.push(...listFiles(root, path));
+    else if (entry.isFile()) found.push({ path, stat: statSync(join(root, path), { bigint: false }) });
+  }
+  return found;
+}
+
+/** The floor: the same bytes written to the same paths by plain Node, in a fresh folder. */
+function plainWrite(outDir: string, floorDir: string): number {
+  const files = listFiles(outDir).map((f) => ({ path: f.path, content: readFileSync(join(outDir, f.path)) }));
+  rmSync(floorDir, { recursive: true, force: true });
+  const start = performance.now();
+  for (const file of files) {
+    const full = join(floorDir, file.path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, file.content);
+  }
+  return performance.now() - start;
+}
+
+/** Files a build wrote, replaced or removed: anything whose inode, mtime or presence differs. */
+function touchedFiles(before: readonly Listed[], after: readonly Listed[]): number {
+  const old = new Map(before.map((f) => [f.path, f.stat]));
+  let touched = 0;
+  for (const file of after) {
+    const previous = old.get(file.path);
+    if (previous === undefined || previous.ino !== file.stat.ino || previous.mtimeMs !== file.stat.mtimeMs) touched++;
+    old.delete(file.path);
+  }
+  return touched + old.size;
+}
+
+/** Bytes per host of what users commit (out/chef + out/ansible without 0600 secret files): content, and on disk. */
+function committedPerHost(outDir: string, hosts: number): { bytes: number; diskBytes: number } {
+  const committed = ['chef', 'ansible'].flatMap((target) => listFiles(join(outDir, target))).filter((f) => (f.stat.mode & 0o077) !== 0);
+  return {
+    bytes: committed.reduce((sum, f) => sum + f.stat.size, 0) / hosts,
+    diskBytes: committed.reduce((sum, f) => sum + f.stat.blocks * 512, 0) / hosts,
+  };
+}
+
+interface Row {
+  hosts: number;
+  files: number;
+  floorMs: number;
+  coldMs: number;
+  validateMs: number;
+  noChangeMs: number;
+  oneHostMs: number;
+  oneHostTouched: number;
+  rssMb: number;
+  committed: { bytes: number; diskBytes: number };
+}
+
+async function measure(n: number, runs: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-scale-'));
+  try {
+    const manifest = writeFleet(dir, n);
+    // The lock file is written by the first build; every measured build runs with it in place.
+    await fleetgen(['hosts', manifest], dir);
+    const cold: Measured[] = [];
+    const floors: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      rmSync(join(dir, 'out'), { recursive: true, force: true });
+      cold.push(await fleetgen(['build', manifest, '--out', 'out'], dir));
+      floors.push(plainWrite(join(dir, 'out'), join(dir, 'floor')));
+    }
+    const validate: number[] = [];
+    const noChange: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      validate.push((await fleetgen(['validate', manifest], dir)).ms);
+      noChange.push((await fleetgen(['build', manifest, '--out', 'out'], dir)).ms);
+    }
+    const oneHost: number[] = [];
+    let touched = 0;
+    for (let i = 0; i < runs; i++) {
+      // Alternate the changed host's port so every run is a real one-host change against the previous build.
+      writeFleet(dir, n, i % 2 === 0 ? Math.floor(n / 2) : undefined);
+      const before = listFiles(join(dir, 'out'));
+      oneHost.push((await fleetgen(['build', manifest, '--out', 'out'], dir)).ms);
+      touched = touchedFiles(before, listFiles(join(dir, 'out')));
+    }
+    return {
+      hosts: n,
+      files: listFiles(join(dir, 'out')).length,
+      floorMs: median(floors),
+      coldMs: median(cold.map((m) => m.ms)),
+      validateMs: median(validate),
+      noChangeMs: median(noChange),
+      oneHostMs: median(oneHost),
+      oneHostTouched: touched,
+      rssMb: Math.max(...cold.map((m) => m.rssMb)),
+      committed: committedPerHost(join(dir, 'out'), n),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fixed(value: number, digits = 2): string {
+  return value.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  const { sizes, runs } = parseSettings(process.argv.slice(2));
+  statSync(BIN); // a clear ENOENT before minutes of work: run `npm run build` first (npm run bench:scale does)
+  const rows: Row[] = [];
+  console.log(`median of ${runs} run(s) per figure; goals (issue 10): cold ≤ 2× floor, no change ≤ 2× validate, one host ≤ 0.1× cold, RSS ≤ 500 MB at 10k, ≤ 2 KB/host committed`);
+  console.log('hosts    files    cold/floor         nothing/validate    one-host/cold (files touched)   peak RSS   committed/host');
+  for (const n of ascending(sizes)) {
+    const runsHere = n >= 100_000 ? 1 : runs;
+    const row = await measure(n, runsHere);
+    rows.push(row);
+    console.log(
+      [
+        String(row.hosts).padEnd(8),
+        String(row.files).padEnd(8),
+        `${fixed(row.coldMs / row.floorMs)}× (${fixed(row.coldMs / 1000, 1)} s / ${fixed(row.floorMs / 1000, 1)} s)`.padEnd(18),
+        `${fixed(row.noChangeMs / row.validateMs)}× (${fixed(row.noChangeMs / 1000, 1)} s / ${fixed(row.validateMs / 1000, 1)} s)`.padEnd(19),
+        `${fixed(row.oneHostMs / row.coldMs)}× (${fixed(row.oneHostMs / 1000, 1)} s, ${row.oneHostTouched} files)`.padEnd(31),
+        `${fixed(row.rssMb, 0)} MB`.padEnd(10),
+        `${fixed(row.committed.bytes / 1024, 1)} KB (${fixed(row.committed.diskBytes / 1024, 1)} KB on disk)`,
+      ].join(' '),
+    );
+  }
+  const small = rows.find((r) => r.hosts === 1000);
+  const large = rows.find((r) => r.hosts === 10_000);
+  if (small && large) {
+    const scale = (pick: (r: Row) => number) => fixed(pick(large) / pick(small), 1);
+    console.log(
+      `10k/1k scaling (goal ≤ 11×): cold ${scale((r) => r.coldMs)}×, nothing changed ${scale((r) => r.noChangeMs)}×, one host ${scale((r) => r.oneHostMs)}×, validate ${scale((r) => r.validateMs)}×, floor ${scale((r) => r.floorMs)}×`,
+    );
+  }
+}
+
+function ascending(sizes: readonly number[]): number[] {
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+await main();
