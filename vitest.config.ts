@@ -7,7 +7,14 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, 'test/e2e/**'],
     // The CLI tests run the built bin: build it once, before any test, when the sources are newer than dist/.
     globalSetup: ['test/global-setup.ts'],
+    // Child processes for workers (vitest's default, stated because it matters): a test that runs tools gets its
+    // own process, so a crash or a leaked handle in one file cannot take the runner with it. Tests never block
+    // their worker (test/support/run-command.ts runs every tool asynchronously): a worker blocked in spawnSync
+    // cannot answer vitest's RPC, which failed green runs with `Timeout calling "onTaskUpdate"` on a loaded machine.
+    pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // Closing a worker waits for its children's pipes; a loaded 2-core machine needs more than the default 10 s.
+    teardownTimeout: 30_000,
   },
 });

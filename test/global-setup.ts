@@ -2,19 +2,19 @@
  * The CLI tests run the built bin (dist/src/cli/main.js), as a user would. `npm test` builds before vitest;
  * this builds once more only when the sources are newer than the build (e.g. `npx vitest run` after an edit).
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './support/run-command.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BUILT_BIN = join(REPO, 'dist', 'src', 'cli', 'main.js');
 const SOURCES = ['src', 'schemas', 'tsconfig.json', 'package.json'];
 
-export default function setup(): void {
+export default async function setup(): Promise<void> {
   if (builtAt() >= newestSource()) return;
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: REPO, encoding: 'utf8' });
+  const result = await runCommand(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: REPO, timeoutMs: 300_000 });
   // tsc emits despite type errors; those fail `npm run build` (the first step of `npm test`), not the CLI tests.
   if (result.status !== 0 && builtAt() < 0) throw new Error(`the build failed (tsc -p tsconfig.json):\n${result.stdout}${result.stderr}`);
   if (result.status !== 0) console.warn(`tsc reported errors; the CLI tests run the JavaScript it emitted:\n${result.stdout}`);

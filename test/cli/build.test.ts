@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run-command.js';
 import { ageFiles, changedPaths, snapshotDisk } from '../write/disk.js';
 import { copyExample, fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
 
@@ -9,9 +9,9 @@ const TUNNEL_ID = '84c7a8c5-e667-40fb-b6dc-4accc418da04';
 const CREDENTIALS = `secrets/${TUNNEL_ID}.json`;
 
 /** A copy of the example with out/ built once. */
-function builtExample(extra: string[] = []): string {
+async function builtExample(extra: string[] = []): Promise<string> {
   const dir = copyExample({ withLock: true });
-  const result = fleetgen(['build', 'fleet.yaml', ...extra], { cwd: dir });
+  const result = await fleetgen(['build', 'fleet.yaml', ...extra], { cwd: dir });
   expect(result.stderr).not.toMatch(STACK_FRAME);
   expect(result.status, result.stderr).toBe(0);
   return dir;
@@ -37,17 +37,17 @@ interface StateJson {
 const state = (dir: string): StateJson => JSON.parse(readFileSync(join(dir, 'out', '.fleetgen-state.json'), 'utf8')) as StateJson;
 
 describe('fleetgen build', () => {
-  it('writes every target into out/ and prints a summary per target', () => {
+  it('writes every target into out/ and prints a summary per target', async () => {
     const dir = copyExample({ withLock: true });
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^chef: \d+ written, 0 unchanged, 0 removed\nansible: \d+ written, 0 unchanged, 0 removed\ncloud-init: 5 written, 0 unchanged, 0 removed\nssh: 1 written, 0 unchanged, 0 removed\n$/);
     expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.fleetgen-state.json', 'ansible', 'chef', 'cloud-init', 'ssh']);
     expect(existsSync(join(dir, 'out/cloud-init/store-0001.yaml'))).toBe(true);
   });
 
-  it('writes every secret file 0600, and the files that are not secret are readable', () => {
-    const dir = builtExample();
+  it('writes every secret file 0600, and the files that are not secret are readable', async () => {
+    const dir = await builtExample();
     const files = state(dir).files;
     const secrets = files.filter((f) => f.secret);
     expect(secrets.map((f) => f.path)).toEqual(expect.arrayContaining(['cloud-init/store-0001.yaml', 'ansible/inventory/host_vars/store-0001/secrets.yml']));
@@ -57,13 +57,13 @@ describe('fleetgen build', () => {
     }
   });
 
-  it('writes nothing on a second build: every file unchanged, bytes and mtimes kept', () => {
-    const dir = builtExample();
+  it('writes nothing on a second build: every file unchanged, bytes and mtimes kept', async () => {
+    const dir = await builtExample();
     const out = join(dir, 'out');
     ageFiles(out);
     const before = snapshotDisk(out);
     const lockBefore = readFileSync(join(dir, 'fleet.lock.yaml'));
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^chef: 0 written, \d+ unchanged, 0 removed$/m);
     expect(result.stdout).not.toMatch(/[1-9]\d* written/);
@@ -71,27 +71,27 @@ describe('fleetgen build', () => {
     expect(readFileSync(join(dir, 'fleet.lock.yaml'))).toEqual(lockBefore);
   });
 
-  it("changes only that host's files when one host changes", () => {
-    const dir = builtExample();
+  it("changes only that host's files when one host changes", async () => {
+    const dir = await builtExample();
     const out = join(dir, 'out');
     ageFiles(out);
     const before = snapshotDisk(out);
     editManifest(dir, 'connectTimeout: 10s', 'connectTimeout: 20s');
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     const changed = changedPaths(before, snapshotDisk(out)).filter((path) => path !== '.fleetgen-state.json');
     expect(changed.length).toBeGreaterThan(0);
     for (const path of changed) expect(path).toContain('store-0001');
   });
 
-  it("changes only that host's files and the lock file when a host's new rule gets a generated hostname", () => {
-    const dir = builtExample();
+  it("changes only that host's files and the lock file when a host's new rule gets a generated hostname", async () => {
+    const dir = await builtExample();
     const out = join(dir, 'out');
     ageFiles(out);
     const before = snapshotDisk(out);
     const lockBefore = readFileSync(join(dir, 'fleet.lock.yaml'), 'utf8');
     editManifest(dir, '      - hostname: lab-ci.example.com', '      - service: http://localhost:3000\n      - hostname: lab-ci.example.com');
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain('updated fleet.lock.yaml');
     const changed = changedPaths(before, snapshotDisk(out)).filter((path) => path !== '.fleetgen-state.json');
@@ -102,10 +102,10 @@ describe('fleetgen build', () => {
     expect(lockAfter).toContain('http://localhost:3000');
   });
 
-  it("removes a removed host's files (and its now-empty folders), and says so per target", () => {
-    const dir = builtExample();
+  it("removes a removed host's files (and its now-empty folders), and says so per target", async () => {
+    const dir = await builtExample();
     removeHost(dir, 'kiosk-17');
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^cloud-init: 0 written, 4 unchanged, 1 removed$/m);
     const left = Object.keys(snapshotDisk(join(dir, 'out')));
@@ -113,23 +113,23 @@ describe('fleetgen build', () => {
     expect(state(dir).files.some((f) => f.path.includes('kiosk-17'))).toBe(false);
   });
 
-  it("never touches a user's own files inside out/, even in a folder of a removed host", () => {
-    const dir = builtExample();
+  it("never touches a user's own files inside out/, even in a folder of a removed host", async () => {
+    const dir = await builtExample();
     const out = join(dir, 'out');
     writeFileSync(join(out, 'README.md'), 'our notes\n');
     writeFileSync(join(out, 'ansible/inventory/host_vars/kiosk-17/local.yml'), 'ours: true\n');
     chmodSync(join(out, 'README.md'), 0o640);
     removeHost(dir, 'kiosk-17');
-    expect(fleetgen(['build', 'fleet.yaml'], { cwd: dir }).status).toBe(0);
+    expect((await fleetgen(['build', 'fleet.yaml'], { cwd: dir })).status).toBe(0);
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toBe('our notes\n');
     expect(statSync(join(out, 'README.md')).mode & 0o777).toBe(0o640);
     expect(readdirSync(join(out, 'ansible/inventory/host_vars/kiosk-17'))).toEqual(['local.yml']);
-    expect(fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir }).status).toBe(0);
+    expect((await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir })).status).toBe(0);
   });
 
-  it('records new generated hostnames in the lock file, after the output', () => {
+  it('records new generated hostnames in the lock file, after the output', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain('updated fleet.lock.yaml');
     expect(statSync(join(dir, 'fleet.lock.yaml')).mode & 0o777).toBe(0o644);
@@ -141,24 +141,24 @@ describe('fleetgen build', () => {
     expect(readFileSync(join(dir, 'out/ssh/config'), 'utf8')).toContain(`${sshName}`);
   });
 
-  it('with --frozen-lockfile and no lock file, exits 1 and writes nothing at all', () => {
+  it('with --frozen-lockfile and no lock file, exits 1 and writes nothing at all', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['build', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/fleet\.lock\.yaml:1:1: error: does not exist/);
     expect(existsSync(join(dir, 'out'))).toBe(false);
     expect(existsSync(join(dir, 'fleet.lock.yaml'))).toBe(false);
   });
 
-  it('prints target warnings on stderr, not stdout', () => {
+  it('prints target warnings on stderr, not stdout', async () => {
     const dir = copyExample({ withLock: true });
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.stderr).toMatch(/^fleetgen: warning: chef: .*clear text/m);
     expect(result.stdout).not.toContain('warning');
   });
 
-  it('with --gzip, also writes each host’s user-data compressed, 0600 like the plain one', () => {
-    const dir = builtExample(['--gzip', '--target', 'cloud-init']);
+  it('with --gzip, also writes each host’s user-data compressed, 0600 like the plain one', async () => {
+    const dir = await builtExample(['--gzip', '--target', 'cloud-init']);
     const gz = join(dir, 'out/cloud-init/store-0001.yaml.gz');
     expect(statSync(gz).mode & 0o777).toBe(0o600);
     expect(readFileSync(gz).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
@@ -166,57 +166,57 @@ describe('fleetgen build', () => {
 });
 
 describe('fleetgen build with an invalid manifest or input', () => {
-  it('exits 2 and creates no out/ folder', () => {
+  it('exits 2 and creates no out/ folder', async () => {
     const dir = copyExample({ withLock: true });
     editManifest(dir, 'zone: example.com', 'zone: 42');
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toContain('nothing was written');
     expect(result.stderr).not.toMatch(STACK_FRAME);
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
-  it('exits 2 and leaves an existing out/ exactly as it was', () => {
-    const dir = builtExample();
+  it('exits 2 and leaves an existing out/ exactly as it was', async () => {
+    const dir = await builtExample();
     const before = snapshotDisk(join(dir, 'out'));
     editManifest(dir, 'service: http://localhost:8080', 'service: localhost:8080');
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(2);
     expect(snapshotDisk(join(dir, 'out'))).toEqual(before);
   });
 
-  it('exits 2 with a clear message when the vault password file or the Chef secret file cannot be read', () => {
+  it('exits 2 with a clear message when the vault password file or the Chef secret file cannot be read', async () => {
     const dir = copyExample({ withLock: true });
-    const vault = fleetgen(['build', 'fleet.yaml', '--vault-password-file', 'no-such-file'], { cwd: dir });
+    const vault = await fleetgen(['build', 'fleet.yaml', '--vault-password-file', 'no-such-file'], { cwd: dir });
     expect(vault.status).toBe(2);
     expect(vault.stderr).toBe('fleetgen: cannot read the vault password file no-such-file (ENOENT) — check the path and that you may read it\n');
-    const chef = fleetgen(['build', 'fleet.yaml', '--chef-secret-file', '.'], { cwd: dir });
+    const chef = await fleetgen(['build', 'fleet.yaml', '--chef-secret-file', '.'], { cwd: dir });
     expect(chef.status).toBe(2);
     expect(chef.stderr).toContain('cannot read the Chef data bag secret file . (EISDIR)');
     writeFileSync(join(dir, 'empty'), '\n');
-    const empty = fleetgen(['build', 'fleet.yaml', '--vault-password-file', 'empty'], { cwd: dir });
+    const empty = await fleetgen(['build', 'fleet.yaml', '--vault-password-file', 'empty'], { cwd: dir });
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain('is empty');
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
-  it('exits 2 on an unknown target, or --diff without --dry-run or --check', () => {
+  it('exits 2 on an unknown target, or --diff without --dry-run or --check', async () => {
     const dir = copyExample({ withLock: true });
-    const unknown = fleetgen(['build', 'fleet.yaml', '--target', 'chef,puppet'], { cwd: dir });
+    const unknown = await fleetgen(['build', 'fleet.yaml', '--target', 'chef,puppet'], { cwd: dir });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown target "puppet"');
-    const diff = fleetgen(['build', 'fleet.yaml', '--diff'], { cwd: dir });
+    const diff = await fleetgen(['build', 'fleet.yaml', '--diff'], { cwd: dir });
     expect(diff.status).toBe(2);
     expect(diff.stderr).toContain('--diff goes with --dry-run or --check');
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
-  it('refuses to write through a symbolic link inside out/, exit 2, nothing written', () => {
+  it('refuses to write through a symbolic link inside out/, exit 2, nothing written', async () => {
     const dir = copyExample({ withLock: true });
     const elsewhere = tempDir();
     mkdirSync(join(dir, 'out'));
-    spawnSync('ln', ['-s', elsewhere, join(dir, 'out', 'ssh')]);
-    const result = fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    symlinkSync(elsewhere, join(dir, 'out', 'ssh'));
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/out\/ssh is a symbolic link/);
     expect(readdirSync(elsewhere)).toEqual([]);
@@ -225,23 +225,23 @@ describe('fleetgen build with an invalid manifest or input', () => {
 });
 
 describe('fleetgen build --check', () => {
-  it('exits 0 when out/ is what the manifest produces, and writes nothing', () => {
-    const dir = builtExample();
+  it('exits 0 when out/ is what the manifest produces, and writes nothing', async () => {
+    const dir = await builtExample();
     ageFiles(join(dir, 'out'));
     const before = snapshotDisk(join(dir, 'out'));
-    const result = fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^out is up to date \(\d+ files\)\n$/);
     expect(snapshotDisk(join(dir, 'out'))).toEqual(before);
   });
 
-  it('exits 1 and lists the stale files after a manifest change, a hand edit and a removed host', () => {
-    const dir = builtExample();
+  it('exits 1 and lists the stale files after a manifest change, a hand edit and a removed host', async () => {
+    const dir = await builtExample();
     const before = snapshotDisk(join(dir, 'out'));
     editManifest(dir, 'connectTimeout: 10s', 'connectTimeout: 20s');
     removeHost(dir, 'kiosk-17');
     writeFileSync(join(dir, 'out/ssh/config'), 'edited by hand\n');
-    const result = fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toContain('  change  out/cloud-init/store-0001.yaml\n');
     expect(result.stdout).toContain('  change  out/ssh/config\n');
@@ -250,32 +250,32 @@ describe('fleetgen build --check', () => {
     expect(changedPaths(before, snapshotDisk(join(dir, 'out')))).toEqual(['ssh/config']);
   });
 
-  it('exits 1 when out/ does not exist yet, and does not create it', () => {
+  it('exits 1 when out/ does not exist yet, and does not create it', async () => {
     const dir = copyExample({ withLock: true });
-    const result = fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toContain('  add     out/ssh/config\n');
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
-  it('with --target, checks only that target: other targets’ files are neither removed nor reported', () => {
-    const dir = builtExample();
+  it('with --target, checks only that target: other targets’ files are neither removed nor reported', async () => {
+    const dir = await builtExample();
     removeHost(dir, 'kiosk-17');
-    const ansibleOnly = fleetgen(['build', 'fleet.yaml', '--target', 'ansible'], { cwd: dir });
+    const ansibleOnly = await fleetgen(['build', 'fleet.yaml', '--target', 'ansible'], { cwd: dir });
     expect(ansibleOnly.status).toBe(0);
     expect(ansibleOnly.stdout).toMatch(/^ansible: \d+ written, \d+ unchanged, 2 removed\n$/);
     expect(existsSync(join(dir, 'out/cloud-init/kiosk-17.yaml'))).toBe(true);
-    expect(fleetgen(['build', 'fleet.yaml', '--check', '--target', 'ansible'], { cwd: dir }).status).toBe(0);
-    const all = fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
+    expect((await fleetgen(['build', 'fleet.yaml', '--check', '--target', 'ansible'], { cwd: dir })).status).toBe(0);
+    const all = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(all.status).toBe(1);
     expect(all.stdout).toContain('  remove  out/cloud-init/kiosk-17.yaml\n');
   });
 });
 
 describe('fleetgen build --dry-run', () => {
-  it('writes nothing, not even out/ or the lock file, and says what it would do', () => {
+  it('writes nothing, not even out/ or the lock file, and says what it would do', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['build', 'fleet.yaml', '--dry-run'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--dry-run'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('  add     out/chef/');
     expect(result.stdout).toContain('  update  fleet.lock.yaml\n');
@@ -284,11 +284,11 @@ describe('fleetgen build --dry-run', () => {
     expect(existsSync(join(dir, 'fleet.lock.yaml'))).toBe(false);
   });
 
-  it('with --diff, prints a unified diff of each changed text file', () => {
-    const dir = builtExample();
+  it('with --diff, prints a unified diff of each changed text file', async () => {
+    const dir = await builtExample();
     const before = snapshotDisk(join(dir, 'out'));
     editManifest(dir, 'connectTimeout: 10s', 'connectTimeout: 20s');
-    const result = fleetgen(['build', 'fleet.yaml', '--dry-run', '--diff'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--dry-run', '--diff'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('--- a/out/ansible/inventory/host_vars/store-0001/cloudflared.yml\n+++ b/out/ansible/inventory/host_vars/store-0001/cloudflared.yml\n@@ ');
     expect(result.stdout).toMatch(/^-\s+connectTimeout: 10s$/m);
@@ -296,14 +296,14 @@ describe('fleetgen build --dry-run', () => {
     expect(snapshotDisk(join(dir, 'out'))).toEqual(before);
   });
 
-  it('with --diff, never prints the content of a secret file: neither the old secret nor the new one', () => {
-    const dir = builtExample();
+  it('with --diff, never prints the content of a secret file: neither the old secret nor the new one', async () => {
+    const dir = await builtExample();
     const path = join(dir, CREDENTIALS);
     const credentials = JSON.parse(readFileSync(path, 'utf8')) as { TunnelSecret: string };
     const oldSecret = credentials.TunnelSecret;
     const newSecret = Buffer.alloc(32, 7).toString('base64');
     writeFileSync(path, JSON.stringify({ ...credentials, TunnelSecret: newSecret }));
-    const result = fleetgen(['build', 'fleet.yaml', '--dry-run', '--diff'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--dry-run', '--diff'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^out\/cloud-init\/store-0001\.yaml: \(secret, \d+ bytes\)$/m);
     expect(result.stdout).toMatch(/^out\/ansible\/inventory\/host_vars\/store-0001\/secrets\.yml: \(secret, \d+ bytes\)$/m);
@@ -315,15 +315,14 @@ describe('fleetgen build --dry-run', () => {
 });
 
 describe('fleetgen build with secret files', () => {
-  it('encrypts Ansible secrets with the vault password file, read with its trailing newline stripped as ansible-vault does', () => {
+  it('encrypts Ansible secrets with the vault password file, read with its trailing newline stripped as ansible-vault does', async () => {
     const dir = copyExample({ withLock: true });
     writeFileSync(join(dir, 'vault-pass'), 'correct horse battery staple\n');
-    const result = fleetgen(['build', 'fleet.yaml', '--vault-password-file', 'vault-pass', '--target', 'ansible'], { cwd: dir });
+    const result = await fleetgen(['build', 'fleet.yaml', '--vault-password-file', 'vault-pass', '--target', 'ansible'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     const secrets = join(dir, 'out/ansible/inventory/host_vars/store-0001/secrets.yml');
     expect(readFileSync(secrets, 'utf8')).not.toContain('TunnelSecret');
-    const view = spawnSync('ansible-vault', ['view', '--vault-password-file', join(dir, 'vault-pass'), secrets], { encoding: 'utf8' });
-    if (view.error) throw new Error(`ansible-vault must be installed (Debian package ansible-core): ${view.error.message}`);
+    const view = await runCommand('ansible-vault', ['view', '--vault-password-file', join(dir, 'vault-pass'), secrets], { installHint: 'apt-get install ansible-core' });
     expect(view.stderr).toBe('');
     expect(view.status).toBe(0);
     expect(view.stdout).toContain('TunnelSecret');

@@ -1,22 +1,16 @@
 /** Runs the built fleetgen bin in a child process, as a user would, and gives tests throwaway folders. */
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { runCommand, type CommandResult } from '../support/run-command.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(REPO, 'dist', 'src', 'cli', 'main.js');
 export const EXAMPLE_DIR = join(REPO, 'fixtures', 'example');
 
-export interface CliResult {
-  status: number | null;
-  /** Set when the process was killed, e.g. by the timeout: a hang. */
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = CommandResult;
 
 export interface CliOptions {
   cwd?: string;
@@ -25,18 +19,11 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-export function fleetgen(args: readonly string[], options: CliOptions = {}): CliResult {
+/** Runs `fleetgen args…` to its end (never blocking the test worker); the status tells how it went. */
+export function fleetgen(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (!options.env || !('FLEETGEN_DEBUG' in options.env)) delete env.FLEETGEN_DEBUG;
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? REPO,
-    env,
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 20_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.error && (result.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw result.error;
-  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+  return runCommand(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env, timeoutMs: options.timeoutMs ?? 20_000 });
 }
 
 /** A stack trace line, as Node prints them. */

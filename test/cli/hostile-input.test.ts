@@ -74,13 +74,13 @@ const cases: [name: string, setup: Setup, message: RegExp][] = [
 ];
 
 describe('hostile input', () => {
-  it.each(cases)('%s: exit 2, a clear message, no stack trace, no hang', (_name, setup, message) => {
+  it.each(cases)('%s: exit 2, a clear message, no stack trace, no hang', async (_name, setup, message) => {
     const dir = tempDir();
     const manifest = setup(dir);
     const before = readdirSync(dir).sort();
     for (const command of ['validate', 'hosts']) {
       const started = Date.now();
-      const result = fleetgen([command, manifest], { cwd: dir, timeoutMs: 20_000 });
+      const result = await fleetgen([command, manifest], { cwd: dir, timeoutMs: 20_000 });
       expect(result.signal, `${command} was killed after ${Date.now() - started} ms`).toBeNull();
       expect(result.status, result.stderr).toBe(2);
       expect(result.stderr).toMatch(message);

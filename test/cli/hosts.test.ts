@@ -15,9 +15,9 @@ const lockedNames = (dir: string): Record<string, Record<string, string>> =>
   (parse(readFileSync(join(dir, 'fleet.lock.yaml'), 'utf8')) as { hosts: Record<string, Record<string, string>> }).hosts;
 
 describe('fleetgen hosts', () => {
-  it('prints a table of host, group, mode, hostname and service that fits in 100 columns', () => {
+  it('prints a table of host, group, mode, hostname and service that fits in 100 columns', async () => {
     // A copy: `hosts` may write the lock file, and tests never change the repository.
-    const result = fleetgen(['hosts', 'fleet.yaml'], { cwd: copyExample({ withLock: true }) });
+    const result = await fleetgen(['hosts', 'fleet.yaml'], { cwd: copyExample({ withLock: true }) });
     expect(result.status, result.stderr).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^HOST\s+GROUP\s+MODE\s+HOSTNAME\s+SERVICE$/);
@@ -28,9 +28,9 @@ describe('fleetgen hosts', () => {
     expect(result.stdout).toMatch(/^lab-pi-3\s+lab\s+self-register\s/m);
   });
 
-  it('prints the same data as a JSON array with --format json, generated names taken from the lock', () => {
+  it('prints the same data as a JSON array with --format json, generated names taken from the lock', async () => {
     const dir = copyExample({ withLock: true });
-    const result = fleetgen(['hosts', 'fleet.yaml', '--format', 'json'], { cwd: dir });
+    const result = await fleetgen(['hosts', 'fleet.yaml', '--format', 'json'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     const hosts = JSON.parse(result.stdout) as HostJson[];
     expect(hosts.map((h) => h.name)).toEqual(['kiosk-17', 'lab-build-1', 'lab-pi-3', 'store-0001', 'store-0002']);
@@ -43,9 +43,9 @@ describe('fleetgen hosts', () => {
     expect(byName.get('kiosk-17')?.ingress).toEqual([]);
   });
 
-  it('writes the lock file atomically (mode 0644, no temp file left) when it is missing', () => {
+  it('writes the lock file atomically (mode 0644, no temp file left) when it is missing', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['hosts', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['hosts', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain('updated fleet.lock.yaml');
     const lock = join(dir, 'fleet.lock.yaml');
@@ -54,25 +54,25 @@ describe('fleetgen hosts', () => {
     expect(Object.keys(lockedNames(dir)).sort()).toEqual(['lab-build-1', 'lab-pi-3', 'store-0001', 'store-0002']);
   });
 
-  it('leaves an up-to-date lock file untouched', () => {
+  it('leaves an up-to-date lock file untouched', async () => {
     const dir = copyExample({ withLock: true });
     const before = readFileSync(join(dir, 'fleet.lock.yaml'));
-    const result = fleetgen(['hosts', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['hosts', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).not.toContain('updated');
     expect(readFileSync(join(dir, 'fleet.lock.yaml'))).toEqual(before);
   });
 
-  it('with --frozen-lockfile, exits 1 and writes nothing when the lock is missing', () => {
+  it('with --frozen-lockfile, exits 1 and writes nothing when the lock is missing', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['hosts', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
+    const result = await fleetgen(['hosts', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^fleet\.lock\.yaml:1:1: error: does not exist/m);
     expect(existsSync(join(dir, 'fleet.lock.yaml'))).toBe(false);
   });
 
-  it('with --frozen-lockfile, exits 1 naming the host that would get a new hostname, and writes nothing', () => {
+  it('with --frozen-lockfile, exits 1 naming the host that would get a new hostname, and writes nothing', async () => {
     const dir = copyExample({ withLock: true });
     const id = '0f4b2c1e-2a3b-4c5d-8e9f-a0b1c2d3e4f5';
     writeFileSync(join(dir, 'secrets', `${id}.json`), JSON.stringify({ AccountTag: 'a'.repeat(32), TunnelSecret: Buffer.alloc(32, 7).toString('base64'), TunnelID: id }));
@@ -80,7 +80,7 @@ describe('fleetgen hosts', () => {
     const manifest = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
     writeFileSync(join(dir, 'fleet.yaml'), manifest.replace('\nclient:', `${newHost}\nclient:`));
     const before = readFileSync(join(dir, 'fleet.lock.yaml'));
-    const result = fleetgen(['hosts', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
+    const result = await fleetgen(['hosts', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
     expect(result.stderr).toMatch(/^fleet\.lock\.yaml:\d+:\d+: error: hosts\.store-0003\[.*this run would record \S+\.example\.com/m);
     expect(result.stderr).toMatch(/^fleetgen: fleet\.lock\.yaml is out of date \(generated hostnames to record or change: store-0003\); run "fleetgen hosts fleet\.yaml"/m);
     expect(result.status, result.stderr).toBe(1);
@@ -88,10 +88,10 @@ describe('fleetgen hosts', () => {
     expect(readFileSync(join(dir, 'fleet.lock.yaml'))).toEqual(before);
   });
 
-  it('writes no lock file when the manifest has errors', () => {
+  it('writes no lock file when the manifest has errors', async () => {
     const dir = copyExample({ withLock: false });
     appendFileSync(join(dir, 'fleet.yaml'), 'bogus: true\n');
-    const result = fleetgen(['hosts', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['hosts', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/^fleet\.yaml:\d+:1: error: bogus: unknown key "bogus"/m);
     expect(result.stderr).not.toMatch(STACK_FRAME);

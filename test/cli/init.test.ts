@@ -8,9 +8,9 @@ import { fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
 const TEMPLATE_TUNNEL_ID = '00000000-0000-4000-8000-000000000000';
 
 describe('fleetgen init', () => {
-  it('writes a commented fleet.yaml whose first line points editors at the schema, and a git-ignored secrets/', () => {
+  it('writes a commented fleet.yaml whose first line points editors at the schema, and a git-ignored secrets/', async () => {
     const dir = join(tempDir(), 'my-fleet');
-    const result = fleetgen(['init', dir]);
+    const result = await fleetgen(['init', dir]);
     expect(result.status, result.stderr).toBe(0);
     const manifest = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
     expect(manifest.split('\n')[0]).toBe(`# yaml-language-server: $schema=${fleetSchema.$id}`);
@@ -19,33 +19,33 @@ describe('fleetgen init', () => {
     expect(result.stdout).toContain(`fleetgen validate ${join(dir, 'fleet.yaml')}`);
   });
 
-  it('writes into the current folder when no folder is named', () => {
+  it('writes into the current folder when no folder is named', async () => {
     const dir = tempDir();
-    expect(fleetgen(['init'], { cwd: dir }).status).toBe(0);
+    expect((await fleetgen(['init'], { cwd: dir })).status).toBe(0);
     expect(existsSync(join(dir, 'fleet.yaml'))).toBe(true);
     expect(existsSync(join(dir, 'secrets', '.gitignore'))).toBe(true);
   });
 
-  it('writes an example that validates once its secret is filled in, and says which secret is missing before', () => {
+  it('writes an example that validates once its secret is filled in, and says which secret is missing before', async () => {
     const dir = tempDir();
-    expect(fleetgen(['init'], { cwd: dir }).status).toBe(0);
+    expect((await fleetgen(['init'], { cwd: dir })).status).toBe(0);
 
-    const unfilled = fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    const unfilled = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
     expect(unfilled.status, unfilled.stderr).toBe(2);
     expect(unfilled.stderr).toContain(`secrets/${TEMPLATE_TUNNEL_ID}.json`);
     expect(unfilled.stderr).not.toMatch(STACK_FRAME);
 
     const credentials = { AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: Buffer.alloc(32, 1).toString('base64'), TunnelID: TEMPLATE_TUNNEL_ID };
     writeFileSync(join(dir, 'secrets', `${TEMPLATE_TUNNEL_ID}.json`), JSON.stringify(credentials));
-    const filled = fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    const filled = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
     expect(filled.stderr).toContain('fleet.yaml: valid');
     expect(filled.status, filled.stderr).toBe(0);
   });
 
-  it('refuses to overwrite an existing fleet.yaml (exit 2) and changes nothing', () => {
+  it('refuses to overwrite an existing fleet.yaml (exit 2) and changes nothing', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'fleet.yaml'), 'mine\n');
-    const result = fleetgen(['init', dir]);
+    const result = await fleetgen(['init', dir]);
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toContain(`${join(dir, 'fleet.yaml')} already exists; init never overwrites it`);
     expect(result.stderr).not.toMatch(STACK_FRAME);
@@ -53,18 +53,18 @@ describe('fleetgen init', () => {
     expect(existsSync(join(dir, 'secrets'))).toBe(false);
   });
 
-  it('keeps an existing secrets/.gitignore', () => {
+  it('keeps an existing secrets/.gitignore', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'secrets'));
     writeFileSync(join(dir, 'secrets', '.gitignore'), '# mine\n*\n');
-    expect(fleetgen(['init', dir]).status).toBe(0);
+    expect((await fleetgen(['init', dir])).status).toBe(0);
     expect(readFileSync(join(dir, 'secrets', '.gitignore'), 'utf8')).toBe('# mine\n*\n');
   });
 
-  it('reports a folder it cannot create as invalid input (exit 2)', () => {
+  it('reports a folder it cannot create as invalid input (exit 2)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a-file'), '');
-    const result = fleetgen(['init', join(dir, 'a-file')]);
+    const result = await fleetgen(['init', join(dir, 'a-file')]);
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/^fleetgen: cannot create .*a-file\/fleet\.yaml \(ENOTDIR\)/m);
     expect(result.stderr).not.toMatch(STACK_FRAME);

@@ -14,18 +14,18 @@ hosts:
 `;
 
 describe('fleetgen validate', () => {
-  it('accepts the bundled example and exits 0, printing its warnings', () => {
-    const result = fleetgen(['validate', 'fixtures/example/fleet.yaml']);
+  it('accepts the bundled example and exits 0, printing its warnings', async () => {
+    const result = await fleetgen(['validate', 'fixtures/example/fleet.yaml']);
     // lab-pi-3 registers itself with a shared cert.pem: worth a warning, not a failure.
     expect(result.stderr).toMatch(/^fixtures\/example\/fleet\.yaml:\d+:\d+: warning: hosts\[3\]\.tunnel\.originCert: /m);
     expect(result.stderr).toMatch(/^fixtures\/example\/fleet\.yaml: valid \(\d+ warnings?\)$/m);
     expect(result.status, result.stderr).toBe(0);
   });
 
-  it('reports a located error, exits 2, and prints no stack trace', () => {
+  it('reports a located error, exits 2, and prints no stack trace', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'fleet.yaml'), MISSPELT_KEY);
-    const result = fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    const result = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/^fleet\.yaml:7:7: error: hosts\[0\]\.tunnel\.credentials_file: unknown key "credentials_file"/m);
     expect(result.stderr).toContain('did you mean "credentials"?');
@@ -33,8 +33,8 @@ describe('fleetgen validate', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('prints {ok, errors, warnings} as JSON on stdout with --format json', () => {
-    const valid = fleetgen(['validate', 'fixtures/example/fleet.yaml', '--format', 'json']);
+  it('prints {ok, errors, warnings} as JSON on stdout with --format json', async () => {
+    const valid = await fleetgen(['validate', 'fixtures/example/fleet.yaml', '--format', 'json']);
     expect(valid.status, valid.stderr).toBe(0);
     const report = JSON.parse(valid.stdout) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(['errors', 'ok', 'warnings']);
@@ -44,7 +44,7 @@ describe('fleetgen validate', () => {
 
     const dir = tempDir();
     writeFileSync(join(dir, 'fleet.yaml'), MISSPELT_KEY);
-    const invalid = fleetgen(['validate', 'fleet.yaml', '--format', 'json'], { cwd: dir });
+    const invalid = await fleetgen(['validate', 'fleet.yaml', '--format', 'json'], { cwd: dir });
     expect(invalid.status, invalid.stderr).toBe(2);
     const failed = JSON.parse(invalid.stdout) as { ok: boolean; errors: Record<string, unknown>[] };
     expect(failed.ok).toBe(false);
@@ -59,16 +59,16 @@ describe('fleetgen validate', () => {
     expect(failed.errors[0]?.message).toEqual(expect.any(String));
   });
 
-  it('never writes the lock file', () => {
+  it('never writes the lock file', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['validate', join(dir, 'fleet.yaml')]);
+    const result = await fleetgen(['validate', join(dir, 'fleet.yaml')]);
     expect(result.status, result.stderr).toBe(0);
     expect(existsSync(join(dir, 'fleet.lock.yaml'))).toBe(false);
   });
 
-  it('exits 1 with --frozen-lockfile when the lock file is missing, naming the hosts that need names', () => {
+  it('exits 1 with --frozen-lockfile when the lock file is missing, naming the hosts that need names', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['validate', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
+    const result = await fleetgen(['validate', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/^fleet\.lock\.yaml:1:1: error: does not exist/m);
     expect(result.stderr).toMatch(/^fleetgen: fleet\.lock\.yaml does not exist \(generated hostnames to record or change: .*store-0002.*\)/m);
@@ -76,15 +76,15 @@ describe('fleetgen validate', () => {
     expect(existsSync(join(dir, 'fleet.lock.yaml'))).toBe(false);
   });
 
-  it('passes --frozen-lockfile when the committed lock file is up to date', () => {
-    const result = fleetgen(['validate', 'fixtures/example/fleet.yaml', '--frozen-lockfile']);
+  it('passes --frozen-lockfile when the committed lock file is up to date', async () => {
+    const result = await fleetgen(['validate', 'fixtures/example/fleet.yaml', '--frozen-lockfile']);
     expect(result.stderr).not.toContain('error');
     expect(result.status, result.stderr).toBe(0);
   });
 
-  it('reports an out-of-date lock as JSON errors located in the lock file', () => {
+  it('reports an out-of-date lock as JSON errors located in the lock file', async () => {
     const dir = copyExample({ withLock: false });
-    const result = fleetgen(['validate', 'fleet.yaml', '--frozen-lockfile', '--format', 'json'], { cwd: dir });
+    const result = await fleetgen(['validate', 'fleet.yaml', '--frozen-lockfile', '--format', 'json'], { cwd: dir });
     expect(result.status, result.stderr).toBe(1);
     const report = JSON.parse(result.stdout) as { ok: boolean; errors: { code: string; file: string }[] };
     expect(report.ok).toBe(false);
@@ -92,8 +92,8 @@ describe('fleetgen validate', () => {
     for (const error of report.errors) expect(error).toMatchObject({ code: expect.stringMatching(/^lockfile\./), file: 'fleet.lock.yaml' });
   });
 
-  it('rejects an unknown --format', () => {
-    const result = fleetgen(['validate', 'fixtures/example/fleet.yaml', '--format', 'xml']);
+  it('rejects an unknown --format', async () => {
+    const result = await fleetgen(['validate', 'fixtures/example/fleet.yaml', '--format', 'xml']);
     expect(result.status, result.stderr).toBe(2);
     expect(result.stderr).toContain('Invalid values');
   });

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run-command.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
@@ -33,8 +33,8 @@ describe('README.md', () => {
     expect(howWeTest).toContain('npm run test:e2e');
   });
 
-  it('has a manifest reference up to date with schemas/fleet.schema.json', () => {
-    const result = spawnSync(process.execPath, [join(REPO, 'scripts', 'schema-doc.mjs'), '--check'], { cwd: REPO, encoding: 'utf8' });
+  it('has a manifest reference up to date with schemas/fleet.schema.json', async () => {
+    const result = await runCommand(process.execPath, [join(REPO, 'scripts', 'schema-doc.mjs'), '--check'], { cwd: REPO });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

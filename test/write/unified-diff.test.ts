@@ -1,19 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unifiedDiff } from '../../src/write/unified-diff.js';
+import { runCommand } from '../support/run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetgen-diff-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Applies a diff with the real `patch` tool; fails loudly when patch is missing. */
-function applyWithPatch(oldText: string, diff: string): string {
+async function applyWithPatch(oldText: string, diff: string): Promise<string> {
   const file = join(dir, 'file.txt');
   writeFileSync(file, oldText);
-  const result = spawnSync('patch', ['--quiet', '--force', '--no-backup-if-mismatch', file], { input: diff, encoding: 'utf8' });
-  if (result.error) throw new Error(`patch could not run: ${result.error.message}`);
+  const result = await runCommand('patch', ['--quiet', '--force', '--no-backup-if-mismatch', file], { input: diff, installHint: 'apt-get install patch' });
   expect(result.status, `${result.stdout}${result.stderr}\n${diff}`).toBe(0);
   return readFileSync(file, 'utf8');
 }
@@ -43,7 +42,7 @@ describe('unifiedDiff', () => {
     expect(unifiedDiff('same\n', 'same\n', { from: 'a', to: 'b' })).toBe('');
   });
 
-  it('produces diffs that patch applies exactly (generated cases, including empty files)', () => {
+  it('produces diffs that patch applies exactly (generated cases, including empty files)', async () => {
     const cases: [string, string][] = [
       ['', 'new\n'],
       ['old\n', ''],
@@ -66,7 +65,7 @@ describe('unifiedDiff', () => {
       const diff = unifiedDiff(before, after, { from: 'a/file.txt', to: 'b/file.txt' });
       if (before === after) continue;
       if (before === '' || after === '') continue; // patch treats creation and deletion specially
-      expect(applyWithPatch(before, diff)).toBe(after);
+      expect(await applyWithPatch(before, diff)).toBe(after);
     }
   });
 });

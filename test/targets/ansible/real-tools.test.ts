@@ -33,38 +33,38 @@ interface InventoryList {
 }
 
 describe('ansible target on the real tools', () => {
-  it('passes ansible-lint --profile production with zero findings', () => {
+  it('passes ansible-lint --profile production with zero findings', async () => {
     // --offline: no Galaxy lookups and no schema refresh (CI has no network); the role needs no collection.
-    const result = runTool('ansible-lint', ['--offline', '--nocolor', '--profile', 'production', `roles/${ROLE}`, 'site.yml'], sample);
+    const result = await runTool('ansible-lint', ['--offline', '--nocolor', '--profile', 'production', `roles/${ROLE}`, 'site.yml'], sample);
     expect(result.status, output(result)).toBe(0);
     expect(output(result)).toMatch(/Passed with production profile: 0 failure\(s\), 0 warning\(s\)/);
   }, 60_000);
 
-  it('passes ansible-playbook --syntax-check, with shipped keys and with vaulted secrets', () => {
+  it('passes ansible-playbook --syntax-check, with shipped keys and with vaulted secrets', async () => {
     const keyed = temp(writeToTemp(build(keyedFleet())));
     for (const [dir, extra] of [
       [sample, []],
       [keyed, []],
       [vaulted, ['--vault-password-file', '.vault-pass']],
     ] as const) {
-      const result = runTool('ansible-playbook', ['--syntax-check', '-i', 'inventory/hosts.yml', ...extra, 'site.yml'], dir);
+      const result = await runTool('ansible-playbook', ['--syntax-check', '-i', 'inventory/hosts.yml', ...extra, 'site.yml'], dir);
       expect(result.status, output(result)).toBe(0);
       expect(result.stdout).toContain('playbook: site.yml');
     }
   }, 60_000);
 
-  it('parses both inventories, and Ansible holds every host_vars string as unsafe', () => {
-    const list = (inventory: string): InventoryList => {
-      const result = runTool('ansible-inventory', ['-i', inventory, '--list'], sample);
+  it('parses both inventories, and Ansible holds every host_vars string as unsafe', async () => {
+    const list = async (inventory: string): Promise<InventoryList> => {
+      const result = await runTool('ansible-inventory', ['-i', inventory, '--list'], sample);
       expect(result.status, output(result)).toBe(0);
       return JSON.parse(result.stdout) as InventoryList;
     };
-    const direct = list('inventory/hosts.yml');
+    const direct = await list('inventory/hosts.yml');
     expect(Object.keys(direct._meta.hostvars).sort()).toEqual(HOSTS);
     expect(direct.stores).toEqual({ hosts: ['store-0001'] });
     expect(direct.ungrouped).toEqual({ hosts: ['pos-legacy'] });
 
-    const access = list('inventory/access.yml');
+    const access = await list('inventory/access.yml');
     expect(Object.keys(access._meta.hostvars).sort()).toEqual(['lab-pi-3', 'pos-legacy', 'store-0001']);
     const store = must(access._meta.hostvars['store-0001']);
     expect(store.ansible_ssh_common_args).toBe('-o ProxyCommand="cloudflared access ssh --hostname %h"');
@@ -78,22 +78,22 @@ describe('ansible target on the real tools', () => {
     }
   }, 60_000);
 
-  it('writes secrets.yml that ansible-vault decrypts to the exact plaintext', () => {
+  it('writes secrets.yml that ansible-vault decrypts to the exact plaintext', async () => {
     const plain = build(sampleFleet());
     for (const host of HOSTS) {
       const path = `inventory/host_vars/${host}/secrets.yml`;
       expect(readFileSync(join(vaulted, path), 'utf8')).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n/);
-      const result = runTool('ansible-vault', ['view', '--vault-password-file', '.vault-pass', path], vaulted);
+      const result = await runTool('ansible-vault', ['view', '--vault-password-file', '.vault-pass', path], vaulted);
       expect(result.status, output(result)).toBe(0);
       expect(result.stdout).toBe(text(plain, path));
     }
     const wrong = join(vaulted, '.wrong-pass');
     writeFileSync(wrong, 'not the password', { mode: 0o600 });
-    const refused = runTool('ansible-vault', ['view', '--vault-password-file', wrong, 'inventory/host_vars/store-0001/secrets.yml'], vaulted);
+    const refused = await runTool('ansible-vault', ['view', '--vault-password-file', wrong, 'inventory/host_vars/store-0001/secrets.yml'], vaulted);
     expect(refused.status).not.toBe(0);
   }, 60_000);
 
-  it('hands hostile strings to modules byte for byte: Ansible evaluates none of them', () => {
+  it('hands hostile strings to modules byte for byte: Ansible evaluates none of them', async () => {
     const fleet = hostileFleet();
     // Also characters a YAML 1.1 parser reads as line breaks, and control characters.
     must(hostNamed(fleet, 'pos-legacy').ingress[1]).originRequest = { httpHostHeader: 'a\u2028b\u2029c\u0085d\re\tf\u0007g {{ 7 * 7 }}' };
@@ -124,7 +124,7 @@ describe('ansible target on the real tools', () => {
         '',
       ].join('\n'),
     );
-    const result = runTool(
+    const result = await runTool(
       'ansible-playbook',
       ['-i', 'inventory/hosts.yml', '-e', 'ansible_connection=local', '-e', 'ansible_python_interpreter=/usr/bin/python3', '-e', `probe_dir=${probeDir}`, playbook],
       out,

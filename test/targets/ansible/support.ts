@@ -1,5 +1,4 @@
 /** Helpers shared by the Ansible target's tests: build, parse host_vars, write output to disk, run real tools. */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +9,7 @@ import type { TargetOptions } from '../../../src/targets/target.js';
 import type { FileSet } from '../../../src/targets/fileset.js';
 import { ansible } from '../../../src/targets/ansible/index.js';
 import { hostState } from '../../../src/targets/common/host-state.js';
+import { runCommand, type CommandResult } from '../../support/run-command.js';
 
 export const ROLE = 'acme_pos';
 
@@ -93,11 +93,11 @@ export function scratchHome(): string {
  * Runs a real tool from Debian's packages. A missing tool is a failure, not a skip: CI must install it
  * (apt-get install ansible-core ansible-lint).
  */
-export function runTool(tool: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const result = spawnSync(tool, args, {
+export function runTool(tool: string, args: string[], cwd: string): Promise<CommandResult> {
+  return runCommand(tool, args, {
     cwd,
-    encoding: 'utf8',
-    timeout: 50_000,
+    timeoutMs: 50_000,
+    installHint: 'apt-get install ansible-core ansible-lint',
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: scratchHome(),
@@ -110,14 +110,9 @@ export function runTool(tool: string, args: string[], cwd: string): SpawnSyncRet
       ANSIBLE_RETRY_FILES_ENABLED: '0',
     },
   });
-  if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error(`${tool} is not installed: this test needs it (apt-get install ansible-core ansible-lint)`);
-  }
-  if (result.error) throw result.error;
-  return result;
 }
 
-export const output = (r: SpawnSyncReturns<string>): string => `${r.stdout}\n${r.stderr}`;
+export const output = (r: CommandResult): string => `${r.stdout}\n${r.stderr}`;
 
 export const ARMORED_KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBFakekeyArmoredOnlyForTests\n-----END PGP PUBLIC KEY BLOCK-----\n';
 export const BINARY_KEY = Buffer.from([0x99, 0x01, 0x0d, 0x04, 0x00, 0xff, 0x10, 0x80]);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,6 +10,7 @@ import { hostState } from '../../../src/targets/common/host-state.js';
 import type { FileSet } from '../../../src/targets/fileset.js';
 import type { TargetOptions } from '../../../src/targets/target.js';
 import { HOSTILE, hostileFleet } from '../../support/hostile-fleet.js';
+import { runCommand, type CommandResult } from '../../support/run-command.js';
 import { FAKE_CERT_PEM, FAKE_TOKEN, FAKE_TUNNEL_SECRET, sampleFleet } from '../../support/sample-fleet.js';
 
 const SECRET = 'correct horse battery staple';
@@ -50,11 +50,7 @@ function writeRepo(files: FileSet): string {
 }
 
 /** Runs a real tool; a missing tool is a failure, never a skip. */
-function run(command: string, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(command, args, { encoding: 'utf8', input, timeout: 30_000 });
-  if (result.error) throw new Error(`${command} could not run (${result.error.message}): install it (Debian package "ruby")`);
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
+const run = (command: string, args: string[]): Promise<CommandResult> => runCommand(command, args, { installHint: 'apt-get install ruby' });
 
 describe('chef target', () => {
   it('generates the chef-repo for the sample fleet', () => {
@@ -162,10 +158,10 @@ describe('chef target', () => {
     for (const group of fleet.groups) expect(JSON.parse(text(files, `roles/${group.name}.json`)).description).toBe(HOSTILE);
   });
 
-  it('writes Ruby string literals that Ruby reads back unchanged, interpolating nothing', () => {
+  it('writes Ruby string literals that Ruby reads back unchanged, interpolating nothing', async () => {
     const values = [HOSTILE, "it's", 'back\\slash\\', '#{`id`}', "\\'", ''];
     const program = values.map((v) => `print ${rubyString(v)}, "\\0"`).join('\n');
-    const result = run('ruby', ['-w', '-e', program]);
+    const result = await run('ruby', ['-w', '-e', program]);
     expect(result.stderr).toBe('');
     expect(result.stdout.split('\0').slice(0, -1)).toEqual(values);
   });
@@ -203,13 +199,13 @@ describe('chef target, checked by real Ruby', () => {
     ['hostile', hostileFleet()],
   ];
 
-  it('passes `ruby -wc` on every Ruby file with no warning', () => {
+  it('passes `ruby -wc` on every Ruby file with no warning', async () => {
     const files = build();
     const dir = writeRepo(files);
     const rubyFiles = files.list().filter((f) => f.path.endsWith('.rb'));
     expect(rubyFiles.length).toBeGreaterThan(8);
     for (const file of rubyFiles) {
-      const result = run('ruby', ['-wc', join(dir, file.path)]);
+      const result = await run('ruby', ['-wc', join(dir, file.path)]);
       expect({ path: file.path, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
         path: file.path,
         status: 0,
@@ -219,18 +215,18 @@ describe('chef target, checked by real Ruby', () => {
     }
   });
 
-  it('writes JSON that Ruby parses', () => {
+  it('writes JSON that Ruby parses', async () => {
     const files = build(hostileFleet(), { chefSecret: SECRET });
     const dir = writeRepo(files);
     const jsonFiles = files
       .list()
       .filter((f) => f.path.endsWith('.json'))
       .map((f) => join(dir, f.path));
-    const result = run('ruby', ['-w', '-rjson', '-e', 'ARGV.each { |path| JSON.parse(File.read(path)) }; print ARGV.length', ...jsonFiles]);
+    const result = await run('ruby', ['-w', '-rjson', '-e', 'ARGV.each { |path| JSON.parse(File.read(path)) }; print ARGV.length', ...jsonFiles]);
     expect({ status: result.status, stderr: result.stderr, stdout: result.stdout }).toEqual({ status: 0, stderr: '', stdout: String(jsonFiles.length) });
   });
 
-  it('writes encrypted items that Ruby’s OpenSSL decrypts (Chef’s v3 format) to exactly the clear items', () => {
+  it('writes encrypted items that Ruby’s OpenSSL decrypts (Chef’s v3 format) to exactly the clear items', async () => {
     const clear = build();
     // A secret file's trailing newline is not part of the key: Chef strips it when it loads the secret.
     const encrypted = build(sampleFleet(), { chefSecret: `${SECRET}\n` });
@@ -258,7 +254,7 @@ describe('chef target, checked by real Ruby', () => {
       .list()
       .filter((f) => f.path.startsWith(`${SECRETS_BAG}/`))
       .map((f) => f.path);
-    const result = run('ruby', ['-w', '-e', decrypt, SECRET, ...paths.map((p) => join(dir, p))]);
+    const result = await run('ruby', ['-w', '-e', decrypt, SECRET, ...paths.map((p) => join(dir, p))]);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual(paths.map((p) => JSON.parse(text(clear, p))));
 
@@ -269,7 +265,7 @@ describe('chef target, checked by real Ruby', () => {
     bytes.writeUInt8(bytes.readUInt8(0) ^ 1, 0);
     item.files.encrypted_data = bytes.toString('base64');
     writeFileSync(join(dir, first), JSON.stringify(item));
-    const tampered = run('ruby', ['-e', decrypt, SECRET, join(dir, first)]);
+    const tampered = await run('ruby', ['-e', decrypt, SECRET, join(dir, first)]);
     expect(tampered.status).not.toBe(0);
     expect(tampered.stderr).toMatch(/CipherError/);
   });
@@ -289,8 +285,8 @@ describe('chef target, checked by real Ruby', () => {
     const dir = writeRepo(files);
     writeFileSync(join(dir, 'secret'), `${SECRET}\n`, { mode: 0o600 });
 
-    it.each(fleet.hosts.map((h) => [h.name, h] as const))('%s', (_host, host) => {
-      const result = run('ruby', ['-w', FAKE_CHEF, dir, fleet.cookbookName, host.name, join(dir, 'secret')]);
+    it.each(fleet.hosts.map((h) => [h.name, h] as const))('%s', async (_host, host) => {
+      const result = await run('ruby', ['-w', FAKE_CHEF, dir, fleet.cookbookName, host.name, join(dir, 'secret')]);
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       const compiled = JSON.parse(result.stdout) as { resources: CompiledResource[] };

@@ -3,12 +3,12 @@
  * connecting). A stand-in `cloudflared` on PATH lets `Match … exec "cloudflared access ssh-gen …"` succeed (or
  * fail) and records how it was called. Needs openssh-client from Debian; a missing ssh fails the test.
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ssh } from '../../../src/targets/ssh/index.js';
+import { runCommand } from '../../support/run-command.js';
 import { sampleFleet } from '../../support/sample-fleet.js';
 
 /** The value, or a failed test when it is missing. */
@@ -35,13 +35,12 @@ const succeeding = standIn(0);
 const failing = standIn(1);
 
 /** `ssh -G`'s options for `destination`, as lowercase keyword → values. */
-function resolve(destination: string, bin: string): Map<string, string[]> {
-  const result = spawnSync('ssh', ['-G', '-F', configPath, destination], {
-    encoding: 'utf8',
-    timeout: 20_000,
+async function resolve(destination: string, bin: string): Promise<Map<string, string[]>> {
+  const result = await runCommand('ssh', ['-G', '-F', configPath, destination], {
+    timeoutMs: 20_000,
     env: { PATH: `${bin}:/usr/bin:/bin`, HOME: work, SHELL: '/bin/sh' },
+    installHint: 'apt-get install openssh-client',
   });
-  if (result.error) throw new Error(`ssh could not run (${result.error.message}); install it: apt-get install openssh-client`);
   expect(result.status, result.stderr).toBe(0);
   const options = new Map<string, string[]>();
   for (const line of result.stdout.split('\n')) {
@@ -57,8 +56,8 @@ const sshGenCalls = (): string[] => (existsSync(calls) ? readFileSync(calls, 'ut
 describe('ssh/config read by OpenSSH (ssh -G)', () => {
   beforeEach(() => rmSync(calls, { force: true }));
 
-  it.each(['store-0001', 'amber-harbor.example.com'])('%s goes to the SSH hostname through cloudflared, with the short-lived certificate', (destination) => {
-    const options = resolve(destination, succeeding);
+  it.each(['store-0001', 'amber-harbor.example.com'])('%s goes to the SSH hostname through cloudflared, with the short-lived certificate', async (destination) => {
+    const options = await resolve(destination, succeeding);
     expect(options.get('hostname')).toEqual(['amber-harbor.example.com']);
     expect(options.get('user')).toEqual(['ops']);
     expect(options.get('proxycommand')).toEqual(['cloudflared access ssh --hostname %h']);
@@ -68,27 +67,27 @@ describe('ssh/config read by OpenSSH (ssh -G)', () => {
     expect(sshGenCalls()).toEqual(['access ssh-gen --hostname amber-harbor.example.com']);
   });
 
-  it('falls back to the user\'s own keys, still through cloudflared, when ssh-gen fails', () => {
-    const options = resolve('store-0001', failing);
+  it('falls back to the user\'s own keys, still through cloudflared, when ssh-gen fails', async () => {
+    const options = await resolve('store-0001', failing);
     expect(options.get('proxycommand')).toEqual(['cloudflared access ssh --hostname %h']);
     expect(options.get('certificatefile')).toBeUndefined();
     expect(options.get('identityfile')).not.toContain('~/.cloudflared/%h-cf_key');
   });
 
-  it('reaches a host without short-lived certificates through cloudflared only, never running ssh-gen', () => {
-    const options = resolve('lab-pi-3', succeeding);
+  it('reaches a host without short-lived certificates through cloudflared only, never running ssh-gen', async () => {
+    const options = await resolve('lab-pi-3', succeeding);
     expect(options.get('hostname')).toEqual(['quiet-meadow.example.com']);
     expect(options.get('proxycommand')).toEqual(['cloudflared access ssh --hostname %h']);
     expect(options.get('certificatefile')).toBeUndefined();
     expect(sshGenCalls()).toEqual([]);
   });
 
-  it('gives the certificate to pos-legacy too, and nothing to a token-mode host', () => {
-    const legacy = resolve('pos-legacy', succeeding);
+  it('gives the certificate to pos-legacy too, and nothing to a token-mode host', async () => {
+    const legacy = await resolve('pos-legacy', succeeding);
     expect(legacy.get('hostname')).toEqual(['legacy-ssh.example.com']);
     expect(legacy.get('certificatefile')).toEqual(['~/.cloudflared/%h-cf_key-cert.pub']);
 
-    const kiosk = resolve('kiosk-17', succeeding);
+    const kiosk = await resolve('kiosk-17', succeeding);
     expect(kiosk.get('hostname')).toEqual(['kiosk-17']);
     expect(kiosk.get('proxycommand')).toBeUndefined();
   });
