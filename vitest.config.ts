@@ -14,7 +14,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // Closing a worker waits for its children's pipes; a loaded 2-core machine needs more than the default 10 s.
+    // Shutting down waits for the workers to exit; on a loaded 2-core machine that can take more than the default 10 s.
     teardownTimeout: 30_000,
   },
 });
