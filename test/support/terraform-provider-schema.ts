@@ -109,8 +109,32 @@ const attr = (type: string, flags: 'required' | 'optional' | 'computed', extra: 
   ...extra,
 });
 
-/** From the hashicorp/random provider's documentation (resources random_id and random_password). */
+/** hashicorp/local's file resources: the same schema, with the content marked sensitive in local_sensitive_file. */
+function localFile(isSensitive: boolean): BlockSchema {
+  return {
+    attributes: {
+      filename: attr('string', 'required'),
+      content: attr('string', 'optional', { sensitive: isSensitive }),
+      content_base64: attr('string', 'optional', { sensitive: isSensitive }),
+      source: attr('string', 'optional'),
+      file_permission: attr('string', 'optional'),
+      directory_permission: attr('string', 'optional'),
+      ...(isSensitive ? {} : { sensitive_content: attr('string', 'optional', { sensitive: true, deprecated: true, description: 'Use local_sensitive_file instead.' }) }),
+      id: attr('string', 'computed'),
+      content_md5: attr('string', 'computed'),
+      content_sha1: attr('string', 'computed'),
+      content_sha256: attr('string', 'computed'),
+      content_sha512: attr('string', 'computed'),
+      content_base64sha256: attr('string', 'computed'),
+      content_base64sha512: attr('string', 'computed'),
+    },
+  };
+}
+
+/** From the documentation of hashicorp/random (random_id, random_password) and hashicorp/local (files). */
 const BUILTIN_RESOURCE_SCHEMAS: Record<string, BlockSchema> = {
+  local_file: localFile(false),
+  local_sensitive_file: localFile(true),
   random_id: {
     attributes: {
       byte_length: attr('number', 'required'),
@@ -482,7 +506,7 @@ const OUTPUT_KEYS = {
 } as const;
 const TERRAFORM_KEYS = ['required_version', 'required_providers', 'backend', 'cloud', 'experiments', 'provider_meta'];
 /** Providers whose types this checker knows, with the source each must be required from. */
-const PROVIDER_SOURCES: Record<string, string> = { cloudflare: 'cloudflare/cloudflare', random: 'hashicorp/random' };
+const PROVIDER_SOURCES: Record<string, string> = { cloudflare: 'cloudflare/cloudflare', random: 'hashicorp/random', local: 'hashicorp/local' };
 
 class Checker {
   readonly problems: string[] = [];
@@ -940,7 +964,7 @@ function unknownTypeMessage(kind: BlockKind, type: string): string {
   const renamed = loadProviderSchema().renamed_resources[type];
   const known = renamed?.filter((r) => blockSchema(kind, r));
   if (known && known.length > 0) return `${what} "${type}" does not exist in provider ${PROVIDER_VERSION}: renamed in v5 to ${known.join(' or ')}`;
-  if (type.startsWith('random_') || type.startsWith('terraform_')) {
+  if (/^(random|local|terraform)_/.test(type)) {
     return `${what} "${type}" is not one this checker knows (it knows ${Object.keys(kind === 'resource' ? BUILTIN_RESOURCE_SCHEMAS : BUILTIN_DATA_SOURCE_SCHEMAS).join(', ')} besides Cloudflare's); add its schema to test/support/terraform-provider-schema.ts`;
   }
   return `unknown ${what} "${type}" in provider cloudflare/cloudflare ${PROVIDER_VERSION}${didYouMean(type, knownTypes(kind))}`;

@@ -198,11 +198,20 @@ describe('checkTerraformJson accepts valid documents', () => {
     expect(checkTerraformJson(doc, { file: F })).toEqual([]);
   });
 
-  it('accepts terraform_remote_state and random_password with sensitive outputs', () => {
+  it('accepts terraform_remote_state, random_password and local_sensitive_file with sensitive outputs', () => {
     const doc = withModule({
-      terraform: { required_providers: { ...terraform.required_providers, random: { source: 'hashicorp/random', version: '~> 3.6' } } },
+      terraform: {
+        required_providers: {
+          ...terraform.required_providers,
+          random: { source: 'hashicorp/random', version: '~> 3.6' },
+          local: { source: 'hashicorp/local', version: '~> 2.5' },
+        },
+      },
       data: { terraform_remote_state: { shared: { backend: 'local', config: { path: '../shared/terraform.tfstate' } } } },
-      resource: { random_password: { p: { length: 32, special: false } } },
+      resource: {
+        random_password: { p: { length: 32, special: false } },
+        local_sensitive_file: { p: { filename: '${path.module}/secrets/p.txt', content: '${random_password.p.result}', file_permission: '0600' } },
+      },
       output: {
         policy: { value: '${data.terraform_remote_state.shared.outputs.policy_ids.ops}' },
         password: { value: '${random_password.p.result}', sensitive: true },
@@ -232,7 +241,9 @@ const badDocuments: { name: string; doc: unknown; problems: string[] }[] = [
   {
     name: 'a random_* resource the checker has no schema for',
     doc: resource('random_string', 'x', { length: 3 }),
-    problems: [`${F}: resource.random_string: resource type "random_string" is not one this checker knows (it knows random_id, random_password besides Cloudflare's); add its schema to test/support/terraform-provider-schema.ts`],
+    problems: [
+      `${F}: resource.random_string: resource type "random_string" is not one this checker knows (it knows local_file, local_sensitive_file, random_id, random_password besides Cloudflare's); add its schema to test/support/terraform-provider-schema.ts`,
+    ],
   },
   {
     name: 'an unknown attribute',
