@@ -1,6 +1,7 @@
 /**
  * model → files: runs the chosen targets on the fleet and gathers their output under one FileSet, each target in
- * its own folder (chef/…, ansible/…, cloud-init/…, ssh/…). Pure like the targets: writing is a separate step
+ * its own folder (chef/…, ansible/…, cloud-init/…, ssh/…), each with a .gitignore for what must never be committed
+ * (targets/gitignore.ts). Pure like the targets: writing is a separate step
  * (src/write/), so a build can be planned, checked or diffed without touching the disk.
  */
 import type { Fleet } from './model/fleet.js';
@@ -8,6 +9,7 @@ import { ansible } from './targets/ansible/index.js';
 import { chef } from './targets/chef/index.js';
 import { cloudInit } from './targets/cloud-init/index.js';
 import { FileSet } from './targets/fileset.js';
+import { GITIGNORE, renderGitignore } from './targets/gitignore.js';
 import { ssh } from './targets/ssh/index.js';
 import { TARGET_NAMES, type Target, type TargetName, type TargetOptions, type TargetWarning } from './targets/target.js';
 
@@ -37,7 +39,9 @@ export function buildFleet(fleet: Fleet, build: BuildOptions): BuildOutput {
   for (const name of TARGET_NAMES) {
     if (!build.targets.includes(name)) continue;
     const output = TARGETS[name](fleet, build.options);
+    const ignore = renderGitignore(output.files);
     files.merge(output.files, name);
+    if (ignore !== undefined) files.add(`${name}/${GITIGNORE}`, ignore);
     warnings.push(...output.warnings);
   }
   return { files, warnings };

@@ -6,21 +6,28 @@ export interface GeneratedFile {
   content: string | Buffer;
   /** Unix mode: 0o644 for most files, 0o600 for anything holding a secret, 0o755 for scripts. */
   mode: number;
-  /** Holds secret material: written 0600 and never part of an artifact meant to be committed. */
+  /** Holds secret material: written 0600, never shown in a diff. */
   isSecret: boolean;
+  /**
+   * Holds secret material readable by anyone who gets the file (clear text, or user-data that must carry it in
+   * clear): never committed. The build lists it in a generated .gitignore and `build --check` does not ask for it.
+   * Encrypted secrets (Ansible Vault, encrypted data bag items) are secret but may be committed.
+   */
+  isKeptOutOfGit: boolean;
 }
 
 /** The output of one target: path → content, built in memory so tests need no disk. */
 export class FileSet {
   private readonly files = new Map<string, GeneratedFile>();
 
-  add(path: string, content: string | Buffer, options: { mode?: number; isSecret?: boolean } = {}): this {
+  add(path: string, content: string | Buffer, options: { mode?: number; isSecret?: boolean; isKeptOutOfGit?: boolean } = {}): this {
     if (path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '.' || part === '')) {
       throw new InternalError(`generated path ${JSON.stringify(path)} is not a clean relative path`);
     }
     if (this.files.has(path)) throw new InternalError(`generated path ${JSON.stringify(path)} produced twice`);
-    const isSecret = options.isSecret ?? false;
-    this.files.set(path, { path, content, mode: options.mode ?? (isSecret ? 0o600 : 0o644), isSecret });
+    const isKeptOutOfGit = options.isKeptOutOfGit ?? false;
+    const isSecret = (options.isSecret ?? false) || isKeptOutOfGit;
+    this.files.set(path, { path, content, mode: options.mode ?? (isSecret ? 0o600 : 0o644), isSecret, isKeptOutOfGit });
     return this;
   }
 

@@ -28,6 +28,8 @@ export interface PlannedFile {
   difference?: { content: boolean; mode: { from: number; to: number } | undefined };
   /** The file holds secret material now or held it before: its content must never be shown. */
   isSecret: boolean;
+  /** Never committed (clear-text secrets, user-data): git-ignored, and not asked for by `build --check`. */
+  isKeptOutOfGit: boolean;
 }
 
 export interface Plan {
@@ -77,23 +79,48 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
   const next: OutputState = {
     files: [
       ...previous.files.filter((f) => !inScope(f.path) && files.get(f.path) === undefined),
-      ...files.list().map((f): RecordedFile => ({ path: f.path, sha256: sha256(f.content), mode: f.mode, isSecret: f.isSecret })),
+      ...files.list().map((f): RecordedFile => ({ path: f.path, sha256: sha256(f.content), mode: f.mode, isSecret: f.isSecret, isKeptOutOfGit: f.isKeptOutOfGit })),
     ],
   };
   const content = serializeState(next);
   return { outDir, files: planned, state: { path: statePath(outDir), content, isChanged: content !== previousText } };
 }
 
-/** The files that make out/ differ from what the build produces (what `--check` lists). */
+/** The files that make out/ differ from what the build produces (what `--dry-run` lists). */
 export function staleFiles(plan: Plan): PlannedFile[] {
   return plan.files.filter((f) => f.action !== 'unchanged');
+}
+
+/**
+ * What `build --check` lists: the stale files among those meant to be committed, compared as git stores them.
+ * Files kept out of git are not asked for (a fresh clone has none of them), and a mode difference counts only when
+ * it changes whether the file is executable: git records nothing else of a file's mode, so a checkout gives 0644
+ * (or 0755) whatever fleetgen wrote.
+ */
+export function staleCommittedFiles(plan: Plan): PlannedFile[] {
+  return staleFiles(plan).filter((f) => {
+    if (f.isKeptOutOfGit) return false;
+    if (f.action !== 'change' || f.difference?.content) return true;
+    const mode = f.difference?.mode;
+    return mode !== undefined && isExecutable(mode.from) !== isExecutable(mode.to);
+  });
+}
+
+/** Files `build --check` leaves alone because they are never committed. */
+export function keptOutOfGit(plan: Plan): PlannedFile[] {
+  return plan.files.filter((f) => f.isKeptOutOfGit && f.action !== 'remove');
+}
+
+function isExecutable(mode: number): boolean {
+  return (mode & 0o100) !== 0;
 }
 
 function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | undefined): PlannedFile {
   const full = join(outDir, file.path);
   const stat = lstatOrUndefined(full);
   const isSecret = file.isSecret || (recorded?.isSecret ?? false);
-  if (stat === undefined) return { path: file.path, action: 'add', file, isSecret };
+  const { isKeptOutOfGit } = file;
+  if (stat === undefined) return { path: file.path, action: 'add', file, isSecret, isKeptOutOfGit };
   if (stat.isSymbolicLink()) {
     throw new OutputError(full, 'is a symbolic link; fleetgen never writes through a link inside the output folder', 'remove the link: fleetgen generates this file');
   }
@@ -102,9 +129,9 @@ function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | 
   const isSameContent = stat.size === bytes.length && readFileSync(full).equals(bytes);
   const currentMode = stat.mode & 0o7777;
   const mode = currentMode === file.mode ? undefined : { from: currentMode, to: file.mode };
-  if (isSameContent && mode === undefined) return { path: file.path, action: 'unchanged', file, isSecret };
+  if (isSameContent && mode === undefined) return { path: file.path, action: 'unchanged', file, isSecret, isKeptOutOfGit };
   // A file only its owner may read is treated as secret too, so that a diff never shows what was protected.
-  return { path: file.path, action: 'change', file, difference: { content: !isSameContent, mode }, isSecret: isSecret || (currentMode & 0o077) === 0 };
+  return { path: file.path, action: 'change', file, difference: { content: !isSameContent, mode }, isSecret: isSecret || (currentMode & 0o077) === 0, isKeptOutOfGit };
 }
 
 function planRemoval(outDir: string, old: RecordedFile): PlannedFile | undefined {
@@ -112,7 +139,7 @@ function planRemoval(outDir: string, old: RecordedFile): PlannedFile | undefined
   const stat = lstatOrUndefined(full);
   // Gone already, or replaced by something fleetgen never writes (a link, a folder): not fleetgen's to delete.
   if (stat === undefined || !stat.isFile()) return undefined;
-  return { path: old.path, action: 'remove', isSecret: old.isSecret || (stat.mode & 0o077) === 0 };
+  return { path: old.path, action: 'remove', isSecret: old.isSecret || (stat.mode & 0o077) === 0, isKeptOutOfGit: old.isKeptOutOfGit };
 }
 
 /** Every parent folder of every path must be a folder (or a file this plan removes first), never a link. */

@@ -21,6 +21,8 @@ export interface RecordedFile {
   mode: number;
   /** The file held secret material: its content is never shown (diffs say "(secret, N bytes)"). */
   isSecret: boolean;
+  /** The file is never committed (GeneratedFile.isKeptOutOfGit): `build --check` does not ask for it. */
+  isKeptOutOfGit: boolean;
 }
 
 export interface OutputState {
@@ -31,7 +33,7 @@ export interface OutputState {
 interface StateJson {
   comment: string;
   version: number;
-  files: { path: string; sha256: string; mode: string; secret?: true }[];
+  files: { path: string; sha256: string; mode: string; secret?: true; gitignored?: true }[];
 }
 
 export function sha256(content: string | Buffer): string {
@@ -48,7 +50,13 @@ export function serializeState(state: OutputState): string {
   const json: StateJson = {
     comment: COMMENT,
     version: FORMAT_VERSION,
-    files: files.map((f) => ({ path: f.path, sha256: f.sha256, mode: f.mode.toString(8).padStart(4, '0'), ...(f.isSecret ? { secret: true as const } : {}) })),
+    files: files.map((f) => ({
+      path: f.path,
+      sha256: f.sha256,
+      mode: f.mode.toString(8).padStart(4, '0'),
+      ...(f.isSecret ? { secret: true as const } : {}),
+      ...(f.isKeptOutOfGit ? { gitignored: true as const } : {}),
+    })),
   };
   return JSON.stringify(json, null, 2) + '\n';
 }
@@ -90,7 +98,7 @@ export function parseState(text: string, path: string): OutputState {
     if (!/^[0-7]{3,4}$/.test(entry.mode)) throw unusable(`files[${index}].mode ${JSON.stringify(entry.mode)} is not an octal mode`);
     if (seen.has(entry.path)) throw unusable(`${JSON.stringify(entry.path)} is listed twice`);
     seen.add(entry.path);
-    return { path: entry.path, sha256: entry.sha256, mode: parseInt(entry.mode, 8), isSecret: entry.secret === true };
+    return { path: entry.path, sha256: entry.sha256, mode: parseInt(entry.mode, 8), isSecret: entry.secret === true, isKeptOutOfGit: entry.gitignored === true };
   });
   return { files };
 }

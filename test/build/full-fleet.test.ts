@@ -72,4 +72,33 @@ describe('fleetgen build of fixtures/valid/full', () => {
       expect(secrets.filter((s) => text.includes(s)), file.path).toEqual([]);
     }
   });
+
+  it('lists every file holding a secret in clear text in its target folder\'s .gitignore, and only those', () => {
+    const files = build().files;
+    const secrets = secretValues();
+    for (const target of TARGET_NAMES) {
+      const inTarget = files.list().filter((f) => f.path.startsWith(`${target}/`) && !f.path.endsWith('/.gitignore'));
+      const clear = inTarget.filter((f) => secrets.some((s) => f.content.toString().includes(s))).map((f) => f.path);
+      const kept = inTarget.filter((f) => f.isKeptOutOfGit).map((f) => f.path);
+      expect(kept, target).toEqual(clear);
+      const ignore = files.get(`${target}/.gitignore`);
+      if (kept.length === 0) {
+        expect(ignore, target).toBeUndefined();
+        continue;
+      }
+      const patterns = (ignore?.content.toString() ?? '').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+      expect(patterns).toEqual(kept.map((path) => path.slice(target.length)));
+      expect(ignore).toMatchObject({ isSecret: false, isKeptOutOfGit: false, mode: 0o644 });
+    }
+    expect(files.get('ssh/.gitignore')).toBeUndefined();
+  });
+
+  it('lets encrypted secrets be committed: with a vault password and a chef secret only user-data is git-ignored', () => {
+    const files = build({ vaultPassword: 'pw', chefSecret: 'chef' }).files;
+    expect(files.list().filter((f) => f.isKeptOutOfGit).map((f) => f.path.split('/')[0])).toEqual(expect.arrayContaining(['cloud-init']));
+    expect(new Set(files.list().filter((f) => f.isKeptOutOfGit).map((f) => f.path.split('/')[0]))).toEqual(new Set(['cloud-init']));
+    expect(files.get('ansible/.gitignore')).toBeUndefined();
+    expect(files.get('chef/.gitignore')).toBeUndefined();
+    expect(files.list().filter((f) => f.isSecret && !f.isKeptOutOfGit).length).toBeGreaterThan(0);
+  });
 });

@@ -41,7 +41,7 @@ describe('fleetgen build', () => {
     const dir = copyExample({ withLock: true });
     const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^chef: \d+ written, 0 unchanged, 0 removed\nansible: \d+ written, 0 unchanged, 0 removed\ncloud-init: 5 written, 0 unchanged, 0 removed\nssh: 1 written, 0 unchanged, 0 removed\n$/);
+    expect(result.stdout).toMatch(/^chef: \d+ written, 0 unchanged, 0 removed\nansible: \d+ written, 0 unchanged, 0 removed\ncloud-init: 6 written, 0 unchanged, 0 removed\nssh: 1 written, 0 unchanged, 0 removed\n$/);
     expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.fleetgen-state.json', 'ansible', 'chef', 'cloud-init', 'ssh']);
     expect(existsSync(join(dir, 'out/cloud-init/store-0001.yaml'))).toBe(true);
   });
@@ -107,7 +107,8 @@ describe('fleetgen build', () => {
     removeHost(dir, 'kiosk-17');
     const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^cloud-init: 0 written, 4 unchanged, 1 removed$/m);
+    // The .gitignore no longer lists the removed host's user-data.
+    expect(result.stdout).toMatch(/^cloud-init: 1 written, 4 unchanged, 1 removed$/m);
     const left = Object.keys(snapshotDisk(join(dir, 'out')));
     expect(left.filter((path) => path.includes('kiosk-17'))).toEqual([]);
     expect(state(dir).files.some((f) => f.path.includes('kiosk-17'))).toBe(false);
@@ -231,11 +232,11 @@ describe('fleetgen build --check', () => {
     const before = snapshotDisk(join(dir, 'out'));
     const result = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^out is up to date \(\d+ files\)\n$/);
+    expect(result.stdout).toMatch(/^out is up to date \(\d+ files checked; 15 git-ignored files holding secrets not checked\)\n$/);
     expect(snapshotDisk(join(dir, 'out'))).toEqual(before);
   });
 
-  it('exits 1 and lists the stale files after a manifest change, a hand edit and a removed host', async () => {
+  it('exits 1 and lists the stale committed files after a manifest change, a hand edit and a removed host', async () => {
     const dir = await builtExample();
     const before = snapshotDisk(join(dir, 'out'));
     editManifest(dir, 'connectTimeout: 10s', 'connectTimeout: 20s');
@@ -243,9 +244,12 @@ describe('fleetgen build --check', () => {
     writeFileSync(join(dir, 'out/ssh/config'), 'edited by hand\n');
     const result = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(result.status, result.stderr).toBe(1);
-    expect(result.stdout).toContain('  change  out/cloud-init/store-0001.yaml\n');
+    expect(result.stdout).toContain('  change  out/ansible/inventory/host_vars/store-0001/cloudflared.yml\n');
     expect(result.stdout).toContain('  change  out/ssh/config\n');
-    expect(result.stdout).toContain('  remove  out/cloud-init/kiosk-17.yaml\n');
+    expect(result.stdout).toContain('  remove  out/ansible/inventory/host_vars/kiosk-17/cloudflared.yml\n');
+    // User-data and clear-text secrets are never committed: --check does not ask for them.
+    expect(result.stdout).not.toContain('out/cloud-init/store-0001.yaml');
+    expect(result.stdout).not.toContain('out/cloud-init/kiosk-17.yaml');
     expect(result.stderr).toMatch(/^fleetgen: out is stale: \d+ files differ from what fleet\.yaml produces/m);
     expect(changedPaths(before, snapshotDisk(join(dir, 'out')))).toEqual(['ssh/config']);
   });
@@ -268,7 +272,7 @@ describe('fleetgen build --check', () => {
     expect((await fleetgen(['build', 'fleet.yaml', '--check', '--target', 'ansible'], { cwd: dir })).status).toBe(0);
     const all = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(all.status).toBe(1);
-    expect(all.stdout).toContain('  remove  out/cloud-init/kiosk-17.yaml\n');
+    expect(all.stdout).toContain('  remove  out/chef/nodes/kiosk-17.json\n');
   });
 });
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FileSet } from '../../src/targets/fileset.js';
 import { applyPlan } from '../../src/write/apply.js';
 import { OutputError } from '../../src/write/output-error.js';
-import { planOutput, staleFiles, type Plan } from '../../src/write/plan.js';
+import { planOutput, staleCommittedFiles, staleFiles, type Plan } from '../../src/write/plan.js';
 import { STATE_FILE } from '../../src/write/state.js';
 import { summarizePlan } from '../../src/write/summary.js';
 import { ageFiles, changedPaths, snapshotDisk } from './disk.js';
@@ -134,6 +134,37 @@ describe('planOutput + applyPlan', () => {
     const plan = build(out, fleetFiles({ 'web-1': 'a' }));
     expect(staleFiles(plan)).toMatchObject([{ path: 'ansible/inventory/host_vars/web-1/secrets.yml', action: 'change', difference: { content: false, mode: { from: 0o644, to: 0o600 } } }]);
     expect(statSync(secret).mode & 0o777).toBe(0o600);
+  });
+
+  it('checks only what is committed, as git keeps it: files kept out of git and non-executable mode bits do not count', () => {
+    const out = tempOut();
+    const files = (userData: string): FileSet =>
+      fleetFiles({ 'web-1': 'a' }).add('cloud-init/web-1.yaml', userData, { isKeptOutOfGit: true });
+    build(out, files('secret-1'));
+    expect(JSON.parse(readFileSync(join(out, STATE_FILE), 'utf8')).files).toContainEqual(
+      expect.objectContaining({ path: 'cloud-init/web-1.yaml', secret: true, gitignored: true, mode: '0600' }),
+    );
+    // A fresh clone: the kept-out file is absent, every file is 0644 or 0755 whatever fleetgen wrote.
+    rmSync(join(out, 'cloud-init/web-1.yaml'));
+    chmodSync(join(out, 'ansible/inventory/host_vars/web-1/secrets.yml'), 0o644);
+    const clone = planOutput(out, files('secret-2'));
+    expect(staleFiles(clone).map((f) => f.path)).toEqual(['ansible/inventory/host_vars/web-1/secrets.yml', 'cloud-init/web-1.yaml']);
+    expect(staleCommittedFiles(clone)).toEqual([]);
+    // What git does keep still counts: content, and whether a file is executable.
+    chmodSync(join(out, 'ansible/roles/acme/files/run.sh'), 0o644);
+    writeFileSync(join(out, 'chef/metadata.rb'), "name 'other'\n");
+    expect(staleCommittedFiles(planOutput(out, files('secret-2'))).map((f) => [f.path, f.action])).toEqual([
+      ['ansible/roles/acme/files/run.sh', 'change'],
+      ['chef/metadata.rb', 'change'],
+    ]);
+  });
+
+  it('does not ask --check to remove a kept-out file that is no longer produced', () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a' }).add('cloud-init/web-1.yaml', 'secret', { isKeptOutOfGit: true }));
+    const plan = planOutput(out, fleetFiles({ 'web-1': 'a' }));
+    expect(staleFiles(plan).map((f) => [f.path, f.action])).toEqual([['cloud-init/web-1.yaml', 'remove']]);
+    expect(staleCommittedFiles(plan)).toEqual([]);
   });
 
   it('with a subset of targets, keeps the other targets’ files and their record', () => {

@@ -8,7 +8,7 @@ import { TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning }
 import { applyPlan } from '../../write/apply.js';
 import { writeFileAtomic } from '../../write/atomic.js';
 import { OutputError } from '../../write/output-error.js';
-import { planOutput, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
+import { keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
 import { formatSummary, summarizePlan } from '../../write/summary.js';
 import { unifiedDiff } from '../../write/unified-diff.js';
 import type { CommandContext } from '../context.js';
@@ -84,7 +84,7 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
 
       if (args.check || args['dry-run']) {
         const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
-        const stale = staleFiles(plan);
+        const stale = args.check ? staleCommittedFiles(plan) : staleFiles(plan);
         const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}`), ...lockNote];
         if (args.diff) lines.push(...stale.flatMap((file) => describeChange(plan, file, args.out)));
         if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
@@ -95,7 +95,7 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
             io.stderr(`fleetgen: ${args.out} is stale: ${countStale(stale.length, result.lockfile.changed)} differ from what ${args.manifest} produces — run "fleetgen build ${args.manifest} --out ${args.out}" and commit the result\n`);
             context.exitCode = ExitCode.checkFailed;
           } else {
-            io.stdout(`${args.out} is up to date (${plan.files.length} files)\n`);
+            io.stdout(`${args.out} is up to date (${checkedCount(plan)})\n`);
           }
           return;
         }
@@ -170,6 +170,14 @@ function countStale(files: number, isLockStale: boolean): string {
   const parts = files > 0 ? [`${files} ${files === 1 ? 'file' : 'files'}`] : [];
   if (isLockStale) parts.push('the lock file');
   return parts.join(' and ');
+}
+
+/** `40 files` or `40 files checked; 5 git-ignored files holding secrets not checked`. */
+function checkedCount(plan: Plan): string {
+  const ignored = keptOutOfGit(plan).length;
+  const checked = plan.files.filter((f) => !f.isKeptOutOfGit && f.action !== 'remove').length;
+  const files = `${checked} ${checked === 1 ? 'file' : 'files'}`;
+  return ignored === 0 ? files : `${files} checked; ${ignored} git-ignored ${ignored === 1 ? 'file' : 'files'} holding secrets not checked`;
 }
 
 function dryRunCounts(plan: Plan): string {

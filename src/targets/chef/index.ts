@@ -4,7 +4,8 @@
  *
  *   cookbooks/<cookbook>/                 the cookbook: generic, secret-free, no host data
  *   data_bags/<cookbook>/<host>.json      the host's files, install method, ssh settings (no secrets)
- *   data_bags/<cookbook>_secrets/<host>.json  the host's secret files: 0600, encrypted (v3) with --chef-secret-file
+ *   data_bags/<cookbook>_secrets/<host>.json  the host's secret files: 0600, encrypted (v3) with --chef-secret-file,
+ *                                         else clear text and kept out of git
  *   roles/<group>.json                    one role per group: run list recipe[<cookbook>]
  *   nodes/<host>.json                     one node per host, for local mode
  */
@@ -26,8 +27,9 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
   for (const host of fleet.hosts) {
     const items = hostItems(host);
     files.add(`data_bags/${bags.settings}/${host.name}.json`, stableJson(items.settings));
-    const secrets = options.chefSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, options.chefSecret) : items.secrets;
-    files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true });
+    const { chefSecret } = options;
+    const secrets = chefSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, chefSecret) : items.secrets;
+    files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true, isKeptOutOfGit: chefSecret === undefined });
     files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(fleet, host) }));
   }
 
@@ -51,7 +53,7 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
   if (options.chefSecret === undefined && fleet.hosts.length > 0) {
     warnings.push({
       target: 'chef',
-      message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text: do not commit or upload it, or build with --chef-secret-file to encrypt it`,
+      message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text (git-ignored in out/): do not commit or upload it; build with --chef-secret-file to encrypt it`,
     });
   }
   return { files, warnings };

@@ -1,6 +1,7 @@
 /**
  * cloud-init target: `<host>.yaml` per host, the user-data that brings a fresh VM to the same end state as the
- * Chef and Ansible targets on first boot. Each file holds that host's secrets (isSecret, 0600).
+ * Chef and Ansible targets on first boot. Each file holds that host's secrets in clear text (0600, never committed:
+ * it goes to the VM launch only).
  */
 import { gzipSync } from 'node:zlib';
 import { FileSet } from '../fileset.js';
@@ -16,11 +17,11 @@ export const cloudInit: Target = (fleet, options): TargetOutput => {
   for (const host of fleet.hosts) {
     const userData = renderUserData(host);
     warnings.push(...userData.warnings);
-    files.add(`${host.name}.yaml`, userData.text, { isSecret: true });
+    files.add(`${host.name}.yaml`, userData.text, { isKeptOutOfGit: true });
 
     const size = Buffer.byteLength(userData.text);
     const gzipped = options.gzip ? gzipUserData(userData.text) : undefined;
-    if (gzipped) files.add(`${host.name}.yaml.gz`, gzipped, { isSecret: true });
+    if (gzipped) files.add(`${host.name}.yaml.gz`, gzipped, { isKeptOutOfGit: true });
     if (size > EC2_USER_DATA_LIMIT) {
       const advice = !gzipped
         ? 'build with --gzip for a compressed copy (cloud-init accepts gzip user-data)'

@@ -1,0 +1,33 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileSet } from '../../src/targets/fileset.js';
+import { escapePattern, renderGitignore } from '../../src/targets/gitignore.js';
+import { tempDir } from '../cli/fleetgen.js';
+import { runCommand } from '../support/run-command.js';
+
+describe('the generated .gitignore of a target folder', () => {
+  it('is not written when nothing in the folder must be kept out of git', () => {
+    expect(renderGitignore(new FileSet().add('config', 'Host a\n').add('vault.yml', '$ANSIBLE_VAULT;1.1;AES256\n', { isSecret: true }))).toBeUndefined();
+  });
+
+  it('makes git ignore exactly the kept-out files, whatever characters their names hold', async () => {
+    const names = ['plain.yaml', 'a*b.yaml', 'q?.yaml', '[x].yaml', '!bang.yaml', '#hash.yaml', 'back\\slash.yaml', 'trailing .yaml'];
+    const files = new FileSet();
+    for (const name of names) files.add(`secret/${name}`, 's', { isKeptOutOfGit: true });
+    files.add('secret/ab.yaml', 'not secret').add('secret/q1.yaml', 'not secret').add('secret/x.yaml', 'not secret');
+    const dir = tempDir();
+    const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: dir };
+    expect((await runCommand('git', ['init', '-q', dir], { env })).status).toBe(0);
+    writeFileSync(join(dir, '.gitignore'), renderGitignore(files) ?? '');
+    mkdirSync(join(dir, 'secret'));
+    for (const file of files.list()) writeFileSync(join(dir, file.path), file.content);
+    const { stdout } = await runCommand('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=all', '--ignored'], { env });
+    const ignored = stdout.split('\n').filter((line) => line.startsWith('!! ')).map((line) => line.slice(3).replace(/^"|"$/g, ''));
+    expect(ignored.map((path) => path.replace(/\\\\/g, '\\')).sort()).toEqual(names.map((name) => `secret/${name}`).sort());
+  });
+
+  it('escapes glob characters and a trailing space', () => {
+    expect(escapePattern('a*b?[c]!#\\ ')).toBe('a\\*b\\?\\[c\\]\\!\\#\\\\\\ ');
+  });
+});
