@@ -1,3 +1,29 @@
+/**
+ * Checks Terraform JSON-syntax configuration (`*.tf.json`) against the cloudflare/cloudflare 5.22.0 provider schema
+ * (`<repo>/../shared/terraform/cloudflare-provider-5.22.0.schema.json`, loaded once per process; a missing file
+ * throws, so every test using it fails), plus small built-in schemas for random_id, random_password, local_file,
+ * local_sensitive_file and the terraform_remote_state data source.
+ *
+ *   import { checkTerraformModule } from '../support/terraform-provider-schema.js';
+ *   // all *.tf.json of one root module, file name → parsed JSON; [] when valid
+ *   expect(checkTerraformModule({ 'main.tf.json': JSON.parse(text), 'variables.tf.json': … })).toEqual([]);
+ *   // one file that is a whole module
+ *   expect(checkTerraformJson(JSON.parse(text), { file: 'main.tf.json' })).toEqual([]);
+ *   // manifest text must reach Terraform escaped ($${, %%{)
+ *   expect(unescapedTemplateSequences(value)).toEqual([]);
+ *
+ * Problems read `main.tf.json: resource.cloudflare_dns_record.x.ttl: expected number, got string "1"`. Checked:
+ * top-level blocks and the keys of terraform/variable/output/module/moved/import/check; resource and data types
+ * (did-you-mean, v4 names → their v5 names); at every depth unknown attributes, missing required ones, read-only
+ * (computed, not optional) ones set, deprecated ones set, literal types and enum values; secrets written as literals
+ * (sensitive attributes, sensitive variables' defaults, provider credentials); valid block names; meta-arguments;
+ * references in `${…}`/`%{…}` (var, local, module, data.T.N.attr, T.N.attr, indexes only with count/for_each,
+ * nested attribute paths) and in depends_on/import.to; bare names that are no reference (unescaped hostile text);
+ * unterminated sequences; outputs that expose a sensitive attribute without `"sensitive": true`; duplicate
+ * declarations across files; required_providers.cloudflare present, source cloudflare/cloudflare, a version range
+ * admitting 5.22.0 and not 6.x. Not checked: expressions beyond their references (functions, operators, result
+ * types), module inputs/outputs, remote-state output names, provider block arguments.
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
