@@ -68,9 +68,18 @@ export interface Settings {
  */
 export interface Platform {
   /**
-   * Operating system: debian-11, debian-12, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, rhel-8 or rhel-9 (rhel-* covers RHEL, Rocky, AlmaLinux, CentOS Stream). Default: debian-12.
+   * Operating system: debian-11, debian-12, debian-13, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, rhel-8, rhel-9 or rhel-10 (rhel-* covers RHEL, Rocky, AlmaLinux, CentOS Stream). Default: debian-12.
    */
-  os?: 'debian-11' | 'debian-12' | 'ubuntu-20.04' | 'ubuntu-22.04' | 'ubuntu-24.04' | 'rhel-8' | 'rhel-9';
+  os?:
+    | 'debian-11'
+    | 'debian-12'
+    | 'debian-13'
+    | 'ubuntu-20.04'
+    | 'ubuntu-22.04'
+    | 'ubuntu-24.04'
+    | 'rhel-8'
+    | 'rhel-9'
+    | 'rhel-10';
   /**
    * CPU architecture, in cloudflared release names: amd64, arm64, armhf (ARMv7, 32-bit Raspberry Pi), arm (ARMv5/v6), 386. Default: amd64.
    */

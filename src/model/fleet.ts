@@ -3,10 +3,15 @@
  * ingress list is complete (generated hostnames, catch-all last), secrets are resolved, and every path on the
  * host is decided here once so that all targets leave a host in the same state.
  */
-import type { OriginRequest as ManifestOriginRequest, TunnelOptions as ManifestTunnelOptions } from '../manifest/types.generated.js';
+import type {
+  OriginRequest as ManifestOriginRequest,
+  Platform as ManifestPlatform,
+  TunnelOptions as ManifestTunnelOptions,
+} from '../manifest/types.generated.js';
 
 export type Arch = 'amd64' | 'arm64' | 'armhf' | 'arm' | '386';
-export type OsId = 'debian-11' | 'debian-12' | 'ubuntu-20.04' | 'ubuntu-22.04' | 'ubuntu-24.04' | 'rhel-8' | 'rhel-9';
+/** The schema's list: a new OS there is a compile error until model/platforms.ts says what it is. */
+export type OsId = NonNullable<ManifestPlatform['os']>;
 export type OsFamily = 'debian' | 'rhel';
 export type InstallMethod = 'package' | 'binary' | 'preinstalled';
 export type TunnelMode = 'named' | 'token' | 'self-register';

@@ -23,6 +23,7 @@ import type {
   Tunnel,
 } from './fleet.js';
 import { effectiveSettings, type EffectiveSettings } from './merge.js';
+import { osFacts } from './platforms.js';
 
 export const DEFAULT_OS: OsId = 'debian-12';
 export const DEFAULT_ARCH: Arch = 'amd64';
@@ -136,7 +137,7 @@ function normalizeHost(manifest: Manifest, e: EffectiveSettings, secrets: Secret
 }
 
 function platformOf(os: OsId, arch: Arch): Platform {
-  return { os, arch, family: os.startsWith('rhel-') ? 'rhel' : 'debian' };
+  return { os, arch, family: osFacts(os).family };
 }
 
 function readSecret(secrets: SecretReader, ref: SecretReference | undefined, what: string, host: string): Secret {

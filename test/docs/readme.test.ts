@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SUPPORTED_OS } from '../support/platform-fleet.js';
 import { runCommand } from '../support/run-command.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,6 +32,13 @@ describe('README.md', () => {
     expect(commands).toEqual(['npm ci', firstCommands()[1], 'npm run test:e2e']);
     const howWeTest = readme.slice(readme.indexOf('\n## How we test'));
     expect(howWeTest).toContain('npm run test:e2e');
+  });
+
+  it('lists every supported OS in its Platforms table', () => {
+    const section = readme.slice(readme.indexOf('\n### Platforms'), readme.indexOf('\n## ', readme.indexOf('\n### Platforms')));
+    const rows = section.split('\n').filter((line) => line.startsWith('| `')).slice(1); // below the header row
+    const named = rows.flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([a-z0-9.-]+)`/g)].map((m) => m[1]));
+    expect(named.sort()).toEqual([...SUPPORTED_OS].sort());
   });
 
   it('has a manifest reference up to date with schemas/fleet.schema.json', async () => {

@@ -40,6 +40,15 @@ when 'package'
     notifies :run, 'execute[cloudflared: refresh package index]', :immediately
   end
 
+  # fleetgen's apt source in the other format (.list or .sources): after an upgrade in place to a release with the
+  # other format, it would list the repository twice.
+  repository['stale_sources'].each do |path|
+    file path do
+      action :delete
+      notifies :run, 'execute[cloudflared: refresh package index]', :immediately
+    end
+  end
+
   execute 'cloudflared: refresh package index' do
     command repository['refresh']
     action :nothing

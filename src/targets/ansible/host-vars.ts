@@ -41,6 +41,7 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
     vars.cloudflared_package_manager = unsafe(source.family === 'rhel' ? 'dnf' : 'apt');
     vars.cloudflared_package = unsafe(source.packageSpec);
     vars.cloudflared_repository_file = fileEntry({ ...source.sourceFile, owner: 'root', group: 'root', mode: '0644' });
+    if (source.family === 'debian') vars.cloudflared_repository_stale_files = source.staleSourceFiles.map(unsafe);
     if (source.key) {
       vars.cloudflared_repository_key_path = unsafe(source.key.path);
       if ('url' in source.key) {

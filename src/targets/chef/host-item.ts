@@ -129,6 +129,7 @@ function installSettings(host: Host): Record<string, unknown> {
         version: install.version,
         repository: {
           source: source.sourceFile,
+          stale_sources: source.staleSourceFiles,
           key,
           // Run when the source or its key changed, so that the package manager sees the repository.
           refresh: source.family === 'debian' ? ['apt-get', 'update'] : ['dnf', 'makecache', '--repo', YUM_REPO_ID],

@@ -5,6 +5,7 @@
  */
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
+import { osFacts } from '../../model/platforms.js';
 import { readGeneratorFile, template } from '../templates.js';
 import { renderConfigYaml } from './config-yaml.js';
 
@@ -132,7 +133,7 @@ export function hostState(host: Host): HostState {
     }
   }
   if (host.ssh.shortLivedCerts || host.lockdown) {
-    ssh = { service: sshdService(host), needsInclude: host.platform.os === 'rhel-8', includeLine: SSHD_INCLUDE_LINE };
+    ssh = { service: sshdService(host), needsInclude: !osFacts(host.platform.os).sshdReadsDropIns, includeLine: SSHD_INCLUDE_LINE };
   }
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

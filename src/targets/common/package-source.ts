@@ -5,9 +5,14 @@
  */
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
+import { osFacts, type AptSourceFormat } from '../../model/platforms.js';
 import { GENERATED_HEADER } from './config-yaml.js';
 
-export const APT_SOURCE_PATH = '/etc/apt/sources.list.d/cloudflared.list';
+/** Where the apt source goes, by format (model/platforms.ts decides which format a release gets). */
+export const APT_SOURCE_PATHS: Record<AptSourceFormat, string> = {
+  'one-line': '/etc/apt/sources.list.d/cloudflared.list',
+  deb822: '/etc/apt/sources.list.d/cloudflared.sources',
+};
 export const YUM_REPO_PATH = '/etc/yum.repos.d/cloudflared.repo';
 /** FACTS.md: the rpm repository's id. */
 export const YUM_REPO_ID = 'cloudflared-stable';
@@ -18,8 +23,13 @@ const RPM_KEY_PATH = '/etc/pki/rpm-gpg/RPM-GPG-KEY-cloudflared';
 
 export interface PackageSource {
   family: 'debian' | 'rhel';
-  /** The repository definition: an apt one-line source or a yum .repo file. */
+  /** The repository definition: an apt source (one-line `.list` or deb822 `.sources`) or a yum .repo file. */
   sourceFile: { path: string; content: string };
+  /**
+   * fleetgen's source file in the other apt format, removed where it exists: a host upgraded in place to a release
+   * with the other format (Debian 12 → 13) would otherwise list the repository twice. Empty for rpm.
+   */
+  staleSourceFiles: string[];
   /**
    * The signing key on the host, when a target has to put it there: the manifest's own key (content given), or
    * (apt only) a key the target downloads from `url` into `path` before `apt-get update`. dnf fetches an rpm
@@ -51,11 +61,12 @@ export function packageSource(host: Host): PackageSource | undefined {
     } else {
       throw new InternalError(`host ${host.name}: apt repository without a key`);
     }
-    // FACTS.md: the `any` suite works on every Debian and Ubuntu release.
-    const content = [`# ${GENERATED_HEADER}`, `deb [signed-by=${key.path}] ${repository.url} any main`, ''].join('\n');
+    const format = osFacts(host.platform.os).aptSourceFormat;
+    if (!format) throw new InternalError(`host ${host.name}: ${host.platform.os} has no apt source format`);
     return {
       family: 'debian',
-      sourceFile: { path: APT_SOURCE_PATH, content },
+      sourceFile: { path: APT_SOURCE_PATHS[format], content: aptSource(format, repository.url, key.path) },
+      staleSourceFiles: Object.entries(APT_SOURCE_PATHS).flatMap(([other, path]) => (other === format ? [] : [path])),
       key,
       packageSpec: version === undefined ? 'cloudflared' : `cloudflared=${version}`,
     };
@@ -85,9 +96,19 @@ export function packageSource(host: Host): PackageSource | undefined {
   return {
     family: 'rhel',
     sourceFile: { path: YUM_REPO_PATH, content },
+    staleSourceFiles: [],
     ...(key ? { key } : {}),
     packageSpec: version === undefined ? 'cloudflared' : `cloudflared-${version}`,
   };
+}
+
+/** FACTS.md: the `any` suite works on every Debian and Ubuntu release; the same fields in either format. */
+function aptSource(format: AptSourceFormat, url: string, keyring: string): string {
+  const lines =
+    format === 'one-line'
+      ? [`deb [signed-by=${keyring}] ${url} any main`]
+      : ['Types: deb', `URIs: ${url}`, 'Suites: any', 'Components: main', `Signed-By: ${keyring}`];
+  return [`# ${GENERATED_HEADER}`, ...lines, ''].join('\n');
 }
 
 /** URLs end up in line-based files (apt sources, .repo): one with whitespace would add lines or fields. */

@@ -7,9 +7,11 @@ import type { Fleet } from '../../../src/model/fleet.js';
 import { chef } from '../../../src/targets/chef/index.js';
 import { rubyString } from '../../../src/targets/chef/ruby.js';
 import { hostState } from '../../../src/targets/common/host-state.js';
+import { packageSource } from '../../../src/targets/common/package-source.js';
 import type { FileSet } from '../../../src/targets/fileset.js';
 import type { TargetOptions } from '../../../src/targets/target.js';
 import { HOSTILE, hostileFleet } from '../../support/hostile-fleet.js';
+import { platformFleet, SUPPORTED_OS } from '../../support/platform-fleet.js';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
 import { FAKE_CERT_PEM, FAKE_TOKEN, FAKE_TUNNEL_SECRET, sampleFleet } from '../../support/sample-fleet.js';
 
@@ -184,6 +186,23 @@ describe('chef target', () => {
     }
   });
 
+  it('declares every supported platform in metadata.rb, from the oldest supported release of each', () => {
+    const metadata = text(build(), `${COOKBOOK}/metadata.rb`);
+    const supports = [...metadata.matchAll(/^supports '([a-z]+)', '>= ([0-9.]+)'$/gm)].map((m) => [m[1], m[2]]);
+    const oldest = (prefix: string): string => {
+      const versions = SUPPORTED_OS.filter((os) => os.startsWith(`${prefix}-`)).map((os) => os.slice(prefix.length + 1));
+      const first = versions.sort((a, b) => Number(a) - Number(b))[0] ?? '';
+      return first.includes('.') ? first : `${first}.0`;
+    };
+    // Ohai's platform names: RHEL is 'redhat'; CentOS Stream reports 'centos'.
+    expect(supports).toEqual([
+      ['debian', oldest('debian')],
+      ['ubuntu', oldest('ubuntu')],
+      ...['redhat', 'centos', 'rocky', 'almalinux'].map((p) => [p, oldest('rhel')]),
+    ]);
+    expect(supports.length).toBe(metadata.split('\n').filter((line) => line.startsWith('supports')).length);
+  });
+
   it('has no ERB templates: file content comes from the data bags, not from templates', () => {
     expect(
       build()
@@ -197,6 +216,7 @@ describe('chef target, checked by real Ruby', () => {
   const fleets: [string, Fleet][] = [
     ['sample', sampleFleet()],
     ['hostile', hostileFleet()],
+    ['platforms', platformFleet()],
   ];
 
   it('passes `ruby -wc` on every Ruby file with no warning', async () => {
@@ -307,6 +327,17 @@ describe('chef target, checked by real Ruby', () => {
           mode: file.mode,
         });
       }
+      // The package repository: the apt source in the format of the host's release (or the yum .repo file), and
+      // fleetgen's apt source in the other format deleted, each refreshing the package index right away.
+      const source = packageSource(host);
+      const staleSources = source?.staleSourceFiles ?? [];
+      if (source) {
+        expect(resources.find((r) => r.type === 'file' && r.name === source.sourceFile.path)?.properties).toMatchObject({ content: source.sourceFile.content, mode: '0644' });
+        const deleted = resources.filter((r) => r.properties.action === 'delete' && staleSources.includes(r.name));
+        expect(deleted.map((r) => r.name)).toEqual(staleSources);
+        for (const r of deleted) expect(r.notifications).toEqual([{ action: 'run', target: 'execute[cloudflared: refresh package index]', timing: 'immediately' }]);
+      }
+      const deletions = resources.filter((r) => r.properties.action === 'delete' && !staleSources.includes(r.name));
       for (const directory of state.directories) {
         expect(resources.find((r) => r.type === 'directory' && r.name === directory.path)?.properties).toEqual({
           owner: directory.owner,
@@ -372,12 +403,12 @@ describe('chef target, checked by real Ruby', () => {
         const queuesRestart = resources.filter((r) => r.notifications.some((n) => /restart|sshd -t/.test(n.target)));
         expect(Math.max(...queuesRestart.map(position))).toBeLessThan(position(pending));
         expect(resources.find((r) => r.type === 'file' && r.name === state.lockdown?.script)?.properties).toMatchObject({ mode: '0755' });
-        expect(resources.filter((r) => r.properties.action === 'delete')).toEqual([]);
+        expect(deletions).toEqual([]);
       } else {
         expect([lockdown, pending]).toEqual([undefined, undefined]);
         // Lockdown off lifts an earlier one: the drop-in goes (sshd -t, then reload), and so does the script.
         const unlock = must(state.unlock, 'the unlock facts');
-        const removed = resources.filter((r) => r.properties.action === 'delete');
+        const removed = deletions;
         expect(removed.map((r) => r.name).sort()).toEqual([unlock.dropIn, unlock.script].sort());
         expect(removed.find((r) => r.name === unlock.dropIn)?.notifications).toEqual([
           { action: 'run', target: 'execute[cloudflared: sshd -t, lockdown lifted]', timing: 'delayed' },

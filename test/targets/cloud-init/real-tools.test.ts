@@ -12,6 +12,7 @@ import type { Fleet } from '../../../src/model/fleet.js';
 import { cloudInit } from '../../../src/targets/cloud-init/index.js';
 import { renderUserData } from '../../../src/targets/cloud-init/user-data.js';
 import { hostileFleet } from '../../support/hostile-fleet.js';
+import { platformFleet } from '../../support/platform-fleet.js';
 import { runCommand } from '../../support/run-command.js';
 import { sampleFleet } from '../../support/sample-fleet.js';
 
@@ -56,6 +57,7 @@ print(json.dumps({'data': data, 'argv': [shlex.split(line) for line in lines[1:]
 const fleets: [string, () => Fleet][] = [
   ['sample', sampleFleet],
   ['hostile', hostileFleet],
+  ['platforms', platformFleet],
 ];
 
 describe.each(fleets)('cloud-init user-data of the %s fleet, read by the real tools', (label, fleet) => {
