@@ -13,7 +13,7 @@ describe('fleetgen init', () => {
     const result = await fleetgen(['init', dir]);
     expect(result.status, result.stderr).toBe(0);
     const manifest = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
-    expect(manifest.split('\n')[0]).toBe(`# yaml-language-server: $schema=${fleetSchema.$id}`);
+    expect(manifest.split('\n')[0]).toBe(`# yaml-language-server: $schema=${String(fleetSchema().$id)}`);
     const gitignore = readFileSync(join(dir, 'secrets', '.gitignore'), 'utf8');
     expect(gitignore.split('\n')).toEqual(expect.arrayContaining(['*', '!.gitignore']));
     expect(result.stdout).toContain(`fleetgen validate ${join(dir, 'fleet.yaml')}`);

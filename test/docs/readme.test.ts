@@ -41,6 +41,15 @@ describe('README.md', () => {
     expect(named.sort()).toEqual([...SUPPORTED_OS].sort());
   });
 
+  it('never tells anyone to fetch fleetgen from a registry: fleetgen is installed from a checkout, tarball or git', () => {
+    const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((block) => (block[1] ?? '').split('\n'));
+    // `npx fleetgen` fetches a registry package of that name when none is installed; --no forbids that.
+    expect(commands.filter((line) => /\bnpx\b/.test(line) && !/\bnpx --no\b/.test(line))).toEqual([]);
+    expect(commands.filter((line) => /\bnpm (install|i|add)\b[^#]*\sfleetgen(@|\s|$)/.test(line))).toEqual([]);
+    const install = readme.slice(readme.indexOf('\n## Install fleetgen'), readme.indexOf('\n## Start your own fleet'));
+    for (const way of ['npm install -g .', 'npm install -g ./fleetgen-', "npm pack 'git+"]) expect(install).toContain(way);
+  });
+
   it('has a manifest reference up to date with schemas/fleet.schema.json', async () => {
     const result = await runCommand(process.execPath, [join(REPO, 'scripts', 'schema-doc.mjs'), '--check'], { cwd: REPO });
     expect(result.stderr).toBe('');

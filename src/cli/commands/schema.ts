@@ -8,7 +8,7 @@ export function schemaCommand(context: CommandContext): CommandModule<object, ob
     command: 'schema',
     describe: 'Print the JSON Schema of fleet.yaml (editors use it to check the manifest as you type).',
     handler: () => {
-      context.io.stdout(JSON.stringify(fleetSchema, null, 2) + '\n');
+      context.io.stdout(JSON.stringify(fleetSchema(), null, 2) + '\n');
     },
   };
 }
