@@ -2,7 +2,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { packageVersion } from '../package-root.js';
-import { closest } from '../validate/schema.js';
+import { closest } from '../validate/closest.js';
 import { buildCommand } from './commands/build.js';
 import { hostsCommand } from './commands/hosts.js';
 import { initCommand } from './commands/init.js';

@@ -77,3 +77,13 @@ export function quote(value: unknown, max = 80): string {
   const shown = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(shown);
 }
+
+/**
+ * Whether text written where a file path or a variable name belongs looks like a pasted secret instead (a token,
+ * a base64 secret, a JSON or PEM document), so that a message must not repeat it. A path or a variable name has
+ * dots, lowercase-only words or uppercase-only words; a random secret mixes cases and digits over many characters.
+ */
+export function isSecretShaped(text: string): boolean {
+  if (/^\s*[{[]|-----BEGIN|[\r\n]/.test(text) || text.startsWith('eyJ')) return true;
+  return text.length >= 20 && /^[A-Za-z0-9+/=_-]+$/.test(text) && /[A-Z]/.test(text) && /[a-z]/.test(text) && /[0-9]/.test(text);
+}

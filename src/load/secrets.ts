@@ -1,8 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { isSecretShaped } from '../diagnostics/diagnostic.js';
 
 /** `{ file }` or `{ env }`: the schema guarantees exactly one (the generated type cannot say so). */
 export type SecretReference = { file?: string; env?: string };
+
+const PASTED_FILE = 'no such file, and this looks like the secret itself rather than a path (not repeated here)';
+const PASTED_ENV = 'no such environment variable, and this looks like the secret itself rather than a name (not repeated here)';
 
 /** Secrets and keys are small; a bound keeps a wrong path (a disk image, /dev/zero) from being read whole. */
 export const MAX_SECRET_BYTES = 1024 * 1024;
@@ -48,6 +52,10 @@ export class SecretReader {
       if (!stat.isFile()) return { ok: false, problem: 'not-a-file', message: `${JSON.stringify(file)} is not a regular file`, hint: 'reference the file itself' };
       size = stat.size;
     } catch {
+      if (isSecretShaped(file)) {
+        // Not repeated: most likely the secret itself, pasted where its file's path belongs.
+        return { ok: false, problem: 'missing-file', message: PASTED_FILE, hint: 'put the secret in a file beside the manifest (e.g. under secrets/) and write that path here' };
+      }
       return {
         ok: false,
         problem: 'missing-file',
@@ -71,6 +79,9 @@ export class SecretReader {
 
   private readEnv(name: string): SecretLookup {
     const value = this.env[name];
+    if (value === undefined && isSecretShaped(name)) {
+      return { ok: false, problem: 'unset-env', message: PASTED_ENV, hint: "write the variable's name here (e.g. KIOSK17_TUNNEL_TOKEN) and set that variable to the secret" };
+    }
     if (value === undefined) {
       return { ok: false, problem: 'unset-env', message: `environment variable ${name} is not set`, hint: `export ${name} before running fleetgen` };
     }

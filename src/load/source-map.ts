@@ -30,6 +30,25 @@ export class SourceMap {
     return this.offsetToPosition(this.locate(path, 'key'));
   }
 
+  /**
+   * The text of the value at exactly `path` as written, when it is a plain (unquoted) scalar: what the user typed,
+   * e.g. `2025.10` where YAML reads the number 2025.1. Undefined for anything else.
+   */
+  plainScalarAt(path: ManifestPath): string | undefined {
+    let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
+    for (const part of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+        node = pair?.value as Node | null | undefined;
+      } else if (isSeq(node) && typeof part === 'number') {
+        node = node.items[part] as Node | undefined;
+      } else {
+        return undefined;
+      }
+    }
+    return isScalar(node) && node.type === 'PLAIN' && typeof node.source === 'string' ? node.source : undefined;
+  }
+
   offsetToPosition(offset: number): Position {
     const { line, col } = this.lines.linePos(offset);
     return { line, column: col };

@@ -7,7 +7,7 @@
  */
 export type Ingress = [IngressRule, ...IngressRule[]];
 /**
- * Address of cloudflared's metrics server (its /ready endpoint gates lockdown). Default: 127.0.0.1:20241.
+ * host:port where cloudflared serves its metrics and /ready, such as 127.0.0.1:20241 or localhost:20241. The host is localhost or an IP address; /ready gates lockdown. Default: 127.0.0.1:20241.
  */
 export type Metrics = string;
 /**
@@ -24,11 +24,11 @@ export interface FleetgenFleetManifest {
    */
   $schema?: string;
   /**
-   * Manifest format version. Always 1.
+   * Manifest format version: always 1 (the cloudflared release to install goes in cloudflared.version).
    */
   version: 1;
   /**
-   * Fleet name: names the Chef cookbook and the Ansible role (hyphens become underscores there) and seeds generated hostnames. Lowercase letters, digits and hyphens, 2 to 40 characters, starting with a letter.
+   * Fleet name: lowercase letters, digits and hyphens, 2 to 40 characters, starting with a letter and ending with a letter or digit. It names the Chef cookbook and the Ansible role (hyphens become underscores there) and seeds generated hostnames.
    */
   fleet: string;
   /**

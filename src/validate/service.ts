@@ -4,7 +4,7 @@
  * client connects), so fleetgen accepts only the schemes cloudflared actually proxies.
  */
 import { quote } from '../diagnostics/diagnostic.js';
-import { closest } from './schema.js';
+import { closest } from './closest.js';
 
 /** Same union as the model's ServiceKind; declared here because validation comes before the model. */
 export type ServiceKind = 'http' | 'tcp' | 'ssh' | 'unix' | 'status' | 'builtin';

@@ -3,6 +3,7 @@
  * describe the shape that is wrong and never quote the content: a parse error from JSON.parse would echo the
  * secret, so it is never passed on.
  */
+import { isSecretShaped } from '../diagnostics/diagnostic.js';
 
 export type TunnelIdentity = { ok: true; accountTag: string; tunnelId: string } | { ok: false; message: string };
 
@@ -56,7 +57,10 @@ export function parseCredentials(json: string): TunnelIdentity {
   const secretProblem = base64Problem(doc['TunnelSecret'] as string);
   if (secretProblem) return { ok: false, message: `has a TunnelSecret that ${secretProblem}` };
   const tunnelId = doc['TunnelID'] as string;
-  if (!UUID.test(tunnelId)) return { ok: false, message: `has a TunnelID that is not a UUID (${JSON.stringify(tunnelId.slice(0, 40))})` };
+  if (!UUID.test(tunnelId)) {
+    const shown = isSecretShaped(tunnelId) ? '' : ` (${JSON.stringify(tunnelId.slice(0, 40))})`;
+    return { ok: false, message: `has a TunnelID that is not a UUID${shown}` };
+  }
   if (doc['Endpoint'] !== undefined && typeof doc['Endpoint'] !== 'string') return { ok: false, message: 'has an Endpoint that is not a string' };
   return { ok: true, accountTag: doc['AccountTag'] as string, tunnelId };
 }

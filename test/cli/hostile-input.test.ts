@@ -60,7 +60,7 @@ const cases: [name: string, setup: Setup, message: RegExp][] = [
   [
     'a host name full of shell and template metacharacters',
     file(`${VALID_HEAD}hosts:\n  - name: "$(rm -rf /); {{ lookup('pipe','id') }} #{\`id\`}"\n    ingress: [ { service: "ssh://localhost:22" } ]\n`),
-    /^fleet\.yaml:5:\d+: error: hosts\[0\]\.name: .*is not valid here/m,
+    /^fleet\.yaml:5:\d+: error: hosts\[0\]\.name: .*does not have the expected form — Host name: a DNS label/m,
   ],
   ['a file that does not exist', () => 'missing.yaml', /^missing\.yaml:1:1: error: does not exist/m],
   [

@@ -1,5 +1,5 @@
 /** What every semantic rule reads, and the small vocabulary the rules share. */
-import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { isSecretShaped, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SecretLookup, SecretReader, SecretReference } from '../../load/secrets.js';
 import type { ManifestPath, SourceMap } from '../../load/source-map.js';
 import type { IngressRule } from '../../manifest/types.generated.js';
@@ -85,6 +85,8 @@ export function lineOf(source: SourceMap, path: ManifestPath): number {
 
 /** `file "secrets/x.json"` / `environment variable KIOSK_TOKEN`: names the reference, never its value. */
 export function describeReference(ref: SecretReference): string {
+  const name = 'file' in ref ? ref.file : ref.env;
+  if (name === undefined || isSecretShaped(name)) return 'file' in ref ? 'the referenced file' : 'the referenced environment variable';
   return 'file' in ref ? `file ${JSON.stringify(ref.file)}` : `environment variable ${ref.env}`;
 }
 

@@ -1,6 +1,6 @@
 /** Rules about the host list itself: unique names, groups that exist. */
 import { quote } from '../../diagnostics/diagnostic.js';
-import { closest } from '../schema.js';
+import { closest } from '../closest.js';
 import { lineOf, type FleetRule } from './context.js';
 
 export const checkHostNamesUnique: FleetRule = ({ manifest, source }) => {
