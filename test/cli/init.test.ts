@@ -8,12 +8,14 @@ import { fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
 const TEMPLATE_TUNNEL_ID = '00000000-0000-4000-8000-000000000000';
 
 describe('fleetgen init', () => {
-  it('writes a commented fleet.yaml whose first line points editors at the schema, and a git-ignored secrets/', async () => {
+  it('writes a commented fleet.yaml whose first line points editors at the schema file it writes beside it, and a git-ignored secrets/', async () => {
     const dir = join(tempDir(), 'my-fleet');
     const result = await fleetgen(['init', dir]);
     expect(result.status, result.stderr).toBe(0);
     const manifest = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
-    expect(manifest.split('\n')[0]).toBe(`# yaml-language-server: $schema=${String(fleetSchema().$id)}`);
+    // A relative path: editors resolve it beside the manifest, offline (test/editor runs the real language server).
+    expect(manifest.split('\n')[0]).toBe('# yaml-language-server: $schema=./fleet.schema.json');
+    expect(JSON.parse(readFileSync(join(dir, 'fleet.schema.json'), 'utf8'))).toEqual(fleetSchema());
     const gitignore = readFileSync(join(dir, 'secrets', '.gitignore'), 'utf8');
     expect(gitignore.split('\n')).toEqual(expect.arrayContaining(['*', '!.gitignore']));
     expect(result.stdout).toContain(`fleetgen validate ${join(dir, 'fleet.yaml')}`);
@@ -53,12 +55,14 @@ describe('fleetgen init', () => {
     expect(existsSync(join(dir, 'secrets'))).toBe(false);
   });
 
-  it('keeps an existing secrets/.gitignore', async () => {
+  it('keeps an existing secrets/.gitignore and fleet.schema.json', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'secrets'));
     writeFileSync(join(dir, 'secrets', '.gitignore'), '# mine\n*\n');
+    writeFileSync(join(dir, 'fleet.schema.json'), '{}\n');
     expect((await fleetgen(['init', dir])).status).toBe(0);
     expect(readFileSync(join(dir, 'secrets', '.gitignore'), 'utf8')).toBe('# mine\n*\n');
+    expect(readFileSync(join(dir, 'fleet.schema.json'), 'utf8')).toBe('{}\n');
   });
 
   it('reports a folder it cannot create as invalid input (exit 2)', async () => {

@@ -35,8 +35,9 @@ describe('the manifest schema and its TypeScript types', () => {
     expect(missing).toEqual([]);
   });
 
-  it('has a stable $id and declares JSON Schema 2020-12', () => {
-    expect(schema.$id).toBe('https://fleetgen.dev/schemas/fleet.schema.json');
+  it('has a stable $id that names the schema without pretending to be a URL that serves it, and declares JSON Schema 2020-12', () => {
+    // Editors get the schema from a file (init writes fleet.schema.json beside the manifest), never from a URL.
+    expect(schema.$id).toBe('urn:fleetgen:fleet-manifest:1');
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
   });
 });

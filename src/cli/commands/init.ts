@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import { packageRoot } from '../../package-root.js';
+import { fleetSchema } from '../../validate/schema.js';
 import { writeFileAtomic } from '../../write/atomic.js';
 import type { CommandContext } from '../context.js';
 import { UserError } from '../failure.js';
@@ -14,16 +15,18 @@ interface InitArgs {
 /** Keeps every secret out of git, and the folder itself in it. */
 const SECRETS_GITIGNORE = '# Tunnel credentials, tokens and cert.pem: never commit them.\n*\n!.gitignore\n';
 
-/** `fleetgen init [dir]`: a commented example manifest and a git-ignored secrets/ folder. Never overwrites. */
+/** `fleetgen init [dir]`: a commented example manifest, its schema for editors and a git-ignored secrets/ folder. Never overwrites. */
 export function initCommand(context: CommandContext): CommandModule<object, InitArgs> {
   return {
     command: 'init [dir]',
-    describe: 'Start a fleet: write a commented example fleet.yaml and a git-ignored secrets/ folder into dir.',
+    describe: 'Start a fleet: write a commented example fleet.yaml, its schema for editors and a git-ignored secrets/ folder into dir.',
     builder: (yargs: Argv) => yargs.positional('dir', { type: 'string', default: '.', describe: 'folder to create the manifest in' }),
     handler: (args) => {
       const manifest = join(args.dir, 'fleet.yaml');
       const secretsDir = join(args.dir, 'secrets');
       const gitignore = join(secretsDir, '.gitignore');
+      // The manifest's modeline points editors here: a local file works offline, unlike any URL.
+      const schemaFile = join(args.dir, 'fleet.schema.json');
       if (isPresent(manifest)) {
         throw new UserError(`${manifest} already exists; init never overwrites it`, 'edit it, or run "fleetgen init <another folder>"');
       }
@@ -31,6 +34,7 @@ export function initCommand(context: CommandContext): CommandModule<object, Init
       try {
         mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
         if (!isPresent(gitignore)) writeFileAtomic(gitignore, SECRETS_GITIGNORE, { mode: 0o644 });
+        if (!isPresent(schemaFile)) writeFileAtomic(schemaFile, JSON.stringify(fleetSchema(), null, 2) + '\n', { mode: 0o644 });
         writeFileAtomic(manifest, template, { mode: 0o644 });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
@@ -38,7 +42,7 @@ export function initCommand(context: CommandContext): CommandModule<object, Init
       }
       context.io.stdout(
         [
-          `wrote ${manifest} and ${gitignore}`,
+          `wrote ${manifest}, ${schemaFile} (for editors) and ${gitignore}`,
           'next: create the tunnel, copy its credentials JSON into secrets/ (see the comments in fleet.yaml), then run',
           `  fleetgen validate ${manifest}`,
         ].join('\n') + '\n',
