@@ -14,8 +14,7 @@ import { parseManifest, readManifestText } from './load/manifest.js';
 import { SecretReader } from './load/secrets.js';
 import type { Fleet } from './model/fleet.js';
 import { normalize } from './model/normalize.js';
-import { validateSchema } from './validate/schema.js';
-import { checkFleet } from './validate/semantic.js';
+import { validateManifest } from './validate/validate.js';
 
 export interface CompileOptions {
   /** Environment for `{ env: NAME }` references. Default: process.env. */
@@ -51,12 +50,11 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   if (!parsed.ok) throw new ManifestError(parsed.diagnostics);
   const { source, value } = parsed.manifest;
 
-  const schema = validateSchema(value, source);
-  if (!schema.ok) throw new ManifestError(schema.diagnostics);
-  const manifest = schema.manifest;
-
   const secrets = new SecretReader(dirname(manifestPath), options.env ?? process.env);
-  const diagnostics: Diagnostic[] = checkFleet(manifest, source, secrets);
+  const validation = validateManifest(value, source, secrets);
+  if (!validation.isSchemaValid) throw new ManifestError(validation.diagnostics);
+  const { manifest } = validation;
+  const diagnostics: Diagnostic[] = [...validation.diagnostics];
 
   const lockfilePath = options.lockfilePath ?? defaultLockfilePath(manifestPath);
   const { lock, source: lockSource } = readLock(lockfilePath, diagnostics);

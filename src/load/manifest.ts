@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { quote, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceMap } from './source-map.js';
+import { explainYamlProblems, undefinedAliases } from './yaml-problems.js';
 
 /** A manifest is read whole into memory: bound it so a stray 50 MB file is refused at once, not parsed. */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
@@ -127,11 +128,9 @@ export function parseManifest(text: string, file: string): ParseResult {
     diagnostics.push({ ...fileError(file, 'yaml.multiple-documents', 'holds more than one YAML document', 'keep the whole fleet in one document: remove the "---" separator and what follows, or merge the documents'), ...pos });
   }
   const source = new SourceMap(file, doc, lines);
-  for (const problem of [...doc.errors, ...doc.warnings]) {
-    const pos = emptySource.offsetToPosition(problem.pos[0]);
-    const { message, hint, code } = explainYamlProblem(problem.code, problem.message, keyTokenAt(text, problem.pos[0]));
-    diagnostics.push({ ...fileError(file, code, message, hint), ...pos });
-  }
+  diagnostics.push(...explainYamlProblems([...doc.errors, ...doc.warnings], text, file, lines));
+  // Checked before anything reads the document: an undefined alias is almost always a value such as *.example.com.
+  if (doc.errors.length === 0) diagnostics.push(...undefinedAliases(doc, text, file, lines));
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
   if (!isMap(doc.contents)) {
@@ -156,31 +155,4 @@ export function parseManifest(text: string, file: string): ParseResult {
     throw err;
   }
   return { ok: true, manifest: { file, source, value }, diagnostics: [] };
-}
-
-/** The key written at `offset` (plain, or quoted), for naming it in a message. */
-function keyTokenAt(text: string, offset: number): string {
-  const match = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s:,{}[\]]+)/.exec(text.slice(offset, offset + 256));
-  return match?.[1] ?? '';
-}
-
-function explainYamlProblem(code: string, raw: string, at: string): { code: string; message: string; hint?: string } {
-  const message = raw.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').replace(/\s+/g, ' ').trim();
-  switch (code) {
-    case 'DUPLICATE_KEY': {
-      const key = at.trim();
-      return {
-        code: 'yaml.duplicate-key',
-        message: key ? `duplicate key ${quote(key)}: it appears twice in one mapping` : 'duplicate key: a key appears twice in one mapping',
-        hint: 'keep one of them; YAML would silently keep only the last',
-      };
-    }
-    case 'TAG_RESOLVE_FAILED':
-    case 'BAD_TAG':
-      return { code: 'yaml.tag', message, hint: 'fleetgen manifests use no YAML tags; reference secrets as { file: … } or { env: … }' };
-    case 'BAD_ALIAS':
-      return { code: 'yaml.alias', message, hint: 'define the anchor (&name) before using it (*name)' };
-    default:
-      return { code: 'yaml.syntax', message: `YAML syntax: ${message}`, hint: 'fix the YAML at this position (check indentation, quotes and colons)' };
-  }
 }

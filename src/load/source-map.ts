@@ -18,7 +18,17 @@ export class SourceMap {
     readonly file: string,
     private readonly doc: Document | undefined,
     private readonly lines: LineCounter,
+    /** Maps the paths it is asked about to paths of the document (see withPathTranslation). */
+    private readonly translate: (path: ManifestPath) => ManifestPath = (path) => path,
   ) {}
+
+  /**
+   * The same source, asked about with the paths of a changed copy of the manifest (one with list items taken
+   * out): `translate` turns such a path into the path as written, for positions and for messages alike.
+   */
+  withPathTranslation(translate: (path: ManifestPath) => ManifestPath): SourceMap {
+    return new SourceMap(this.file, this.doc, this.lines, (path) => translate(this.translate(path)));
+  }
 
   /** Position of the value at `path` (or of its nearest existing ancestor). */
   positionOf(path: ManifestPath): Position {
@@ -36,7 +46,7 @@ export class SourceMap {
    */
   plainScalarAt(path: ManifestPath): string | undefined {
     let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
-    for (const part of path) {
+    for (const part of this.translate(path)) {
       if (isMap(node)) {
         const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
         node = pair?.value as Node | null | undefined;
@@ -63,7 +73,7 @@ export class SourceMap {
     at: 'value' | 'key' = 'value',
   ): Diagnostic {
     const pos = at === 'key' ? this.keyPositionOf(path) : this.positionOf(path);
-    return { severity, code, file: this.file, ...pos, path: formatPath(path), message, ...(hint ? { hint } : {}) };
+    return { severity, code, file: this.file, ...pos, path: formatPath(this.translate(path)), message, ...(hint ? { hint } : {}) };
   }
 
   error(code: string, path: ManifestPath, message: string, hint?: string, at: 'value' | 'key' = 'value'): Diagnostic {
@@ -74,7 +84,8 @@ export class SourceMap {
     return this.diagnostic('warning', code, path, message, hint, at);
   }
 
-  private locate(path: ManifestPath, want: 'value' | 'key'): number {
+  private locate(asked: ManifestPath, want: 'value' | 'key'): number {
+    const path = this.translate(asked);
     let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
     let best = node?.range?.[0] ?? 0;
     for (const [i, part] of path.entries()) {

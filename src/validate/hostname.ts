@@ -12,7 +12,8 @@ export const CATCH_ALL_HOSTNAME = '*';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-export function checkHostname(hostname: string, zone: string): HostnameCheck {
+/** `zone` undefined: the zone itself is invalid (and reported); everything but the zone membership is checked. */
+export function checkHostname(hostname: string, zone: string | undefined): HostnameCheck {
   const bad = (code: string, message: string, hint: string): HostnameCheck => ({ ok: false, code, message, hint });
   const shown = quote(hostname);
   if (hostname === '') return bad('ingress.hostname-invalid', 'hostname is empty', `leave hostname out to get a generated one, or write "${CATCH_ALL_HOSTNAME}" for the catch-all`);
@@ -35,7 +36,7 @@ export function checkHostname(hostname: string, zone: string): HostnameCheck {
   const stars = hostname.split('*').length - 1;
   const isWildcard = hostname.startsWith('*.');
   if (stars > 1 || (stars === 1 && !isWildcard)) {
-    return bad('ingress.hostname-wildcard', `hostname ${shown} has a "*" that is not a single leading "*."`, `a wildcard covers one level: write e.g. ${quote(`*.${zone}`)}`);
+    return bad('ingress.hostname-wildcard', `hostname ${shown} has a "*" that is not a single leading "*."`, `a wildcard covers one level: write e.g. ${quote(`*.${zone ?? 'example.com'}`)}`);
   }
   const name = isWildcard ? hostname.slice(2) : hostname;
   if (name.length > 253) return bad('ingress.hostname-invalid', `hostname ${shown} is longer than 253 characters`, 'use a shorter name');
@@ -47,7 +48,7 @@ export function checkHostname(hostname: string, zone: string): HostnameCheck {
       'each dot-separated part is 1 to 63 lowercase letters, digits or hyphens, not starting or ending with a hyphen',
     );
   }
-  if (name !== zone && !name.endsWith(`.${zone}`)) {
+  if (zone !== undefined && name !== zone && !name.endsWith(`.${zone}`)) {
     return bad('ingress.hostname-outside-zone', `hostname ${shown} is outside the zone ${quote(zone)}`, `fleetgen routes DNS only in its zone: use a name ending in ${quote(`.${zone}`)}, or change zone`);
   }
   return { ok: true, isWildcard };

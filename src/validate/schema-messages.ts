@@ -74,15 +74,15 @@ function pastedSecret(reference: ManifestPath, source: SourceMap, manifest: unkn
   if (key === 'credentials') {
     const id = [valueAt(manifest, [...owner, 'id']), valueAt(manifest, [...reference, 'TunnelID'])].find((v): v is string => typeof v === 'string' && UUID.test(v));
     const file = `secrets/${id ?? '<UUID>'}.json`;
-    return source.error('secret.inline', reference, message('the tunnel credentials JSON'), `put it in ${file} (git-ignored) and write credentials: { file: ${file} }`);
+    return source.error('secret.inline', reference, message('the tunnel credentials JSON'), `put it in ${file} and write credentials: { file: ${file} }`);
   }
   if (key === 'token') {
     const host = owner[0] === 'hosts' ? valueAt(manifest, [owner[0], owner[1] ?? 0, 'name']) : undefined;
     const file = `secrets/${typeof host === 'string' && /^[a-z0-9-]+$/.test(host) ? host : '<host>'}.token`;
-    return source.error('secret.inline', reference, message('the tunnel token'), `put it in ${file} (git-ignored) and write token: { file: ${file} }, or set an environment variable and write token: { env: VARIABLE }`);
+    return source.error('secret.inline', reference, message('the tunnel token'), `put it in ${file} and write token: { file: ${file} }, or set an environment variable and write token: { env: VARIABLE }`);
   }
   if (key === 'originCert') {
-    return source.error('secret.inline', reference, message('the origin certificate'), 'put cert.pem in secrets/cert.pem (git-ignored) and write originCert: { file: secrets/cert.pem }');
+    return source.error('secret.inline', reference, message('the origin certificate'), 'put cert.pem in secrets/cert.pem and write originCert: { file: secrets/cert.pem }');
   }
   const what = owner.at(-1) === 'serviceToken' && (key === 'id' || key === 'secret') ? `the service token's client ${key === 'id' ? 'ID' : 'secret'}` : 'a secret';
   return source.error('secret.inline', reference, message(what), `set an environment variable to it and write ${key}: { env: VARIABLE }`);

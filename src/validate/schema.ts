@@ -7,6 +7,7 @@ import { InternalError } from '../diagnostics/diagnostic.js';
 import type { SourceMap } from '../load/source-map.js';
 import type { FleetgenFleetManifest } from '../manifest/types.generated.js';
 import { packageRoot } from '../package-root.js';
+import { salvage, type Salvaged } from './salvage.js';
 import { explainSchemaErrors } from './schema-messages.js';
 
 export type Manifest = FleetgenFleetManifest;
@@ -39,9 +40,15 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-/** Checks the raw document against schemas/fleet.schema.json; every violation becomes a located diagnostic. */
-export function validateSchema(value: unknown, source: SourceMap): { ok: true; manifest: Manifest } | { ok: false; diagnostics: Diagnostic[] } {
+export type SchemaResult = { ok: true; manifest: Manifest } | { ok: false; diagnostics: Diagnostic[]; salvaged: Salvaged | undefined };
+
+/**
+ * Checks the raw document against schemas/fleet.schema.json; every violation becomes a located diagnostic. When
+ * there are some, `salvaged` is the manifest without what was rejected, for the semantic rules (salvage.ts).
+ */
+export function validateSchema(value: unknown, source: SourceMap): SchemaResult {
   const validate = validator();
   if (validate(value)) return { ok: true, manifest: value as Manifest };
-  return { ok: false, diagnostics: explainSchemaErrors(validate.errors ?? [], source, value) };
+  const errors = [...(validate.errors ?? [])];
+  return { ok: false, diagnostics: explainSchemaErrors(errors, source, value), salvaged: salvage(value, errors, validate, source) };
 }

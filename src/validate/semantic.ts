@@ -1,7 +1,8 @@
 /**
  * The semantic rules: everything the JSON Schema cannot say about a manifest (uniqueness across hosts, what each
- * tunnel mode needs, the content of referenced secrets, cloudflared's ingress rules). Runs only on a manifest
- * that passed the schema. Each rule lives in rules/; this file only lists them.
+ * tunnel mode needs, the content of referenced secrets, cloudflared's ingress rules). Runs on a manifest that
+ * passed the schema, or on what is left of one once the schema's rejections are cut out (validate.ts). Each rule
+ * lives in rules/; this file only lists them.
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SecretReader } from '../load/secrets.js';
@@ -19,6 +20,7 @@ import { warnSharedOriginCert } from './rules/shared-origin-cert.js';
 import { warnHostsWithoutSsh, warnSshPortMismatch } from './rules/ssh.js';
 import { checkTunnelIdsUnique, checkTunnelNamesUnique } from './rules/tunnel-identity.js';
 import { checkTunnelModes } from './rules/tunnel.js';
+import type { RootKey } from './salvage.js';
 import type { Manifest } from './schema.js';
 
 const RULES: readonly FleetRule[] = [
@@ -39,9 +41,20 @@ const RULES: readonly FleetRule[] = [
   warnServiceTokenUnset,
 ];
 
-/** Every semantic rule over a schema-valid manifest: errors and warnings, each located. */
-export function checkFleet(manifest: Manifest, source: SourceMap, secrets: SecretReader): Diagnostic[] {
-  const fleet: FleetContext = { manifest, source, secrets, hosts: manifest.hosts.map((_, i) => effectiveSettings(manifest, i)) };
+/**
+ * Every semantic rule over a schema-valid manifest: errors and warnings, each located. `unknown` names root values
+ * that stand in for rejected ones (see salvage.ts): the checks that depend on them are skipped.
+ */
+export function checkFleet(manifest: Manifest, source: SourceMap, secrets: SecretReader, options: { unknown?: ReadonlySet<RootKey> } = {}): Diagnostic[] {
+  const unknown = options.unknown ?? new Set<RootKey>();
+  const fleet: FleetContext = {
+    manifest,
+    source,
+    secrets,
+    hosts: manifest.hosts.map((_, i) => effectiveSettings(manifest, i)),
+    ...(unknown.has('zone') ? {} : { zone: manifest.zone }),
+    ...(unknown.has('fleet') ? {} : { fleetName: manifest.fleet }),
+  };
   return withoutRepeats(RULES.flatMap((rule) => rule(fleet)));
 }
 

@@ -20,7 +20,7 @@ const TOKEN_UNPADDED = TOKEN.replace(/=+$/, '');
 const CLIENT_SECRET = 'f3Kq9ZtW2mXv8LpR4nYb7Hc1Jd6Gs0Ae';
 
 function manifest(host: string, client = ''): string {
-  return ['version: 1', 'fleet: acme-pos', 'zone: example.com', 'hosts:', host, client].join('\n') + '\n';
+  return ['version: 1', 'fleet: acme-pos', 'zone: example.com', 'defaults: { cloudflared: { version: "2025.8.1" } }', 'hosts:', host, client].join('\n') + '\n';
 }
 
 const named = (credentials: string): string => `  - name: store-0001\n    tunnel:\n      id: ${TUNNEL_ID}\n      credentials: ${credentials}\n    ingress: [ { service: "ssh://localhost:22" } ]`;
@@ -78,7 +78,7 @@ describe('a secret written where its reference belongs', () => {
     const result = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
     expect(result.stderr).toBe(
       [
-        `fleet.yaml:8:20: error: hosts[0].tunnel.credentials: the tunnel credentials JSON is written into the manifest; the manifest holds only a reference to it (the value is not repeated here) — put it in secrets/${TUNNEL_ID}.json (git-ignored) and write credentials: { file: secrets/${TUNNEL_ID}.json }`,
+        `fleet.yaml:9:20: error: hosts[0].tunnel.credentials: the tunnel credentials JSON is written into the manifest; the manifest holds only a reference to it (the value is not repeated here) — put it in secrets/${TUNNEL_ID}.json and write credentials: { file: secrets/${TUNNEL_ID}.json }`,
         'fleet.yaml: not valid (1 error)',
         '',
       ].join('\n'),

@@ -1,5 +1,5 @@
 /**
- * Runs a fixture folder through load → schema → semantic checks, as `fleetgen validate` would, with the manifest
+ * Runs a fixture folder through load → schema → semantic checks, as `fleetgen validate` does, with the manifest
  * named `fleet.yaml` and file references resolved beside it. Environment variables come from the fixture's
  * env.json, never from the test process, so a developer's shell cannot change a result.
  */
@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import { parseManifest } from '../../src/load/manifest.js';
 import { SecretReader } from '../../src/load/secrets.js';
-import { validateSchema } from '../../src/validate/schema.js';
-import { checkFleet } from '../../src/validate/semantic.js';
+import { validateManifest } from '../../src/validate/validate.js';
 
 export function fixtureEnv(dir: string): Record<string, string> {
   const file = join(dir, 'env.json');
@@ -20,9 +19,7 @@ export function diagnoseFixture(dir: string): Diagnostic[] {
   const parsed = parseManifest(readFileSync(join(dir, 'fleet.yaml'), 'utf8'), 'fleet.yaml');
   if (!parsed.ok) return sortDiagnostics(parsed.diagnostics);
   const { source, value } = parsed.manifest;
-  const schema = validateSchema(value, source);
-  if (!schema.ok) return sortDiagnostics(schema.diagnostics);
-  return sortDiagnostics(checkFleet(schema.manifest, source, new SecretReader(dir, fixtureEnv(dir))));
+  return validateManifest(value, source, new SecretReader(dir, fixtureEnv(dir))).diagnostics;
 }
 
 export function formatFixture(dir: string): string[] {

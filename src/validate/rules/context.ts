@@ -12,6 +12,10 @@ export interface FleetContext {
   secrets: SecretReader;
   /** Merged settings (defaults ◀ group ◀ host) of every host, by host index. */
   hosts: readonly EffectiveSettings[];
+  /** The zone, unless the schema rejected it (then checks against the zone are skipped). */
+  zone?: string;
+  /** The fleet name, unless the schema rejected it (then default tunnel names are not checked). */
+  fleetName?: string;
 }
 
 /** A semantic rule: reads the whole fleet, returns its diagnostics (duplicates are removed by checkFleet). */

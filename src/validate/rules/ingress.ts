@@ -12,14 +12,14 @@ import { isCatchAllRule } from '../ingress.js';
 import { parseService, type ServiceKind } from '../service.js';
 import { lineOf, writtenIngressLists, type FleetRule, type WrittenIngress } from './context.js';
 
-export const checkIngressLists: FleetRule = ({ manifest, source }) =>
+export const checkIngressLists: FleetRule = ({ manifest, source, zone }) =>
   writtenIngressLists(manifest).flatMap((list) => [
-    ...list.rules.flatMap((rule, j) => checkRule(list, rule, j, manifest.zone, source)),
+    ...list.rules.flatMap((rule, j) => checkRule(list, rule, j, zone, source)),
     ...checkRepeatedRules(list, source),
     ...checkSshAndHttpApart(list, source),
   ]);
 
-function checkRule(list: WrittenIngress, rule: IngressRule, index: number, zone: string, source: SourceMap): Diagnostic[] {
+function checkRule(list: WrittenIngress, rule: IngressRule, index: number, zone: string | undefined, source: SourceMap): Diagnostic[] {
   const at: ManifestPath = [...list.path, index];
   const out: Diagnostic[] = [];
   if (rule.hostname !== undefined && rule.hostname !== CATCH_ALL_HOSTNAME) {

@@ -8,7 +8,7 @@ import { quote } from '../../diagnostics/diagnostic.js';
 import type { ManifestPath } from '../../load/source-map.js';
 import { describeHosts, tunnelMode, type FleetRule } from './context.js';
 
-export const warnSharedOriginCert: FleetRule = ({ manifest, hosts, source, secrets }) => {
+export const warnSharedOriginCert: FleetRule = ({ zone, hosts, source, secrets }) => {
   const certs = new Map<string, { path: ManifestPath; hosts: string[] }>();
   for (const host of hosts) {
     const originCert = host.settings.tunnel?.originCert;
@@ -22,7 +22,7 @@ export const warnSharedOriginCert: FleetRule = ({ manifest, hosts, source, secre
     source.warning(
       'tunnel.shared-origin-cert',
       cert.path,
-      `this cert.pem goes to ${describeHosts(cert.hosts)}; anyone holding it can create tunnels and DNS records in the zone ${quote(manifest.zone)}`,
+      `this cert.pem goes to ${describeHosts(cert.hosts)}; anyone holding it can create tunnels and DNS records in the zone${zone !== undefined ? ` ${quote(zone)}` : ''}`,
       'prefer named tunnels with per-host credentials (tunnel.mode: named); keep cert.pem out of version control',
       'key',
     ),

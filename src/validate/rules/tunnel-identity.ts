@@ -10,16 +10,17 @@ interface NameClaim extends Claim {
   isDefault: boolean;
 }
 
-export const checkTunnelNamesUnique: FleetRule = ({ manifest, hosts, source }) => {
+export const checkTunnelNamesUnique: FleetRule = ({ fleetName, hosts, source }) => {
   const claims = new Map<string, NameClaim[]>();
   for (const host of hosts) {
     if (tunnelMode(host) !== 'self-register') continue;
     const name = host.settings.tunnel?.name;
+    if (name === undefined && fleetName === undefined) continue;
     addClaim(
       claims,
       name !== undefined
         ? { value: name, owner: host.host.name, path: host.originOf(['tunnel', 'name']), isDefault: false }
-        : { value: `${manifest.fleet}-${host.host.name}`, owner: host.host.name, path: [...host.hostPath, 'name'], isDefault: true },
+        : { value: `${fleetName}-${host.host.name}`, owner: host.host.name, path: [...host.hostPath, 'name'], isDefault: true },
     );
   }
   const hint = 'each self-registering host creates its own tunnel: set tunnel.name per host, or leave it out to get <fleet>-<host name>';
