@@ -11,6 +11,7 @@ import { cloudInit } from './targets/cloud-init/index.js';
 import { FileSet } from './targets/fileset.js';
 import { GITIGNORE, renderGitignore } from './targets/gitignore.js';
 import { ssh } from './targets/ssh/index.js';
+import { terraform } from './targets/terraform/index.js';
 import { TARGET_NAMES, type Target, type TargetName, type TargetOptions, type TargetWarning } from './targets/target.js';
 
 /** Each target by the name used on the command line, which is also its folder under out/. */
@@ -19,6 +20,7 @@ export const TARGETS: Readonly<Record<TargetName, Target>> = {
   ansible,
   'cloud-init': cloudInit,
   ssh,
+  terraform,
 };
 
 export interface BuildOptions {

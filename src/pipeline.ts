@@ -4,7 +4,7 @@
  * write the lock file (never with --frozen-lockfile, never when there are errors).
  */
 import { existsSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { hasErrors, ManifestError, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
 import { lockWarningDiagnostics } from './hostnames/assign.js';
 import { diffLockfiles, frozenLockfileDiagnostics } from './hostnames/frozen.js';
@@ -12,8 +12,13 @@ import { lockfilePathBeside, parseLockfile, serializeLockfile, type Lockfile } f
 import type { SourceMap } from './load/source-map.js';
 import { parseManifest, readManifestText } from './load/manifest.js';
 import { SecretReader } from './load/secrets.js';
+import { readTerraformOutputs } from './load/terraform-outputs.js';
+import { DEFAULT_TERRAFORM_OUTPUTS_DIR } from './manifest/terraform-layout.js';
 import type { Fleet } from './model/fleet.js';
 import { normalize } from './model/normalize.js';
+import { effectiveSettings } from './model/merge.js';
+import type { Manifest } from './validate/schema.js';
+import { needsTerraformOutputs, resolveTerraformOutputs, type ResolvedTerraformOutputs } from './validate/terraform-outputs.js';
 import { validateManifest } from './validate/validate.js';
 
 export interface CompileOptions {
@@ -21,12 +26,20 @@ export interface CompileOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Where the lock file lives. Default: fleet.lock.yaml beside the manifest. */
   lockfilePath?: string;
+  /** The build's output folder (--out), for the commands that messages about Terraform's outputs give. Default: out. */
+  outDir?: string;
 }
 
 export interface CompileResult {
   fleet: Fleet;
   /** Warnings (errors never reach here: they throw ManifestError). Sorted by position. */
   warnings: Diagnostic[];
+  /**
+   * Errors for hosts that need what Terraform creates (a tunnel's ID and secret, an SSH CA) and cannot have it yet:
+   * not applied, outputs not saved to terraformOutputs.dir, or a saved file that is wrong. Building the host targets
+   * (Chef, Ansible, cloud-init) must refuse with them; the Terraform target and `validate` do not need the outputs.
+   */
+  awaitingTerraform: Diagnostic[];
   lockfile: {
     path: string;
     /** The lock file's text as it must be after this run. */
@@ -60,11 +73,13 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   const { lock, source: lockSource } = readLock(lockfilePath, diagnostics);
   if (hasErrors(diagnostics)) throw new ManifestError(diagnostics);
 
-  const { fleet, hostnames } = normalize(manifest, secrets, lock);
+  const terraform = terraformOutputsOf(manifest, source, manifestPath, options.outDir ?? 'out');
+  const { fleet, hostnames } = normalize(manifest, secrets, lock, terraform.byHost);
   if (lockSource) diagnostics.push(...lockWarningDiagnostics(hostnames.warnings, lockSource));
   return {
     fleet,
     warnings: sortDiagnostics(diagnostics),
+    awaitingTerraform: sortDiagnostics(terraform.awaiting),
     lockfile: {
       path: lockfilePath,
       content: serializeLockfile(hostnames.lock),
@@ -73,6 +88,20 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       frozenDiagnostics: frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
   };
+}
+
+/** Reads terraformOutputs.dir, only when some host needs it. */
+function terraformOutputsOf(manifest: Manifest, source: SourceMap, manifestPath: string, outDir: string): ResolvedTerraformOutputs {
+  const hosts = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
+  if (!needsTerraformOutputs(hosts)) return { byHost: new Map(), awaiting: [] };
+  const manifestDir = dirname(manifestPath);
+  const dir = resolve(manifestDir, manifest.cloudflare?.terraformOutputs?.dir ?? DEFAULT_TERRAFORM_OUTPUTS_DIR);
+  return resolveTerraformOutputs(hosts, readTerraformOutputs(dir, manifestDir), {
+    source,
+    split: manifest.cloudflare?.terraform?.split ?? 'group',
+    shownDir: displayPath(dir),
+    outDir,
+  });
 }
 
 function readLock(path: string, diagnostics: Diagnostic[]): { lock?: Lockfile; source?: SourceMap } {

@@ -1,7 +1,7 @@
 /* Generated from schemas/fleet.schema.json by `npm run gen:types`. Do not edit: edit the schema and regenerate. */
 
 /**
- * Ingress rules, in order. Not allowed in token mode (the ingress of a remotely managed tunnel lives in Cloudflare).
+ * Ingress rules, in order; the catch-all rule (http_status:404) is appended when the last rule is not one. In token mode, fleetgen's Terraform writes them as the tunnel's remote configuration.
  *
  * @minItems 1
  */
@@ -14,6 +14,10 @@ export type Metrics = string;
  * Drop inbound SSH that does not come through the tunnel: once the tunnel reports ready (GET /ready on the metrics address answers 200), sshd listens on 127.0.0.1 at ssh.port only. Needs an ssh:// ingress rule to localhost or 127.0.0.1 at ssh.port (token mode: the dashboard's SSH route must point there). If the tunnel is not ready within 60 s, nothing changes (SSH stays open) and the run fails. Setting it back to false lifts the lockdown on the next Chef or Ansible run. Default: false.
  */
 export type Lockdown = boolean;
+/**
+ * A lowercase DNS name.
+ */
+export type DnsName = string;
 
 /**
  * One fleet of machines behind Cloudflare Tunnel and Cloudflare Access SSH. fleetgen compiles it into a Chef cookbook, an Ansible role, cloud-init user-data and an ssh_config.
@@ -35,6 +39,7 @@ export interface FleetgenFleetManifest {
    * The Cloudflare zone (DNS domain) of the fleet. Every public hostname lies inside it; generated hostnames are <word>-<word>.<zone>.
    */
   zone: string;
+  cloudflare?: Cloudflare;
   defaults?: Settings;
   /**
    * Named groups of hosts. A group carries settings that override defaults for its hosts, and becomes a Chef role/Ansible inventory group.
@@ -48,7 +53,39 @@ export interface FleetgenFleetManifest {
    * @minItems 1
    */
   hosts: [Host, ...Host[]];
+  access?: Access;
   client?: Client;
+}
+/**
+ * The Cloudflare account side, which fleetgen writes as Terraform (out/terraform/) for the cloudflare/cloudflare provider v5: tunnels, DNS records, Access applications, policies and service tokens.
+ */
+export interface Cloudflare {
+  /**
+   * Cloudflare account ID (32 hex digits). Becomes the default of the Terraform variable account_id; without it, Terraform asks for it (or reads TF_VAR_account_id).
+   */
+  accountId?: string;
+  /**
+   * ID of the zone (32 hex digits). Becomes the default of the Terraform variable zone_id; without it, Terraform looks the zone up by its name (zone).
+   */
+  zoneId?: string;
+  /**
+   * How the Terraform is laid out.
+   */
+  terraform?: {
+    /**
+     * Root modules, each with its own state: group (default) gives one module per group (group-<name>/, hosts without a group in ungrouped/), so a plan reads only its part of a large fleet; fleet puts every host in one module (hosts/). Account-wide objects are always in shared/.
+     */
+    split?: 'group' | 'fleet';
+  };
+  /**
+   * Where fleetgen reads what Terraform created (tunnel IDs, credentials, tokens, SSH CA keys): a folder of files, one per module, each written by `terraform output -json`. They hold secrets: keep the folder out of version control.
+   */
+  terraformOutputs?: {
+    /**
+     * Folder relative to the manifest. Default: secrets/terraform (inside the git-ignored secrets/ folder that fleetgen init creates).
+     */
+    dir: string;
+  };
 }
 /**
  * Settings every host gets unless its group or the host itself overrides them. Objects merge key by key (defaults ◀ group ◀ host); lists replace.
@@ -62,6 +99,7 @@ export interface Settings {
   ssh?: Ssh;
   metrics?: Metrics;
   lockdown?: Lockdown;
+  access?: HostAccess;
 }
 /**
  * Operating system and CPU architecture of the host. Decides the package repository and the release binary.
@@ -142,7 +180,7 @@ export interface FileRef {
   file: string;
 }
 /**
- * The host's tunnel. mode named (default): a tunnel created ahead of time, given by UUID and credentials JSON. mode token: a remotely managed tunnel (ingress lives in Cloudflare), given by its token. mode self-register: the host creates its own tunnel with a shared origin cert.pem (anyone holding it can create tunnels and DNS records in the zone; prefer named).
+ * The host's tunnel. mode named (default): a locally managed tunnel (ingress in config.yml). mode token: a remotely managed tunnel (ingress in Cloudflare, written by fleetgen's Terraform from this host's ingress). Either is created by fleetgen's Terraform (managedBy: terraform, the default without id/credentials/token) or exists already (external: given by UUID and credentials JSON, or by its token). mode self-register: the host creates its own tunnel with a shared origin cert.pem (anyone holding it can create tunnels and DNS records in the zone; prefer named).
  */
 export interface Tunnel {
   /**
@@ -150,7 +188,11 @@ export interface Tunnel {
    */
   mode?: 'named' | 'token' | 'self-register';
   /**
-   * named: the tunnel's UUID (lowercase), as printed by `cloudflared tunnel create`. Written to config.yml as tunnel:.
+   * Who creates the tunnel. terraform: fleetgen's Terraform creates it (give no id, credentials or token; fleetgen reads them from terraformOutputs). external: it exists already (tunnel.id + credentials, or token); Terraform still creates its DNS records and Access application. Default: terraform when none of id, credentials and token is given, else external.
+   */
+  managedBy?: 'terraform' | 'external';
+  /**
+   * named, external: the tunnel's UUID (lowercase), as printed by `cloudflared tunnel create`. Written to config.yml as tunnel:.
    */
   id?: string;
   credentials?: SecretRef;
@@ -163,7 +205,7 @@ export interface Tunnel {
   options?: TunnelOptions;
 }
 /**
- * named: the tunnel credentials JSON ({AccountTag, TunnelSecret, TunnelID}) written by `cloudflared tunnel create`. A reference, never the secret itself: { file: path relative to the manifest } or { env: VARIABLE }.
+ * named, external: the tunnel credentials JSON ({AccountTag, TunnelSecret, TunnelID}) written by `cloudflared tunnel create`. A reference, never the secret itself: { file: path relative to the manifest } or { env: VARIABLE }.
  */
 export interface SecretRef {
   /**
@@ -176,7 +218,7 @@ export interface SecretRef {
   env?: string;
 }
 /**
- * token: the tunnel token shown in the Cloudflare dashboard. A reference, never the secret itself: { file: path relative to the manifest } or { env: VARIABLE }.
+ * token, external: the tunnel token shown in the Cloudflare dashboard. A reference, never the secret itself: { file: path relative to the manifest } or { env: VARIABLE }.
  */
 export interface SecretRef1 {
   /**
@@ -386,13 +428,13 @@ export interface Ssh {
    */
   user?: string;
   /**
-   * Cloudflare Access short-lived certificates: sshd trusts the Access CA, clients get a certificate per session.
+   * Cloudflare Access short-lived certificates: sshd trusts the Access CA, clients get a certificate per session. Without caPublicKey, the CA is the one fleetgen's Terraform creates for the host's Access application (read from terraformOutputs).
    */
   shortLivedCerts?: {
     /**
-     * The Access SSH CA public key, one OpenSSH line, from Zero Trust ▸ Access ▸ Service auth ▸ SSH.
+     * The Access SSH CA public key, one OpenSSH line, from Zero Trust ▸ Access ▸ Service auth ▸ SSH. Leave it out to use the CA Terraform creates for the host.
      */
-    caPublicKey: string;
+    caPublicKey?: string;
   };
   /**
    * Local user ▸ certificate principals allowed to log in as that user (AuthorizedPrincipalsFile). A principal is the local part of the user's e-mail. Without it, a certificate logs in only as the user named like its principal.
@@ -403,6 +445,19 @@ export interface Ssh {
      */
     [k: string]: [string, ...string[]];
   };
+}
+/**
+ * Who may reach this host's SSH hostnames through Cloudflare Access. Terraform gives each host with SSH hostnames one Access application with these policies.
+ */
+export interface HostAccess {
+  /**
+   * Names of policies under access.policies, in order of precedence. Replaces the list of defaults or the group.
+   */
+  policies?: string[];
+  /**
+   * How long a login to the host's application lasts, e.g. "24h". Default: Cloudflare's (24h).
+   */
+  sessionDuration?: string;
 }
 /**
  * A group of hosts: settings that override defaults for its members.
@@ -420,6 +475,7 @@ export interface Group {
   ssh?: Ssh;
   metrics?: Metrics;
   lockdown?: Lockdown;
+  access?: HostAccess;
 }
 /**
  * One machine.
@@ -445,6 +501,109 @@ export interface Host {
   ssh?: Ssh;
   metrics?: Metrics;
   lockdown?: Lockdown;
+  access?: HostAccess;
+}
+/**
+ * Cloudflare Access for the fleet's SSH hostnames: reusable policies and service tokens, created once in the shared Terraform module. Hosts choose policies with access.policies in defaults, a group or the host.
+ */
+export interface Access {
+  /**
+   * Policies by name (lowercase letters, digits, - and _).
+   */
+  policies?: {
+    [k: string]: AccessPolicy;
+  };
+  /**
+   * Service tokens by name, for automation (cloudflare_zero_trust_access_service_token). Terraform creates them; read their client ID and secret with `terraform -chdir=out/terraform/shared output -json service_tokens`.
+   */
+  serviceTokens?: {
+    [k: string]: ServiceToken;
+  };
+}
+/**
+ * A reusable Access policy (cloudflare_zero_trust_access_policy), created once in the shared Terraform module. include matches anyone listed (OR), require must also match for each kind listed (AND), exclude never matches anyone listed (NOT).
+ */
+export interface AccessPolicy {
+  /**
+   * allow: people who log in; non_identity: automation with a service token; deny; bypass.
+   */
+  decision: 'allow' | 'deny' | 'non_identity' | 'bypass';
+  include: AccessRules;
+  require?: AccessRules;
+  exclude?: AccessRules;
+  /**
+   * How long a login lasts under this policy, e.g. "8h".
+   */
+  sessionDuration?: string;
+}
+/**
+ * Who a policy matches: include is OR (anyone listed), require is AND (every kind listed), exclude is NOT.
+ */
+export interface AccessRules {
+  /**
+   * E-mail addresses of people.
+   *
+   * @minItems 1
+   */
+  emails?: [string, ...string[]];
+  /**
+   * Everyone whose e-mail is in one of these domains.
+   *
+   * @minItems 1
+   */
+  emailDomains?: [DnsName, ...DnsName[]];
+  /**
+   * IDs of Access groups defined in the Zero Trust dashboard.
+   *
+   * @minItems 1
+   */
+  accessGroups?: [string, ...string[]];
+  /**
+   * Groups of an identity provider (Okta, Microsoft Entra ID, Google Workspace, GitHub).
+   *
+   * @minItems 1
+   */
+  identityProviderGroups?: [IdentityProviderGroup, ...IdentityProviderGroup[]];
+  /**
+   * Service tokens by their name under access.serviceTokens: for automation (use with decision non_identity).
+   *
+   * @minItems 1
+   */
+  serviceTokens?: [string, ...string[]];
+  /**
+   * Any valid service token of the account.
+   */
+  anyValidServiceToken?: true;
+}
+/**
+ * A group of an identity provider configured in Zero Trust ▸ Settings ▸ Authentication.
+ */
+export interface IdentityProviderGroup {
+  /**
+   * Kind of identity provider.
+   */
+  provider: 'okta' | 'azure-ad' | 'google-workspace' | 'github';
+  /**
+   * ID of the identity provider in Cloudflare Zero Trust.
+   */
+  identityProviderId: string;
+  /**
+   * okta: the group name; azure-ad: the group's object ID; google-workspace: the group's e-mail; github: the organization.
+   */
+  group: string;
+  /**
+   * github only: a team of the organization.
+   */
+  team?: string;
+}
+/**
+ * An Access service token.
+ */
+export interface ServiceToken {
+  /**
+   * How long the token is valid, e.g. "8760h", or "forever". Default: Cloudflare's (one year).
+   */
+  duration?: string;
 }
 /**
  * The operator side: how people and automation reach the fleet.

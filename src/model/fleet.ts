@@ -4,10 +4,15 @@
  * host is decided here once so that all targets leave a host in the same state.
  */
 import type {
+  AccessPolicy as ManifestAccessPolicy,
+  AccessRules as ManifestAccessRules,
   OriginRequest as ManifestOriginRequest,
   Platform as ManifestPlatform,
   TunnelOptions as ManifestTunnelOptions,
 } from '../manifest/types.generated.js';
+import type { TerraformSplit } from '../manifest/terraform-layout.js';
+
+export type { TerraformSplit };
 
 export type Arch = 'amd64' | 'arm64' | 'armhf' | 'arm' | '386';
 /** The schema's list: a new OS there is a compile error until model/platforms.ts says what it is. */
@@ -15,6 +20,8 @@ export type OsId = NonNullable<ManifestPlatform['os']>;
 export type OsFamily = 'debian' | 'rhel';
 export type InstallMethod = 'package' | 'binary' | 'preinstalled';
 export type TunnelMode = 'named' | 'token' | 'self-register';
+/** Who creates a named or token tunnel: fleetgen's Terraform, or someone before (given by id and secret). */
+export type TunnelOwner = 'terraform' | 'external';
 
 export type OriginRequest = ManifestOriginRequest;
 /** Top-level config.yml settings by their cloudflared names (loglevel, protocol, …). */
@@ -58,6 +65,7 @@ export interface CloudflaredInstall {
 
 export interface NamedTunnel {
   mode: 'named';
+  managedBy: TunnelOwner;
   id: string;
   accountTag: string;
   /** The credentials JSON as given (AccountTag, TunnelSecret, TunnelID). */
@@ -66,6 +74,7 @@ export interface NamedTunnel {
 
 export interface TokenTunnel {
   mode: 'token';
+  managedBy: TunnelOwner;
   /** Tunnel UUID and account decoded from the token (not secret); useful for reports. */
   id: string;
   accountTag: string;
@@ -79,7 +88,24 @@ export interface SelfRegisterTunnel {
   originCert: Secret;
 }
 
-export type Tunnel = NamedTunnel | TokenTunnel | SelfRegisterTunnel;
+/**
+ * A tunnel fleetgen's Terraform creates, before its outputs are known (not applied yet, or `terraform output -json`
+ * not saved to terraformOutputs.dir). Enough for the Terraform target; the host targets refuse to build with it
+ * (the pipeline reports where), so they never see one.
+ */
+export interface AwaitingTerraformTunnel {
+  mode: 'awaiting-terraform';
+  /** How the host will run the tunnel once Terraform created it. */
+  runsAs: 'named' | 'token';
+  managedBy: 'terraform';
+}
+
+export type Tunnel = NamedTunnel | TokenTunnel | SelfRegisterTunnel | AwaitingTerraformTunnel;
+
+/** The mode a tunnel runs in, whether or not Terraform has created it yet. */
+export function runningMode(tunnel: Tunnel): TunnelMode {
+  return tunnel.mode === 'awaiting-terraform' ? tunnel.runsAs : tunnel.mode;
+}
 
 export type ServiceKind = 'http' | 'tcp' | 'ssh' | 'unix' | 'status' | 'builtin';
 
@@ -102,7 +128,11 @@ export interface SshAccess {
   user?: string;
   /** Hostnames of this host's SSH ingress rules, in rule order (the first is the host's SSH name). */
   hostnames: string[];
-  shortLivedCerts?: { caPublicKey: string };
+  /**
+   * caPublicKey: the CA sshd trusts, from the manifest or from Terraform's outputs; undefined only while the CA
+   * Terraform creates is not known yet (the host targets never see that: the pipeline refuses to build them).
+   */
+  shortLivedCerts?: { caPublicKey?: string; isCaFromTerraform: boolean };
   /** local user → certificate principals (sorted), for AuthorizedPrincipalsFile. */
   principals: Record<string, string[]>;
 }
@@ -136,7 +166,10 @@ export interface Host {
   platform: Platform;
   cloudflared: CloudflaredInstall;
   tunnel: Tunnel;
-  /** Complete ingress (catch-all last); empty in token mode, where ingress lives in Cloudflare. */
+  /**
+   * Complete ingress (catch-all last). Token mode: the remote configuration Terraform writes, or empty when the
+   * manifest gives none (then the tunnel's ingress is managed in Cloudflare by hand).
+   */
   ingress: IngressRule[];
   originRequest?: OriginRequest;
   options: TunnelOptions;
@@ -145,7 +178,40 @@ export interface Host {
   /** Once the tunnel reports ready, sshd listens on 127.0.0.1 only: inbound SSH comes through the tunnel alone. */
   lockdown: boolean;
   ssh: SshAccess;
+  /** Who may reach the host's SSH hostnames through Cloudflare Access. */
+  access: HostAccess;
+  /** The Terraform root module (folder under out/terraform/) that holds this host's Cloudflare objects. */
+  terraformModule: string;
   paths: HostPaths;
+}
+
+export interface HostAccess {
+  /** Names of access policies, in order of precedence (first = 1). */
+  policies: string[];
+  sessionDuration?: string;
+}
+
+export type AccessRules = ManifestAccessRules;
+export type AccessPolicy = ManifestAccessPolicy & { name: string };
+export interface ServiceToken {
+  name: string;
+  duration?: string;
+}
+
+export interface FleetAccess {
+  /** Sorted by name. */
+  policies: AccessPolicy[];
+  /** Sorted by name. */
+  serviceTokens: ServiceToken[];
+}
+
+
+export interface CloudflareAccount {
+  accountId?: string;
+  zoneId?: string;
+  split: TerraformSplit;
+  /** terraformOutputs.dir as written (relative to the manifest), for messages and generated READMEs. */
+  outputsDir: string;
 }
 
 export interface Group {
@@ -172,4 +238,6 @@ export interface Fleet {
   /** Sorted by name, so that output order never depends on manifest order. */
   hosts: Host[];
   client: ClientAccess;
+  cloudflare: CloudflareAccount;
+  access: FleetAccess;
 }

@@ -2,12 +2,16 @@ import { InternalError } from '../diagnostics/diagnostic.js';
 import { assignHostnames, type HostnameAssignment, type HostnameRequest } from '../hostnames/assign.js';
 import type { Lockfile } from '../hostnames/lockfile.js';
 import type { SecretReader, SecretReference } from '../load/secrets.js';
+import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformModuleOf } from '../manifest/terraform-layout.js';
 import type { IngressRule as ManifestIngressRule } from '../manifest/types.generated.js';
 import { isCatchAllRule } from '../validate/ingress.js';
+import { effectiveIngress, tunnelOwner } from '../validate/rules/context.js';
+import type { HostTerraformValues } from '../validate/terraform-outputs.js';
 import type { Manifest } from '../validate/schema.js';
 import { parseService } from '../validate/service.js';
 import { decodeTunnelToken, parseCredentials } from '../validate/tunnel-secrets.js';
 import type {
+  AccessPolicy,
   Arch,
   CloudflaredInstall,
   Fleet,
@@ -19,6 +23,7 @@ import type {
   PackageRepository,
   Platform,
   Secret,
+  ServiceToken,
   SshAccess,
   Tunnel,
 } from './fleet.js';
@@ -45,13 +50,17 @@ export interface NormalizeResult {
  * Turns a manifest that passed schema and semantic validation into the Fleet model. Anything it finds wrong
  * here is a bug in validation (InternalError), not a user mistake.
  */
-export function normalize(manifest: Manifest, secrets: SecretReader, lock: Lockfile | undefined): NormalizeResult {
+export function normalize(
+  manifest: Manifest,
+  secrets: SecretReader,
+  lock: Lockfile | undefined,
+  terraform: ReadonlyMap<string, HostTerraformValues> = new Map(),
+): NormalizeResult {
   const effective = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
 
   const taken = new Set<string>();
   const requests: HostnameRequest[] = [];
   for (const e of effective) {
-    if (tunnelMode(e) === 'token') continue;
     const rules = ingressOf(e);
     for (const rule of rules) if (rule.hostname && rule.hostname !== '*') taken.add(rule.hostname);
     const unnamed = rules.filter((rule) => !rule.hostname && !isCatchAllRule(rule));
@@ -61,7 +70,10 @@ export function normalize(manifest: Manifest, secrets: SecretReader, lock: Lockf
   }
   const hostnames = assignHostnames({ fleet: manifest.fleet, zone: manifest.zone, requests, taken, lock });
 
-  const hosts = effective.map((e) => normalizeHost(manifest, e, secrets, hostnames.names.get(e.host.name) ?? []));
+  const split = manifest.cloudflare?.terraform?.split ?? 'group';
+  const hosts = effective.map((e) =>
+    normalizeHost(manifest, e, secrets, hostnames.names.get(e.host.name) ?? [], terraform.get(e.host.name) ?? {}, terraformModuleOf(e.host.group, split)),
+  );
   hosts.sort((a, b) => compareNames(a.name, b.name));
 
   const groups: Group[] = Object.entries(manifest.groups ?? {})
@@ -84,6 +96,20 @@ export function normalize(manifest: Manifest, secrets: SecretReader, lock: Lockf
       ...(serviceToken ? { serviceToken: { idEnv: serviceToken.id.env, secretEnv: serviceToken.secret.env } } : {}),
       ...(manifest.client?.sshUser !== undefined ? { sshUser: manifest.client.sshUser } : {}),
     },
+    cloudflare: {
+      ...(manifest.cloudflare?.accountId !== undefined ? { accountId: manifest.cloudflare.accountId } : {}),
+      ...(manifest.cloudflare?.zoneId !== undefined ? { zoneId: manifest.cloudflare.zoneId } : {}),
+      split,
+      outputsDir: manifest.cloudflare?.terraformOutputs?.dir ?? DEFAULT_TERRAFORM_OUTPUTS_DIR,
+    },
+    access: {
+      policies: Object.entries(manifest.access?.policies ?? {})
+        .map(([name, policy]): AccessPolicy => ({ name, ...policy }))
+        .sort((a, b) => compareNames(a.name, b.name)),
+      serviceTokens: Object.entries(manifest.access?.serviceTokens ?? {})
+        .map(([name, token]): ServiceToken => ({ name, ...(token.duration !== undefined ? { duration: token.duration } : {}) }))
+        .sort((a, b) => compareNames(a.name, b.name)),
+    },
   };
   return { fleet, hostnames };
 }
@@ -93,26 +119,29 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function tunnelMode(e: EffectiveSettings): Tunnel['mode'] {
-  return e.settings.tunnel?.mode ?? 'named';
-}
-
 function ingressOf(e: EffectiveSettings): ManifestIngressRule[] {
-  return tunnelMode(e) === 'token' ? [] : [...(e.settings.ingress ?? [])];
+  return [...(effectiveIngress(e)?.rules ?? [])];
 }
 
-function normalizeHost(manifest: Manifest, e: EffectiveSettings, secrets: SecretReader, generated: string[]): Host {
+function normalizeHost(
+  manifest: Manifest,
+  e: EffectiveSettings,
+  secrets: SecretReader,
+  generated: string[],
+  terraform: HostTerraformValues,
+  terraformModule: string,
+): Host {
   const s = e.settings;
   const platform = platformOf(s.platform?.os ?? DEFAULT_OS, s.platform?.arch ?? DEFAULT_ARCH);
-  const tunnel = tunnelOf(manifest, e, secrets);
-  const ingress = ingressRules(ingressOf(e), generated, tunnel.mode);
+  const tunnel = tunnelOf(manifest, e, secrets, terraform);
+  const ingress = ingressRules(ingressOf(e), generated);
   const port = s.ssh?.port ?? 22;
   const user = s.ssh?.user ?? manifest.client?.sshUser;
   const ssh: SshAccess = {
     port,
     ...(user !== undefined ? { user } : {}),
     hostnames: ingress.flatMap((r) => (r.kind === 'ssh' && r.hostname !== undefined && !r.hostname.startsWith('*') ? [r.hostname] : [])),
-    ...(s.ssh?.shortLivedCerts ? { shortLivedCerts: { caPublicKey: s.ssh.shortLivedCerts.caPublicKey.trim() } } : {}),
+    ...(s.ssh?.shortLivedCerts ? { shortLivedCerts: shortLivedCertsOf(s.ssh.shortLivedCerts.caPublicKey, terraform) } : {}),
     principals: Object.fromEntries(
       Object.entries(s.ssh?.principals ?? {})
         .sort(([a], [b]) => compareNames(a, b))
@@ -132,8 +161,18 @@ function normalizeHost(manifest: Manifest, e: EffectiveSettings, secrets: Secret
     metrics: s.metrics ?? DEFAULT_METRICS,
     lockdown: s.lockdown ?? false,
     ssh,
+    access: {
+      policies: [...(s.access?.policies ?? [])],
+      ...(s.access?.sessionDuration !== undefined ? { sessionDuration: s.access.sessionDuration } : {}),
+    },
+    terraformModule,
     paths: pathsOf(tunnel),
   };
+}
+
+function shortLivedCertsOf(caPublicKey: string | undefined, terraform: HostTerraformValues): NonNullable<SshAccess['shortLivedCerts']> {
+  if (caPublicKey !== undefined) return { caPublicKey: caPublicKey.trim(), isCaFromTerraform: false };
+  return { ...(terraform.sshCaPublicKey !== undefined ? { caPublicKey: terraform.sshCaPublicKey } : {}), isCaFromTerraform: true };
 }
 
 function platformOf(os: OsId, arch: Arch): Platform {
@@ -147,21 +186,34 @@ function readSecret(secrets: SecretReader, ref: SecretReference | undefined, wha
   return { origin: found.origin, value: found.value };
 }
 
-function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReader): Tunnel {
+function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReader, terraform: HostTerraformValues): Tunnel {
   const t = e.settings.tunnel ?? {};
   const host = e.host.name;
-  switch (t.mode ?? 'named') {
+  const mode = t.mode ?? 'named';
+  if (mode !== 'self-register' && tunnelOwner(e) === 'terraform') {
+    const made = terraform.tunnel;
+    if (!made) return { mode: 'awaiting-terraform', runsAs: mode, managedBy: 'terraform' };
+    const origin = { kind: 'file' as const, file: (made.credentials ?? made.token)?.file ?? '' };
+    if (mode === 'named' && made.credentials) {
+      return { mode, managedBy: 'terraform', id: made.id, accountTag: made.accountTag, credentials: { origin, value: made.credentials.value } };
+    }
+    if (mode === 'token' && made.token) {
+      return { mode, managedBy: 'terraform', id: made.id, accountTag: made.accountTag, token: { origin, value: made.token.value } };
+    }
+    throw new InternalError(`host ${host}: Terraform outputs passed validation but lack the ${mode} tunnel's secret`);
+  }
+  switch (mode) {
     case 'named': {
       const credentials = readSecret(secrets, t.credentials, 'tunnel.credentials', host);
       const parsed = parseCredentials(credentials.value);
       if (!parsed.ok || !t.id) throw new InternalError(`host ${host}: credentials passed validation but do not parse`);
-      return { mode: 'named', id: t.id, accountTag: parsed.accountTag, credentials };
+      return { mode: 'named', managedBy: 'external', id: t.id, accountTag: parsed.accountTag, credentials };
     }
     case 'token': {
       const token = readSecret(secrets, t.token, 'tunnel.token', host);
       const decoded = decodeTunnelToken(token.value.trim());
       if (!decoded.ok) throw new InternalError(`host ${host}: token passed validation but does not decode`);
-      return { mode: 'token', id: decoded.tunnelId, accountTag: decoded.accountTag, token: { ...token, value: token.value.trim() } };
+      return { mode: 'token', managedBy: 'external', id: decoded.tunnelId, accountTag: decoded.accountTag, token: { ...token, value: token.value.trim() } };
     }
     case 'self-register':
       return {
@@ -172,8 +224,9 @@ function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReade
   }
 }
 
-function ingressRules(rules: ManifestIngressRule[], generated: string[], mode: Tunnel['mode']): IngressRule[] {
-  if (mode === 'token') return [];
+/** A host without ingress (a token tunnel whose ingress is managed in Cloudflare by hand) has none, not a catch-all. */
+function ingressRules(rules: ManifestIngressRule[], generated: string[]): IngressRule[] {
+  if (rules.length === 0) return [];
   let next = 0;
   const out: IngressRule[] = rules.map((rule) => {
     const isCatchAll = isCatchAllRule(rule);

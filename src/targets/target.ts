@@ -1,8 +1,10 @@
 import type { Fleet } from '../model/fleet.js';
 import type { FileSet } from './fileset.js';
 
-export type TargetName = 'chef' | 'ansible' | 'cloud-init' | 'ssh';
-export const TARGET_NAMES: readonly TargetName[] = ['chef', 'ansible', 'cloud-init', 'ssh'];
+export type TargetName = 'chef' | 'ansible' | 'cloud-init' | 'ssh' | 'terraform';
+export const TARGET_NAMES: readonly TargetName[] = ['chef', 'ansible', 'cloud-init', 'ssh', 'terraform'];
+/** The targets that put a tunnel's secret or the SSH CA on a host: they need what Terraform created. */
+export const HOST_TARGET_NAMES: readonly TargetName[] = ['chef', 'ansible', 'cloud-init'];
 
 /** Inputs a target may need beyond the fleet; read by the CLI (the only place that reads files). */
 export interface TargetOptions {

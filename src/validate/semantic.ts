@@ -8,6 +8,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SecretReader } from '../load/secrets.js';
 import type { SourceMap } from '../load/source-map.js';
 import { effectiveSettings } from '../model/merge.js';
+import { checkAccessPolicyNames, checkServiceTokenNames, checkTerraformCaHasApplication } from './rules/access.js';
 import { warnServiceTokenUnset } from './rules/client.js';
 import { checkBinaryInstalls, checkInstallSettings } from './rules/cloudflared.js';
 import type { FleetContext, FleetRule } from './rules/context.js';
@@ -16,6 +17,7 @@ import { checkGroupsExist, checkHostNamesUnique } from './rules/hosts.js';
 import { checkIngressLists } from './rules/ingress.js';
 import { checkLockdownKeepsSsh } from './rules/lockdown.js';
 import { checkAccessSettings } from './rules/origin-request.js';
+import { checkRemoteConfig } from './rules/remote-config.js';
 import { warnSharedOriginCert } from './rules/shared-origin-cert.js';
 import { warnHostsWithoutSsh, warnSshPortMismatch } from './rules/ssh.js';
 import { checkTunnelIdsUnique, checkTunnelNamesUnique } from './rules/tunnel-identity.js';
@@ -39,6 +41,10 @@ const RULES: readonly FleetRule[] = [
   warnHostsWithoutSsh,
   checkLockdownKeepsSsh,
   warnServiceTokenUnset,
+  checkAccessPolicyNames,
+  checkServiceTokenNames,
+  checkTerraformCaHasApplication,
+  checkRemoteConfig,
 ];
 
 /**

@@ -41,8 +41,10 @@ describe('fleetgen build', () => {
     const dir = copyExample({ withLock: true });
     const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^chef: \d+ written, 0 unchanged, 0 removed\nansible: \d+ written, 0 unchanged, 0 removed\ncloud-init: 6 written, 0 unchanged, 0 removed\nssh: 1 written, 0 unchanged, 0 removed\n$/);
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.fleetgen-state.json', 'ansible', 'chef', 'cloud-init', 'ssh']);
+    expect(result.stdout).toMatch(
+      /^chef: \d+ written, 0 unchanged, 0 removed\nansible: \d+ written, 0 unchanged, 0 removed\ncloud-init: 8 written, 0 unchanged, 0 removed\nssh: 1 written, 0 unchanged, 0 removed\nterraform: \d+ written, 0 unchanged, 0 removed\n$/,
+    );
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.fleetgen-state.json', 'ansible', 'chef', 'cloud-init', 'ssh', 'terraform']);
     expect(existsSync(join(dir, 'out/cloud-init/store-0001.yaml'))).toBe(true);
   });
 
@@ -108,7 +110,7 @@ describe('fleetgen build', () => {
     const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     // The .gitignore no longer lists the removed host's user-data.
-    expect(result.stdout).toMatch(/^cloud-init: 1 written, 4 unchanged, 1 removed$/m);
+    expect(result.stdout).toMatch(/^cloud-init: 1 written, 6 unchanged, 1 removed$/m);
     const left = Object.keys(snapshotDisk(join(dir, 'out')));
     expect(left.filter((path) => path.includes('kiosk-17'))).toEqual([]);
     expect(state(dir).files.some((f) => f.path.includes('kiosk-17'))).toBe(false);

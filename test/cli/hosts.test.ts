@@ -33,7 +33,7 @@ describe('fleetgen hosts', () => {
     const result = await fleetgen(['hosts', 'fleet.yaml', '--format', 'json'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
     const hosts = JSON.parse(result.stdout) as HostJson[];
-    expect(hosts.map((h) => h.name)).toEqual(['kiosk-17', 'lab-build-1', 'lab-pi-3', 'store-0001', 'store-0002']);
+    expect(hosts.map((h) => h.name)).toEqual(['kiosk-17', 'kiosk-18', 'lab-build-1', 'lab-pi-3', 'store-0001', 'store-0002', 'store-0003']);
     const byName = new Map(hosts.map((h) => [h.name, h]));
     expect(byName.get('store-0002')).toMatchObject({ group: 'stores', mode: 'named' });
     const ingress = byName.get('store-0002')?.ingress ?? [];
@@ -51,7 +51,7 @@ describe('fleetgen hosts', () => {
     const lock = join(dir, 'fleet.lock.yaml');
     expect(statSync(lock).mode & 0o777).toBe(0o644);
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-    expect(Object.keys(lockedNames(dir)).sort()).toEqual(['lab-build-1', 'lab-pi-3', 'store-0001', 'store-0002']);
+    expect(Object.keys(lockedNames(dir)).sort()).toEqual(['kiosk-18', 'lab-build-1', 'lab-pi-3', 'store-0001', 'store-0002', 'store-0003']);
   });
 
   it('leaves an up-to-date lock file untouched', async () => {
@@ -76,13 +76,13 @@ describe('fleetgen hosts', () => {
     const dir = copyExample({ withLock: true });
     const id = '0f4b2c1e-2a3b-4c5d-8e9f-a0b1c2d3e4f5';
     writeFileSync(join(dir, 'secrets', `${id}.json`), JSON.stringify({ AccountTag: 'a'.repeat(32), TunnelSecret: Buffer.alloc(32, 7).toString('base64'), TunnelID: id }));
-    const newHost = ['  - name: store-0003', '    group: stores', '    tunnel:', `      id: ${id}`, `      credentials: { file: secrets/${id}.json }`, ''].join('\n');
+    const newHost = ['  - name: store-0004', '    group: stores', '    tunnel:', `      id: ${id}`, `      credentials: { file: secrets/${id}.json }`, ''].join('\n');
     const manifest = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
     writeFileSync(join(dir, 'fleet.yaml'), manifest.replace('\nclient:', `${newHost}\nclient:`));
     const before = readFileSync(join(dir, 'fleet.lock.yaml'));
     const result = await fleetgen(['hosts', 'fleet.yaml', '--frozen-lockfile'], { cwd: dir });
-    expect(result.stderr).toMatch(/^fleet\.lock\.yaml:\d+:\d+: error: hosts\.store-0003\[.*this run would record \S+\.example\.com/m);
-    expect(result.stderr).toMatch(/^fleetgen: fleet\.lock\.yaml is out of date \(generated hostnames to record or change: store-0003\); run "fleetgen hosts fleet\.yaml"/m);
+    expect(result.stderr).toMatch(/^fleet\.lock\.yaml:\d+:\d+: error: hosts\.store-0004\[.*this run would record \S+\.example\.com/m);
+    expect(result.stderr).toMatch(/^fleetgen: fleet\.lock\.yaml is out of date \(generated hostnames to record or change: store-0004\); run "fleetgen hosts fleet\.yaml"/m);
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toBe('');
     expect(readFileSync(join(dir, 'fleet.lock.yaml'))).toEqual(before);

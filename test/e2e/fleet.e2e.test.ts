@@ -95,7 +95,7 @@ function secretValues(): string[] {
     } else if (t.mode === 'token') {
       values.add(t.token.value.trim());
       values.add((JSON.parse(Buffer.from(t.token.value, 'base64').toString()) as { s: string }).s);
-    } else {
+    } else if (t.mode === 'self-register') {
       const body = /-----BEGIN ARGO TUNNEL TOKEN-----\n([^-]+)-----END/.exec(t.originCert.value)?.[1] ?? '';
       body.split('\n').filter((line) => line.length > 20).forEach((line) => values.add(line));
       values.add((JSON.parse(Buffer.from(body.replace(/\s/g, ''), 'base64').toString()) as { apiToken: string }).apiToken);

@@ -40,6 +40,7 @@ const store: Host = {
   },
   tunnel: {
     mode: 'named',
+    managedBy: 'terraform',
     id: '6ff42ae2-765d-4adf-8112-31c55c1551ef',
     accountTag: '0123456789abcdef0123456789abcdef',
     credentials: {
@@ -55,7 +56,9 @@ const store: Host = {
   options: { loglevel: 'info', protocol: 'quic' },
   metrics: '127.0.0.1:20241',
   lockdown: false,
-  ssh: { port: 22, user: 'ops', hostnames: ['amber-harbor.example.com'], shortLivedCerts: { caPublicKey: CA_KEY }, principals: { ops: ['alice', 'bob'] } },
+  ssh: { port: 22, user: 'ops', hostnames: ['amber-harbor.example.com'], shortLivedCerts: { caPublicKey: CA_KEY, isCaFromTerraform: true }, principals: { ops: ['alice', 'bob'] } },
+  access: { policies: ['ops', 'deploy'], sessionDuration: '8h' },
+  terraformModule: 'group-stores',
   paths: paths({ credentials: '/etc/cloudflared/6ff42ae2-765d-4adf-8112-31c55c1551ef.json' }),
 };
 
@@ -71,6 +74,7 @@ const kiosk: Host = {
   },
   tunnel: {
     mode: 'token',
+    managedBy: 'external',
     id: '9b1c6f5e-3d2a-4c8b-9e7f-1a2b3c4d5e6f',
     accountTag: '0123456789abcdef0123456789abcdef',
     token: { origin: { kind: 'env', env: 'KIOSK17_TUNNEL_TOKEN' }, value: FAKE_TOKEN },
@@ -80,6 +84,52 @@ const kiosk: Host = {
   metrics: '127.0.0.1:20241',
   lockdown: false,
   ssh: { port: 22, hostnames: [], principals: {} },
+  access: { policies: ['ops'] },
+  terraformModule: 'group-kiosks',
+  paths: paths({ tokenEnv: '/etc/cloudflared/tunnel-token.env' }),
+};
+
+const KIOSK_18_TUNNEL = '5c2d8e1f-7a4b-4c3d-9e8f-0a1b2c3d4e5f';
+/** A remotely managed tunnel that Terraform creates, whose ingress Terraform writes as the tunnel's configuration. */
+const kioskScreen: Host = {
+  name: 'kiosk-18',
+  group: 'kiosks',
+  platform: { os: 'debian-12', family: 'debian', arch: 'arm64' },
+  cloudflared: {
+    method: 'package',
+    version: '2025.8.1',
+    binaryPath: '/usr/bin/cloudflared',
+    repository: { url: 'https://pkg.cloudflare.com/cloudflared', keyUrl: 'https://pkg.cloudflare.com/cloudflare-main.gpg' },
+  },
+  tunnel: {
+    mode: 'token',
+    managedBy: 'terraform',
+    id: KIOSK_18_TUNNEL,
+    accountTag: '0123456789abcdef0123456789abcdef',
+    token: {
+      origin: { kind: 'file', file: 'secrets/terraform/group-kiosks.json' },
+      value: Buffer.from(JSON.stringify({ a: '0123456789abcdef0123456789abcdef', t: KIOSK_18_TUNNEL, s: 'a2lvc2stMTgtdG9rZW4tc2VjcmV0LXZhbHVlLTEyMzQ=' })).toString('base64'),
+    },
+  },
+  ingress: [
+    {
+      hostname: 'kiosk-18.example.com',
+      path: '^/screen/',
+      service: 'https://localhost:8443',
+      kind: 'http',
+      isCatchAll: false,
+      isGeneratedHostname: false,
+      originRequest: { connectTimeout: '1m30s', noTLSVerify: true, originServerName: 'kiosk.internal', access: { required: true, teamName: 'acme', audTag: ['ab'.repeat(32)] } },
+    },
+    { service: 'http_status:404', kind: 'status', isCatchAll: true, isGeneratedHostname: false },
+  ],
+  originRequest: { keepAliveTimeout: '90s', http2Origin: true },
+  options: {},
+  metrics: '127.0.0.1:20241',
+  lockdown: false,
+  ssh: { port: 22, hostnames: [], principals: {} },
+  access: { policies: ['ops'] },
+  terraformModule: 'group-kiosks',
   paths: paths({ tokenEnv: '/etc/cloudflared/tunnel-token.env' }),
 };
 
@@ -106,6 +156,8 @@ const pi: Host = {
   metrics: '127.0.0.1:20241',
   lockdown: true,
   ssh: { port: 22, hostnames: ['quiet-meadow.example.com'], principals: {} },
+  access: { policies: ['ops'] },
+  terraformModule: 'group-lab',
   paths: paths({ credentials: '/etc/cloudflared/acme-pos-lab-pi-3.json', originCert: '/etc/cloudflared/cert.pem' }),
 };
 
@@ -115,6 +167,7 @@ const legacy: Host = {
   cloudflared: { method: 'preinstalled', binaryPath: '/opt/cloudflared/bin/cloudflared' },
   tunnel: {
     mode: 'named',
+    managedBy: 'external',
     id: '11111111-2222-4333-8444-555555555555',
     accountTag: '0123456789abcdef0123456789abcdef',
     credentials: {
@@ -131,7 +184,10 @@ const legacy: Host = {
   options: { 'edge-ip-version': '6' },
   metrics: '127.0.0.1:20242',
   lockdown: false,
-  ssh: { port: 2222, hostnames: ['legacy-ssh.example.com'], shortLivedCerts: { caPublicKey: CA_KEY }, principals: {} },
+  ssh: { port: 2222, hostnames: ['legacy-ssh.example.com'], shortLivedCerts: { caPublicKey: CA_KEY, isCaFromTerraform: false }, principals: {} },
+  // No policies: its SSH hostname gets no Access application (the Terraform target warns).
+  access: { policies: [] },
+  terraformModule: 'ungrouped',
   paths: paths({ credentials: '/etc/cloudflared/11111111-2222-4333-8444-555555555555.json' }),
 };
 
@@ -148,5 +204,35 @@ export function sampleFleet(): Fleet {
     ],
     hosts: [kiosk, pi, legacy, store].sort((a, b) => (a.name < b.name ? -1 : 1)),
     client: { serviceToken: { idEnv: 'CF_ACCESS_CLIENT_ID', secretEnv: 'CF_ACCESS_CLIENT_SECRET' }, sshUser: 'ops' },
+    cloudflare: { accountId: '0123456789abcdef0123456789abcdef', split: 'group', outputsDir: 'secrets/terraform' },
+    access: {
+      policies: [
+        { name: 'deploy', decision: 'non_identity', include: { serviceTokens: ['ci'] } },
+        {
+          name: 'ops',
+          decision: 'allow',
+          include: {
+            emails: ['alice@example.com', 'bob@example.com'],
+            emailDomains: ['ops.example.com'],
+            identityProviderGroups: [{ provider: 'okta', identityProviderId: '0d7f1c2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f', group: 'sre' }],
+          },
+          require: { emailDomains: ['example.com'] },
+          exclude: { emails: ['mallory@example.com'] },
+          sessionDuration: '12h',
+        },
+      ],
+      serviceTokens: [{ name: 'ci', duration: '8760h' }],
+    },
   } satisfies Fleet);
+}
+
+/**
+ * The sample fleet plus kiosk-18, a token tunnel Terraform creates, with ingress (no SSH) that Terraform writes as
+ * the tunnel's remote configuration: for the Terraform target, which the other targets' tests need not see.
+ */
+export function sampleFleetWithRemoteIngress(): Fleet {
+  const fleet = sampleFleet();
+  fleet.hosts = [...fleet.hosts, structuredClone(kioskScreen)].sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const group of fleet.groups) if (group.name === 'kiosks') group.hosts = ['kiosk-17', 'kiosk-18'];
+  return fleet;
 }

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { buildFleet } from '../../build.js';
-import { formatDiagnostic } from '../../diagnostics/diagnostic.js';
+import { formatDiagnostic, ManifestError } from '../../diagnostics/diagnostic.js';
 import { compileFleet } from '../../pipeline.js';
-import { TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../../targets/target.js';
+import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../../targets/target.js';
 import { applyPlan } from '../../write/apply.js';
 import { writeFileAtomic } from '../../write/atomic.js';
 import { OutputError } from '../../write/output-error.js';
@@ -69,7 +69,12 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
       if (args['vault-password-file'] !== undefined) options.vaultPassword = readSecretFile(args['vault-password-file'], 'vault password file');
       if (args['chef-secret-file'] !== undefined) options.chefSecret = readSecretFile(args['chef-secret-file'], 'Chef data bag secret file');
 
-      const result = compileFleet(args.manifest, { env: io.env });
+      const result = compileFleet(args.manifest, { env: io.env, outDir: args.out });
+      // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
+      // Terraform target itself never needs them (it is what creates them).
+      if (result.awaitingTerraform.length > 0 && targets.some((name) => HOST_TARGET_NAMES.includes(name))) {
+        throw new ManifestError([...result.warnings, ...result.awaitingTerraform]);
+      }
       const diagnostics = result.warnings.map(formatDiagnostic);
       if (result.lockfile.changed && args['frozen-lockfile']) {
         io.stderr([...diagnostics, formatDiagnostic(lockfileOutOfDate(args.manifest, result.lockfile))].join('\n') + '\n');

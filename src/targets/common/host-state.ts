@@ -110,6 +110,8 @@ export function hostState(host: Host): HostState {
       // systemd reads EnvironmentFile as root before dropping to the service user.
       files.push(own(required(p.tokenEnv, 'tokenEnv'), '0600', `TUNNEL_TOKEN=${host.tunnel.token.value}\n`, 'token', secret));
       break;
+    case 'awaiting-terraform':
+      throw new InternalError(`host ${host.name}: its tunnel awaits Terraform's outputs; the pipeline should have refused to build it`);
     case 'self-register': {
       const originCert = required(p.originCert, 'originCert');
       files.push(own(originCert, '0600', ensureNewline(host.tunnel.originCert.value), 'origin-cert', secret));
@@ -126,7 +128,9 @@ export function hostState(host: Host): HostState {
 
   let ssh: HostState['ssh'];
   if (host.ssh.shortLivedCerts) {
-    files.push(own(p.sshCaKey, '0644', `${host.ssh.shortLivedCerts.caPublicKey}\n`, 'ssh-ca', { notifies: 'sshd' }));
+    const caPublicKey = host.ssh.shortLivedCerts.caPublicKey;
+    if (caPublicKey === undefined) throw new InternalError(`host ${host.name}: its SSH CA awaits Terraform's outputs; the pipeline should have refused to build it`);
+    files.push(own(p.sshCaKey, '0644', `${caPublicKey}\n`, 'ssh-ca', { notifies: 'sshd' }));
     files.push(own(p.sshdDropIn, '0644', renderSshdDropIn(host), 'sshd-drop-in', { notifies: 'sshd' }));
     for (const [user, principals] of Object.entries(host.ssh.principals)) {
       files.push(own(`${p.principalsDir}/${user}`, '0644', principals.map((x) => `${x}\n`).join(''), 'principals', { notifies: 'sshd' }));

@@ -46,7 +46,7 @@ export function renderSshConfig(fleet: Fleet): string {
   if (unreachable.length > 0) {
     lines.push('#', '# Hosts without an SSH hostname, not reachable with this file:');
     for (const host of unreachable) {
-      const why = host.tunnel.mode === 'token' ? 'token mode: its ingress is managed in Cloudflare' : 'no ssh:// ingress rule';
+      const why = host.tunnel.mode === 'token' && host.ingress.length === 0 ? 'token mode: its ingress is managed in Cloudflare' : 'no ssh:// ingress rule';
       lines.push(`#   ${safe(host.name, 'host name')} (${why})`);
     }
   }

@@ -27,6 +27,19 @@ export function tunnelMode(host: EffectiveSettings): TunnelMode {
   return host.settings.tunnel?.mode ?? 'named';
 }
 
+export type TunnelOwner = 'terraform' | 'external';
+
+/**
+ * Who creates a named or token tunnel: as the manifest says, else fleetgen's Terraform when the manifest gives
+ * none of id, credentials and token (a tunnel given by them exists already). Undefined for self-register.
+ */
+export function tunnelOwner(host: EffectiveSettings): TunnelOwner | undefined {
+  if (tunnelMode(host) === 'self-register') return undefined;
+  const t = host.settings.tunnel ?? {};
+  if (t.managedBy !== undefined) return t.managedBy;
+  return t.id === undefined && t.credentials === undefined && t.token === undefined ? 'terraform' : 'external';
+}
+
 /** How specific the layer holding `path` is: defaults 0, a group 1, a host 2. */
 export function layerRank(path: ManifestPath): number {
   if (path[0] === 'hosts') return 2;
@@ -134,8 +147,15 @@ export function writtenIngressLists(manifest: Manifest): WrittenIngress[] {
   return lists;
 }
 
-/** The ingress a host runs with and where it was written; undefined when the host has none. */
+/**
+ * The ingress a host runs with and where it was written; undefined when the host has none. A token-mode host uses
+ * an ingress list only when it is written at least as specifically as its mode (see goesWithChoice): defaults that
+ * give every host an ssh:// rule do not take over the dashboard-managed ingress of a host that chose token mode.
+ */
 export function effectiveIngress(host: EffectiveSettings): WrittenIngress | undefined {
   const rules = host.settings.ingress;
-  return rules ? { path: host.originOf(['ingress']), rules } : undefined;
+  if (!rules) return undefined;
+  const path = host.originOf(['ingress']);
+  if (tunnelMode(host) === 'token' && !countsAgainstMode(host, path)) return undefined;
+  return { path, rules };
 }

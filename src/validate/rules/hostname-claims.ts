@@ -1,16 +1,15 @@
 /**
- * A public hostname routes to one tunnel, so no two hosts may claim it. Token-mode hosts are left out: their
- * ingress lives in Cloudflare, and any ingress they inherit is not used.
+ * A public hostname routes to one tunnel, so no two hosts may claim it (token-mode hosts too: their ingress is the
+ * remote configuration Terraform writes).
  */
 import { quote } from '../../diagnostics/diagnostic.js';
 import { CATCH_ALL_HOSTNAME } from '../hostname.js';
 import { addClaim, findConflicts, type Claim } from './conflicts.js';
-import { describeHosts, effectiveIngress, lineOf, tunnelMode, type FleetRule } from './context.js';
+import { describeHosts, effectiveIngress, lineOf, type FleetRule } from './context.js';
 
 export const checkHostnamesClaimedOnce: FleetRule = ({ hosts, source }) => {
   const claims = new Map<string, Claim[]>();
   for (const host of hosts) {
-    if (tunnelMode(host) === 'token') continue;
     const ingress = effectiveIngress(host);
     if (!ingress) continue;
     const mine = new Set<string>();

@@ -28,7 +28,7 @@ export const checkLockdownKeepsSsh: FleetRule = ({ hosts, source }) => {
     if (host.settings.lockdown !== true) continue;
     const at = host.originOf(['lockdown']);
     const port = String(sshPortOf(host));
-    if (tunnelMode(host) === 'token') unseen.add(at, port, host.host.name);
+    if (tunnelMode(host) === 'token' && !effectiveIngress(host)) unseen.add(at, port, host.host.name);
     else if (!carriesSshToLoopback(host)) cutOff.add(at, port, host.host.name);
   }
   return [
@@ -44,8 +44,8 @@ export const checkLockdownKeepsSsh: FleetRule = ({ hosts, source }) => {
       source.warning(
         'lockdown.remote-ingress',
         path,
-        `${describeHosts(names)} ${names.length === 1 ? 'runs a remotely managed tunnel' : 'run remotely managed tunnels'} (token mode): fleetgen cannot see the ingress, so it cannot check that SSH still reaches sshd under lockdown`,
-        `in the Cloudflare dashboard, point the SSH public hostname to ssh://localhost:${port} (sshd will listen on 127.0.0.1:${port} only)`,
+        `${describeHosts(names)} ${names.length === 1 ? 'runs a remotely managed tunnel' : 'run remotely managed tunnels'} (token mode) whose ingress the manifest does not give: fleetgen cannot see the ingress, so it cannot check that SSH still reaches sshd under lockdown`,
+        `give the host its ingress in the manifest (Terraform then writes it as the tunnel's configuration), or point the dashboard's SSH public hostname to ssh://localhost:${port} (sshd will listen on 127.0.0.1:${port} only)`,
       ),
     ),
   ];

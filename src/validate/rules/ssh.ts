@@ -1,6 +1,6 @@
 /**
  * Whether each host is reachable over SSH through its tunnel, and whether its ssh:// rule goes where sshd listens.
- * Token-mode hosts are left out: their ingress lives in Cloudflare, where fleetgen cannot see it.
+ * Token-mode hosts without ingress are left out: their ingress is managed in Cloudflare, where fleetgen cannot see it.
  */
 import { quote } from '../../diagnostics/diagnostic.js';
 import { parseService } from '../service.js';
@@ -18,8 +18,8 @@ function isSshRule(rule: { service: string }): boolean {
 export const warnHostsWithoutSsh: FleetRule = ({ hosts, source }) => {
   const unreachable = new HostsByPlace();
   for (const host of hosts) {
-    if (tunnelMode(host) === 'token') continue;
     const ingress = effectiveIngress(host);
+    if (tunnelMode(host) === 'token' && !ingress) continue;
     if (!ingress?.rules.some(isSshRule)) unreachable.add(ingress?.path ?? host.hostPath, '', host.host.name);
   }
   return unreachable.entries().map(({ path, hosts: names }) =>
@@ -36,7 +36,7 @@ export const warnHostsWithoutSsh: FleetRule = ({ hosts, source }) => {
 export const warnSshPortMismatch: FleetRule = ({ hosts, source }) =>
   hosts.flatMap((host) => {
     const ingress = effectiveIngress(host);
-    if (tunnelMode(host) === 'token' || !ingress) return [];
+    if (!ingress) return [];
     const sshPort = host.settings.ssh?.port;
     const listening = sshPort ?? DEFAULT_SSH_PORT;
     return ingress.rules.flatMap((rule, j) => {

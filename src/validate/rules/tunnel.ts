@@ -1,7 +1,9 @@
 /**
- * What each tunnel mode needs (FACTS.md, "Tunnel modes"), checked on every host's merged settings:
- * named needs id + credentials, token needs a token and no ingress, self-register needs a cert.pem.
- * A setting that belongs to another mode is an error, so a half-converted host cannot silently keep an old secret.
+ * What each tunnel mode needs (FACTS.md, "Tunnel modes"), checked on every host's merged settings. A tunnel that
+ * fleetgen's Terraform creates (managedBy: terraform, the default without id, credentials and token) needs none of
+ * them here: they come from Terraform's outputs. One that exists already (external) needs id + credentials (named)
+ * or a token; self-register needs a cert.pem. A setting that belongs to another mode, or to an external tunnel on a
+ * Terraform-managed one, is an error, so a half-converted host cannot silently keep an old secret.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { ManifestPath } from '../../load/source-map.js';
@@ -11,11 +13,13 @@ import { decodeTunnelToken, parseCredentials } from '../tunnel-secrets.js';
 import {
   asReference,
   countsAgainstMode,
+  goesWithChoice,
   describeReference,
   forHost,
   missingTunnelPath,
   readReference,
   tunnelMode,
+  tunnelOwner,
   type FleetContext,
   type FleetRule,
   type TunnelMode,
@@ -35,7 +39,22 @@ export const checkTunnelModes: FleetRule = (fleet) =>
   fleet.hosts.flatMap((host) => {
     const mode = tunnelMode(host);
     const out = [...settingsOfOtherModes(fleet, host, mode)];
-    if (mode === 'named') out.push(...checkNamed(fleet, host));
+    if (mode === 'self-register' && host.settings.tunnel?.managedBy !== undefined) {
+      const path = host.originOf(['tunnel', 'managedBy']);
+      if (countsAgainstMode(host, path)) {
+        out.push(
+          fleet.source.error(
+            'tunnel.unused-setting',
+            path,
+            'tunnel.managedBy is not used in self-register mode: the host creates its own tunnel',
+            'remove it, or set tunnel.mode: named to let Terraform create the tunnel',
+            'key',
+          ),
+        );
+      }
+    }
+    if (tunnelOwner(host) === 'terraform') out.push(...settingsOfExternalTunnels(fleet, host));
+    else if (mode === 'named') out.push(...checkNamed(fleet, host));
     else if (mode === 'token') out.push(...checkToken(fleet, host));
     else out.push(...checkSelfRegister(fleet, host));
     return out;
@@ -59,6 +78,24 @@ function settingsOfOtherModes({ source }: FleetContext, host: EffectiveSettings,
     });
 }
 
+/** Terraform creates the tunnel, so an id or secret given for it would be one the host never runs with. */
+function settingsOfExternalTunnels({ source }: FleetContext, host: EffectiveSettings): Diagnostic[] {
+  const tunnel = host.settings.tunnel ?? {};
+  return (['id', 'credentials', 'token'] as const)
+    .filter((key) => tunnel[key] !== undefined)
+    .map((key) => host.originOf(['tunnel', key]))
+    .filter((path) => goesWithChoice(host, path, ['tunnel', 'managedBy']))
+    .map((path) =>
+      source.error(
+        'tunnel.managed-by-terraform',
+        path,
+        `tunnel.${String(path.at(-1))} is given, but tunnel.managedBy is terraform: Terraform creates this tunnel, and fleetgen reads its ID and secret from terraformOutputs`,
+        'remove it, or set tunnel.managedBy: external to run the tunnel that already exists',
+        'key',
+      ),
+    );
+}
+
 function checkNamed(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] {
   const { source } = fleet;
   const tunnel = host.settings.tunnel ?? {};
@@ -70,7 +107,7 @@ function checkNamed(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] 
         'tunnel.missing-id',
         missingTunnelPath(host),
         `host ${name} has no tunnel.id; a named tunnel is given by its UUID`,
-        'add tunnel.id: the UUID printed by `cloudflared tunnel create` (or choose another tunnel.mode)',
+        'add tunnel.id: the UUID printed by `cloudflared tunnel create`, or remove tunnel.credentials and tunnel.managedBy to let Terraform create the tunnel',
       ),
     );
   }
@@ -80,7 +117,7 @@ function checkNamed(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] 
         'tunnel.missing-credentials',
         missingTunnelPath(host),
         `host ${name} has no tunnel.credentials; a named tunnel runs with its credentials JSON`,
-        'add tunnel.credentials: { file: secrets/<UUID>.json }, the file `cloudflared tunnel create` wrote',
+        'add tunnel.credentials: { file: secrets/<UUID>.json }, the file `cloudflared tunnel create` wrote, or remove tunnel.id and tunnel.managedBy to let Terraform create the tunnel',
       ),
     );
     return out;
@@ -111,27 +148,13 @@ function checkToken(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] 
   const { source } = fleet;
   const tunnel = host.settings.tunnel ?? {};
   const out: Diagnostic[] = [];
-  if (host.settings.ingress !== undefined) {
-    const ingressPath = host.originOf(['ingress']);
-    if (countsAgainstMode(host, ingressPath)) {
-      out.push(
-        source.error(
-          'tunnel.token-ingress',
-          ingressPath,
-          'a token-mode tunnel is remotely managed: it takes its ingress from Cloudflare and would ignore this one',
-          'remove ingress here and configure the public hostnames of the tunnel in the Cloudflare dashboard',
-          'key',
-        ),
-      );
-    }
-  }
   if (tunnel.token === undefined) {
     out.push(
       source.error(
         'tunnel.missing-token',
         missingTunnelPath(host),
         `host ${JSON.stringify(host.host.name)} has no tunnel.token; a remotely managed tunnel runs with its token`,
-        'add tunnel.token: { env: VARIABLE } or { file: path }, holding the token from Cloudflare Zero Trust ▸ Networks ▸ Tunnels',
+        'add tunnel.token: { env: VARIABLE } or { file: path }, holding the token from Cloudflare Zero Trust ▸ Networks ▸ Tunnels, or remove tunnel.managedBy to let Terraform create the tunnel',
       ),
     );
     return out;

@@ -1,0 +1,149 @@
+/**
+ * What Terraform created, as `terraform output -json` prints it: one file per root module in the manifest's
+ * terraformOutputs.dir, written by the user (`terraform -chdir=out/terraform/<module> output -json > <dir>/<module>.json`).
+ * The files hold secrets (tunnel credentials, tokens): messages name a file and a path in it, never a value.
+ *
+ * The contract with the Terraform target: every host module has one output, `hosts`, an object keyed by host name
+ * whose members carry the fields below (those that apply to the host).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { decodeText } from './manifest.js';
+import { MAX_SECRET_BYTES } from './secrets.js';
+import { SourceMap, type ManifestPath } from './source-map.js';
+
+/** Name of the output every host module declares. */
+export const HOSTS_OUTPUT = 'hosts';
+
+/** The members of one host's entry in the `hosts` output. */
+export const HOST_OUTPUT_FIELDS = {
+  tunnelId: 'tunnel_id',
+  accountTag: 'account_tag',
+  /** Named tunnels: the credentials JSON cloudflared reads ({AccountTag, TunnelSecret, TunnelID}). */
+  credentials: 'tunnel_credentials',
+  /** Token tunnels: the token (base64 of {a, t, s}). */
+  token: 'tunnel_token',
+  /** Hosts with short-lived certificates: the Access SSH CA's public key (one OpenSSH line). */
+  sshCaPublicKey: 'ssh_ca_public_key',
+  /** Hosts with an Access application: its audience tag. */
+  accessAud: 'access_application_aud',
+} as const;
+
+export type HostOutputField = keyof typeof HOST_OUTPUT_FIELDS;
+
+/** One host's entry, found in one file. */
+export interface HostOutputs {
+  /** The file as shown in messages (relative to the working folder when below it). */
+  file: string;
+  /** Path of the file relative to the manifest's folder (for Secret origins). */
+  fileFromManifest: string;
+  source: SourceMap;
+  /** Path of the host's entry in the file: ['hosts', 'value', <host>]. */
+  path: ManifestPath;
+  values: Partial<Record<HostOutputField, string>>;
+}
+
+export interface TerraformOutputs {
+  /** Host name → its entry. */
+  hosts: Map<string, HostOutputs>;
+  /** Problems with the files themselves (unreadable, not the shape `terraform output -json` prints, a host twice). */
+  diagnostics: Diagnostic[];
+}
+
+const fileError = (file: string, code: string, message: string, hint: string): Diagnostic => ({
+  severity: 'error',
+  code,
+  file,
+  line: 1,
+  column: 1,
+  path: '',
+  message,
+  hint,
+});
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads every `*.json` in `dir` (absolute). A folder that does not exist is no error: Terraform has not been
+ * applied yet, and only the hosts that need its outputs will say so.
+ */
+export function readTerraformOutputs(dir: string, manifestDir: string): TerraformOutputs {
+  const hosts = new Map<string, HostOutputs>();
+  const diagnostics: Diagnostic[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
+  } catch {
+    return { hosts, diagnostics };
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    const shown = relative(process.cwd(), path) || path;
+    const fileFromManifest = relative(manifestDir, path);
+    const hint = `write it with: terraform -chdir=out/terraform/${name.replace(/\.json$/, '')} output -json > ${shown}`;
+    let bytes: Buffer;
+    try {
+      if (!statSync(path).isFile()) continue;
+      if (statSync(path).size > MAX_SECRET_BYTES * 16) {
+        diagnostics.push(fileError(shown, 'terraform-outputs.too-large', 'is larger than any `terraform output -json` of fleetgen modules can be', hint));
+        continue;
+      }
+      bytes = readFileSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      diagnostics.push(fileError(shown, 'terraform-outputs.unreadable', `cannot be read (${code})`, 'check its permissions'));
+      continue;
+    }
+    const text = decodeText(bytes);
+    if (!text.ok) {
+      diagnostics.push({ ...fileError(shown, 'terraform-outputs.invalid', text.message, hint), ...text.position });
+      continue;
+    }
+    const lines = new LineCounter();
+    const doc = parseDocument(text.text, { version: '1.2', uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+    const source = new SourceMap(shown, doc, lines);
+    const firstError = doc.errors[0];
+    if (firstError || !isMap(doc.contents)) {
+      // The parser's message may quote the text around the error, which is a secret: give the position only.
+      const at = source.offsetToPosition(firstError?.pos[0] ?? 0);
+      diagnostics.push({ ...fileError(shown, 'terraform-outputs.invalid', 'is not the JSON object that `terraform output -json` prints', hint), ...at });
+      continue;
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 0 });
+    const output = isRecord(value) ? value[HOSTS_OUTPUT] : undefined;
+    if (output === undefined) continue; // the shared module's outputs, or another module's: nothing about hosts
+    const entries = isRecord(output) ? output.value : undefined;
+    if (!isRecord(entries)) {
+      diagnostics.push(source.error('terraform-outputs.invalid', [HOSTS_OUTPUT], 'has no object "value" under "hosts", as `terraform output -json` prints it', hint));
+      continue;
+    }
+    for (const [host, entry] of Object.entries(entries)) {
+      const at: ManifestPath = [HOSTS_OUTPUT, 'value', host];
+      const seen = hosts.get(host);
+      if (seen) {
+        diagnostics.push(
+          source.error(
+            'terraform-outputs.duplicate-host',
+            at,
+            `host ${JSON.stringify(host)} is also in ${seen.file}; a host belongs to one Terraform module`,
+            'delete the file of the module the host left (after `terraform apply` there removed its old tunnel)',
+          ),
+        );
+        continue;
+      }
+      if (!isRecord(entry)) {
+        diagnostics.push(source.error('terraform-outputs.invalid', at, `the entry of host ${JSON.stringify(host)} is not an object`, hint));
+        continue;
+      }
+      const values: Partial<Record<HostOutputField, string>> = {};
+      for (const [field, key] of Object.entries(HOST_OUTPUT_FIELDS) as [HostOutputField, string][]) {
+        const found = entry[key];
+        if (typeof found === 'string' && found !== '') values[field] = found;
+      }
+      hosts.set(host, { file: shown, fileFromManifest, source, path: at, values });
+    }
+  }
+  return { hosts, diagnostics };
+}

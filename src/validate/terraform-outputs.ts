@@ -1,0 +1,147 @@
+/**
+ * Matches what Terraform created (terraformOutputs, see load/terraform-outputs.ts) to the hosts that need it: the
+ * tunnel ID and credentials or token of each tunnel Terraform creates, and the SSH CA of each host whose
+ * short-lived certificates use the CA Terraform creates. A host whose outputs are missing or malformed gets one
+ * located error saying which module to apply and which file to write; the pipeline raises these only when a host
+ * target (Chef, Ansible, cloud-init) is built — the Terraform target never needs them.
+ */
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { SourceMap } from '../load/source-map.js';
+import { HOST_OUTPUT_FIELDS, type HostOutputs, type TerraformOutputs } from '../load/terraform-outputs.js';
+import { terraformModuleOf, type TerraformSplit } from '../manifest/terraform-layout.js';
+import type { EffectiveSettings } from '../model/merge.js';
+import { missingTunnelPath, tunnelMode, tunnelOwner } from './rules/context.js';
+import { decodeTunnelToken, parseCredentials, UUID } from './tunnel-secrets.js';
+
+/** The OpenSSH public key line the manifest schema accepts as ssh.shortLivedCerts.caPublicKey. */
+const SSH_PUBLIC_KEY = /^(ecdsa-sha2-nistp(256|384|521)|ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,2}( [^\n\r]*)?$/;
+
+export interface HostTerraformValues {
+  tunnel?: { id: string; accountTag: string; credentials?: { value: string; file: string }; token?: { value: string; file: string } };
+  sshCaPublicKey?: string;
+}
+
+export interface ResolvedTerraformOutputs {
+  byHost: Map<string, HostTerraformValues>;
+  /** One error per host that needs outputs it cannot have yet, plus problems with the files themselves. */
+  awaiting: Diagnostic[];
+}
+
+export interface OutputsContext {
+  source: SourceMap;
+  split: TerraformSplit;
+  /** The outputs folder as the user should type it (relative to the working folder). */
+  shownDir: string;
+  /** The output folder of the build (--out), for the commands in messages. */
+  outDir: string;
+}
+
+/** Whether any host needs Terraform's outputs at all (else the folder is not even read). */
+export function needsTerraformOutputs(hosts: readonly EffectiveSettings[]): boolean {
+  return hosts.some((host) => tunnelOwner(host) === 'terraform' || usesTerraformCa(host));
+}
+
+export function usesTerraformCa(host: EffectiveSettings): boolean {
+  const certs = host.settings.ssh?.shortLivedCerts;
+  return certs !== undefined && certs.caPublicKey === undefined;
+}
+
+export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], outputs: TerraformOutputs, context: OutputsContext): ResolvedTerraformOutputs {
+  const byHost = new Map<string, HostTerraformValues>();
+  const awaiting: Diagnostic[] = [...outputs.diagnostics];
+  for (const host of hosts) {
+    const needsTunnel = tunnelOwner(host) === 'terraform';
+    const needsCa = usesTerraformCa(host);
+    if (!needsTunnel && !needsCa) continue;
+    const name = host.host.name;
+    const module = terraformModuleOf(host.host.group, context.split);
+    const moduleDir = `${context.outDir.replace(/\/+$/, '')}/terraform/${module}`;
+    const how = `run \`terraform -chdir=${moduleDir} apply\`, then \`terraform -chdir=${moduleDir} output -json > ${context.shownDir}/${module}.json\``;
+    const entry = outputs.hosts.get(name);
+    if (!entry) {
+      const what = needsTunnel ? 'Terraform creates this tunnel' : "this host's short-lived certificates use the SSH CA Terraform creates";
+      awaiting.push(
+        context.source.error(
+          'terraform-outputs.missing-host',
+          needsTunnel ? missingTunnelPath(host) : host.originOf(['ssh', 'shortLivedCerts']),
+          `${what}, and ${context.shownDir} has no outputs for host ${JSON.stringify(name)} yet`,
+          how,
+        ),
+      );
+      continue;
+    }
+    const values: HostTerraformValues = {};
+    const problems: Diagnostic[] = [];
+    if (needsTunnel) {
+      const tunnel = tunnelValues(host, entry, problems, how);
+      if (tunnel) values.tunnel = tunnel;
+    }
+    if (needsCa) {
+      const key = entry.values.sshCaPublicKey;
+      if (key === undefined) problems.push(missingField(entry, 'sshCaPublicKey', how));
+      else if (!SSH_PUBLIC_KEY.test(key.trim())) problems.push(badField(entry, 'sshCaPublicKey', 'is not one OpenSSH public key line', how));
+      else values.sshCaPublicKey = key.trim();
+    }
+    awaiting.push(...problems);
+    if (problems.length === 0) byHost.set(name, values);
+  }
+  return { byHost, awaiting };
+}
+
+function tunnelValues(host: EffectiveSettings, entry: HostOutputs, problems: Diagnostic[], how: string): HostTerraformValues['tunnel'] {
+  const id = entry.values.tunnelId;
+  if (id === undefined) {
+    problems.push(missingField(entry, 'tunnelId', how));
+    return undefined;
+  }
+  if (!UUID.test(id)) {
+    problems.push(badField(entry, 'tunnelId', 'is not a UUID', how));
+    return undefined;
+  }
+  const tunnelId = id.toLowerCase();
+  if (tunnelMode(host) === 'named') {
+    const credentials = entry.values.credentials;
+    if (credentials === undefined) {
+      problems.push(missingField(entry, 'credentials', how));
+      return undefined;
+    }
+    const parsed = parseCredentials(credentials);
+    if (!parsed.ok) {
+      problems.push(badField(entry, 'credentials', parsed.message, how));
+      return undefined;
+    }
+    if (parsed.tunnelId.toLowerCase() !== tunnelId) {
+      problems.push(badField(entry, 'credentials', `hold the credentials of tunnel ${parsed.tunnelId}, not of tunnel ${tunnelId}`, how));
+      return undefined;
+    }
+    return { id: tunnelId, accountTag: parsed.accountTag, credentials: { value: credentials, file: entry.fileFromManifest } };
+  }
+  const token = entry.values.token;
+  if (token === undefined) {
+    problems.push(missingField(entry, 'token', how));
+    return undefined;
+  }
+  const decoded = decodeTunnelToken(token);
+  if (!decoded.ok) {
+    problems.push(badField(entry, 'token', decoded.message, how));
+    return undefined;
+  }
+  if (decoded.tunnelId.toLowerCase() !== tunnelId) {
+    problems.push(badField(entry, 'token', `is the token of tunnel ${decoded.tunnelId}, not of tunnel ${tunnelId}`, how));
+    return undefined;
+  }
+  return { id: tunnelId, accountTag: decoded.accountTag, token: { value: token.trim(), file: entry.fileFromManifest } };
+}
+
+function missingField(entry: HostOutputs, field: keyof typeof HOST_OUTPUT_FIELDS, how: string): Diagnostic {
+  return entry.source.error(
+    'terraform-outputs.missing-field',
+    entry.path,
+    `has no ${HOST_OUTPUT_FIELDS[field]} (a non-empty string); the file is older than the Terraform fleetgen writes now`,
+    how,
+  );
+}
+
+function badField(entry: HostOutputs, field: keyof typeof HOST_OUTPUT_FIELDS, problem: string, how: string): Diagnostic {
+  return entry.source.error('terraform-outputs.invalid-field', [...entry.path, HOST_OUTPUT_FIELDS[field]], `${HOST_OUTPUT_FIELDS[field]} ${problem}`, how);
+}

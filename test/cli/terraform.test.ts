@@ -1,0 +1,133 @@
+/**
+ * The Cloudflare side end to end through the CLI, on copies of the bundled example: `fleetgen build` writes
+ * out/terraform/ (valid for the provider, secret-free), the loop closes through the saved `terraform output -json`
+ * files (tunnel ID, credentials or token, SSH CA reach the host artifacts), and a host whose outputs are missing
+ * stops the host targets with a located error — never the Terraform target, and never with a secret in a message.
+ */
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildFleet } from '../../src/build.js';
+import { compileFleet } from '../../src/pipeline.js';
+import { FileSet } from '../../src/targets/fileset.js';
+import { modulesOf, schemaProblems } from '../targets/terraform/support.js';
+import { terraformOutputJson } from '../support/terraform-output.js';
+import { copyExample, EXAMPLE_DIR, fleetgen, STACK_FRAME } from './fleetgen.js';
+
+const OUTPUTS = join(EXAMPLE_DIR, 'secrets', 'terraform');
+
+type SavedOutputs = { hosts: { sensitive: boolean; type: unknown; value: Record<string, Record<string, string>> } };
+const saved = (file: string): SavedOutputs => JSON.parse(readFileSync(join(OUTPUTS, file), 'utf8')) as SavedOutputs;
+
+/** Every file under a folder, as a FileSet keyed by its path relative to `root`. */
+function readTree(root: string, dir = root, files = new FileSet()): FileSet {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) readTree(root, path, files);
+    else files.add(path.slice(root.length + 1), readFileSync(path, 'utf8'));
+  }
+  return files;
+}
+
+describe('fleetgen build: the Cloudflare side', () => {
+  it('writes out/terraform for the example: every module valid for the provider, no secret in it', async () => {
+    const dir = copyExample({ withLock: true });
+    const result = await fleetgen(['build', 'fleet.yaml', '--target', 'terraform'], { cwd: dir });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^terraform: \d+ written, 0 unchanged, 0 removed$/m);
+    const files = readTree(join(dir, 'out'));
+    expect([...modulesOf(files).keys()].sort()).toEqual(['group-kiosks', 'group-lab', 'group-stores', 'shared']);
+    expect(schemaProblems(files)).toEqual([]);
+    const secrets = readdirSync(join(dir, 'secrets'), { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => readFileSync(join(dir, 'secrets', e.name), 'utf8').trim());
+    const savedValues = readdirSync(OUTPUTS).flatMap((f) => Object.values(saved(f).hosts.value).flatMap((v) => [v.tunnel_credentials, v.tunnel_token]));
+    for (const file of files.list().filter((f) => f.path.startsWith('terraform/'))) {
+      for (const secret of [...secrets, ...savedValues].filter((s): s is string => s !== undefined && s.length > 16)) {
+        expect(file.content.toString().includes(secret), file.path).toBe(false);
+      }
+      expect(statSync(join(dir, 'out', file.path)).mode & 0o777, file.path).toBe(0o644);
+    }
+    expect(readFileSync(join(dir, 'out/terraform/.gitignore'), 'utf8')).toContain('*.tfstate');
+  });
+
+  it("saves outputs shaped exactly as the example's Terraform declares them, as `terraform output -json` prints them", () => {
+    const { fleet } = compileFleet(join(EXAMPLE_DIR, 'fleet.yaml'));
+    const modules = modulesOf(buildFleet(fleet, { targets: ['terraform'], options: {} }).files);
+    const hostModules = [...modules.keys()].filter((m) => m !== 'shared').sort();
+    expect(readdirSync(OUTPUTS).sort()).toEqual(hostModules.map((m) => `${m}.json`));
+    for (const module of hostModules) {
+      const docs = modules.get(module) ?? {};
+      const declared: Record<string, string[]> = {};
+      for (const [file, doc] of Object.entries(docs)) {
+        const locals = (doc as { locals?: Record<string, Record<string, unknown>> }).locals ?? {};
+        for (const [name, value] of Object.entries(locals)) if (name.startsWith('outputs_')) declared[file.replace(/^host-|\.tf\.json$/g, '')] = Object.keys(value).sort();
+      }
+      const file = saved(`${module}.json`);
+      expect(Object.fromEntries(Object.entries(file.hosts.value).map(([host, values]) => [host, Object.keys(values).sort()])), module).toEqual(declared);
+      expect(readFileSync(join(OUTPUTS, `${module}.json`), 'utf8')).toBe(terraformOutputJson(file.hosts.value));
+    }
+  });
+
+  it('gives the host artifacts the tunnel ID, credentials, token and SSH CA that Terraform created', () => {
+    const { fleet, awaitingTerraform } = compileFleet(join(EXAMPLE_DIR, 'fleet.yaml'));
+    expect(awaitingTerraform).toEqual([]);
+    const stores = saved('group-stores.json').hosts.value;
+    const kiosks = saved('group-kiosks.json').hosts.value;
+    const lab = saved('group-lab.json').hosts.value;
+    const files = buildFleet(fleet, { targets: ['cloud-init', 'ansible'], options: {} }).files;
+    const userData = (host: string): string => files.get(`cloud-init/${host}.yaml`)?.content.toString() ?? '';
+
+    const store = stores['store-0003'] ?? {};
+    expect(userData('store-0003')).toContain(`tunnel: ${store.tunnel_id}`);
+    expect(userData('store-0003')).toContain(`/etc/cloudflared/${store.tunnel_id}.json`);
+    expect(userData('store-0003')).toContain(JSON.stringify(store.tunnel_credentials).slice(1, -1).replace(/\\"/g, '"').slice(0, 40));
+    expect(userData('kiosk-18')).toContain(`TUNNEL_TOKEN=${kiosks['kiosk-18']?.tunnel_token}`);
+    expect(userData('lab-build-1')).toContain(lab['lab-build-1']?.ssh_ca_public_key);
+    // The secret went to the host's secret files only.
+    const holders = files.list().filter((f) => f.content.toString().includes(kiosks['kiosk-18']?.tunnel_token ?? '-'));
+    expect(holders.every((f) => f.isSecret)).toBe(true);
+    expect(holders.length).toBeGreaterThan(0);
+  });
+
+  it('stops the host targets at a host whose outputs are missing, saying what to run; --target terraform still builds', async () => {
+    const dir = copyExample({ withLock: true });
+    rmSync(join(dir, 'secrets/terraform/group-stores.json'));
+    const hosts = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(hosts.status, hosts.stderr).toBe(2);
+    expect(hosts.stderr).not.toMatch(STACK_FRAME);
+    expect(hosts.stderr).toMatch(
+      /^fleet\.yaml:\d+:\d+: error: hosts\[\d\]: Terraform creates this tunnel, and secrets\/terraform has no outputs for host "store-0003" yet — run `terraform -chdir=out\/terraform\/group-stores apply`, then `terraform -chdir=out\/terraform\/group-stores output -json > secrets\/terraform\/group-stores\.json`$/m,
+    );
+    expect(readdirSync(dir)).not.toContain('out');
+    const terraformOnly = await fleetgen(['build', 'fleet.yaml', '--target', 'terraform,ssh'], { cwd: dir });
+    expect(terraformOnly.status, terraformOnly.stderr).toBe(0);
+  });
+
+  it('refuses saved outputs that do not belong to the tunnel, locating the problem in the file and never quoting a secret', async () => {
+    const dir = copyExample({ withLock: true });
+    const path = join(dir, 'secrets/terraform/group-kiosks.json');
+    const file = JSON.parse(readFileSync(path, 'utf8')) as SavedOutputs;
+    const kiosk = file.hosts.value['kiosk-18'] ?? {};
+    const token = kiosk.tunnel_token ?? '';
+    kiosk.tunnel_id = '11111111-2222-4333-8444-555555555555';
+    writeFileSync(path, terraformOutputJson(file.hosts.value));
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(
+      /^secrets\/terraform\/group-kiosks\.json:\d+:\d+: error: hosts\.value\.kiosk-18\.tunnel_token: tunnel_token is the token of tunnel [0-9a-f-]{36}, not of tunnel 11111111-2222-4333-8444-555555555555 — run `terraform -chdir=out\/terraform\/group-kiosks apply`/m,
+    );
+    const decoded = JSON.parse(Buffer.from(token, 'base64').toString()) as { s: string };
+    expect(result.stderr).not.toContain(token.slice(0, 20));
+    expect(result.stderr).not.toContain(decoded.s);
+  });
+
+  it('reports a saved file that is not JSON at its position, without its text', async () => {
+    const dir = copyExample({ withLock: true });
+    writeFileSync(join(dir, 'secrets/terraform/group-lab.json'), '{\n  "hosts": { "value": SECRET-TEXT\n');
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^secrets\/terraform\/group-lab\.json:\d+:\d+: error: is not the JSON object that `terraform output -json` prints/m);
+    expect(result.stderr).not.toContain('SECRET-TEXT');
+  });
+});
