@@ -41,7 +41,7 @@ export function buildFleet(fleet: Fleet, build: BuildOptions): BuildOutput {
   for (const name of TARGET_NAMES) {
     if (!build.targets.includes(name)) continue;
     const output = TARGETS[name](fleet, build.options);
-    const ignore = renderGitignore(output.files);
+    const ignore = renderGitignore(output.files, output.toolFiles);
     files.merge(output.files, name);
     if (ignore !== undefined) files.add(`${name}/${GITIGNORE}`, ignore);
     warnings.push(...output.warnings);

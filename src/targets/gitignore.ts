@@ -13,11 +13,18 @@ const HEADER = [
   '# (Build with --vault-password-file / --chef-secret-file to get encrypted secrets that may be committed.)',
 ];
 
-/** The .gitignore for one target's folder, or undefined when nothing in it must be kept out of git. */
-export function renderGitignore(files: FileSet): string | undefined {
+/**
+ * The .gitignore for one target's folder, or undefined when nothing in it must be kept out of git: the generated
+ * files that hold secrets in clear text, then what the target's own tool writes there (`toolFiles`).
+ */
+export function renderGitignore(files: FileSet, toolFiles?: { reason: string; patterns: string[] }): string | undefined {
   const kept = files.list().filter((file) => file.isKeptOutOfGit);
-  if (kept.length === 0) return undefined;
-  return [...HEADER, ...kept.map((file) => `/${escapePattern(file.path)}`)].join('\n') + '\n';
+  const lines = kept.length > 0 ? [...HEADER, ...kept.map((file) => `/${escapePattern(file.path)}`)] : [];
+  if (toolFiles && toolFiles.patterns.length > 0) {
+    if (lines.length === 0) lines.push(HEADER[0] ?? '');
+    lines.push(`# ${toolFiles.reason}`, ...toolFiles.patterns);
+  }
+  return lines.length > 0 ? lines.join('\n') + '\n' : undefined;
 }
 
 /** A path as a literal gitignore pattern: glob characters, a leading "!" or "#" and trailing spaces escaped. */

@@ -27,6 +27,11 @@ export interface TargetOutput {
   /** Paths relative to the target's own folder under out/ (out/<target>/…). */
   files: FileSet;
   warnings: TargetWarning[];
+  /**
+   * Files the target's own tool writes beside the output that must never be committed (Terraform's local state),
+   * as gitignore patterns relative to the target's folder, with the reason; listed in the folder's .gitignore.
+   */
+  toolFiles?: { reason: string; patterns: string[] };
 }
 
 /** A target is a pure function of the model: no disk, no clock, no randomness. */

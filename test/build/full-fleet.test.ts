@@ -82,12 +82,14 @@ describe('fleetgen build of fixtures/valid/full', () => {
       const kept = inTarget.filter((f) => f.isKeptOutOfGit).map((f) => f.path);
       expect(kept, target).toEqual(clear);
       const ignore = files.get(`${target}/.gitignore`);
-      if (kept.length === 0) {
+      // Terraform's local state and plans (written by terraform, not fleetgen) hold secrets too.
+      const toolPatterns = target === 'terraform' ? ['*.tfstate', '*.tfstate.*', '*.tfplan', '.terraform/'] : [];
+      if (kept.length === 0 && toolPatterns.length === 0) {
         expect(ignore, target).toBeUndefined();
         continue;
       }
       const patterns = (ignore?.content.toString() ?? '').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-      expect(patterns).toEqual(kept.map((path) => path.slice(target.length)));
+      expect(patterns).toEqual([...kept.map((path) => path.slice(target.length)), ...toolPatterns]);
       expect(ignore).toMatchObject({ isSecret: false, isKeptOutOfGit: false, mode: 0o644 });
     }
     expect(files.get('ssh/.gitignore')).toBeUndefined();

@@ -234,7 +234,7 @@ describe('fleetgen build --check', () => {
     const before = snapshotDisk(join(dir, 'out'));
     const result = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^out is up to date \(\d+ files checked; 15 git-ignored files holding secrets not checked\)\n$/);
+    expect(result.stdout).toMatch(/^out is up to date \(\d+ files checked; 21 git-ignored files holding secrets not checked\)\n$/);
     expect(snapshotDisk(join(dir, 'out'))).toEqual(before);
   });
 

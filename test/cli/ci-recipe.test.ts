@@ -62,15 +62,23 @@ async function fleetFolder(sh: Shell): Promise<string> {
   expect(init.code, init.stderr).toBe(0);
   const dir = join(root, 'my-fleet');
   cpSync(join(EXAMPLE_DIR, 'fleet.yaml'), join(dir, 'fleet.yaml'));
-  for (const name of readdirSync(join(EXAMPLE_DIR, 'secrets'))) cpSync(join(EXAMPLE_DIR, 'secrets', name), join(dir, 'secrets', name));
+  cpSync(join(EXAMPLE_DIR, 'secrets'), join(dir, 'secrets'), { recursive: true });
   return dir;
 }
 
 /** Every secret value the example references, as it could appear in a generated file. */
 function secretValues(dir: string): string[] {
   const values: string[] = [];
+  // What terraform output -json saved: the credentials' TunnelSecret and the tokens.
+  for (const name of readdirSync(join(dir, 'secrets', 'terraform'))) {
+    const saved = JSON.parse(readFileSync(join(dir, 'secrets', 'terraform', name), 'utf8')) as { hosts: { value: Record<string, Record<string, string>> } };
+    for (const host of Object.values(saved.hosts.value)) {
+      if (host.tunnel_credentials) values.push((JSON.parse(host.tunnel_credentials) as { TunnelSecret: string }).TunnelSecret);
+      if (host.tunnel_token) values.push(host.tunnel_token);
+    }
+  }
   for (const name of readdirSync(join(dir, 'secrets'))) {
-    if (name === '.gitignore') continue;
+    if (name === '.gitignore' || name === 'terraform') continue;
     const text = readFileSync(join(dir, 'secrets', name), 'utf8');
     if (name.endsWith('.json')) values.push((JSON.parse(text) as { TunnelSecret: string }).TunnelSecret);
     else if (name.endsWith('.pem')) values.push(...text.split('\n').filter((line) => line.length >= 32 && !line.startsWith('-----')));
@@ -111,11 +119,11 @@ describe('the README\'s recipe for committing out/ and checking it in CI', () =>
     // CI: a fresh clone, secrets/ restored from the CI's secret store.
     const ci = join(tempDir(), 'ci');
     await git(['clone', '--quiet', dir, ci], dir, sh);
-    for (const name of readdirSync(join(dir, 'secrets'))) cpSync(join(dir, 'secrets', name), join(ci, 'secrets', name));
+    cpSync(join(dir, 'secrets'), join(ci, 'secrets'), { recursive: true });
     expect(existsSync(join(ci, 'out/cloud-init/store-0001.yaml'))).toBe(false);
     const check = await bash(ciLine, ci, sh);
     expect(check.code, check.stdout + check.stderr).toBe(0);
-    expect(check.stdout).toMatch(/^out is up to date \(\d+ files checked; 15 git-ignored files holding secrets not checked\)\n$/);
+    expect(check.stdout).toMatch(/^out is up to date \(\d+ files checked; 21 git-ignored files holding secrets not checked\)\n$/);
 
     // The same line fails once a committed file is stale.
     writeFileSync(join(ci, 'out/ssh/config'), readFileSync(join(ci, 'out/ssh/config'), 'utf8') + '# edited by hand\n');

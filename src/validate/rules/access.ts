@@ -6,7 +6,7 @@
 import { quote, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { ManifestPath } from '../../load/source-map.js';
 import type { AccessRules } from '../../manifest/types.generated.js';
-import { closest } from '../schema.js';
+import { closest } from '../closest.js';
 import { parseService } from '../service.js';
 import { usesTerraformCa } from '../terraform-outputs.js';
 import { effectiveIngress, forHost, type FleetRule } from './context.js';
