@@ -3,7 +3,7 @@
  * driven over stdio like an editor drives it, with no network. The manifest `fleetgen init` writes must get the
  * schema from its modeline: completion inside a host, hover on a key, a diagnostic for an unknown key.
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,7 @@ function change(uri: string, text: string): void {
 const noLoadError = (diagnostics: Diagnostic[]): Diagnostic[] => diagnostics.filter((d) => /schema/i.test(d.message));
 
 beforeAll(async () => {
+  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: yaml-language-server is a devDependency, run npm ci`);
   initDir = join(tempDir(), 'my-fleet');
   const init = await fleetgen(['init', initDir]);
   expect(init.status, init.stderr).toBe(0);

@@ -12,6 +12,7 @@ import type { ShippedKey } from './host-vars.js';
 export const STATIC_ROLE_FILES = [
   'defaults/main.yml',
   'handlers/main.yml',
+  'meta/argument_specs.yml',
   'tasks/config.yml',
   'tasks/files.yml',
   'tasks/install-apt.yml',

@@ -5,6 +5,7 @@
 import type { Fleet } from '../../model/fleet.js';
 import { FileSet } from '../fileset.js';
 import { readGeneratorFile, template } from '../templates.js';
+import { cookbookVersion } from './cookbook-version.js';
 import { rubyString } from './ruby.js';
 
 /** Recipes in the order recipes/default.rb includes them. */
@@ -20,16 +21,10 @@ export function dataBagNames(fleet: Fleet): DataBagNames {
   return { settings: fleet.cookbookName, secrets: `${fleet.cookbookName}_secrets` };
 }
 
-export function renderCookbook(fleet: Fleet): FileSet {
+/** The cookbook's files, and its version (which the roles and nodes pin). */
+export function renderCookbook(fleet: Fleet): { files: FileSet; version: string } {
   const bags = dataBagNames(fleet);
   const files = new FileSet();
-  files.add(
-    'metadata.rb',
-    template('chef/metadata.rb.hbs')({
-      name: rubyString(fleet.cookbookName),
-      description: rubyString(`Cloudflare Tunnel (cloudflared) and Access SSH for the ${fleet.name} fleet`),
-    }),
-  );
   files.add(
     'attributes/default.rb',
     template('chef/attributes/default.rb.hbs')({
@@ -42,5 +37,15 @@ export function renderCookbook(fleet: Fleet): FileSet {
   for (const library of LIBRARIES) files.add(`libraries/${library}.rb`, readGeneratorFile(`chef/libraries/${library}.rb`));
   // Markdown, not code: names here are schema-restricted (cookbook, fleet and data bag names).
   files.add('README.md', template('chef/README.md.hbs')({ cookbook: fleet.cookbookName, fleet: fleet.name, dataBag: bags.settings, secretsDataBag: bags.secrets }));
-  return files;
+  files.add('chefignore', readGeneratorFile('chef/chefignore'));
+  // metadata.rb last: its version is a digest of everything else in the cookbook, itself included.
+  const metadata = (version: string): string =>
+    template('chef/metadata.rb.hbs')({
+      name: rubyString(fleet.cookbookName),
+      description: rubyString(`Cloudflare Tunnel (cloudflared) and Access SSH for the ${fleet.name} fleet`),
+      version: rubyString(version),
+    });
+  const version = cookbookVersion(files, metadata(''));
+  files.add('metadata.rb', metadata(version));
+  return { files, version };
 }

@@ -6,8 +6,12 @@
  *   data_bags/<cookbook>/<host>.json      the host's files, install method, ssh settings (no secrets)
  *   data_bags/<cookbook>_secrets/<host>.json  the host's secret files: 0600, encrypted (v3) with --chef-secret-file,
  *                                         else clear text and kept out of git
- *   roles/<group>.json                    one role per group: run list recipe[<cookbook>]
+ *   roles/<group>.json                    one role per group: run list recipe[<cookbook>@<version>]
  *   nodes/<host>.json                     one node per host, for local mode
+ *   policyfiles/<cookbook>.rb             for Policyfile users, instead of roles: the cookbook from cookbooks/
+ *
+ * The cookbook's version is a digest of its content, with no order (see cookbook-version.ts): run lists pin it, so
+ * a Chef Infra Server never picks another version of the cookbook because its number happens to be higher.
  */
 import type { Fleet, Host } from '../../model/fleet.js';
 import { FileSet } from '../fileset.js';
@@ -16,13 +20,27 @@ import { dataBagNames, renderCookbook } from './cookbook.js';
 import { encryptDataBagItem } from './encrypted-item.js';
 import { hostItems } from './host-item.js';
 import { stableJson } from './json.js';
+import { rubyString } from './ruby.js';
+import { template } from '../templates.js';
 
 export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput => {
   const files = new FileSet();
   const bags = dataBagNames(fleet);
-  const runList = [`recipe[${fleet.cookbookName}]`];
+  const cookbook = renderCookbook(fleet);
+  const recipe = `recipe[${fleet.cookbookName}@${cookbook.version}]`;
+  const runList = [recipe];
 
-  files.merge(renderCookbook(fleet), `cookbooks/${fleet.cookbookName}`);
+  files.merge(cookbook.files, `cookbooks/${fleet.cookbookName}`);
+  files.add(
+    `policyfiles/${fleet.cookbookName}.rb`,
+    template('chef/Policyfile.rb.hbs')({
+      file: fleet.cookbookName,
+      name: rubyString(fleet.cookbookName),
+      recipe: rubyString(`${fleet.cookbookName}::default`),
+      // Relative to the Policyfile's folder.
+      cookbookPath: rubyString(`../cookbooks/${fleet.cookbookName}`),
+    }),
+  );
 
   for (const host of fleet.hosts) {
     const items = hostItems(host);
@@ -30,7 +48,7 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
     const { chefSecret } = options;
     const secrets = chefSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, chefSecret) : items.secrets;
     files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true, isKeptOutOfGit: chefSecret === undefined });
-    files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(fleet, host) }));
+    files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(host, recipe) }));
   }
 
   for (const group of fleet.groups) {
@@ -60,6 +78,6 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
 };
 
 /** A grouped host runs its group's role (so that role attributes apply); an ungrouped one the recipe itself. */
-function nodeRunList(fleet: Fleet, host: Host): string[] {
-  return host.group !== undefined ? [`role[${host.group}]`] : [`recipe[${fleet.cookbookName}]`];
+function nodeRunList(host: Host, recipe: string): string[] {
+  return host.group !== undefined ? [`role[${host.group}]`] : [recipe];
 }

@@ -72,11 +72,13 @@ describe('chef target', () => {
       ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `${SETTINGS_BAG}/${h}.json`),
       ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `${SECRETS_BAG}/${h}.json`),
       ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `nodes/${h}.json`),
+      'policyfiles/acme_pos.rb',
       ...['kiosks', 'lab', 'stores'].map((g) => `roles/${g}.json`),
     ]);
     expect(paths.filter((p) => p.startsWith(`${COOKBOOK}/`)).map((p) => p.slice(COOKBOOK.length + 1))).toEqual([
       'README.md',
       'attributes/default.rb',
+      'chefignore',
       'libraries/host_data.rb',
       'metadata.rb',
       ...['config', 'default', 'install', 'lockdown', 'register', 'service', 'ssh', 'user'].map((r) => `recipes/${r}.rb`),

@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ssh } from '../../../src/targets/ssh/index.js';
 import { runCommand } from '../../support/run-command.js';
@@ -35,8 +36,8 @@ const succeeding = standIn(0);
 const failing = standIn(1);
 
 /** `ssh -G`'s options for `destination`, as lowercase keyword → values. */
-async function resolve(destination: string, bin: string): Promise<Map<string, string[]>> {
-  const result = await runCommand('ssh', ['-G', '-F', configPath, destination], {
+async function resolve(destination: string, bin: string, config = configPath): Promise<Map<string, string[]>> {
+  const result = await runCommand('ssh', ['-G', '-F', config, destination], {
     timeoutMs: 20_000,
     env: { PATH: `${bin}:/usr/bin:/bin`, HOME: work, SHELL: '/bin/sh' },
     installHint: 'apt-get install openssh-client',
@@ -90,5 +91,20 @@ describe('ssh/config read by OpenSSH (ssh -G)', () => {
     const kiosk = await resolve('kiosk-17', succeeding);
     expect(kiosk.get('hostname')).toEqual(['kiosk-17']);
     expect(kiosk.get('proxycommand')).toBeUndefined();
+  });
+});
+
+describe("the README's way to use it: Include as the first line of the user's ssh config", () => {
+  it('brings in every generated host, before the blocks the user has', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const section = readme.slice(readme.indexOf('### SSH: connect through Cloudflare Access'));
+    const include = defined(/^#\s+(Include) \/\S+\/out\/ssh\/config$/m.exec(section), 'the Include line in the README')[1];
+    // The user's own config: the Include first, then their own catch-all, which must not shadow the fleet's hosts.
+    const userConfig = join(work, 'user-config');
+    writeFileSync(userConfig, `${include} ${configPath}\n\nHost *\n  ProxyCommand none\n  User me\n`);
+    const options = await resolve('store-0001', succeeding, userConfig);
+    expect(options.get('hostname')).toEqual(['amber-harbor.example.com']);
+    expect(options.get('proxycommand')).toEqual(['cloudflared access ssh --hostname %h']);
+    expect(options.get('user')).toEqual(['ops']);
   });
 });

@@ -1,0 +1,95 @@
+/**
+ * The role's argument spec (meta/argument_specs.yml), as Ansible uses it: `ansible-doc -t role` documents the role
+ * from it, and ansible-playbook checks every host's inputs against it before the role's first task. A missing
+ * tool fails these tests (apt-get install ansible-core).
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleFleet, FAKE_TUNNEL_SECRET } from '../../support/sample-fleet.js';
+import { build, hostVars, output, ROLE, runTool, text, writeToTemp } from './support.js';
+
+interface OptionSpec {
+  type: string;
+  description: string | string[];
+  required?: boolean;
+  choices?: string[];
+  options?: Record<string, OptionSpec>;
+}
+interface ArgumentSpecs {
+  argument_specs: { main: { short_description: string; options: Record<string, OptionSpec> } };
+}
+
+const HOSTS = ['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'];
+const SPEC_PATH = `roles/${ROLE}/meta/argument_specs.yml`;
+const files = build(sampleFleet());
+const spec = (parse(text(files, SPEC_PATH)) as ArgumentSpecs).argument_specs.main;
+
+let dir: string;
+beforeAll(() => {
+  dir = writeToTemp(files);
+  // Runs the role on the controller with every task skipped but the argument check: tagged `always` by Ansible, it
+  // is the only task that a run limited to an unknown tag still runs. --check on top: nothing is changed anyway.
+  writeFileSync(join(dir, 'probe.yml'), `- name: Check the inputs of every host\n  hosts: all\n  gather_facts: false\n  roles:\n    - ${ROLE}\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const checkInputs = (extraVars: object = {}) =>
+  runTool(
+    'ansible-playbook',
+    ['-i', 'inventory/hosts.yml', 'probe.yml', '--tags', 'fleetgen-only-the-argument-check', '--check', '-e', 'ansible_connection=local', '-e', JSON.stringify(extraVars)],
+    dir,
+  );
+
+describe('the Ansible role argument spec', () => {
+  it('covers exactly the variables of the role: its defaults, which are what fleetgen writes to host_vars', () => {
+    const defaults = Object.keys(parse(text(files, `roles/${ROLE}/defaults/main.yml`)) as object).sort();
+    expect(Object.keys(spec.options).sort()).toEqual(defaults);
+    for (const host of HOSTS) {
+      const written = Object.keys(hostVars(files, host)).filter((name) => name.startsWith('cloudflared_'));
+      expect(written.filter((name) => !(name in spec.options)), host).toEqual([]);
+    }
+    for (const [name, option] of Object.entries(spec.options)) expect(option.description, name).toBeTruthy();
+  });
+
+  it('documents the role in `ansible-doc -t role`, every option with its description', async () => {
+    const result = await runTool('ansible-doc', ['-t', 'role', '-r', 'roles', ROLE], dir);
+    expect(result.status, output(result)).toBe(0);
+    expect(result.stdout).toContain(`ENTRY POINT: main - ${spec.short_description}`);
+    for (const [name, option] of Object.entries(spec.options)) {
+      const mark = option.required ? '=' : '-';
+      expect(result.stdout, name).toContain(`${mark} ${name}\n`);
+    }
+    expect(result.stdout).toMatch(/choices: \[package, binary, preinstalled\]/);
+  });
+
+  it("accepts every host's inputs as fleetgen writes them", async () => {
+    const result = await checkInputs();
+    expect(result.status, output(result)).toBe(0);
+    // The check ran once per host (and nothing else did).
+    for (const host of HOSTS) expect(result.stdout).toMatch(new RegExp(`^${host}\\s+: ok=1 +changed=0 +unreachable=0 +failed=0`, 'm'));
+  });
+
+  it('rejects wrong inputs before any task runs, naming each, and never prints a secret', async () => {
+    const result = await checkInputs({
+      cloudflared_install_method: 'floppy',
+      cloudflared_validate_config: 'perhaps',
+      cloudflared_files: [{ path: '/etc/x', owner: 'root', group: 'root', mode: '0644', content: '', colour: 'blue' }],
+      cloudflared_secret_files: [{ path: '/etc/cloudflared/x.json', owner: 'root', group: 'root', content: FAKE_TUNNEL_SECRET }],
+    });
+    expect(result.status, output(result)).toBe(2);
+    const reported = output(result);
+    expect(reported).toContain('value of cloudflared_install_method must be one of: package, binary, preinstalled, got: floppy');
+    expect(reported).toMatch(/cloudflared_validate_config.*perhaps|perhaps.*cloudflared_validate_config/);
+    expect(reported).toContain('cloudflared_files.colour. Supported parameters include: content, group, mode, owner, path');
+    expect(reported).toContain('missing required arguments: mode found in cloudflared_secret_files');
+    expect(reported).not.toContain(FAKE_TUNNEL_SECRET);
+    expect(reported).toMatch(/^store-0001\s+: ok=0 +changed=0 +unreachable=0 +failed=1/m);
+  });
+
+  it('is part of the role the README and the role README describe', () => {
+    const readme = readFileSync(join(dir, 'roles', ROLE, 'README.md'), 'utf8');
+    expect(readme).toContain('meta/argument_specs.yml');
+  });
+});
