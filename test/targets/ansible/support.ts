@@ -1,7 +1,7 @@
 /** Helpers shared by the Ansible target's tests: build, parse host_vars, write output to disk, run real tools. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseDocument, type ScalarTag } from 'yaml';
 import type { Fleet, Host } from '../../../src/model/fleet.js';
 import { sampleFleet } from '../../support/sample-fleet.js';
@@ -9,6 +9,7 @@ import type { TargetOptions } from '../../../src/targets/target.js';
 import type { FileSet } from '../../../src/targets/fileset.js';
 import { ansible } from '../../../src/targets/ansible/index.js';
 import { hostState } from '../../../src/targets/common/host-state.js';
+import { writeFileSetToTemp } from '../../support/fileset-on-disk.js';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
 
 export const ROLE = 'acme_pos';
@@ -71,16 +72,8 @@ export function hostNamed(fleet: Fleet, name: string): Host {
   return host;
 }
 
-/** Writes a FileSet to a fresh temp dir (with its modes) and returns the dir. */
-export function writeToTemp(files: FileSet, prefix = 'fleetgen-ansible-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  for (const file of files.list()) {
-    const path = join(dir, file.path);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, file.content, { mode: file.mode });
-  }
-  return dir;
-}
+/** Writes a FileSet to a fresh temp dir (with its modes) and returns the dir, removed after the test file. */
+export const writeToTemp = (files: FileSet, prefix = 'fleetgen-ansible-'): string => writeFileSetToTemp(files, prefix);
 
 /** A scratch HOME: ansible and ansible-lint write caches there, never into the real one. Made on first use. */
 let home: string | undefined;

@@ -4,15 +4,15 @@
  * same DSL method names Chef's loaders call; there is no Chef on Debian, so the DSL is a stand-in that checks
  * what Chef would check (Chef's own version format, relative cookbook paths).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../../src/model/fleet.js';
 import { chef } from '../../../src/targets/chef/index.js';
 import { cookbookVersion } from '../../../src/targets/chef/cookbook-version.js';
 import { FileSet } from '../../../src/targets/fileset.js';
+import { writeFileSetToTemp } from '../../support/fileset-on-disk.js';
 import { runCommand } from '../../support/run-command.js';
 import { sampleFleet } from '../../support/sample-fleet.js';
 
@@ -31,19 +31,7 @@ const versionOf = (files: FileSet): string => {
   return match[1];
 };
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function writeRepo(files: FileSet): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-chef-repo-'));
-  dirs.push(dir);
-  for (const file of files.list()) {
-    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
-    writeFileSync(join(dir, file.path), file.content, { mode: file.mode });
-  }
-  return dir;
-}
+const writeRepo = (files: FileSet): string => writeFileSetToTemp(files, 'fleetgen-chef-repo-');
 
 async function ruby(program: string, args: string[]): Promise<string> {
   const result = await runCommand('ruby', ['-w', '-e', program, ...args], { installHint: 'apt-get install ruby' });

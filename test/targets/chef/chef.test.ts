@@ -1,8 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../../src/model/fleet.js';
 import { chef } from '../../../src/targets/chef/index.js';
 import { rubyString } from '../../../src/targets/chef/ruby.js';
@@ -10,6 +9,7 @@ import { hostState } from '../../../src/targets/common/host-state.js';
 import { packageSource } from '../../../src/targets/common/package-source.js';
 import type { FileSet } from '../../../src/targets/fileset.js';
 import type { TargetOptions } from '../../../src/targets/target.js';
+import { writeFileSetToTemp } from '../../support/fileset-on-disk.js';
 import { HOSTILE, hostileFleet } from '../../support/hostile-fleet.js';
 import { platformFleet, SUPPORTED_OS } from '../../support/platform-fleet.js';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
@@ -35,21 +35,8 @@ function must<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-const tempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
 /** Writes a FileSet to a fresh temp dir, as `fleetgen build` would write out/chef/. */
-function writeRepo(files: FileSet): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-chef-'));
-  tempDirs.push(dir);
-  for (const file of files.list()) {
-    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
-    writeFileSync(join(dir, file.path), file.content, { mode: file.mode });
-  }
-  return dir;
-}
+const writeRepo = (files: FileSet): string => writeFileSetToTemp(files, 'fleetgen-chef-');
 
 /** Runs a real tool; a missing tool is a failure, never a skip. */
 const run = (command: string, args: string[]): Promise<CommandResult> => runCommand(command, args, { installHint: 'apt-get install ruby' });
