@@ -10,9 +10,10 @@
  * a file written before the crash but not yet recorded is overwritten or, if it is no longer produced, left in
  * place (the only leftover a crash can cause — never a file of someone else's).
  */
-import { mkdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { makeFolders } from './folders.js';
 import { checkParents, lstatOrUndefined, parentsOf } from './out-path.js';
 import { OutputError } from './output-error.js';
 import type { Plan } from './plan.js';
@@ -33,7 +34,7 @@ export function applyPlan(plan: Plan): void {
   for (const file of plan.files) {
     if ((file.action !== 'add' && file.action !== 'change') || file.file === undefined) continue;
     const full = join(outDir, file.path);
-    mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
+    makeFolders(dirname(full), 0o755);
     // Again, just before writing: a link may have appeared since the plan was made.
     const [fileInTheWay] = checkParents(outDir, file.path).filesInTheWay;
     if (fileInTheWay !== undefined) throw new OutputError(join(outDir, fileInTheWay), 'is a file, but fleetgen needs a folder there');
@@ -45,7 +46,7 @@ export function applyPlan(plan: Plan): void {
   for (const file of removals) removeEmptyParents(outDir, file.path);
 
   if (plan.state.isChanged) {
-    mkdirSync(outDir, { recursive: true, mode: 0o755 });
+    makeFolders(outDir, 0o755);
     writeFileAtomic(plan.state.path, plan.state.content, { mode: 0o644 });
   }
 }

@@ -70,7 +70,16 @@ describe('fleetgen init', () => {
     writeFileSync(join(dir, 'a-file'), '');
     const result = await fleetgen(['init', join(dir, 'a-file')]);
     expect(result.status, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(/^fleetgen: cannot create .*a-file\/fleet\.yaml \(ENOTDIR\)/m);
+    expect(result.stderr).toMatch(/^fleetgen: cannot create the folder .*a-file\/secrets \(ENOTDIR\)/m);
     expect(result.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('fails at once on a folder under /proc, where a recursive mkdir would retry forever', async () => {
+    const started = Date.now();
+    const result = await fleetgen(['init', '/proc/fleetgen-nope'], { timeoutMs: 10_000 });
+    expect(result.signal, 'init hung and was killed').toBeNull();
+    expect(result.status, result.stderr).toBe(2);
+    expect(result.stderr).toBe('fleetgen: cannot create the folder /proc/fleetgen-nope (ENOENT) — choose a folder where you may create files, e.g. "fleetgen init my-fleet"\n');
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

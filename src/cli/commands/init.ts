@@ -1,10 +1,11 @@
-import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import { packageRoot } from '../../package-root.js';
 import { fleetSchema } from '../../validate/schema.js';
 import { writeFileAtomic } from '../../write/atomic.js';
+import { makeFolders } from '../../write/folders.js';
 import type { CommandContext } from '../context.js';
 import { UserError } from '../failure.js';
 
@@ -32,7 +33,13 @@ export function initCommand(context: CommandContext): CommandModule<object, Init
       }
       const template = readTemplate();
       try {
-        mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+        makeFolders(secretsDir, 0o700);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        const where = (err as NodeJS.ErrnoException).path ?? secretsDir;
+        throw new UserError(`cannot create the folder ${where} (${code})`, `choose a folder where you may create files, e.g. "fleetgen init my-fleet"`);
+      }
+      try {
         if (!isPresent(gitignore)) writeFileAtomic(gitignore, SECRETS_GITIGNORE, { mode: 0o644 });
         if (!isPresent(schemaFile)) writeFileAtomic(schemaFile, JSON.stringify(fleetSchema(), null, 2) + '\n', { mode: 0o644 });
         writeFileAtomic(manifest, template, { mode: 0o644 });

@@ -1,0 +1,35 @@
+/**
+ * Creating a folder and its missing parents. Not `mkdirSync(path, { recursive: true })`: on a path below /proc
+ * (and other file systems where mkdir says ENOENT for a parent that stat finds) Node's recursive mkdir retries
+ * forever at full CPU. Here each missing folder is created once, from the top, and the first failure is thrown.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export function makeFolders(path: string, mode: number): void {
+  const missing: string[] = [];
+  let current = resolve(path);
+  while (!exists(current)) {
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      mkdirSync(folder, { mode });
+    } catch (err) {
+      // Someone else made it in the meantime: that is what was wanted.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory()) throw err;
+    }
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
