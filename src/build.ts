@@ -27,6 +27,8 @@ export interface BuildOptions {
   /** Which targets to run; each appears once, in TARGET_NAMES order whatever the order given. */
   targets: readonly TargetName[];
   options: TargetOptions;
+  /** Called before each target runs (for a progress line). */
+  onTarget?: (name: TargetName, index: number, count: number) => void;
 }
 
 export interface BuildOutput {
@@ -38,8 +40,9 @@ export interface BuildOutput {
 export function buildFleet(fleet: Fleet, build: BuildOptions): BuildOutput {
   const files = new FileSet();
   const warnings: TargetWarning[] = [];
-  for (const name of TARGET_NAMES) {
-    if (!build.targets.includes(name)) continue;
+  const chosen = TARGET_NAMES.filter((name) => build.targets.includes(name));
+  for (const [index, name] of chosen.entries()) {
+    build.onTarget?.(name, index, chosen.length);
     const output = TARGETS[name](fleet, build.options);
     const ignore = renderGitignore(output.files, output.toolFiles);
     files.merge(output.files, name);

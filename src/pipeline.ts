@@ -10,7 +10,7 @@ import { lockWarningDiagnostics } from './hostnames/assign.js';
 import { diffLockfiles, frozenLockfileDiagnostics } from './hostnames/frozen.js';
 import { lockfilePathBeside, parseLockfile, serializeLockfile, type Lockfile } from './hostnames/lockfile.js';
 import type { SourceMap } from './load/source-map.js';
-import { parseManifest, readManifestText } from './load/manifest.js';
+import { manifestText, parseManifest, readManifestText } from './load/manifest.js';
 import { SecretReader } from './load/secrets.js';
 import { readTerraformOutputs } from './load/terraform-outputs.js';
 import { DEFAULT_TERRAFORM_OUTPUTS_DIR } from './manifest/terraform-layout.js';
@@ -28,6 +28,10 @@ export interface CompileOptions {
   lockfilePath?: string;
   /** The build's output folder (--out), for the commands that messages about Terraform's outputs give. Default: out. */
   outDir?: string;
+  /** The manifest's bytes, when they do not come from the file at manifestPath (standard input). */
+  bytes?: Buffer;
+  /** The folder `file:` references are relative to. Default: the manifest's folder. */
+  baseDir?: string;
 }
 
 export interface CompileResult {
@@ -57,13 +61,14 @@ export const defaultLockfilePath = lockfilePathBeside;
 
 /** Throws ManifestError with every error and warning (sorted by position) when the input is not valid. */
 export function compileFleet(manifestPath: string, options: CompileOptions = {}): CompileResult {
-  const text = readManifestText(manifestPath);
+  const text = options.bytes !== undefined ? manifestText(options.bytes, manifestPath) : readManifestText(manifestPath);
   if (!text.ok) throw new ManifestError(text.diagnostics);
   const parsed = parseManifest(text.text, manifestPath);
   if (!parsed.ok) throw new ManifestError(parsed.diagnostics);
   const { source, value } = parsed.manifest;
 
-  const secrets = new SecretReader(dirname(manifestPath), options.env ?? process.env);
+  const manifestDir = options.baseDir ?? dirname(manifestPath);
+  const secrets = new SecretReader(manifestDir, options.env ?? process.env);
   const validation = validateManifest(value, source, secrets);
   if (!validation.isSchemaValid) throw new ManifestError(validation.diagnostics);
   const { manifest } = validation;
@@ -73,7 +78,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   const { lock, source: lockSource } = readLock(lockfilePath, diagnostics);
   if (hasErrors(diagnostics)) throw new ManifestError(diagnostics);
 
-  const terraform = terraformOutputsOf(manifest, source, manifestPath, options.outDir ?? 'out');
+  const terraform = terraformOutputsOf(manifest, source, manifestDir, options.outDir ?? 'out');
   const { fleet, hostnames } = normalize(manifest, secrets, lock, terraform.byHost);
   if (lockSource) diagnostics.push(...lockWarningDiagnostics(hostnames.warnings, lockSource));
   return {
@@ -91,10 +96,9 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
 }
 
 /** Reads terraformOutputs.dir, only when some host needs it. */
-function terraformOutputsOf(manifest: Manifest, source: SourceMap, manifestPath: string, outDir: string): ResolvedTerraformOutputs {
+function terraformOutputsOf(manifest: Manifest, source: SourceMap, manifestDir: string, outDir: string): ResolvedTerraformOutputs {
   const hosts = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
   if (!needsTerraformOutputs(hosts)) return { byHost: new Map(), awaiting: [] };
-  const manifestDir = dirname(manifestPath);
   const dir = resolve(manifestDir, manifest.cloudflare?.terraformOutputs?.dir ?? DEFAULT_TERRAFORM_OUTPUTS_DIR);
   return resolveTerraformOutputs(hosts, readTerraformOutputs(dir, manifestDir), {
     source,

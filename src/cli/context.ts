@@ -6,6 +6,10 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /** Reads standard input to its end (for a manifest given as "-"); absent where there is none. */
+  readStdin?: () => Promise<Buffer>;
+  /** Shows (or, with undefined, clears) a status line on stderr; present only when stderr is a terminal. */
+  status?: (text: string | undefined) => void;
 }
 
 /** What a command handler gets, and where it leaves its exit code (thrown errors are mapped in failure.ts). */

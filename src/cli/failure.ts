@@ -27,10 +27,10 @@ export class UserError extends Error {
   }
 }
 
-/** The command line did not parse (unknown command or option, missing argument): yargs' own message. */
+/** The command line did not parse (unknown command or option, missing argument), said in our words. */
 export class UsageError extends UserError {
-  constructor(message: string) {
-    super(message, 'run "fleetgen --help" for usage');
+  constructor(message: string, hint = 'run "fleetgen --help" for usage') {
+    super(message, hint);
     this.name = 'UsageError';
   }
 }

@@ -2,13 +2,16 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { packageVersion } from '../package-root.js';
-import { closest } from '../validate/closest.js';
 import { buildCommand } from './commands/build.js';
+import { completionCommand } from './commands/completion.js';
 import { hostsCommand } from './commands/hosts.js';
 import { initCommand } from './commands/init.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIo, CommandContext } from './context.js';
+import { STDIN_ARG } from './manifest-arg.js';
+import { terminalStatus } from './progress.js';
+import { describeCommands, explainUsage } from './usage.js';
 import { ExitCode, explainFailure, UsageError, type ExitCodeValue } from './failure.js';
 
 const EXIT_CODES = `Exit codes:
@@ -26,6 +29,12 @@ export function processIo(): CliIo {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     env: process.env,
+    ...(process.stderr.isTTY ? { status: terminalStatus(process.stderr) } : {}),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
   };
 }
 
@@ -33,7 +42,8 @@ export function processIo(): CliIo {
 export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCodeValue> {
   const context: CommandContext = { io, exitCode: ExitCode.ok };
   try {
-    await parser(hideBin([...argv]), context).parseAsync();
+    const args = hideBin([...argv]).map((arg) => (arg === '-' ? STDIN_ARG : arg));
+    await parser(args, context).parseAsync();
     return context.exitCode;
   } catch (err) {
     const failure = explainFailure(err, { debug: io.env.FLEETGEN_DEBUG === '1' });
@@ -43,21 +53,34 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
 }
 
 function parser(args: string[], context: CommandContext) {
-  const commands = [validateCommand(context), hostsCommand(context), schemaCommand(context), initCommand(context), buildCommand(context)];
-  const names = commands.map((command) => String(command.command).split(' ')[0] ?? '');
+  const commands = [
+    validateCommand(context),
+    hostsCommand(context),
+    buildCommand(context),
+    schemaCommand(context),
+    initCommand(context),
+    completionCommand(context),
+  ] as CommandModule[];
+  const info = describeCommands(commands);
+  const names = info.map((command) => command.name);
   return yargs(args)
     .scriptName('fleetgen')
     .usage('$0 <command> [options]\n\nCompile a fleet manifest into Chef, Ansible and cloud-init artifacts for Cloudflare Tunnel and Access SSH.')
     .locale('en')
-    .command(commands as CommandModule[])
+    .command(commands)
     .demandCommand(1, `name a command: ${names.join(', ')}`)
     .strict()
+    // The shell scripts of `fleetgen completion` ask for candidates with --get-yargs-completions; yargs' own
+    // script command stays hidden (ours names the shell).
+    .completion('__yargs-completion', false)
     .example('$0 init my-fleet', 'start a fleet: my-fleet/fleet.yaml and my-fleet/secrets/')
     .example('$0 validate fleet.yaml', 'check the manifest and the secrets it references')
     .example('$0 validate fleet.yaml --format json', 'the same diagnostics as JSON, for tools')
     .example('$0 hosts fleet.yaml', 'list every host with its hostnames; records generated ones in fleet.lock.yaml')
     .example('$0 hosts fleet.yaml --frozen-lockfile', 'in CI: fail instead of changing fleet.lock.yaml')
+    .example('$0 build fleet.yaml', 'write the Chef, Ansible, cloud-init and ssh artifacts into out/')
     .example('$0 schema > fleet.schema.json', 'the JSON Schema of fleet.yaml, for editors')
+    .example('source <($0 completion bash)', 'complete commands and options in bash (or zsh)')
     .epilog(EXIT_CODES)
     .help()
     .alias('help', 'h')
@@ -68,14 +91,7 @@ function parser(args: string[], context: CommandContext) {
       // yargs calls this for command-line mistakes (message, or its own YError) and for errors thrown by our
       // handlers and checks (err), which keep their meaning.
       if (err && err.name !== 'YError') throw err;
-      throw new UsageError(unknownCommand(args, names) ?? message);
+      const explained = explainUsage(message || err?.message || '', args, info);
+      throw explained ? new UsageError(explained.message, explained.hint) : new UsageError(message);
     });
-}
-
-/** yargs calls an unknown command an "unknown argument"; say what it is, and suggest the command meant. */
-function unknownCommand(args: readonly string[], names: readonly string[]): string | undefined {
-  const first = args.find((arg) => !arg.startsWith('-'));
-  if (first === undefined || names.includes(first)) return undefined;
-  const guess = closest(first, names);
-  return `unknown command ${JSON.stringify(first)}${guess ? `; did you mean "${guess}"?` : `; the commands are ${names.join(', ')}`}`;
 }

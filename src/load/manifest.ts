@@ -63,6 +63,14 @@ export function readManifestText(file: string): { ok: true; text: string } | { o
   } catch (err) {
     return { ok: false, diagnostics: [fileError(file, 'file.unreadable', describeIoError(err))] };
   }
+  return manifestText(bytes, file);
+}
+
+/** The text of a manifest read elsewhere (standard input): the same limits as a file's. */
+export function manifestText(bytes: Buffer, file: string): { ok: true; text: string } | { ok: false; diagnostics: Diagnostic[] } {
+  if (bytes.length > MAX_MANIFEST_BYTES) {
+    return { ok: false, diagnostics: [fileError(file, 'file.too-large', `holds more than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB; that is more than a manifest may be`, 'check that this is the fleet manifest')] };
+  }
   const decoded = decodeText(bytes);
   if (!decoded.ok) return { ok: false, diagnostics: [{ ...fileError(file, 'file.binary', decoded.message, 'a manifest is UTF-8 YAML text'), ...decoded.position }] };
   return { ok: true, text: decoded.text };

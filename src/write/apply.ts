@@ -19,7 +19,7 @@ import { OutputError } from './output-error.js';
 import type { Plan } from './plan.js';
 
 /** Throws OutputError (or the file system's error) on the first failure; what was done before it stays done. */
-export function applyPlan(plan: Plan): void {
+export function applyPlan(plan: Plan, options: { onProgress?: (done: number, total: number) => void } = {}): void {
   const { outDir } = plan;
   const removals = plan.files.filter((f) => f.action === 'remove');
   // Removals first: a file fleetgen no longer produces may stand where a folder is now needed.
@@ -31,8 +31,9 @@ export function applyPlan(plan: Plan): void {
     unlinkSync(full);
   }
 
-  for (const file of plan.files) {
-    if ((file.action !== 'add' && file.action !== 'change') || file.file === undefined) continue;
+  const writes = plan.files.filter((file) => (file.action === 'add' || file.action === 'change') && file.file !== undefined);
+  for (const [i, file] of writes.entries()) {
+    if (file.file === undefined) continue;
     const full = join(outDir, file.path);
     makeFolders(dirname(full), 0o755);
     // Again, just before writing: a link may have appeared since the plan was made.
@@ -41,6 +42,7 @@ export function applyPlan(plan: Plan): void {
     if (lstatOrUndefined(full)?.isSymbolicLink()) throw new OutputError(full, 'is a symbolic link; fleetgen never writes through a link inside the output folder');
     // A mode-only change is a rewrite too: rename never follows a link, chmod would.
     writeFileAtomic(full, file.file.content, { mode: file.file.mode });
+    options.onProgress?.(i + 1, writes.length);
   }
 
   for (const file of removals) removeEmptyParents(outDir, file.path);

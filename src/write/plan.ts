@@ -46,6 +46,8 @@ export interface PlanOptions {
    * outside them are neither removed nor reported, and stay in the record. Default: every recorded file.
    */
   scope?: readonly string[];
+  /** Called as files are compared with the disk (for a progress line). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Throws OutputError, before anything is written, when something on disk is in the way. */
@@ -64,9 +66,11 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
   const recorded = new Map(previous.files.map((f) => [f.path, f]));
 
   const planned: PlannedFile[] = [];
-  for (const file of files.list()) {
+  const produced = files.list();
+  for (const [i, file] of produced.entries()) {
     if (file.path === STATE_FILE) throw new OutputError(join(outDir, file.path), 'is where fleetgen keeps its record; a target cannot produce it');
     planned.push(planFile(outDir, file, recorded.get(file.path)));
+    options.onProgress?.(i + 1, produced.length);
   }
   for (const old of previous.files) {
     if (files.get(old.path) !== undefined || !inScope(old.path)) continue;

@@ -64,12 +64,12 @@ const cases: [name: string, setup: Setup, message: RegExp][] = [
   ],
   ['a file that does not exist', () => 'missing.yaml', /^missing\.yaml:1:1: error: does not exist/m],
   [
-    'a directory',
+    'a directory without fleet.yaml',
     (dir) => {
       mkdirSync(join(dir, 'fleet.d'));
       return 'fleet.d';
     },
-    /^fleet\.d:1:1: error: is not a regular file/m,
+    /^fleetgen: fleet\.d is a folder with no fleet\.yaml in it — name the manifest file, or start one there with "fleetgen init fleet\.d"$/m,
   ],
 ];
 

@@ -28,11 +28,15 @@ describe('fleetgen hosts', () => {
     expect(result.stdout).toMatch(/^lab-pi-3\s+lab\s+self-register\s/m);
   });
 
-  it('prints the same data as a JSON array with --format json, generated names taken from the lock', async () => {
+  it('prints the same data as JSON with --format json, in a versioned object, generated names taken from the lock', async () => {
     const dir = copyExample({ withLock: true });
     const result = await fleetgen(['hosts', 'fleet.yaml', '--format', 'json'], { cwd: dir });
     expect(result.status, result.stderr).toBe(0);
-    const hosts = JSON.parse(result.stdout) as HostJson[];
+    const report = JSON.parse(result.stdout) as { formatVersion: number; ok: boolean; hosts: HostJson[]; warnings: { code: string }[] };
+    expect(Object.keys(report)).toEqual(['formatVersion', 'ok', 'hosts', 'warnings']);
+    expect(report).toMatchObject({ formatVersion: 1, ok: true });
+    expect(report.warnings.map((w) => w.code)).toEqual(['tunnel.shared-origin-cert']);
+    const { hosts } = report;
     expect(hosts.map((h) => h.name)).toEqual(['kiosk-17', 'kiosk-18', 'lab-build-1', 'lab-pi-3', 'store-0001', 'store-0002', 'store-0003']);
     const byName = new Map(hosts.map((h) => [h.name, h]));
     expect(byName.get('store-0002')).toMatchObject({ group: 'stores', mode: 'named' });

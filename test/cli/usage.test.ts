@@ -20,6 +20,20 @@ describe('fleetgen usage', () => {
     expect(result.stdout).toContain('"table", "json"');
   });
 
+  it.each([
+    ['validate', 'fleetgen validate fleet.yaml --format json'],
+    ['hosts', 'fleetgen hosts fleet.yaml --frozen-lockfile'],
+    ['build', 'fleetgen build fleet.yaml --host store-0001'],
+    ['schema', 'fleetgen schema > fleet.schema.json'],
+    ['init', 'fleetgen init my-fleet'],
+    ['completion', 'source <(fleetgen completion bash)'],
+  ])('%s --help shows examples of that command', async (command, example) => {
+    const result = await fleetgen([command, '--help']);
+    expect(result.status, result.stderr).toBe(0);
+    const examples = result.stdout.slice(result.stdout.indexOf('\nExamples:\n'));
+    expect(examples).toContain(`\n  ${example}`);
+  });
+
   it('--version prints the version from package.json', async () => {
     const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     const result = await fleetgen(['--version']);
@@ -28,16 +42,39 @@ describe('fleetgen usage', () => {
   });
 
   it.each([
-    ['an unknown command', ['deploy', 'fleet.yaml'], /unknown command "deploy"; the commands are validate, hosts, /],
-    ['a misspelt command', ['valdate', 'fleet.yaml'], /unknown command "valdate"; did you mean "validate"\?/],
-    ['an unknown option', ['validate', 'fixtures/example/fleet.yaml', '--frozen'], /Unknown argument: frozen/],
-    ['no command', [], /name a command: validate, hosts, /],
-    ['a missing manifest argument', ['validate'], /Not enough non-option arguments/],
-  ])('exits 2 on %s, pointing at --help', async (_name, args, message) => {
+    ['an unknown command', ['deploy', 'fleet.yaml'], 'unknown command "deploy"; the commands are validate, hosts, build, schema, init, completion — run "fleetgen --help" for usage'],
+    ['a misspelt command', ['valdate', 'fleet.yaml'], 'unknown command "valdate"; did you mean "validate"? — run "fleetgen --help" for usage'],
+    ['no command', [], 'name a command: validate, hosts, build, schema, init, completion — run "fleetgen --help" for usage'],
+    [
+      'an unknown option',
+      ['validate', 'fixtures/example/fleet.yaml', '--frozen'],
+      'unknown option --frozen for fleetgen validate; did you mean --frozen-lockfile? — run "fleetgen validate --help" for its options and examples',
+    ],
+    [
+      'an unknown option with a value',
+      ['build', 'fixtures/example/fleet.yaml', '--vault-password=x'],
+      'unknown option --vault-password for fleetgen build; did you mean --vault-password-file? — run "fleetgen build --help" for its options and examples',
+    ],
+    [
+      'an option nothing is near',
+      ['hosts', 'fixtures/example/fleet.yaml', '--zzz'],
+      'unknown option --zzz for fleetgen hosts; its options are --format, --frozen-lockfile, --help, --version — run "fleetgen hosts --help" for its options and examples',
+    ],
+    [
+      'a second manifest',
+      ['validate', 'a.yaml', 'b.yaml'],
+      'unexpected argument "b.yaml" (usage: fleetgen validate <manifest>) — run "fleetgen validate --help" for its options and examples',
+    ],
+    [
+      'a missing manifest argument',
+      ['validate'],
+      'fleetgen validate needs its <manifest>: fleetgen validate <manifest> — e.g. "fleetgen validate fleet.yaml"; run "fleetgen validate --help" for its options and examples',
+    ],
+    ['a value not among the choices', ['hosts', 'fleet.yaml', '--format', 'yaml'], '--format must be one of "table", "json", not "yaml" — run "fleetgen hosts --help" for its options and examples'],
+  ])('exits 2 on %s, saying what to type instead', async (_name, args, message) => {
     const result = await fleetgen(args);
     expect(result.status, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).toContain('run "fleetgen --help" for usage');
+    expect(result.stderr).toBe(`fleetgen: ${message}\n`);
     expect(result.stderr).not.toMatch(STACK_FRAME);
     expect(result.stdout).toBe('');
   });

@@ -33,11 +33,12 @@ describe('fleetgen validate', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('prints {ok, errors, warnings} as JSON on stdout with --format json', async () => {
+  it('prints {formatVersion, ok, errors, warnings} as JSON on stdout with --format json', async () => {
     const valid = await fleetgen(['validate', 'fixtures/example/fleet.yaml', '--format', 'json']);
     expect(valid.status, valid.stderr).toBe(0);
     const report = JSON.parse(valid.stdout) as Record<string, unknown>;
-    expect(Object.keys(report).sort()).toEqual(['errors', 'ok', 'warnings']);
+    expect(Object.keys(report)).toEqual(['formatVersion', 'ok', 'errors', 'warnings']);
+    expect(report.formatVersion).toBe(1);
     expect(report.ok).toBe(true);
     expect(report.errors).toEqual([]);
     expect(Array.isArray(report.warnings)).toBe(true);
@@ -95,6 +96,6 @@ describe('fleetgen validate', () => {
   it('rejects an unknown --format', async () => {
     const result = await fleetgen(['validate', 'fixtures/example/fleet.yaml', '--format', 'xml']);
     expect(result.status, result.stderr).toBe(2);
-    expect(result.stderr).toContain('Invalid values');
+    expect(result.stderr).toBe('fleetgen: --format must be one of "text", "json", not "xml" — run "fleetgen validate --help" for its options and examples\n');
   });
 });

@@ -2,18 +2,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { buildFleet } from '../../build.js';
-import { formatDiagnostic, ManifestError } from '../../diagnostics/diagnostic.js';
-import { compileFleet } from '../../pipeline.js';
+import { formatDiagnostic, InternalError, ManifestError } from '../../diagnostics/diagnostic.js';
+import { compileFleet, type CompileResult } from '../../pipeline.js';
 import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../../targets/target.js';
+import { closest } from '../../validate/closest.js';
 import { applyPlan } from '../../write/apply.js';
 import { writeFileAtomic } from '../../write/atomic.js';
 import { OutputError } from '../../write/output-error.js';
 import { keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
 import { formatSummary, summarizePlan } from '../../write/summary.js';
 import { unifiedDiff } from '../../write/unified-diff.js';
-import type { CommandContext } from '../context.js';
+import type { CliIo, CommandContext } from '../context.js';
 import { ExitCode, UsageError, UserError } from '../failure.js';
 import { lockfileOutOfDate } from '../lockfile-drift.js';
+import { resolveManifestArg } from '../manifest-arg.js';
+import { Progress } from '../progress.js';
 
 interface BuildArgs {
   manifest: string;
@@ -26,6 +29,8 @@ interface BuildArgs {
   'chef-secret-file'?: string;
   gzip: boolean;
   'frozen-lockfile': boolean;
+  host?: string;
+  stdout: boolean;
 }
 
 /**
@@ -38,7 +43,7 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
     describe: 'Generate the Chef cookbook, Ansible role, cloud-init user-data and ssh_config into --out. Rewrites only what changed.',
     builder: (yargs: Argv) =>
       yargs
-        .positional('manifest', { type: 'string', demandOption: true, describe: 'the fleet manifest, e.g. fleet.yaml' })
+        .positional('manifest', { type: 'string', demandOption: true, describe: 'the fleet manifest (a file, a folder holding fleet.yaml, or - for standard input)' })
         .option('out', { type: 'string', default: 'out', describe: 'output folder; fleetgen only touches the files it generated there' })
         .option('target', {
           type: 'string',
@@ -55,77 +60,134 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
         .option('chef-secret-file', { type: 'string', describe: 'encrypt Chef data bag items with this data bag secret file' })
         .option('gzip', { type: 'boolean', default: false, describe: 'also write gzip-compressed cloud-init user-data (<host>.yaml.gz)' })
         .option('frozen-lockfile', { type: 'boolean', default: false, describe: 'never write the lock file: fail (exit 1) when it is missing or out of date' })
+        .option('host', { type: 'string', describe: 'with --stdout: the one host whose user-data to print' })
+        .option('stdout', { type: 'boolean', default: false, describe: "print one host's cloud-init user-data (--host, --target cloud-init) instead of writing anything" })
         .check((argv) => {
           if (argv.check && argv['dry-run']) throw new UsageError('--check and --dry-run are two different questions: give one');
           if (argv.diff && !argv.check && !argv['dry-run']) throw new UsageError('--diff goes with --dry-run or --check');
           if (typeof argv.out !== 'string' || argv.out === '') throw new UsageError('--out needs a folder');
+          if (argv.host !== undefined && !argv.stdout) throw new UsageError('--host goes with --stdout: a build writes every host', 'e.g. "fleetgen build fleet.yaml --host store-0001 --target cloud-init --stdout"');
+          if (argv.stdout && (argv.check || argv['dry-run'] || argv.gzip)) throw new UsageError('--stdout prints one file and writes nothing: it does not go with --check, --dry-run or --gzip');
           return true;
-        }),
-    handler: (args) => {
-      const { io } = context;
-      const targets = parseTargets(args.target);
-      // I/O at the edge: secret files are read here, before anything else can fail half-way.
-      const options: TargetOptions = { gzip: args.gzip };
-      if (args['vault-password-file'] !== undefined) options.vaultPassword = readSecretFile(args['vault-password-file'], 'vault password file');
-      if (args['chef-secret-file'] !== undefined) options.chefSecret = readSecretFile(args['chef-secret-file'], 'Chef data bag secret file');
-
-      const result = compileFleet(args.manifest, { env: io.env, outDir: args.out });
-      // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
-      // Terraform target itself never needs them (it is what creates them).
-      if (result.awaitingTerraform.length > 0 && targets.some((name) => HOST_TARGET_NAMES.includes(name))) {
-        throw new ManifestError([...result.warnings, ...result.awaitingTerraform]);
+        })
+        .example('$0 build fleet.yaml', 'write every target into out/ (only what changed)')
+        .example('$0 build fleet.yaml --target ansible --vault-password-file ~/.vault-pass', 'the Ansible role, with host secrets encrypted')
+        .example('$0 build fleet.yaml --check --frozen-lockfile', 'in CI: exit 1 when the committed out/ or fleet.lock.yaml is stale')
+        .example('$0 build fleet.yaml --dry-run --diff', 'show what a build would change, writing nothing')
+        .example('$0 build fleet.yaml --host store-0001 --target cloud-init --stdout', "print one host's user-data, writing nothing"),
+    handler: async (args) => {
+      const progress = new Progress(context.io);
+      try {
+        await runBuild(args, context, progress);
+      } finally {
+        progress.clear();
       }
-      const diagnostics = result.warnings.map(formatDiagnostic);
-      if (result.lockfile.changed && args['frozen-lockfile']) {
-        io.stderr([...diagnostics, formatDiagnostic(lockfileOutOfDate(args.manifest, result.lockfile))].join('\n') + '\n');
-        context.exitCode = ExitCode.checkFailed;
-        return;
-      }
-
-      const output = buildFleet(result.fleet, { targets, options });
-      const warnings = [...diagnostics, ...output.warnings.map(formatTargetWarning)];
-      const isEveryTarget = TARGET_NAMES.every((name) => targets.includes(name));
-      const plan = withOutputErrors(() => planOutput(args.out, output.files, isEveryTarget ? {} : { scope: targets }));
-
-      if (args.check || args['dry-run']) {
-        const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
-        const stale = args.check ? staleCommittedFiles(plan) : staleFiles(plan);
-        const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}`), ...lockNote];
-        if (args.diff) lines.push(...stale.flatMap((file) => describeChange(plan, file, args.out)));
-        if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
-        const isStale = stale.length > 0 || result.lockfile.changed;
-        if (args.check) {
-          if (isStale) {
-            io.stdout(lines.join('\n') + '\n');
-            io.stderr(`fleetgen: ${args.out} is stale: ${countStale(stale.length, result.lockfile.changed)} differ from what ${args.manifest} produces — run "fleetgen build ${args.manifest} --out ${args.out}" and commit the result\n`);
-            context.exitCode = ExitCode.checkFailed;
-          } else {
-            io.stdout(`${args.out} is up to date (${checkedCount(plan)})\n`);
-          }
-          return;
-        }
-        io.stdout([...lines, `dry run: ${dryRunCounts(plan)}; nothing was written`].join('\n') + '\n');
-        return;
-      }
-
-      withOutputErrors(() => applyPlan(plan));
-      if (result.lockfile.changed) {
-        try {
-          writeFileAtomic(result.lockfile.path, result.lockfile.content, { mode: 0o644 });
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code ?? String(err);
-          throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');
-        }
-        warnings.push(`fleetgen: updated ${result.lockfile.path}; commit it so generated hostnames stay stable`);
-      }
-      const summary = summarizePlan(plan).map(formatSummary);
-      io.stdout(summary.length > 0 ? summary.join('\n') + '\n' : `${args.out}: nothing to write\n`);
-      if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
     },
   };
 }
 
+async function runBuild(args: BuildArgs, context: CommandContext, progress: Progress): Promise<void> {
+  const io = progress.wrap(context.io);
+  const targets = parseTargets(args.target);
+  if (args.stdout) checkOneHostOutput(args.host, targets);
+  const manifest = await resolveManifestArg(args.manifest, io);
+  // I/O at the edge: secret files are read here, before anything else can fail half-way.
+  const options: TargetOptions = { gzip: args.gzip };
+  if (args['vault-password-file'] !== undefined) options.vaultPassword = readSecretFile(args['vault-password-file'], 'vault password file');
+  if (args['chef-secret-file'] !== undefined) options.chefSecret = readSecretFile(args['chef-secret-file'], 'Chef data bag secret file');
+
+  progress.report(`checking ${manifest.path}`);
+  const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, ...manifest.options });
+  // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
+  // Terraform target itself never needs them (it is what creates them).
+  if (result.awaitingTerraform.length > 0 && targets.some((name) => HOST_TARGET_NAMES.includes(name))) {
+    throw new ManifestError([...result.warnings, ...result.awaitingTerraform]);
+  }
+  const diagnostics = result.warnings.map(formatDiagnostic);
+  if (result.lockfile.changed && args['frozen-lockfile']) {
+    io.stderr([...diagnostics, formatDiagnostic(lockfileOutOfDate(manifest.path, result.lockfile))].join('\n') + '\n');
+    context.exitCode = ExitCode.checkFailed;
+    return;
+  }
+  if (args.stdout) {
+    printUserData(result, args.host ?? '', options, io);
+    return;
+  }
+
+  const output = buildFleet(result.fleet, {
+    targets,
+    options,
+    onTarget: (name, index, count) => progress.report(`building ${name} (${index + 1}/${count})`),
+  });
+  const warnings = [...diagnostics, ...output.warnings.map(formatTargetWarning)];
+  const isEveryTarget = TARGET_NAMES.every((name) => targets.includes(name));
+  const onCompare = (done: number, total: number): void => progress.report(`comparing with ${args.out}`, { done, total, unit: 'files' });
+  const plan = withOutputErrors(() => planOutput(args.out, output.files, { ...(isEveryTarget ? {} : { scope: targets }), onProgress: onCompare }));
+
+  if (args.check || args['dry-run']) {
+    const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
+    const stale = args.check ? staleCommittedFiles(plan) : staleFiles(plan);
+    const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}`), ...lockNote];
+    if (args.diff) lines.push(...stale.flatMap((file) => describeChange(plan, file, args.out)));
+    if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
+    const isStale = stale.length > 0 || result.lockfile.changed;
+    if (args.check) {
+      if (isStale) {
+        io.stdout(lines.join('\n') + '\n');
+        io.stderr(`fleetgen: ${args.out} is stale: ${countStale(stale.length, result.lockfile.changed)} differ from what ${manifest.path} produces — run "fleetgen build ${args.manifest} --out ${args.out}" and commit the result\n`);
+        context.exitCode = ExitCode.checkFailed;
+      } else {
+        io.stdout(`${args.out} is up to date (${checkedCount(plan)})\n`);
+      }
+      return;
+    }
+    io.stdout([...lines, `dry run: ${dryRunCounts(plan)}; nothing was written`].join('\n') + '\n');
+    return;
+  }
+
+  withOutputErrors(() => applyPlan(plan, { onProgress: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }) }));
+  if (result.lockfile.changed) {
+    try {
+      writeFileAtomic(result.lockfile.path, result.lockfile.content, { mode: 0o644 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');
+    }
+    warnings.push(`fleetgen: updated ${result.lockfile.path}; commit it so generated hostnames stay stable`);
+  }
+  const summary = summarizePlan(plan).map(formatSummary);
+  io.stdout(summary.length > 0 ? summary.join('\n') + '\n' : `${args.out}: nothing to write\n`);
+  if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
+}
+
 const ACTION_WORDS: Record<PlannedFile['action'], string> = { add: 'add', change: 'change', unchanged: 'same', remove: 'remove' };
+
+/** --stdout prints one file: one host's user-data. */
+function checkOneHostOutput(host: string | undefined, targets: readonly TargetName[]): void {
+  if (host === undefined) throw new UsageError('--stdout needs --host NAME: it prints one host\'s user-data');
+  if (targets.length !== 1 || targets[0] !== 'cloud-init') throw new UsageError('--stdout prints cloud-init user-data: give --target cloud-init');
+}
+
+/**
+ * `--host NAME --target cloud-init --stdout`: that host's user-data on stdout, and nothing on disk — no other host's
+ * secrets, not even the lock file (a new generated hostname is only announced).
+ */
+function printUserData(result: CompileResult, name: string, options: TargetOptions, io: CliIo): void {
+  const host = result.fleet.hosts.find((h) => h.name === name);
+  if (!host) {
+    const guess = closest(name, result.fleet.hosts.map((h) => h.name));
+    throw new UserError(`there is no host ${JSON.stringify(name)} in the manifest`, guess ? `did you mean "${guess}"?` : 'run "fleetgen hosts" to list them');
+  }
+  const output = buildFleet({ ...result.fleet, hosts: [host] }, { targets: ['cloud-init'], options: { ...options, gzip: false } });
+  const file = output.files.get(`cloud-init/${host.name}.yaml`);
+  if (!file) throw new InternalError(`the cloud-init target produced no user-data for ${host.name}`);
+  io.stdout(file.content.toString());
+  const notes = [...result.warnings.map(formatDiagnostic), ...output.warnings.map(formatTargetWarning)];
+  if (result.lockfile.changed) {
+    notes.push(`fleetgen: warning: ${result.lockfile.path} does not record every generated hostname yet, and --stdout writes nothing: run "fleetgen hosts" and commit the lock file`);
+  }
+  if (notes.length > 0) io.stderr(notes.join('\n') + '\n');
+}
 
 /** `--target chef,ansible` or `--target chef --target ansible`; every name checked, duplicates dropped. */
 function parseTargets(names: readonly string[]): TargetName[] {

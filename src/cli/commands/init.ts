@@ -21,7 +21,11 @@ export function initCommand(context: CommandContext): CommandModule<object, Init
   return {
     command: 'init [dir]',
     describe: 'Start a fleet: write a commented example fleet.yaml, its schema for editors and a git-ignored secrets/ folder into dir.',
-    builder: (yargs: Argv) => yargs.positional('dir', { type: 'string', default: '.', describe: 'folder to create the manifest in' }),
+    builder: (yargs: Argv) =>
+      yargs
+        .positional('dir', { type: 'string', default: '.', describe: 'folder to create the manifest in' })
+        .example('$0 init my-fleet', 'my-fleet/fleet.yaml, my-fleet/fleet.schema.json and a git-ignored my-fleet/secrets/')
+        .example('$0 init', 'the same in the current folder'),
     handler: (args) => {
       const manifest = join(args.dir, 'fleet.yaml');
       const secretsDir = join(args.dir, 'secrets');

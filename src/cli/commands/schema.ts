@@ -7,6 +7,10 @@ export function schemaCommand(context: CommandContext): CommandModule<object, ob
   return {
     command: 'schema',
     describe: 'Print the JSON Schema of fleet.yaml (editors use it to check the manifest as you type).',
+    builder: (yargs) =>
+      yargs
+        .example('$0 schema > fleet.schema.json', 'write it beside the manifest, for an editor that works offline')
+        .example('$0 schema | jq .properties.hosts', 'read one part of it'),
     handler: () => {
       context.io.stdout(JSON.stringify(fleetSchema(), null, 2) + '\n');
     },
