@@ -16,7 +16,7 @@ import { ExitCode, explainFailure, UsageError, type ExitCodeValue } from './fail
 
 const EXIT_CODES = `Exit codes:
   0  ok (warnings are allowed)
-  1  a check failed: --frozen-lockfile found the lock file missing or out of date
+  1  a check failed: build --check found out/ stale, or --frozen-lockfile a stale lock file
   2  invalid input: the manifest, a file it references, or the command line; nothing was written
   3  internal error in fleetgen: please report it (FLEETGEN_DEBUG=1 prints the stack trace)`;
 
