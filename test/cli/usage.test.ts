@@ -70,6 +70,7 @@ describe('fleetgen usage', () => {
       ['validate'],
       'fleetgen validate needs its <manifest>: fleetgen validate <manifest> — e.g. "fleetgen validate fleet.yaml"; run "fleetgen validate --help" for its options and examples',
     ],
+    ['an option without its value', ['build', 'fleet.yaml', '--out'], '--out needs a value — run "fleetgen build --help" for its options and examples'],
     ['a value not among the choices', ['hosts', 'fleet.yaml', '--format', 'yaml'], '--format must be one of "table", "json", not "yaml" — run "fleetgen hosts --help" for its options and examples'],
   ])('exits 2 on %s, saying what to type instead', async (_name, args, message) => {
     const result = await fleetgen(args);

@@ -44,7 +44,7 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
     builder: (yargs: Argv) =>
       yargs
         .positional('manifest', { type: 'string', demandOption: true, describe: 'the fleet manifest (a file, a folder holding fleet.yaml, or - for standard input)' })
-        .option('out', { type: 'string', default: 'out', describe: 'output folder; fleetgen only touches the files it generated there' })
+        .option('out', { requiresArg: true, type: 'string', default: 'out', describe: 'output folder; fleetgen only touches the files it generated there' })
         .option('target', {
           type: 'string',
           array: true,
@@ -56,11 +56,11 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
         .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 and list the stale files when out/ is not what the manifest produces (for CI)' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'write nothing; print what would be added, changed and removed' })
         .option('diff', { type: 'boolean', default: false, describe: 'with --dry-run or --check: also print a unified diff of each changed file (never of a secret)' })
-        .option('vault-password-file', { type: 'string', describe: 'encrypt Ansible host secrets with this Ansible Vault password file' })
-        .option('chef-secret-file', { type: 'string', describe: 'encrypt Chef data bag items with this data bag secret file' })
+        .option('vault-password-file', { requiresArg: true, type: 'string', describe: 'encrypt Ansible host secrets with this Ansible Vault password file' })
+        .option('chef-secret-file', { requiresArg: true, type: 'string', describe: 'encrypt Chef data bag items with this data bag secret file' })
         .option('gzip', { type: 'boolean', default: false, describe: 'also write gzip-compressed cloud-init user-data (<host>.yaml.gz)' })
         .option('frozen-lockfile', { type: 'boolean', default: false, describe: 'never write the lock file: fail (exit 1) when it is missing or out of date' })
-        .option('host', { type: 'string', describe: 'with --stdout: the one host whose user-data to print' })
+        .option('host', { requiresArg: true, type: 'string', describe: 'with --stdout: the one host whose user-data to print' })
         .option('stdout', { type: 'boolean', default: false, describe: "print one host's cloud-init user-data (--host, --target cloud-init) instead of writing anything" })
         .check((argv) => {
           if (argv.check && argv['dry-run']) throw new UsageError('--check and --dry-run are two different questions: give one');

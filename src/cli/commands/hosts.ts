@@ -24,7 +24,7 @@ export function hostsCommand(context: CommandContext): CommandModule<object, Hos
     builder: (yargs: Argv) =>
       yargs
         .positional('manifest', { type: 'string', demandOption: true, describe: 'the fleet manifest (a file, a folder holding fleet.yaml, or - for standard input)' })
-        .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'table for people, json for tools (errors too, as validate --format json prints them)' })
+        .option('format', { requiresArg: true, choices: ['table', 'json'] as const, default: 'table' as const, describe: 'table for people, json for tools (errors too, as validate --format json prints them)' })
         .option('frozen-lockfile', { type: 'boolean', default: false, describe: 'never write the lock file: fail (exit 1) when it is missing or out of date' })
         .example('$0 hosts fleet.yaml', 'every host with its hostnames; records generated ones in fleet.lock.yaml')
         .example('$0 hosts fleet.yaml --format json', 'the same for tools: {"formatVersion": 1, "ok": true, "hosts": [...]}')

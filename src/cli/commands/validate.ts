@@ -28,7 +28,7 @@ export function validateCommand(context: CommandContext): CommandModule<object, 
     builder: (yargs: Argv) =>
       yargs
         .positional('manifest', { type: 'string', demandOption: true, describe: 'the fleet manifest (a file, a folder holding fleet.yaml, or - for standard input)' })
-        .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'text for people (on stderr), json for tools (on stdout)' })
+        .option('format', { requiresArg: true, choices: ['text', 'json'] as const, default: 'text' as const, describe: 'text for people (on stderr), json for tools (on stdout)' })
         .option('frozen-lockfile', { type: 'boolean', default: false, describe: 'also fail (exit 1) when the lock file is missing or out of date' })
         .example('$0 validate fleet.yaml', 'check the manifest and the secrets it references')
         .example('$0 validate my-fleet', 'the same, for my-fleet/fleet.yaml')
