@@ -205,6 +205,23 @@ describe('the generated Ansible role on three hosts (cloudflared is a stand-in)'
     }
   });
 
+  it('runs web-named with the tunnel ID, credentials and SSH CA that Terraform created, read from the saved `terraform output -json`', () => {
+    requireConverged();
+    const saved = JSON.parse(readFileSync(join(fleet.dir, 'secrets', 'terraform', 'ungrouped.json'), 'utf8')) as {
+      hosts: { sensitive: boolean; value: Record<string, { tunnel_id: string; tunnel_credentials: string; ssh_ca_public_key: string }> };
+    };
+    expect(saved.hosts.sensitive).toBe(true);
+    const made = saved.hosts.value['web-named'];
+    if (!made) throw new Error('the fixture outputs have no web-named');
+    // The manifest gives neither: they can only have come from the outputs file.
+    expect(readFileSync(fleet.manifest, 'utf8')).not.toContain(made.tunnel_id);
+    const host = hostOf(ansibleHosts, 'web-named');
+    expect(fileFacts(host, '/etc/cloudflared/config.yml').content?.toString()).toContain(`tunnel: ${made.tunnel_id}\n`);
+    expect(fileFacts(host, `/etc/cloudflared/${made.tunnel_id}.json`)).toMatchObject({ owner: SERVICE_USER, mode: '0600', content: Buffer.from(`${made.tunnel_credentials}\n`) });
+    expect(fileFacts(host, '/etc/ssh/cloudflare-access-ca.pub').content?.toString()).toBe(`${made.ssh_ca_public_key}\n`);
+    expect(serviceFacts(host).activeState).toBe('active');
+  });
+
   it('keeps every secret out of Ansible\'s output (even with -v --diff) and out of world-readable files on the hosts', () => {
     const run = requireConverged();
     const secrets = secretValues();
