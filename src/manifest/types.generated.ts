@@ -76,6 +76,25 @@ export interface Cloudflare {
      * Root modules, each with its own state: group (default) gives one module per group (group-<name>/, hosts without a group in ungrouped/), so a plan reads only its part of a large fleet; fleet puts every host in one module (hosts/). Account-wide objects are always in shared/.
      */
     split?: 'group' | 'fleet';
+    /**
+     * Where every module keeps its Terraform state. Default: a local terraform.tfstate in each module's folder (git-ignored there). With a backend, fleetgen gives each module its own state: key <keyPrefix>/<module>/terraform.tfstate (s3, azurerm) or prefix <keyPrefix>/<module> (gcs), and the host modules read the shared module's state from there. Credentials never go here: the backends read them from their usual environment variables.
+     */
+    backend?: {
+      /**
+       * The backend: s3 (AWS S3 or compatible), gcs (Google Cloud Storage) or azurerm (Azure Blob Storage).
+       */
+      type: 's3' | 'gcs' | 'azurerm';
+      /**
+       * The backend's settings as Terraform names them (bucket, region, storage_account_name, …), except the state's key or prefix, which fleetgen sets per module.
+       */
+      config: {
+        [k: string]: string | number | boolean;
+      };
+      /**
+       * Where the fleet's states lie in the backend. Default: fleetgen/<fleet>.
+       */
+      keyPrefix?: string;
+    };
   };
   /**
    * Where fleetgen reads what Terraform created (tunnel IDs, credentials, tokens, SSH CA keys): a folder of files, one per module, each written by `terraform output -json`. They hold secrets: keep the folder out of version control.

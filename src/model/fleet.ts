@@ -206,10 +206,20 @@ export interface FleetAccess {
 }
 
 
+export interface TerraformBackend {
+  type: 's3' | 'gcs' | 'azurerm';
+  /** The backend's settings, without the state's key or prefix (set per module). */
+  config: Record<string, string | number | boolean>;
+  /** Where the fleet's states lie: <keyPrefix>/<module>. */
+  keyPrefix: string;
+}
+
 export interface CloudflareAccount {
   accountId?: string;
   zoneId?: string;
   split: TerraformSplit;
+  /** Remote state for every module; undefined: a local terraform.tfstate in each module's folder. */
+  backend?: TerraformBackend;
   /** terraformOutputs.dir as written (relative to the manifest), for messages and generated READMEs. */
   outputsDir: string;
 }

@@ -100,6 +100,15 @@ export function normalize(
       ...(manifest.cloudflare?.accountId !== undefined ? { accountId: manifest.cloudflare.accountId } : {}),
       ...(manifest.cloudflare?.zoneId !== undefined ? { zoneId: manifest.cloudflare.zoneId } : {}),
       split,
+      ...(manifest.cloudflare?.terraform?.backend
+        ? {
+            backend: {
+              type: manifest.cloudflare.terraform.backend.type,
+              config: { ...manifest.cloudflare.terraform.backend.config },
+              keyPrefix: manifest.cloudflare.terraform.backend.keyPrefix ?? `fleetgen/${manifest.fleet}`,
+            },
+          }
+        : {}),
       outputsDir: manifest.cloudflare?.terraformOutputs?.dir ?? DEFAULT_TERRAFORM_OUTPUTS_DIR,
     },
     access: {

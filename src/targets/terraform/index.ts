@@ -59,13 +59,23 @@ export const terraform: Target = (fleet): TargetOutput => {
     addHostModule(files, fleet, module, built);
   }
   if (hasSharedModule(fleet)) {
-    files.add(`${SHARED_MODULE}/versions.tf.json`, renderTerraformJson(versionsFile({ usesRandom: false })));
+    files.add(`${SHARED_MODULE}/versions.tf.json`, renderTerraformJson(versionsFile(fleet, SHARED_MODULE, { usesRandom: false })));
     files.add(`${SHARED_MODULE}/variables.tf.json`, renderTerraformJson(variablesFile(fleet, { usesZone: false })));
     files.add(`${SHARED_MODULE}/access.tf.json`, renderTerraformJson(sharedAccessFile(fleet)));
     files.add(`${SHARED_MODULE}/outputs.tf.json`, renderTerraformJson(sharedOutputsFile(fleet)));
   }
   if (written.length > 0 || hasSharedModule(fleet)) {
-    files.add('README.md', template('terraform/README.md.hbs')({ fleet: fleet.name, modules: written, hasShared: hasSharedModule(fleet), outputsDir: fleet.cloudflare.outputsDir }));
+    files.add(
+      'README.md',
+      template('terraform/README.md.hbs')({
+        fleet: fleet.name,
+        modules: written,
+        hasShared: hasSharedModule(fleet),
+        outputsDir: fleet.cloudflare.outputsDir,
+        backend: fleet.cloudflare.backend?.type,
+        keyPrefix: fleet.cloudflare.backend?.keyPrefix,
+      }),
+    );
   }
   return { files, warnings, ...(files.list().length > 0 ? { toolFiles: TERRAFORM_FILES } : {}) };
 };
@@ -74,7 +84,7 @@ function addHostModule(files: FileSet, fleet: Fleet, module: string, built: { ho
   const usesZone = built.some((b) => b.resources.usesZone);
   const usesSharedState = built.some((b) => b.resources.usesSharedState);
   const usesRandom = built.some((b) => b.host.tunnel.mode !== 'self-register' && b.host.tunnel.managedBy === 'terraform');
-  files.add(`${module}/versions.tf.json`, renderTerraformJson(versionsFile({ usesRandom })));
+  files.add(`${module}/versions.tf.json`, renderTerraformJson(versionsFile(fleet, module, { usesRandom })));
   files.add(`${module}/variables.tf.json`, renderTerraformJson(variablesFile(fleet, { usesZone })));
   const main = mainFile(fleet, { usesZone, usesSharedState });
   if (main) files.add(`${module}/main.tf.json`, renderTerraformJson(main));

@@ -2,7 +2,7 @@
  * The files every root module has besides its resources: the provider pins, the variables (account and zone, with
  * the manifest's values as defaults), the zone lookup and the shared module's state.
  */
-import type { Fleet } from '../../model/fleet.js';
+import type { Fleet, TerraformBackend } from '../../model/fleet.js';
 import { SHARED_MODULE } from '../../manifest/terraform-layout.js';
 import { Expression, type TfValue } from './hcl.js';
 import { SHARED_STATE } from './module-inputs.js';
@@ -16,14 +16,25 @@ export const RANDOM_PROVIDER = { source: 'hashicorp/random', version: '~> 3.6' }
 /** Terraform 1.5: the release this JSON is written for (import blocks, check blocks and the rest of 1.x syntax). */
 export const TERRAFORM_VERSION = '>= 1.5.0';
 
-export function versionsFile(options: { usesRandom: boolean }): Record<string, TfValue> {
+export function versionsFile(fleet: Fleet, module: string, options: { usesRandom: boolean }): Record<string, TfValue> {
+  const backend = fleet.cloudflare.backend;
   return {
     '//': GENERATED_COMMENT,
     terraform: {
       required_version: TERRAFORM_VERSION,
       required_providers: { cloudflare: CLOUDFLARE_PROVIDER, ...(options.usesRandom ? { random: RANDOM_PROVIDER } : {}) },
+      ...(backend ? { backend: { [backend.type]: backendSettings(backend, module) } } : {}),
     },
   };
+}
+
+/**
+ * One module's state in the fleet's backend: its own key (s3, azurerm) or prefix (gcs) below keyPrefix, so that
+ * each module has a state of its own and the host modules know where the shared module's is.
+ */
+export function backendSettings(backend: TerraformBackend, module: string): Record<string, TfValue> {
+  const place = `${backend.keyPrefix}/${module}`;
+  return { ...backend.config, ...(backend.type === 'gcs' ? { prefix: place } : { key: `${place}/terraform.tfstate` }) };
 }
 
 export function variablesFile(fleet: Fleet, options: { usesZone: boolean }): Record<string, TfValue> {
@@ -57,7 +68,12 @@ export function mainFile(fleet: Fleet, options: { usesZone: boolean; usesSharedS
   }
   if (options.usesSharedState) {
     // Relative to the module's folder, which is where terraform runs (terraform -chdir=out/terraform/<module>).
-    data.terraform_remote_state = { [SHARED_STATE]: { backend: 'local', config: { path: `../${SHARED_MODULE}/terraform.tfstate` } } };
+    const backend = fleet.cloudflare.backend;
+    data.terraform_remote_state = {
+      [SHARED_STATE]: backend
+        ? { backend: backend.type, config: backendSettings(backend, SHARED_MODULE) }
+        : { backend: 'local', config: { path: `../${SHARED_MODULE}/terraform.tfstate` } },
+    };
   }
   return { '//': GENERATED_COMMENT, ...(Object.keys(data).length > 0 ? { data } : {}), ...(Object.keys(locals).length > 0 ? { locals } : {}) };
 }

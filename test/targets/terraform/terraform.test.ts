@@ -66,6 +66,23 @@ describe('terraform target', () => {
     expect(schemaProblems(terraformFiles(fleet))).toEqual([]);
   });
 
+  it.each([
+    ['s3', { bucket: 'acme-state', region: 'eu-west-1', encrypt: true }, 'key', (m: string) => `fleetgen/acme-pos/${m}/terraform.tfstate`],
+    ['gcs', { bucket: 'acme-state' }, 'prefix', (m: string) => `fleetgen/acme-pos/${m}`],
+  ] as const)('gives every module its own state in a %s backend, and host modules read the shared one there', (type, config, keyName, place) => {
+    const fleet = sampleFleetWithRemoteIngress();
+    fleet.cloudflare.backend = { type, config: { ...config }, keyPrefix: 'fleetgen/acme-pos' };
+    const files = terraformFiles(fleet);
+    expect(schemaProblems(files)).toEqual([]);
+    const modules = modulesOf(files);
+    for (const [module, docs] of modules) {
+      const versions = docs['versions.tf.json'] as { terraform: { backend: Record<string, Record<string, unknown>> } };
+      expect(versions.terraform.backend, module).toEqual({ [type]: { ...config, [keyName]: place(module) } });
+    }
+    const main = modules.get('group-stores')?.['main.tf.json'] as { data: { terraform_remote_state: { shared: unknown } } };
+    expect(main.data.terraform_remote_state.shared).toEqual({ backend: type, config: { ...config, [keyName]: place('shared') } });
+  });
+
   it('builds identical bytes twice', () => {
     expect(record(hostileFleetWithRemoteIngress())).toEqual(record(hostileFleetWithRemoteIngress()));
   });
