@@ -283,7 +283,7 @@ export interface TunnelOptions {
    */
   'edge-ip-version'?: 'auto' | '4' | '6';
   /**
-   * Local IP address to bind outgoing edge connections to.
+   * Local IP address (IPv4 or IPv6) to bind outgoing edge connections to; it must exist on the host.
    */
   'edge-bind-address'?: string;
   /**
@@ -291,7 +291,7 @@ export interface TunnelOptions {
    */
   region?: 'us';
   /**
-   * How long to wait for requests to finish at shutdown, a Go duration such as "30s".
+   * How long to wait for requests to finish at shutdown, a Go duration such as "30s"; at most 3m (cloudflared refuses more).
    */
   'grace-period'?: string;
   /**
@@ -299,13 +299,16 @@ export interface TunnelOptions {
    */
   retries?: number;
   /**
-   * Require post-quantum key agreement to the edge (QUIC only).
+   * Require post-quantum key agreement to the edge. cloudflared before 2026.5.0 then uses QUIC only (no HTTP/2 fallback where UDP is blocked) and refuses protocol: http2.
    */
   'post-quantum'?: boolean;
   /**
-   * Tags (key: value) identifying this tunnel in Cloudflare.
+   * Tags identifying this tunnel's connections in Cloudflare, as key: value. Written to config.yml as cloudflared reads them, a list of "key=value" strings. A key is letters, digits and !#$%&'*+-.^_`|~ (an HTTP header name); a value is one or more printable ASCII characters.
    */
   tag?: {
+    /**
+     * A tag value: one or more printable ASCII characters (cloudflared refuses an empty one).
+     */
     [k: string]: string;
   };
 }

@@ -23,6 +23,7 @@ import { warnHostsWithoutSsh, warnSshPortMismatch } from './rules/ssh.js';
 import { checkTunnelIdsUnique, checkTunnelNamesUnique } from './rules/tunnel-identity.js';
 import { checkTunnelModes } from './rules/tunnel.js';
 import type { RootKey } from './salvage.js';
+import { checkIpRules, checkMetricsAddress, checkPostQuantum, checkRegionWithEndpoint, checkTunnelOptionValues } from './rules/tunnel-options.js';
 import type { Manifest } from './schema.js';
 
 const RULES: readonly FleetRule[] = [
@@ -37,6 +38,11 @@ const RULES: readonly FleetRule[] = [
   checkBinaryInstalls,
   checkInstallSettings,
   checkAccessSettings,
+  checkPostQuantum,
+  checkTunnelOptionValues,
+  checkRegionWithEndpoint,
+  checkMetricsAddress,
+  checkIpRules,
   warnSshPortMismatch,
   warnHostsWithoutSsh,
   checkLockdownKeepsSsh,

@@ -5,7 +5,9 @@
  */
 import { isSecretShaped } from '../diagnostics/diagnostic.js';
 
-export type TunnelIdentity = { ok: true; accountTag: string; tunnelId: string } | { ok: false; message: string };
+export type TunnelIdentity =
+  | { ok: true; accountTag: string; tunnelId: string; /** Not secret: a region or "fed". */ endpoint?: string }
+  | { ok: false; message: string };
 
 /** Canonical textual UUID, as cloudflared writes tunnel IDs (case is checked by the caller where it matters). */
 export const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -62,7 +64,7 @@ export function parseCredentials(json: string): TunnelIdentity {
     return { ok: false, message: `has a TunnelID that is not a UUID${shown}` };
   }
   if (doc['Endpoint'] !== undefined && typeof doc['Endpoint'] !== 'string') return { ok: false, message: 'has an Endpoint that is not a string' };
-  return { ok: true, accountTag: doc['AccountTag'] as string, tunnelId };
+  return { ok: true, accountTag: doc['AccountTag'] as string, tunnelId, ...(doc['Endpoint'] ? { endpoint: doc['Endpoint'] as string } : {}) };
 }
 
 /**
@@ -83,5 +85,5 @@ export function decodeTunnelToken(token: string): TunnelIdentity {
   const secretProblem = base64Problem(doc['s'] as string);
   if (secretProblem) return { ok: false, message: `holds a secret ("s") that ${secretProblem}` };
   if (doc['e'] !== undefined && typeof doc['e'] !== 'string') return { ok: false, message: 'holds an endpoint ("e") that is not a string' };
-  return { ok: true, accountTag: doc['a'] as string, tunnelId };
+  return { ok: true, accountTag: doc['a'] as string, tunnelId, ...(doc['e'] ? { endpoint: doc['e'] as string } : {}) };
 }

@@ -15,13 +15,25 @@ service_settings['files'].each do |entry|
     owner entry['owner']
     group entry['group']
     mode entry['mode']
-    notifies :run, 'execute[cloudflared: systemctl daemon-reload]', :immediately
-    notifies :run, 'execute[cloudflared: restart]', :delayed if entry['notifies'] == 'cloudflared'
+    if entry['notifies'] == 'sysctl'
+      # Before the service starts below: QUIC sizes its UDP buffers when cloudflared opens its sockets.
+      notifies :run, 'execute[cloudflared: apply sysctl.d]', :immediately
+    else
+      notifies :run, 'execute[cloudflared: systemctl daemon-reload]', :immediately
+      notifies :run, 'execute[cloudflared: restart]', :delayed if entry['notifies'] == 'cloudflared'
+    end
   end
 end
 
 execute 'cloudflared: systemctl daemon-reload' do
   command %w(systemctl daemon-reload)
+  action :nothing
+end
+
+# systemd-sysctl applies every sysctl.d file, as at boot; where /proc/sys is read-only (a container) its unit's
+# condition skips it, and the run goes on.
+execute 'cloudflared: apply sysctl.d' do
+  command service_settings['apply_sysctl']
   action :nothing
 end
 

@@ -72,6 +72,7 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
   vars.cloudflared_validate_config = state.validatesConfig;
   vars.cloudflared_files = plain.filter((f) => f.notifies === 'cloudflared').map(fileEntry);
   vars.cloudflared_helper_files = plain.filter((f) => f.notifies === undefined).map(fileEntry);
+  vars.cloudflared_sysctl_files = plain.filter((f) => f.notifies === 'sysctl').map(fileEntry);
   vars.cloudflared_self_register_argv = state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args].map(unsafe) : [];
 
   const sshFiles = plain.filter((f) => f.notifies === 'sshd');

@@ -9,6 +9,7 @@
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import {
+  APPLY_SYSCTL,
   hostState,
   routedHostnames,
   SERVICE_NAME,
@@ -32,6 +33,7 @@ const RECIPE_OF: Record<FilePurpose, Recipe> = {
   'sshd-drop-in': 'ssh',
   principals: 'ssh',
   'lockdown-script': 'lockdown',
+  sysctl: 'service',
 };
 
 const SSHD = '/usr/sbin/sshd';
@@ -66,7 +68,7 @@ export function hostItems(host: Host): HostItems {
       files: configFiles.filter((f) => !f.isSecret).map((f) => ({ ...fileEntry(f), validate: f.purpose === 'config' && state.validatesConfig })),
       secret_files: configFiles.filter((f) => f.isSecret).map(({ content: _content, ...rest }) => attributesOf(rest)),
     },
-    service: { name: SERVICE_NAME, files: byRecipe('service').map(fileEntry) },
+    service: { name: SERVICE_NAME, files: byRecipe('service').map(fileEntry), apply_sysctl: APPLY_SYSCTL },
   };
 
   if (state.selfRegister) {

@@ -5,7 +5,7 @@
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import type { HostState } from '../common/host-state.js';
-import { SERVICE_NAME } from '../common/host-state.js';
+import { APPLY_SYSCTL, SERVICE_NAME } from '../common/host-state.js';
 import type { PackageSource } from '../common/package-source.js';
 import { readGeneratorFile } from '../templates.js';
 
@@ -63,6 +63,12 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
     steps.push({
       argv: [host.cloudflared.binaryPath, 'tunnel', '--config', host.paths.config, 'ingress', 'validate'],
       why: 'cloudflared\'s own check of the ingress rules, before the service ever reads them.',
+    });
+  }
+  if (state.files.some((f) => f.notifies === 'sysctl')) {
+    steps.push({
+      argv: APPLY_SYSCTL,
+      why: 'systemd-sysctl ran early in this boot, before write_files: apply the new UDP buffer limits before cloudflared starts.',
     });
   }
   steps.push({ argv: ['systemctl', 'daemon-reload'] });

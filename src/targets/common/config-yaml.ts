@@ -23,13 +23,25 @@ export function renderConfigYaml(host: Host): string {
     config.origincert = host.paths.originCert;
   }
   config.metrics = host.metrics;
-  for (const [key, value] of Object.entries(host.options).sort(([a], [b]) => (a < b ? -1 : 1))) config[key] = value;
+  for (const [key, value] of Object.entries(host.options).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    config[key] = key === 'tag' ? tagList(value as Record<string, string>) : value;
+  }
   if (host.originRequest && Object.keys(host.originRequest).length > 0) config.originRequest = host.originRequest;
   if (t.mode !== 'token') config.ingress = host.ingress.map(ingressEntry);
 
   const doc = new Document(config);
   doc.commentBefore = ` ${GENERATED_HEADER}`;
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * cloudflared reads `tag` as a list of "key=value" strings (a string slice flag): a mapping makes both `ingress
+ * validate` and `tunnel run` exit 1 ("expected string slice found map[string]interface {}"). Sorted by key.
+ */
+export function tagList(tags: Record<string, string>): string[] {
+  return Object.keys(tags)
+    .sort()
+    .map((key) => `${key}=${tags[key] ?? ''}`);
 }
 
 function ingressEntry(rule: IngressRule): Record<string, unknown> {

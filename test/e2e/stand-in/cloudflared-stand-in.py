@@ -12,6 +12,13 @@
 #   cloudflared tunnel --origincert CERT create --credentials-file FILE NAME      writes fake credentials JSON
 #   cloudflared tunnel --origincert CERT route dns NAME HOSTNAME                  records the route
 #
+# Both `ingress validate` and `tunnel run` type-check the config's top-level settings the way cloudflared's config
+# source does (config/configuration.go: `tag` must be a list of strings — a mapping fails with "expected string slice
+# found map[string]interface {} for tag" — `retries` an int, `post-quantum` a bool, ...). `tunnel run` then refuses
+# what cloudflared's prepareTunnelConfig refuses (release 2025.8.1): a tag that is not key=value, post-quantum with a
+# protocol other than quic or auto, a grace-period over 3m, an edge-bind-address that is not an IP address, region
+# with credentials or a token that carry an endpoint.
+#
 # "Cloudflare" itself is a folder: /var/lib/cloudflared-stand-in (tunnels created, routes added).
 #
 # The validator applies cloudflared's ingress rules (FACTS.md): at least one rule; the last one matches
@@ -23,6 +30,7 @@
 #     (it cannot know which ports answer on a host); the end-to-end test uses it to produce a config that only
 #     the validator on the host rejects, proving that a rejected config never replaces the running one.
 import base64
+import ipaddress
 import json
 import os
 import re
@@ -44,6 +52,16 @@ BUILTIN_SERVICES = {"hello_world", "bastion", "socks-proxy"}
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Flags that take no value; every other --flag takes one (as "--flag value" or "--flag=value").
 BOOLEAN_FLAGS = {"no-autoupdate", "version", "v", "help", "h"}
+# The type cloudflared's config source expects for each top-level setting fleetgen may write (config/configuration.go).
+SETTING_TYPES = {
+    "tag": "string slice", "retries": "int", "post-quantum": "boolean", "grace-period": "duration",
+    "loglevel": "string", "transport-loglevel": "string", "protocol": "string", "edge-ip-version": "string",
+    "edge-bind-address": "string", "region": "string", "metrics": "string", "credentials-file": "string",
+    "origincert": "string", "tunnel": "string",
+}
+# cmd/cloudflared/tunnel/tag.go
+TAG_RE = re.compile(r"^([a-zA-Z0-9!#$%&'*+\-.^_`|~]+)=([ -~]+)$")
+MAX_GRACE_PERIOD_SECONDS = 180
 
 
 class Failure(Exception):
@@ -92,7 +110,70 @@ def load_config(path):
         config = {}
     if not isinstance(config, dict):
         raise Failure(f"config file {path} is not a mapping")
+    check_setting_types(config)
     return config
+
+
+def go_type(value):
+    """How Go's %T names what yaml.v3 decodes into interface{}."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "[]interface {}"
+    if isinstance(value, dict):
+        return "map[string]interface {}"
+    return "<nil>" if value is None else type(value).__name__
+
+
+def check_setting_types(config):
+    for name, expected in SETTING_TYPES.items():
+        if name not in config:
+            continue
+        value = config[name]
+        ok = {
+            "string slice": isinstance(value, list) and all(isinstance(v, str) for v in value),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "boolean": isinstance(value, bool),
+            "duration": isinstance(value, str),
+            "string": isinstance(value, str),
+        }[expected]
+        if not ok:
+            raise Failure(f"expected {expected} found {go_type(value)} for {name}")
+
+
+def go_duration_seconds(text):
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(a + u for a, u in parts) != text:
+        raise Failure(f'time: invalid duration "{text}"')
+    return sum(float(a) * units[u] for a, u in parts)
+
+
+def check_run_settings(config, endpoint):
+    """What prepareTunnelConfig refuses before it connects, in its order."""
+    for tag in config.get("tag", []):
+        if not TAG_RE.match(tag):
+            raise Failure(f"Tag parse failure: Cannot parse tag value {tag}")
+    if config.get("post-quantum") and config.get("protocol", "auto") not in ("auto", "quic"):
+        raise Failure("post-quantum is only supported with the quic transport")
+    if go_duration_seconds(config.get("grace-period", "30s")) > MAX_GRACE_PERIOD_SECONDS:
+        raise Failure("grace-period must be equal or less than 3m0s")
+    if config.get("edge-ip-version", "4") not in ("4", "6", "auto"):
+        raise Failure(f"invalid value for edge-ip-version: {config['edge-ip-version']}")
+    bind = config.get("edge-bind-address")
+    if bind:
+        try:
+            ipaddress.ip_address(bind)
+        except ValueError:
+            raise Failure(f"invalid value for edge-bind-address: {bind}")
+    if config.get("region") and endpoint:
+        raise Failure("region provided with a token that has an endpoint")
 
 
 def check_service(service, index):
@@ -163,7 +244,7 @@ def read_private(path, what):
         raise Failure(f"Cannot read {what} {path} as uid {os.getuid()}: {e.strerror}")
 
 
-def check_credentials(path, tunnel_id):
+def read_credentials(path):
     text = read_private(path, "tunnel credentials file")
     try:
         credentials = json.loads(text)
@@ -171,10 +252,17 @@ def check_credentials(path, tunnel_id):
         account, credentials_id = credentials["AccountTag"], credentials["TunnelID"]
     except (ValueError, KeyError, TypeError):
         raise Failure(f"tunnel credentials file {path} is not valid credentials JSON (AccountTag, TunnelSecret, TunnelID)")
-    if not secret or not account:
-        raise Failure(f"tunnel credentials file {path} has an empty TunnelSecret or AccountTag")
-    if credentials_id != tunnel_id:
-        raise Failure(f"tunnel credentials file {path} is for tunnel {credentials_id}, not {tunnel_id}")
+    if not secret or not account or not UUID_RE.match(str(credentials_id)):
+        raise Failure(f"tunnel credentials file {path} has an empty TunnelSecret or AccountTag, or no TunnelID")
+    return credentials
+
+
+def check_credentials(path, tunnel_id):
+    """The credentials `tunnel run` reads; returns their Endpoint ("" when none)."""
+    credentials = read_credentials(path)
+    if credentials["TunnelID"] != tunnel_id:
+        raise Failure(f"tunnel credentials file {path} is for tunnel {credentials['TunnelID']}, not {tunnel_id}")
+    return credentials.get("Endpoint", "")
 
 
 def check_origin_cert(path):
@@ -200,7 +288,7 @@ def check_token(token):
         raise Failure("TUNNEL_TOKEN is not a valid tunnel token (base64 of {a, t, s})")
     if not account or not secret or not UUID_RE.match(tunnel_id):
         raise Failure("TUNNEL_TOKEN is not a valid tunnel token")
-    return tunnel_id
+    return tunnel_id, fields.get("e", "")
 
 
 def tunnel_record(name):
@@ -208,10 +296,11 @@ def tunnel_record(name):
 
 
 def resolve_tunnel(config, flags):
-    """The tunnel's UUID, checking what the real cloudflared would read to run it."""
+    """The tunnel's UUID and the endpoint it carries, checking what the real cloudflared would read to run it."""
     token = flags.get("token") or os.environ.get("TUNNEL_TOKEN")
     if token:
-        return check_token(token), "token"
+        tunnel_id, endpoint = check_token(token)
+        return tunnel_id, "token", endpoint
     tunnel = config.get("tunnel")
     if not tunnel:
         raise Failure('"cloudflared tunnel run" requires the ID or name of the tunnel to run (or a token: TUNNEL_TOKEN)')
@@ -221,18 +310,21 @@ def resolve_tunnel(config, flags):
     if UUID_RE.match(str(tunnel)):
         tunnel_id = str(tunnel)
     else:
-        # A name resolves through Cloudflare's API, authenticated by the origin certificate.
-        origincert = config.get("origincert") or flags.get("origincert")
-        if not origincert:
-            raise Failure(f'tunnel "{tunnel}" is a name: resolving it needs the origin certificate (origincert)')
-        check_origin_cert(origincert)
+        # subcommand_context.go findID: a name is looked up in the credentials file first; only when that file has
+        # no TunnelID does cloudflared ask the API, which needs the origin certificate.
         try:
-            with open(tunnel_record(tunnel), encoding="utf-8") as f:
-                tunnel_id = json.load(f)["id"]
-        except OSError:
-            raise Failure(f'there is no tunnel named "{tunnel}" (create it first)')
-    check_credentials(credentials, tunnel_id)
-    return tunnel_id, "named"
+            tunnel_id = read_credentials(credentials)["TunnelID"]
+        except Failure:
+            origincert = config.get("origincert") or flags.get("origincert")
+            if not origincert:
+                raise Failure(f'tunnel "{tunnel}" is a name and {credentials} holds no TunnelID: resolving it needs the origin certificate (origincert)')
+            check_origin_cert(origincert)
+            try:
+                with open(tunnel_record(tunnel), encoding="utf-8") as f:
+                    tunnel_id = json.load(f)["id"]
+            except OSError:
+                raise Failure(f'there is no tunnel named "{tunnel}" (create it first)')
+    return tunnel_id, "named", check_credentials(credentials, tunnel_id)
 
 
 def parse_address(address):
@@ -280,7 +372,8 @@ class ReadyHandler(BaseHTTPRequestHandler):
 def tunnel_run(flags):
     path = flags.get("config")
     config = load_config(path)
-    tunnel_id, mode = resolve_tunnel(config, flags)
+    tunnel_id, mode, endpoint = resolve_tunnel(config, flags)
+    check_run_settings(config, endpoint)
     if mode == "named":
         validate_ingress(config, path)
     host, port = parse_address(config.get("metrics", "127.0.0.1:20241"))

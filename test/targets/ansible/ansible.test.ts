@@ -101,6 +101,7 @@ describe('ansible target', () => {
           ...vars.cloudflared_files,
           ...vars.cloudflared_helper_files,
           ...vars.cloudflared_ssh_files,
+          ...vars.cloudflared_sysctl_files,
           ...vars.cloudflared_secret_files,
         ].sort((a, b) => (a.path < b.path ? -1 : 1));
         expect(carried, host.name).toEqual(state.files.map(({ path, owner, group, mode, content }) => ({ path, owner, group, mode, content })));
@@ -121,9 +122,10 @@ describe('ansible target', () => {
       expect(vars.cloudflared_files.map((f) => f.path)).toEqual(byNotify('cloudflared'));
       expect(vars.cloudflared_ssh_files.map((f) => f.path)).toEqual(byNotify('sshd'));
       expect(vars.cloudflared_helper_files.map((f) => f.path)).toEqual(byNotify(undefined));
+      expect(vars.cloudflared_sysctl_files.map((f) => f.path)).toEqual(byNotify('sysctl'));
     }
     const notifies = (path: string) => tasksOf(files, path).map((t) => t.notify);
-    expect(notifies('tasks/files.yml')).toEqual([undefined, 'Restart cloudflared', 'Restart cloudflared', undefined]);
+    expect(notifies('tasks/files.yml')).toEqual([undefined, 'Restart cloudflared', 'Restart cloudflared', undefined, 'Apply sysctl settings']);
     expect(notifies('tasks/config.yml')).toEqual(['Restart cloudflared', 'Restart cloudflared']);
     expect(notifies('tasks/ssh.yml')).toEqual([undefined, 'Validate and reload sshd', 'Validate and reload sshd']);
   });
@@ -252,8 +254,8 @@ describe('ansible target', () => {
     const topics = new Set(handlers.flatMap((h) => [h.name, h.listen]));
     for (const task of tasks) for (const topic of [task.notify ?? []].flat()) expect(topics, String(topic)).toContain(topic);
     const isRestart = (t: Task) => ['restarted', 'reloaded'].includes(String((t['ansible.builtin.systemd'] as Record<string, unknown> | undefined)?.state));
-    // cloudflared restart, sshd reload, and the sshd socket reopened when a lockdown is lifted.
-    expect(handlers.filter(isRestart).length).toBe(3);
+    // sysctl.d applied, cloudflared restart, sshd reload, and the sshd socket reopened when a lockdown is lifted.
+    expect(handlers.filter(isRestart).length).toBe(4);
     expect(tasks.filter(isRestart)).toEqual(handlers.filter(isRestart));
     // Secret files are written with no_log.
     const secretTask = must(tasksOf(files, 'tasks/files.yml').find((t) => String(t.loop).includes('cloudflared_secret_files')));

@@ -118,7 +118,7 @@ describe('ansible target on the real tools', () => {
         `        src: ${JSON.stringify(join(out, 'roles', ROLE, 'templates', 'file.j2'))}`,
         '        dest: "{{ probe_dir }}/{{ inventory_hostname }}/{{ item.path | basename }}"',
         '        mode: "0600"',
-        '      loop: "{{ [cloudflared_config] + cloudflared_files + cloudflared_helper_files + cloudflared_ssh_files + cloudflared_secret_files }}"',
+        '      loop: "{{ [cloudflared_config] + cloudflared_files + cloudflared_helper_files + cloudflared_ssh_files + cloudflared_sysctl_files + cloudflared_secret_files }}"',
         '      loop_control:',
         '        label: "{{ item.path }}"',
         '',

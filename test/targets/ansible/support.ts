@@ -41,6 +41,7 @@ export interface HostVarsData {
   cloudflared_validate_config: boolean;
   cloudflared_files: FileEntry[];
   cloudflared_helper_files: FileEntry[];
+  cloudflared_sysctl_files: FileEntry[];
   cloudflared_ssh_files: FileEntry[];
   cloudflared_directories: Omit<FileEntry, 'content'>[];
   cloudflared_self_register_argv: string[];
