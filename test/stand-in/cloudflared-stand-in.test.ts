@@ -3,13 +3,12 @@
  * artifacts depend on it. These run it directly (python3, no container) on configs cloudflared 2025.8.1 refuses,
  * each checked against cloudflared's source (config/configuration.go, cmd/cloudflared/tunnel/configuration.go).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run-command.js';
 
 const STAND_IN = fileURLToPath(new URL('../e2e/stand-in/cloudflared-stand-in.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fleetgen-stand-in-'));
@@ -26,13 +25,8 @@ async function standIn(command: 'validate' | 'run', config: string, creds = cred
   writeFileSync(`${at}.json`, creds, { mode: 0o600 });
   writeFileSync(`${at}.yml`, config.replaceAll('CREDS', `${at}.json`));
   const args = command === 'validate' ? ['tunnel', '--config', `${at}.yml`, 'ingress', 'validate'] : ['--no-autoupdate', '--config', `${at}.yml`, 'tunnel', 'run'];
-  try {
-    const r = await promisify(execFile)('timeout', ['3', 'python3', STAND_IN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-    return { status: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const failure = e as { code: number; stdout: string; stderr: string };
-    return { status: failure.code, out: failure.stdout + failure.stderr };
-  }
+  const r = await runCommand('timeout', ['3', 'python3', STAND_IN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, installHint: 'apt-get install python3-yaml' });
+  return { status: r.status ?? -1, out: r.stdout + r.stderr };
 }
 
 const INGRESS = 'ingress:\n  - hostname: a.example.com\n    service: ssh://localhost:22\n  - service: http_status:404\n';
