@@ -185,6 +185,16 @@ export interface Cloudflared {
   };
   repositoryKey?: FileRef;
   /**
+   * URL of the OpenPGP key that signs the package repository, fetched by the host on every run so that a rotated key replaces the old one (apt: the signed-by keyring; rpm: the .repo file's gpgkey). Default: <mirror>/<file name> with a mirror, else Cloudflare's: https://pkg.cloudflare.com/cloudflare-main.gpg (apt) or https://pkg.cloudflare.com/cloudflare-ascii-pubkey.gpg (rpm, what Cloudflare's own cloudflared.repo names).
+   */
+  repositoryKeyUrl?: string;
+  /**
+   * Pin the repository key: only keys with these fingerprints may sign it. apt accepts signatures by these keys only (signed-by); rpm hosts install a downloaded key only when every key in it is pinned. List the old and the new fingerprint while a key is rotated.
+   *
+   * @minItems 1
+   */
+  repositoryKeyFingerprints?: [string, ...string[]];
+  /**
    * Path of the cloudflared binary on the host. Default: /usr/bin/cloudflared (package, preinstalled), /usr/local/bin/cloudflared (binary).
    */
   path?: string;

@@ -45,8 +45,10 @@ export interface Secret {
 export interface PackageRepository {
   /** apt: the `deb` base URL (suite `any`, component `main`); rpm: the baseurl. */
   url: string;
-  /** URL the signing key is fetched from, when `key` is not given inline. */
+  /** URL the signing key is fetched from (on every run: a rotated key replaces the old one), when `key` is not inline. */
   keyUrl?: string;
+  /** Pinned primary-key fingerprints (uppercase hex, no spaces): only these keys may sign the repository. */
+  keyFingerprints?: string[];
   /** The repository key's content (ASCII-armored or binary as read), when the manifest gives `repositoryKey`. */
   key?: { file: string; content: Buffer; isArmored: boolean };
 }

@@ -9,6 +9,7 @@ import { effectiveIngress, tunnelOwner } from '../validate/rules/context.js';
 import type { HostTerraformValues } from '../validate/terraform-outputs.js';
 import type { Manifest } from '../validate/schema.js';
 import { parseService } from '../validate/service.js';
+import { normalizeFingerprint } from '../validate/openpgp.js';
 import { decodeTunnelToken, parseCredentials } from '../validate/tunnel-secrets.js';
 import type {
   AccessPolicy,
@@ -284,8 +285,9 @@ function installOf(e: EffectiveSettings, platform: Platform, secrets: SecretRead
     }
     // A mirror of Cloudflare's repository is still signed by Cloudflare: without a key of its own, the key is
     // fetched from the mirror too (an air-gapped host cannot reach pkg.cloudflare.com).
-    const keyUrl = key ? undefined : mirror ? `${mirror}/${official.keyUrl.split('/').pop()}` : official.keyUrl;
-    return { ...base, repository: { url, ...(keyUrl ? { keyUrl } : {}), ...(key ? { key } : {}) } };
+    const keyUrl = key ? undefined : (c.repositoryKeyUrl ?? (mirror ? `${mirror}/${official.keyUrl.split('/').pop()}` : official.keyUrl));
+    const keyFingerprints = c.repositoryKeyFingerprints ? [...new Set(c.repositoryKeyFingerprints.map(normalizeFingerprint))] : undefined;
+    return { ...base, repository: { url, ...(keyUrl ? { keyUrl } : {}), ...(key ? { key } : {}), ...(keyFingerprints ? { keyFingerprints } : {}) } };
   }
   if (method === 'binary') {
     const sha256 = c.sha256?.[platform.arch];

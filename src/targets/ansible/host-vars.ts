@@ -35,17 +35,27 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
   if (install.version !== undefined) vars.cloudflared_version = unsafe(install.version);
   vars.cloudflared_binary_path = unsafe(install.binaryPath);
 
+  vars.cloudflared_arch = unsafe(state.arch.manifest);
+  vars.cloudflared_arch_query = state.arch.query.map(unsafe);
+  vars.cloudflared_arch_accepted = state.arch.accepted.map(unsafe);
+
   let shippedKey: ShippedKey | undefined;
   const source = packageSource(host);
   if (source) {
+    const repositoryFiles = [source.sourceFile, ...(source.holdFile ? [source.holdFile] : [])];
     vars.cloudflared_package_manager = unsafe(source.family === 'rhel' ? 'dnf' : 'apt');
     vars.cloudflared_package = unsafe(source.packageSpec);
-    vars.cloudflared_repository_file = fileEntry({ ...source.sourceFile, owner: 'root', group: 'root', mode: '0644' });
+    vars.cloudflared_package_refresh_argv = source.refresh.map(unsafe);
+    vars.cloudflared_repository_files = repositoryFiles.map((f) => fileEntry({ ...f, owner: 'root', group: 'root', mode: '0644' }));
     if (source.family === 'debian') vars.cloudflared_repository_stale_files = source.staleSourceFiles.map(unsafe);
     if (source.key) {
       vars.cloudflared_repository_key_path = unsafe(source.key.path);
       if ('url' in source.key) {
         vars.cloudflared_repository_key_url = unsafe(source.key.url);
+        if (source.key.check) {
+          vars.cloudflared_repository_key_check = fileEntry({ ...source.key.check.script, owner: 'root', group: 'root', mode: '0755' });
+          vars.cloudflared_repository_key_fingerprints = source.key.check.fingerprints.map(unsafe);
+        }
       } else {
         shippedKey = shippedKeyOf(source.key);
         vars.cloudflared_repository_key_file = unsafe(shippedKey.name);

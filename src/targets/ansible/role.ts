@@ -29,7 +29,6 @@ export const STATIC_ROLE_FILES = [
   'tasks/user.yml',
   'templates/config.yml.j2',
   'templates/file.j2',
-  'templates/repository.j2',
 ] as const;
 
 export function buildRole(fleet: Fleet, shippedKeys: ShippedKey[]): FileSet {

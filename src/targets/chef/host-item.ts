@@ -18,7 +18,7 @@ import {
   type ManagedDirectory,
   type ManagedFile,
 } from '../common/host-state.js';
-import { packageSource, YUM_REPO_ID } from '../common/package-source.js';
+import { packageSource } from '../common/package-source.js';
 
 /** Which recipe converges a file of each purpose. */
 type Recipe = 'config' | 'register' | 'service' | 'ssh' | 'lockdown';
@@ -61,6 +61,7 @@ export function hostItems(host: Host): HostItems {
 
   const settings: HostItems['settings'] = {
     id: host.name,
+    arch: state.arch,
     cloudflared: { binary: host.cloudflared.binaryPath, user: SERVICE_USER },
     install: installSettings(host),
     config: {
@@ -123,18 +124,23 @@ function installSettings(host: Host): Record<string, unknown> {
     case 'package': {
       const source = packageSource(host);
       if (!source) throw new InternalError(`package install for ${host.name} has no package source`);
-      const key = source.key && ('url' in source.key ? { path: source.key.path, url: source.key.url } : { path: source.key.path, content_base64: source.key.content.toString('base64') });
+      const key =
+        source.key &&
+        ('url' in source.key
+          ? { path: source.key.path, url: source.key.url, ...(source.key.check ? { check: source.key.check } : {}) }
+          : { path: source.key.path, content_base64: source.key.content.toString('base64') });
       return {
         method: 'package',
         family: source.family,
         package: 'cloudflared',
         version: install.version,
+        installed_query: source.installedQuery,
         repository: {
           source: source.sourceFile,
           stale_sources: source.staleSourceFiles,
           key,
-          // Run when the source or its key changed, so that the package manager sees the repository.
-          refresh: source.family === 'debian' ? ['apt-get', 'update'] : ['dnf', 'makecache', '--repo', YUM_REPO_ID],
+          hold: source.holdFile,
+          refresh: source.refresh,
         },
       };
     }

@@ -2,6 +2,7 @@
  * What a fresh VM runs on first boot, as cloud-init `runcmd` entries. Every entry is an argv list (cloud-init
  * single-quotes each element), never a shell string: values from the manifest reach the shell as arguments only.
  */
+import { posix } from 'node:path';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import type { HostState } from '../common/host-state.js';
@@ -40,8 +41,12 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
       argv: ['set', '-e'],
       why:
         'cloud-init runs these entries as one /bin/sh script without -e: stop at the first failure, so that a config ' +
-        'that fails validation never starts the service. They run in the final stage (scripts_user), after ' +
-        'write_files_deferred, so every file above is in place by now, the deferred ones included.',
+        'that fails validation never starts the service. They run in the final stage (scripts_user), after every file ' +
+        'above is in place.',
+    },
+    {
+      argv: ['sh', '-c', shellCode('cloud-init/check-arch.sh'), 'sh', state.arch.manifest, state.arch.accepted.join(' '), ...state.arch.query],
+      why: 'Before anything is installed: a binary for another architecture could not run.',
     },
     ...install.steps,
   ];
@@ -146,13 +151,31 @@ function installCloudflared(host: Host, source: PackageSource | undefined): { fi
     }
     case 'package': {
       if (!source) throw new InternalError(`host ${host.name}: package install without a package source`);
-      const files: InstallFile[] = [{ path: source.sourceFile.path, content: source.sourceFile.content, mode: '0644' }];
+      const files: InstallFile[] = [];
       const steps: Step[] = [];
-      if (source.key && 'content' in source.key) {
-        files.push({ path: source.key.path, content: source.key.isArmored ? source.key.content.toString('utf8') : source.key.content, mode: '0644' });
-      } else if (source.key) {
-        steps.push({ argv: [...CURL, '--output', source.key.path, source.key.url], why: 'The key that signs the repository, for signed-by.' });
+      const key = source.key;
+      if (key && 'content' in key) {
+        files.push({ path: key.path, content: key.isArmored ? key.content.toString('utf8') : key.content, mode: '0644' });
+      } else if (key?.check) {
+        const downloaded = `${DOWNLOAD_DIR}/repository-key`;
+        files.push({ path: key.check.script.path, content: key.check.script.content, mode: '0755' });
+        steps.push({ argv: [...CURL, '--create-dirs', '--output', downloaded, key.url], why: 'The key that signs the repository; it goes in place only once every key in it is pinned.' });
+        steps.push({ argv: [key.check.script.path, downloaded, ...key.check.fingerprints] });
+        steps.push({ argv: ['install', '-o', 'root', '-g', 'root', '-m', '0644', downloaded, key.path] });
+      } else if (key) {
+        steps.push({ argv: [...CURL, '--output', key.path, key.url], why: 'The key that signs the repository, for signed-by.' });
       }
+      // The repository files wait outside apt's and dnf's reach until the key is in place: an apt-get update in
+      // between (apt-daily, another module) would otherwise fail on a source whose key is missing.
+      const repositoryFiles = [source.sourceFile, ...(source.holdFile ? [source.holdFile] : [])];
+      repositoryFiles.forEach((file, i) => {
+        const staged = `${DOWNLOAD_DIR}/${posix.basename(file.path)}`;
+        files.push({ path: staged, content: file.content, mode: '0644' });
+        steps.push({
+          argv: ['install', '-o', 'root', '-g', 'root', '-m', '0644', staged, file.path],
+          ...(i === 0 ? { why: 'The repository, now that its key is in place.' } : {}),
+        });
+      });
       if (source.family === 'debian') {
         // The image's own apt jobs (apt-daily, unattended-upgrades) may hold the lock on first boot: wait for it.
         const apt = ['apt-get', '-o', 'DPkg::Lock::Timeout=300'];
@@ -161,6 +184,7 @@ function installCloudflared(host: Host, source: PackageSource | undefined): { fi
       } else {
         steps.push({ argv: ['dnf', 'install', '-y', source.packageSpec], why: `install: package — ${source.packageSpec} from ${source.sourceFile.path}.` });
       }
+      steps.push({ argv: ['rm', '-rf', DOWNLOAD_DIR] });
       return { files, steps };
     }
   }

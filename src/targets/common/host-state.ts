@@ -4,7 +4,7 @@
  * content on its own, so the three cannot drift apart.
  */
 import { InternalError } from '../../diagnostics/diagnostic.js';
-import type { Host } from '../../model/fleet.js';
+import type { Arch, Host } from '../../model/fleet.js';
 import { osFacts } from '../../model/platforms.js';
 import { readGeneratorFile, template } from '../templates.js';
 import { renderConfigYaml } from './config-yaml.js';
@@ -63,7 +63,21 @@ export interface ManagedDirectory {
   mode: string;
 }
 
+export interface ArchCheck {
+  /** Prints the host's architecture: dpkg's name on Debian and Ubuntu (the userland's, which a binary must match), uname -m on RHEL. */
+  query: string[];
+  /** What the query prints on a host of the manifest's arch. */
+  accepted: string[];
+  /** The manifest's platform.arch, for the message. */
+  manifest: Arch;
+}
+
 export interface HostState {
+  /**
+   * Checked before anything is installed: a wrong platform.arch would install a binary that cannot execute over the
+   * good one, and the host would lose its tunnel at the next restart.
+   */
+  arch: ArchCheck;
   directories: ManagedDirectory[];
   /** Sorted by path. */
   files: ManagedFile[];
@@ -157,6 +171,7 @@ export function hostState(host: Host): HostState {
     directories.push({ path: p.principalsDir, owner: 'root', group: 'root', mode: '0755' });
   }
   return {
+    arch: archCheck(host),
     directories,
     files,
     validatesConfig: host.tunnel.mode !== 'token',
@@ -166,6 +181,17 @@ export function hostState(host: Host): HostState {
       ? { lockdown: lockdownStep(host) }
       : { unlock: { dropIn: p.sshdLockdownDropIn, script: LOCKDOWN_SCRIPT, sshdService: sshdService(host) } }),
   };
+}
+
+/** dpkg --print-architecture and uname -m names of each cloudflared release arch. */
+const DPKG_ARCH: Record<Arch, string[]> = { amd64: ['amd64'], arm64: ['arm64'], armhf: ['armhf'], arm: ['armel'], '386': ['i386'] };
+const UNAME_ARCH: Record<Arch, string[]> = { amd64: ['x86_64'], arm64: ['aarch64'], armhf: ['armv7l'], arm: ['armv5tel', 'armv6l'], '386': ['i386', 'i686'] };
+
+function archCheck(host: Host): ArchCheck {
+  const arch = host.platform.arch;
+  return host.platform.family === 'debian'
+    ? { query: ['dpkg', '--print-architecture'], accepted: DPKG_ARCH[arch], manifest: arch }
+    : { query: ['uname', '-m'], accepted: UNAME_ARCH[arch], manifest: arch };
 }
 
 function sshdService(host: Host): SshdService {

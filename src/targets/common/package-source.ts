@@ -6,6 +6,7 @@
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import { osFacts, type AptSourceFormat } from '../../model/platforms.js';
+import { readGeneratorFile } from '../templates.js';
 import { GENERATED_HEADER } from './config-yaml.js';
 
 /** Where the apt source goes, by format (model/platforms.ts decides which format a release gets). */
@@ -13,6 +14,10 @@ export const APT_SOURCE_PATHS: Record<AptSourceFormat, string> = {
   'one-line': '/etc/apt/sources.list.d/cloudflared.list',
   deb822: '/etc/apt/sources.list.d/cloudflared.sources',
 };
+/** apt preferences that hold cloudflared at the pinned release (preferences.d reads files without or with .pref). */
+export const APT_PREFERENCES_PATH = '/etc/apt/preferences.d/cloudflared.pref';
+/** Checks a downloaded rpm repository key against the pinned fingerprints before it goes in place. */
+export const KEY_CHECK_SCRIPT = '/usr/local/sbin/cloudflared-repository-key-check';
 export const YUM_REPO_PATH = '/etc/yum.repos.d/cloudflared.repo';
 /** FACTS.md: the rpm repository's id. */
 export const YUM_REPO_ID = 'cloudflared-stable';
@@ -35,9 +40,31 @@ export interface PackageSource {
    * (apt only) a key the target downloads from `url` into `path` before `apt-get update`. dnf fetches an rpm
    * `gpgkey=` URL itself, so an rpm repository without a key of its own has no `key` here.
    */
-  key?: { path: string; content: Buffer; isArmored: boolean } | { path: string; url: string };
+  key?: { path: string; content: Buffer; isArmored: boolean } | { path: string; url: string; check?: KeyCheck };
+  /**
+   * apt, version pinned: preferences that hold cloudflared at that release (Pin-Priority 1001: `apt upgrade` leaves it,
+   * and an install picks it even when a newer one is installed). dnf has no hold without a plugin; every target
+   * installs the pinned version, up or down, on its next run instead.
+   */
+  holdFile?: { path: string; content: string };
   /** What to ask the package manager for: `cloudflared=<version>` (apt) or `cloudflared-<version>` (dnf). */
   packageSpec: string;
+  /** The pinned release, when there is one. */
+  version?: string;
+  /**
+   * Refreshes this repository's metadata. Targets run it when the repository (source or key) changed, or when the
+   * pinned version is not the installed one (it may be newer than the index) — never on a run with nothing to install.
+   */
+  refresh: string[];
+  /** Prints `installed <version>` when cloudflared is installed (and something else, or fails, when it is not). */
+  installedQuery: string[];
+}
+
+/** rpm trusts every key in a gpgkey file: the downloaded file goes in place only when every key in it is pinned. */
+export interface KeyCheck {
+  script: { path: string; content: string };
+  /** The check runs as: script DOWNLOADED_FILE FINGERPRINT... */
+  fingerprints: string[];
 }
 
 /** The repository setup for a host with `install: package`; undefined for the other install methods. */
@@ -49,6 +76,8 @@ export function packageSource(host: Host): PackageSource | undefined {
   assertUrl(repository.url);
   if (repository.keyUrl !== undefined) assertUrl(repository.keyUrl);
   const version = install.version;
+  const fingerprints = repository.keyFingerprints ?? [];
+  const pinned = version === undefined ? {} : { version };
 
   if (host.platform.family === 'debian') {
     let key: PackageSource['key'];
@@ -65,10 +94,14 @@ export function packageSource(host: Host): PackageSource | undefined {
     if (!format) throw new InternalError(`host ${host.name}: ${host.platform.os} has no apt source format`);
     return {
       family: 'debian',
-      sourceFile: { path: APT_SOURCE_PATHS[format], content: aptSource(format, repository.url, key.path) },
+      sourceFile: { path: APT_SOURCE_PATHS[format], content: aptSource(format, repository.url, key.path, fingerprints) },
       staleSourceFiles: Object.entries(APT_SOURCE_PATHS).flatMap(([other, path]) => (other === format ? [] : [path])),
       key,
+      ...(version === undefined ? {} : { holdFile: { path: APT_PREFERENCES_PATH, content: aptHold(version) } }),
       packageSpec: version === undefined ? 'cloudflared' : `cloudflared=${version}`,
+      ...pinned,
+      refresh: ['apt-get', 'update'],
+      installedQuery: ['dpkg-query', '--show', '--showformat=${db:Status-Status} ${Version}', 'cloudflared'],
     };
   }
 
@@ -77,7 +110,13 @@ export function packageSource(host: Host): PackageSource | undefined {
   if (repository.key) {
     key = { path: RPM_KEY_PATH, content: repository.key.content, isArmored: repository.key.isArmored };
     gpgkey = `file://${RPM_KEY_PATH}`;
+  } else if (repository.keyUrl !== undefined && fingerprints.length > 0) {
+    // Pinned: the host downloads the key itself and checks it before dnf may import it.
+    const script = { path: KEY_CHECK_SCRIPT, content: readGeneratorFile('common/cloudflared-repository-key-check.sh') };
+    key = { path: RPM_KEY_PATH, url: repository.keyUrl, check: { script, fingerprints } };
+    gpgkey = `file://${RPM_KEY_PATH}`;
   } else if (repository.keyUrl !== undefined) {
+    // dnf fetches it itself, and again whenever a package is signed by a key it has not imported (a rotation).
     gpgkey = repository.keyUrl;
   } else {
     throw new InternalError(`host ${host.name}: rpm repository without a key`);
@@ -99,15 +138,34 @@ export function packageSource(host: Host): PackageSource | undefined {
     staleSourceFiles: [],
     ...(key ? { key } : {}),
     packageSpec: version === undefined ? 'cloudflared' : `cloudflared-${version}`,
+    ...pinned,
+    // --refresh: makecache alone keeps metadata until it expires (48 h), so a new release would stay unseen.
+    refresh: ['dnf', 'makecache', '--refresh', '--repo', YUM_REPO_ID],
+    installedQuery: ['rpm', '--query', '--queryformat=installed %{VERSION}', 'cloudflared'],
   };
 }
 
-/** FACTS.md: the `any` suite works on every Debian and Ubuntu release; the same fields in either format. */
-function aptSource(format: AptSourceFormat, url: string, keyring: string): string {
+function aptHold(version: string): string {
+  return [
+    `# ${GENERATED_HEADER}`,
+    '# Hold cloudflared at the release fleet.yaml pins: `apt upgrade` leaves it there, and installing picks it, up or down.',
+    'Package: cloudflared',
+    `Pin: version ${version}`,
+    'Pin-Priority: 1001',
+    '',
+  ].join('\n');
+}
+
+/**
+ * FACTS.md: the `any` suite works on every Debian and Ubuntu release; the same fields in either format. Signed-By
+ * takes the keyring and, pinned, the fingerprints of the keys to accept from it (apt ≥ 1.8; commas or spaces): apt
+ * itself then refuses a Release file signed by any other key.
+ */
+function aptSource(format: AptSourceFormat, url: string, keyring: string, fingerprints: readonly string[]): string {
   const lines =
     format === 'one-line'
-      ? [`deb [signed-by=${keyring}] ${url} any main`]
-      : ['Types: deb', `URIs: ${url}`, 'Suites: any', 'Components: main', `Signed-By: ${keyring}`];
+      ? [`deb [signed-by=${[keyring, ...fingerprints].join(',')}] ${url} any main`]
+      : ['Types: deb', `URIs: ${url}`, 'Suites: any', 'Components: main', `Signed-By: ${[keyring, ...fingerprints].join(' ')}`];
   return [`# ${GENERATED_HEADER}`, ...lines, ''].join('\n');
 }
 

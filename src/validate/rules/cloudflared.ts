@@ -7,7 +7,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { quote } from '../../diagnostics/diagnostic.js';
 import type { ManifestPath } from '../../load/source-map.js';
 import type { EffectiveSettings } from '../../model/merge.js';
-import { checkOpenPgpPublicKey } from '../openpgp.js';
+import { checkOpenPgpPublicKey, normalizeFingerprint, primaryKeyFingerprints } from '../openpgp.js';
 import { describeHosts, describeReference, goesWithChoice, readReference, type FleetContext, type FleetRule } from './context.js';
 import { HostsByPlace } from './hosts-by-place.js';
 
@@ -95,7 +95,25 @@ function checkInstallOf(fleet: FleetContext, host: EffectiveSettings): Diagnosti
         ),
       );
     }
-    out.push(...checkRepositoryKey(fleet, path, cloudflared.repositoryKey.file));
+    out.push(...checkRepositoryKey(fleet, path, cloudflared.repositoryKey.file, cloudflared.repositoryKeyFingerprints));
+    if (cloudflared.repositoryKeyUrl !== undefined) {
+      out.push(
+        source.error(
+          'cloudflared.repository-key-twice',
+          host.originOf(['cloudflared', 'repositoryKeyUrl']),
+          'repositoryKeyUrl and repositoryKey both name the repository key',
+          'keep one: repositoryKey ships the key with the artifacts, repositoryKeyUrl has each host fetch it',
+          'key',
+        ),
+      );
+    }
+  }
+  for (const key of ['repositoryKeyUrl', 'repositoryKeyFingerprints'] as const) {
+    if (cloudflared[key] === undefined || install === 'package') continue;
+    const path = host.originOf(['cloudflared', key]);
+    if (goesWithChoice(host, path, INSTALL)) {
+      out.push(source.warning('cloudflared.repository-key-unused', path, `${key} is not used: it is about a package repository, and install is ${install}`, `remove ${key}, or choose install: package`, 'key'));
+    }
   }
   return out;
 }
@@ -107,11 +125,24 @@ function unpinnedPlace(fleet: FleetContext, host: EffectiveSettings): ManifestPa
   return fleet.manifest.defaults ? ['defaults'] : [];
 }
 
-function checkRepositoryKey(fleet: FleetContext, path: ManifestPath, file: string): Diagnostic[] {
+function checkRepositoryKey(fleet: FleetContext, path: ManifestPath, file: string, pinned: readonly string[] | undefined): Diagnostic[] {
   const ref = { file };
   const read = readReference(fleet, path, ref, 'cloudflared.repository-key-unreadable');
   if (!read.ok) return [read.diagnostic];
   const key = checkOpenPgpPublicKey(read.bytes);
-  if (key.ok) return [];
-  return [fleet.source.error('cloudflared.repository-key-invalid', [...path, 'file'], `repositoryKey ${describeReference(ref)} ${key.message}`, key.hint)];
+  if (!key.ok) return [fleet.source.error('cloudflared.repository-key-invalid', [...path, 'file'], `repositoryKey ${describeReference(ref)} ${key.message}`, key.hint)];
+  if (!pinned) return [];
+  // The same rule the hosts apply to a downloaded key: every key in the file is pinned (rpm trusts them all).
+  const found = primaryKeyFingerprints(read.bytes);
+  const allowed = new Set(pinned.map(normalizeFingerprint));
+  const message = !found.ok ? found.message : found.fingerprints.filter((f) => !allowed.has(f)).map((f) => `holds key ${f}, which repositoryKeyFingerprints does not pin`)[0];
+  if (message === undefined) return [];
+  return [
+    fleet.source.error(
+      'cloudflared.repository-key-fingerprint',
+      [...path, 'file'],
+      `repositoryKey ${describeReference(ref)} ${message}`,
+      'pin the fingerprint of the key that signs the repository (gpg --show-keys FILE), or reference the right key',
+    ),
+  ];
 }

@@ -223,8 +223,8 @@ describe('ansible target', () => {
   });
 
   it('uses only fully-qualified ansible.builtin modules that ansible-core 2.14 has', () => {
-    const available = ['assert', 'command', 'copy', 'template', 'dnf', 'apt', 'file', 'get_url', 'group', 'user', 'stat', 'lineinfile', 'systemd', 'meta', 'import_tasks', 'include_tasks'];
-    const keywords = new Set(['name', 'when', 'loop', 'loop_control', 'notify', 'no_log', 'register', 'changed_when', 'listen']);
+    const available = ['assert', 'command', 'copy', 'template', 'dnf', 'apt', 'file', 'get_url', 'group', 'user', 'stat', 'lineinfile', 'systemd', 'meta', 'import_tasks', 'include_tasks', 'package_facts', 'set_fact'];
+    const keywords = new Set(['name', 'when', 'loop', 'loop_control', 'notify', 'no_log', 'register', 'changed_when', 'check_mode', 'listen', 'vars']);
     for (const task of allTasks(build(sampleFleet()))) {
       const modules = Object.keys(task).filter((k) => !keywords.has(k));
       expect(modules, JSON.stringify(task)).toHaveLength(1);
@@ -347,11 +347,12 @@ describe('ansible target', () => {
       cloudflared_binary_path: '/usr/local/bin/cloudflared',
     });
     expect(vars('lab-pi-3')).toMatchObject({ cloudflared_package_manager: 'apt', cloudflared_package: 'cloudflared=2025.8.1' });
-    expect((vars('lab-pi-3').cloudflared_repository_file as FileEntry).content).toContain(
+    const repositoryFiles = (host: string) => vars(host).cloudflared_repository_files as FileEntry[];
+    expect(must(repositoryFiles('lab-pi-3')[0]).content).toContain(
       'deb [signed-by=/usr/share/keyrings/cloudflared.gpg] https://mirror.internal/cloudflared/deb any main',
     );
     expect(vars('kiosk-17')).toMatchObject({ cloudflared_package_manager: 'dnf', cloudflared_package: 'cloudflared-2025.8.1' });
-    expect((vars('kiosk-17').cloudflared_repository_file as FileEntry).content).toContain('[cloudflared-stable]\nname=cloudflared-stable');
+    expect(must(repositoryFiles('kiosk-17')[0]).content).toContain('[cloudflared-stable]\nname=cloudflared-stable');
     expect(vars('pos-legacy')).toMatchObject({ cloudflared_install_method: 'preinstalled', cloudflared_binary_path: '/opt/cloudflared/bin/cloudflared' });
     const getUrl = must(tasksOf(build(sampleFleet()), 'tasks/install-binary.yml').find((t) => t['ansible.builtin.get_url']))['ansible.builtin.get_url'];
     expect(getUrl).toMatchObject({ checksum: 'sha256:{{ cloudflared_download_sha256 }}', mode: '0755' });

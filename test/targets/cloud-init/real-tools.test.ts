@@ -116,7 +116,7 @@ describe('the first-boot script, run by sh as cloud-init writes it', () => {
 
   it('adds the RHEL 8 Include line at the top of sshd_config once, however often it runs', async () => {
     const legacy = renderUserData(defined(sampleFleet().hosts.find((h) => h.name === 'pos-legacy'))).data.runcmd as string[][];
-    const include = defined(legacy.find((argv) => argv[0] === 'sh'));
+    const include = defined(legacy.find((argv) => argv[0] === 'sh' && argv.includes('Include /etc/ssh/sshd_config.d/*.conf')));
     const sshdConfig = join(work, 'sshd_config');
     writeFileSync(sshdConfig, '# stock sshd_config\nPasswordAuthentication no\n');
     const script = join(work, 'include.sh');
