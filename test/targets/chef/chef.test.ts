@@ -317,14 +317,17 @@ describe('chef target, checked by real Ruby', () => {
         });
       }
       // The package repository: the apt source in the format of the host's release (or the yum .repo file), and
-      // fleetgen's apt source in the other format deleted, each refreshing the package index right away.
+      // fleetgen's apt source in the other format deleted. The refresh's own guard sees whether any of them changed.
       const source = packageSource(host);
       const staleSources = source?.staleSourceFiles ?? [];
       if (source) {
         expect(resources.find((r) => r.type === 'file' && r.name === source.sourceFile.path)?.properties).toMatchObject({ content: source.sourceFile.content, mode: '0644' });
         const deleted = resources.filter((r) => r.properties.action === 'delete' && staleSources.includes(r.name));
         expect(deleted.map((r) => r.name)).toEqual(staleSources);
-        for (const r of deleted) expect(r.notifications).toEqual([{ action: 'run', target: 'execute[cloudflared: refresh package index]', timing: 'immediately' }]);
+        const refresh = must(resources.find((r) => r.name === 'cloudflared: refresh package index'), 'the refresh');
+        expect({ command: refresh.properties.command, guards: refresh.guards }).toEqual({ command: source.refresh, guards: 1 });
+        // Before anything is installed, the host's architecture is checked.
+        expect(resources.findIndex((r) => r.name === 'cloudflared: check the architecture')).toBe(0);
       }
       const deletions = resources.filter((r) => r.properties.action === 'delete' && !staleSources.includes(r.name));
       for (const directory of state.directories) {

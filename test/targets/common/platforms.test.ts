@@ -112,7 +112,7 @@ describe.each(SUPPORTED_OS)('a host on %s', (os) => {
     const vars = hostVars(ansibleFiles, host.name);
     expect({
       manager: vars.cloudflared_package_manager,
-      file: (vars.cloudflared_repository_file as { path: string }).path,
+      file: (vars.cloudflared_repository_files as { path: string }[])[0]?.path,
       stale: vars.cloudflared_repository_stale_files,
       include: vars.cloudflared_sshd_include_line,
     }).toEqual({
@@ -137,7 +137,10 @@ describe.each(SUPPORTED_OS)('a host on %s', (os) => {
 
   it('gives cloud-init the same repository file and the package manager of its family', () => {
     const data = renderUserData(host).data as { write_files: { path: string; content: string }[]; runcmd: string[][] };
-    expect(data.write_files.find((f) => f.path === source.sourceFile.path)?.content).toBe(source.sourceFile.content);
+    // Staged, then put in place by runcmd once the key is there.
+    const staged = `/var/tmp/fleetgen-cloudflared/${source.sourceFile.path.split('/').pop() ?? ''}`;
+    expect(data.write_files.find((f) => f.path === staged)?.content).toBe(source.sourceFile.content);
+    expect(data.runcmd).toContainEqual(['install', '-o', 'root', '-g', 'root', '-m', '0644', staged, source.sourceFile.path]);
     expect(data.write_files.map((f) => f.path)).not.toContain(source.staleSourceFiles[0] ?? '(none)');
     const installs = data.runcmd.filter((argv) => argv.includes('install') && argv.includes(source.packageSpec));
     expect(installs.map((argv) => argv[0] === 'env' ? argv[2] : argv[0])).toEqual([facts.family === 'rhel' ? 'dnf' : 'apt-get']);
