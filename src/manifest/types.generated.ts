@@ -228,6 +228,10 @@ export interface Tunnel {
   token?: SecretRef1;
   originCert?: SecretRef2;
   /**
+   * self-register: keep cert.pem on the host (root-only) after the tunnel is registered. Default false: the host gets it only while it registers its tunnel or routes a new hostname, and removes it once done; cloudflared runs with the tunnel's credentials alone. Anyone holding cert.pem can create tunnels and DNS records in the zone.
+   */
+  keepOriginCert?: boolean;
+  /**
    * self-register: name of the tunnel the host creates. Default: <fleet>-<host name>.
    */
   name?: string;

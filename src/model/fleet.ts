@@ -88,6 +88,8 @@ export interface SelfRegisterTunnel {
   /** Name the host creates its tunnel under: unique in the fleet. */
   name: string;
   originCert: Secret;
+  /** Keep cert.pem on the host after registering (tunnel.keepOriginCert); by default it is there only while needed. */
+  keepsOriginCert: boolean;
 }
 
 /**

@@ -230,6 +230,7 @@ function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReade
         mode: 'self-register',
         name: t.name ?? `${manifest.fleet}-${host}`,
         originCert: readSecret(secrets, t.originCert, 'tunnel.originCert', host),
+        keepsOriginCert: t.keepOriginCert ?? false,
       };
   }
 }

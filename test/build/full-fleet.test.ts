@@ -95,12 +95,13 @@ describe('fleetgen build of fixtures/valid/full', () => {
     expect(files.get('ssh/.gitignore')).toBeUndefined();
   });
 
-  it('lets encrypted secrets be committed: with a vault password and a chef secret only user-data is git-ignored', () => {
+  it('lets encrypted secrets be committed: with a vault password and a chef secret only user-data and the nodes\' own secrets are git-ignored', () => {
     const files = build({ vaultPassword: 'pw', chefSecret: 'chef' }).files;
-    expect(files.list().filter((f) => f.isKeptOutOfGit).map((f) => f.path.split('/')[0])).toEqual(expect.arrayContaining(['cloud-init']));
-    expect(new Set(files.list().filter((f) => f.isKeptOutOfGit).map((f) => f.path.split('/')[0]))).toEqual(new Set(['cloud-init']));
+    const kept = files.list().filter((f) => f.isKeptOutOfGit);
+    expect(kept.map((f) => f.path.split('/')[0])).toEqual(expect.arrayContaining(['cloud-init']));
+    expect(new Set(kept.map((f) => f.path.split('/').slice(0, f.path.startsWith('chef/') ? 2 : 1).join('/')))).toEqual(new Set(['cloud-init', 'chef/node_secrets']));
     expect(files.get('ansible/.gitignore')).toBeUndefined();
-    expect(files.get('chef/.gitignore')).toBeUndefined();
+    expect(String(files.get('chef/.gitignore')?.content)).toMatch(/^\/node_secrets\//m);
     expect(files.list().filter((f) => f.isSecret && !f.isKeptOutOfGit).length).toBeGreaterThan(0);
   });
 });

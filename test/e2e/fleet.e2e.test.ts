@@ -177,9 +177,11 @@ async function checkConvergedHost(host: TestHost, model: Host): Promise<void> {
   }
 
   if (model.tunnel.mode === 'self-register') {
-    // Created on the host by `cloudflared tunnel create` (the stand-in), then handed to the service user.
+    // Created on the host by `cloudflared tunnel create` (the stand-in), then made root-owned and readable by the
+    // service user's group only; the zone-wide cert.pem is gone once the tunnel is registered.
     const credentials = fileFacts(host, model.paths.credentials ?? '');
-    expectFile(credentials, { owner: SERVICE_USER, group: SERVICE_USER, mode: '0600' });
+    expectFile(credentials, { owner: 'root', group: SERVICE_USER, mode: '0640' });
+    expect(fileFacts(host, model.paths.originCert ?? '').type).toBe('missing');
     const routes = readFileSync(join(host.root, 'var/lib/cloudflared-stand-in/routes'), 'utf8');
     expect(routes.trim().split('\n').map((line) => line.split(' ')[0])).toEqual(routedHostnames(model));
   }
@@ -465,6 +467,7 @@ describe('changing the manifest', () => {
       'kiosk-token': [],
       'lab-selfreg': [
         'TASK [e2e_fleet : Write config.yml, validated before it replaces the old one]',
+        'TASK [e2e_fleet : Put the origin certificate in place for the registration]',
         "TASK [e2e_fleet : Register this host's tunnel and route its hostnames]",
         'RUNNING HANDLER [e2e_fleet : Restart cloudflared]',
       ],
@@ -472,6 +475,8 @@ describe('changing the manifest', () => {
     });
     const host = hostOf(ansibleHosts, 'lab-selfreg');
     await waitForActive(host);
+    // cert.pem came for the routing and went again.
+    expect(fileFacts(host, '/etc/cloudflared/cert.pem').type).toBe('missing');
     const routes = readFileSync(join(host.root, 'var/lib/cloudflared-stand-in/routes'), 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
     expect(routes).toEqual([...routedHostnames(fleet.host('lab-selfreg'))]);
     expect(routes.filter((r) => r === hostname)).toHaveLength(1);
@@ -482,6 +487,25 @@ describe('changing the manifest', () => {
     const again = await runPlaybook(ansibleSetup(vaultOut), vaultArgs(), 'self-register-again');
     assertConverged(again, ansibleHosts);
     for (const name of HOST_NAMES) expect(again.changedTasks.get(name) ?? [], name).toEqual([]);
+  });
+
+  it('recovers a reinstalled self-register host: its tunnel exists, so it fetches that tunnel\'s credentials instead of failing on the name', async () => {
+    requireConverged();
+    const host = hostOf(ansibleHosts, 'lab-selfreg');
+    const model = fleet.host('lab-selfreg');
+    const credentials = model.paths.credentials ?? '';
+    const tunnelId = (JSON.parse(readFileSync(join(host.root, credentials), 'utf8')) as { TunnelID: string }).TunnelID;
+    // What a reinstall leaves: the tunnel and its DNS routes in "Cloudflare", no credentials on the host.
+    host.exec(['rm', '-f', credentials, `${credentials}.routed`]);
+
+    const run = await runPlaybook(ansibleSetup(vaultOut), vaultArgs(), 'self-register-reinstalled');
+    assertConverged(run, ansibleHosts);
+    expect(run.changedTasks.get('lab-selfreg')).toContain("TASK [e2e_fleet : Register this host's tunnel and route its hostnames]");
+    expect((JSON.parse(readFileSync(join(host.root, credentials), 'utf8')) as { TunnelID: string }).TunnelID).toBe(tunnelId);
+    expectFile(fileFacts(host, credentials), { owner: 'root', group: SERVICE_USER, mode: '0640' });
+    expect(fileFacts(host, '/etc/cloudflared/cert.pem').type).toBe('missing');
+    await waitForActive(host);
+    expect(host.exec(['curl', '-fsS', `http://${model.metrics}/ready`]).stdout).toContain('"status": 200');
   });
 
   it('fails the host whose new config the validator on the host rejects, before it replaces the old one; the service keeps running', async () => {

@@ -147,6 +147,7 @@ const pi: Host = {
     mode: 'self-register',
     name: 'acme-pos-lab-pi-3',
     originCert: { origin: { kind: 'file', file: 'secrets/cert.pem' }, value: FAKE_CERT_PEM },
+    keepsOriginCert: false,
   },
   ingress: [
     { hostname: 'quiet-meadow.example.com', service: 'ssh://localhost:22', kind: 'ssh', isCatchAll: false, isGeneratedHostname: true },

@@ -21,6 +21,8 @@ config['secret_files'].each do |entry|
     group entry['group']
     mode entry['mode']
     sensitive true
+    # No copies under /var/chef/backup: a rotated secret must not linger on the host.
+    backup false
     notifies :run, 'execute[cloudflared: restart]', :delayed if entry['notifies'] == 'cloudflared'
   end
 end

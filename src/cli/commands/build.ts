@@ -57,7 +57,7 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
         .option('dry-run', { type: 'boolean', default: false, describe: 'write nothing; print what would be added, changed and removed' })
         .option('diff', { type: 'boolean', default: false, describe: 'with --dry-run or --check: also print a unified diff of each changed file (never of a secret)' })
         .option('vault-password-file', { requiresArg: true, type: 'string', describe: 'encrypt Ansible host secrets with this Ansible Vault password file' })
-        .option('chef-secret-file', { requiresArg: true, type: 'string', describe: 'encrypt Chef data bag items with this data bag secret file' })
+        .option('chef-secret-file', { requiresArg: true, type: 'string', describe: 'encrypt each host\'s Chef secrets item with its own data bag secret, derived from this file (written to chef/node_secrets/<host>)' })
         .option('gzip', { type: 'boolean', default: false, describe: 'also write gzip-compressed cloud-init user-data (<host>.yaml.gz)' })
         .option('frozen-lockfile', { type: 'boolean', default: false, describe: 'never write the lock file: fail (exit 1) when it is missing or out of date' })
         .option('host', { requiresArg: true, type: 'string', describe: 'with --stdout: the one host whose user-data to print' })

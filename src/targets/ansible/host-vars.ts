@@ -84,6 +84,7 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
   vars.cloudflared_helper_files = plain.filter((f) => f.notifies === undefined).map(fileEntry);
   vars.cloudflared_sysctl_files = plain.filter((f) => f.notifies === 'sysctl').map(fileEntry);
   vars.cloudflared_self_register_argv = state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args].map(unsafe) : [];
+  vars.cloudflared_self_register_check_argv = state.selfRegister ? state.selfRegister.check.map(unsafe) : [];
 
   const sshFiles = plain.filter((f) => f.notifies === 'sshd');
   vars.cloudflared_ssh_files = sshFiles.map(fileEntry);
@@ -104,7 +105,8 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
     `${host.name}: what the ${roleName} role puts on this host. No secret here (see secrets.yml).`,
     'Every string is !unsafe: Ansible never templates a value that came from fleet.yaml.',
   ]);
-  const secrets = ansibleYaml({ cloudflared_secret_files: secretFiles.map(fileEntry) }, [
+  const registerCert = state.selfRegister?.originCert;
+  const secrets = ansibleYaml({ cloudflared_secret_files: secretFiles.map(fileEntry), ...(registerCert ? { cloudflared_self_register_origin_cert: fileEntry(registerCert) } : {}) }, [
     `${host.name}: secret files (tunnel credentials, token, origin certificate). Mode 0600.`,
     'Commit it only encrypted (fleetgen build --vault-password-file FILE).',
   ]);

@@ -21,6 +21,18 @@ export function chefSecretKey(secret: string): string {
   return secret.replace(/^[\t\n\v\f\r ]+|[\t\n\v\f\r \0]+$/g, '');
 }
 
+const NODE_SECRET_LABEL = 'fleetgen chef node data bag secret v1';
+
+/**
+ * One node's own data bag secret, derived from the --chef-secret-file secret: base64 of HMAC-SHA256(that secret,
+ * label ‖ host name). Each host's secrets item is encrypted with its host's secret, so a node holding its own can
+ * decrypt its own item and no other one; the --chef-secret-file secret itself never leaves the operator, and cannot
+ * be computed back from a node's. Derived rather than random so that rebuilds write the same bytes.
+ */
+export function nodeDataBagSecret(secret: string, host: string): string {
+  return createHmac('sha256', chefSecretKey(secret)).update(`${NODE_SECRET_LABEL}\0${host}`).digest('base64');
+}
+
 export interface EncryptedValue {
   encrypted_data: string;
   iv: string;

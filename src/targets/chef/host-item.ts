@@ -11,7 +11,6 @@ import type { Host } from '../../model/fleet.js';
 import {
   APPLY_SYSCTL,
   hostState,
-  routedHostnames,
   SERVICE_NAME,
   SERVICE_USER,
   type FilePurpose,
@@ -58,6 +57,9 @@ export function hostItems(host: Host): HostItems {
     if (RECIPE_OF[file.purpose] !== 'config') throw new InternalError(`secret file ${file.path} is not converged by the config recipe`);
     secretFiles[file.path] = file.content;
   }
+  // cert.pem while registering (the register recipe writes it only then).
+  const registerCert = state.selfRegister?.originCert;
+  if (registerCert) secretFiles[registerCert.path] = registerCert.content;
 
   const settings: HostItems['settings'] = {
     id: host.name,
@@ -79,10 +81,9 @@ export function hostItems(host: Host): HostItems {
     settings.register = {
       script: fileEntry(script),
       command: [state.selfRegister.script, ...state.selfRegister.args],
-      credentials,
-      // The register script records routed hostnames beside the credentials; the guard reads the same file.
-      routed: `${credentials}.routed`,
-      hostnames: routedHostnames(host),
+      // The same script with --check: prints "needed" when there is work to do. The guards ask it.
+      check: state.selfRegister.check,
+      ...(registerCert ? { origin_cert: attributesOf(registerCert) } : {}),
     };
   }
 

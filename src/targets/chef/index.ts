@@ -5,7 +5,9 @@
  *   cookbooks/<cookbook>/                 the cookbook: generic, secret-free, no host data
  *   data_bags/<cookbook>/<host>.json      the host's files, install method, ssh settings (no secrets)
  *   data_bags/<cookbook>_secrets/<host>.json  the host's secret files: 0600, encrypted (v3) with --chef-secret-file,
- *                                         else clear text and kept out of git
+ *                                         each host's with its own secret, else clear text and kept out of git
+ *   node_secrets/<host>                   with --chef-secret-file: the host's own data bag secret (0600, kept out of
+ *                                         git), for `knife bootstrap --secret-file`
  *   roles/<group>.json                    one role per group: run list recipe[<cookbook>@<version>]
  *   nodes/<host>.json                     one node per host, for local mode
  *   policyfiles/<cookbook>.rb             for Policyfile users, instead of roles: the cookbook from cookbooks/
@@ -17,11 +19,15 @@ import type { Fleet, Host } from '../../model/fleet.js';
 import { FileSet } from '../fileset.js';
 import type { Target, TargetOptions, TargetOutput, TargetWarning } from '../target.js';
 import { dataBagNames, renderCookbook } from './cookbook.js';
-import { encryptDataBagItem } from './encrypted-item.js';
+import { encryptDataBagItem, nodeDataBagSecret } from './encrypted-item.js';
 import { hostItems } from './host-item.js';
 import { stableJson } from './json.js';
 import { rubyString } from './ruby.js';
 import { template } from '../templates.js';
+
+/** Each node's own data bag secret, for `knife bootstrap --secret-file` (which installs it as the node's
+ * /etc/chef/encrypted_data_bag_secret). */
+export const NODE_SECRETS_DIR = 'node_secrets';
 
 export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput => {
   const files = new FileSet();
@@ -46,8 +52,11 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
     const items = hostItems(host);
     files.add(`data_bags/${bags.settings}/${host.name}.json`, stableJson(items.settings));
     const { chefSecret } = options;
-    const secrets = chefSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, chefSecret) : items.secrets;
+    // Each host's item under its own secret: one stolen node decrypts its own credentials, no other host's.
+    const nodeSecret = chefSecret !== undefined ? nodeDataBagSecret(chefSecret, host.name) : undefined;
+    const secrets = nodeSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, nodeSecret) : items.secrets;
     files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true, isKeptOutOfGit: chefSecret === undefined });
+    if (nodeSecret !== undefined) files.add(`${NODE_SECRETS_DIR}/${host.name}`, `${nodeSecret}\n`, { isSecret: true, isKeptOutOfGit: true });
     files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(host, recipe) }));
   }
 

@@ -118,7 +118,7 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
  * Constant shell code from generators/ for `sh -c CODE sh ARG…`: the values it works on arrive as positional
  * parameters, never inside the code. Full-line comments are dropped so the entry stays on one line.
  */
-function shellCode(relativePath: string): string {
+export function shellCode(relativePath: string): string {
   return readGeneratorFile(relativePath)
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'))

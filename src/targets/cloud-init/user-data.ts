@@ -2,12 +2,13 @@
  * One host's cloud-config user-data: data, built as a structure and serialized by the yaml library (never by
  * string concatenation), so every value is quoted by the serializer.
  *
- * Order on first boot (cloud-init 22.4 and later, every distro; see cloud.cfg's module lists):
- *   init stage:   bootcmd → write_files (files owned by root) → users_groups (creates `cloudflared`)
+ * Order on first boot (cloud-init 20.4 and later, every distro; see cloud.cfg's module lists):
+ *   init stage:   bootcmd (creates the `cloudflared` group and user) → write_files → users_groups
  *   config stage: runcmd only writes the script
- *   final stage:  write_files_deferred (files owned by `cloudflared`) → scripts_user (runs the runcmd script)
- * So a file owned by the service user is written with `defer: true` (its owner does not exist in the init stage),
- * and the runcmd script finds every file in place.
+ *   final stage:  scripts_user (runs the runcmd script)
+ * The service user exists before write_files, so files it owns or may read are written there with their owner and
+ * group — no `defer: true`, which cloud-init before 21.4 (Debian 11 ships 20.4) does not know: there a chown to a
+ * user that does not exist yet aborted write_files, and nothing was installed.
  */
 import { Document, isMap, isScalar, isSeq, type YAMLSeq } from 'yaml';
 import { InternalError } from '../../diagnostics/diagnostic.js';
@@ -16,13 +17,12 @@ import { GENERATED_HEADER } from '../common/config-yaml.js';
 import { hostState, SERVICE_USER } from '../common/host-state.js';
 import { packageSource } from '../common/package-source.js';
 import type { TargetWarning } from '../target.js';
-import { firstBoot, type Step } from './first-boot.js';
+import { firstBoot, shellCode, type Step } from './first-boot.js';
 
 interface WriteFile {
   path: string;
   owner: string;
   permissions: string;
-  defer?: true;
   encoding?: 'b64';
   content: string;
 }
@@ -48,17 +48,15 @@ export function renderUserData(host: Host): UserData {
     });
   }
 
+  // cert.pem for self-registration: the register script removes it once done (unless tunnel.keepOriginCert).
+  const registerCert = state.selfRegister?.originCert;
   const writeFiles: WriteFile[] = [
-    ...state.files.map((f) => writeFile(f.path, f.content, f.owner, f.group, f.mode)),
+    ...[...state.files, ...(registerCert ? [registerCert] : [])].map((f) => writeFile(f.path, f.content, f.owner, f.group, f.mode)),
     ...boot.installFiles.map((f) => writeFile(f.path, f.content, 'root', 'root', f.mode)),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const userData = {
-    users: [
-      'default',
-      { name: SERVICE_USER, system: true, shell: '/usr/sbin/nologin', no_create_home: true, lock_passwd: true },
-    ],
-    bootcmd: [['mkdir', '-p', '-m', '0700', host.paths.configDir]],
+    bootcmd: [['sh', '-c', shellCode('cloud-init/create-service-user.sh'), 'sh', SERVICE_USER], ['mkdir', '-p', '-m', '0700', host.paths.configDir]],
     write_files: writeFiles,
     runcmd: boot.steps.map((s) => s.argv),
   };
@@ -72,13 +70,10 @@ export function renderUserData(host: Host): UserData {
     ` First-boot user-data for ${host.name} (${host.platform.os}, ${host.platform.arch}): installs cloudflared, starts the tunnel.`,
     ' It holds this host\'s tunnel secrets: give it to the VM launch only, never commit it.',
   ].join('\n');
-  annotateKey(doc, 'users', ['`default` first: a users list without it drops the image\'s own login user.']);
   annotateKey(doc, 'bootcmd', [
-    'Runs before write_files: the secrets\' folder is root-only before anything is written into it (cloud-init sets',
-    'a file\'s mode only after writing it). mkdir -p leaves the folder alone on later boots.',
-  ]);
-  annotateKey(doc, 'write_files', [
-    'defer: files owned by the cloudflared user or group wait for the final stage; users are created after write_files.',
+    'Runs before write_files: the service user exists before the files it reads are written with their group, and the',
+    'secrets\' folder is root-only before anything is written into it (cloud-init sets a file\'s mode only after writing',
+    'it). Both leave things alone on later boots.',
   ]);
   annotateSteps(doc, boot.steps);
   const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
@@ -92,8 +87,6 @@ function writeFile(path: string, content: string | Buffer, owner: string, group:
     path,
     owner: `${owner}:${group}`,
     permissions: mode,
-    // The owner is created by users_groups, after write_files: write it in the final stage instead.
-    ...(owner === SERVICE_USER || group === SERVICE_USER ? { defer: true as const } : {}),
     ...(isText ? {} : { encoding: 'b64' as const }),
     content: isText ? content : Buffer.from(content).toString('base64'),
   };

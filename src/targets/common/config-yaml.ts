@@ -17,10 +17,10 @@ export function renderConfigYaml(host: Host): string {
   } else if (t.mode === 'awaiting-terraform') {
     throw new InternalError(`host ${host.name}: its tunnel awaits Terraform's outputs; the pipeline should have refused to build it`);
   } else if (t.mode === 'self-register') {
-    // The UUID exists only once the host has created its tunnel; the name resolves through the origin cert.
+    // The UUID exists only once the host has created its tunnel. `tunnel run` resolves a name from the credentials
+    // file's TunnelID first (findID), so it needs no origin certificate: none is named here.
     config.tunnel = t.name;
     config['credentials-file'] = host.paths.credentials;
-    config.origincert = host.paths.originCert;
   }
   config.metrics = host.metrics;
   for (const [key, value] of Object.entries(host.options).sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -84,8 +84,13 @@ export interface HostState {
   /** config.yml must pass `cloudflared tunnel --config <file> ingress validate` before it replaces the old one
    * (locally managed ingress only: a token-mode config has none, and validation would fail on it). */
   validatesConfig: boolean;
-  /** self-register: run the register script (as root) after the origin cert is in place, before the service starts. */
-  selfRegister?: { script: string; args: string[] };
+  /**
+   * self-register: run the register script (as root) before the service starts, when `check` (the same script with
+   * --check) prints "needed": the tunnel is not registered yet, or a hostname is not routed. `originCert` is cert.pem,
+   * which the targets write (root-only) just before the script runs and which the script removes once it is done —
+   * cloudflared runs on the credentials alone. Absent with tunnel.keepOriginCert: cert.pem is then one of `files`.
+   */
+  selfRegister?: { script: string; args: string[]; check: string[]; originCert?: ManagedFile };
   /** sshd facts, when fleetgen configures sshd at all (short-lived certificates, lockdown). */
   ssh?: {
     service: SshdService;
@@ -120,7 +125,9 @@ const own = (path: string, mode: string, content: string, purpose: FilePurpose, 
 export function hostState(host: Host): HostState {
   const p = host.paths;
   const files: ManagedFile[] = [];
-  const secret = { owner: SERVICE_USER, group: SERVICE_USER, isSecret: true, notifies: 'cloudflared' as const };
+  // Root-owned: the daemon can read its secrets but not rewrite them. The group lets cloudflared read what it reads.
+  const readBySecret = { group: SERVICE_USER, isSecret: true, notifies: 'cloudflared' as const };
+  const rootSecret = { isSecret: true, notifies: 'cloudflared' as const };
 
   files.push(own(p.config, '0640', renderConfigYaml(host), 'config', { group: SERVICE_USER, notifies: 'cloudflared' }));
   files.push(own(p.unit, '0644', renderUnit(host), 'unit', { notifies: 'cloudflared' }));
@@ -128,21 +135,26 @@ export function hostState(host: Host): HostState {
   let selfRegister: HostState['selfRegister'];
   switch (host.tunnel.mode) {
     case 'named':
-      files.push(own(required(p.credentials, 'credentials'), '0600', ensureNewline(host.tunnel.credentials.value), 'credentials', secret));
+      files.push(own(required(p.credentials, 'credentials'), '0640', ensureNewline(host.tunnel.credentials.value), 'credentials', readBySecret));
       break;
     case 'token':
-      // systemd reads EnvironmentFile as root before dropping to the service user.
-      files.push(own(required(p.tokenEnv, 'tokenEnv'), '0600', `TUNNEL_TOKEN=${host.tunnel.token.value}\n`, 'token', secret));
+      // systemd reads EnvironmentFile as root before dropping to the service user: cloudflared itself never reads it.
+      files.push(own(required(p.tokenEnv, 'tokenEnv'), '0600', `TUNNEL_TOKEN=${host.tunnel.token.value}\n`, 'token', rootSecret));
       break;
     case 'awaiting-terraform':
       throw new InternalError(`host ${host.name}: its tunnel awaits Terraform's outputs; the pipeline should have refused to build it`);
     case 'self-register': {
-      const originCert = required(p.originCert, 'originCert');
-      files.push(own(originCert, '0600', ensureNewline(host.tunnel.originCert.value), 'origin-cert', secret));
+      // Only the register script (root) reads cert.pem: `tunnel run` does not need it.
+      const certPath = required(p.originCert, 'originCert');
+      const originCert = own(certPath, '0600', ensureNewline(host.tunnel.originCert.value), 'origin-cert', rootSecret);
+      if (host.tunnel.keepsOriginCert) files.push(originCert);
       files.push(own(SELF_REGISTER_SCRIPT, '0755', readGeneratorFile('common/cloudflared-self-register.sh'), 'register-script'));
+      const operands = [host.cloudflared.binaryPath, certPath, required(p.credentials, 'credentials'), host.tunnel.name, ...routedHostnames(host)];
       selfRegister = {
         script: SELF_REGISTER_SCRIPT,
-        args: [host.cloudflared.binaryPath, originCert, required(p.credentials, 'credentials'), host.tunnel.name, ...routedHostnames(host)],
+        args: [...(host.tunnel.keepsOriginCert ? ['--keep-origin-cert'] : []), ...operands],
+        check: [SELF_REGISTER_SCRIPT, '--check', ...operands],
+        ...(host.tunnel.keepsOriginCert ? {} : { originCert }),
       };
       break;
     }

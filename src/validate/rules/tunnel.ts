@@ -25,15 +25,21 @@ import {
   type TunnelMode,
 } from './context.js';
 
-type TunnelKey = 'id' | 'credentials' | 'token' | 'originCert';
+type TunnelKey = 'id' | 'credentials' | 'token' | 'originCert' | 'keepOriginCert';
 
 /** The keys each mode uses; the others are reported when set. */
 const MODE_KEYS: Record<TunnelMode, readonly TunnelKey[]> = {
   named: ['id', 'credentials'],
   token: ['token'],
-  'self-register': ['originCert'],
+  'self-register': ['originCert', 'keepOriginCert'],
 };
-const MODE_OF_KEY: Record<TunnelKey, TunnelMode> = { id: 'named', credentials: 'named', token: 'token', originCert: 'self-register' };
+const MODE_OF_KEY: Record<TunnelKey, TunnelMode> = {
+  id: 'named',
+  credentials: 'named',
+  token: 'token',
+  originCert: 'self-register',
+  keepOriginCert: 'self-register',
+};
 
 export const checkTunnelModes: FleetRule = (fleet) =>
   fleet.hosts.flatMap((host) => {

@@ -10,7 +10,9 @@
 #       tunnel is given by name), serves GET /ready -> 200 on the config's `metrics` address, and sends READY=1
 #       to $NOTIFY_SOCKET itself, as the unit's main process (Type=notify, NotifyAccess=main).
 #   cloudflared tunnel --origincert CERT create --credentials-file FILE NAME      writes fake credentials JSON
-#   cloudflared tunnel --origincert CERT route dns NAME HOSTNAME                  records the route
+#   cloudflared tunnel --origincert CERT token --credentials-file FILE NAME       writes an existing tunnel's credentials
+#   cloudflared tunnel --origincert CERT route dns NAME HOSTNAME                  records the route ("unchanged" when it
+#                                                                                  routes to that tunnel already)
 #
 # Both `ingress validate` and `tunnel run` type-check the config's top-level settings the way cloudflared's config
 # source does (config/configuration.go: `tag` must be a list of strings — a mapping fails with "expected string slice
@@ -406,24 +408,60 @@ def tunnel_create(flags, name):
     credentials_path = flags.get("credentials-file") or os.path.expanduser(f"~/.cloudflared/{name}.json")
     tunnel_id = str(uuid.uuid4())
     credentials = {"AccountTag": cert.get("accountID", ""), "TunnelSecret": base64.b64encode(os.urandom(32)).decode(), "TunnelID": tunnel_id}
-    # cloudflared writes the credentials file readable by its owner only.
-    fd = os.open(credentials_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(credentials, f)
-    write_state(tunnel_record(name), json.dumps({"id": tunnel_id, "name": name}) + "\n")
+    write_credentials(credentials_path, credentials)
+    # "Cloudflare" keeps the secret, so that `tunnel token` can hand it out again.
+    record = {"id": tunnel_id, "name": name, "account": credentials["AccountTag"], "secret": credentials["TunnelSecret"]}
+    write_state(tunnel_record(name), json.dumps(record) + "\n")
     print(f"Tunnel credentials written to {credentials_path}. cloudflared chose this file based on where your origin certificate was found. Keep this file secret. To revoke these credentials, delete the tunnel.")
     print(f"Created tunnel {name} with id {tunnel_id}")
 
 
-def tunnel_route_dns(flags, name, hostname):
-    check_origin_cert(flags.get("origincert") or "/etc/cloudflared/cert.pem")
+def write_credentials(path, credentials):
+    """subcommands.go writeTunnelCredentials: refuses an existing file, writes 0400."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+    except FileExistsError:
+        raise Failure(f"{path} already exists")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(credentials, f)
+
+
+def read_record(name):
     try:
         with open(tunnel_record(name), encoding="utf-8") as f:
-            tunnel_id = json.load(f)["id"]
+            return json.load(f)
     except OSError:
         raise Failure(f'there is no tunnel named "{name}"')
+
+
+def tunnel_token(flags, name):
+    """`tunnel token --credentials-file FILE NAME`: the credentials of an existing tunnel (tokenCommand)."""
+    check_origin_cert(flags.get("origincert") or "/etc/cloudflared/cert.pem")
+    record = read_record(name)
+    credentials = {"AccountTag": record["account"], "TunnelSecret": record["secret"], "TunnelID": record["id"]}
+    path = flags.get("credentials-file") or flags.get("cred-file")
+    if not path:
+        print(base64.b64encode(json.dumps({"a": record["account"], "t": record["id"], "s": record["secret"]}).encode()).decode())
+        return
+    write_credentials(path, credentials)
+
+
+def tunnel_route_dns(flags, name, hostname):
+    check_origin_cert(flags.get("origincert") or "/etc/cloudflared/cert.pem")
+    tunnel_id = read_record(name)["id"]
+    routes_path = os.path.join(STATE_DIR, "routes")
+    routes = {}
+    if os.path.exists(routes_path):
+        with open(routes_path, encoding="utf-8") as f:
+            routes = {line.split()[0]: line.split()[2] for line in f if line.strip()}
+    # cfapi/hostname.go: the API answers "unchanged" for a CNAME that routes to this tunnel already.
+    if routes.get(hostname) == tunnel_id:
+        print(f"{hostname} is already configured to route to your tunnel tunnelID={tunnel_id}")
+        return
+    if hostname in routes:
+        raise Failure("Failed to add route: code: 1003, reason: An A, AAAA, or CNAME record with that host already exists.")
     os.makedirs(STATE_DIR, mode=0o755, exist_ok=True)
-    with open(os.path.join(STATE_DIR, "routes"), "a", encoding="utf-8") as f:
+    with open(routes_path, "a", encoding="utf-8") as f:
         f.write(f"{hostname} {name} {tunnel_id}\n")
     print(f"Added CNAME {hostname} which will route to this tunnel tunnelID={tunnel_id}")
 
@@ -448,6 +486,9 @@ def main(argv):
         return 0
     if len(rest) == 2 and rest[0] == "create":
         tunnel_create(flags, rest[1])
+        return 0
+    if len(rest) == 2 and rest[0] == "token":
+        tunnel_token(flags, rest[1])
         return 0
     if len(rest) == 4 and rest[:2] == ["route", "dns"]:
         tunnel_route_dns(flags, rest[2], rest[3])

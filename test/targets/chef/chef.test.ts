@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../../src/model/fleet.js';
-import { chef } from '../../../src/targets/chef/index.js';
+import { nodeDataBagSecret } from '../../../src/targets/chef/encrypted-item.js';
+import { chef, NODE_SECRETS_DIR } from '../../../src/targets/chef/index.js';
 import { rubyString } from '../../../src/targets/chef/ruby.js';
 import { hostState } from '../../../src/targets/common/host-state.js';
 import { packageSource } from '../../../src/targets/common/package-source.js';
@@ -75,7 +76,7 @@ describe('chef target', () => {
   it('marks the secrets items, and only them, as secret files written 0600', () => {
     for (const options of [{}, { chefSecret: SECRET }]) {
       for (const file of build(sampleFleet(), options).list()) {
-        const isSecretsItem = file.path.startsWith(`${SECRETS_BAG}/`);
+        const isSecretsItem = file.path.startsWith(`${SECRETS_BAG}/`) || file.path.startsWith(`${NODE_SECRETS_DIR}/`);
         expect({ path: file.path, isSecret: file.isSecret, mode: file.mode }).toEqual({
           path: file.path,
           isSecret: isSecretsItem,
@@ -263,20 +264,42 @@ describe('chef target, checked by real Ruby', () => {
       .list()
       .filter((f) => f.path.startsWith(`${SECRETS_BAG}/`))
       .map((f) => f.path);
-    const result = await run('ruby', ['-w', '-e', decrypt, SECRET, ...paths.map((p) => join(dir, p))]);
-    expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout)).toEqual(paths.map((p) => JSON.parse(text(clear, p))));
+    // Each host's item decrypts with that host's own secret, as written to node_secrets/<host> for knife bootstrap.
+    const secretOf = (path: string): string => text(encrypted, `${NODE_SECRETS_DIR}/${path.replace(/^.*\//, '').replace(/\.json$/, '')}`).trim();
+    for (const path of paths) {
+      const result = await run('ruby', ['-w', '-e', decrypt, secretOf(path), join(dir, path)]);
+      expect(result.stderr, path).toBe('');
+      expect(JSON.parse(result.stdout)).toEqual([JSON.parse(text(clear, path))]);
+    }
+
+    // One host's secret opens no other host's item, and neither does a key of the whole fleet.
+    const [first, second] = paths;
+    for (const wrong of [secretOf(must(second, 'a second item')), SECRET]) {
+      const other = await run('ruby', ['-e', decrypt, wrong, join(dir, must(first, 'a secrets item'))]);
+      expect(other.status).not.toBe(0);
+      expect(other.stderr).toMatch(/CipherError/);
+    }
 
     // A flipped ciphertext byte fails GCM authentication instead of decrypting to something else.
-    const first = must(paths[0], 'a secrets item');
-    const item = JSON.parse(text(encrypted, first)) as { files: { encrypted_data: string } };
+    const item = JSON.parse(text(encrypted, must(first, 'a secrets item'))) as { files: { encrypted_data: string } };
     const bytes = Buffer.from(item.files.encrypted_data, 'base64');
     bytes.writeUInt8(bytes.readUInt8(0) ^ 1, 0);
     item.files.encrypted_data = bytes.toString('base64');
-    writeFileSync(join(dir, first), JSON.stringify(item));
-    const tampered = await run('ruby', ['-e', decrypt, SECRET, join(dir, first)]);
+    writeFileSync(join(dir, must(first, 'a secrets item')), JSON.stringify(item));
+    const tampered = await run('ruby', ['-e', decrypt, secretOf(must(first, 'a secrets item')), join(dir, must(first, 'a secrets item'))]);
     expect(tampered.status).not.toBe(0);
     expect(tampered.stderr).toMatch(/CipherError/);
+  });
+
+  it('derives each node\'s secret from the --chef-secret-file secret and the host name, and writes it for knife bootstrap', () => {
+    const files = build(sampleFleet(), { chefSecret: SECRET });
+    const secrets = sampleFleet().hosts.map((h) => text(files, `${NODE_SECRETS_DIR}/${h.name}`));
+    for (const [i, h] of sampleFleet().hosts.entries()) expect(secrets[i]).toBe(`${nodeDataBagSecret(SECRET, h.name)}\n`);
+    expect(new Set(secrets).size).toBe(secrets.length);
+    for (const secret of secrets) expect(secret).not.toContain(SECRET);
+    // Kept out of git, 0600; and nothing at all without --chef-secret-file.
+    for (const h of sampleFleet().hosts) expect(files.get(`${NODE_SECRETS_DIR}/${h.name}`)).toMatchObject({ isKeptOutOfGit: true, mode: 0o600 });
+    expect(build().list().filter((f) => f.path.startsWith(`${NODE_SECRETS_DIR}/`))).toEqual([]);
   });
 
   it('uses a different IV for every encrypted value', () => {
@@ -292,10 +315,10 @@ describe('chef target, checked by real Ruby', () => {
   describe.each(fleets)('compiled against each node of the %s fleet (a stand-in for Chef’s compile phase)', (_name, fleet) => {
     const files = build(fleet, { chefSecret: SECRET });
     const dir = writeRepo(files);
-    writeFileSync(join(dir, 'secret'), `${SECRET}\n`, { mode: 0o600 });
 
     it.each(fleet.hosts.map((h) => [h.name, h] as const))('%s', async (_host, host) => {
-      const result = await run('ruby', ['-w', FAKE_CHEF, dir, fleet.cookbookName, host.name, join(dir, 'secret')]);
+      // The node's own secret, as knife bootstrap --secret-file puts it on the node.
+      const result = await run('ruby', ['-w', FAKE_CHEF, dir, fleet.cookbookName, host.name, join(dir, NODE_SECRETS_DIR, host.name)]);
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       const compiled = JSON.parse(result.stdout) as { resources: CompiledResource[] };
@@ -343,6 +366,8 @@ describe('chef target, checked by real Ruby', () => {
       for (const resource of resources) {
         const touchesSecret = secrets.some((s) => JSON.stringify(resource.properties).includes(JSON.stringify(s).slice(1, -1)));
         if (touchesSecret || resource.name === 'cloudflared: register tunnel') expect(resource.properties.sensitive, id(resource)).toBe(true);
+        // No copy of a secret under /var/chef/backup, where a rotated credential would linger.
+        if (resource.type === 'file' && resource.properties.sensitive === true) expect(resource.properties.backup, id(resource)).toBe(false);
       }
 
       // Idempotency: every command runs only when notified or when its guard says there is work.

@@ -68,16 +68,23 @@ describe('cloud-init target', () => {
     }
   });
 
-  it('keeps the image\'s default user and adds cloudflared as a locked system user without a home', () => {
+  it('keeps the image\'s default user: no users list, which without `default` would drop it', () => {
+    for (const host of sampleFleet().hosts) expect(userData(host.name).users).toBeUndefined();
+  });
+
+  it('creates the service user in bootcmd, before write_files, so cloud-init before 21.4 (no defer) can chown to it', () => {
     for (const host of sampleFleet().hosts) {
-      expect(userData(host.name).users).toEqual([
-        'default',
-        { name: SERVICE_USER, system: true, shell: '/usr/sbin/nologin', no_create_home: true, lock_passwd: true },
-      ]);
+      const [create, mkdir] = userData(host.name).bootcmd as string[][];
+      expect(create?.slice(0, 2)).toEqual(['sh', '-c']);
+      expect(create?.slice(3)).toEqual(['sh', SERVICE_USER]);
+      expect(create?.[2]).toBe(
+        'getent group "$1" >/dev/null || groupadd --system "$1"; getent passwd "$1" >/dev/null || useradd --system --gid "$1" --no-create-home --shell /usr/sbin/nologin "$1"',
+      );
+      expect(mkdir).toEqual(['mkdir', '-p', '-m', '0700', '/etc/cloudflared']);
     }
   });
 
-  it('writes exactly the shared host state files, with their owner and mode, deferring those of the service user', () => {
+  it('writes exactly the shared host state files, with their owner and mode, none deferred', () => {
     for (const host of sampleFleet().hosts) {
       const written = new Map(userData(host.name).write_files.map((f) => [f.path, f]));
       for (const file of hostState(host).files) {
@@ -85,9 +92,8 @@ describe('cloud-init target', () => {
         expect(decoded(entry)).toBe(file.content);
         expect(entry.owner).toBe(`${file.owner}:${file.group}`);
         expect(entry.permissions).toBe(file.mode);
-        const ownedByServiceUser = file.owner === SERVICE_USER || file.group === SERVICE_USER;
-        expect(entry.defer === true, `${host.name}: ${file.path} defer`).toBe(ownedByServiceUser);
       }
+      for (const entry of written.values()) expect(entry.defer, `${host.name}: ${entry.path}`).toBeUndefined();
     }
   });
 
@@ -97,12 +103,6 @@ describe('cloud-init target', () => {
         expect(file.permissions).toMatch(/^0[0-7]{3}$/);
         expect(file.owner).toMatch(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/);
       }
-    }
-  });
-
-  it('creates the folder of the secrets root-only before anything is written into it', () => {
-    for (const host of sampleFleet().hosts) {
-      expect(userData(host.name).bootcmd).toEqual([['mkdir', '-p', '-m', '0700', '/etc/cloudflared']]);
     }
   });
 

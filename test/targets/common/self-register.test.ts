@@ -1,0 +1,187 @@
+/**
+ * Self-registration and the secrets on the host: credentials root-owned and only group-readable by cloudflared, the
+ * zone-wide cert.pem root-only, on the host only while the tunnel is registered or a hostname routed, and not named
+ * in config.yml; a reinstalled host recovers its existing tunnel. The register script runs for real under sh, with a
+ * fake cloudflared that records what it is asked.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Host } from '../../../src/model/fleet.js';
+import { ansible } from '../../../src/targets/ansible/index.js';
+import { chef } from '../../../src/targets/chef/index.js';
+import { renderUserData } from '../../../src/targets/cloud-init/user-data.js';
+import { renderConfigYaml } from '../../../src/targets/common/config-yaml.js';
+import { hostState, SELF_REGISTER_SCRIPT, SERVICE_USER } from '../../../src/targets/common/host-state.js';
+import { readGeneratorFile } from '../../../src/targets/templates.js';
+import { runCommand } from '../../support/run-command.js';
+import { FAKE_CERT_PEM, sampleFleet } from '../../support/sample-fleet.js';
+
+function host(name: string, change: (h: Host) => void = () => undefined): Host {
+  const found = sampleFleet().hosts.find((h) => h.name === name);
+  if (!found) throw new Error(`no host ${name}`);
+  change(found);
+  return found;
+}
+const keeping = (h: Host): void => {
+  if (h.tunnel.mode === 'self-register') h.tunnel.keepsOriginCert = true;
+};
+
+describe('secrets on the host', () => {
+  it('writes credentials root-owned, readable by the cloudflared group only (0640): the daemon cannot rewrite them', () => {
+    const credentials = hostState(host('store-0001')).files.find((f) => f.purpose === 'credentials');
+    expect(credentials).toMatchObject({ owner: 'root', group: SERVICE_USER, mode: '0640', isSecret: true });
+  });
+
+  it('writes the token file root-only (0600): systemd reads EnvironmentFile as root, cloudflared never reads it', () => {
+    expect(hostState(host('kiosk-17')).files.find((f) => f.purpose === 'token')).toMatchObject({ owner: 'root', group: 'root', mode: '0600' });
+  });
+
+  it('gives no secret file to the cloudflared user', () => {
+    for (const h of sampleFleet().hosts) {
+      for (const file of hostState(h).files.filter((f) => f.isSecret)) expect(file.owner, `${h.name}: ${file.path}`).toBe('root');
+    }
+  });
+
+  it('Chef keeps no backup copy of a secret file under /var/chef/backup', () => {
+    const config = readGeneratorFile('chef/recipes/config.rb');
+    const secretFiles = /config\['secret_files'\]\.each do \|entry\|\n([\s\S]*?)\nend\n/.exec(config)?.[1] ?? '';
+    expect(secretFiles).toContain('sensitive true');
+    expect(secretFiles).toContain('backup false');
+    const register = readGeneratorFile('chef/recipes/register.rb');
+    expect(/file origin_cert\['path'\] do\n([\s\S]*?)\n {2}end\n/.exec(register)?.[1]).toContain('backup false');
+  });
+});
+
+describe('self-register and cert.pem', () => {
+  it('names no origincert in config.yml: tunnel run finds the tunnel by the TunnelID in its credentials file', () => {
+    const config = parse(renderConfigYaml(host('lab-pi-3'))) as Record<string, unknown>;
+    expect(config).toMatchObject({ tunnel: 'acme-pos-lab-pi-3', 'credentials-file': '/etc/cloudflared/acme-pos-lab-pi-3.json' });
+    expect(config.origincert).toBeUndefined();
+  });
+
+  it('puts cert.pem on the host only for the registration, root-only, and has the script remove it when done', () => {
+    const state = hostState(host('lab-pi-3'));
+    expect(state.files.map((f) => f.path)).not.toContain('/etc/cloudflared/cert.pem');
+    expect(state.selfRegister?.originCert).toMatchObject({ path: '/etc/cloudflared/cert.pem', owner: 'root', group: 'root', mode: '0600', content: FAKE_CERT_PEM });
+    const operands = ['/usr/bin/cloudflared', '/etc/cloudflared/cert.pem', '/etc/cloudflared/acme-pos-lab-pi-3.json', 'acme-pos-lab-pi-3', 'quiet-meadow.example.com'];
+    expect(state.selfRegister?.args).toEqual(operands);
+    expect(state.selfRegister?.check).toEqual([SELF_REGISTER_SCRIPT, '--check', ...operands]);
+    // Every target carries it: Chef in the secrets item (written by the register recipe when the check says so),
+    // Ansible in secrets.yml (no_log), cloud-init in write_files (the script removes it at the end of first boot).
+    const fleet = sampleFleet();
+    const secrets = JSON.parse(String(chef(fleet, {}).files.get('data_bags/acme_pos_secrets/lab-pi-3.json')?.content)) as { files: Record<string, string> };
+    expect(secrets.files['/etc/cloudflared/cert.pem']).toBe(FAKE_CERT_PEM);
+    const settings = JSON.parse(String(chef(fleet, {}).files.get('data_bags/acme_pos/lab-pi-3.json')?.content)) as { register: Record<string, unknown> };
+    expect(settings.register).toMatchObject({ check: state.selfRegister?.check, origin_cert: { path: '/etc/cloudflared/cert.pem', owner: 'root', group: 'root', mode: '0600' } });
+    const secretsYml = String(ansible(fleet, {}).files.get('inventory/host_vars/lab-pi-3/secrets.yml')?.content);
+    expect(secretsYml).toContain('cloudflared_self_register_origin_cert:');
+    const pi = fleet.hosts.find((h) => h.name === 'lab-pi-3');
+    if (!pi) throw new Error('no lab-pi-3');
+    expect(renderUserData(pi).data.write_files).toContainEqual(expect.objectContaining({ path: '/etc/cloudflared/cert.pem', owner: 'root:root', permissions: '0600' }));
+  });
+
+  it('keeps cert.pem as a root-only secret file with tunnel.keepOriginCert, and tells the script so', () => {
+    const state = hostState(host('lab-pi-3', keeping));
+    expect(state.files.find((f) => f.path === '/etc/cloudflared/cert.pem')).toMatchObject({ owner: 'root', group: 'root', mode: '0600', isSecret: true });
+    expect(state.selfRegister?.originCert).toBeUndefined();
+    expect(state.selfRegister?.args[0]).toBe('--keep-origin-cert');
+  });
+
+  it('Ansible and Chef write cert.pem and run the script only when the script\'s --check says "needed"', () => {
+    const register = parse(String(ansible(sampleFleet(), {}).files.get('roles/acme_pos/tasks/register.yml')?.content)) as Record<string, unknown>[];
+    expect(register.map((t) => t.name)).toEqual([
+      "Check whether this host's tunnel needs registering",
+      'Put the origin certificate in place for the registration',
+      "Register this host's tunnel and route its hostnames",
+    ]);
+    expect(register[1]).toMatchObject({ no_log: true });
+    for (const task of register.slice(1)) expect(task.when).toContain("'needed' in (cloudflared_self_register_check.stdout_lines | default([]))");
+    const recipe = readGeneratorFile('chef/recipes/register.rb');
+    expect(recipe.match(/only_if \{ is_needed\.call \}/g)).toHaveLength(2);
+  });
+});
+
+describe('the register script, run by sh with a fake cloudflared', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-register-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'cloudflared-self-register');
+  const fake = join(dir, 'cloudflared');
+  const cert = join(dir, 'cert.pem');
+  const credentials = join(dir, 'lab.json');
+  const calls = join(dir, 'calls');
+  const exists = join(dir, 'tunnel-exists');
+  writeFileSync(script, readGeneratorFile('common/cloudflared-self-register.sh'), { mode: 0o755 });
+  // Records its arguments; `create` fails when the tunnel exists, `token` writes the existing tunnel's credentials.
+  writeFileSync(
+    fake,
+    [
+      '#!/bin/sh',
+      `echo "$*" >>${calls}`,
+      'case "$*" in',
+      `  *" create "*) [ ! -e ${exists} ] || { echo 'tunnel with name already exists' >&2; exit 1; }; echo '{"TunnelID":"new"}' >"$6"; touch ${exists} ;;`,
+      '  *" token "*) echo \'{"TunnelID":"existing"}\' >"$6" ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  // chown to the cloudflared group needs that group: record the call instead (PATH comes first).
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  writeFileSync(join(dir, 'bin', 'chown'), `#!/bin/sh\necho "chown $*" >>${calls}\n`, { mode: 0o755 });
+  const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+  const run = async (...args: string[]): Promise<{ status: number | null; stdout: string }> => {
+    const result = await runCommand(script, args, { env });
+    return { status: result.status, stdout: result.stdout };
+  };
+  const operands = (...hostnames: string[]): string[] => [fake, cert, credentials, 'lab', ...hostnames];
+
+  beforeEach(() => {
+    for (const f of [credentials, `${credentials}.routed`, calls, exists]) rmSync(f, { force: true });
+    writeFileSync(cert, FAKE_CERT_PEM, { mode: 0o600 });
+  });
+
+  it('says "needed" until the tunnel is registered and every hostname routed, and changes nothing when asked', async () => {
+    expect(await run('--check', ...operands('a.example.com'))).toEqual({ status: 0, stdout: 'needed\n' });
+    expect(existsSync(calls)).toBe(false);
+    expect(await run(...operands('a.example.com'))).toEqual({ status: 0, stdout: 'changed\n' });
+    expect(await run('--check', ...operands('a.example.com'))).toEqual({ status: 0, stdout: '' });
+    expect(await run('--check', ...operands('a.example.com', 'b.example.com'))).toEqual({ status: 0, stdout: 'needed\n' });
+  });
+
+  it('creates the tunnel, hands the credentials to root:cloudflared 0640, routes, and removes cert.pem', async () => {
+    expect((await run(...operands('a.example.com'))).status).toBe(0);
+    expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean)).toEqual([
+      `tunnel --origincert ${cert} create --credentials-file ${credentials} lab`,
+      `chown root:cloudflared ${credentials}`,
+      `tunnel --origincert ${cert} route dns lab a.example.com`,
+    ]);
+    expect(statSync(credentials).mode & 0o777).toBe(0o640);
+    expect(existsSync(cert)).toBe(false);
+  });
+
+  it('keeps cert.pem with --keep-origin-cert', async () => {
+    expect((await run('--keep-origin-cert', ...operands('a.example.com'))).status).toBe(0);
+    expect(existsSync(cert)).toBe(true);
+  });
+
+  it('recovers a reinstalled host: when create refuses the existing name, it fetches that tunnel\'s credentials', async () => {
+    writeFileSync(exists, '');
+    const result = await run(...operands());
+    expect(result).toEqual({ status: 0, stdout: 'changed\n' });
+    expect(readFileSync(credentials, 'utf8')).toContain('"existing"');
+    expect(readFileSync(calls, 'utf8')).toContain(`tunnel --origincert ${cert} token --credentials-file ${credentials} lab`);
+  });
+
+  it('fails, keeping cert.pem for the next try, when neither create nor token works', async () => {
+    writeFileSync(exists, '');
+    chmodSync(fake, 0o755);
+    const broken = join(dir, 'broken');
+    writeFileSync(broken, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const result = await runCommand(script, [broken, cert, credentials, 'lab'], { env });
+    expect(result.status).not.toBe(0);
+    expect(existsSync(cert)).toBe(true);
+  });
+});
