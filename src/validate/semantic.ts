@@ -19,7 +19,7 @@ import { checkLockdownKeepsSsh } from './rules/lockdown.js';
 import { checkAccessSettings } from './rules/origin-request.js';
 import { checkRemoteConfig } from './rules/remote-config.js';
 import { warnSharedOriginCert } from './rules/shared-origin-cert.js';
-import { warnHostsWithoutSsh, warnSshPortMismatch } from './rules/ssh.js';
+import { warnHostsWithoutSsh, warnSshPortMismatch, warnSshUserWithoutPrincipals } from './rules/ssh.js';
 import { checkTunnelIdsUnique, checkTunnelNamesUnique } from './rules/tunnel-identity.js';
 import { checkTunnelModes } from './rules/tunnel.js';
 import type { RootKey } from './salvage.js';
@@ -45,6 +45,7 @@ const RULES: readonly FleetRule[] = [
   checkIpRules,
   warnSshPortMismatch,
   warnHostsWithoutSsh,
+  warnSshUserWithoutPrincipals,
   checkLockdownKeepsSsh,
   warnServiceTokenUnset,
   checkAccessPolicyNames,

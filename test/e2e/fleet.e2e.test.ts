@@ -273,7 +273,10 @@ describe('the generated ssh_config, used for real', () => {
    * cloudflared-access-stand-in.sh, first on PATH), which connects to the booted host serving that hostname with
    * the harness's nsenter+nc — where the real one would go through Cloudflare Access and the tunnel.
    */
-  function sshClient(identity: { key: string; certificate?: string }): { ssh: (target: string, command: string) => ReturnType<typeof trySync>; log: string } {
+  function sshClient(identity: { key: string; certificate?: string }): {
+    ssh: (target: string, command: string, options?: string[]) => ReturnType<typeof trySync>;
+    log: string;
+  } {
     const compiled = fleet.compile();
     const dir = join(session.workDir, 'ssh');
     mkdirSync(join(dir, 'bin'), { recursive: true });
@@ -300,7 +303,7 @@ describe('the generated ssh_config, used for real', () => {
     );
     const log = join(dir, 'access-requests');
     const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, FLEETGEN_E2E_ACCESS_ROUTES: join(dir, 'routes'), FLEETGEN_E2E_ACCESS_LOG: log };
-    return { ssh: (target, command) => trySync(['ssh', '-F', wrapper, target, command], { env, timeoutMs: 30_000 }), log };
+    return { ssh: (target, command, options = []) => trySync(['ssh', '-F', wrapper, ...options, target, command], { env, timeoutMs: 30_000 }), log };
   }
 
   it('reaches each host by its generated alias and SSH hostname, as the generated user, through the generated ProxyCommand', () => {
@@ -340,6 +343,20 @@ describe('the generated ssh_config, used for real', () => {
     expect({ status: trusted.status, stdout: trusted.stdout.trim(), stderr: trusted.status === 0 ? '' : trusted.stderr }).toEqual({ status: 0, stdout: 'ops', stderr: '' });
     // lab-selfreg trusts no CA: the same certificate gets nowhere.
     expect(ssh('lab-selfreg', 'id -un').status).not.toBe(0);
+
+    // The principals mapping applies to the mapped user (ops) only: carol, unmapped, keeps sshd's default — a
+    // certificate whose principal is "carol" logs in as carol, alice's does not. (A global AuthorizedPrincipalsFile
+    // would refuse carol's own certificate: there is no principals file for her.)
+    hostOf(ansibleHosts, 'web-named').exec(['useradd', '--create-home', '--shell', '/bin/sh', 'carol']);
+    expect(ssh('web-named', 'id -un', ['-l', 'carol']).status).not.toBe(0);
+    // (sshClient rewrites the one wrapper config: alice's ssh above is not used after this.)
+    const carolKey = join(dir, 'carol');
+    runSync(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', carolKey]);
+    runSync(['ssh-keygen', '-q', '-s', ca, '-I', 'carol@example.com', '-n', 'carol', '-V', '-5m:+10m', `${carolKey}.pub`]);
+    const carol = sshClient({ key: carolKey, certificate: `${carolKey}-cert.pub` }).ssh('web-named', 'id -un', ['-l', 'carol']);
+    expect({ status: carol.status, stdout: carol.stdout.trim(), stderr: carol.status === 0 ? '' : carol.stderr }).toEqual({ status: 0, stdout: 'carol', stderr: '' });
+    // Leave the host as the manifest made it: it is compared with its cloud-init twin later.
+    hostOf(ansibleHosts, 'web-named').exec(['userdel', '--remove', 'carol']);
   });
 });
 

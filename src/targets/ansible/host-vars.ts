@@ -4,7 +4,6 @@
  * lockdown argv, sshd settings); secrets.yml holds the secret files and nothing else. Every string is `!unsafe`.
  */
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import type { Host } from '../../model/fleet.js';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import { hostState, type ManagedDirectory, type ManagedFile } from '../common/host-state.js';
@@ -89,7 +88,6 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
   const sshFiles = plain.filter((f) => f.notifies === 'sshd');
   vars.cloudflared_ssh_files = sshFiles.map(fileEntry);
   if (state.ssh) {
-    vars.cloudflared_sshd_drop_in_dir = unsafe(posix.dirname(host.paths.sshdDropIn));
     vars.cloudflared_sshd_service = unsafe(state.ssh.service);
     vars.cloudflared_sshd_include_line = unsafe(state.ssh.needsInclude ? state.ssh.includeLine : '');
   }

@@ -50,7 +50,7 @@ export function hostItems(host: Host): HostItems {
   const byRecipe = (recipe: Recipe): ManagedFile[] => state.files.filter((f) => RECIPE_OF[f.purpose] === recipe);
   const configFiles = byRecipe('config');
   const sshFiles = byRecipe('ssh');
-  const isSshDirectory = (d: ManagedDirectory): boolean => d.path === host.paths.principalsDir;
+  const isSshDirectory = (d: ManagedDirectory): boolean => d.path.startsWith('/etc/ssh/');
 
   const secretFiles: Record<string, string> = {};
   for (const file of state.files.filter((f) => f.isSecret)) {

@@ -3,6 +3,7 @@
  * modes. Chef, Ansible and cloud-init each carry this list to the host their own way; none of them decides
  * content on its own, so the three cannot drift apart.
  */
+import { posix } from 'node:path';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Arch, Host } from '../../model/fleet.js';
 import { osFacts } from '../../model/platforms.js';
@@ -182,6 +183,9 @@ export function hostState(host: Host): HostState {
   if (host.ssh.shortLivedCerts && Object.keys(host.ssh.principals).length > 0) {
     directories.push({ path: p.principalsDir, owner: 'root', group: 'root', mode: '0755' });
   }
+  // The drop-ins' folder: RHEL 8 does not ship it (its sshd_config has no Include), and writing a drop-in into a
+  // folder that does not exist fails (Chef: EnclosingDirectoryDoesNotExist).
+  if (ssh) directories.push({ path: posix.dirname(p.sshdDropIn), owner: 'root', group: 'root', mode: '0755' });
   return {
     arch: archCheck(host),
     directories,
@@ -298,9 +302,15 @@ export function renderSshdDropIn(host: Host): string {
     'PubkeyAuthentication yes',
     `TrustedUserCAKeys ${host.paths.sshCaKey}`,
   ];
-  if (Object.keys(host.ssh.principals).length > 0) {
-    lines.push('# Which certificate principals may log in as which local user.');
-    lines.push(`AuthorizedPrincipalsFile ${host.paths.principalsDir}/%u`);
+  const mapped = Object.keys(host.ssh.principals);
+  if (mapped.length > 0) {
+    // Scoped to the mapped users: a global AuthorizedPrincipalsFile would refuse every certificate login as a user
+    // without a file (sshd reads none, and accepts no principal). The others keep sshd's default: a certificate logs
+    // in as the user its principal names. The Match block ends with this file (sshd ≥ 8.2 keeps an Include's Match
+    // state out of what comes after it).
+    lines.push('# Which certificate principals may log in as which local user; other users: the principal is the user name.');
+    lines.push(`Match User ${mapped.join(',')}`);
+    lines.push(`    AuthorizedPrincipalsFile ${host.paths.principalsDir}/%u`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -53,3 +53,28 @@ export const warnSshPortMismatch: FleetRule = ({ hosts, source }) =>
       ];
     });
   });
+
+/**
+ * sshd's AuthorizedPrincipalsFile applies only to the users ssh.principals maps (a Match User block): any other user
+ * is admitted only with a certificate whose principal — the e-mail's local part — is the user's own name. The ssh
+ * user people and automation log in as (ssh.user, or client.sshUser) is usually meant to be mapped.
+ */
+export const warnSshUserWithoutPrincipals: FleetRule = ({ manifest, hosts, source }) => {
+  const unmapped = new HostsByPlace();
+  for (const host of hosts) {
+    const ssh = host.settings.ssh;
+    const user = ssh?.user ?? manifest.client?.sshUser;
+    if (!ssh?.shortLivedCerts || !ssh.principals || Object.keys(ssh.principals).length === 0 || user === undefined) continue;
+    if (user in ssh.principals) continue;
+    unmapped.add(host.originOf(['ssh', 'principals']), user, host.host.name);
+  }
+  return unmapped.entries().map(({ path, detail: user, hosts: names }) =>
+    source.warning(
+      'ssh.user-without-principals',
+      path,
+      `the ssh user ${quote(user)} has no principals here (${describeHosts(names)}): a short-lived certificate logs in as ${quote(user)} only when its principal, the e-mail's local part, is ${quote(user)}`,
+      `add ${user}: [<e-mail local parts>] to ssh.principals, if other people log in as ${quote(user)}`,
+      'key',
+    ),
+  );
+};

@@ -127,7 +127,7 @@ describe('ansible target', () => {
     const notifies = (path: string) => tasksOf(files, path).map((t) => t.notify);
     expect(notifies('tasks/files.yml')).toEqual([undefined, 'Restart cloudflared', 'Restart cloudflared', undefined, 'Apply sysctl settings']);
     expect(notifies('tasks/config.yml')).toEqual(['Restart cloudflared', 'Restart cloudflared']);
-    expect(notifies('tasks/ssh.yml')).toEqual([undefined, 'Validate and reload sshd', 'Validate and reload sshd']);
+    expect(notifies('tasks/ssh.yml')).toEqual(['Validate and reload sshd', 'Validate and reload sshd']);
   });
 
   it('tags every string in host_vars and the inventories !unsafe, so Ansible never templates it', () => {
