@@ -116,20 +116,14 @@ def load_config(path):
     return config
 
 
+# How Go's %T names what yaml.v3 decodes into interface{} (bool before int: a Python bool is an int).
+GO_TYPE_NAMES = ((bool, "bool"), (int, "int"), (float, "float64"), (str, "string"), (list, "[]interface {}"), (dict, "map[string]interface {}"))
+
+
 def go_type(value):
-    """How Go's %T names what yaml.v3 decodes into interface{}."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
+    for kind, name in GO_TYPE_NAMES:
+        if isinstance(value, kind):
+            return name
     return "<nil>" if value is None else type(value).__name__
 
 
@@ -411,7 +405,7 @@ def tunnel_create(flags, name):
     write_credentials(credentials_path, credentials)
     # "Cloudflare" keeps the secret, so that `tunnel token` can hand it out again.
     record = {"id": tunnel_id, "name": name, "account": credentials["AccountTag"], "secret": credentials["TunnelSecret"]}
-    write_state(tunnel_record(name), json.dumps(record) + "\n")
+    write_state(tunnel_record(name), json.dumps(record) + "\n", 0o600)
     print(f"Tunnel credentials written to {credentials_path}. cloudflared chose this file based on where your origin certificate was found. Keep this file secret. To revoke these credentials, delete the tunnel.")
     print(f"Created tunnel {name} with id {tunnel_id}")
 
