@@ -121,7 +121,7 @@ describe('chef metadata.rb', () => {
       expect(seen.has(changed), `a change to ${file.path} keeps an earlier version`).toBe(false);
       seen.add(changed);
     }
-    expect(seen.has(versionWith(undefined, metadata.replace("'>= 16.0'", "'>= 17.0'")))).toBe(false);
+    expect(seen.has(versionWith(undefined, metadata.replace("'>= 16.10'", "'>= 17.0'")))).toBe(false);
     const renamed = sampleFleet();
     renamed.cookbookName = 'other_pos';
     const other = chef(renamed, {}).files;
