@@ -27,6 +27,18 @@ config['secret_files'].each do |entry|
   end
 end
 
+# What an earlier manifest left here: the secrets of another tunnel id, token or mode. Removed (no backup copy), so
+# that a rotation or a mode change leaves no old secret behind; the files this run writes are kept.
+stale = config['stale']
+::Dir.glob(stale['patterns'].map { |pattern| ::File.join(stale['directory'], pattern) }).sort.each do |path|
+  next if stale['keep'].include?(path)
+
+  file path do
+    action :delete
+    backup false
+  end
+end
+
 config['files'].each do |entry|
   file entry['path'] do
     content entry['content']

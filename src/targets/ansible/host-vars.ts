@@ -77,6 +77,7 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
   const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config');
 
   vars.cloudflared_directories = state.directories.map(directoryEntry);
+  vars.cloudflared_stale = { directory: unsafe(state.stale.directory), patterns: state.stale.patterns.map(unsafe), keep: state.stale.keep.map(unsafe) };
   vars.cloudflared_config = fileEntry(config);
   vars.cloudflared_validate_config = state.validatesConfig;
   vars.cloudflared_files = plain.filter((f) => f.notifies === 'cloudflared').map(fileEntry);

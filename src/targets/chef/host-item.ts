@@ -70,6 +70,7 @@ export function hostItems(host: Host): HostItems {
       directories: state.directories.filter((d) => !isSshDirectory(d)).map(directoryEntry),
       files: configFiles.filter((f) => !f.isSecret).map((f) => ({ ...fileEntry(f), validate: f.purpose === 'config' && state.validatesConfig })),
       secret_files: configFiles.filter((f) => f.isSecret).map(({ content: _content, ...rest }) => attributesOf(rest)),
+      stale: state.stale,
     },
     service: { name: SERVICE_NAME, files: byRecipe('service').map(fileEntry), apply_sysctl: APPLY_SYSCTL },
   };

@@ -110,7 +110,18 @@ export interface HostState {
    * reload) and the script. cloud-init only ever sets up a fresh host, where there is nothing to lift.
    */
   unlock?: { dropIn: string; script: string; sshdService: SshdService };
+  /**
+   * What an earlier manifest may have left in the config folder: the secret files of another tunnel id, token or
+   * mode. Chef and Ansible remove every file there that matches `patterns` (shell globs, matched within `directory`)
+   * and is not in `keep`, so that a rotation or a mode change leaves no old secret behind. cloud-init sets up a fresh
+   * host, where there is nothing to remove.
+   */
+  stale: { directory: string; patterns: string[]; keep: string[] };
 }
+
+/** The secret files fleetgen ever puts in the config folder, in any mode: credentials (and self-register's list of
+ * routed hostnames beside them), the token file, the origin certificate. */
+const SECRET_FILE_PATTERNS = ['*.json', '*.json.routed', 'tunnel-token.env', 'cert.pem'];
 
 const own = (path: string, mode: string, content: string, purpose: FilePurpose, extra: Partial<ManagedFile> = {}): ManagedFile => ({
   path,
@@ -196,7 +207,19 @@ export function hostState(host: Host): HostState {
     ...(host.lockdown
       ? { lockdown: lockdownStep(host) }
       : { unlock: { dropIn: p.sshdLockdownDropIn, script: LOCKDOWN_SCRIPT, sshdService: sshdService(host) } }),
+    stale: staleFiles(host, files),
   };
+}
+
+function staleFiles(host: Host, files: ManagedFile[]): HostState['stale'] {
+  const p = host.paths;
+  const keep = new Set(files.map((f) => f.path).filter((path) => posix.dirname(path) === p.configDir));
+  // Self-register: the credentials the host created, its record of routed hostnames, and cert.pem, which the register
+  // script removes itself once it is done (unless kept).
+  if (host.tunnel.mode === 'self-register' && p.credentials && p.originCert) {
+    for (const path of [p.credentials, `${p.credentials}.routed`, p.originCert]) keep.add(path);
+  }
+  return { directory: p.configDir, patterns: SECRET_FILE_PATTERNS, keep: [...keep].sort() };
 }
 
 /** dpkg --print-architecture and uname -m names of each cloudflared release arch. */

@@ -125,7 +125,7 @@ describe('ansible target', () => {
       expect(vars.cloudflared_sysctl_files.map((f) => f.path)).toEqual(byNotify('sysctl'));
     }
     const notifies = (path: string) => tasksOf(files, path).map((t) => t.notify);
-    expect(notifies('tasks/files.yml')).toEqual([undefined, 'Restart cloudflared', 'Restart cloudflared', undefined, 'Apply sysctl settings']);
+    expect(notifies('tasks/files.yml')).toEqual([undefined, 'Restart cloudflared', undefined, undefined, 'Restart cloudflared', undefined, 'Apply sysctl settings']);
     expect(notifies('tasks/config.yml')).toEqual(['Restart cloudflared', 'Restart cloudflared']);
     expect(notifies('tasks/ssh.yml')).toEqual(['Validate and reload sshd', 'Validate and reload sshd']);
   });
@@ -223,7 +223,7 @@ describe('ansible target', () => {
   });
 
   it('uses only fully-qualified ansible.builtin modules that ansible-core 2.14 has', () => {
-    const available = ['assert', 'command', 'copy', 'template', 'dnf', 'apt', 'file', 'get_url', 'group', 'user', 'stat', 'lineinfile', 'systemd', 'meta', 'import_tasks', 'include_tasks', 'package_facts', 'set_fact'];
+    const available = ['assert', 'command', 'copy', 'template', 'dnf', 'apt', 'file', 'get_url', 'group', 'user', 'stat', 'lineinfile', 'systemd', 'meta', 'import_tasks', 'include_tasks', 'package_facts', 'set_fact', 'find'];
     const keywords = new Set(['name', 'when', 'loop', 'loop_control', 'notify', 'no_log', 'register', 'changed_when', 'check_mode', 'listen', 'vars']);
     for (const task of allTasks(build(sampleFleet()))) {
       const modules = Object.keys(task).filter((k) => !keywords.has(k));

@@ -185,3 +185,34 @@ describe('the register script, run by sh with a fake cloudflared', () => {
     expect(existsSync(cert)).toBe(true);
   });
 });
+
+describe('what a rotation or a mode change leaves behind', () => {
+  it('names the secret files of any mode in the config folder, and keeps only what the host has now', () => {
+    const patterns = ['*.json', '*.json.routed', 'tunnel-token.env', 'cert.pem'];
+    expect(hostState(host('store-0001')).stale).toEqual({
+      directory: '/etc/cloudflared',
+      patterns,
+      keep: ['/etc/cloudflared/6ff42ae2-765d-4adf-8112-31c55c1551ef.json', '/etc/cloudflared/config.yml'],
+    });
+    expect(hostState(host('kiosk-17')).stale.keep).toEqual(['/etc/cloudflared/config.yml', '/etc/cloudflared/tunnel-token.env']);
+    // Self-register: the credentials the host made, its routed list, and cert.pem (the register script's to remove).
+    expect(hostState(host('lab-pi-3')).stale.keep).toEqual([
+      '/etc/cloudflared/acme-pos-lab-pi-3.json',
+      '/etc/cloudflared/acme-pos-lab-pi-3.json.routed',
+      '/etc/cloudflared/cert.pem',
+      '/etc/cloudflared/config.yml',
+    ]);
+  });
+
+  it('has Chef and Ansible remove the rest, Chef without a backup copy', () => {
+    const config = readGeneratorFile('chef/recipes/config.rb');
+    expect(config).toContain("::Dir.glob(stale['patterns'].map { |pattern| ::File.join(stale['directory'], pattern) }).sort.each do |path|");
+    expect(/next if stale\['keep'\]\.include\?\(path\)\n\n {2}file path do\n {4}action :delete\n {4}backup false\n/.test(config)).toBe(true);
+    const files = parse(String(ansible(sampleFleet(), {}).files.get('roles/acme_pos/tasks/files.yml')?.content)) as Record<string, unknown>[];
+    const remove = files.find((t) => t.name === 'Remove them');
+    expect(remove).toMatchObject({
+      'ansible.builtin.file': { path: '{{ item }}', state: 'absent' },
+      loop: "{{ cloudflared_stale_found.files | map(attribute='path') | difference(cloudflared_stale.keep) | sort }}",
+    });
+  });
+});
