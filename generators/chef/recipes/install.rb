@@ -18,6 +18,21 @@ ruby_block 'cloudflared: check the architecture' do
   not_if { arch['accepted'].include?(FleetgenCloudflared.run(*arch['query']).stdout.strip) }
 end
 
+# A host where cloudflared ran before fleetgen: `cloudflared service install`'s self-update timer, a stray
+# /root/.cloudflared/config.yml, another apt source for the same repository. Taken over first (see the script).
+takeover = fleetgen_host['takeover']
+file takeover['script']['path'] do
+  content takeover['script']['content']
+  owner takeover['script']['owner']
+  group takeover['script']['group']
+  mode takeover['script']['mode']
+end
+
+execute 'cloudflared: take over what an earlier cloudflared left' do
+  command takeover['command']
+  only_if { FleetgenCloudflared.run(*takeover['check']).stdout.split("\n").include?('needed') }
+end
+
 case install['method']
 when 'package'
   # The repository is written as files (its signing key, then the apt source or yum .repo file) with the same

@@ -20,7 +20,7 @@ import {
 import { packageSource } from '../common/package-source.js';
 
 /** Which recipe converges a file of each purpose. */
-type Recipe = 'config' | 'register' | 'service' | 'ssh' | 'lockdown';
+type Recipe = 'install' | 'config' | 'register' | 'service' | 'ssh' | 'lockdown';
 const RECIPE_OF: Record<FilePurpose, Recipe> = {
   config: 'config',
   credentials: 'config',
@@ -33,6 +33,7 @@ const RECIPE_OF: Record<FilePurpose, Recipe> = {
   principals: 'ssh',
   'lockdown-script': 'lockdown',
   sysctl: 'service',
+  'takeover-script': 'install',
 };
 
 const SSHD = '/usr/sbin/sshd';
@@ -64,6 +65,7 @@ export function hostItems(host: Host): HostItems {
   const settings: HostItems['settings'] = {
     id: host.name,
     arch: state.arch,
+    takeover: { script: fileEntry(state.takeover.script), command: state.takeover.argv, check: state.takeover.check },
     cloudflared: { binary: host.cloudflared.binaryPath, user: SERVICE_USER },
     install: installSettings(host),
     config: {

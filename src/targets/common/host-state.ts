@@ -9,12 +9,14 @@ import type { Arch, Host } from '../../model/fleet.js';
 import { osFacts } from '../../model/platforms.js';
 import { readGeneratorFile, template } from '../templates.js';
 import { renderConfigYaml } from './config-yaml.js';
+import { packageSource } from './package-source.js';
 
 export const SERVICE_USER = 'cloudflared';
 export const SERVICE_NAME = 'cloudflared';
 /** Where fleetgen's helper scripts go on the host. */
 export const SELF_REGISTER_SCRIPT = '/usr/local/sbin/cloudflared-self-register';
 export const LOCKDOWN_SCRIPT = '/usr/local/sbin/cloudflared-ssh-lockdown';
+export const TAKEOVER_SCRIPT = '/usr/local/sbin/cloudflared-takeover';
 /** How long the lockdown waits for the tunnel to report ready before it gives up, leaving SSH open. */
 export const LOCKDOWN_TIMEOUT_SECONDS = 60;
 const SSHD_INCLUDE_LINE = 'Include /etc/ssh/sshd_config.d/*.conf';
@@ -42,7 +44,8 @@ export type FilePurpose =
   | 'ssh-ca'
   | 'sshd-drop-in'
   | 'principals'
-  | 'sysctl';
+  | 'sysctl'
+  | 'takeover-script';
 
 export interface ManagedFile {
   path: string;
@@ -117,6 +120,14 @@ export interface HostState {
    * host, where there is nothing to remove.
    */
   stale: { directory: string; patterns: string[]; keep: string[] };
+  /**
+   * Chef and Ansible run it first, before anything is installed (as root): takes over a host where cloudflared ran
+   * before fleetgen (`cloudflared service install`'s self-update timer, a stray /root/.cloudflared/config.yml, another
+   * apt source for the same repository). `script` is written just before; `check` prints "needed" when there is
+   * something to do. cloud-init sets up a fresh instance, where there is nothing to take over (and every byte of its
+   * user-data counts against EC2's 16 KB).
+   */
+  takeover: { script: ManagedFile; argv: string[]; check: string[] };
 }
 
 /** The secret files fleetgen ever puts in the config folder, in any mode: credentials (and self-register's list of
@@ -208,6 +219,18 @@ export function hostState(host: Host): HostState {
       ? { lockdown: lockdownStep(host) }
       : { unlock: { dropIn: p.sshdLockdownDropIn, script: LOCKDOWN_SCRIPT, sshdService: sshdService(host) } }),
     stale: staleFiles(host, files),
+    takeover: takeoverStep(host),
+  };
+}
+
+function takeoverStep(host: Host): HostState['takeover'] {
+  const source = packageSource(host);
+  // The repository's sources are compared by URL; only apt refuses two sources of one repository.
+  const operands = source?.family === 'debian' && host.cloudflared.repository ? [source.sourceFile.path, host.cloudflared.repository.url] : [];
+  return {
+    script: own(TAKEOVER_SCRIPT, '0755', readGeneratorFile('common/cloudflared-takeover.sh'), 'takeover-script'),
+    argv: [TAKEOVER_SCRIPT, ...operands],
+    check: [TAKEOVER_SCRIPT, '--check', ...operands],
   };
 }
 

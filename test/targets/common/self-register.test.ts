@@ -216,3 +216,23 @@ describe('what a rotation or a mode change leaves behind', () => {
     });
   });
 });
+
+describe('a host where cloudflared ran before', () => {
+  it('is taken over first by Chef and Ansible, with the apt source and repository to compare other sources with', () => {
+    const pi = host('lab-pi-3');
+    const takeover = hostState(pi).takeover;
+    expect(takeover.argv).toEqual(['/usr/local/sbin/cloudflared-takeover', '/etc/apt/sources.list.d/cloudflared.list', 'https://mirror.internal/cloudflared/deb']);
+    expect(takeover.check).toEqual(['/usr/local/sbin/cloudflared-takeover', '--check', ...takeover.argv.slice(1)]);
+    expect(takeover.script).toMatchObject({ owner: 'root', group: 'root', mode: '0755', content: readGeneratorFile('common/cloudflared-takeover.sh') });
+    // rpm and binary hosts: only the self-update timer and the stray config.
+    expect(hostState(host('kiosk-17')).takeover.argv).toEqual(['/usr/local/sbin/cloudflared-takeover']);
+    expect(hostState(host('store-0001')).takeover.argv).toEqual(['/usr/local/sbin/cloudflared-takeover']);
+    // Ansible: before the repository key; Chef: before the install. cloud-init sets up a fresh instance: not there.
+    expect(JSON.stringify(renderUserData(pi).data)).not.toContain('cloudflared-takeover');
+    const install = parse(String(ansible(sampleFleet(), {}).files.get('roles/acme_pos/tasks/install.yml')?.content)) as { name: string }[];
+    const names = install.map((t) => t.name);
+    expect(names.indexOf('Take over what an earlier cloudflared left')).toBeLessThan(names.indexOf('Install the repository signing key'));
+    const recipe = readGeneratorFile('chef/recipes/install.rb');
+    expect(recipe.indexOf("execute 'cloudflared: take over what an earlier cloudflared left'")).toBeLessThan(recipe.indexOf("case install['method']"));
+  });
+});
