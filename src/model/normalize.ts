@@ -144,7 +144,7 @@ function normalizeHost(
   const s = e.settings;
   const platform = platformOf(s.platform?.os ?? DEFAULT_OS, s.platform?.arch ?? DEFAULT_ARCH);
   const tunnel = tunnelOf(manifest, e, secrets, terraform);
-  const ingress = ingressRules(ingressOf(e), generated);
+  const ingress = ingressRules(ingressOf(e), generated, tunnel.mode);
   const port = s.ssh?.port ?? 22;
   const user = s.ssh?.user ?? manifest.client?.sshUser;
   const ssh: SshAccess = {
@@ -236,8 +236,10 @@ function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReade
 }
 
 /** A host without ingress (a token tunnel whose ingress is managed in Cloudflare by hand) has none, not a catch-all. */
-function ingressRules(rules: ManifestIngressRule[], generated: string[]): IngressRule[] {
-  if (rules.length === 0) return [];
+function ingressRules(rules: ManifestIngressRule[], generated: string[], mode: Tunnel['mode']): IngressRule[] {
+  // A token tunnel without rules keeps whatever ingress Cloudflare has. A locally managed one needs its catch-all:
+  // `ingress: []` fails `ingress validate`, which every target runs before config.yml replaces the old one.
+  if (rules.length === 0 && mode === 'token') return [];
   let next = 0;
   const out: IngressRule[] = rules.map((rule) => {
     const isCatchAll = isCatchAllRule(rule);

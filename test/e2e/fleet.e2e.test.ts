@@ -219,7 +219,7 @@ describe('the generated Ansible role on three hosts (cloudflared is a stand-in)'
     expect(readFileSync(fleet.manifest, 'utf8')).not.toContain(made.tunnel_id);
     const host = hostOf(ansibleHosts, 'web-named');
     expect(fileFacts(host, '/etc/cloudflared/config.yml').content?.toString()).toContain(`tunnel: ${made.tunnel_id}\n`);
-    expect(fileFacts(host, `/etc/cloudflared/${made.tunnel_id}.json`)).toMatchObject({ owner: SERVICE_USER, mode: '0600', content: Buffer.from(`${made.tunnel_credentials}\n`) });
+    expect(fileFacts(host, `/etc/cloudflared/${made.tunnel_id}.json`)).toMatchObject({ owner: 'root', group: SERVICE_USER, mode: '0640', content: Buffer.from(`${made.tunnel_credentials}\n`) });
     expect(fileFacts(host, '/etc/ssh/cloudflare-access-ca.pub').content?.toString()).toBe(`${made.ssh_ca_public_key}\n`);
     expect(serviceFacts(host).activeState).toBe('active');
   });

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/model/fleet.js';
 import { renderConfigYaml } from '../../../src/targets/common/config-yaml.js';
 import { hostState, renderSshdDropIn, renderUnit, UDP_BUFFERS_SYSCTL } from '../../../src/targets/common/host-state.js';
+import { compileFleet } from '../../../src/pipeline.js';
 import { sampleFleet } from '../../support/sample-fleet.js';
 
 function host(name: string, change: (h: Host) => void = () => undefined): Host {
@@ -117,5 +121,21 @@ describe('sshd for short-lived certificates', () => {
     // Lockdown alone configures sshd too.
     expect(hostState(host('lab-pi-3')).directories).toContainEqual(dropIns);
     expect(hostState(host('kiosk-17')).directories).not.toContainEqual(dropIns);
+  });
+});
+
+describe('a locally managed tunnel without ingress rules', () => {
+  it('still gets the catch-all: `ingress: []` fails the ingress validate every target runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgen-no-ingress-'));
+    try {
+      const id = '11111111-1111-4111-8111-111111111111';
+      const credentials = JSON.stringify({ AccountTag: 'a'.repeat(32), TunnelSecret: Buffer.from('s'.repeat(32)).toString('base64'), TunnelID: id });
+      writeFileSync(join(dir, 'fleet.yaml'), `version: 1\nfleet: acme\nzone: example.com\ndefaults: { cloudflared: { version: "2025.8.1" } }\nhosts:\n  - name: store-1\n    tunnel: { id: ${id}, credentials: { env: CREDENTIALS } }\n`);
+      const named = must(compileFleet(join(dir, 'fleet.yaml'), { env: { CREDENTIALS: credentials } }).fleet.hosts[0]);
+      expect(named.ingress).toEqual([{ service: 'http_status:404', kind: 'status', isCatchAll: true, isGeneratedHostname: false }]);
+      expect(parse(renderConfigYaml(named))).toMatchObject({ ingress: [{ service: 'http_status:404' }] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
