@@ -360,7 +360,8 @@ describe('the generated ssh_config, used for real', () => {
     const carol = sshClient({ key: carolKey, certificate: `${carolKey}-cert.pub` }).ssh('web-named', 'id -un', ['-l', 'carol']);
     expect({ status: carol.status, stdout: carol.stdout.trim(), stderr: carol.status === 0 ? '' : carol.stderr }).toEqual({ status: 0, stdout: 'carol', stderr: '' });
     // Leave the host as the manifest made it: it is compared with its cloud-init twin later.
-    hostOf(ansibleHosts, 'web-named').exec(['userdel', '--remove', 'carol']);
+    // --force: the ssh session's processes may still be going away.
+    hostOf(ansibleHosts, 'web-named').exec(['userdel', '--force', '--remove', 'carol']);
   });
 });
 
@@ -551,7 +552,7 @@ describe('changing the manifest', () => {
       const model = fleet.host(name);
       expectFile(fileFacts(host, model.paths.credentials ?? ''), { owner: 'root', group: SERVICE_USER, mode: '0640' });
       // Nothing of the old tunnel is left in /etc/cloudflared.
-      expect(readdirSync(join(host.root, 'etc/cloudflared')).sort(), name).toEqual(['config.yml', `${rotated[name]}.json`]);
+      expect(readdirSync(join(host.root, 'etc/cloudflared')).sort(), name).toEqual(['config.yml', `${rotated[name]}.json`].sort());
       const service = await waitForActive(host);
       const environment = host.exec(['cat', `/proc/${service.mainPid}/environ`]).stdout.split('\0');
       expect(environment.some((v) => v.startsWith('TUNNEL_TOKEN=')), name).toBe(false);

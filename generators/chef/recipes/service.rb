@@ -41,6 +41,24 @@ service service_name do
   action :enable
 end
 
+# Before the service first starts: can the host reach Cloudflare's edge (names resolve, TCP 7844 connects)? The
+# script only warns, in plain words, what is blocked and what the tunnel falls back to; it never fails the run, and
+# says nothing once the service runs.
+egress_check = service_settings['egress_check']
+file egress_check['script']['path'] do
+  content egress_check['script']['content']
+  owner egress_check['script']['owner']
+  group egress_check['script']['group']
+  mode egress_check['script']['mode']
+end
+
+ruby_block 'cloudflared: check egress to Cloudflare' do
+  block do
+    FleetgenCloudflared.run(*egress_check['command']).stdout.each_line { |line| Chef::Log.warn(line.chomp) }
+  end
+  not_if { %w(active activating reloading).include?(FleetgenCloudflared.run('systemctl', 'is-active', service_name).stdout.strip) }
+end
+
 execute 'cloudflared: start' do
   command ['systemctl', 'start', '--no-block', service_name]
   # "activating" counts as started: without egress the unit stays there, and queuing another start would

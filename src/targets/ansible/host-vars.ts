@@ -37,6 +37,8 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
   vars.cloudflared_arch = unsafe(state.arch.manifest);
   vars.cloudflared_takeover_script = fileEntry(state.takeover.script);
   vars.cloudflared_takeover_argv = state.takeover.argv.map(unsafe);
+  vars.cloudflared_egress_check_script = fileEntry(state.egressCheck.script);
+  vars.cloudflared_egress_check_argv = state.egressCheck.argv.map(unsafe);
   vars.cloudflared_arch_query = state.arch.query.map(unsafe);
   vars.cloudflared_arch_accepted = state.arch.accepted.map(unsafe);
 

@@ -34,6 +34,7 @@ const RECIPE_OF: Record<FilePurpose, Recipe> = {
   'lockdown-script': 'lockdown',
   sysctl: 'service',
   'takeover-script': 'install',
+  'egress-check-script': 'service',
 };
 
 const SSHD = '/usr/sbin/sshd';
@@ -74,7 +75,12 @@ export function hostItems(host: Host): HostItems {
       secret_files: configFiles.filter((f) => f.isSecret).map(({ content: _content, ...rest }) => attributesOf(rest)),
       stale: state.stale,
     },
-    service: { name: SERVICE_NAME, files: byRecipe('service').map(fileEntry), apply_sysctl: APPLY_SYSCTL },
+    service: {
+      name: SERVICE_NAME,
+      files: byRecipe('service').map(fileEntry),
+      apply_sysctl: APPLY_SYSCTL,
+      egress_check: { script: fileEntry(state.egressCheck.script), command: state.egressCheck.argv },
+    },
   };
 
   if (state.selfRegister) {

@@ -76,6 +76,10 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
       why: 'systemd-sysctl ran early in this boot, before write_files: apply the new UDP buffer limits before cloudflared starts.',
     });
   }
+  steps.push({
+    argv: state.egressCheck.argv,
+    why: 'Can the host reach Cloudflare\'s edge? Only warns (in this log): what is blocked, what the tunnel falls back to.',
+  });
   steps.push({ argv: ['systemctl', 'daemon-reload'] });
   steps.push({
     argv: ['systemctl', 'enable', '--now', '--no-block', SERVICE_NAME],

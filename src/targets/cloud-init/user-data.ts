@@ -51,7 +51,7 @@ export function renderUserData(host: Host): UserData {
   // cert.pem for self-registration: the register script removes it once done (unless tunnel.keepOriginCert).
   const registerCert = state.selfRegister?.originCert;
   const writeFiles: WriteFile[] = [
-    ...[...state.files, ...(registerCert ? [registerCert] : [])].map((f) => writeFile(f.path, f.content, f.owner, f.group, f.mode)),
+    ...[...state.files, state.egressCheck.script, ...(registerCert ? [registerCert] : [])].map((f) => writeFile(f.path, f.content, f.owner, f.group, f.mode)),
     ...boot.installFiles.map((f) => writeFile(f.path, f.content, 'root', 'root', f.mode)),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 

@@ -148,7 +148,7 @@ export function packageSource(host: Host): PackageSource | undefined {
 function aptHold(version: string): string {
   return [
     `# ${GENERATED_HEADER}`,
-    '# Hold cloudflared at the release fleet.yaml pins: `apt upgrade` leaves it there, and installing picks it, up or down.',
+    '# Holds cloudflared at the release fleet.yaml pins, up or down.',
     'Package: cloudflared',
     `Pin: version ${version}`,
     'Pin-Priority: 1001',

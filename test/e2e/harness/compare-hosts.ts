@@ -93,6 +93,11 @@ export const ALLOWED_DIFFERENCES: AllowedDifference[] = [
     because: 'self-register: the stand-in "Cloudflare" records a new tunnel UUID for each host that creates its tunnel (content differs, owner and mode must not)',
   },
   {
+    path: /^\/usr\/local\/sbin\/cloudflared-takeover$/,
+    applies: (_a, c) => c.type === 'missing',
+    because: 'Chef and Ansible take over a host where cloudflared ran before (host state `takeover`); cloud-init sets up a fresh instance, where there is nothing to take over',
+  },
+  {
     path: /^\/etc\/cloudflared\/[^/]+\.json$/,
     applies: (a, c, host) => host.tunnel.mode === 'self-register' && a.path === host.paths.credentials && sameMetadata(a, c) && sameJsonKeys(a, c),
     because: 'self-register: `cloudflared tunnel create` on each host makes new credentials (TunnelID, TunnelSecret); keys, owner and mode must match',

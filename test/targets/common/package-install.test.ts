@@ -222,8 +222,8 @@ describe('the host architecture', () => {
       expect(await check('arm64', 'arm64')).toEqual({ status: 0, stderr: '' });
       const wrong = await check('arm64', 'armhf');
       expect(wrong.status).toBe(1);
-      expect(wrong.stderr).toContain('this host\'s architecture is "armhf"');
-      expect(wrong.stderr).toContain('fleet.yaml gives platform.arch: arm64 for it: nothing installed. Correct platform.arch');
+      expect(wrong.stderr).toContain('host architecture is "armhf"');
+      expect(wrong.stderr).toContain('fleet.yaml says arm64: nothing installed; correct platform.arch');
     });
   });
 });

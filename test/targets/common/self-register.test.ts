@@ -5,6 +5,7 @@
  * fake cloudflared that records what it is asked.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -234,5 +235,51 @@ describe('a host where cloudflared ran before', () => {
     expect(names.indexOf('Take over what an earlier cloudflared left')).toBeLessThan(names.indexOf('Install the repository signing key'));
     const recipe = readGeneratorFile('chef/recipes/install.rb');
     expect(recipe.indexOf("execute 'cloudflared: take over what an earlier cloudflared left'")).toBeLessThan(recipe.indexOf("case install['method']"));
+  });
+});
+
+describe('the egress check before the service first starts', () => {
+  it('asks about the edge names of the host\'s region, on every target, before the start', () => {
+    expect(hostState(host('store-0001')).egressCheck.argv).toEqual(['/usr/local/sbin/cloudflared-egress-check', 'cloudflared', 'region1.v2.argotunnel.com', 'region2.v2.argotunnel.com']);
+    const us = hostState(host('store-0001', (h) => (h.options = { region: 'us' }))).egressCheck.argv.slice(2);
+    expect(us).toEqual(['us-region1.v2.argotunnel.com', 'us-region2.v2.argotunnel.com']);
+    const pi = host('lab-pi-3');
+    const steps = (renderUserData(pi).data.runcmd as string[][]).map((a) => a.join(' '));
+    expect(steps.indexOf(hostState(pi).egressCheck.argv.join(' '))).toBeLessThan(steps.indexOf('systemctl enable --now --no-block cloudflared'));
+    const service = parse(String(ansible(sampleFleet(), {}).files.get('roles/acme_pos/tasks/service.yml')?.content)) as { name: string }[];
+    expect(service.map((t) => t.name).indexOf("Check egress to Cloudflare's edge")).toBeLessThan(service.map((t) => t.name).indexOf('Enable and start cloudflared'));
+    const recipe = readGeneratorFile('chef/recipes/service.rb');
+    expect(recipe.indexOf("ruby_block 'cloudflared: check egress to Cloudflare'")).toBeLessThan(recipe.indexOf("execute 'cloudflared: start'"));
+  });
+
+  describe('run by sh', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgen-egress-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const script = join(dir, 'check');
+    writeFileSync(script, readGeneratorFile('common/cloudflared-egress-check.sh'), { mode: 0o755 });
+    // systemctl: the service is not running yet.
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'systemctl'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+
+    it('warns plainly about a name that does not resolve and a blocked TCP 7844, and never fails', async () => {
+      const result = await runCommand('sh', [script, 'cloudflared', 'edge.invalid', 'localhost'], { env });
+      expect(result.status).toBe(0);
+      const lines = result.stdout.trim().split('\n');
+      expect(lines[0]).toBe("cloudflared egress check: warning: edge.invalid does not resolve (DNS blocked?): the tunnel cannot find Cloudflare's edge");
+      expect(lines[1]).toContain('TCP 7844 to localhost is blocked');
+      expect(lines[2]).toContain('allow outbound TCP and UDP 7844 to edge.invalid localhost');
+    });
+
+    it('says nothing when the edge answers on TCP 7844', async () => {
+      const server = createServer((socket) => socket.end());
+      await new Promise<void>((resolve) => server.listen(7844, '127.0.0.1', resolve));
+      try {
+        const result = await runCommand('sh', [script, 'cloudflared', '127.0.0.1'], { env });
+        expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 0, stdout: '' });
+      } finally {
+        server.close();
+      }
+    });
   });
 });
