@@ -1,11 +1,14 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FileSet } from '../../src/targets/fileset.js';
 import { fleetSchema } from '../../src/validate/schema.js';
-import { fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
+import { fakeHostOutputs, terraformOutputJson } from '../support/terraform-output.js';
+import { modulesOf, schemaProblems } from '../targets/terraform/support.js';
+import { fleetgen, REPO, STACK_FRAME, tempDir } from './fleetgen.js';
 
-/** The tunnel UUID the init template names; the user replaces it with their own. */
-const TEMPLATE_TUNNEL_ID = '00000000-0000-4000-8000-000000000000';
+/** The placeholder account ID of the init template. */
+const TEMPLATE_ACCOUNT_ID = '0123456789abcdef0123456789abcdef';
 
 describe('fleetgen init', () => {
   it('writes a commented fleet.yaml whose first line points editors at the schema file it writes beside it, and a git-ignored secrets/', async () => {
@@ -18,7 +21,7 @@ describe('fleetgen init', () => {
     expect(JSON.parse(readFileSync(join(dir, 'fleet.schema.json'), 'utf8'))).toEqual(fleetSchema());
     const gitignore = readFileSync(join(dir, 'secrets', '.gitignore'), 'utf8');
     expect(gitignore.split('\n')).toEqual(expect.arrayContaining(['*', '!.gitignore']));
-    expect(result.stdout).toContain(`fleetgen validate ${join(dir, 'fleet.yaml')}`);
+    expect(result.stdout).toContain(`cd ${dir}\n`);
   });
 
   it('writes into the current folder when no folder is named', async () => {
@@ -28,20 +31,61 @@ describe('fleetgen init', () => {
     expect(existsSync(join(dir, 'secrets', '.gitignore'))).toBe(true);
   });
 
-  it('writes an example that validates once its secret is filled in, and says which secret is missing before', async () => {
+  it('starts a Terraform-managed fleet: it validates as written, its Terraform passes the provider schema, and its hosts build from saved outputs', async () => {
     const dir = tempDir();
     expect((await fleetgen(['init'], { cwd: dir })).status).toBe(0);
+    const manifest = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
+    // Nothing to create by hand per host: no `cloudflared tunnel create`, no tunnel id or credentials to copy.
+    expect(manifest.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n')).not.toMatch(/\bid:|credentials:|token:/);
 
-    const unfilled = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
-    expect(unfilled.status, unfilled.stderr).toBe(2);
-    expect(unfilled.stderr).toContain(`secrets/${TEMPLATE_TUNNEL_ID}.json`);
-    expect(unfilled.stderr).not.toMatch(STACK_FRAME);
+    const validated = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    expect(validated.stderr).toBe('fleet.yaml: valid\n');
+    expect(validated.status).toBe(0);
 
-    const credentials = { AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: Buffer.alloc(32, 1).toString('base64'), TunnelID: TEMPLATE_TUNNEL_ID };
-    writeFileSync(join(dir, 'secrets', `${TEMPLATE_TUNNEL_ID}.json`), JSON.stringify(credentials));
-    const filled = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
-    expect(filled.stderr).toContain('fleet.yaml: valid');
-    expect(filled.status, filled.stderr).toBe(0);
+    const terraform = await fleetgen(['build', 'fleet.yaml', '--target', 'terraform'], { cwd: dir });
+    expect(terraform.status, terraform.stderr).toBe(0);
+    const files = new FileSet();
+    for (const module of readdirSync(join(dir, 'out', 'terraform'), { withFileTypes: true }).filter((e) => e.isDirectory())) {
+      for (const name of readdirSync(join(dir, 'out', 'terraform', module.name))) {
+        files.add(`terraform/${module.name}/${name}`, readFileSync(join(dir, 'out', 'terraform', module.name, name), 'utf8'));
+      }
+    }
+    expect([...modulesOf(files).keys()].sort()).toEqual(['group-servers', 'shared']);
+    expect(schemaProblems(files)).toEqual([]);
+    const host = modulesOf(files).get('group-servers')?.['host-web-01.tf.json'] as { resource: Record<string, unknown> };
+    expect(Object.keys(host.resource).sort()).toEqual([
+      'cloudflare_dns_record',
+      'cloudflare_zero_trust_access_application',
+      'cloudflare_zero_trust_tunnel_cloudflared',
+      'random_id',
+    ]);
+
+    // Before the apply, the host artifacts wait for Terraform and say what to run.
+    const waiting = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(waiting.status, waiting.stderr).toBe(2);
+    expect(waiting.stderr).toContain('terraform -chdir=out/terraform/group-servers output -json > secrets/terraform/group-servers.json');
+    expect(waiting.stderr).not.toMatch(STACK_FRAME);
+
+    // What `terraform output -json` prints after the apply, saved where the workflow says.
+    mkdirSync(join(dir, 'secrets', 'terraform'));
+    const outputs = fakeHostOutputs({ host: 'web-01', accountId: TEMPLATE_ACCOUNT_ID, tunnel: 'named' });
+    writeFileSync(join(dir, 'secrets', 'terraform', 'group-servers.json'), terraformOutputJson({ 'web-01': outputs }));
+    const built = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(built.status, built.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'cloud-init', 'web-01.yaml'), 'utf8')).toContain(`tunnel: ${outputs.tunnel_id}`);
+  });
+
+  it("prints the README's workflow for a new fleet as the next steps, from the fleet's folder", async () => {
+    const dir = join(tempDir(), 'my fleet');
+    const result = await fleetgen(['init', dir]);
+    expect(result.status, result.stderr).toBe(0);
+    const steps = result.stdout.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.slice(2));
+    expect(steps.slice(0, 2)).toEqual([`cd '${dir}'`, 'fleetgen validate fleet.yaml']);
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The Cloudflare side'));
+    const workflow = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(workflow).toContain('output -json > secrets/terraform/$m.json');
+    expect(steps.slice(2)).toEqual(workflow.trimEnd().split('\n'));
   });
 
   it('refuses to overwrite an existing fleet.yaml (exit 2) and changes nothing', async () => {

@@ -7,15 +7,16 @@
  * global-setup.ts), and rebuilding dist/ here would pull it from under the tests that run the bin meanwhile.
  * The install prefers npm's cache (warm after `npm ci`); it reaches the registry only for what is not cached.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fleetgen as checkoutFleetgen, REPO, STACK_FRAME, tempDir } from '../cli/fleetgen.js';
 import { runCommand, type CommandResult } from '../support/run-command.js';
+import { fakeHostOutputs, terraformOutputJson } from '../support/terraform-output.js';
 import { snapshotDisk } from '../write/disk.js';
 
-/** The tunnel UUID the init template names; the user replaces it with their own. */
-const TEMPLATE_TUNNEL_ID = '00000000-0000-4000-8000-000000000000';
+/** The placeholder account ID of the init template. */
+const TEMPLATE_ACCOUNT_ID = '0123456789abcdef0123456789abcdef';
 
 /**
  * The environment of a user's shell: without the npm_* variables that `npm test` hands its children, which would
@@ -83,11 +84,13 @@ describe('the packed package', () => {
     expect(npx.stdout.trim(), npx.stderr).toBe(version.stdout.trim());
   });
 
-  it('runs init, validate and build there: what init writes builds once its secret is filled in', async () => {
+  it("runs init, validate and build there: what init writes builds once Terraform's outputs are saved", async () => {
     const init = await fleetgen(['init', 'my-fleet']);
     expect(init.status, init.stderr).toBe(0);
-    const credentials = { AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: Buffer.alloc(32, 1).toString('base64'), TunnelID: TEMPLATE_TUNNEL_ID };
-    writeFileSync(join(project, 'my-fleet', 'secrets', `${TEMPLATE_TUNNEL_ID}.json`), JSON.stringify(credentials));
+    // What `terraform output -json` of the template's one host module prints after the apply (fake values).
+    mkdirSync(join(project, 'my-fleet', 'secrets', 'terraform'));
+    const outputs = fakeHostOutputs({ host: 'web-01', accountId: TEMPLATE_ACCOUNT_ID, tunnel: 'named' });
+    writeFileSync(join(project, 'my-fleet', 'secrets', 'terraform', 'group-servers.json'), terraformOutputJson({ 'web-01': outputs }));
 
     const validate = await fleetgen(['validate', 'my-fleet/fleet.yaml']);
     expect(validate.stderr).toContain('my-fleet/fleet.yaml: valid');

@@ -14,7 +14,7 @@ interface InitArgs {
 }
 
 /** Keeps every secret out of git, and the folder itself in it. */
-const SECRETS_GITIGNORE = '# Tunnel credentials, tokens and cert.pem: never commit them.\n*\n!.gitignore\n';
+const SECRETS_GITIGNORE = '# Tunnel credentials, tokens, cert.pem and saved Terraform outputs: never commit them.\n*\n!.gitignore\n';
 
 /** `fleetgen init [dir]`: a commented example manifest, its schema for editors and a git-ignored secrets/ folder. Never overwrites. */
 export function initCommand(context: CommandContext): CommandModule<object, InitArgs> {
@@ -54,12 +54,38 @@ export function initCommand(context: CommandContext): CommandModule<object, Init
       context.io.stdout(
         [
           `wrote ${manifest}, ${schemaFile} (for editors) and ${gitignore}`,
-          'next: create the tunnel, copy its credentials JSON into secrets/ (see the comments in fleet.yaml), then run',
-          `  fleetgen validate ${manifest}`,
+          'next: put your zone, account ID and e-mail domain in place of the placeholders in fleet.yaml, then, with',
+          'CLOUDFLARE_API_TOKEN set (a token that may edit Tunnels, the zone\'s DNS and Access):',
+          ...nextSteps(args.dir).map((line) => `  ${line}`),
         ].join('\n') + '\n',
       );
     },
   };
+}
+
+/**
+ * The README's workflow for a new fleet ("The Cloudflare side"), run from the fleet's folder: Terraform first (the
+ * tunnels, DNS records and Access), its outputs saved where fleet.yaml's terraformOutputs.dir says, then the hosts.
+ */
+function nextSteps(dir: string): string[] {
+  return [
+    ...(dir === '.' ? [] : [`cd ${shellWord(dir)}`]),
+    'fleetgen validate fleet.yaml',
+    'fleetgen build fleet.yaml --target terraform                   # out/terraform/: shared/ and one module per group',
+    'terraform -chdir=out/terraform/shared init && terraform -chdir=out/terraform/shared apply',
+    'mkdir -p -m 700 secrets/terraform',
+    'for m in $(cd out/terraform && ls -d group-* ungrouped hosts 2>/dev/null); do',
+    '  terraform -chdir=out/terraform/$m init && terraform -chdir=out/terraform/$m apply &&',
+    '  terraform -chdir=out/terraform/$m output -json > secrets/terraform/$m.json   # terraformOutputs.dir: secrets',
+    'done',
+    'fleetgen build fleet.yaml                                      # host artifacts with the tunnel IDs, secrets, SSH CA',
+    'ansible-playbook -i out/ansible/inventory/hosts.yml out/ansible/site.yml   # or Chef, or cloud-init at launch',
+  ];
+}
+
+/** A folder name as a shell word: as it is when it is plain, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function isPresent(path: string): boolean {
