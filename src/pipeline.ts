@@ -41,9 +41,12 @@ export interface CompileResult {
   /**
    * Errors for hosts that need what Terraform creates (a tunnel's ID and secret, an SSH CA) and cannot have it yet:
    * not applied, outputs not saved to terraformOutputs.dir, or a saved file that is wrong. Building the host targets
-   * (Chef, Ansible, cloud-init) must refuse with them; the Terraform target and `validate` do not need the outputs.
+   * (Chef, Ansible, cloud-init) must refuse with them; the Terraform target never needs the outputs, and `validate`
+   * reports these only once the folder exists (before the first apply there is nothing to check).
    */
   awaitingTerraform: Diagnostic[];
+  /** Whether terraformOutputs.dir exists: then `validate` reports awaitingTerraform too (the outputs are checked). */
+  hasTerraformOutputs: boolean;
   lockfile: {
     path: string;
     /** The lock file's text as it must be after this run. */
@@ -78,13 +81,14 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   const { lock, source: lockSource } = readLock(lockfilePath, diagnostics);
   if (hasErrors(diagnostics)) throw new ManifestError(diagnostics);
 
-  const terraform = terraformOutputsOf(manifest, source, manifestDir, options.outDir ?? 'out');
+  const terraform = terraformOutputsOf(manifest, source, manifestDir, { outDir: options.outDir ?? 'out' });
   const { fleet, hostnames } = normalize(manifest, secrets, lock, terraform.byHost);
   if (lockSource) diagnostics.push(...lockWarningDiagnostics(hostnames.warnings, lockSource));
   return {
     fleet,
     warnings: sortDiagnostics(diagnostics),
     awaitingTerraform: sortDiagnostics(terraform.awaiting),
+    hasTerraformOutputs: terraform.isPresent,
     lockfile: {
       path: lockfilePath,
       content: serializeLockfile(hostnames.lock),
@@ -95,17 +99,28 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   };
 }
 
-/** Reads terraformOutputs.dir, only when some host needs it. */
-function terraformOutputsOf(manifest: Manifest, source: SourceMap, manifestDir: string, outDir: string): ResolvedTerraformOutputs {
+/**
+ * Reads terraformOutputs.dir when some host needs it or when it exists (saved outputs are checked even where no
+ * host uses them). Paths in messages are relative to `displayBase` (default: the working folder).
+ */
+export function terraformOutputsOf(
+  manifest: Manifest,
+  source: SourceMap,
+  manifestDir: string,
+  options: { outDir: string; displayBase?: string },
+): ResolvedTerraformOutputs & { isPresent: boolean } {
   const hosts = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
-  if (!needsTerraformOutputs(hosts)) return { byHost: new Map(), awaiting: [] };
   const dir = resolve(manifestDir, manifest.cloudflare?.terraformOutputs?.dir ?? DEFAULT_TERRAFORM_OUTPUTS_DIR);
-  return resolveTerraformOutputs(hosts, readTerraformOutputs(dir, manifestDir), {
+  const isNeeded = needsTerraformOutputs(hosts);
+  if (!isNeeded && !existsSync(dir)) return { byHost: new Map(), awaiting: [], isPresent: false };
+  const outputs = readTerraformOutputs(dir, manifestDir, options.displayBase);
+  const resolved = resolveTerraformOutputs(hosts, outputs, {
     source,
     split: manifest.cloudflare?.terraform?.split ?? 'group',
-    shownDir: displayPath(dir),
-    outDir,
+    shownDir: displayPath(dir, options.displayBase),
+    outDir: options.outDir,
   });
+  return { ...resolved, isPresent: outputs.isPresent };
 }
 
 function readLock(path: string, diagnostics: Diagnostic[]): { lock?: Lockfile; source?: SourceMap } {
@@ -124,7 +139,7 @@ function readLock(path: string, diagnostics: Diagnostic[]): { lock?: Lockfile; s
 }
 
 /** The lock file as the user would name it: relative to where they stand, when it is below. */
-function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
+function displayPath(path: string, base = process.cwd()): string {
+  const rel = relative(base, path);
   return rel && !rel.startsWith('..') ? rel : path;
 }

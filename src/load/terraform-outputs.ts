@@ -40,9 +40,13 @@ export interface HostOutputs {
   /** Path of the file relative to the manifest's folder (for Secret origins). */
   fileFromManifest: string;
   source: SourceMap;
+  /** The module whose `terraform output -json` the file is (its name without .json). */
+  module: string;
   /** Path of the host's entry in the file: ['hosts', 'value', <host>]. */
   path: ManifestPath;
   values: Partial<Record<HostOutputField, string>>;
+  /** false when a field of the entry has a problem already reported. */
+  isWellFormed: boolean;
 }
 
 export interface TerraformOutputs {
@@ -50,7 +54,16 @@ export interface TerraformOutputs {
   hosts: Map<string, HostOutputs>;
   /** Problems with the files themselves (unreadable, not the shape `terraform output -json` prints, a host twice). */
   diagnostics: Diagnostic[];
+  /** Whether the folder exists: the user has saved outputs (or means to), so they are checked even where unused. */
+  isPresent: boolean;
+  /** The modules whose file was read (even when it holds no hosts). */
+  modules: Set<string>;
+  /** The modules whose file has a problem already reported: their hosts are not reported missing on top of it. */
+  invalidModules: Set<string>;
 }
+
+/** The members of each output, exactly, as `terraform output -json` prints them. */
+const OUTPUT_MEMBERS = ['sensitive', 'type', 'value'];
 
 const fileError = (file: string, code: string, message: string, hint: string): Diagnostic => ({
   severity: 'error',
@@ -67,38 +80,48 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 /**
  * Reads every `*.json` in `dir` (absolute). A folder that does not exist is no error: Terraform has not been
- * applied yet, and only the hosts that need its outputs will say so.
+ * applied yet, and only the hosts that need its outputs will say so. Files are shown relative to `displayBase`
+ * (default: the working folder) when they lie below it.
  */
-export function readTerraformOutputs(dir: string, manifestDir: string): TerraformOutputs {
+export function readTerraformOutputs(dir: string, manifestDir: string, displayBase = process.cwd()): TerraformOutputs {
   const hosts = new Map<string, HostOutputs>();
   const diagnostics: Diagnostic[] = [];
+  const modules = new Set<string>();
+  const invalidModules = new Set<string>();
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
   } catch {
-    return { hosts, diagnostics };
+    return { hosts, diagnostics, isPresent: false, modules, invalidModules };
   }
   for (const name of names) {
     const path = join(dir, name);
-    const shown = relative(process.cwd(), path) || path;
+    const module = name.replace(/\.json$/, '');
+    /** A problem with the whole file: reported once, and its hosts are not reported missing on top of it. */
+    const invalid = (diagnostic: Diagnostic): void => {
+      diagnostics.push(diagnostic);
+      invalidModules.add(module);
+    };
+    const below = relative(displayBase, path);
+    const shown = below && !below.startsWith('..') ? below : path;
     const fileFromManifest = relative(manifestDir, path);
-    const hint = `write it with: terraform -chdir=out/terraform/${name.replace(/\.json$/, '')} output -json > ${shown}`;
+    const hint = `write it with: terraform -chdir=out/terraform/${module} output -json > ${shown}`;
     let bytes: Buffer;
     try {
       if (!statSync(path).isFile()) continue;
       if (statSync(path).size > MAX_SECRET_BYTES * 16) {
-        diagnostics.push(fileError(shown, 'terraform-outputs.too-large', 'is larger than any `terraform output -json` of fleetgen modules can be', hint));
+        invalid(fileError(shown, 'terraform-outputs.too-large', 'is larger than any `terraform output -json` of fleetgen modules can be', hint));
         continue;
       }
       bytes = readFileSync(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      diagnostics.push(fileError(shown, 'terraform-outputs.unreadable', `cannot be read (${code})`, 'check its permissions'));
+      invalid(fileError(shown, 'terraform-outputs.unreadable', `cannot be read (${code})`, 'check its permissions'));
       continue;
     }
     const text = decodeText(bytes);
     if (!text.ok) {
-      diagnostics.push({ ...fileError(shown, 'terraform-outputs.invalid', text.message, hint), ...text.position });
+      invalid({ ...fileError(shown, 'terraform-outputs.invalid', text.message, hint), ...text.position });
       continue;
     }
     const lines = new LineCounter();
@@ -108,15 +131,29 @@ export function readTerraformOutputs(dir: string, manifestDir: string): Terrafor
     if (firstError || !isMap(doc.contents)) {
       // The parser's message may quote the text around the error, which is a secret: give the position only.
       const at = source.offsetToPosition(firstError?.pos[0] ?? 0);
-      diagnostics.push({ ...fileError(shown, 'terraform-outputs.invalid', 'is not the JSON object that `terraform output -json` prints', hint), ...at });
+      invalid({ ...fileError(shown, 'terraform-outputs.invalid', 'is not the JSON object that `terraform output -json` prints', hint), ...at });
       continue;
     }
     const value: unknown = doc.toJS({ maxAliasCount: 0 });
-    const output = isRecord(value) ? value[HOSTS_OUTPUT] : undefined;
+    modules.add(module);
+    const outputs = isRecord(value) ? value : {};
+    const malformed = Object.entries(outputs).filter(([, output]) => !isOutput(output));
+    for (const [output] of malformed) {
+      invalid(
+        source.error(
+          'terraform-outputs.invalid',
+          [output],
+          `output ${JSON.stringify(output)} is not {"sensitive", "type", "value"}, the shape \`terraform output -json\` prints every output in`,
+          `${hint} (all outputs: \`terraform output -json <name>\` prints one value alone)`,
+        ),
+      );
+    }
+    if (malformed.length > 0) continue;
+    const output = outputs[HOSTS_OUTPUT];
     if (output === undefined) continue; // the shared module's outputs, or another module's: nothing about hosts
     const entries = isRecord(output) ? output.value : undefined;
     if (!isRecord(entries)) {
-      diagnostics.push(source.error('terraform-outputs.invalid', [HOSTS_OUTPUT], 'has no object "value" under "hosts", as `terraform output -json` prints it', hint));
+      invalid(source.error('terraform-outputs.invalid', [HOSTS_OUTPUT, 'value'], 'is not an object of hosts, as the `hosts` output of a fleetgen module is', hint));
       continue;
     }
     for (const [host, entry] of Object.entries(entries)) {
@@ -135,15 +172,29 @@ export function readTerraformOutputs(dir: string, manifestDir: string): Terrafor
       }
       if (!isRecord(entry)) {
         diagnostics.push(source.error('terraform-outputs.invalid', at, `the entry of host ${JSON.stringify(host)} is not an object`, hint));
+        hosts.set(host, { file: shown, fileFromManifest, module, source, path: at, values: {}, isWellFormed: false });
         continue;
       }
       const values: Partial<Record<HostOutputField, string>> = {};
+      let isWellFormed = true;
       for (const [field, key] of Object.entries(HOST_OUTPUT_FIELDS) as [HostOutputField, string][]) {
         const found = entry[key];
         if (typeof found === 'string' && found !== '') values[field] = found;
+        else if (found !== undefined && found !== null && typeof found !== 'string') {
+          // Never the value: it may be a secret.
+          diagnostics.push(source.error('terraform-outputs.invalid', [...at, key], `${key} is not a string, which every field of a fleetgen module's \`hosts\` output is`, hint));
+          isWellFormed = false;
+        }
       }
-      hosts.set(host, { file: shown, fileFromManifest, source, path: at, values });
+      hosts.set(host, { file: shown, fileFromManifest, module, source, path: at, values, isWellFormed });
     }
   }
-  return { hosts, diagnostics };
+  return { hosts, diagnostics, isPresent: true, modules, invalidModules };
+}
+
+/** One output as `terraform output -json` prints it: exactly sensitive (a boolean), type and value. */
+function isOutput(output: unknown): boolean {
+  if (!isRecord(output)) return false;
+  const keys = Object.keys(output).sort();
+  return keys.length === OUTPUT_MEMBERS.length && keys.every((key, i) => key === OUTPUT_MEMBERS[i]) && typeof output.sensitive === 'boolean' && (typeof output.type === 'string' || Array.isArray(output.type));
 }

@@ -6,7 +6,7 @@
  * target (Chef, Ansible, cloud-init) is built — the Terraform target never needs them.
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { SourceMap } from '../load/source-map.js';
+import type { ManifestPath, SourceMap } from '../load/source-map.js';
 import { HOST_OUTPUT_FIELDS, type HostOutputs, type TerraformOutputs } from '../load/terraform-outputs.js';
 import { terraformModuleOf, type TerraformSplit } from '../manifest/terraform-layout.js';
 import type { EffectiveSettings } from '../model/merge.js';
@@ -58,14 +58,23 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
     const moduleDir = `${context.outDir.replace(/\/+$/, '')}/terraform/${module}`;
     const how = `run \`terraform -chdir=${moduleDir} apply\`, then \`terraform -chdir=${moduleDir} output -json > ${context.shownDir}/${module}.json\``;
     const entry = outputs.hosts.get(name);
+    const file = `${context.shownDir}/${module}.json`;
     if (!entry) {
+      if (outputs.invalidModules.has(module)) continue; // its file's problem is reported already
       const what = needsTunnel ? 'Terraform creates this tunnel' : "this host's short-lived certificates use the SSH CA Terraform creates";
+      const where = outputs.modules.has(module) ? `${file} has no outputs for host ${JSON.stringify(name)} yet` : `${file}, the outputs of its module ${module}, is not saved yet`;
+      awaiting.push(context.source.error('terraform-outputs.missing-host', hostPath(host, needsTunnel), `${what}, and ${where}`, how));
+      continue;
+    }
+    if (!entry.isWellFormed) continue; // reported where the file is wrong
+    if (entry.module !== module) {
+      // Its old module's outputs: that tunnel goes when the old module is applied, so they must not reach the host.
       awaiting.push(
         context.source.error(
-          'terraform-outputs.missing-host',
-          needsTunnel ? missingTunnelPath(host) : host.originOf(['ssh', 'shortLivedCerts']),
-          `${what}, and ${context.shownDir} has no outputs for host ${JSON.stringify(name)} yet`,
-          how,
+          'terraform-outputs.wrong-module',
+          hostPath(host, needsTunnel),
+          `host ${JSON.stringify(name)} is in module ${module} now, but its outputs are in ${entry.file}, the outputs of module ${entry.module}`,
+          `${how}; then apply ${entry.module} too and save its outputs again`,
         ),
       );
       continue;
@@ -86,6 +95,11 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
     if (problems.length === 0) byHost.set(name, values);
   }
   return { byHost, awaiting };
+}
+
+/** Where a message about the host's outputs points in the manifest: its tunnel, or its short-lived certificates. */
+function hostPath(host: EffectiveSettings, needsTunnel: boolean): ManifestPath {
+  return needsTunnel ? missingTunnelPath(host) : host.originOf(['ssh', 'shortLivedCerts']);
 }
 
 function tunnelValues(host: EffectiveSettings, entry: HostOutputs, problems: Diagnostic[], how: string): HostTerraformValues['tunnel'] {

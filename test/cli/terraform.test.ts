@@ -97,7 +97,7 @@ describe('fleetgen build: the Cloudflare side', () => {
     expect(hosts.status, hosts.stderr).toBe(2);
     expect(hosts.stderr).not.toMatch(STACK_FRAME);
     expect(hosts.stderr).toMatch(
-      /^fleet\.yaml:\d+:\d+: error: hosts\[\d\]: Terraform creates this tunnel, and secrets\/terraform has no outputs for host "store-0003" yet — run `terraform -chdir=out\/terraform\/group-stores apply`, then `terraform -chdir=out\/terraform\/group-stores output -json > secrets\/terraform\/group-stores\.json`$/m,
+      /^fleet\.yaml:\d+:\d+: error: hosts\[\d\]: Terraform creates this tunnel, and secrets\/terraform\/group-stores\.json, the outputs of its module group-stores, is not saved yet — run `terraform -chdir=out\/terraform\/group-stores apply`, then `terraform -chdir=out\/terraform\/group-stores output -json > secrets\/terraform\/group-stores\.json`$/m,
     );
     expect(readdirSync(dir)).not.toContain('out');
     const terraformOnly = await fleetgen(['build', 'fleet.yaml', '--target', 'terraform,ssh'], { cwd: dir });

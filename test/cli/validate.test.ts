@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyExample, fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
@@ -91,6 +91,38 @@ describe('fleetgen validate', () => {
     expect(report.ok).toBe(false);
     expect(report.errors.length).toBeGreaterThan(0);
     for (const error of report.errors) expect(error).toMatchObject({ code: expect.stringMatching(/^lockfile\./), file: 'fleet.lock.yaml' });
+  });
+
+  it("checks Terraform's saved outputs once they exist: a host missing from its module's file is located in the manifest, with what to run", async () => {
+    const dir = copyExample({ withLock: true });
+    const stores = join(dir, 'secrets', 'terraform', 'group-stores.json');
+    const saved = readFileSync(stores, 'utf8');
+    rmSync(stores);
+    const missing = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    expect(missing.status, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(
+      /^fleet\.yaml:\d+:\d+: error: hosts\[2\]: Terraform creates this tunnel, and secrets\/terraform\/group-stores\.json, the outputs of its module group-stores, is not saved yet — run `terraform -chdir=out\/terraform\/group-stores apply`, then `terraform -chdir=out\/terraform\/group-stores output -json > secrets\/terraform\/group-stores\.json`$/m,
+    );
+    expect(missing.stderr).not.toMatch(STACK_FRAME);
+
+    // The same file saved as one output's value (`terraform output -json hosts`): the shape is wrong, no value is quoted.
+    const value = (JSON.parse(saved) as { hosts: { value: Record<string, Record<string, string>> } }).hosts.value;
+    writeFileSync(stores, JSON.stringify(value, null, 2));
+    const shape = await fleetgen(['validate', 'fleet.yaml', '--format', 'json'], { cwd: dir });
+    expect(shape.status, shape.stderr).toBe(2);
+    const report = JSON.parse(shape.stdout) as { errors: { file: string; code: string }[] };
+    // One error per member that is not an output: here each host of the group.
+    expect(report.errors.map((e) => [e.file, e.code])).toEqual(Object.keys(value).map(() => ['secrets/terraform/group-stores.json', 'terraform-outputs.invalid']));
+    expect(Object.keys(value).length).toBeGreaterThan(0);
+    for (const secret of Object.values(value).flatMap((fields) => Object.values(fields))) expect(shape.stdout).not.toContain(secret);
+  });
+
+  it('validates a Terraform-managed fleet before its first apply, when no outputs are saved yet', async () => {
+    const dir = copyExample({ withLock: true });
+    rmSync(join(dir, 'secrets', 'terraform'), { recursive: true });
+    const result = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/fleet\.yaml: valid/);
   });
 
   it('rejects an unknown --format', async () => {

@@ -24,7 +24,7 @@ export interface ValidationReport {
 export function validateCommand(context: CommandContext): CommandModule<object, ValidateArgs> {
   return {
     command: 'validate <manifest>',
-    describe: 'Check a manifest and the files it references; print every error and warning. Writes nothing.',
+    describe: "Check a manifest, the files it references and Terraform's saved outputs; print every error and warning. Writes nothing.",
     builder: (yargs: Argv) =>
       yargs
         .positional('manifest', { type: 'string', demandOption: true, describe: 'the fleet manifest (a file, a folder holding fleet.yaml, or - for standard input)' })
@@ -58,6 +58,10 @@ function validate(
 ): ValidationReport & { exitCode: ExitCodeValue; lockfileSummary?: string } {
   try {
     const result = compileFleet(manifest.path, { env, ...manifest.options });
+    // Once Terraform's outputs are saved, they are checked as a build of the host targets would use them.
+    if (result.hasTerraformOutputs && result.awaitingTerraform.length > 0) {
+      return { ok: false, errors: result.awaitingTerraform, warnings: result.warnings, exitCode: ExitCode.invalidInput };
+    }
     if (isLockFrozen && result.lockfile.changed) {
       const frozen = frozenLockfileReport(manifest.path, result);
       return { ok: false, errors: frozen.errors, warnings: result.warnings, exitCode: ExitCode.checkFailed, lockfileSummary: frozen.summary };
