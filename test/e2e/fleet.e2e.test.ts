@@ -18,13 +18,11 @@ import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from 'yaml';
-import type { Host } from '../../src/model/fleet.js';
 import { hostState, routedHostnames, SERVICE_USER } from '../../src/targets/common/host-state.js';
-import { packageSource } from '../../src/targets/common/package-source.js';
 import { assertConverged, describeFailedRun, runPlaybook, unitReport, type AnsibleSetup, type PlaybookRun } from './harness/ansible.js';
-import { standInSha256 } from './harness/artifact-mirror.js';
 import { compareHosts, formatDifferences } from './harness/compare-hosts.js';
-import { fileFacts, serviceFacts, treeFacts, waitForActive, type FileFacts } from './harness/host-facts.js';
+import { checkConvergedHost, cloudInitOutcome, expectFile } from './harness/converged-host.js';
+import { fileFacts, serviceFacts, treeFacts, waitForActive } from './harness/host-facts.js';
 import { E2E_DIR } from './harness/places.js';
 import { runSync, trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
@@ -102,89 +100,6 @@ function secretValues(): string[] {
     }
   }
   return [...values];
-}
-
-function expectFile(actual: FileFacts, expected: { owner: string; group: string; mode: string; content?: string | Buffer }): void {
-  expect({ path: actual.path, type: actual.type, owner: actual.owner, group: actual.group, mode: actual.mode }).toEqual({
-    path: actual.path,
-    type: 'file',
-    owner: expected.owner,
-    group: expected.group,
-    mode: expected.mode,
-  });
-  if (expected.content !== undefined) expect(actual.content?.toString('utf8'), actual.path).toBe(Buffer.from(expected.content).toString('utf8'));
-}
-
-/** The state DESIGN.md's "On the host" promises, checked against the manifest host's hostState. */
-async function checkConvergedHost(host: TestHost, model: Host): Promise<void> {
-  const state = hostState(model);
-  for (const dir of state.directories) {
-    const facts = fileFacts(host, dir.path);
-    expect({ path: dir.path, type: facts.type, owner: facts.owner, group: facts.group, mode: facts.mode }).toEqual({ ...dir, type: 'directory' });
-  }
-  for (const file of state.files) expectFile(fileFacts(host, file.path), file);
-
-  // Installed from the mirror: the package from the signed apt repository, or the binary with its pinned sha256.
-  const binary = fileFacts(host, model.cloudflared.binaryPath);
-  expectFile(binary, { owner: 'root', group: 'root', mode: '0755' });
-  const source = packageSource(model);
-  if (source) {
-    expectFile(fileFacts(host, source.sourceFile.path), { owner: 'root', group: 'root', mode: '0644', content: source.sourceFile.content });
-    if (source.key && 'content' in source.key) expectFile(fileFacts(host, source.key.path), { owner: 'root', group: 'root', mode: '0644', content: source.key.content });
-    expect(host.exec(['dpkg-query', '-W', '-f', '${Status} ${Version}', 'cloudflared']).stdout).toBe(`install ok installed ${model.cloudflared.version}`);
-  } else {
-    expect(model.cloudflared.method).toBe('binary');
-    expect(runSync(['sha256sum', join(host.root, model.cloudflared.binaryPath)]).stdout.split(' ')[0]).toBe(model.cloudflared.download?.sha256);
-    expect(model.cloudflared.download?.sha256).toBe(standInSha256());
-  }
-  expect(host.exec([model.cloudflared.binaryPath, '--version']).stdout).toContain('stand-in');
-
-  // systemd takes the unit as written: an unknown key or a bad value would only be logged, and silently ignored.
-  const verify = trySync(host.nsenter(['systemd-analyze', 'verify', model.paths.unit]));
-  expect({ status: verify.status, output: (verify.stdout + verify.stderr).trim() }).toEqual({ status: 0, output: '' });
-  // Nothing on the host complained (systemd about the unit, sshd, apt…). Allowed: dbus cannot raise its fd limit
-  // in a container — the test bench, not fleetgen.
-  const warnings = host
-    .exec(['journalctl', '-b', '--no-pager', '--quiet', '-p', 'warning'])
-    .stdout.split('\n')
-    .filter((line) => line.trim() !== '' && !/dbus-daemon\[\d+\]: .*Failed to set fd limit/.test(line));
-  expect(warnings).toEqual([]);
-
-  // The service: enabled, running as the cloudflared user with the unit's arguments, ready (the stand-in's /ready).
-  const service = await waitForActive(host);
-  expect(service.unitFileState).toBe('enabled');
-  expect(service.processUser).toBe(SERVICE_USER);
-  expect(service.processGroup).toBe(SERVICE_USER);
-  // The stand-in is a python script: its interpreter comes first in the process's argv.
-  expect(service.argv.slice(-6)).toEqual([model.cloudflared.binaryPath, '--no-autoupdate', '--config', model.paths.config, 'tunnel', 'run']);
-  expect(host.exec(['curl', '-fsS', `http://${model.metrics}/ready`]).stdout).toContain('"status": 200');
-  const environment = host.exec(['cat', `/proc/${service.mainPid}/environ`]).stdout.split('\0');
-  expect(environment.some((v) => v.startsWith('TUNNEL_TOKEN='))).toBe(model.tunnel.mode === 'token');
-
-  // lockdown: sshd listens on loopback only (the tunnel's ssh:// ingress reaches it there); otherwise on every address.
-  const listening = host
-    .exec(['ss', '-Htlnp'])
-    .stdout.split('\n')
-    .filter((line) => line.includes('"sshd"'))
-    .map((line) => line.trim().split(/\s+/)[3])
-    .sort();
-  const lockdown = state.lockdown;
-  if (lockdown) {
-    expectFile(fileFacts(host, lockdown.dropIn.path), { owner: 'root', group: 'root', mode: '0644', content: lockdown.dropIn.content });
-    expect(listening).toEqual([`127.0.0.1:${model.ssh.port}`]);
-  } else {
-    expect(listening).toEqual([`0.0.0.0:${model.ssh.port}`, `[::]:${model.ssh.port}`]);
-  }
-
-  if (model.tunnel.mode === 'self-register') {
-    // Created on the host by `cloudflared tunnel create` (the stand-in), then made root-owned and readable by the
-    // service user's group only; the zone-wide cert.pem is gone once the tunnel is registered.
-    const credentials = fileFacts(host, model.paths.credentials ?? '');
-    expectFile(credentials, { owner: 'root', group: SERVICE_USER, mode: '0640' });
-    expect(fileFacts(host, model.paths.originCert ?? '').type).toBe('missing');
-    const routes = readFileSync(join(host.root, 'var/lib/cloudflared-stand-in/routes'), 'utf8');
-    expect(routes.trim().split('\n').map((line) => line.split(' ')[0])).toEqual(routedHostnames(model));
-  }
 }
 
 describe('the generated Ansible role on three hosts (cloudflared is a stand-in)', () => {
@@ -367,17 +282,10 @@ describe('the generated ssh_config, used for real', () => {
 
 describe('the generated cloud-init user-data (NoCloud seed, first boot)', () => {
   it.each(HOST_NAMES)('brings %s to "status: done" with no warning in its log', async (name) => {
-    const host = hostOf(cloudInitHosts, name);
-    const boot = await host.waitForBoot();
-    const status = trySync(host.nsenter(['cloud-init', 'status', '--wait', '--long']), { timeoutMs: 300_000 });
-    const log = readFileSync(join(host.root, 'var/log/cloud-init.log'), 'utf8');
-    const output = readFileSync(join(host.root, 'var/log/cloud-init-output.log'), 'utf8');
-    const problems = log.split('\n').filter((line) => / (WARNING|ERROR|CRITICAL)\]?:? /.test(line) || /\[(WARNING|ERROR)\]/.test(line));
-    const detail = `cloud-init status:\n${status.stdout}${status.stderr}\ncloud-init-output.log:\n${output}\n${unitReport(host)}`;
-    expect({ boot, status: status.status, done: /^status: done$/m.test(status.stdout) }, detail).toEqual({ boot: 'running', status: 0, done: true });
-    expect(problems, detail).toEqual([]);
-    const result = JSON.parse(host.exec(['cat', '/run/cloud-init/result.json']).stdout) as { v1: { errors: string[] } };
-    expect(result.v1.errors).toEqual([]);
+    const outcome = await cloudInitOutcome(hostOf(cloudInitHosts, name));
+    expect({ boot: outcome.boot, status: outcome.status, done: outcome.isDone }, outcome.detail).toEqual({ boot: 'running', status: 0, done: true });
+    expect(outcome.problems, outcome.detail).toEqual([]);
+    expect(outcome.errors).toEqual([]);
   });
 
   it.each(HOST_NAMES)('ends %s in the same state as the Ansible-converged host of the same manifest host', async (name) => {

@@ -1,14 +1,16 @@
 /**
- * Once per `npm run test:e2e`: check the machine, clean up after crashed runs, make sure the Debian base root is
- * built (cached between runs), make this run's folder and artifact mirror, and hand them to the test files.
+ * Once per `npm run test:e2e`: check the machine, clean up after crashed runs, make sure the Debian base roots
+ * (bullseye, bookworm, trixie) are built (cached between runs), make this run's folder, admin key and artifact
+ * mirror, and hand them to the test files.
  * Teardown — and SIGINT/SIGTERM/SIGHUP — stop every host of the run and remove everything it made.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildArtifactMirror } from './harness/artifact-mirror.js';
-import { ensureBaseImage } from './harness/base-image.js';
+import { ALL_SUITES, ensureBaseImage, type Suite } from './harness/base-image.js';
 import { cleanupAbandonedRuns, cleanupRun, createRunDir, keepLogs, killWorkers, LAST_RUN_LOGS } from './harness/cleanup.js';
-import { trySync } from './harness/run.js';
+import { runSync, trySync } from './harness/run.js';
 import type { E2eRun } from './harness/session.js';
 
 /** Tools the harness runs on the machine, and the Debian package each comes from (.ci/run installs them). */
@@ -42,8 +44,12 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const log = (line: string): void => console.log(`[e2e] ${line}`);
   cleanupAbandonedRuns(log);
 
-  const base = await ensureBaseImage(log);
-  log(base.builtNow ? `base root built in ${base.seconds.toFixed(0)} s (key ${base.key})` : `base root from the cache (key ${base.key})`);
+  const bases = {} as Record<Suite, string>;
+  for (const suite of ALL_SUITES) {
+    const base = await ensureBaseImage(suite, log);
+    log(base.builtNow ? `${suite} base root built in ${base.seconds.toFixed(0)} s (key ${base.key})` : `${suite} base root from the cache (key ${base.key})`);
+    bases[suite] = base.root;
+  }
 
   const runId = randomBytes(3).toString('hex');
   const runDir = createRunDir(runId);
@@ -71,11 +77,14 @@ export default async function setup(project: TestProject): Promise<() => void> {
     const started = Date.now();
     const mirror = buildArtifactMirror(runDir);
     log(`artifact mirror (cloudflared stand-in ${mirror.version}, signed apt repository) built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // The user Ansible and ssh log in as gets this run's throwaway key on every host (test-host.ts).
+    const adminKey = join(runDir, 'admin_ed25519');
+    runSync(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'fleetgen-e2e-admin (throwaway)', '-f', adminKey]);
     const run: E2eRun = {
       runId,
       runDir,
-      baseRoot: base.root,
-      adminKey: base.adminKey,
+      bases,
+      adminKey,
       mirrorDir: mirror.root,
       repositoryKey: mirror.repositoryKey,
       unrelatedKey: mirror.unrelatedKey,

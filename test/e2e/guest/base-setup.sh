@@ -1,20 +1,18 @@
 #!/bin/bash
 # fleetgen e2e harness — not fleetgen. Runs once inside a freshly debootstrapped Debian root (chroot), to make the
-# base that every throwaway test host overlays. Usage: base-setup.sh ADMIN_USER ADMIN_SSH_PUBLIC_KEY
+# base that every throwaway test host overlays (bullseye, bookworm or trixie). Usage: base-setup.sh ADMIN_USER
 set -euo pipefail
-admin=$1 pubkey=$2
+admin=$1
 
 # cloud-init's locale module fails the boot unless en_US.UTF-8 is generated (SANDBOX.md).
 sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' /etc/locale.gen
 locale-gen
 update-locale LANG=en_US.UTF-8
 
-# The user Ansible and ssh log in as: a sudo user with a throwaway key (the private half stays in the cache).
+# The user Ansible and ssh log in as: a sudo user. Each host gets the run's throwaway key in its authorized_keys
+# when it is created (test-host.ts), so that one key reaches the hosts of every suite.
 useradd --create-home --shell /bin/bash --groups sudo "$admin"
 install -d -m 0700 -o "$admin" -g "$admin" "/home/$admin/.ssh"
-printf '%s\n' "$pubkey" > "/home/$admin/.ssh/authorized_keys"
-chown "$admin:$admin" "/home/$admin/.ssh/authorized_keys"
-chmod 0600 "/home/$admin/.ssh/authorized_keys"
 printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$admin" > /etc/sudoers.d/90-fleetgen-e2e
 chmod 0440 /etc/sudoers.d/90-fleetgen-e2e
 

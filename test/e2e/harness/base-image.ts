@@ -1,19 +1,26 @@
 /**
- * The Debian bookworm base root every test host overlays: built once with debootstrap (about a minute) and kept
- * in the cache, keyed by a hash of what goes into it — change the package list or the setup script and the next
- * run builds a new one (and drops the old one once nothing uses it).
+ * The Debian base roots the test hosts overlay, one per suite (bullseye, bookworm, trixie): each built once with
+ * debootstrap from the machine's own Debian mirror (a minute or two) and kept in the cache, keyed by the suite and
+ * a hash of what goes into it — change the package list or the setup script and the next run builds a new one
+ * (and drops the suite's old one once nothing uses it).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { OsId } from '../../../src/model/fleet.js';
 import { machineDebianMirror } from './debian-mirror.js';
 import { mountsBelow, removeTree } from './mounts.js';
 import { CACHE_DIR, E2E_DIR, GUEST_ADMIN_USER, GUEST_MIRROR_PORT } from './places.js';
 import { runAsync, runSync, sleepSync, tail } from './run.js';
 
-export const SUITE = 'bookworm';
+/** The Debian suites the end-to-end tests run on, and the manifest's `platform.os` of each. */
+export const SUITES = { bullseye: 'debian-11', bookworm: 'debian-12', trixie: 'debian-13' } as const satisfies Record<string, OsId>;
+export type Suite = keyof typeof SUITES;
+/** The suite of the full end-to-end proof (fleet.e2e, refusals.e2e, harness.e2e); the others run a subset. */
+export const DEFAULT_SUITE: Suite = 'bookworm';
+export const ALL_SUITES = Object.keys(SUITES) as Suite[];
 /**
- * SANDBOX.md's list, plus `locales` (locale-gen, for cloud-init's locale module) and `python3-cffi-backend`:
+ * SANDBOX.md's list (the same for every suite: debootstrap resolves each release's own versions), plus `locales` (locale-gen, for cloud-init's locale module) and `python3-cffi-backend`:
  * python3-cryptography (for cloud-init) depends on virtual packages only it provides, which debootstrap's
  * resolver does not follow.
  */
@@ -42,33 +49,36 @@ const MIRROR_UNIT_NAME = 'fleetgen-e2e-mirror.service';
 const CLEAN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive', HOME: '/root' };
 
 export interface BaseImage {
+  suite: Suite;
   /** The root folder: only ever a lower layer, never written to. */
   root: string;
-  /** The admin user's throwaway private key (its public half is in the root's authorized_keys). */
-  adminKey: string;
   key: string;
 }
 
 /** What the base depends on: a change to any of it builds a new base. */
-export function baseImageKey(): string {
+export function baseImageKey(suite: Suite): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ suite: SUITE, packages: GUEST_PACKAGES, admin: GUEST_ADMIN_USER }));
+  hash.update(JSON.stringify({ suite, packages: GUEST_PACKAGES, admin: GUEST_ADMIN_USER }));
   for (const file of [SETUP_SCRIPT, MIRROR_UNIT]) hash.update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
 }
 
-function paths(key: string): BaseImage & { dir: string; ready: string; lock: string } {
-  const dir = join(CACHE_DIR, `base-${key}`);
-  return { dir, root: join(dir, 'root'), adminKey: join(dir, 'admin_ed25519'), ready: join(dir, 'ready'), lock: join(CACHE_DIR, `base-${key}.lock`), key };
+/** base-<suite>-<key>/: a name the cleanup below recognizes (and base-<key>/, the layout before suites). */
+const BASE_NAME = /^base-(?:(?<suite>[a-z]+)-)?[0-9a-f]{16}$/;
+
+function paths(suite: Suite, key: string): BaseImage & { dir: string; ready: string; lock: string } {
+  const dir = join(CACHE_DIR, `base-${suite}-${key}`);
+  return { suite, dir, root: join(dir, 'root'), ready: join(dir, 'ready'), lock: `${dir}.lock`, key };
 }
 
-/** The base for the current key: from the cache, or built now (other runs wait for a build in progress). */
-export async function ensureBaseImage(log: (line: string) => void = () => {}): Promise<BaseImage & { builtNow: boolean; seconds: number }> {
+/** The suite's base for the current key: from the cache, or built now (other runs wait for a build in progress). */
+export async function ensureBaseImage(suite: Suite, log: (line: string) => void = () => {}): Promise<BaseImage & { builtNow: boolean; seconds: number }> {
   const started = Date.now();
-  const key = baseImageKey();
-  const p = paths(key);
+  const key = baseImageKey(suite);
+  const p = paths(suite, key);
+  const base = { suite, root: p.root, key };
   mkdirSync(CACHE_DIR, { recursive: true });
-  if (existsSync(p.ready)) return { root: p.root, adminKey: p.adminKey, key, builtNow: false, seconds: 0 };
+  if (existsSync(p.ready)) return { ...base, builtNow: false, seconds: 0 };
 
   const release = acquireLock(p.lock);
   // Interrupted while building: debootstrap's /proc and /sys mounts in the half-built root go, and so does the lock.
@@ -83,29 +93,31 @@ export async function ensureBaseImage(log: (line: string) => void = () => {}): P
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.prependOnceListener(signal, onSignal);
   try {
-    if (existsSync(p.ready)) return { root: p.root, adminKey: p.adminKey, key, builtNow: false, seconds: (Date.now() - started) / 1000 };
-    await buildBase(p.dir, log);
+    if (existsSync(p.ready)) return { ...base, builtNow: false, seconds: (Date.now() - started) / 1000 };
+    await buildBase(suite, p.dir, log);
   } finally {
     for (const signal of signals) process.removeListener(signal, onSignal);
     release();
   }
-  dropOtherBases(key);
-  return { root: p.root, adminKey: p.adminKey, key, builtNow: true, seconds: (Date.now() - started) / 1000 };
+  dropOtherBases(suite, key);
+  return { ...base, builtNow: true, seconds: (Date.now() - started) / 1000 };
 }
 
-async function buildBase(finalDir: string, log: (line: string) => void): Promise<void> {
+async function buildBase(suite: Suite, finalDir: string, log: (line: string) => void): Promise<void> {
   const staging = `${finalDir}.staging`;
   removeTree(staging);
   removeTree(finalDir);
   mkdirSync(staging, { recursive: true });
   const root = join(staging, 'root');
-  const mirror = machineDebianMirror(SUITE);
+  const mirror = machineDebianMirror(suite);
   const logFile = join(staging, 'debootstrap.log');
   const logFd = openSync(logFile, 'a');
-  log(`building the Debian ${SUITE} base root with debootstrap from ${mirror} (cached afterwards under ${finalDir})`);
+  log(`building the Debian ${suite} base root with debootstrap from ${mirror} (cached afterwards under ${finalDir})`);
   try {
+    // Debian's archive keyring (debian-archive-keyring, which .ci/run installs) holds the keys of bullseye, bookworm
+    // and trixie: debootstrap checks every suite's Release file with it.
     const debootstrap = await runAsync(
-      ['debootstrap', '--variant=minbase', `--include=${GUEST_PACKAGES.join(',')}`, '--components=main', SUITE, root, mirror],
+      ['debootstrap', '--variant=minbase', `--include=${GUEST_PACKAGES.join(',')}`, '--components=main', suite, root, mirror],
       { env: CLEAN_ENV, timeoutMs: 15 * 60_000, onOutput: (chunk) => writeSync(logFd, chunk) },
     );
     // debootstrap mounts /proc and /sys in the target; a failure can leave them mounted (removeTree below unmounts).
@@ -115,13 +127,11 @@ async function buildBase(finalDir: string, log: (line: string) => void): Promise
       throw new Error(`debootstrap failed (status ${debootstrap.status}):\n${tail(debootstrap.stdout + debootstrap.stderr, 20)}${detail}`);
     }
 
-    const adminKey = join(staging, 'admin_ed25519');
-    runSync(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'fleetgen-e2e-admin (throwaway)', '-f', adminKey]);
     const unit = readFileSync(MIRROR_UNIT, 'utf8');
     if (!unit.includes(`127.0.0.1 --directory /srv/fleetgen-e2e-mirror ${GUEST_MIRROR_PORT}`)) throw new Error(`${MIRROR_UNIT} must serve port ${GUEST_MIRROR_PORT} (places.ts)`);
     copyFileSync(MIRROR_UNIT, join(root, 'etc/systemd/system', MIRROR_UNIT_NAME));
     copyFileSync(SETUP_SCRIPT, join(root, 'tmp/base-setup.sh'));
-    const setup = runSync(['chroot', root, '/bin/bash', '/tmp/base-setup.sh', GUEST_ADMIN_USER, readFileSync(`${adminKey}.pub`, 'utf8').trim()], {
+    const setup = runSync(['chroot', root, '/bin/bash', '/tmp/base-setup.sh', GUEST_ADMIN_USER], {
       env: CLEAN_ENV,
       timeoutMs: 5 * 60_000,
     });
@@ -160,11 +170,12 @@ function acquireLock(lock: string): () => void {
   }
 }
 
-/** Old bases (another key) that no running host uses any more. */
-function dropOtherBases(key: string): void {
+/** The suite's old bases (another key), and bases of the layout before suites, that no running host uses any more. */
+function dropOtherBases(suite: Suite, key: string): void {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   for (const name of readdirSync(CACHE_DIR)) {
-    if (!/^base-[0-9a-f]{16}$/.test(name) || name === `base-${key}`) continue;
+    const match = BASE_NAME.exec(name);
+    if (!match || name === `base-${suite}-${key}` || (match.groups?.suite !== undefined && match.groups.suite !== suite)) continue;
     const dir = join(CACHE_DIR, name);
     if (mounts.includes(dir)) continue;
     removeTree(dir);

@@ -6,12 +6,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
+import type { Suite } from './base-image.js';
 import { processStartTime, TestHost, type HostOptions } from './test-host.js';
 
 export interface E2eRun {
   runId: string;
   runDir: string;
-  baseRoot: string;
+  /** Each suite's base root, built (or found in the cache) by the global setup. */
+  bases: Record<Suite, string>;
+  /** The run's throwaway admin key (private half; `.pub` beside it), authorized on every host. */
   adminKey: string;
   mirrorDir: string;
   repositoryKey: string;
@@ -30,14 +33,16 @@ export interface Session {
   workDir: string;
   /** Boots hosts in parallel (each waits for a clean boot unless `waitForBoot: false`). */
   bootHosts(hosts: (HostOptions & { waitForBoot?: boolean })[]): Promise<TestHost[]>;
+  /** Stops these hosts now, before the end of the file (e.g. a describe block's hosts in its afterAll). */
+  stopHosts(hosts: TestHost[]): void;
 }
 
 const live = new Set<TestHost>();
 let handlersInstalled = false;
 
-function stopLiveHosts(): void {
+function stopLiveHosts(hosts: TestHost[] = [...live]): void {
   const errors: string[] = [];
-  for (const host of [...live]) {
+  for (const host of hosts.filter((h) => live.has(h))) {
     try {
       host.stop();
     } catch (err) {
@@ -89,6 +94,9 @@ export function useSession(name: string): Session {
         }),
       );
       return booted;
+    },
+    stopHosts(hosts) {
+      stopLiveHosts(hosts);
     },
   };
 }

@@ -10,10 +10,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_SUITE, type Suite } from './base-image.js';
 import { removeTree } from './mounts.js';
-import { CGROUP_PARENT, CGROUP_ROOTS, GUEST_MIRROR_DIR } from './places.js';
+import { CGROUP_PARENT, CGROUP_ROOTS, GUEST_ADMIN_USER, GUEST_MIRROR_DIR } from './places.js';
 import { runSync, sleepSync, tail, trySync, type RunOptions, type RunResult } from './run.js';
 
 export interface HostOptions {
@@ -23,12 +24,17 @@ export interface HostOptions {
   label: string;
   /** A NoCloud seed: cloud-init runs this user-data on first boot. */
   cloudInit?: { userData: string | Buffer; instanceId: string };
+  /** The Debian release it runs. Default: DEFAULT_SUITE (bookworm). */
+  suite?: Suite;
 }
 
 export interface HostContext {
   runId: string;
   runDir: string;
-  baseRoot: string;
+  /** Each suite's base root (base-image.ts). */
+  bases: Record<Suite, string>;
+  /** The run's admin key (its private half is `${adminKey}`, the public one `${adminKey}.pub`). */
+  adminKey: string;
   mirrorDir: string;
 }
 
@@ -60,6 +66,10 @@ export class TestHost {
     return this.options.hostname;
   }
 
+  get suite(): Suite {
+    return this.options.suite ?? DEFAULT_SUITE;
+  }
+
   /** PID (on the machine) of the guest's systemd: what nsenter enters. */
   get pid(): number {
     if (!this.guestPid) throw new Error(`${this.machine} is not running`);
@@ -76,13 +86,15 @@ export class TestHost {
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(join(this.dir, 'machine'), `${this.machine}\n`);
     for (const sub of ['upper', 'work', 'root']) mkdirSync(join(this.dir, sub));
-    runSync(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${this.context.baseRoot},upperdir=${this.upper},workdir=${join(this.dir, 'work')}`, this.root]);
+    const base = this.context.bases[this.suite];
+    runSync(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${this.upper},workdir=${join(this.dir, 'work')}`, this.root]);
 
     writeFileSync(join(this.root, 'etc/machine-id'), `${randomBytes(16).toString('hex')}\n`);
     writeFileSync(join(this.root, 'etc/hostname'), `${this.hostname}\n`);
     chmodSync(join(this.root, 'etc/hostname'), 0o644); // debootstrap left it 0755; cloud-init writes it 0644
     appendFileSync(join(this.root, 'etc/hosts'), `127.0.1.1\t${this.hostname}\n`);
     runSync(['ssh-keygen', '-A', '-f', this.root]);
+    this.authorizeAdminKey();
     if (this.options.cloudInit) {
       const seed = join(this.root, 'var/lib/cloud/seed/nocloud');
       mkdirSync(seed, { recursive: true });
@@ -90,6 +102,19 @@ export class TestHost {
       writeFileSync(join(seed, 'meta-data'), `instance-id: ${this.options.cloudInit.instanceId}\nlocal-hostname: ${this.hostname}\n`);
     }
     await this.start();
+  }
+
+  /** The run's admin key in the admin user's authorized_keys (owned by that user, 0600, as sshd's StrictModes wants). */
+  private authorizeAdminKey(): void {
+    const entry = readFileSync(join(this.root, 'etc/passwd'), 'utf8')
+      .split('\n')
+      .map((line) => line.split(':'))
+      .find((fields) => fields[0] === GUEST_ADMIN_USER);
+    if (!entry) throw new Error(`the ${this.suite} base has no user ${GUEST_ADMIN_USER}`);
+    const [uid, gid, home] = [Number(entry[2]), Number(entry[3]), entry[5] ?? ''];
+    const file = join(this.root, home, '.ssh', 'authorized_keys');
+    writeFileSync(file, readFileSync(`${this.context.adminKey}.pub`, 'utf8'), { mode: 0o600 });
+    chownSync(file, uid, gid);
   }
 
   /**
