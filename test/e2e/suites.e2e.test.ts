@@ -18,7 +18,7 @@ import { assertConverged, runPlaybook, unitReport, type AnsibleSetup, type Playb
 import { ALL_SUITES, DEFAULT_SUITE, SUITES, type Suite } from './harness/base-image.js';
 import { compareHosts, formatDifferences } from './harness/compare-hosts.js';
 import { checkConvergedHost, cloudInitOutcome } from './harness/converged-host.js';
-import { fileFacts, serviceFacts, waitForActive } from './harness/host-facts.js';
+import { fileFacts, waitForActive } from './harness/host-facts.js';
 import { trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
@@ -28,17 +28,6 @@ const session = useSession('suites');
 const HOST_NAMES = ['kiosk-token', 'lab-selfreg', 'web-named'] as const;
 const OTHER_SUITES = ALL_SUITES.filter((suite) => suite !== DEFAULT_SUITE);
 
-/**
- * KNOWN FAILING — issue 9 item 3: Debian 11's cloud-init 20.4 predates write_files' `defer: true` (21.4), so the
- * files owned by `cloudflared` abort write_files (the user does not exist yet in the init stage) and nothing is
- * installed. The cloud-init target is being fixed for it in a change of its own. Until then the cloud-init tests
- * of these suites run as `it.fails` (green only while they fail), and a test of their own pins the failure mode, so
- * that they cannot fail for another reason unnoticed. When item 3 lands, they turn red: make them plain tests
- * again and drop the suite from this list (and its pinning test).
- */
-const CLOUD_INIT_KNOWN_FAILING: Partial<Record<Suite, string>> = {
-  bullseye: 'issue 9 item 3: cloud-init 20.4 has no write_files `defer`',
-};
 
 /** `cloud-init schema --config-file` of the host's own cloud-init (`cloud-init devel schema` before 22.2). */
 function cloudInitSchema(host: TestHost, userData: Buffer): { version: string; status: number | null; output: string } {
@@ -51,10 +40,6 @@ function cloudInitSchema(host: TestHost, userData: Buffer): { version: string; s
 
 describe.each(OTHER_SUITES)('on Debian %s', (suite: Suite) => {
   const os = SUITES[suite];
-  const knownFailure = CLOUD_INIT_KNOWN_FAILING[suite];
-  /** `it`, or `it.fails` while this suite's cloud-init is known failing (CLOUD_INIT_KNOWN_FAILING). */
-  const cloudInitIt = knownFailure ? it.fails : it;
-  const known = knownFailure ? ` [KNOWN FAILING: ${knownFailure}]` : '';
   const workDir = join(session.workDir, suite);
   const ansibleHosts = new Map<string, TestHost>();
   const cloudInitHosts = new Map<string, TestHost>();
@@ -131,14 +116,14 @@ describe.each(OTHER_SUITES)('on Debian %s', (suite: Suite) => {
     expect(Object.fromEntries(HOST_NAMES.map((name) => [name, run.changedTasks.get(name) ?? []]))).toEqual(Object.fromEntries(HOST_NAMES.map((name) => [name, []])));
   });
 
-  cloudInitIt.each(HOST_NAMES)(`cloud-init on ${suite} brings %s to "status: done" with no warning in its log${known}`, async (name) => {
+  it.each(HOST_NAMES)(`cloud-init on ${suite} brings %s to "status: done" with no warning in its log`, async (name) => {
     const outcome = await cloudInitOutcome(hostOf(cloudInitHosts, name));
     expect({ boot: outcome.boot, status: outcome.status, done: outcome.isDone }, outcome.detail).toEqual({ boot: 'running', status: 0, done: true });
     expect(outcome.problems, outcome.detail).toEqual([]);
     expect(outcome.errors).toEqual([]);
   });
 
-  cloudInitIt.each(HOST_NAMES)(`cloud-init on ${suite} ends %s in the same state as the Ansible-converged host${known}`, async (name) => {
+  it.each(HOST_NAMES)(`cloud-init on ${suite} ends %s in the same state as the Ansible-converged host`, async (name) => {
     requireConverged();
     const viaCloudInit = hostOf(cloudInitHosts, name);
     await viaCloudInit.waitForBoot();
@@ -151,34 +136,11 @@ describe.each(OTHER_SUITES)('on Debian %s', (suite: Suite) => {
     expect(differences.unexpected, formatDifferences(differences)).toEqual([]);
   });
 
-  cloudInitIt.each(HOST_NAMES)(`passes the schema check of ${suite}'s own cloud-init with the user-data of %s${known}`, async (name) => {
+  it.each(HOST_NAMES)(`passes the schema check of ${suite}'s own cloud-init with the user-data of %s`, async (name) => {
     const host = hostOf(cloudInitHosts, name);
     await host.waitForBoot();
     const check = cloudInitSchema(host, readFileSync(join(out, 'cloud-init', `${name}.yaml`)));
     expect({ status: check.status, output: check.output }, check.version).toEqual({ status: 0, output: expect.stringMatching(/^Valid (schema|cloud-config file) \/root\/user-data\.yaml$/) });
-  });
-
-  it.runIf(knownFailure !== undefined)(`fails today on ${suite}'s cloud-init exactly as issue 9 item 3 says, and only so: \`defer\` rejected, write_files aborted on the unknown cloudflared user, nothing installed`, async () => {
-    for (const name of HOST_NAMES) {
-      const host = hostOf(cloudInitHosts, name);
-      const outcome = await cloudInitOutcome(host);
-      const model = fleet.host(name);
-      // cloud-final.service fails with it: the boot ends "degraded".
-      expect({ name, boot: outcome.boot, done: outcome.isDone }, outcome.detail).toEqual({ name, boot: 'degraded', done: false });
-      expect(host.exec(['systemctl', '--failed', '--plain', '--no-legend']).stdout.trim().split(/\s+/)[0]).toBe('cloud-final.service');
-      // write_files is the module that failed, on the owner it could not resolve; the runcmd script then fails
-      // at its first step that needs those files.
-      expect(outcome.errors.join('\n'), outcome.detail).toMatch(/write-files.*Unknown user or group.*name not found.*cloudflared/);
-      expect(readFileSync(join(host.root, 'var/log/cloud-init.log'), 'utf8'), outcome.detail).toMatch(/^write_files\.\d+: Additional properties are not allowed \('defer' was unexpected\)$/m);
-      // Nothing else went wrong: every warning is the schema's, write_files' failure, or the runcmd script's that follows.
-      const expected = [/schema\.py\[WARNING\]: Invalid config:$/, /Running module write-files .* failed$/, /Failed to run module scripts-user /, /Running module scripts-user .* failed$/];
-      expect(outcome.problems.filter((line) => !expected.some((pattern) => pattern.test(line))), outcome.detail).toEqual([]);
-      expect(fileFacts(host, model.cloudflared.binaryPath).type, model.cloudflared.binaryPath).toBe('missing');
-      expect(serviceFacts(host).activeState).toBe('inactive');
-      // The release's own schema check says why.
-      const schema = cloudInitSchema(host, readFileSync(join(out, 'cloud-init', `${name}.yaml`)));
-      expect(schema.output, schema.version).toContain("Additional properties are not allowed ('defer' was unexpected)");
-    }
   });
 
   it.runIf(OS_FACTS[os].aptSourceFormat === 'deb822')(
