@@ -29,7 +29,10 @@ const HOST_NAMES = ['kiosk-token', 'lab-selfreg', 'web-named'] as const;
 const OTHER_SUITES = ALL_SUITES.filter((suite) => suite !== DEFAULT_SUITE);
 
 
-/** `cloud-init schema --config-file` of the host's own cloud-init (`cloud-init devel schema` before 22.2). */
+/**
+ * `cloud-init schema --config-file` of the host's own cloud-init (`cloud-init devel schema` before 22.2). A valid
+ * file says "Valid schema FILE" (25.1) or "Valid cloud-config: FILE" (20.4).
+ */
 function cloudInitSchema(host: TestHost, userData: Buffer): { version: string; status: number | null; output: string } {
   writeFileSync(join(host.root, 'root/user-data.yaml'), userData, { mode: 0o600 });
   const version = trySync(host.nsenter(['cloud-init', '--version']));
@@ -140,7 +143,7 @@ describe.each(OTHER_SUITES)('on Debian %s', (suite: Suite) => {
     const host = hostOf(cloudInitHosts, name);
     await host.waitForBoot();
     const check = cloudInitSchema(host, readFileSync(join(out, 'cloud-init', `${name}.yaml`)));
-    expect({ status: check.status, output: check.output }, check.version).toEqual({ status: 0, output: expect.stringMatching(/^Valid (schema|cloud-config file) \/root\/user-data\.yaml$/) });
+    expect({ status: check.status, output: check.output }, check.version).toEqual({ status: 0, output: expect.stringMatching(/^Valid (schema|cloud-config:) \/root\/user-data\.yaml$/) });
   });
 
   it.runIf(OS_FACTS[os].aptSourceFormat === 'deb822')(
