@@ -3,15 +3,17 @@
 # Lockdown: once the tunnel reports ready, sshd listens on 127.0.0.1 only, so inbound SSH comes through the tunnel.
 # Never locks anyone out: if the tunnel is not ready in time or sshd rejects the result, nothing changes and it fails.
 # Idempotent: with the drop-in in place it prints nothing and exits at once; prints "changed" when it locked down.
-# Usage: cloudflared-ssh-lockdown METRICS_ADDRESS SSH_PORT SSHD_SERVICE [TIMEOUT_SECONDS [DROP_IN]]
+# The new drop-in is checked before it goes live: SSHD_CHECK (fleetgen's cloudflared-sshd-check) runs sshd -t and -T
+# on the configuration with it in place, and only then is it moved into place.
+# Usage: cloudflared-ssh-lockdown METRICS_ADDRESS SSH_PORT SSHD_SERVICE TIMEOUT_SECONDS DROP_IN SSHD_CHECK
 set -eu
 say() { printf 'cloudflared-ssh-lockdown: %s\n' "$*" >&2; }
 fail() {
   say "$*"
   exit 1
 }
-if [ $# -lt 3 ] || [ $# -gt 5 ]; then fail 'usage: METRICS_ADDRESS SSH_PORT SSHD_SERVICE [TIMEOUT_SECONDS [DROP_IN]]'; fi
-ready_url=http://$1/ready port=$2 service=$3 timeout=${4:-60} drop_in=${5:-/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf}
+if [ $# -ne 6 ]; then fail 'usage: METRICS_ADDRESS SSH_PORT SSHD_SERVICE TIMEOUT_SECONDS DROP_IN SSHD_CHECK'; fi
+ready_url=http://$1/ready port=$2 service=$3 timeout=$4 drop_in=$5 sshd_check=$6
 case $port:$timeout in :* | *: | *[!0-9:]*) fail "SSH_PORT and TIMEOUT_SECONDS must be numbers" ;; esac
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
@@ -55,16 +57,13 @@ undo() {
 mkdir -p -- "$(dirname -- "$drop_in")"
 render >"$drop_in.new"
 chmod 0644 "$drop_in.new"
-mv -f -- "$drop_in.new" "$drop_in"
-# A socket-activated sshd that never ran lacks its privilege separation directory: create it as its unit would.
-if ! check=$(sshd -t 2>&1); then
-  dir=$(printf '%s\n' "$check" | sed -n 's/^Missing privilege separation directory: \([^ ]*\)$/\1/p')
-  if [ -z "$dir" ] || ! mkdir -m 0755 -- "$dir" || ! check=$(sshd -t 2>&1); then undo "sshd -t rejects the configuration: $check"; fi
-fi
-# A ListenAddress in sshd_config itself would keep sshd listening there too.
-listen=$(sshd -T 2>&1) || undo "sshd -T failed: $listen"
+# Before it goes live: sshd -t on the configuration with the new drop-in in place; sshd -T says where sshd would
+# listen then (a ListenAddress in sshd_config itself would keep sshd listening there too).
+check=$("$sshd_check" -t "$drop_in.new" "$drop_in" 2>&1) || undo "sshd -t rejects the configuration: $check"
+listen=$("$sshd_check" -T "$drop_in.new" "$drop_in" 2>&1) || undo "sshd -T failed: $listen"
 elsewhere=$(printf '%s\n' "$listen" | awk -v lo="127.0.0.1:$port" '$1 == "listenaddress" && $2 != lo { a = a " " $2 } END { print substr(a, 2) }')
 [ -z "$elsewhere" ] || undo "sshd would still listen on $elsewhere (a ListenAddress in sshd_config): remove it there"
+mv -f -- "$drop_in.new" "$drop_in"
 
 # Socket-activated sshd (Ubuntu 22.10+): systemd listens on addresses derived from sshd_config at daemon-reload.
 socket=

@@ -91,7 +91,11 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
   vars.cloudflared_self_register_check_argv = state.selfRegister ? state.selfRegister.check.map(unsafe) : [];
 
   const sshFiles = plain.filter((f) => f.notifies === 'sshd');
-  vars.cloudflared_ssh_files = sshFiles.map(fileEntry);
+  // validate: Ansible runs it on the rendered file before it replaces the live one (%s is that temporary file).
+  vars.cloudflared_ssh_files = sshFiles.map((f) => ({
+    ...fileEntry(f),
+    ...(f.checkedBySshd && state.ssh ? { validate: unsafe(`${state.ssh.check} %s ${f.path}`) } : {}),
+  }));
   if (state.ssh) {
     vars.cloudflared_sshd_service = unsafe(state.ssh.service);
     vars.cloudflared_sshd_include_line = unsafe(state.ssh.needsInclude ? state.ssh.includeLine : '');

@@ -35,6 +35,7 @@ const RECIPE_OF: Record<FilePurpose, Recipe> = {
   sysctl: 'service',
   'takeover-script': 'install',
   'egress-check-script': 'service',
+  'sshd-check-script': 'ssh',
 };
 
 const SSHD = '/usr/sbin/sshd';
@@ -51,7 +52,8 @@ export function hostItems(host: Host): HostItems {
   const state = hostState(host);
   const byRecipe = (recipe: Recipe): ManagedFile[] => state.files.filter((f) => RECIPE_OF[f.purpose] === recipe);
   const configFiles = byRecipe('config');
-  const sshFiles = byRecipe('ssh');
+  // The sshd check script first: the drop-ins after it are verified with it before they go live.
+  const sshFiles = [...byRecipe('ssh')].sort((a, b) => Number(b.purpose === 'sshd-check-script') - Number(a.purpose === 'sshd-check-script'));
   const isSshDirectory = (d: ManagedDirectory): boolean => d.path.startsWith('/etc/ssh/');
 
   const secretFiles: Record<string, string> = {};
@@ -101,7 +103,9 @@ export function hostItems(host: Host): HostItems {
       daemon: SSHD,
       service: state.ssh.service,
       directories: state.directories.filter(isSshDirectory).map(directoryEntry),
-      files: sshFiles.map(fileEntry),
+      // checked_by_sshd: verified with `check CANDIDATE PATH` before the file goes live.
+      check: state.ssh.check,
+      files: sshFiles.map((f) => ({ ...fileEntry(f), checked_by_sshd: f.checkedBySshd === true })),
       ...(state.ssh.needsInclude ? { include: { path: SSHD_CONFIG, line: state.ssh.includeLine } } : {}),
     };
   }

@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import type { HostState } from '../common/host-state.js';
-import { APPLY_SYSCTL, SERVICE_NAME } from '../common/host-state.js';
+import { APPLY_SYSCTL, SERVICE_NAME, sshdCandidatePath } from '../common/host-state.js';
 import type { PackageSource } from '../common/package-source.js';
 import { readGeneratorFile } from '../templates.js';
 
@@ -89,6 +89,7 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
   });
 
   if (state.ssh) {
+    const sshdCheck = state.ssh.check;
     if (state.ssh.needsInclude) {
       steps.push({
         argv: ['sh', '-c', shellCode('cloud-init/prepend-line-once.sh'), 'sh', state.ssh.includeLine, SSHD_CONFIG],
@@ -97,10 +98,20 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
     }
     // Files for sshd (short-lived certificates): the lockdown script checks and reloads on its own.
     if (state.files.some((f) => f.notifies === 'sshd')) {
-      steps.push({
-        argv: ['/usr/sbin/sshd', '-t'],
-        why: 'After the tunnel: an sshd problem must not keep the tunnel down. Check the whole sshd config first.',
-      });
+      state.files
+        .filter((f) => f.checkedBySshd)
+        .forEach((f, i) =>
+          steps.push({
+            argv: [sshdCheck, '--install', sshdCandidatePath(f.path), f.path],
+            ...(i === 0
+              ? {
+                  why:
+                    'After the tunnel: an sshd problem must not keep the tunnel down. The drop-in was written beside its place; ' +
+                    'it goes live only once `sshd -t` accepts the whole configuration with it (else it is removed and this fails).',
+                }
+              : {}),
+          }),
+        );
       steps.push({
         argv: ['systemctl', 'try-reload-or-restart', state.ssh.service],
         why: 'Reload a running sshd; an sshd not started yet (or socket-activated) reads the new config when it starts.',

@@ -3,10 +3,11 @@
  * Chef and Ansible targets on first boot. Each file holds that host's secrets in clear text (0600, never committed:
  * it goes to the VM launch only).
  */
-import { gzipSync } from 'node:zlib';
 import { FileSet } from '../fileset.js';
 import type { Target, TargetOutput, TargetWarning } from '../target.js';
-import { renderUserData } from './user-data.js';
+import { gzipUserData, renderUserData } from './user-data.js';
+
+export { gzipUserData };
 
 /** FACTS.md: AWS EC2 takes at most 16 KB of user-data (raw, before base64); other clouds take more. */
 export const EC2_USER_DATA_LIMIT = 16 * 1024;
@@ -38,12 +39,3 @@ export const cloudInit: Target = (fleet, options): TargetOutput => {
   return { files, warnings };
 };
 
-/**
- * gzip with a byte-stable header: Node's gzip writes mtime 0 and no file name, and the OS byte is set here to
- * 3 (Unix) so that the bytes do not depend on the platform zlib was built for. Rebuilds give identical files.
- */
-export function gzipUserData(text: string): Buffer {
-  const gz = gzipSync(Buffer.from(text, 'utf8'), { level: 9 });
-  gz[9] = 3;
-  return gz;
-}

@@ -10,11 +10,12 @@
  * group — no `defer: true`, which cloud-init before 21.4 (Debian 11 ships 20.4) does not know: there a chown to a
  * user that does not exist yet aborted write_files, and nothing was installed.
  */
+import { gzipSync } from 'node:zlib';
 import { Document, isMap, isScalar, isSeq, type YAMLSeq } from 'yaml';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import { GENERATED_HEADER } from '../common/config-yaml.js';
-import { hostState, SERVICE_USER } from '../common/host-state.js';
+import { hostState, SERVICE_USER, sshdCandidatePath, type ManagedFile } from '../common/host-state.js';
 import { packageSource } from '../common/package-source.js';
 import type { TargetWarning } from '../target.js';
 import { firstBoot, shellCode, type Step } from './first-boot.js';
@@ -23,7 +24,7 @@ interface WriteFile {
   path: string;
   owner: string;
   permissions: string;
-  encoding?: 'b64';
+  encoding?: 'b64' | 'gz+b64';
   content: string;
 }
 
@@ -51,7 +52,10 @@ export function renderUserData(host: Host): UserData {
   // cert.pem for self-registration: the register script removes it once done (unless tunnel.keepOriginCert).
   const registerCert = state.selfRegister?.originCert;
   const writeFiles: WriteFile[] = [
-    ...[...state.files, state.egressCheck.script, ...(registerCert ? [registerCert] : [])].map((f) => writeFile(f.path, f.content, f.owner, f.group, f.mode)),
+    // An sshd drop-in is written beside its place; runcmd checks it with sshd -t before it goes live.
+    ...[...state.files, state.egressCheck.script, ...(registerCert ? [registerCert] : [])].map((f) =>
+      writeFile(f.checkedBySshd ? sshdCandidatePath(f.path) : f.path, f.content, f.owner, f.group, f.mode, isHelperScript(f)),
+    ),
     ...boot.installFiles.map((f) => writeFile(f.path, f.content, 'root', 'root', f.mode)),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
@@ -81,7 +85,16 @@ export function renderUserData(host: Host): UserData {
   return { text, data: userData, warnings };
 }
 
-function writeFile(path: string, content: string | Buffer, owner: string, group: string, mode: string): WriteFile {
+/**
+ * fleetgen's helper scripts are the same bytes for every host, readable in generators/common/ of fleetgen's source;
+ * written gzip+base64 (cloud-init decompresses them), they take a third of the space: EC2 takes 16 KB of user-data.
+ */
+function isHelperScript(file: ManagedFile): boolean {
+  return file.purpose.endsWith('-script');
+}
+
+function writeFile(path: string, content: string | Buffer, owner: string, group: string, mode: string, compress = false): WriteFile {
+  if (compress) return { path, owner: `${owner}:${group}`, permissions: mode, encoding: 'gz+b64', content: gzipUserData(content).toString('base64') };
   const isText = typeof content === 'string' && !needsEncoding(content);
   return {
     path,
@@ -135,4 +148,14 @@ function wrapComment(text: string, width = 110): string {
   }
   if (line) lines.push(line);
   return lines.map((l) => ` ${l}`).join('\n');
+}
+
+/**
+ * gzip with a byte-stable header: Node's gzip writes mtime 0 and no file name, and the OS byte is set here to
+ * 3 (Unix) so that the bytes do not depend on the platform zlib was built for. Rebuilds give identical files.
+ */
+export function gzipUserData(text: string | Buffer): Buffer {
+  const gz = gzipSync(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, { level: 9 });
+  gz[9] = 3;
+  return gz;
 }

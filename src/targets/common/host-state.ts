@@ -18,6 +18,8 @@ export const SELF_REGISTER_SCRIPT = '/usr/local/sbin/cloudflared-self-register';
 export const LOCKDOWN_SCRIPT = '/usr/local/sbin/cloudflared-ssh-lockdown';
 export const TAKEOVER_SCRIPT = '/usr/local/sbin/cloudflared-takeover';
 export const EGRESS_CHECK_SCRIPT = '/usr/local/sbin/cloudflared-egress-check';
+/** Checks an sshd drop-in with `sshd -t` before it goes live (see its usage line). */
+export const SSHD_CHECK_SCRIPT = '/usr/local/sbin/cloudflared-sshd-check';
 /** How long the lockdown waits for the tunnel to report ready before it gives up, leaving SSH open. */
 export const LOCKDOWN_TIMEOUT_SECONDS = 60;
 const SSHD_INCLUDE_LINE = 'Include /etc/ssh/sshd_config.d/*.conf';
@@ -47,7 +49,8 @@ export type FilePurpose =
   | 'principals'
   | 'sysctl'
   | 'takeover-script'
-  | 'egress-check-script';
+  | 'egress-check-script'
+  | 'sshd-check-script';
 
 export interface ManagedFile {
   path: string;
@@ -60,6 +63,11 @@ export interface ManagedFile {
   purpose: FilePurpose;
   /** Changing it must restart this service (cloudflared), reload it (ssh), or apply the sysctl.d files. */
   notifies?: 'cloudflared' | 'sshd' | 'sysctl';
+  /**
+   * An sshd drop-in: `sshd -t` must accept the configuration with the new content in place BEFORE the file goes live
+   * (ssh.check CANDIDATE PATH: Chef's verify, Ansible's validate, cloud-init's --install of a candidate).
+   */
+  checkedBySshd?: boolean;
 }
 
 export interface ManagedDirectory {
@@ -103,6 +111,8 @@ export interface HostState {
     /** RHEL 8's sshd_config does not include sshd_config.d: the line must be added at its top. */
     needsInclude: boolean;
     includeLine: string;
+    /** The sshd check script (one of `files`), which every target writes before any sshd drop-in. */
+    check: string;
   };
   /**
    * lockdown: true. Run the lockdown script (as root) once cloudflared has started and the restarts this run
@@ -199,13 +209,14 @@ export function hostState(host: Host): HostState {
     const caPublicKey = host.ssh.shortLivedCerts.caPublicKey;
     if (caPublicKey === undefined) throw new InternalError(`host ${host.name}: its SSH CA awaits Terraform's outputs; the pipeline should have refused to build it`);
     files.push(own(p.sshCaKey, '0644', `${caPublicKey}\n`, 'ssh-ca', { notifies: 'sshd' }));
-    files.push(own(p.sshdDropIn, '0644', renderSshdDropIn(host), 'sshd-drop-in', { notifies: 'sshd' }));
+    files.push(own(p.sshdDropIn, '0644', renderSshdDropIn(host), 'sshd-drop-in', { notifies: 'sshd', checkedBySshd: true }));
     for (const [user, principals] of Object.entries(host.ssh.principals)) {
       files.push(own(`${p.principalsDir}/${user}`, '0644', principals.map((x) => `${x}\n`).join(''), 'principals', { notifies: 'sshd' }));
     }
   }
   if (host.ssh.shortLivedCerts || host.lockdown) {
-    ssh = { service: sshdService(host), needsInclude: !osFacts(host.platform.os).sshdReadsDropIns, includeLine: SSHD_INCLUDE_LINE };
+    ssh = { service: sshdService(host), needsInclude: !osFacts(host.platform.os).sshdReadsDropIns, includeLine: SSHD_INCLUDE_LINE, check: SSHD_CHECK_SCRIPT };
+    files.push(own(SSHD_CHECK_SCRIPT, '0755', readGeneratorFile('common/cloudflared-sshd-check.sh'), 'sshd-check-script'));
   }
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -283,9 +294,17 @@ function lockdownStep(host: Host): NonNullable<HostState['lockdown']> {
   const dropIn = host.paths.sshdLockdownDropIn;
   return {
     script: LOCKDOWN_SCRIPT,
-    args: [readyAddress(host.metrics), String(host.ssh.port), sshdService(host), String(LOCKDOWN_TIMEOUT_SECONDS), dropIn],
+    args: [readyAddress(host.metrics), String(host.ssh.port), sshdService(host), String(LOCKDOWN_TIMEOUT_SECONDS), dropIn, SSHD_CHECK_SCRIPT],
     dropIn: { path: dropIn, content: renderLockdownDropIn(host.ssh.port) },
   };
+}
+
+/**
+ * Where cloud-init writes an sshd drop-in before `cloudflared-sshd-check --install` checks it and moves it into place:
+ * beside it, in the same folder (an atomic rename), under a name sshd's `*.conf` Include does not read.
+ */
+export function sshdCandidatePath(path: string): string {
+  return `${path}.fleetgen-candidate`;
 }
 
 /** Where to ask for /ready: a metrics server on every address (0.0.0.0) answers on loopback too. */

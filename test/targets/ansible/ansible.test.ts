@@ -100,10 +100,14 @@ describe('ansible target', () => {
           vars.cloudflared_config,
           ...vars.cloudflared_files,
           ...vars.cloudflared_helper_files,
-          ...vars.cloudflared_ssh_files,
+          ...vars.cloudflared_ssh_files.map(({ validate: _validate, ...file }) => file),
           ...vars.cloudflared_sysctl_files,
           ...vars.cloudflared_secret_files,
         ].sort((a, b) => (a.path < b.path ? -1 : 1));
+        // sshd drop-ins are checked with the sshd check script before they go live; nothing else is.
+        expect(vars.cloudflared_ssh_files.filter((f) => f.validate !== undefined), host.name).toEqual(
+          state.files.filter((f) => f.checkedBySshd).map((f) => expect.objectContaining({ path: f.path, validate: `/usr/local/sbin/cloudflared-sshd-check %s ${f.path}` })),
+        );
         expect(carried, host.name).toEqual(state.files.map(({ path, owner, group, mode, content }) => ({ path, owner, group, mode, content })));
         expect(vars.cloudflared_directories).toEqual(state.directories);
         expect(vars.cloudflared_validate_config).toBe(state.validatesConfig);

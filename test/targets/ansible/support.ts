@@ -42,7 +42,7 @@ export interface HostVarsData {
   cloudflared_files: FileEntry[];
   cloudflared_helper_files: FileEntry[];
   cloudflared_sysctl_files: FileEntry[];
-  cloudflared_ssh_files: FileEntry[];
+  cloudflared_ssh_files: (FileEntry & { validate?: string })[];
   cloudflared_directories: Omit<FileEntry, 'content'>[];
   cloudflared_self_register_argv: string[];
   cloudflared_secret_files: FileEntry[];

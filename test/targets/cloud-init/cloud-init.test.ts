@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { Fleet, Host } from '../../../src/model/fleet.js';
 import { cloudInit, EC2_USER_DATA_LIMIT } from '../../../src/targets/cloud-init/index.js';
-import { hostState, SERVICE_USER } from '../../../src/targets/common/host-state.js';
+import { hostState, SERVICE_USER, SSHD_CHECK_SCRIPT, sshdCandidatePath } from '../../../src/targets/common/host-state.js';
 import { HOSTILE, HOSTILE_PATH, hostileFleet } from '../../support/hostile-fleet.js';
 import { FAKE_CERT_PEM, FAKE_TOKEN, FAKE_TUNNEL_SECRET, sampleFleet } from '../../support/sample-fleet.js';
 
@@ -36,7 +36,12 @@ const text = (fleet: Fleet, host: string): string => {
 };
 const parse = (source: string): CloudConfig => parseDocument(source, { version: '1.1' }).toJS() as CloudConfig;
 const userData = (host: string, fleet = sampleFleet()): CloudConfig => parse(text(fleet, host));
-const decoded = (f: WriteFile): string => (f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString('utf8') : f.content);
+const decoded = (f: WriteFile): string =>
+  f.encoding === 'b64'
+    ? Buffer.from(f.content, 'base64').toString('utf8')
+    : f.encoding === 'gz+b64'
+      ? gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8')
+      : f.content;
 const runcmd = (config: CloudConfig): string[][] => config.runcmd as string[][];
 const indexOf = (steps: string[][], predicate: (argv: string[]) => boolean): number => {
   const i = steps.findIndex(predicate);
@@ -84,11 +89,11 @@ describe('cloud-init target', () => {
     }
   });
 
-  it('writes exactly the shared host state files, with their owner and mode, none deferred', () => {
+  it('writes exactly the shared host state files, with their owner and mode, none deferred (sshd drop-ins beside their place)', () => {
     for (const host of sampleFleet().hosts) {
       const written = new Map(userData(host.name).write_files.map((f) => [f.path, f]));
       for (const file of hostState(host).files) {
-        const entry = defined(written.get(file.path), `${host.name}: ${file.path}`);
+        const entry = defined(written.get(file.checkedBySshd ? sshdCandidatePath(file.path) : file.path), `${host.name}: ${file.path}`);
         expect(decoded(entry)).toBe(file.content);
         expect(entry.owner).toBe(`${file.owner}:${file.group}`);
         expect(entry.permissions).toBe(file.mode);
@@ -186,22 +191,26 @@ describe('cloud-init target', () => {
     expect(register).toBeLessThan(indexOf(steps, (a) => a.includes('validate')));
   });
 
-  it('checks sshd before reloading it, and adds the Include on RHEL 8 once, with a guard', () => {
-    const legacy = runcmd(userData('pos-legacy'));
+  it('puts the sshd drop-in in place only once sshd -t accepts it, reloads after that, and adds the Include on RHEL 8 once', () => {
+    const dropIn = '/etc/ssh/sshd_config.d/50-cloudflare-access.conf';
+    const install = [SSHD_CHECK_SCRIPT, '--install', `${dropIn}.fleetgen-candidate`, dropIn].join(' ');
+    const legacyData = userData('pos-legacy');
+    // Written beside its place, under a name sshd's *.conf Include does not read; never at its place.
+    expect(legacyData.write_files.map((f) => f.path)).toContain(`${dropIn}.fleetgen-candidate`);
+    expect(legacyData.write_files.map((f) => f.path)).not.toContain(dropIn);
+    const legacy = runcmd(legacyData);
     const include = indexOf(legacy, (a) => a[0] === 'sh' && a.includes('Include /etc/ssh/sshd_config.d/*.conf'));
     expect(legacy[include]?.slice(3)).toEqual(['sh', 'Include /etc/ssh/sshd_config.d/*.conf', '/etc/ssh/sshd_config']);
     expect(legacy[include]?.[2]).toMatch(/^grep -qxF -- "\$1" "\$2" \|\| sed -i "1i \$1" "\$2"$/);
-    const check = indexOf(legacy, (a) => a.join(' ') === '/usr/sbin/sshd -t');
+    const check = indexOf(legacy, (a) => a.join(' ') === install);
     const reload = indexOf(legacy, (a) => a.join(' ') === 'systemctl try-reload-or-restart sshd');
     expect(include).toBeLessThan(check);
     expect(check).toBeLessThan(reload);
 
     const store = runcmd(userData('store-0001'));
     expect(store.some((a) => a[0] === 'sh' && a.includes('Include /etc/ssh/sshd_config.d/*.conf'))).toBe(false);
-    expect(indexOf(store, (a) => a.join(' ') === '/usr/sbin/sshd -t')).toBeLessThan(
-      indexOf(store, (a) => a.join(' ') === 'systemctl try-reload-or-restart ssh'),
-    );
-    for (const name of ['kiosk-17', 'lab-pi-3']) expect(runcmd(userData(name)).some((a) => a.includes('/usr/sbin/sshd'))).toBe(false);
+    expect(indexOf(store, (a) => a.join(' ') === install)).toBeLessThan(indexOf(store, (a) => a.join(' ') === 'systemctl try-reload-or-restart ssh'));
+    for (const name of ['kiosk-17', 'lab-pi-3']) expect(runcmd(userData(name)).some((a) => a.includes('--install'))).toBe(false);
   });
 
   it('locks SSH down as the very last step, after cloudflared started, with the host state\'s argv', () => {
@@ -231,7 +240,7 @@ describe('cloud-init target', () => {
     const steps = runcmd(userData('pos-legacy', fleet));
     const include = indexOf(steps, (a) => a[0] === 'sh' && a.includes('Include /etc/ssh/sshd_config.d/*.conf'));
     expect(include).toBe(steps.length - 2);
-    expect(steps.at(-1)?.slice(1)).toEqual(['127.0.0.1:20242', '2222', 'sshd', '60', '/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf']);
+    expect(steps.at(-1)?.slice(1)).toEqual(['127.0.0.1:20242', '2222', 'sshd', '60', '/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf', SSHD_CHECK_SCRIPT]);
   });
 
   it('puts each secret only into its own host\'s user-data', () => {
@@ -268,7 +277,7 @@ describe('cloud-init target', () => {
     for (const host of fleet.hosts) {
       const config = userData(host.name, fleet);
       const written = new Map(config.write_files.map((f) => [f.path, decoded(f)]));
-      for (const file of hostState(host).files) expect(written.get(file.path)).toBe(file.content);
+      for (const file of hostState(host).files) expect(written.get(file.checkedBySshd ? sshdCandidatePath(file.path) : file.path)).toBe(file.content);
       for (const step of runcmd(config)) {
         for (const arg of step) {
           expect(arg).not.toContain('lookup');
@@ -289,10 +298,22 @@ describe('cloud-init target', () => {
     const host = hostNamed(fleet, 'pos-legacy');
     host.originRequest = { ...host.originRequest, httpHostHeader: 'a\rb\u2028c\u0085d' };
     const config = userData('pos-legacy', fleet);
-    const encoded = config.write_files.filter((f) => f.encoding !== undefined);
+    const encoded = config.write_files.filter((f) => f.encoding === 'b64');
     expect(encoded.map((f) => [f.path, f.encoding])).toEqual([['/etc/cloudflared/config.yml', 'b64']]);
     expect(decoded(defined(encoded[0]))).toBe(hostState(host).files.find((f) => f.path === '/etc/cloudflared/config.yml')?.content);
-    expect(userData('pos-legacy').write_files.some((f) => f.encoding !== undefined)).toBe(false);
+    expect(userData('pos-legacy').write_files.some((f) => f.encoding === 'b64')).toBe(false);
+  });
+
+  it('writes fleetgen\'s helper scripts gzip+base64, and nothing else (EC2 takes 16 KB of user-data)', () => {
+    for (const host of sampleFleet().hosts) {
+      const state = hostState(host);
+      const scripts = [...state.files.filter((f) => f.purpose.endsWith('-script')), state.egressCheck.script].map((f) => f.path).sort();
+      const config = userData(host.name);
+      expect(config.write_files.filter((f) => f.encoding === 'gz+b64').map((f) => f.path).sort(), host.name).toEqual(scripts);
+      for (const file of [...state.files, state.egressCheck.script].filter((f) => scripts.includes(f.path))) {
+        expect(decoded(defined(config.write_files.find((f) => f.path === file.path)))).toBe(file.content);
+      }
+    }
   });
 
   it('writes a repository key given in the manifest: binary as base64, armored as text', () => {
@@ -324,7 +345,7 @@ describe('cloud-init target', () => {
     const plain = build(fleet, false);
     const size = Buffer.byteLength(defined(plain.files.get('store-0001.yaml')).content);
     expect(size).toBeGreaterThan(EC2_USER_DATA_LIMIT);
-    expect(plain.warnings).toEqual([
+    expect(plain.warnings.filter((w) => w.host === 'store-0001')).toEqual([
       { target: 'cloud-init', host: 'store-0001', message: expect.stringContaining(`user-data is ${size} bytes, over the 16384-byte limit of AWS EC2; build with --gzip`) },
     ]);
     expect(plain.files.get('store-0001.yaml.gz')).toBeUndefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/model/fleet.js';
-import { hostState, LOCKDOWN_SCRIPT, readyAddress, renderLockdownDropIn } from '../../../src/targets/common/host-state.js';
+import { hostState, LOCKDOWN_SCRIPT, readyAddress, renderLockdownDropIn, SSHD_CHECK_SCRIPT } from '../../../src/targets/common/host-state.js';
 import { readGeneratorFile } from '../../../src/targets/templates.js';
 import { sampleFleet } from '../../support/sample-fleet.js';
 
@@ -27,7 +27,7 @@ describe('hostState: lockdown', () => {
     });
     expect(state.lockdown).toEqual({
       script: LOCKDOWN_SCRIPT,
-      args: ['127.0.0.1:20241', '22', 'ssh', '60', DROP_IN],
+      args: ['127.0.0.1:20241', '22', 'ssh', '60', DROP_IN, SSHD_CHECK_SCRIPT],
       dropIn: { path: DROP_IN, content: renderLockdownDropIn(22) },
     });
     expect(state.unlock).toBeUndefined();
@@ -37,7 +37,7 @@ describe('hostState: lockdown', () => {
 
   it('gives the sshd facts for lockdown alone, without short-lived certificates', () => {
     const pi = hostState(host('lab-pi-3'));
-    expect(pi.ssh).toEqual({ service: 'ssh', needsInclude: false, includeLine: 'Include /etc/ssh/sshd_config.d/*.conf' });
+    expect(pi.ssh).toEqual({ service: 'ssh', needsInclude: false, includeLine: 'Include /etc/ssh/sshd_config.d/*.conf', check: SSHD_CHECK_SCRIPT });
     expect(pi.files.filter((f) => f.notifies === 'sshd')).toEqual([]);
 
     const rhel8 = hostState(
@@ -46,8 +46,8 @@ describe('hostState: lockdown', () => {
         h.lockdown = true;
       }),
     );
-    expect(rhel8.ssh).toEqual({ service: 'sshd', needsInclude: true, includeLine: 'Include /etc/ssh/sshd_config.d/*.conf' });
-    expect(rhel8.lockdown?.args).toEqual(['127.0.0.1:20242', '2222', 'sshd', '60', DROP_IN]);
+    expect(rhel8.ssh).toEqual({ service: 'sshd', needsInclude: true, includeLine: 'Include /etc/ssh/sshd_config.d/*.conf', check: SSHD_CHECK_SCRIPT });
+    expect(rhel8.lockdown?.args).toEqual(['127.0.0.1:20242', '2222', 'sshd', '60', DROP_IN, SSHD_CHECK_SCRIPT]);
     expect(rhel8.lockdown?.dropIn.content).toContain('\nListenAddress 127.0.0.1:2222\n');
 
     expect(hostState(host('kiosk-17')).ssh).toBeUndefined();

@@ -12,7 +12,7 @@ import { OS_FACTS } from '../../../src/model/platforms.js';
 import { ansible } from '../../../src/targets/ansible/index.js';
 import { chef } from '../../../src/targets/chef/index.js';
 import { renderUserData } from '../../../src/targets/cloud-init/user-data.js';
-import { hostState } from '../../../src/targets/common/host-state.js';
+import { hostState, SSHD_CHECK_SCRIPT } from '../../../src/targets/common/host-state.js';
 import { APT_SOURCE_PATHS, packageSource, YUM_REPO_PATH } from '../../../src/targets/common/package-source.js';
 import { platformFleet, platformHostName, SUPPORTED_OS } from '../../support/platform-fleet.js';
 import { runCommand } from '../../support/run-command.js';
@@ -105,7 +105,7 @@ describe.each(SUPPORTED_OS)('a host on %s', (os) => {
 
   it('configures sshd the way its release reads drop-ins, and reloads the right unit', () => {
     const state = hostState(host);
-    expect(state.ssh).toEqual({ service: facts.family === 'rhel' ? 'sshd' : 'ssh', needsInclude: !facts.sshdReadsDropIns, includeLine: 'Include /etc/ssh/sshd_config.d/*.conf' });
+    expect(state.ssh).toEqual({ service: facts.family === 'rhel' ? 'sshd' : 'ssh', needsInclude: !facts.sshdReadsDropIns, includeLine: 'Include /etc/ssh/sshd_config.d/*.conf', check: SSHD_CHECK_SCRIPT });
   });
 
   it('gives Ansible its package manager, repository file, stale apt source and sshd Include', () => {

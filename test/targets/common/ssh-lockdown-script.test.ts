@@ -14,11 +14,26 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { renderLockdownDropIn } from '../../../src/targets/common/host-state.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../generators/common/cloudflared-ssh-lockdown.sh', import.meta.url));
+const SSHD_CHECK = fileURLToPath(new URL('../../../generators/common/cloudflared-sshd-check.sh', import.meta.url));
 const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-/** sshd -t fails on demand (and without the privilege separation directory); sshd -T derives listen addresses. */
+/**
+ * sshd -t/-T -f FILE: reads FILE and the files its Include lines name (as cloudflared-sshd-check writes them, quoted);
+ * -t fails on demand (and without the privilege separation directory); -T prints the listen addresses it read.
+ */
 const FAKE_SSHD = `#!/bin/sh
-printf 'sshd %s\\n' "$*" >>"$FAKE_LOG"
+printf 'sshd %s\\n' "$1" >>"$FAKE_LOG"
+ls "$FAKE_DROP_IN_DIR" >>"$FAKE_SEEN_LOG"
+[ "$2" = -f ] || { echo "fake sshd: -f FILE expected" >&2; exit 255; }
+read_config() {
+  while IFS= read -r line; do
+    case $line in
+      Include*) for f in $(printf '%s\\n' "\${line#Include}" | tr -d '"'); do read_config <"$f"; done ;;
+      *) printf '%s\\n' "$line" ;;
+    esac
+  done
+}
+effective=$(read_config <"$3")
 case $1 in
   -t)
     if [ -n "\${FAKE_PRIVSEP:-}" ] && [ ! -d "$FAKE_PRIVSEP" ]; then
@@ -29,7 +44,7 @@ case $1 in
     ;;
   -T)
     echo 'port 22'
-    listen=$(cat "$FAKE_DROP_IN_DIR"/*.conf 2>/dev/null | awk '$1 == "ListenAddress" { print "listenaddress " $2 }')
+    listen=$(printf '%s\\n' "$effective" | awk '$1 == "ListenAddress" { print "listenaddress " $2 }')
     if [ -n "$listen" ]; then echo "$listen"; else printf 'listenaddress [::]:22\\nlistenaddress 0.0.0.0:22\\n'; fi
     for address in \${FAKE_SSHD_MORE_LISTEN:-}; do echo "listenaddress $address"; done
     ;;
@@ -86,8 +101,14 @@ function fakeHost() {
   mkdirSync(dropInDir);
   writeFileSync(join(bin, 'sshd'), FAKE_SSHD, { mode: 0o755 });
   writeFileSync(join(bin, 'systemctl'), FAKE_SYSTEMCTL, { mode: 0o755 });
+  // The real sshd check, on this host's sshd_config (which includes the drop-in folder).
+  const sshdConfig = join(root, 'sshd_config');
+  writeFileSync(sshdConfig, `Include ${dropInDir}/*.conf\nPasswordAuthentication no\n`);
+  writeFileSync(join(bin, 'sshd-check'), `#!/bin/sh\nexec /bin/sh ${SSHD_CHECK} "$@" ${sshdConfig}\n`, { mode: 0o755 });
   const log = join(root, 'calls.log');
   writeFileSync(log, '');
+  const seen = join(root, 'seen.log');
+  writeFileSync(seen, '');
   answers = [200];
   requests = 0;
   return {
@@ -96,7 +117,9 @@ function fakeHost() {
     dropInDir,
     dropIn: join(dropInDir, '60-cloudflared-lockdown.conf'),
     calls: (): string[] => readFileSync(log, 'utf8').split('\n').filter(Boolean),
-    env: { PATH: `${bin}:${SYSTEM_PATH}`, FAKE_LOG: log, FAKE_DROP_IN_DIR: dropInDir } as Record<string, string>,
+    /** What the drop-in folder held each time sshd ran. */
+    seen: (): string => readFileSync(seen, 'utf8'),
+    env: { PATH: `${bin}:${SYSTEM_PATH}`, FAKE_LOG: log, FAKE_SEEN_LOG: seen, FAKE_DROP_IN_DIR: dropInDir } as Record<string, string>,
   };
 }
 type FakeHost = ReturnType<typeof fakeHost>;
@@ -104,7 +127,7 @@ type FakeHost = ReturnType<typeof fakeHost>;
 /** Runs the script asynchronously: the HTTP server answers from this same process. */
 function lockdown(host: FakeHost, options: { shell?: string; timeout?: string; env?: Record<string, string>; address?: string } = {}): Promise<Run> {
   const started = Date.now();
-  const args = [SCRIPT, options.address ?? metrics, '22', 'ssh', options.timeout ?? '2', host.dropIn];
+  const args = [SCRIPT, options.address ?? metrics, '22', 'ssh', options.timeout ?? '2', host.dropIn, join(host.bin, 'sshd-check')];
   return new Promise((resolve) => {
     execFile(shellPath(options.shell ?? 'dash'), args, { env: { ...host.env, ...options.env }, timeout: 30_000 }, (error, stdout, stderr) => {
       const status = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -127,7 +150,7 @@ function minimalPath(host: FakeHost, probe: string | undefined): string {
     for (const dir of SYSTEM_PATH.split(':')) if (existsSync(join(dir, name))) return join(dir, name);
     throw new Error(`${name} is not installed`);
   };
-  for (const name of ['awk', 'cat', 'chmod', 'date', 'dirname', 'mkdir', 'mv', 'rm', 'sleep', ...(probe ? [probe] : [])]) {
+  for (const name of ['awk', 'cat', 'chmod', 'cp', 'date', 'dirname', 'mkdir', 'mktemp', 'mv', 'rm', 'sed', 'sleep', 'sort', 'tr', ...(probe ? [probe] : [])]) {
     symlinkSync(which(name), join(tools, name));
   }
   // The script adds only sbin folders to PATH, so no other client can be found.
@@ -212,6 +235,15 @@ describe('cloudflared-ssh-lockdown', () => {
     expect(run.stderr).toContain(`removed ${host.dropIn} again: lockdown not applied, SSH stays open`);
     expect(readdirSync(host.dropInDir)).toEqual([]);
     expect(host.calls()).toEqual(['sshd -t']);
+    // Checked before it went live: the drop-in was never in its place, only beside it.
+    expect(host.seen()).toBe('60-cloudflared-lockdown.conf.new\n');
+  });
+
+  it('checks the new drop-in with sshd -t and -T before it goes live', async () => {
+    const host = fakeHost();
+    const run = await lockdown(host);
+    expect(run).toMatchObject({ status: 0, stdout: 'changed\n' });
+    expect(host.seen()).toBe('60-cloudflared-lockdown.conf.new\n'.repeat(2));
   });
 
   it('creates a missing privilege separation directory (socket-activated sshd that has not run yet), then checks again', async () => {
@@ -301,7 +333,7 @@ describe('cloudflared-ssh-lockdown', () => {
       ),
     );
     expect(run.status).toBe(1);
-    expect(run.stderr).toBe('cloudflared-ssh-lockdown: usage: METRICS_ADDRESS SSH_PORT SSHD_SERVICE [TIMEOUT_SECONDS [DROP_IN]]\n');
+    expect(run.stderr).toBe('cloudflared-ssh-lockdown: usage: METRICS_ADDRESS SSH_PORT SSHD_SERVICE TIMEOUT_SECONDS DROP_IN SSHD_CHECK\n');
     const late = await lockdown(host, { timeout: 'soon' });
     expect(late.status).toBe(1);
     expect(late.stderr).toContain('SSH_PORT and TIMEOUT_SECONDS must be numbers');
