@@ -2,7 +2,7 @@
  * What `fleetgen hosts` shows: per host its group, tunnel mode, which public hostname goes to which service, and what
  * of it the Terraform target owns (module and resource addresses).
  */
-import { runningMode, type Fleet, type Host } from '../model/fleet.js';
+import { runningMode, type Fleet, type Host, type HostLifecycle } from '../model/fleet.js';
 import { terraformOwnership, type TerraformOwnership } from '../targets/terraform/addresses.js';
 
 export interface HostRoute {
@@ -20,6 +20,8 @@ export type TunnelCreator = 'terraform' | 'existing' | 'host';
 
 export interface HostReport {
   name: string;
+  /** decommissioned: the next Chef or Ansible run removes cloudflared from it; Terraform keeps its objects meanwhile. */
+  state: HostLifecycle;
   group: string | null;
   mode: 'named' | 'token' | 'self-register';
   tunnel: TunnelCreator;
@@ -46,6 +48,7 @@ function tunnelCreator(host: Host): TunnelCreator {
 export function hostReports(fleet: Fleet): HostReport[] {
   return fleet.hosts.map((host) => ({
     name: host.name,
+    state: host.state,
     group: host.group ?? null,
     mode: runningMode(host.tunnel),
     tunnel: tunnelCreator(host),
@@ -84,7 +87,20 @@ export function renderHostsTable(reports: readonly HostReport[]): string {
   }
   const owned: string[][] = [['HOST', 'TUNNEL', 'TERRAFORM MODULE', 'TERRAFORM OWNS']];
   for (const host of reports) owned.push([host.name, host.tunnel, `out/terraform/${host.terraform.module}`, describeOwnership(host.terraform)]);
-  return `${renderTable(routes)}\n${renderTable(owned)}`;
+  return `${renderTable(routes)}\n${renderTable(owned)}${describeDecommissioning(reports)}`;
+}
+
+/** The hosts on their way out, and what comes next for them; nothing when there are none. */
+function describeDecommissioning(reports: readonly HostReport[]): string {
+  const leaving = reports.filter((host) => host.state === 'decommissioned').map((host) => host.name);
+  if (leaving.length === 0) return '';
+  return [
+    '',
+    `DECOMMISSIONING (state: decommissioned): ${leaving.join(', ')}`,
+    'The next Chef or Ansible run removes cloudflared from them (sshd restored first, the tunnel stopped after the run).',
+    'Then remove them from fleet.yaml: the next terraform apply of their modules deletes their tunnels, DNS records and Access applications.',
+    '',
+  ].join('\n');
 }
 
 function renderTable(rows: readonly string[][]): string {

@@ -15,6 +15,10 @@ export type Metrics = string;
  */
 export type Lockdown = boolean;
 /**
+ * Whether fleetgen keeps cloudflared on the host. active: set it up and keep it. decommissioned: the next Chef or Ansible run removes everything fleetgen put there, in an order that keeps the host reachable: sshd first (lockdown lifted, Access CA trust and principals removed, sshd -t, reload: sshd listens as before fleetgen), then the files, package or binary, repository, sysctl drop-in and helper scripts, and last, a minute after the run (cloudflared_decommission_stop_delay / decommission_stop_delay), the service and its user: a run that reaches the host through its own tunnel finishes and reports. Set it on a host, a group or defaults (the whole fleet). cloud-init writes no user-data for a decommissioned host. Terraform keeps the host's tunnel, DNS records and Access application while the host stays in the manifest: remove the host once it is clean, and the next terraform apply deletes them. Default: active.
+ */
+export type State = 'active' | 'decommissioned';
+/**
  * A lowercase DNS name.
  */
 export type DnsName = string;
@@ -118,6 +122,7 @@ export interface Settings {
   ssh?: Ssh;
   metrics?: Metrics;
   lockdown?: Lockdown;
+  state?: State;
   access?: HostAccess;
 }
 /**
@@ -511,6 +516,7 @@ export interface Group {
   ssh?: Ssh;
   metrics?: Metrics;
   lockdown?: Lockdown;
+  state?: State;
   access?: HostAccess;
 }
 /**
@@ -537,6 +543,7 @@ export interface Host {
   ssh?: Ssh;
   metrics?: Metrics;
   lockdown?: Lockdown;
+  state?: State;
   access?: HostAccess;
 }
 /**

@@ -22,6 +22,8 @@ export type InstallMethod = 'package' | 'binary' | 'preinstalled';
 export type TunnelMode = 'named' | 'token' | 'self-register';
 /** Who creates a named or token tunnel: fleetgen's Terraform, or someone before (given by id and secret). */
 export type TunnelOwner = 'terraform' | 'external';
+/** active: fleetgen sets cloudflared up and keeps it; decommissioned: the next run removes everything it put there. */
+export type HostLifecycle = 'active' | 'decommissioned';
 
 export type OriginRequest = ManifestOriginRequest;
 /** Top-level config.yml settings by their cloudflared names (loglevel, protocol, …). */
@@ -165,6 +167,12 @@ export interface HostPaths {
 
 export interface Host {
   name: string;
+  /**
+   * decommissioned: Chef and Ansible remove what fleetgen put on the host (targets/common/host-removal.ts), cloud-init
+   * writes nothing for it, and Terraform keeps its tunnel, DNS records and Access application until the host leaves the
+   * manifest. The rest of the model stays whole (it is what was on the host), but no host target writes its secrets.
+   */
+  state: HostLifecycle;
   group?: string;
   address?: string;
   platform: Platform;

@@ -4,7 +4,7 @@ import type { Host as ManifestHost, Settings } from '../manifest/types.generated
 import type { Manifest } from '../validate/schema.js';
 
 /** The settings keys a host inherits: defaults ◀ group ◀ host. */
-export const SETTING_KEYS = ['platform', 'cloudflared', 'tunnel', 'ingress', 'originRequest', 'ssh', 'metrics', 'lockdown', 'access'] as const;
+export const SETTING_KEYS = ['platform', 'cloudflared', 'tunnel', 'ingress', 'originRequest', 'ssh', 'metrics', 'lockdown', 'state', 'access'] as const;
 
 type Layer = { path: ManifestPath; settings: Settings };
 

@@ -160,6 +160,7 @@ function normalizeHost(
   };
   return {
     name: e.host.name,
+    state: s.state ?? 'active',
     ...(e.host.group !== undefined ? { group: e.host.group } : {}),
     ...(e.host.address !== undefined ? { address: e.host.address } : {}),
     platform,

@@ -12,6 +12,7 @@ import { checkAccessPolicyNames, checkServiceTokenNames, checkTerraformCaHasAppl
 import { warnServiceTokenUnset } from './rules/client.js';
 import { checkBinaryInstalls, checkInstallSettings } from './rules/cloudflared.js';
 import type { FleetContext, FleetRule } from './rules/context.js';
+import { warnWhatDecommissionLeaves } from './rules/decommission.js';
 import { checkHostnamesClaimedOnce } from './rules/hostname-claims.js';
 import { checkGroupsExist, checkHostNamesUnique } from './rules/hosts.js';
 import { checkIngressLists } from './rules/ingress.js';
@@ -52,6 +53,7 @@ const RULES: readonly FleetRule[] = [
   checkServiceTokenNames,
   checkTerraformCaHasApplication,
   checkRemoteConfig,
+  warnWhatDecommissionLeaves,
 ];
 
 /**

@@ -59,7 +59,10 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
     const how = `run \`terraform -chdir=${moduleDir} apply\`, then \`terraform -chdir=${moduleDir} output -json > ${context.shownDir}/${module}.json\``;
     const entry = outputs.hosts.get(name);
     const file = `${context.shownDir}/${module}.json`;
+    // A decommissioned host's targets only remove what is there: they need no tunnel secret and no CA from Terraform.
+    const isNeeded = host.settings.state !== 'decommissioned';
     if (!entry) {
+      if (!isNeeded) continue;
       if (outputs.invalidModules.has(module)) continue; // its file's problem is reported already
       const what = needsTunnel ? 'Terraform creates this tunnel' : "this host's short-lived certificates use the SSH CA Terraform creates";
       const where = outputs.modules.has(module) ? `${file} has no outputs for host ${JSON.stringify(name)} yet` : `${file}, the outputs of its module ${module}, is not saved yet`;
@@ -68,6 +71,7 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
     }
     if (!entry.isWellFormed) continue; // reported where the file is wrong
     if (entry.module !== module) {
+      if (!isNeeded) continue;
       // Its old module's outputs: that tunnel goes when the old module is applied, so they must not reach the host.
       awaiting.push(
         context.source.error(
@@ -91,7 +95,7 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
       else if (!SSH_PUBLIC_KEY.test(key.trim())) problems.push(badField(entry, 'sshCaPublicKey', 'is not one OpenSSH public key line', how));
       else values.sshCaPublicKey = key.trim();
     }
-    awaiting.push(...problems);
+    if (isNeeded) awaiting.push(...problems);
     if (problems.length === 0) byHost.set(name, values);
   }
   return { byHost, awaiting };

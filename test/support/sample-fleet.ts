@@ -27,6 +27,7 @@ const CA_KEY = 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAy
 
 const store: Host = {
   name: 'store-0001',
+  state: 'active',
   group: 'stores',
   platform: { os: 'ubuntu-22.04', family: 'debian', arch: 'arm64' },
   cloudflared: {
@@ -64,6 +65,7 @@ const store: Host = {
 
 const kiosk: Host = {
   name: 'kiosk-17',
+  state: 'active',
   group: 'kiosks',
   platform: { os: 'rhel-9', family: 'rhel', arch: 'amd64' },
   cloudflared: {
@@ -93,6 +95,7 @@ const KIOSK_18_TUNNEL = '5c2d8e1f-7a4b-4c3d-9e8f-0a1b2c3d4e5f';
 /** A remotely managed tunnel that Terraform creates, whose ingress Terraform writes as the tunnel's configuration. */
 const kioskScreen: Host = {
   name: 'kiosk-18',
+  state: 'active',
   group: 'kiosks',
   platform: { os: 'debian-12', family: 'debian', arch: 'arm64' },
   cloudflared: {
@@ -135,6 +138,7 @@ const kioskScreen: Host = {
 
 const pi: Host = {
   name: 'lab-pi-3',
+  state: 'active',
   group: 'lab',
   platform: { os: 'debian-12', family: 'debian', arch: 'armhf' },
   cloudflared: {
@@ -164,6 +168,7 @@ const pi: Host = {
 
 const legacy: Host = {
   name: 'pos-legacy',
+  state: 'active',
   platform: { os: 'rhel-8', family: 'rhel', arch: '386' },
   cloudflared: { method: 'preinstalled', binaryPath: '/opt/cloudflared/bin/cloudflared' },
   tunnel: {

@@ -4,7 +4,13 @@
 # the tunnel's secrets and a validated config.yml, the tunnel registered (self-register mode), the systemd unit
 # enabled and started, sshd trusting the Access CA (short-lived certificates), and inbound SSH locked down to the
 # tunnel once it reports ready (lockdown). The recipes are the same for every host; what differs is read from the
-# data bag items named after the node (see README.md).
+# data bag items named after the node (see README.md). A decommissioned host (state: decommissioned in fleet.yaml)
+# runs the decommission recipe instead, which removes all of it.
+if fleetgen_host['decommission']
+  include_recipe "#{cookbook_name}::decommission"
+  return
+end
+
 %w(install user config register service ssh lockdown).each do |concern|
   include_recipe "#{cookbook_name}::#{concern}"
 end

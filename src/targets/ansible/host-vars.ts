@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Host } from '../../model/fleet.js';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import { hostState, type ManagedDirectory, type ManagedFile } from '../common/host-state.js';
+import { hostRemoval } from '../common/host-removal.js';
 import { packageSource } from '../common/package-source.js';
 import { ansibleYaml, unsafe } from './ansible-yaml.js';
 
@@ -20,12 +21,13 @@ export interface ShippedKey {
 export interface HostVars {
   /** host_vars/<host>/cloudflared.yml */
   settings: string;
-  /** host_vars/<host>/secrets.yml, before any vault encryption. */
-  secrets: string;
+  /** host_vars/<host>/secrets.yml, before any vault encryption. None for a decommissioned host: its run removes them. */
+  secrets?: string;
   shippedKey?: ShippedKey;
 }
 
 export function buildHostVars(host: Host, roleName: string): HostVars {
+  if (host.state === 'decommissioned') return { settings: removalVars(host, roleName) };
   const state = hostState(host);
   const vars: Record<string, unknown> = {};
   const install = host.cloudflared;
@@ -118,6 +120,30 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
     'Commit it only encrypted (fleetgen build --vault-password-file FILE).',
   ]);
   return { settings, secrets, ...(shippedKey ? { shippedKey } : {}) };
+}
+
+/** A decommissioned host: what the role removes (hostRemoval), and nothing else. */
+function removalVars(host: Host, roleName: string): string {
+  const removal = hostRemoval(host);
+  const strings = (list: readonly string[]): unknown[] => list.map(unsafe);
+  const vars = {
+    cloudflared_state: unsafe(host.state),
+    cloudflared_decommission: {
+      sshd: { service: unsafe(removal.sshd.service), files: strings(removal.sshd.files), directories: strings(removal.sshd.directories) },
+      service: { name: unsafe(removal.service.name), unit: unsafe(removal.service.unit) },
+      directories: strings(removal.directories),
+      files: strings(removal.files),
+      sysctl_file: unsafe(removal.sysctl.file),
+      package_manager: unsafe(removal.package?.manager ?? ''),
+      package: unsafe(removal.package?.name ?? ''),
+      binary: unsafe(removal.binary ?? ''),
+      stop: { unit: unsafe(removal.stop.unit), check: strings(removal.stop.check), schedule: strings(removal.stop.schedule), finish: strings(removal.stop.finish) },
+    },
+  };
+  return ansibleYaml(vars, [
+    `${host.name}: decommissioned (state: decommissioned in fleet.yaml). The ${roleName} role removes what it put on this host.`,
+    'Every string is !unsafe: Ansible never templates a value that came from fleet.yaml.',
+  ]);
 }
 
 function shippedKeyOf(key: { content: Buffer; isArmored: boolean }): ShippedKey {

@@ -28,13 +28,15 @@ export const ansible: Target = (fleet, options) => {
     files.add(`${dir}/cloudflared.yml`, vars.settings);
     const secretsPath = `${dir}/secrets.yml`;
     const { vaultPassword } = options;
-    const secrets = vaultPassword !== undefined ? encryptVault(vars.secrets, vaultPassword, secretsPath) : vars.secrets;
-    files.add(secretsPath, secrets, { isSecret: true, isKeptOutOfGit: vaultPassword === undefined, mode: 0o600 });
+    if (vars.secrets !== undefined) {
+      const secrets = vaultPassword !== undefined ? encryptVault(vars.secrets, vaultPassword, secretsPath) : vars.secrets;
+      files.add(secretsPath, secrets, { isSecret: true, isKeptOutOfGit: vaultPassword === undefined, mode: 0o600 });
+    }
     if (vars.shippedKey) shippedKeys.push(vars.shippedKey);
   }
   files.merge(buildRole(fleet, shippedKeys), `roles/${fleet.roleName}`);
   const warnings: TargetWarning[] = [];
-  if (options.vaultPassword === undefined && fleet.hosts.length > 0) {
+  if (options.vaultPassword === undefined && fleet.hosts.some((h) => h.state === 'active')) {
     warnings.push({
       target: 'ansible',
       message:

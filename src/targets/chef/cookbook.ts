@@ -3,13 +3,14 @@
  * source (as single-quoted literals); all host data is read from data bags at converge time.
  */
 import type { Fleet } from '../../model/fleet.js';
+import { DEFAULT_STOP_DELAY_SECONDS } from '../common/host-removal.js';
 import { FileSet } from '../fileset.js';
 import { readGeneratorFile, template } from '../templates.js';
 import { cookbookVersion } from './cookbook-version.js';
 import { rubyString } from './ruby.js';
 
-/** Recipes in the order recipes/default.rb includes them. */
-export const RECIPES = ['install', 'user', 'config', 'register', 'service', 'ssh', 'lockdown'] as const;
+/** Recipes in the order recipes/default.rb includes them (a decommissioned host: `decommission` alone). */
+export const RECIPES = ['install', 'user', 'config', 'register', 'service', 'ssh', 'lockdown', 'decommission'] as const;
 const LIBRARIES = ['host_data'] as const;
 
 export interface DataBagNames {
@@ -31,6 +32,7 @@ export function renderCookbook(fleet: Fleet): { files: FileSet; version: string 
       name: rubyString(fleet.cookbookName),
       dataBag: rubyString(bags.settings),
       secretsDataBag: rubyString(bags.secrets),
+      stopDelay: DEFAULT_STOP_DELAY_SECONDS,
     }),
   );
   for (const recipe of ['default', ...RECIPES]) files.add(`recipes/${recipe}.rb`, readGeneratorFile(`chef/recipes/${recipe}.rb`));

@@ -17,6 +17,7 @@ import {
   type ManagedDirectory,
   type ManagedFile,
 } from '../common/host-state.js';
+import { hostRemoval } from '../common/host-removal.js';
 import { packageSource } from '../common/package-source.js';
 
 /** Which recipe converges a file of each purpose. */
@@ -44,11 +45,15 @@ const SSHD_CONFIG = '/etc/ssh/sshd_config';
 export interface HostItems {
   /** data_bags/<cookbook>/<host>.json: no secret in it. */
   settings: { id: string } & Record<string, unknown>;
-  /** data_bags/<cookbook>_secrets/<host>.json: `files` maps each secret file's path to its content. */
-  secrets: { id: string; files: Record<string, string> };
+  /**
+   * data_bags/<cookbook>_secrets/<host>.json: `files` maps each secret file's path to its content. None for a
+   * decommissioned host: its run removes the secrets, and it never reads the item.
+   */
+  secrets?: { id: string; files: Record<string, string> };
 }
 
 export function hostItems(host: Host): HostItems {
+  if (host.state === 'decommissioned') return { settings: { id: host.name, decommission: removalSettings(host) } };
   const state = hostState(host);
   const byRecipe = (recipe: Recipe): ManagedFile[] => state.files.filter((f) => RECIPE_OF[f.purpose] === recipe);
   const configFiles = byRecipe('config');
@@ -125,6 +130,12 @@ export function hostItems(host: Host): HostItems {
   }
 
   return { settings, secrets: { id: host.name, files: secretFiles } };
+}
+
+/** The decommission recipe's data: hostRemoval(host), with sshd's binary for `sshd -t`. */
+function removalSettings(host: Host): Record<string, unknown> {
+  const removal = hostRemoval(host);
+  return { ...removal, sshd: { ...removal.sshd, daemon: SSHD } };
 }
 
 function installSettings(host: Host): Record<string, unknown> {

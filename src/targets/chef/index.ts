@@ -52,11 +52,13 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
     const items = hostItems(host);
     files.add(`data_bags/${bags.settings}/${host.name}.json`, stableJson(items.settings));
     const { chefSecret } = options;
-    // Each host's item under its own secret: one stolen node decrypts its own credentials, no other host's.
-    const nodeSecret = chefSecret !== undefined ? nodeDataBagSecret(chefSecret, host.name) : undefined;
-    const secrets = nodeSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, nodeSecret) : items.secrets;
-    files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true, isKeptOutOfGit: chefSecret === undefined });
-    if (nodeSecret !== undefined) files.add(`${NODE_SECRETS_DIR}/${host.name}`, `${nodeSecret}\n`, { isSecret: true, isKeptOutOfGit: true });
+    if (items.secrets) {
+      // Each host's item under its own secret: one stolen node decrypts its own credentials, no other host's.
+      const nodeSecret = chefSecret !== undefined ? nodeDataBagSecret(chefSecret, host.name) : undefined;
+      const secrets = nodeSecret !== undefined ? encryptDataBagItem(bags.secrets, items.secrets, nodeSecret) : items.secrets;
+      files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true, isKeptOutOfGit: chefSecret === undefined });
+      if (nodeSecret !== undefined) files.add(`${NODE_SECRETS_DIR}/${host.name}`, `${nodeSecret}\n`, { isSecret: true, isKeptOutOfGit: true });
+    }
     files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(host, recipe) }));
   }
 
@@ -77,7 +79,7 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
   }
 
   const warnings: TargetWarning[] = [];
-  if (options.chefSecret === undefined && fleet.hosts.length > 0) {
+  if (options.chefSecret === undefined && fleet.hosts.some((h) => h.state === 'active')) {
     warnings.push({
       target: 'chef',
       message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text (git-ignored in out/): do not commit or upload it; build with --chef-secret-file to encrypt it`,

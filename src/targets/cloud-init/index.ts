@@ -15,7 +15,16 @@ export const EC2_USER_DATA_LIMIT = 16 * 1024;
 export const cloudInit: Target = (fleet, options): TargetOutput => {
   const files = new FileSet();
   const warnings: TargetWarning[] = [];
+  const decommissioned = fleet.hosts.filter((h) => h.state === 'decommissioned').map((h) => h.name);
+  if (decommissioned.length > 0) {
+    warnings.push({
+      target: 'cloud-init',
+      message: `no user-data for ${decommissioned.join(', ')} (state: decommissioned): cloud-init only sets up fresh instances. Terminate such an instance, or let Chef or Ansible remove cloudflared from it`,
+    });
+  }
   for (const host of fleet.hosts) {
+    // A fresh instance set up only to be torn down serves nobody, and its user-data would hold live secrets.
+    if (host.state === 'decommissioned') continue;
     const userData = renderUserData(host);
     warnings.push(...userData.warnings);
     files.add(`${host.name}.yaml`, userData.text, { isKeptOutOfGit: true });

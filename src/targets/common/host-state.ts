@@ -285,7 +285,7 @@ function archCheck(host: Host): ArchCheck {
     : { query: ['uname', '-m'], accepted: UNAME_ARCH[arch], manifest: arch };
 }
 
-function sshdService(host: Host): SshdService {
+export function sshdService(host: Host): SshdService {
   return host.platform.family === 'rhel' ? 'sshd' : 'ssh';
 }
 

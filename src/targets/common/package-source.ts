@@ -24,7 +24,9 @@ export const YUM_REPO_ID = 'cloudflared-stable';
 /** apt reads a binary keyring from `*.gpg`, an ASCII-armored one only from `*.asc` (apt ≥ 1.4). */
 const APT_KEYRING_BINARY = '/usr/share/keyrings/cloudflared.gpg';
 const APT_KEYRING_ARMORED = '/usr/share/keyrings/cloudflared.asc';
-const RPM_KEY_PATH = '/etc/pki/rpm-gpg/RPM-GPG-KEY-cloudflared';
+/** Every keyring path an apt host may hold (decommissioning removes them all). */
+export const APT_KEYRINGS = [APT_KEYRING_BINARY, APT_KEYRING_ARMORED];
+export const RPM_KEY_PATH = '/etc/pki/rpm-gpg/RPM-GPG-KEY-cloudflared';
 
 export interface PackageSource {
   family: 'debian' | 'rhel';

@@ -61,7 +61,7 @@ describe('the Ansible role argument spec', () => {
       const mark = option.required ? '=' : '-';
       expect(result.stdout, name).toContain(`${mark} ${name}\n`);
     }
-    expect(result.stdout).toMatch(/choices: \[package, binary, preinstalled\]/);
+    expect(result.stdout).toMatch(/choices: \['', package, binary, preinstalled\]/);
   });
 
   it("accepts every host's inputs as fleetgen writes them", async () => {
@@ -80,7 +80,7 @@ describe('the Ansible role argument spec', () => {
     });
     expect(result.status, output(result)).toBe(2);
     const reported = output(result);
-    expect(reported).toContain('value of cloudflared_install_method must be one of: package, binary, preinstalled, got: floppy');
+    expect(reported).toContain('value of cloudflared_install_method must be one of: , package, binary, preinstalled, got: floppy');
     expect(reported).toMatch(/cloudflared_validate_config.*perhaps|perhaps.*cloudflared_validate_config/);
     expect(reported).toContain('cloudflared_files.colour. Supported parameters include: content, group, mode, owner, path');
     expect(reported).toContain('missing required arguments: mode found in cloudflared_secret_files');

@@ -69,7 +69,7 @@ describe('chef target', () => {
       'chefignore',
       'libraries/host_data.rb',
       'metadata.rb',
-      ...['config', 'default', 'install', 'lockdown', 'register', 'service', 'ssh', 'user'].map((r) => `recipes/${r}.rb`),
+      ...['config', 'decommission', 'default', 'install', 'lockdown', 'register', 'service', 'ssh', 'user'].map((r) => `recipes/${r}.rb`),
     ]);
   });
 

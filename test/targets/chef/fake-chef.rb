@@ -132,7 +132,7 @@ class Chef
 
   # What a recipe file is evaluated on.
   class Recipe
-    RESOURCES = %i(directory execute file group notify_group package remote_file ruby_block service user).freeze
+    RESOURCES = %i(directory execute file group log notify_group package remote_file ruby_block service user).freeze
 
     attr_reader :cookbook_name, :node
 
