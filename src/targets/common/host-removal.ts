@@ -23,6 +23,7 @@ import {
   SELF_REGISTER_SCRIPT,
   SERVICE_NAME,
   SERVICE_USER,
+  SSHD_CHECK_SCRIPT,
   sshdService,
   TAKEOVER_SCRIPT,
   UDP_BUFFERS_SYSCTL,
@@ -67,7 +68,7 @@ export function hostRemoval(host: Host): HostRemoval {
   const principals = Object.keys(host.ssh.principals).map((user) => `${p.principalsDir}/${user}`);
   const install = host.cloudflared.method;
   const repository = [...Object.values(APT_SOURCE_PATHS), YUM_REPO_PATH, APT_PREFERENCES_PATH, ...APT_KEYRINGS, RPM_KEY_PATH, `${RPM_KEY_PATH}.download`];
-  const scripts = [SELF_REGISTER_SCRIPT, TAKEOVER_SCRIPT, EGRESS_CHECK_SCRIPT, KEY_CHECK_SCRIPT];
+  const scripts = [SELF_REGISTER_SCRIPT, TAKEOVER_SCRIPT, EGRESS_CHECK_SCRIPT, KEY_CHECK_SCRIPT, SSHD_CHECK_SCRIPT];
   return {
     sshd: { service: sshdService(host), files: [p.sshdLockdownDropIn, p.sshdDropIn, p.sshCaKey, ...principals, LOCKDOWN_SCRIPT], directories: [p.principalsDir] },
     service: { name: SERVICE_NAME, unit: p.unit },
