@@ -4,7 +4,7 @@
  */
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, visit } from 'yaml';
 import { hostReports, renderHostsTable } from '../../../src/cli/hosts-report.js';
 import type { Fleet, Host } from '../../../src/model/fleet.js';
 import { ansible } from '../../../src/targets/ansible/index.js';
@@ -15,6 +15,7 @@ import { hostState } from '../../../src/targets/common/host-state.js';
 import { packageSource } from '../../../src/targets/common/package-source.js';
 import { terraform } from '../../../src/targets/terraform/index.js';
 import { writeFileSetToTemp } from '../../support/fileset-on-disk.js';
+import { parseAnsibleYaml } from '../ansible/support.js';
 import { hostileFleet } from '../../support/hostile-fleet.js';
 import { platformFleet } from '../../support/platform-fleet.js';
 import { runCommand } from '../../support/run-command.js';
@@ -107,6 +108,8 @@ describe('decommissioning a host', () => {
     const compiled = JSON.parse(result.stdout) as { loaded_recipes: string[]; resources: { type: string; name: string; properties: Record<string, unknown> }[] };
     expect(compiled.loaded_recipes).toEqual(['acme_pos::default', 'acme_pos::decommission']);
     const names = compiled.resources.map((r) => `${r.type}[${r.name}]`);
+    // Chef identifies resources by type and name: a duplicate would silently merge two declarations.
+    expect(new Set(names).size).toBe(names.length);
     const at = (name: string): number => {
       const index = names.indexOf(name);
       expect(index, name).toBeGreaterThanOrEqual(0);
@@ -126,6 +129,18 @@ describe('decommissioning a host', () => {
     expect(compiled.resources.find((r) => r.type === 'package')?.properties).toMatchObject({ action: 'purge' });
   });
 
+  it.each(LEAVING)('Chef: compiles for %s (apt, release binary, preinstalled on RHEL 8) with every resource once and the stop last', async (name) => {
+    const dir = writeFileSetToTemp(chef(decommissioned(), {}).files, 'fleetgen-chef-decommission-');
+    const result = await runCommand('ruby', ['-w', FAKE_CHEF, dir, 'acme_pos', name], { installHint: 'apt-get install ruby' });
+    expect(result.stderr).toBe('');
+    const resources = (JSON.parse(result.stdout) as { resources: { type: string; name: string }[] }).resources.map((r) => `${r.type}[${r.name}]`);
+    expect(new Set(resources).size).toBe(resources.length);
+    expect(resources.slice(-2)).toEqual(['execute[cloudflared: stop the tunnel and remove its user after the run]', 'log[cloudflared: the tunnel stops after the run]']);
+    const removal = hostRemoval(hostNamed(decommissioned(), name));
+    expect(resources.includes('package[cloudflared]')).toBe(removal.package !== undefined);
+    if (removal.binary) expect(resources).toContain(`file[${removal.binary}]`);
+  });
+
   it('Ansible: host_vars say what goes, with no secrets.yml and no secret value', () => {
     const files = ansible(decommissioned(), {}).files;
     const paths = files.list().map((f) => f.path);
@@ -141,6 +156,17 @@ describe('decommissioning a host', () => {
       expect(vars.cloudflared_decommission.binary).toBe(removal.binary ?? '');
     }
     expect(paths).toContain('inventory/host_vars/kiosk-17/secrets.yml');
+    // Hostile manifest values (paths, user names) reach Ansible as !unsafe strings, never templated.
+    const hostile = ansible(decommissioned(hostileFleet()), {}).files;
+    for (const name of LEAVING) {
+      const untagged: string[] = [];
+      visit(parseAnsibleYaml(String(hostile.get(`inventory/host_vars/${name}/cloudflared.yml`)?.content)), {
+        Scalar(key, node) {
+          if (key !== 'key' && typeof node.value === 'string' && node.tag !== '!unsafe') untagged.push(node.value);
+        },
+      });
+      expect(untagged, name).toEqual([]);
+    }
     const defaults = parse(String(files.get('roles/acme_pos/defaults/main.yml')?.content)) as Record<string, unknown>;
     expect(defaults.cloudflared_decommission_stop_delay).toBe(DEFAULT_STOP_DELAY_SECONDS);
   });
