@@ -104,6 +104,21 @@ describe('fleetgen build: the Cloudflare side', () => {
     expect(terraformOnly.status, terraformOnly.stderr).toBe(0);
   });
 
+  it('builds the host targets of a decommissioned group whose outputs are gone: removing cloudflared needs no tunnel secret', async () => {
+    const dir = copyExample({ withLock: true });
+    rmSync(join(dir, 'secrets/terraform/group-stores.json'));
+    const manifest = join(dir, 'fleet.yaml');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^ {2}stores:\n/m, '  stores:\n    state: decommissioned\n'));
+    const result = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(result.status, result.stderr).toBe(0);
+    const stores = compileFleet(manifest).fleet.hosts.filter((h) => h.group === 'stores');
+    expect(stores.map((h) => h.state)).toEqual(stores.map(() => 'decommissioned'));
+    for (const host of stores) {
+      expect(readdirSync(join(dir, 'out/ansible/inventory/host_vars', host.name))).toEqual(['cloudflared.yml']);
+      expect(readdirSync(join(dir, 'out/chef/data_bags/acme_pos_secrets'))).not.toContain(`${host.name}.json`);
+    }
+  });
+
   it('refuses saved outputs that do not belong to the tunnel, locating the problem in the file and never quoting a secret', async () => {
     const dir = copyExample({ withLock: true });
     const path = join(dir, 'secrets/terraform/group-kiosks.json');
