@@ -17,6 +17,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { writeScaleFleet } from './scale-fleet.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,42 +44,6 @@ function parseSettings(argv: readonly string[]): Settings {
     else throw new Error(`unknown argument ${arg}: use --sizes N[,N…], --runs N, --huge`);
   }
   return { sizes, runs };
-}
-
-function uuid(i: number): string {
-  return `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-}
-
-/** A fleet of `n` named hosts in 10 groups, each with a generated SSH hostname and one HTTP rule. */
-function writeFleet(dir: string, n: number, changedHost?: number): string {
-  const secrets = join(dir, 'secrets');
-  mkdirSync(secrets, { recursive: true });
-  const hosts: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = uuid(i);
-    if (changedHost === undefined) {
-      const credentials = { AccountTag: '0123456789abcdef0123456789abcdef', TunnelSecret: Buffer.alloc(32, i % 251).toString('base64'), TunnelID: id };
-      writeFileSync(join(secrets, `${id}.json`), JSON.stringify(credentials));
-    }
-    const port = i === changedHost ? 8081 : 8080;
-    hosts.push(
-      [
-        `  - name: host-${i}`,
-        `    group: g${i % 10}`,
-        `    tunnel: { id: ${id}, credentials: { file: secrets/${id}.json } }`,
-        `    ingress:`,
-        `      - service: ssh://localhost:22`,
-        `      - { hostname: web-${i}.example.com, service: "http://localhost:${port}" }`,
-      ].join('\n'),
-    );
-  }
-  const groups = Array.from({ length: 10 }, (_, g) => `  g${g}: { description: group ${g} }`).join('\n');
-  const path = join(dir, 'fleet.yaml');
-  writeFileSync(
-    path,
-    `version: 1\nfleet: bench\nzone: example.com\ndefaults:\n  cloudflared: { version: "2025.8.1", install: package }\n  ssh: { shortLivedCerts: { caPublicKey: "ecdsa-sha2-nistp256 AAAAE2VjZHNh open-ssh-ca@cloudflareaccess.org" } }\ngroups:\n${groups}\nhosts:\n${hosts.join('\n')}\n`,
-  );
-  return path;
 }
 
 interface Measured {
@@ -173,7 +138,7 @@ interface Row {
 async function measure(n: number, runs: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgen-scale-'));
   try {
-    const manifest = writeFleet(dir, n);
+    const manifest = writeScaleFleet(dir, n);
     // The lock file is written by the first build; every measured build runs with it in place.
     await fleetgen(['hosts', manifest], dir);
     const cold: Measured[] = [];
@@ -193,7 +158,7 @@ async function measure(n: number, runs: number): Promise<Row> {
     let touched = 0;
     for (let i = 0; i < runs; i++) {
       // Alternate the changed host's port so every run is a real one-host change against the previous build.
-      writeFleet(dir, n, i % 2 === 0 ? Math.floor(n / 2) : undefined);
+      writeScaleFleet(dir, n, { withSecrets: false, ...(i % 2 === 0 ? { changedHost: Math.floor(n / 2) } : {}) });
       const before = listFiles(join(dir, 'out'));
       oneHost.push((await fleetgen(['build', manifest, '--out', 'out'], dir)).ms);
       touched = touchedFiles(before, listFiles(join(dir, 'out')));

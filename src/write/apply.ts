@@ -2,7 +2,7 @@
  * Carrying out a Plan: remove what fleetgen no longer produces, write what is new or changed, leave the rest
  * alone, and record what it wrote — last.
  *
- * Every file is replaced atomically (writeFileAtomic: temp file in the same folder, fsync, rename), so no reader
+ * Every file is replaced atomically (writeFileAtomic: temp file in the same folder, then rename), so no reader
  * ever sees a half-written file, and a secret's temp file is 0600 from its creation. The plan as a whole is not
  * atomic: a crash (or a full disk) in the middle can leave some files removed, some new and some old, and the
  * state file still the old one (it is written last). That is safe to re-run: the next build compares with the
@@ -10,7 +10,7 @@
  * a file written before the crash but not yet recorded is overwritten or, if it is no longer produced, left in
  * place (the only leftover a crash can cause — never a file of someone else's).
  */
-import { rmdirSync, unlinkSync } from 'node:fs';
+import { rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { makeFolders } from './folders.js';
@@ -21,6 +21,11 @@ import type { Plan } from './plan.js';
 /** Throws OutputError (or the file system's error) on the first failure; what was done before it stays done. */
 export function applyPlan(plan: Plan, options: { onProgress?: (done: number, total: number) => void } = {}): void {
   const { outDir } = plan;
+  // What a killed build left behind (never a file of someone else's: only temp names of files fleetgen writes).
+  for (const temp of plan.leftoverTemps) {
+    checkParents(outDir, temp);
+    rmSync(join(outDir, temp), { force: true });
+  }
   const removals = plan.files.filter((f) => f.action === 'remove');
   // Removals first: a file fleetgen no longer produces may stand where a folder is now needed.
   for (const file of removals) {

@@ -1,8 +1,13 @@
 /**
  * Writing a file so that readers see the old content or the new one, never a half-written file: the content
  * goes to a temporary file in the same folder (same file system, so rename is atomic), then replaces the target.
+ *
+ * No fsync: what makes a build safe against a killed process (`kill -9`, Ctrl-C, an OOM kill) is temp + rename,
+ * not a disk flush — the kernel keeps whatever a dead process wrote. A flush per file cost more than half of a
+ * large build; what it would add (surviving a power cut mid-build) a rerun of the build gives as well. A temp file
+ * a killed build leaves behind is removed by the next build (plan.ts, leftoverTemps).
  */
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -14,6 +19,7 @@ export interface WriteOptions {
 export function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
   const mode = options.mode ?? 0o644;
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // (tempFileOf below must keep recognising this name.)
   // 'wx': never follow a planted symlink or reuse someone else's file; the temp file starts at mode 0600 so a
   // secret is never readable by others, even for an instant.
   const fd = openSync(temp, 'wx', 0o600);
@@ -23,7 +29,6 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
       fchmodSync(fd, mode);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -32,4 +37,12 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
     rmSync(temp, { force: true });
     throw err;
   }
+}
+
+/** The name writeFileAtomic gives the temp file of `name`: `.<name>.<pid>.<12 hex>.tmp`. */
+const TEMP_NAME = /^\.(.+)\.[0-9]+\.[0-9a-f]{12}\.tmp$/;
+
+/** The file a temp file name belongs to (`x.json` for `.x.json.123.0a1b2c3d4e5f.tmp`), or undefined. */
+export function tempFileOf(name: string): string | undefined {
+  return TEMP_NAME.exec(name)?.[1];
 }

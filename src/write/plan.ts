@@ -3,7 +3,8 @@
  * of what it wrote before — without writing anything. `build --check` and `--dry-run` stop here; a build then
  * applies the plan (apply.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { tempFileOf } from './atomic.js';
 import { join } from 'node:path';
 import type { FileSet, GeneratedFile } from '../targets/fileset.js';
 import { checkParents, lstatOrUndefined, topFolderOf } from './out-path.js';
@@ -38,6 +39,8 @@ export interface Plan {
   files: PlannedFile[];
   /** The record to leave in out/ once the plan is applied; `isChanged` when it differs from the one on disk. */
   state: { path: string; content: string; isChanged: boolean };
+  /** Temp files of fleetgen's own files that a killed build left behind (relative to out/): removed when applied. */
+  leftoverTemps: string[];
 }
 
 export interface PlanOptions {
@@ -87,7 +90,37 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
     ],
   };
   const content = serializeState(next);
-  return { outDir, files: planned, state: { path: statePath(outDir), content, isChanged: content !== previousText } };
+  const leftoverTemps = outStat === undefined ? [] : findLeftoverTemps(outDir, [STATE_FILE, ...planned.map((f) => f.path)]);
+  return { outDir, files: planned, state: { path: statePath(outDir), content, isChanged: content !== previousText }, leftoverTemps };
+}
+
+/**
+ * Temp files (atomic.ts) of the given files, in their folders: what a build killed in the middle of a write leaves.
+ * Only temp names of files fleetgen itself writes there count, so a user's own file is never taken for one.
+ */
+function findLeftoverTemps(outDir: string, paths: readonly string[]): string[] {
+  const namesByFolder = new Map<string, Set<string>>();
+  for (const path of paths) {
+    const slash = path.lastIndexOf('/');
+    const folder = slash === -1 ? '' : path.slice(0, slash);
+    let names = namesByFolder.get(folder);
+    if (!names) namesByFolder.set(folder, (names = new Set()));
+    names.add(path.slice(slash + 1));
+  }
+  const found: string[] = [];
+  for (const [folder, names] of namesByFolder) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(outDir, folder), { withFileTypes: true });
+    } catch {
+      continue; // not there (yet), or not a folder: checkNothingInTheWay has said what matters
+    }
+    for (const entry of entries) {
+      const owner = entry.isFile() ? tempFileOf(entry.name) : undefined;
+      if (owner !== undefined && names.has(owner)) found.push(folder === '' ? entry.name : `${folder}/${entry.name}`);
+    }
+  }
+  return found.sort(compareBytes);
 }
 
 /** The files that make out/ differ from what the build produces (what `--dry-run` lists). */

@@ -126,6 +126,21 @@ describe('planOutput + applyPlan', () => {
     expect(existsSync(join(out, 'ansible/inventory/host_vars/web-2/main.yml'))).toBe(false);
   });
 
+  it("removes the temp files a killed build left beside its own files, and never a user's file named like one", () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a' }));
+    const folder = join(out, 'chef/data_bags/hosts');
+    writeFileSync(join(folder, '.web-1.json.4242.0123456789ab.tmp'), '{"setting":');
+    writeFileSync(join(out, '..fleetgen-state.json.4242.0123456789ab.tmp'), '{');
+    writeFileSync(join(folder, '.notes.txt.4242.0123456789ab.tmp'), 'mine\n');
+    const dryRun = planOutput(out, fleetFiles({ 'web-1': 'a' }));
+    expect(dryRun.leftoverTemps).toEqual(['..fleetgen-state.json.4242.0123456789ab.tmp', 'chef/data_bags/hosts/.web-1.json.4242.0123456789ab.tmp']);
+    expect(readdirSync(folder).sort()).toEqual(['.notes.txt.4242.0123456789ab.tmp', '.web-1.json.4242.0123456789ab.tmp', 'web-1.json']);
+    applyPlan(dryRun);
+    expect(readdirSync(folder).sort()).toEqual(['.notes.txt.4242.0123456789ab.tmp', 'web-1.json']);
+    expect(existsSync(join(out, '..fleetgen-state.json.4242.0123456789ab.tmp'))).toBe(false);
+  });
+
   it('applies a mode change by rewriting the file with the new mode', () => {
     const out = tempOut();
     build(out, fleetFiles({ 'web-1': 'a' }));
