@@ -5,14 +5,14 @@
  * (src/write/), so a build can be planned, checked or diffed without touching the disk.
  */
 import type { Fleet } from './model/fleet.js';
-import { ansible } from './targets/ansible/index.js';
-import { chef } from './targets/chef/index.js';
-import { cloudInit } from './targets/cloud-init/index.js';
+import { ansible, ansibleParts } from './targets/ansible/index.js';
+import { chef, chefParts } from './targets/chef/index.js';
+import { cloudInit, cloudInitParts } from './targets/cloud-init/index.js';
 import { FileSet } from './targets/fileset.js';
 import { GITIGNORE, renderGitignore } from './targets/gitignore.js';
-import { ssh } from './targets/ssh/index.js';
-import { terraform } from './targets/terraform/index.js';
-import { TARGET_NAMES, type Target, type TargetName, type TargetOptions, type TargetWarning } from './targets/target.js';
+import { ssh, sshParts } from './targets/ssh/index.js';
+import { terraform, terraformParts } from './targets/terraform/index.js';
+import { TARGET_NAMES, type HostTarget, type Target, type TargetName, type TargetOptions, type TargetWarning } from './targets/target.js';
 
 /** Each target by the name used on the command line, which is also its folder under out/. */
 export const TARGETS: Readonly<Record<TargetName, Target>> = {
@@ -21,6 +21,15 @@ export const TARGETS: Readonly<Record<TargetName, Target>> = {
   'cloud-init': cloudInit,
   ssh,
   terraform,
+};
+
+/** The same targets split along hosts, for a build that regenerates only the hosts that changed (write/incremental.ts). */
+export const TARGET_PARTS: Readonly<Record<TargetName, HostTarget>> = {
+  chef: chefParts as HostTarget,
+  ansible: ansibleParts as HostTarget,
+  'cloud-init': cloudInitParts as HostTarget,
+  ssh: sshParts as HostTarget,
+  terraform: terraformParts as HostTarget,
 };
 
 export interface BuildOptions {
@@ -44,7 +53,7 @@ export function buildFleet(fleet: Fleet, build: BuildOptions): BuildOutput {
   for (const [index, name] of chosen.entries()) {
     build.onTarget?.(name, index, chosen.length);
     const output = TARGETS[name](fleet, build.options);
-    const ignore = renderGitignore(output.files, output.toolFiles);
+    const ignore = renderGitignore(output.files.list(), output.toolFiles);
     files.merge(output.files, name);
     if (ignore !== undefined) files.add(`${name}/${GITIGNORE}`, ignore);
     warnings.push(...output.warnings);

@@ -3,7 +3,6 @@
  * user-data): following "git add out/" can then never commit a secret. The list is computed from the same flag
  * (`isKeptOutOfGit`) that tells `build --check` not to ask for those files, so the two cannot disagree.
  */
-import type { FileSet } from './fileset.js';
 
 export const GITIGNORE = '.gitignore';
 
@@ -17,8 +16,9 @@ const HEADER = [
  * The .gitignore for one target's folder, or undefined when nothing in it must be kept out of git: the generated
  * files that hold secrets in clear text, then what the target's own tool writes there (`toolFiles`).
  */
-export function renderGitignore(files: FileSet, toolFiles?: { reason: string; patterns: string[] }): string | undefined {
-  const kept = files.list().filter((file) => file.isKeptOutOfGit);
+export function renderGitignore(files: readonly { path: string; isKeptOutOfGit: boolean }[], toolFiles?: { reason: string; patterns: string[] }): string | undefined {
+  // Sorted by path (byte order), whatever order they come in.
+  const kept = files.filter((file) => file.isKeptOutOfGit).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const lines = kept.length > 0 ? [...HEADER, ...kept.map((file) => `/${escapePattern(file.path)}`)] : [];
   if (toolFiles && toolFiles.patterns.length > 0) {
     if (lines.length === 0) lines.push(HEADER[0] ?? '');

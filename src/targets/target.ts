@@ -1,5 +1,5 @@
-import type { Fleet } from '../model/fleet.js';
-import type { FileSet } from './fileset.js';
+import type { Fleet, Host } from '../model/fleet.js';
+import { FileSet } from './fileset.js';
 
 export type TargetName = 'chef' | 'ansible' | 'cloud-init' | 'ssh' | 'terraform';
 export const TARGET_NAMES: readonly TargetName[] = ['chef', 'ansible', 'cloud-init', 'ssh', 'terraform'];
@@ -36,3 +36,42 @@ export interface TargetOutput {
 
 /** A target is a pure function of the model: no disk, no clock, no randomness. */
 export type Target = (fleet: Fleet, options: TargetOptions) => TargetOutput;
+
+/** What a target makes of one host: that host's own files, and what the target's fleet-wide files need from it. */
+export interface HostOutput<Summary> {
+  /** Paths relative to the target's own folder, as in TargetOutput. */
+  files: FileSet;
+  warnings: TargetWarning[];
+  /** Plain JSON (a build keeps it beside out/ and reuses it for a host that did not change). */
+  summary: Summary;
+}
+
+/**
+ * A target split along hosts, so that a build regenerates only the hosts whose inputs changed:
+ * - `host` gives one host's own files and depends on nothing but that host and the fleet-wide settings (the fleet
+ *   without its hosts, and without each group's host list);
+ * - `fleet` gives the fleet-wide files (a cookbook, an inventory, ssh/config, …) from the model and every host's
+ *   summary, in fleet.hosts order, and the target's fleet-wide warnings (printed before the hosts' own).
+ */
+export interface HostTarget<Summary = unknown> {
+  host(fleet: Fleet, host: Host, options: TargetOptions): HostOutput<Summary>;
+  fleet(fleet: Fleet, summaries: readonly Summary[], options: TargetOptions): TargetOutput;
+}
+
+/** The whole target from its two parts: every host's files, then the fleet-wide ones (what tests and --stdout run). */
+export function wholeTarget<Summary>(parts: HostTarget<Summary>): Target {
+  return (fleet, options) => {
+    const files = new FileSet();
+    const warnings: TargetWarning[] = [];
+    const summaries: Summary[] = [];
+    for (const host of fleet.hosts) {
+      const output = parts.host(fleet, host, options);
+      files.merge(output.files);
+      warnings.push(...output.warnings);
+      summaries.push(output.summary);
+    }
+    const shared = parts.fleet(fleet, summaries, options);
+    files.merge(shared.files);
+    return { files, warnings: [...shared.warnings, ...warnings], ...(shared.toolFiles ? { toolFiles: shared.toolFiles } : {}) };
+  };
+}

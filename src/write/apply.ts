@@ -28,13 +28,7 @@ export function applyPlan(plan: Plan, options: { onProgress?: (done: number, tot
   }
   const removals = plan.files.filter((f) => f.action === 'remove');
   // Removals first: a file fleetgen no longer produces may stand where a folder is now needed.
-  for (const file of removals) {
-    checkParents(outDir, file.path);
-    const full = join(outDir, file.path);
-    const stat = lstatOrUndefined(full);
-    if (stat === undefined || !stat.isFile()) continue;
-    unlinkSync(full);
-  }
+  for (const file of removals) removeGeneratedFile(outDir, file.path);
 
   const writes = plan.files.filter((file) => (file.action === 'add' || file.action === 'change') && file.file !== undefined);
   for (const [i, file] of writes.entries()) {
@@ -58,11 +52,20 @@ export function applyPlan(plan: Plan, options: { onProgress?: (done: number, tot
   }
 }
 
+/** A file fleetgen generated earlier and no longer produces: removed when it is still a regular file. */
+export function removeGeneratedFile(outDir: string, path: string): void {
+  checkParents(outDir, path);
+  const full = join(outDir, path);
+  const stat = lstatOrUndefined(full);
+  if (stat === undefined || !stat.isFile()) return;
+  unlinkSync(full);
+}
+
 /**
  * Folders that held only generated files and are empty now (e.g. host_vars/<removed host>/). Folders that still
  * hold anything — a user's own file included — stay; out/ itself always stays.
  */
-function removeEmptyParents(outDir: string, path: string): void {
+export function removeEmptyParents(outDir: string, path: string): void {
   for (const parent of parentsOf(path).reverse()) {
     const full = join(outDir, parent);
     const stat = lstatOrUndefined(full);

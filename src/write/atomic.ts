@@ -7,7 +7,7 @@
  * large build; what it would add (surviving a power cut mid-build) a rerun of the build gives as well. A temp file
  * a killed build leaves behind is removed by the next build (plan.ts, leftoverTemps).
  */
-import { closeSync, fchmodSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -17,6 +17,20 @@ export interface WriteOptions {
 }
 
 export function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
+  const { temp } = writeTempFile(path, content, options);
+  try {
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * The first half of writeFileAtomic: the content in a new temp file beside `path`, with its final mode; renaming
+ * the temp file onto `path` completes the write. Returns the temp file and its stat (which the rename keeps).
+ */
+export function writeTempFile(path: string, content: string | Uint8Array, options: WriteOptions = {}): { temp: string; stat: Stats } {
   const mode = options.mode ?? 0o644;
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   // (tempFileOf below must keep recognising this name.)
@@ -29,10 +43,10 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
       fchmodSync(fd, mode);
+      return { temp, stat: fstatSync(fd) };
     } finally {
       closeSync(fd);
     }
-    renameSync(temp, path);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;

@@ -6,7 +6,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-export function makeFolders(path: string, mode: number): void {
+/** Returns the folders it created, shallowest first. */
+export function makeFolders(path: string, mode: number): string[] {
   const missing: string[] = [];
   let current = resolve(path);
   while (!exists(current)) {
@@ -15,14 +16,17 @@ export function makeFolders(path: string, mode: number): void {
     if (parent === current) break;
     current = parent;
   }
+  const created: string[] = [];
   for (const folder of missing.reverse()) {
     try {
       mkdirSync(folder, { mode });
+      created.push(folder);
     } catch (err) {
       // Someone else made it in the meantime: that is what was wanted.
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory()) throw err;
     }
   }
+  return created;
 }
 
 function exists(path: string): boolean {

@@ -55,16 +55,7 @@ export interface PlanOptions {
 
 /** Throws OutputError, before anything is written, when something on disk is in the way. */
 export function planOutput(outDir: string, files: FileSet, options: PlanOptions = {}): Plan {
-  const outStat = lstatOrUndefined(outDir);
-  // out/ may itself be a symbolic link (the user's choice of location): stat through it here.
-  if (outStat !== undefined && !outStat.isDirectory() && !(outStat.isSymbolicLink() && isFolder(outDir))) {
-    throw new OutputError(outDir, 'exists and is not a folder', 'choose another folder with --out');
-  }
-  const stateStat = outStat === undefined ? undefined : lstatOrUndefined(statePath(outDir));
-  if (stateStat !== undefined && !stateStat.isFile()) {
-    throw new OutputError(statePath(outDir), 'is not a regular file', 'remove it: fleetgen keeps its record of written files there');
-  }
-  const { state: previous, text: previousText } = stateStat === undefined ? { state: { files: [] }, text: undefined } : readState(outDir);
+  const { outExists, state: previous, text: previousText } = readPreviousOutput(outDir);
   const inScope = (path: string): boolean => options.scope === undefined || options.scope.includes(topFolderOf(path));
   const recorded = new Map(previous.files.map((f) => [f.path, f]));
 
@@ -90,7 +81,7 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
     ],
   };
   const content = serializeState(next);
-  const leftoverTemps = outStat === undefined ? [] : findLeftoverTemps(outDir, [STATE_FILE, ...planned.map((f) => f.path)]);
+  const leftoverTemps = !outExists ? [] : findLeftoverTemps(outDir, [STATE_FILE, ...planned.map((f) => f.path)]);
   return { outDir, files: planned, state: { path: statePath(outDir), content, isChanged: content !== previousText }, leftoverTemps };
 }
 
@@ -98,7 +89,7 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
  * Temp files (atomic.ts) of the given files, in their folders: what a build killed in the middle of a write leaves.
  * Only temp names of files fleetgen itself writes there count, so a user's own file is never taken for one.
  */
-function findLeftoverTemps(outDir: string, paths: readonly string[]): string[] {
+export function findLeftoverTemps(outDir: string, paths: readonly string[]): string[] {
   const namesByFolder = new Map<string, Set<string>>();
   for (const path of paths) {
     const slash = path.lastIndexOf('/');
@@ -121,6 +112,21 @@ function findLeftoverTemps(outDir: string, paths: readonly string[]): string[] {
     }
   }
   return found.sort(compareBytes);
+}
+
+/** out/ as a previous build left it: whether it exists, and fleetgen's record in it. Throws OutputError. */
+export function readPreviousOutput(outDir: string): { outExists: boolean; state: OutputState; text: string | undefined } {
+  const outStat = lstatOrUndefined(outDir);
+  // out/ may itself be a symbolic link (the user's choice of location): stat through it here.
+  if (outStat !== undefined && !outStat.isDirectory() && !(outStat.isSymbolicLink() && isFolder(outDir))) {
+    throw new OutputError(outDir, 'exists and is not a folder', 'choose another folder with --out');
+  }
+  const stateStat = outStat === undefined ? undefined : lstatOrUndefined(statePath(outDir));
+  if (stateStat !== undefined && !stateStat.isFile()) {
+    throw new OutputError(statePath(outDir), 'is not a regular file', 'remove it: fleetgen keeps its record of written files there');
+  }
+  const { state, text } = stateStat === undefined ? { state: { files: [] }, text: undefined } : readState(outDir);
+  return { outExists: outStat !== undefined, state, text };
 }
 
 /** The files that make out/ differ from what the build produces (what `--dry-run` lists). */
@@ -152,7 +158,7 @@ function isExecutable(mode: number): boolean {
   return (mode & 0o100) !== 0;
 }
 
-function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | undefined): PlannedFile {
+export function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | undefined): PlannedFile {
   const full = join(outDir, file.path);
   const stat = lstatOrUndefined(full);
   const isSecret = file.isSecret || (recorded?.isSecret ?? false);
@@ -171,7 +177,7 @@ function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | 
   return { path: file.path, action: 'change', file, difference: { content: !isSameContent, mode }, isSecret: isSecret || (currentMode & 0o077) === 0, isKeptOutOfGit };
 }
 
-function planRemoval(outDir: string, old: RecordedFile): PlannedFile | undefined {
+export function planRemoval(outDir: string, old: RecordedFile): PlannedFile | undefined {
   const full = join(outDir, old.path);
   const stat = lstatOrUndefined(full);
   // Gone already, or replaced by something fleetgen never writes (a link, a folder): not fleetgen's to delete.

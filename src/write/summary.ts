@@ -1,7 +1,7 @@
 /** Counting a plan per top-level folder of out/ (one per target): `chef: 3 written, 10 unchanged, 1 removed`. */
 import { TARGET_NAMES } from '../targets/target.js';
 import { topFolderOf } from './out-path.js';
-import type { Plan } from './plan.js';
+import type { PlannedAction } from './plan.js';
 import { compareBytes } from './state.js';
 
 export interface FolderSummary {
@@ -15,8 +15,8 @@ export interface FolderSummary {
   removed: number;
 }
 
-/** One entry per folder the plan touches, targets in their usual order, anything else after them. */
-export function summarizePlan(plan: Plan): FolderSummary[] {
+/** One entry per folder the plan (or a build) touches, targets in their usual order, anything else after them. */
+export function summarizePlan(plan: { files: readonly { path: string; action: PlannedAction }[] }): FolderSummary[] {
   const byFolder = new Map<string, FolderSummary>();
   for (const file of plan.files) {
     const folder = topFolderOf(file.path);

@@ -19,7 +19,7 @@ describe('progress of a build', () => {
     const screen = result.stdout;
     expect(screen).toContain('\rchecking fleet.yaml…\x1b[K');
     const ESC = String.fromCharCode(0x1b);
-    expect(screen).toMatch(new RegExp(`\rbuilding chef \\(1/\\d+\\)…${ESC}\\[K`));
+    expect(screen).toMatch(new RegExp(`\rbuilding out: (\\d+)/\\1 hosts${ESC}\\[K`));
     expect(screen).toMatch(new RegExp(`\rwriting out: (\\d+)/\\1 files${ESC}\\[K`));
     // Cleared before anything else is printed: the summary starts on a clean line.
     expect(screen).toMatch(new RegExp(`\r${ESC}\\[Kchef: \\d+ written, 0 unchanged, 0 removed\r?\n`));

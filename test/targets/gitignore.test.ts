@@ -8,7 +8,7 @@ import { runCommand } from '../support/run-command.js';
 
 describe('the generated .gitignore of a target folder', () => {
   it('is not written when nothing in the folder must be kept out of git', () => {
-    expect(renderGitignore(new FileSet().add('config', 'Host a\n').add('vault.yml', '$ANSIBLE_VAULT;1.1;AES256\n', { isSecret: true }))).toBeUndefined();
+    expect(renderGitignore(new FileSet().add('config', 'Host a\n').add('vault.yml', '$ANSIBLE_VAULT;1.1;AES256\n', { isSecret: true }).list())).toBeUndefined();
   });
 
   it('makes git ignore exactly the kept-out files, whatever characters their names hold', async () => {
@@ -19,7 +19,7 @@ describe('the generated .gitignore of a target folder', () => {
     const dir = tempDir();
     const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: dir };
     expect((await runCommand('git', ['init', '-q', dir], { env })).status).toBe(0);
-    writeFileSync(join(dir, '.gitignore'), renderGitignore(files) ?? '');
+    writeFileSync(join(dir, '.gitignore'), renderGitignore(files.list()) ?? '');
     mkdirSync(join(dir, 'secret'));
     for (const file of files.list()) writeFileSync(join(dir, file.path), file.content);
     const { stdout } = await runCommand('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=all', '--ignored'], { env });

@@ -6,8 +6,8 @@ import { formatDiagnostic, InternalError, ManifestError } from '../../diagnostic
 import { compileFleet, type CompileResult } from '../../pipeline.js';
 import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../../targets/target.js';
 import { closest } from '../../validate/closest.js';
-import { applyPlan } from '../../write/apply.js';
 import { writeFileAtomic } from '../../write/atomic.js';
+import { buildIntoOut } from '../../write/incremental.js';
 import { OutputError } from '../../write/output-error.js';
 import { keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
 import { formatSummary, summarizePlan } from '../../write/summary.js';
@@ -114,38 +114,23 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
     return;
   }
 
-  const output = buildFleet(result.fleet, {
-    targets,
-    options,
-    onTarget: (name, index, count) => progress.report(`building ${name} (${index + 1}/${count})`),
-  });
-  const warnings = [...diagnostics, ...output.warnings.map(formatTargetWarning)];
   const isEveryTarget = TARGET_NAMES.every((name) => targets.includes(name));
-  const onCompare = (done: number, total: number): void => progress.report(`comparing with ${args.out}`, { done, total, unit: 'files' });
-  const plan = withOutputErrors(() => planOutput(args.out, output.files, { ...(isEveryTarget ? {} : { scope: targets }), onProgress: onCompare }));
-
+  const scope = isEveryTarget ? {} : { scope: targets };
   if (args.check || args['dry-run']) {
-    const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
-    const stale = args.check ? staleCommittedFiles(plan) : staleFiles(plan);
-    const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}`), ...lockNote];
-    if (args.diff) lines.push(...stale.flatMap((file) => describeChange(plan, file, args.out)));
-    if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
-    const isStale = stale.length > 0 || result.lockfile.changed;
-    if (args.check) {
-      if (isStale) {
-        io.stdout(lines.join('\n') + '\n');
-        io.stderr(`fleetgen: ${args.out} is stale: ${countStale(stale.length, result.lockfile.changed)} differ from what ${manifest.path} produces — run "fleetgen build ${args.manifest} --out ${args.out}" and commit the result\n`);
-        context.exitCode = ExitCode.checkFailed;
-      } else {
-        io.stdout(`${args.out} is up to date (${checkedCount(plan)})\n`);
-      }
-      return;
-    }
-    io.stdout([...lines, `dry run: ${dryRunCounts(plan)}; nothing was written`].join('\n') + '\n');
+    checkOrDryRun(args, { manifest, result, targets, options, scope, diagnostics }, context, progress);
     return;
   }
 
-  withOutputErrors(() => applyPlan(plan, { onProgress: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }) }));
+  const built = withOutputErrors(() =>
+    buildIntoOut(args.out, result.fleet, {
+      targets,
+      options,
+      ...scope,
+      onProgress: (done, total) => progress.report(`building ${args.out}`, { done, total, unit: 'hosts' }),
+      onWrite: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }),
+    }),
+  );
+  const warnings = [...diagnostics, ...built.warnings.map(formatTargetWarning)];
   if (result.lockfile.changed) {
     try {
       writeFileAtomic(result.lockfile.path, result.lockfile.content, { mode: 0o644 });
@@ -155,9 +140,48 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
     }
     warnings.push(`fleetgen: updated ${result.lockfile.path}; commit it so generated hostnames stay stable`);
   }
-  const summary = summarizePlan(plan).map(formatSummary);
+  const summary = summarizePlan(built).map(formatSummary);
   io.stdout(summary.length > 0 ? summary.join('\n') + '\n' : `${args.out}: nothing to write\n`);
   if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
+}
+
+interface CompiledBuild {
+  manifest: { path: string };
+  result: CompileResult;
+  targets: TargetName[];
+  options: TargetOptions;
+  scope: { scope?: TargetName[] };
+  diagnostics: string[];
+}
+
+/** `--check` and `--dry-run`: every file generated and compared byte for byte with out/ (no cache), nothing written. */
+function checkOrDryRun(args: BuildArgs, { manifest, result, targets, options, scope, diagnostics }: CompiledBuild, context: CommandContext, progress: Progress): void {
+  const io = progress.wrap(context.io);
+  const output = buildFleet(result.fleet, {
+    targets,
+    options,
+    onTarget: (name, index, count) => progress.report(`building ${name} (${index + 1}/${count})`),
+  });
+  const warnings = [...diagnostics, ...output.warnings.map(formatTargetWarning)];
+  const onCompare = (done: number, total: number): void => progress.report(`comparing with ${args.out}`, { done, total, unit: 'files' });
+  const plan = withOutputErrors(() => planOutput(args.out, output.files, { ...scope, onProgress: onCompare }));
+  const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
+  const stale = args.check ? staleCommittedFiles(plan) : staleFiles(plan);
+  const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}`), ...lockNote];
+  if (args.diff) lines.push(...stale.flatMap((file) => describeChange(plan, file, args.out)));
+  if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
+  const isStale = stale.length > 0 || result.lockfile.changed;
+  if (args.check) {
+    if (isStale) {
+      io.stdout(lines.join('\n') + '\n');
+      io.stderr(`fleetgen: ${args.out} is stale: ${countStale(stale.length, result.lockfile.changed)} differ from what ${manifest.path} produces — run "fleetgen build ${args.manifest} --out ${args.out}" and commit the result\n`);
+      context.exitCode = ExitCode.checkFailed;
+    } else {
+      io.stdout(`${args.out} is up to date (${checkedCount(plan)})\n`);
+    }
+    return;
+  }
+  io.stdout([...lines, `dry run: ${dryRunCounts(plan)}; nothing was written`].join('\n') + '\n');
 }
 
 const ACTION_WORDS: Record<PlannedFile['action'], string> = { add: 'add', change: 'change', unchanged: 'same', remove: 'remove' };

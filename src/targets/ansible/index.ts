@@ -8,21 +8,21 @@
  *   inventory/host_vars/<host>/secrets.yml      its secret files (0600; Ansible Vault with a vault password, else
  *                                               clear text and kept out of git)
  */
-import type { Target, TargetWarning } from '../target.js';
+import { wholeTarget, type HostTarget, type TargetWarning } from '../target.js';
 import { FileSet } from '../fileset.js';
-import { buildHostVars, type ShippedKey } from './host-vars.js';
+import { buildHostVars } from './host-vars.js';
 import { renderAccessInventory, renderHostsInventory } from './inventory.js';
 import { buildRole, renderSite } from './role.js';
 import { encryptVault } from './vault.js';
 
-export const ansible: Target = (fleet, options) => {
-  const files = new FileSet();
-  const shippedKeys: ShippedKey[] = [];
+/** What the role needs from a host: the repository key it ships in files/, if any (content in base64). */
+export interface AnsibleHostSummary {
+  shippedKey?: { name: string; content: string };
+}
 
-  files.add('site.yml', renderSite(fleet));
-  files.add('inventory/hosts.yml', renderHostsInventory(fleet));
-  files.add('inventory/access.yml', renderAccessInventory(fleet));
-  for (const host of fleet.hosts) {
+export const ansibleParts: HostTarget<AnsibleHostSummary> = {
+  host: (fleet, host, options) => {
+    const files = new FileSet();
     const vars = buildHostVars(host, fleet.roleName);
     const dir = `inventory/host_vars/${host.name}`;
     files.add(`${dir}/cloudflared.yml`, vars.settings);
@@ -32,16 +32,27 @@ export const ansible: Target = (fleet, options) => {
       const secrets = vaultPassword !== undefined ? encryptVault(vars.secrets, vaultPassword, secretsPath) : vars.secrets;
       files.add(secretsPath, secrets, { isSecret: true, isKeptOutOfGit: vaultPassword === undefined, mode: 0o600 });
     }
-    if (vars.shippedKey) shippedKeys.push(vars.shippedKey);
-  }
-  files.merge(buildRole(fleet, shippedKeys), `roles/${fleet.roleName}`);
-  const warnings: TargetWarning[] = [];
-  if (options.vaultPassword === undefined && fleet.hosts.some((h) => h.state === 'active')) {
-    warnings.push({
-      target: 'ansible',
-      message:
-        'inventory/host_vars/*/secrets.yml hold tunnel secrets in clear text (git-ignored in out/): do not commit or copy them into a repository; build with --vault-password-file to encrypt them',
-    });
-  }
-  return { files, warnings };
+    const summary = vars.shippedKey ? { shippedKey: { name: vars.shippedKey.name, content: vars.shippedKey.content.toString('base64') } } : {};
+    return { files, warnings: [], summary };
+  },
+
+  fleet: (fleet, summaries, options) => {
+    const files = new FileSet();
+    files.add('site.yml', renderSite(fleet));
+    files.add('inventory/hosts.yml', renderHostsInventory(fleet));
+    files.add('inventory/access.yml', renderAccessInventory(fleet));
+    const shippedKeys = summaries.flatMap((s) => (s.shippedKey ? [{ name: s.shippedKey.name, content: Buffer.from(s.shippedKey.content, 'base64') }] : []));
+    files.merge(buildRole(fleet, shippedKeys), `roles/${fleet.roleName}`);
+    const warnings: TargetWarning[] = [];
+    if (options.vaultPassword === undefined && fleet.hosts.some((h) => h.state === 'active')) {
+      warnings.push({
+        target: 'ansible',
+        message:
+          'inventory/host_vars/*/secrets.yml hold tunnel secrets in clear text (git-ignored in out/): do not commit or copy them into a repository; build with --vault-password-file to encrypt them',
+      });
+    }
+    return { files, warnings };
+  },
 };
+
+export const ansible = wholeTarget(ansibleParts);

@@ -17,7 +17,7 @@
  */
 import type { Fleet, Host } from '../../model/fleet.js';
 import { FileSet } from '../fileset.js';
-import type { Target, TargetOptions, TargetOutput, TargetWarning } from '../target.js';
+import { wholeTarget, type HostTarget, type TargetOptions, type TargetOutput, type TargetWarning } from '../target.js';
 import { dataBagNames, renderCookbook } from './cookbook.js';
 import { encryptDataBagItem, nodeDataBagSecret } from './encrypted-item.js';
 import { hostItems } from './host-item.js';
@@ -29,26 +29,10 @@ import { template } from '../templates.js';
  * /etc/chef/encrypted_data_bag_secret). */
 export const NODE_SECRETS_DIR = 'node_secrets';
 
-export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput => {
-  const files = new FileSet();
-  const bags = dataBagNames(fleet);
-  const cookbook = renderCookbook(fleet);
-  const recipe = `recipe[${fleet.cookbookName}@${cookbook.version}]`;
-  const runList = [recipe];
-
-  files.merge(cookbook.files, `cookbooks/${fleet.cookbookName}`);
-  files.add(
-    `policyfiles/${fleet.cookbookName}.rb`,
-    template('chef/Policyfile.rb.hbs')({
-      file: fleet.cookbookName,
-      name: rubyString(fleet.cookbookName),
-      recipe: rubyString(`${fleet.cookbookName}::default`),
-      // Relative to the Policyfile's folder.
-      cookbookPath: rubyString(`../cookbooks/${fleet.cookbookName}`),
-    }),
-  );
-
-  for (const host of fleet.hosts) {
+export const chefParts: HostTarget<null> = {
+  host: (fleet: Fleet, host: Host, options: TargetOptions) => {
+    const files = new FileSet();
+    const bags = dataBagNames(fleet);
     const items = hostItems(host);
     files.add(`data_bags/${bags.settings}/${host.name}.json`, stableJson(items.settings));
     const { chefSecret } = options;
@@ -59,34 +43,70 @@ export const chef: Target = (fleet: Fleet, options: TargetOptions): TargetOutput
       files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true, isKeptOutOfGit: chefSecret === undefined });
       if (nodeSecret !== undefined) files.add(`${NODE_SECRETS_DIR}/${host.name}`, `${nodeSecret}\n`, { isSecret: true, isKeptOutOfGit: true });
     }
-    files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(host, recipe) }));
-  }
+    files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(host, cookbookRecipe(fleet)) }));
+    return { files, warnings: [], summary: null };
+  },
 
-  for (const group of fleet.groups) {
+  fleet: (fleet: Fleet, _summaries, options: TargetOptions): TargetOutput => {
+    const files = new FileSet();
+    const bags = dataBagNames(fleet);
+    const cookbook = renderCookbook(fleet);
+    const runList = [cookbookRecipe(fleet)];
+
+    files.merge(cookbook.files, `cookbooks/${fleet.cookbookName}`);
     files.add(
-      `roles/${group.name}.json`,
-      stableJson({
-        name: group.name,
-        description: group.description ?? `Hosts of the ${group.name} group`,
-        json_class: 'Chef::Role',
-        chef_type: 'role',
-        default_attributes: {},
-        override_attributes: {},
-        run_list: runList,
-        env_run_lists: {},
+      `policyfiles/${fleet.cookbookName}.rb`,
+      template('chef/Policyfile.rb.hbs')({
+        file: fleet.cookbookName,
+        name: rubyString(fleet.cookbookName),
+        recipe: rubyString(`${fleet.cookbookName}::default`),
+        // Relative to the Policyfile's folder.
+        cookbookPath: rubyString(`../cookbooks/${fleet.cookbookName}`),
       }),
     );
-  }
 
-  const warnings: TargetWarning[] = [];
-  if (options.chefSecret === undefined && fleet.hosts.some((h) => h.state === 'active')) {
-    warnings.push({
-      target: 'chef',
-      message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text (git-ignored in out/): do not commit or upload it; build with --chef-secret-file to encrypt it`,
-    });
-  }
-  return { files, warnings };
+    for (const group of fleet.groups) {
+      files.add(
+        `roles/${group.name}.json`,
+        stableJson({
+          name: group.name,
+          description: group.description ?? `Hosts of the ${group.name} group`,
+          json_class: 'Chef::Role',
+          chef_type: 'role',
+          default_attributes: {},
+          override_attributes: {},
+          run_list: runList,
+          env_run_lists: {},
+        }),
+      );
+    }
+
+    const warnings: TargetWarning[] = [];
+    if (options.chefSecret === undefined && fleet.hosts.some((h) => h.state === 'active')) {
+      warnings.push({
+        target: 'chef',
+        message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text (git-ignored in out/): do not commit or upload it; build with --chef-secret-file to encrypt it`,
+      });
+    }
+    return { files, warnings };
+  },
 };
+
+export const chef = wholeTarget(chefParts);
+
+/**
+ * `recipe[<cookbook>@<version>]`, the version being the cookbook's digest: rendered once per fleet (every host's
+ * node needs it, and rendering the cookbook is not cheap).
+ */
+const recipes = new WeakMap<Fleet, string>();
+function cookbookRecipe(fleet: Fleet): string {
+  let recipe = recipes.get(fleet);
+  if (recipe === undefined) {
+    recipe = `recipe[${fleet.cookbookName}@${renderCookbook(fleet).version}]`;
+    recipes.set(fleet, recipe);
+  }
+  return recipe;
+}
 
 /** A grouped host runs its group's role (so that role attributes apply); an ungrouped one the recipe itself. */
 function nodeRunList(host: Host, recipe: string): string[] {

@@ -1,0 +1,304 @@
+/**
+ * `fleetgen build`: generating and writing in one pass, host by host, regenerating only what changed.
+ *
+ * - A host whose fingerprint (its model, the fleet-wide settings, the build options, fleetgen's own code: see
+ *   fingerprint.ts) matches the build cache, and whose files still stat as the cache recorded them, is neither
+ *   regenerated nor read (cache.ts). Every other host is regenerated and each of its files compared with the disk.
+ * - Fleet-wide files (a cookbook, an inventory, ssh/config, …) come from the model and every host's summary; they
+ *   are regenerated when any host's fingerprint changed, and written only when their bytes did.
+ * - Output is streamed, never held whole: a file to write goes at once to a temp file beside its place, and only
+ *   when every file has been generated and checked are the temp files renamed into place (after removing the files
+ *   fleetgen no longer produces). Something in the way (a link, a folder where a file goes) is found before any
+ *   file is replaced: the temp files and the folders made for them are removed again and out/ stays as it was.
+ * - A kill at any point leaves each file old or new (rename is atomic) and no cache; the next build is then a full
+ *   one, finishes the job and removes the temp files the kill left.
+ *
+ * `--check` and `--dry-run` do not come here: they compare every file byte for byte (plan.ts).
+ */
+import { lstatSync, renameSync, rmdirSync, rmSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { TARGET_PARTS } from '../build.js';
+import { InternalError } from '../diagnostics/diagnostic.js';
+import type { Fleet } from '../model/fleet.js';
+import type { GeneratedFile } from '../targets/fileset.js';
+import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
+import { TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
+import { removeEmptyParents, removeGeneratedFile } from './apply.js';
+import { writeFileAtomic, writeTempFile } from './atomic.js';
+import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, restoreCache, writeCache, type BuildCache, type CachedFile, type CachedPart } from './cache.js';
+import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
+import { makeFolders } from './folders.js';
+import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
+import { OutputError } from './output-error.js';
+import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
+import { serializeState, sha256, statePath, STATE_FILE, type RecordedFile } from './state.js';
+
+export interface StreamedBuildOptions {
+  targets: readonly TargetName[];
+  options: TargetOptions;
+  /** As PlanOptions.scope: the top-level folders this build is responsible for. Default: every recorded file. */
+  scope?: readonly string[];
+  /** Hosts done, of all hosts (for a progress line). */
+  onProgress?: (done: number, total: number) => void;
+  /** Files put in place, of all files to write. */
+  onWrite?: (done: number, total: number) => void;
+}
+
+export interface StreamedBuildResult {
+  /** Every produced file and every removed one, with what the build did (for the summary per target). */
+  files: { path: string; action: PlannedAction }[];
+  warnings: TargetWarning[];
+}
+
+/** Throws OutputError (out/ left as it was) or, once files are being replaced, the file system's error. */
+export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildOptions): StreamedBuildResult {
+  const { outExists, state: previous, text: previousText } = readPreviousOutput(outDir);
+  const cache = outExists ? readCache(outDir) : undefined;
+  let isCacheAside = false;
+  const setCacheAside = (): void => {
+    if (!isCacheAside && cache !== undefined) keepCacheAside(outDir);
+    isCacheAside = true;
+  };
+  const writer = new StagedWriter(outDir, setCacheAside);
+  try {
+    const result = new StreamedBuild(outDir, fleet, build, previous.files, cache, writer).run();
+    const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
+    const removals = previous.files.filter((f) => !result.produced.has(f.path) && inScope(f.path)).flatMap((f) => planRemoval(outDir, f) ?? []);
+    writer.checkFilesInTheWay(new Set(removals.map((f) => f.path)));
+    const state = serializeState({ files: [...previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path)), ...result.produced.values()] });
+    const isAnythingWritten = writer.hasWork || removals.length > 0 || state !== previousText;
+
+    if (isAnythingWritten || result.isCacheChanged) setCacheAside();
+    for (const file of removals) removeGeneratedFile(outDir, file.path);
+    writer.commit(build.onWrite);
+    for (const file of removals) removeEmptyParents(outDir, file.path);
+    if (state !== previousText) writeFileAtomic(statePath(outDir), state, { mode: 0o644 });
+    // A build killed before this one left temp files (and no cache): none of this build's are left by now.
+    if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { force: true });
+    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache);
+    return { files: [...result.actions, ...removals.map((f) => ({ path: f.path, action: f.action }))], warnings: result.warnings };
+  } catch (err) {
+    writer.rollback();
+    if (err instanceof OutputError && isCacheAside) restoreCache(outDir);
+    throw err;
+  }
+}
+
+/** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */
+class StreamedBuild {
+  readonly produced = new Map<string, RecordedFile>();
+  readonly actions: { path: string; action: PlannedAction }[] = [];
+  private readonly recorded: Map<string, RecordedFile>;
+  private readonly chosen: TargetName[];
+  private readonly settings: string;
+  private readonly checkedFolders = new Set<string>();
+  private readonly next: BuildCache = { hosts: {}, fleet: {} };
+  private isCacheChanged = false;
+
+  constructor(
+    private readonly outDir: string,
+    private readonly fleet: Fleet,
+    private readonly build: StreamedBuildOptions,
+    recorded: readonly RecordedFile[],
+    private readonly cache: BuildCache | undefined,
+    private readonly writer: StagedWriter,
+  ) {
+    this.recorded = new Map(recorded.map((f) => [f.path, f]));
+    this.chosen = TARGET_NAMES.filter((name) => build.targets.includes(name));
+    this.settings = settingsFingerprint(fleet, build.options);
+  }
+
+  run(): { produced: Map<string, RecordedFile>; actions: { path: string; action: PlannedAction }[]; warnings: TargetWarning[]; cache: BuildCache; isCacheChanged: boolean } {
+    const { fleet, chosen } = this;
+    const summaries = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
+    const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));
+    const keptOutOfGit = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
+    const fingerprints: string[] = [];
+    for (const [index, host] of fleet.hosts.entries()) {
+      const fingerprint = hostFingerprint(this.settings, host);
+      fingerprints.push(host.name, fingerprint);
+      const cached = this.cache?.hosts[host.name] ?? {};
+      const parts: Record<string, CachedPart> = {};
+      for (const name of chosen) {
+        const part =
+          this.reused(cached[name], fingerprint) ??
+          (() => {
+            const output = TARGET_PARTS[name].host(fleet, host, this.build.options);
+            return { fingerprint, summary: output.summary, warnings: output.warnings, files: output.files.list().map((f) => this.place(name, f)) };
+          })();
+        parts[name] = part;
+        summaries.get(name)?.push(part.summary);
+        hostWarnings.get(name)?.push(...part.warnings);
+        for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
+      }
+      // The targets this build leaves alone keep what the cache knows of them.
+      for (const [name, part] of Object.entries(cached)) if (!(chosen as string[]).includes(name)) parts[name] = part;
+      this.next.hosts[host.name] = parts;
+      this.build.onProgress?.(index + 1, fleet.hosts.length);
+    }
+    if (this.cache && Object.keys(this.cache.hosts).length !== fleet.hosts.length) this.isCacheChanged = true;
+
+    const warnings: TargetWarning[] = [];
+    const fleetWide = fleetFingerprint(this.settings, fingerprints);
+    for (const name of chosen) {
+      const fingerprint = `${name}:${fleetWide}`;
+      const part =
+        this.reused(this.cache?.fleet[name], fingerprint) ??
+        (() => {
+          const output = TARGET_PARTS[name].fleet(fleet, summaries.get(name) ?? [], this.build.options);
+          const files = output.files.list();
+          const ignore = renderGitignore([...(keptOutOfGit.get(name) ?? []).map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles);
+          return { fingerprint, warnings: output.warnings, files: [...files.map((f) => this.place(name, f)), ...(ignore !== undefined ? [this.place(name, gitignoreFile(ignore))] : [])] };
+        })();
+      this.next.fleet[name] = part;
+      warnings.push(...part.warnings, ...(hostWarnings.get(name) ?? []));
+    }
+    for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
+    return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
+  }
+
+  /** The cached part, when its fingerprint matches and each of its files is on disk as recorded. */
+  private reused(part: CachedPart | undefined, fingerprint: string): CachedPart | undefined {
+    const isReusable =
+      part !== undefined &&
+      part.fingerprint === fingerprint &&
+      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path).length === 0 && isAsCached(file, lstatOrUndefined(join(this.outDir, file.path))));
+    if (!isReusable) {
+      this.isCacheChanged = true;
+      return undefined;
+    }
+    for (const file of part.files) {
+      this.produced.set(file.path, recordOf(file));
+      this.actions.push({ path: file.path, action: 'unchanged' });
+    }
+    return part;
+  }
+
+  /** One generated file (path relative to its target's folder): compared with the disk, staged when it differs. */
+  private place(target: TargetName, generated: GeneratedFile): CachedFile {
+    const file = { ...generated, path: `${target}/${generated.path}` };
+    if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
+    if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
+    const filesInTheWay = this.checkFolders(file.path);
+    const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path));
+    const record: RecordedFile = { path: file.path, sha256: sha256(file.content), mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
+    this.produced.set(file.path, record);
+    this.actions.push({ path: file.path, action: planned.action });
+    if (planned.action === 'unchanged') return cachedFileOf(record, lstatSync(join(this.outDir, file.path)));
+    const stat = this.writer.stage(file, filesInTheWay);
+    // A waiting file's stat is not known yet: a size of -1 never matches, so the next build looks at it again.
+    return stat !== undefined ? cachedFileOf(record, stat) : { ...record, size: -1, mtimeMs: 0, ino: 0 };
+  }
+
+  /**
+   * The folders on the way to `path` inside out/, each checked once per build: a link or anything but a folder
+   * throws OutputError; regular files (which this build must be removing) are returned.
+   */
+  private checkFolders(path: string): string[] {
+    const filesInTheWay: string[] = [];
+    for (const folder of parentsOf(path)) {
+      if (this.checkedFolders.has(folder)) continue;
+      const full = join(this.outDir, folder);
+      const stat = lstatOrUndefined(full);
+      if (stat === undefined) break;
+      if (stat.isDirectory()) {
+        this.checkedFolders.add(folder);
+        continue;
+      }
+      if (stat.isSymbolicLink()) {
+        throw new OutputError(full, 'is a symbolic link; fleetgen never writes or deletes through a link inside the output folder', 'replace the link with a real folder, or point --out at the link target');
+      }
+      if (stat.isFile()) {
+        filesInTheWay.push(folder);
+        break;
+      }
+      throw new OutputError(full, 'is neither a folder nor a file; fleetgen needs a folder there');
+    }
+    return filesInTheWay;
+  }
+}
+
+/**
+ * Files to write, as temp files beside their places until commit() renames them all; rollback() removes them and
+ * the folders made for them. A file whose folder is blocked by a file this build removes waits in memory instead
+ * (rare: a generated file that became a folder) and is written after the removals.
+ */
+class StagedWriter {
+  private readonly staged: { temp: string; full: string }[] = [];
+  private readonly waiting: { file: GeneratedFile; filesInTheWay: string[] }[] = [];
+  private readonly madeFolders: string[] = [];
+
+  constructor(
+    private readonly outDir: string,
+    /** Called before the first temp file is made. */
+    private readonly beforeFirstWrite: () => void,
+  ) {}
+
+  get hasWork(): boolean {
+    return this.staged.length > 0 || this.waiting.length > 0;
+  }
+
+  /** Returns the stat the file will have once in place (a waiting file's is unknown: it never matches the cache). */
+  stage(file: GeneratedFile, filesInTheWay: string[]): Stats | undefined {
+    if (filesInTheWay.length > 0) {
+      this.waiting.push({ file, filesInTheWay });
+      return undefined;
+    }
+    this.beforeFirstWrite();
+    const full = join(this.outDir, file.path);
+    this.madeFolders.push(...makeFolders(dirname(full), 0o755));
+    const { temp, stat } = writeTempFile(full, file.content, { mode: file.mode });
+    this.staged.push({ temp, full });
+    return stat;
+  }
+
+  /** Every file in the way of a waiting file must be one this build removes (fleetgen's own, no longer produced). */
+  checkFilesInTheWay(removed: ReadonlySet<string>): void {
+    for (const { file, filesInTheWay } of this.waiting) {
+      for (const parent of filesInTheWay) {
+        if (!removed.has(parent)) {
+          throw new OutputError(join(this.outDir, parent), `is a file, but fleetgen needs a folder there for ${file.path}`, 'move it out of the output folder');
+        }
+      }
+    }
+  }
+
+  commit(onWrite?: (done: number, total: number) => void): void {
+    const total = this.staged.length + this.waiting.length;
+    // Renamed in order, each dropped from the list once in place, so that a failure half-way leaves rollback() only
+    // the temp files still waiting.
+    for (let done = 1; this.staged.length > 0; done++) {
+      const next = this.staged[0];
+      if (next === undefined) break;
+      renameSync(next.temp, next.full);
+      this.staged.shift();
+      onWrite?.(done, total);
+    }
+    for (const { file } of this.waiting.splice(0)) {
+      const full = join(this.outDir, file.path);
+      makeFolders(dirname(full), 0o755);
+      writeFileAtomic(full, file.content, { mode: file.mode });
+      onWrite?.(total, total);
+    }
+  }
+
+  /** After a failure: no temp file stays, nor a folder made for one (when nothing else went into it). */
+  rollback(): void {
+    for (const { temp } of this.staged.splice(0)) rmSync(temp, { force: true });
+    for (const folder of this.madeFolders.splice(0).reverse()) {
+      try {
+        rmdirSync(folder);
+      } catch {
+        // not empty (a file of this build was already renamed into it): it stays
+      }
+    }
+  }
+}
+
+function recordOf(file: CachedFile): RecordedFile {
+  return { path: file.path, sha256: file.sha256, mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
+}
+
+function gitignoreFile(content: string): GeneratedFile {
+  return { path: GITIGNORE, content, mode: 0o644, isSecret: false, isKeptOutOfGit: false };
+}

@@ -1,0 +1,190 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { buildFleet, TARGET_PARTS } from '../../src/build.js';
+import type { Fleet } from '../../src/model/fleet.js';
+import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
+import { applyPlan } from '../../src/write/apply.js';
+import { CACHE_DIR } from '../../src/write/cache.js';
+import { hostFingerprint, settingsFingerprint } from '../../src/write/fingerprint.js';
+import { buildIntoOut } from '../../src/write/incremental.js';
+import { OutputError } from '../../src/write/output-error.js';
+import { planOutput, staleFiles } from '../../src/write/plan.js';
+import { sampleFleet, sampleFleetWithRemoteIngress } from '../support/sample-fleet.js';
+import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from './disk.js';
+
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(() => vi.restoreAllMocks());
+
+function tempOut(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-incremental-'));
+  made.push(dir);
+  return join(dir, 'out');
+}
+
+const everything = { targets: TARGET_NAMES, options: {} as TargetOptions };
+
+/** Every entry but the build cache, bytes and modes only. */
+function outputOf(out: string): Record<string, Omit<DiskEntry, 'mtimeMs'>> {
+  return Object.fromEntries(
+    Object.entries(snapshotDisk(out))
+      .filter(([path]) => !path.startsWith(CACHE_DIR))
+      .map(([path, { bytes, mode }]) => [path, { bytes, mode }]),
+  );
+}
+
+/** How often each target's host part runs during `step`. */
+function hostRuns(step: () => void): Record<string, number> {
+  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], 'host')] as const);
+  step();
+  const counts = Object.fromEntries(spies.map(([name, spy]) => [name, spy.mock.calls.length]));
+  for (const [, spy] of spies) spy.mockRestore();
+  return counts;
+}
+
+function withPort(fleet: Fleet, host: string, port: number): Fleet {
+  const changed = structuredClone(fleet);
+  const target = changed.hosts.find((h) => h.name === host);
+  const rule = target?.ingress.find((r) => r.kind === 'http');
+  if (!rule) throw new Error(`${host} has no http rule`);
+  rule.service = `http://localhost:${port}`;
+  return changed;
+}
+
+describe('buildIntoOut (fleetgen build)', () => {
+  it('writes exactly what the whole targets produce, as planOutput + applyPlan would', () => {
+    const fleet = sampleFleetWithRemoteIngress();
+    const streamed = tempOut();
+    buildIntoOut(streamed, fleet, everything);
+    const planned = tempOut();
+    applyPlan(planOutput(planned, buildFleet(fleet, everything).files));
+    expect(outputOf(streamed)).toEqual(outputOf(planned));
+  });
+
+  it('regenerates no host and rewrites nothing when nothing changed', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const before = snapshotDisk(out);
+    let result: ReturnType<typeof buildIntoOut> | undefined;
+    const runs = hostRuns(() => (result = buildIntoOut(out, sampleFleet(), everything)));
+    expect(runs).toEqual({ chef: 0, ansible: 0, 'cloud-init': 0, ssh: 0, terraform: 0 });
+    expect(changedPaths(before, snapshotDisk(out))).toEqual([]);
+    expect(result?.files.every((f) => f.action === 'unchanged')).toBe(true);
+  });
+
+  it('regenerates only the changed host, and writes only its files', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    // Aged, so that a rewrite shows even within one clock tick; the aged files no longer stat as recorded, so the
+    // next build compares them all (rewriting none) and records them again.
+    ageFiles(out);
+    expect(buildIntoOut(out, sampleFleet(), everything).files.every((f) => f.action === 'unchanged')).toBe(true);
+    const before = snapshotDisk(out);
+    const runs = hostRuns(() => buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 9090), everything));
+    expect(runs).toEqual({ chef: 1, ansible: 1, 'cloud-init': 1, ssh: 1, terraform: 1 });
+    expect(changedPaths(before, snapshotDisk(out))).toEqual([
+      '.fleetgen-cache/build.json',
+      '.fleetgen-state.json',
+      'ansible/inventory/host_vars/store-0001/cloudflared.yml',
+      'chef/data_bags/acme_pos/store-0001.json',
+      'cloud-init/store-0001.yaml',
+    ]);
+  });
+
+  it('rewrites a hand-edited file (its mtime moved) with what the manifest produces', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const path = join(out, 'chef/data_bags/acme_pos/store-0001.json');
+    const generated = readFileSync(path, 'utf8');
+    writeFileSync(path, generated.replace('store-0001', 'store-0666'));
+    const result = buildIntoOut(out, sampleFleet(), everything);
+    expect(readFileSync(path, 'utf8')).toBe(generated);
+    expect(result.files.filter((f) => f.action !== 'unchanged')).toEqual([{ path: 'chef/data_bags/acme_pos/store-0001.json', action: 'change' }]);
+  });
+
+  it('trusts an unchanged size and mtime (as git does), which build --check does not: it reads every file', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    ageFiles(out);
+    buildIntoOut(out, sampleFleet(), everything);
+    const path = join(out, 'chef/data_bags/acme_pos/store-0001.json');
+    const { atime, mtime } = statSync(path); // whole seconds, as ageFiles set them: utimes restores them exactly
+    writeFileSync(path, readFileSync(path, 'utf8').replace('store-0001', 'store-0666'));
+    utimesSync(path, atime, mtime);
+    expect(buildIntoOut(out, sampleFleet(), everything).files.every((f) => f.action === 'unchanged')).toBe(true);
+    const check = staleFiles(planOutput(out, buildFleet(sampleFleet(), everything).files));
+    expect(check.map((f) => [f.path, f.action])).toEqual([['chef/data_bags/acme_pos/store-0001.json', 'change']]);
+  });
+
+  it('regenerates every host when a fleet-wide setting or a build option changes, and none when a host is added', () => {
+    const fleet = sampleFleet();
+    const settings = settingsFingerprint(fleet, {});
+    expect(settingsFingerprint({ ...fleet, zone: 'example.org' }, {})).not.toBe(settings);
+    expect(settingsFingerprint(fleet, { vaultPassword: 'x' })).not.toBe(settings);
+    expect(settingsFingerprint(fleet, { gzip: true })).not.toBe(settings);
+    expect(settingsFingerprint(sampleFleetWithRemoteIngress(), {})).toBe(settings);
+
+    const out = tempOut();
+    buildIntoOut(out, fleet, everything);
+    expect(hostRuns(() => buildIntoOut(out, fleet, { ...everything, options: { vaultPassword: 'vault' } })).ansible).toBe(fleet.hosts.length);
+    expect(hostRuns(() => buildIntoOut(out, sampleFleetWithRemoteIngress(), { ...everything, options: { vaultPassword: 'vault' } })).ansible).toBe(1);
+  });
+
+  it("regenerates a host whose secret's content changed", () => {
+    const fleet = sampleFleet();
+    const settings = settingsFingerprint(fleet, {});
+    const store = fleet.hosts.find((h) => h.name === 'store-0001');
+    if (store?.tunnel.mode !== 'named') throw new Error('store-0001 has a named tunnel');
+    const before = hostFingerprint(settings, store);
+    store.tunnel.credentials.value = store.tunnel.credentials.value.replace(/"TunnelSecret":"[^"]*"/, '"TunnelSecret":"cm90YXRlZA=="');
+    expect(hostFingerprint(settings, store)).not.toBe(before);
+  });
+
+  it('removes a removed host’s files and rewrites no other host’s', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    ageFiles(out);
+    buildIntoOut(out, sampleFleet(), everything);
+    const before = snapshotDisk(out);
+    const fleet = sampleFleet();
+    fleet.hosts = fleet.hosts.filter((h) => h.name !== 'lab-pi-3');
+    fleet.groups = fleet.groups.filter((g) => g.name !== 'lab');
+    const result = buildIntoOut(out, fleet, everything);
+    expect(result.files.filter((f) => f.action === 'remove').map((f) => f.path)).toContain('cloud-init/lab-pi-3.yaml');
+    expect(changedPaths(before, snapshotDisk(out)).filter((path) => /store-0001|kiosk-17/.test(path))).toEqual([]);
+    const fresh = tempOut();
+    buildIntoOut(fresh, fleet, everything);
+    expect(outputOf(out)).toEqual(outputOf(fresh));
+  });
+
+  it('refuses a link in the way before replacing anything: out/ stays exactly as it was, cache included', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const elsewhere = tempOut();
+    mkdirSync(elsewhere, { recursive: true });
+    // A new host's folder in host_vars/ is a link: found while generating, after other files were staged.
+    symlinkSync(elsewhere, join(out, 'ansible/inventory/host_vars/kiosk-18'));
+    const before = snapshotDisk(out);
+    expect(() => buildIntoOut(out, withPort(sampleFleetWithRemoteIngress(), 'store-0001', 9090), everything)).toThrow(OutputError);
+    expect(snapshotDisk(out)).toEqual(before);
+  });
+
+  it('makes a full build when the cache is unusable, with the same result', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    writeFileSync(join(out, CACHE_DIR, 'build.json'), '{"version": 1, "hosts": [');
+    expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
+    const fresh = tempOut();
+    buildIntoOut(fresh, sampleFleet(), everything);
+    expect(outputOf(out)).toEqual(outputOf(fresh));
+  });
+
+  it('keeps its cache out of git and unreadable by others', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    expect(readFileSync(join(out, CACHE_DIR, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
+    expect(statSync(join(out, CACHE_DIR, 'build.json')).mode & 0o777).toBe(0o600);
+  });
+});
