@@ -58,7 +58,7 @@ export interface HostTarget<Summary = unknown> {
   fleet(fleet: Fleet, summaries: readonly Summary[], options: TargetOptions): TargetOutput;
 }
 
-/** The whole target from its two parts: every host's files, then the fleet-wide ones (what tests and --stdout run). */
+/** The whole target from its two parts: every host's files and the fleet-wide ones (what tests and --stdout run). */
 export function wholeTarget<Summary>(parts: HostTarget<Summary>): Target {
   return (fleet, options) => {
     const files = new FileSet();
