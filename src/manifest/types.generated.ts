@@ -222,11 +222,11 @@ export interface Tunnel {
    */
   mode?: 'named' | 'token' | 'self-register';
   /**
-   * Who creates the tunnel. terraform: fleetgen's Terraform creates it (give no id, credentials or token; fleetgen reads them from terraformOutputs). external: it exists already (tunnel.id + credentials, or token); Terraform still creates its DNS records and Access application. Default: terraform when none of id, credentials and token is given, else external.
+   * Who creates the tunnel. terraform: fleetgen's Terraform creates it, or adopts the existing tunnel tunnel.id names (give no credentials or token; fleetgen reads them from terraformOutputs). external: it exists already (tunnel.id + credentials, or token); Terraform still creates its DNS records and Access application. Default: terraform when none of id, credentials and token is given, else external.
    */
   managedBy?: 'terraform' | 'external';
   /**
-   * named, external: the tunnel's UUID (lowercase), as printed by `cloudflared tunnel create`. Written to config.yml as tunnel:.
+   * named, external: the tunnel's UUID (lowercase), as printed by `cloudflared tunnel create`. Written to config.yml as tunnel:. With managedBy: terraform (named or token): the UUID of a tunnel that exists already and that Terraform adopts instead of creating one (an import block in the host's module): a tunnel made with `cloudflared tunnel create`, or the host's own tunnel when it moves to another group.
    */
   id?: string;
   credentials?: SecretRef;

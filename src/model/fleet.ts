@@ -73,7 +73,8 @@ export interface NamedTunnel {
   id: string;
   accountTag: string;
   /** The credentials JSON as given (AccountTag, TunnelSecret, TunnelID). */
-  credentials: Secret;
+  credentials: Secret;  /** managedBy terraform: the UUID of the existing tunnel Terraform adopts (an import block), from tunnel.id. */
+  adoptedId?: string;
 }
 
 export interface TokenTunnel {
@@ -82,7 +83,8 @@ export interface TokenTunnel {
   /** Tunnel UUID and account decoded from the token (not secret); useful for reports. */
   id: string;
   accountTag: string;
-  token: Secret;
+  token: Secret;  /** managedBy terraform: the UUID of the existing tunnel Terraform adopts (an import block), from tunnel.id. */
+  adoptedId?: string;
 }
 
 export interface SelfRegisterTunnel {
@@ -103,7 +105,8 @@ export interface AwaitingTerraformTunnel {
   mode: 'awaiting-terraform';
   /** How the host will run the tunnel once Terraform created it. */
   runsAs: 'named' | 'token';
-  managedBy: 'terraform';
+  managedBy: 'terraform';  /** managedBy terraform: the UUID of the existing tunnel Terraform adopts (an import block), from tunnel.id. */
+  adoptedId?: string;
 }
 
 export type Tunnel = NamedTunnel | TokenTunnel | SelfRegisterTunnel | AwaitingTerraformTunnel;

@@ -203,13 +203,14 @@ function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReade
   const mode = t.mode ?? 'named';
   if (mode !== 'self-register' && tunnelOwner(e) === 'terraform') {
     const made = terraform.tunnel;
-    if (!made) return { mode: 'awaiting-terraform', runsAs: mode, managedBy: 'terraform' };
+    const adopted = t.id !== undefined ? { adoptedId: t.id } : {};
+    if (!made) return { mode: 'awaiting-terraform', runsAs: mode, managedBy: 'terraform', ...adopted };
     const origin = { kind: 'file' as const, file: (made.credentials ?? made.token)?.file ?? '' };
     if (mode === 'named' && made.credentials) {
-      return { mode, managedBy: 'terraform', id: made.id, accountTag: made.accountTag, credentials: { origin, value: made.credentials.value } };
+      return { mode, managedBy: 'terraform', id: made.id, accountTag: made.accountTag, credentials: { origin, value: made.credentials.value }, ...adopted };
     }
     if (mode === 'token' && made.token) {
-      return { mode, managedBy: 'terraform', id: made.id, accountTag: made.accountTag, token: { origin, value: made.token.value } };
+      return { mode, managedBy: 'terraform', id: made.id, accountTag: made.accountTag, token: { origin, value: made.token.value }, ...adopted };
     }
     throw new InternalError(`host ${host}: Terraform outputs passed validation but lack the ${mode} tunnel's secret`);
   }

@@ -78,7 +78,7 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
           'terraform-outputs.wrong-module',
           hostPath(host, needsTunnel),
           `host ${JSON.stringify(name)} is in module ${module} now, but its outputs are in ${entry.file}, the outputs of module ${entry.module}`,
-          `${how}; then apply ${entry.module} too and save its outputs again`,
+          `apply ${entry.module} (the module it left), then ${module}, and save the outputs of both (\`terraform -chdir=${moduleDir} output -json > ${file}\`); to keep its tunnel across the move, see "Adding and removing hosts" in ${context.outDir.replace(/\/+$/, '')}/terraform/README.md`,
         ),
       );
       continue;
@@ -117,6 +117,12 @@ function tunnelValues(host: EffectiveSettings, entry: HostOutputs, problems: Dia
     return undefined;
   }
   const tunnelId = id.toLowerCase();
+  const adopted = host.settings.tunnel?.id;
+  if (adopted !== undefined && adopted !== tunnelId) {
+    // The import block adopts tunnel.id on the next apply: these outputs predate it (or the tunnel was replaced).
+    problems.push(badField(entry, 'tunnelId', `is ${tunnelId}, not the tunnel ${adopted} that fleet.yaml has Terraform adopt (tunnel.id)`, how));
+    return undefined;
+  }
   if (tunnelMode(host) === 'named') {
     const credentials = entry.values.credentials;
     if (credentials === undefined) {

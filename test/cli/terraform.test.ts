@@ -137,6 +137,57 @@ describe('fleetgen build: the Cloudflare side', () => {
     expect(result.stderr).not.toContain(decoded.s);
   });
 
+  it('moves a host to another group keeping its tunnel: tunnel.id adopts it in the new module, and the saved outputs follow the move', async () => {
+    const dir = copyExample({ withLock: true });
+    const stores = join(dir, 'secrets/terraform/group-stores.json');
+    const lab = join(dir, 'secrets/terraform/group-lab.json');
+    const tunnelId = saved('group-stores.json').hosts.value['store-0003']?.tunnel_id ?? '';
+    expect(tunnelId).toMatch(/^[0-9a-f-]{36}$/);
+    const manifest = join(dir, 'fleet.yaml');
+    const before = readFileSync(manifest, 'utf8');
+    const moved = before.replace(
+      /( {2}- name: store-0003[^\n]*\n) {4}group: stores\n/,
+      `$1    group: lab\n    tunnel: { managedBy: terraform, id: ${tunnelId} }   # its tunnel, adopted by group-lab\n    ingress: [ { service: "ssh://localhost:22" } ]\n`,
+    );
+    expect(moved).not.toBe(before);
+    writeFileSync(manifest, moved);
+
+    const terraform = await fleetgen(['build', 'fleet.yaml', '--target', 'terraform'], { cwd: dir });
+    expect(terraform.status, terraform.stderr).toBe(0);
+    const host = JSON.parse(readFileSync(join(dir, 'out/terraform/group-lab/host-store-0003.tf.json'), 'utf8')) as { import: unknown };
+    expect(host.import).toEqual([{ to: 'cloudflare_zero_trust_tunnel_cloudflared.store-0003', id: `\${var.account_id}/${tunnelId}` }]);
+    expect(readdirSync(join(dir, 'out/terraform/group-stores'))).not.toContain('host-store-0003.tf.json');
+
+    // Before both modules are applied, its outputs are still its old module's: neither validate nor a build uses them.
+    const early = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    expect(early.status, early.stderr).toBe(2);
+    expect(early.stderr).toMatch(/error: hosts\[2\]\.tunnel: host "store-0003" is in module group-lab now, but its outputs are in secrets\/terraform\/group-stores\.json/);
+
+    // After `terraform state rm` + apply in group-stores and the apply in group-lab (which imports the tunnel and sets
+    // a new secret), each module's outputs saved again: the same tunnel ID, from its new module.
+    const storesFile = saved('group-stores.json');
+    const entry = storesFile.hosts.value['store-0003'] ?? {};
+    delete storesFile.hosts.value['store-0003'];
+    writeFileSync(stores, terraformOutputJson(storesFile.hosts.value));
+    const labFile = saved('group-lab.json');
+    const newSecret = Buffer.alloc(32, 7).toString('base64');
+    const credentials = JSON.stringify({ AccountTag: entry.account_tag, TunnelID: tunnelId, TunnelSecret: newSecret });
+    writeFileSync(lab, terraformOutputJson({ ...labFile.hosts.value, 'store-0003': { ...entry, tunnel_credentials: credentials } }));
+    const built = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(built.status, built.stderr).toBe(0);
+    const userData = readFileSync(join(dir, 'out/cloud-init/store-0003.yaml'), 'utf8');
+    expect(userData).toContain(`tunnel: ${tunnelId}`);
+    expect(userData).toContain(newSecret);
+
+    // Outputs of another tunnel than the one fleet.yaml adopts (say, one the apply created instead) are refused.
+    const other = { ...entry, tunnel_id: '11111111-2222-4333-8444-555555555555', tunnel_credentials: JSON.stringify({ AccountTag: entry.account_tag, TunnelID: '11111111-2222-4333-8444-555555555555', TunnelSecret: newSecret }) };
+    writeFileSync(lab, terraformOutputJson({ ...labFile.hosts.value, 'store-0003': other }));
+    const refused = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(refused.status, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain(`hosts.value.store-0003.tunnel_id: tunnel_id is 11111111-2222-4333-8444-555555555555, not the tunnel ${tunnelId} that fleet.yaml has Terraform adopt (tunnel.id)`);
+    expect(refused.stderr).not.toContain(newSecret);
+  });
+
   it('reports a saved file that is not JSON at its position, without its text', async () => {
     const dir = copyExample({ withLock: true });
     writeFileSync(join(dir, 'secrets/terraform/group-lab.json'), '{\n  "hosts": { "value": SECRET-TEXT\n');

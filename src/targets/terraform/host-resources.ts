@@ -7,6 +7,7 @@
  * - a proxied CNAME to <tunnel id>.cfargotunnel.com per public hostname (generated ones included);
  * - an Access application over the host's SSH hostnames, with its policies from the shared module, and the
  *   short-lived-certificate CA when the host uses short-lived certificates;
+ * - an import block when the manifest has Terraform adopt an existing tunnel (tunnel.id with managedBy terraform);
  * - a local, outputs_<host>, with what the host artifacts need back (collected by outputs.tf.json).
  */
 import { InternalError } from '../../diagnostics/diagnostic.js';
@@ -26,6 +27,8 @@ export interface HostResources {
   outputsLocal?: string;
   usesZone: boolean;
   usesSharedState: boolean;
+  /** Whether the file has an import block (whose ID is an expression: Terraform 1.6 or later). */
+  hasImports: boolean;
 }
 
 const CFARGOTUNNEL = '.cfargotunnel.com';
@@ -36,6 +39,7 @@ export function hostResources(fleet: Fleet, host: Host): HostResources | undefin
   const resources: Record<string, Block> = {};
   const data: Record<string, Block> = {};
   const outputs: Record<string, TfValue> = {};
+  const imports: { to: string; id: Template }[] = [];
   const add = (into: Record<string, Block>, type: string, body: Record<string, TfValue | undefined>): void => {
     (into[type] ??= {})[name] = body;
   };
@@ -54,6 +58,11 @@ export function hostResources(fleet: Fleet, host: Host): HostResources | undefin
       tunnel_secret: secret,
     });
     tunnelId = tunnelRef.attr('id');
+    if (tunnel.adoptedId !== undefined) {
+      // tunnel.id with managedBy terraform: the first apply adopts that tunnel (same UUID, so its DNS records keep
+      // pointing at it) instead of creating one; later applies leave the block be. Import ID: <account>/<tunnel>.
+      imports.push({ to: `${RESOURCE.tunnel}.${name}`, id: new Template([ACCOUNT_ID, `/${tunnel.adoptedId}`]) });
+    }
     outputs[HOST_OUTPUT_FIELDS.tunnelId] = tunnelId;
     outputs[HOST_OUTPUT_FIELDS.accountTag] = ACCOUNT_ID;
     if (mode === 'token') {
@@ -116,10 +125,12 @@ export function hostResources(fleet: Fleet, host: Host): HostResources | undefin
     document: {
       ...(Object.keys(resources).length > 0 ? { resource: resources } : {}),
       ...(Object.keys(data).length > 0 ? { data } : {}),
+      ...(imports.length > 0 ? { import: imports } : {}),
       ...(outputsLocal ? { locals: { [outputsLocal]: outputs } } : {}),
     },
     ...(outputsLocal ? { outputsLocal } : {}),
     usesZone: hostnames.length > 0,
     usesSharedState: hasApplication,
+    hasImports: imports.length > 0,
   };
 }

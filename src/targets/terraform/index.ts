@@ -39,6 +39,8 @@ export interface TerraformHostSummary {
   usesZone: boolean;
   usesSharedState: boolean;
   usesRandom: boolean;
+  /** Whether the host's file has an import block (its module then requires Terraform 1.6). */
+  hasImports: boolean;
   /** Name of the local holding the host's outputs, when it has any. */
   outputsLocal?: string;
 }
@@ -63,6 +65,7 @@ export const terraformParts: HostTarget<TerraformHostSummary> = {
       isBuilt: resources !== undefined,
       usesZone: resources?.usesZone ?? false,
       usesSharedState: resources?.usesSharedState ?? false,
+      hasImports: resources?.hasImports ?? false,
       usesRandom: host.tunnel.mode !== 'self-register' && host.tunnel.managedBy === 'terraform',
       ...(resources?.outputsLocal !== undefined ? { outputsLocal: resources.outputsLocal } : {}),
     };
@@ -112,7 +115,8 @@ function addHostModule(files: FileSet, fleet: Fleet, module: string, built: Terr
   const usesZone = built.some((b) => b.usesZone);
   const usesSharedState = built.some((b) => b.usesSharedState);
   const usesRandom = built.some((b) => b.usesRandom);
-  files.add(`${module}/versions.tf.json`, renderTerraformJson(versionsFile(fleet, module, { usesRandom })));
+  const hasImports = built.some((b) => b.hasImports);
+  files.add(`${module}/versions.tf.json`, renderTerraformJson(versionsFile(fleet, module, { usesRandom, hasImports })));
   files.add(`${module}/variables.tf.json`, renderTerraformJson(variablesFile(fleet, { usesZone })));
   const main = mainFile(fleet, { usesZone, usesSharedState });
   if (main) files.add(`${module}/main.tf.json`, renderTerraformJson(main));

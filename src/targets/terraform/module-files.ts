@@ -15,13 +15,15 @@ export const CLOUDFLARE_PROVIDER = { source: 'cloudflare/cloudflare', version: '
 export const RANDOM_PROVIDER = { source: 'hashicorp/random', version: '~> 3.6' };
 /** Terraform 1.5: the release this JSON is written for (import blocks, check blocks and the rest of 1.x syntax). */
 export const TERRAFORM_VERSION = '>= 1.5.0';
+/** Terraform 1.6: an import block's ID may be an expression (`${var.account_id}/<tunnel id>`); 1.5 takes literals only. */
+export const TERRAFORM_VERSION_WITH_IMPORTS = '>= 1.6.0';
 
-export function versionsFile(fleet: Fleet, module: string, options: { usesRandom: boolean }): Record<string, TfValue> {
+export function versionsFile(fleet: Fleet, module: string, options: { usesRandom: boolean; hasImports?: boolean }): Record<string, TfValue> {
   const backend = fleet.cloudflare.backend;
   return {
     '//': GENERATED_COMMENT,
     terraform: {
-      required_version: TERRAFORM_VERSION,
+      required_version: options.hasImports ? TERRAFORM_VERSION_WITH_IMPORTS : TERRAFORM_VERSION,
       required_providers: { cloudflare: CLOUDFLARE_PROVIDER, ...(options.usesRandom ? { random: RANDOM_PROVIDER } : {}) },
       ...(backend ? { backend: { [backend.type]: backendSettings(backend, module) } } : {}),
     },

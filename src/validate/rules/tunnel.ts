@@ -69,7 +69,7 @@ export const checkTunnelModes: FleetRule = (fleet) =>
 function settingsOfOtherModes({ source }: FleetContext, host: EffectiveSettings, mode: TunnelMode): Diagnostic[] {
   const tunnel = host.settings.tunnel ?? {};
   return (Object.keys(MODE_OF_KEY) as TunnelKey[])
-    .filter((key) => tunnel[key] !== undefined && !MODE_KEYS[mode].includes(key))
+    .filter((key) => tunnel[key] !== undefined && !MODE_KEYS[mode].includes(key) && !isAdoptedId(host, key))
     .map((key) => host.originOf(['tunnel', key]))
     .filter((path) => countsAgainstMode(host, path))
     .map((path) => {
@@ -84,10 +84,18 @@ function settingsOfOtherModes({ source }: FleetContext, host: EffectiveSettings,
     });
 }
 
-/** Terraform creates the tunnel, so an id or secret given for it would be one the host never runs with. */
+/** tunnel.id on a tunnel Terraform owns, in either mode: the existing tunnel Terraform adopts (an import block). */
+function isAdoptedId(host: EffectiveSettings, key: TunnelKey): boolean {
+  return key === 'id' && tunnelOwner(host) === 'terraform';
+}
+
+/**
+ * Terraform creates the tunnel (or adopts the one tunnel.id names) and generates its secret, so a secret given for it
+ * would be one the host never runs with.
+ */
 function settingsOfExternalTunnels({ source }: FleetContext, host: EffectiveSettings): Diagnostic[] {
   const tunnel = host.settings.tunnel ?? {};
-  return (['id', 'credentials', 'token'] as const)
+  return (['credentials', 'token'] as const)
     .filter((key) => tunnel[key] !== undefined)
     .map((key) => host.originOf(['tunnel', key]))
     .filter((path) => goesWithChoice(host, path, ['tunnel', 'managedBy']))
@@ -95,8 +103,8 @@ function settingsOfExternalTunnels({ source }: FleetContext, host: EffectiveSett
       source.error(
         'tunnel.managed-by-terraform',
         path,
-        `tunnel.${String(path.at(-1))} is given, but tunnel.managedBy is terraform: Terraform creates this tunnel, and fleetgen reads its ID and secret from terraformOutputs`,
-        'remove it, or set tunnel.managedBy: external to run the tunnel that already exists',
+        `tunnel.${String(path.at(-1))} is given, but tunnel.managedBy is terraform: Terraform generates this tunnel's secret, and fleetgen reads it from terraformOutputs`,
+        'remove it (keep tunnel.id to have Terraform adopt the tunnel that exists), or set tunnel.managedBy: external to run the tunnel with this secret',
         'key',
       ),
     );

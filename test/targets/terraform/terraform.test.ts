@@ -111,6 +111,27 @@ describe('terraform target', () => {
     expect(changedFiles(before, after)).toEqual(['terraform/group-stores/host-store-0002.tf.json', 'terraform/group-stores/outputs.tf.json']);
   });
 
+  it('adopts an existing tunnel named by tunnel.id (managedBy terraform) with an import block, in a module that requires Terraform 1.6', () => {
+    const fleet = sampleFleetWithRemoteIngress();
+    const before = record(fleet);
+    const store = host(fleet, 'store-0001');
+    if (store.tunnel.mode !== 'named' || store.tunnel.managedBy !== 'terraform') throw new Error('store-0001 should be a Terraform-managed named tunnel');
+    store.tunnel.adoptedId = '6ff42ae2-765d-4adf-8112-31c55c1551ef';
+    const files = terraformFiles(fleet);
+    expect(schemaProblems(files)).toEqual([]);
+    expect(changedFiles(before, files.toRecord())).toEqual(['terraform/group-stores/host-store-0001.tf.json', 'terraform/group-stores/versions.tf.json']);
+    const docs = modulesOf(files).get('group-stores') ?? {};
+    expect((docs['host-store-0001.tf.json'] as { import: unknown }).import).toEqual([
+      { to: 'cloudflare_zero_trust_tunnel_cloudflared.store-0001', id: '${var.account_id}/6ff42ae2-765d-4adf-8112-31c55c1551ef' },
+    ]);
+    // The import ID is an expression, which import blocks accept from Terraform 1.6 on; other modules stay at 1.5.
+    expect((docs['versions.tf.json'] as { terraform: { required_version: string } }).terraform.required_version).toBe('>= 1.6.0');
+    const kiosks = modulesOf(files).get('group-kiosks') ?? {};
+    expect((kiosks['versions.tf.json'] as { terraform: { required_version: string } }).terraform.required_version).toBe('>= 1.5.0');
+    // Only Terraform-managed tunnels are adopted: the same id on an existing tunnel writes no import.
+    expect(Object.values(kiosks).filter((doc) => 'import' in (doc as object))).toEqual([]);
+  });
+
   it('holds no secret of the fleet in any file', () => {
     const fleet = sampleFleetWithRemoteIngress();
     const secrets = [FAKE_TUNNEL_SECRET, FAKE_TOKEN, FAKE_CERT_PEM.split('\n')[1] ?? '', ...fleet.hosts.flatMap((h) => (h.tunnel.mode === 'token' ? [h.tunnel.token.value] : h.tunnel.mode === 'named' ? [h.tunnel.credentials.value] : []))];
