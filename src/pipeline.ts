@@ -13,7 +13,7 @@ import type { SourceMap } from './load/source-map.js';
 import { manifestText, parseManifest, readManifestText } from './load/manifest.js';
 import { SecretReader } from './load/secrets.js';
 import { readTerraformOutputs } from './load/terraform-outputs.js';
-import { DEFAULT_TERRAFORM_OUTPUTS_DIR } from './manifest/terraform-layout.js';
+import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf } from './manifest/terraform-layout.js';
 import type { Fleet } from './model/fleet.js';
 import { normalize } from './model/normalize.js';
 import { effectiveSettings } from './model/merge.js';
@@ -116,7 +116,7 @@ export function terraformOutputsOf(
   const outputs = readTerraformOutputs(dir, manifestDir, options.displayBase);
   const resolved = resolveTerraformOutputs(hosts, outputs, {
     source,
-    split: manifest.cloudflare?.terraform?.split ?? 'group',
+    layout: terraformLayoutOf(manifest.cloudflare?.terraform),
     shownDir: displayPath(dir, options.displayBase),
     outDir: options.outDir,
   });

@@ -77,9 +77,13 @@ export interface Cloudflare {
    */
   terraform?: {
     /**
-     * Root modules, each with its own state: group (default) gives one module per group (group-<name>/, hosts without a group in ungrouped/), so a plan reads only its part of a large fleet; fleet puts every host in one module (hosts/). Account-wide objects are always in shared/.
+     * Root modules, each with its own state: group (default) gives one module per group (group-<name>/, hosts without a group in ungrouped/), so a plan reads only its part of a large fleet; chunks spreads the hosts over a fixed number of modules (chunk-<k>/, set by chunks) by a hash of each host's name, so no module outgrows the rest and a host never changes module when hosts are added, removed or regrouped; fleet puts every host in one module (hosts/). Account-wide objects are always in shared/.
      */
-    split?: 'group' | 'fleet';
+    split?: 'group' | 'fleet' | 'chunks';
+    /**
+     * With split: chunks, the number of modules (chunk-0/ … chunk-<chunks - 1>/, zero-padded). A host's chunk is SHA-256 of its name modulo this count: stable while the count stays, so choose it for the fleet you expect (about 250 hosts, 1,000 resources, per chunk plans quickly); changing it moves most hosts to another module and state.
+     */
+    chunks?: number;
     /**
      * Where every module keeps its Terraform state. Default: a local terraform.tfstate in each module's folder (git-ignored there). With a backend, fleetgen gives each module its own state: key <keyPrefix>/<module>/terraform.tfstate (s3, azurerm) or prefix <keyPrefix>/<module> (gcs), and the host modules read the shared module's state from there. Credentials never go here: the backends read them from their usual environment variables.
      */

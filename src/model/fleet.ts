@@ -233,6 +233,8 @@ export interface CloudflareAccount {
   accountId?: string;
   zoneId?: string;
   split: TerraformSplit;
+  /** With split chunks: how many chunk modules. */
+  chunks?: number;
   /** Remote state for every module; undefined: a local terraform.tfstate in each module's folder. */
   backend?: TerraformBackend;
   /** terraformOutputs.dir as written (relative to the manifest), for messages and generated READMEs. */

@@ -2,7 +2,7 @@ import { InternalError } from '../diagnostics/diagnostic.js';
 import { assignHostnames, type HostnameAssignment, type HostnameRequest } from '../hostnames/assign.js';
 import type { Lockfile } from '../hostnames/lockfile.js';
 import type { SecretReader, SecretReference } from '../load/secrets.js';
-import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformModuleOf } from '../manifest/terraform-layout.js';
+import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf, terraformModuleOf } from '../manifest/terraform-layout.js';
 import type { IngressRule as ManifestIngressRule } from '../manifest/types.generated.js';
 import { isCatchAllRule } from '../validate/ingress.js';
 import { effectiveIngress, tunnelOwner } from '../validate/rules/context.js';
@@ -71,9 +71,9 @@ export function normalize(
   }
   const hostnames = assignHostnames({ fleet: manifest.fleet, zone: manifest.zone, requests, taken, lock });
 
-  const split = manifest.cloudflare?.terraform?.split ?? 'group';
+  const layout = terraformLayoutOf(manifest.cloudflare?.terraform);
   const hosts = effective.map((e) =>
-    normalizeHost(manifest, e, secrets, hostnames.names.get(e.host.name) ?? [], terraform.get(e.host.name) ?? {}, terraformModuleOf(e.host.group, split)),
+    normalizeHost(manifest, e, secrets, hostnames.names.get(e.host.name) ?? [], terraform.get(e.host.name) ?? {}, terraformModuleOf(e.host, layout)),
   );
   hosts.sort((a, b) => compareNames(a.name, b.name));
 
@@ -100,7 +100,7 @@ export function normalize(
     cloudflare: {
       ...(manifest.cloudflare?.accountId !== undefined ? { accountId: manifest.cloudflare.accountId } : {}),
       ...(manifest.cloudflare?.zoneId !== undefined ? { zoneId: manifest.cloudflare.zoneId } : {}),
-      split,
+      ...layout,
       ...(manifest.cloudflare?.terraform?.backend
         ? {
             backend: {

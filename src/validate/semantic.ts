@@ -8,6 +8,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SecretReader } from '../load/secrets.js';
 import type { SourceMap } from '../load/source-map.js';
 import { effectiveSettings } from '../model/merge.js';
+import { checkTerraformChunks } from './rules/terraform-layout.js';
 import { checkAccessPolicyNames, checkServiceTokenNames, checkTerraformCaHasApplication } from './rules/access.js';
 import { warnServiceTokenUnset } from './rules/client.js';
 import { checkBinaryInstalls, checkInstallSettings } from './rules/cloudflared.js';
@@ -53,6 +54,7 @@ const RULES: readonly FleetRule[] = [
   checkServiceTokenNames,
   checkTerraformCaHasApplication,
   checkRemoteConfig,
+  checkTerraformChunks,
   warnWhatDecommissionLeaves,
 ];
 

@@ -8,7 +8,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ManifestPath, SourceMap } from '../load/source-map.js';
 import { HOST_OUTPUT_FIELDS, type HostOutputs, type TerraformOutputs } from '../load/terraform-outputs.js';
-import { terraformModuleOf, type TerraformSplit } from '../manifest/terraform-layout.js';
+import { terraformModuleOf, type TerraformLayout } from '../manifest/terraform-layout.js';
 import type { EffectiveSettings } from '../model/merge.js';
 import { missingTunnelPath, tunnelMode, tunnelOwner } from './rules/context.js';
 import { decodeTunnelToken, parseCredentials, UUID } from './tunnel-secrets.js';
@@ -29,7 +29,7 @@ export interface ResolvedTerraformOutputs {
 
 export interface OutputsContext {
   source: SourceMap;
-  split: TerraformSplit;
+  layout: TerraformLayout;
   /** The outputs folder as the user should type it (relative to the working folder). */
   shownDir: string;
   /** The output folder of the build (--out), for the commands in messages. */
@@ -54,7 +54,7 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
     const needsCa = usesTerraformCa(host);
     if (!needsTunnel && !needsCa) continue;
     const name = host.host.name;
-    const module = terraformModuleOf(host.host.group, context.split);
+    const module = terraformModuleOf(host.host, context.layout);
     const moduleDir = `${context.outDir.replace(/\/+$/, '')}/terraform/${module}`;
     const how = `run \`terraform -chdir=${moduleDir} apply\`, then \`terraform -chdir=${moduleDir} output -json > ${context.shownDir}/${module}.json\``;
     const entry = outputs.hosts.get(name);

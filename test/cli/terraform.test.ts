@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildFleet } from '../../src/build.js';
 import { compileFleet } from '../../src/pipeline.js';
+import { chunkModule } from '../../src/manifest/terraform-layout.js';
 import { FileSet } from '../../src/targets/fileset.js';
 import { modulesOf, schemaProblems } from '../targets/terraform/support.js';
 import { terraformOutputJson } from '../support/terraform-output.js';
@@ -186,6 +187,24 @@ describe('fleetgen build: the Cloudflare side', () => {
     expect(refused.status, refused.stderr).toBe(2);
     expect(refused.stderr).toContain(`hosts.value.store-0003.tunnel_id: tunnel_id is 11111111-2222-4333-8444-555555555555, not the tunnel ${tunnelId} that fleet.yaml has Terraform adopt (tunnel.id)`);
     expect(refused.stderr).not.toContain(newSecret);
+  });
+
+  it('spreads the hosts over chunk modules by their names with split: chunks, each module valid for the provider', async () => {
+    const dir = copyExample({ withLock: true });
+    const manifest = join(dir, 'fleet.yaml');
+    const before = readFileSync(manifest, 'utf8');
+    const chunked = before.replace(/^cloudflare:\n/m, 'cloudflare:\n  terraform: { split: chunks, chunks: 4 }\n');
+    expect(chunked).not.toBe(before);
+    writeFileSync(manifest, chunked);
+    const result = await fleetgen(['build', 'fleet.yaml', '--target', 'terraform'], { cwd: dir });
+    expect(result.status, result.stderr).toBe(0);
+    const files = readTree(join(dir, 'out'));
+    const modules = modulesOf(files);
+    expect(schemaProblems(files)).toEqual([]);
+    const hostFiles = [...modules].flatMap(([module, docs]) => Object.keys(docs).filter((f) => f.startsWith('host-')).map((f) => [f.slice(5, -8), module]));
+    expect(hostFiles.length).toBeGreaterThan(3);
+    for (const [host, module] of hostFiles) expect(module, host).toBe(chunkModule(host ?? '', 4));
+    expect([...modules.keys()].filter((m) => m !== 'shared').every((m) => /^chunk-[0-3]$/.test(m))).toBe(true);
   });
 
   it('reports a saved file that is not JSON at its position, without its text', async () => {

@@ -3,7 +3,7 @@
  * Terraform's JSON syntax, each with its own state:
  *
  *   shared/                     account-wide Access policies and service tokens (when the manifest has any)
- *   group-<name>/ | ungrouped/  (or hosts/ with split: fleet) one module per group of hosts:
+ *   group-<name>/ | ungrouped/  one module per group of hosts (chunk-<k>/ with split: chunks, hosts/ with fleet):
  *     versions.tf.json            provider pins
  *     variables.tf.json           account_id, and zone_id or zone_name (defaults from the manifest)
  *     main.tf.json                zone lookup and the shared module's state, when used
