@@ -74,7 +74,7 @@ function nextSteps(dir: string): string[] {
     'fleetgen build fleet.yaml --target terraform                   # out/terraform/: shared/ and one module per group',
     'terraform -chdir=out/terraform/shared init && terraform -chdir=out/terraform/shared apply',
     'mkdir -p -m 700 secrets/terraform',
-    'for m in $(cd out/terraform && ls -d group-* ungrouped hosts 2>/dev/null); do',
+    'for m in $(cd out/terraform && ls -d group-* chunk-* ungrouped hosts 2>/dev/null); do',
     '  terraform -chdir=out/terraform/$m init && terraform -chdir=out/terraform/$m apply &&',
     '  terraform -chdir=out/terraform/$m output -json > secrets/terraform/$m.json   # terraformOutputs.dir: secrets',
     'done',
