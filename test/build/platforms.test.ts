@@ -13,6 +13,7 @@ import { OS_FACTS } from '../../src/model/platforms.js';
 import { compileFleet } from '../../src/pipeline.js';
 import { packageSource } from '../../src/targets/common/package-source.js';
 import { TARGET_NAMES } from '../../src/targets/target.js';
+import { ansibleHostVars, chefHostData } from '../support/host-data.js';
 import { platformHostName, SUPPORTED_OS } from '../support/platform-fleet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetgen-platforms-build-'));
@@ -49,9 +50,11 @@ describe('fleetgen build of a host on every supported OS', () => {
       const text = (path: string): string => String(files.get(path)?.content ?? `(no ${path})`);
       // Each target carries the file byte for byte (YAML and JSON escape it their own way; compare parsed data).
       expect(text(`cloud-init/${host.name}.yaml`), host.name).toContain(source.sourceFile.path);
-      expect(text(`ansible/inventory/host_vars/${host.name}/cloudflared.yml`), host.name).toContain(source.sourceFile.path);
-      const item = JSON.parse(text(`chef/data_bags/platforms/${host.name}.json`)) as { install: { repository: { source: unknown } } };
-      expect(item.install.repository.source, host.name).toEqual(source.sourceFile);
+      const below = (prefix: string) => ({ get: (path: string) => files.get(`${prefix}/${path}`) });
+      const vars = ansibleHostVars(below('ansible'), 'platforms', host.name) as { cloudflared_repository_files: unknown[] };
+      expect(vars.cloudflared_repository_files, host.name).toContainEqual(expect.objectContaining(source.sourceFile));
+      const item = chefHostData(below('chef'), 'platforms', host.name) as { install: { repository: { source: unknown } } };
+      expect(item.install.repository.source, host.name).toMatchObject(source.sourceFile);
     }
   });
 });

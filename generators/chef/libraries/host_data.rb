@@ -21,13 +21,51 @@ module FleetgenCloudflared
     !command.error?
   end
 
+  # The profile and the host's own item as one hash: hashes are merged key by key; the two never both set a value.
+  def self.merge(shared, own, path = [])
+    shared.merge(own) do |key, a, b|
+      raise "the profile and the host's item both set #{(path + [key]).join('.')}: rebuild with fleetgen" unless a.is_a?(Hash) && b.is_a?(Hash)
+
+      merge(a, b, path + [key])
+    end
+  end
+
   # Recipe helpers: this node's data bag items, each loaded once per run.
   module HostData
-    # The node's non-secret item: files with content, owner, group and mode; directories; install method;
-    # self-registration; ssh settings.
+    # The node's settings: its own item (config.yml, the Access CA key, its secret files' names, the self-register
+    # command) merged into the profile it names (install method, every file's owner, group, mode and stored name,
+    # directories, ssh and lockdown settings), which hosts with the same settings share. A decommissioned host's item
+    # names no profile: it holds what goes.
     def fleetgen_host
-      node.run_state["fleetgen_host:#{cookbook_name}"] ||=
-        data_bag_item(fleetgen_settings['data_bag'], fleetgen_item_name).to_hash
+      node.run_state["fleetgen_host:#{cookbook_name}"] ||= begin
+        own = data_bag_item(fleetgen_settings['data_bag'], fleetgen_item_name).raw_data
+        profile = own['profile']
+        shared = profile ? data_bag_item(fleetgen_settings['profiles_data_bag'], profile).raw_data : {}
+        FleetgenCloudflared.merge(shared.reject { |key, _| key == 'id' }, own.reject { |key, _| %w(id profile).include?(key) })
+      end
+    end
+
+    # Declares the file an entry describes, with its owner, group and mode: bytes hosts share come from this
+    # cookbook's files/default/ (`source`, named by their digest), a host's own bytes from its item (`content`).
+    # The block adds to the resource (notifications, verification).
+    def fleetgen_file(entry, &block)
+      if entry['source']
+        cookbook_file entry['path'] do
+          source entry['source']
+          owner entry['owner']
+          group entry['group']
+          mode entry['mode']
+          instance_eval(&block) if block
+        end
+      else
+        file entry['path'] do
+          content entry.fetch('content')
+          owner entry['owner']
+          group entry['group']
+          mode entry['mode']
+          instance_eval(&block) if block
+        end
+      end
     end
 
     # path => content of each secret file. An encrypted item is decrypted with the secret_file attribute, or

@@ -14,9 +14,9 @@ config['directories'].each do |entry|
   end
 end
 
-config['secret_files'].each do |entry|
-  file entry['path'] do
-    content secret_contents.fetch(entry['path'])
+config['secret_files'].each do |path, entry|
+  file path do
+    content secret_contents.fetch(path)
     owner entry['owner']
     group entry['group']
     mode entry['mode']
@@ -28,10 +28,12 @@ config['secret_files'].each do |entry|
 end
 
 # What an earlier manifest left here: the secrets of another tunnel id, token or mode. Removed (no backup copy), so
-# that a rotation or a mode change leaves no old secret behind; the files this run writes are kept.
+# that a rotation or a mode change leaves no old secret behind. Kept: the files this run writes, and what the host
+# made itself (self-register: its credentials, their list of routed hostnames, cert.pem while the script needs it).
 stale = config['stale']
+keep = config['files'].keys + config['secret_files'].keys + stale.fetch('keep', [])
 ::Dir.glob(stale['patterns'].map { |pattern| ::File.join(stale['directory'], pattern) }).sort.each do |path|
-  next if stale['keep'].include?(path)
+  next if keep.include?(path)
 
   file path do
     action :delete
@@ -39,12 +41,8 @@ stale = config['stale']
   end
 end
 
-config['files'].each do |entry|
-  file entry['path'] do
-    content entry['content']
-    owner entry['owner']
-    group entry['group']
-    mode entry['mode']
+config['files'].each_value do |entry|
+  fleetgen_file entry do
     if entry['validate']
       # The candidate file is checked before it replaces the live one: a config cloudflared rejects never
       # reaches the running service. A block, not a command string: the argument vector needs no shell.

@@ -3,8 +3,6 @@
 # Installs cloudflared at the pinned version: from Cloudflare's apt/rpm repository (or its mirror), from the
 # release binary verified by sha256, or not at all when the image ships it. The pinned version is installed up or
 # down: every fleetgen target converges on the release fleet.yaml names.
-require 'base64'
-
 install = fleetgen_host['install']
 arch = fleetgen_host['arch']
 
@@ -21,12 +19,7 @@ end
 # A host where cloudflared ran before fleetgen: `cloudflared service install`'s self-update timer, a stray
 # /root/.cloudflared/config.yml, another apt source for the same repository. Taken over first (see the script).
 takeover = fleetgen_host['takeover']
-file takeover['script']['path'] do
-  content takeover['script']['content']
-  owner takeover['script']['owner']
-  group takeover['script']['group']
-  mode takeover['script']['mode']
-end
+fleetgen_file takeover['script']
 
 execute 'cloudflared: take over what an earlier cloudflared left' do
   command takeover['command']
@@ -42,14 +35,7 @@ when 'package'
   key = repository['key']
   check = key && key['check']
 
-  if check
-    file check['script']['path'] do
-      content check['script']['content']
-      owner 'root'
-      group 'root'
-      mode '0755'
-    end
-  end
+  fleetgen_file check['script'] if check
 
   # The resources that make up the repository (assigned, so that each do-block binds to its resource): a change to
   # any of them this run means a refresh.
@@ -64,30 +50,11 @@ when 'package'
       verify { |candidate| FleetgenCloudflared.succeeds?(check['script']['path'], candidate, *check['fingerprints']) } if check
     end
   elsif key
-    key_resource = file key['path'] do
-      content Base64.strict_decode64(key['content_base64'])
-      owner 'root'
-      group 'root'
-      mode '0644'
-    end
+    key_resource = fleetgen_file key
   end
 
-  source_resource = file repository['source']['path'] do
-    content repository['source']['content']
-    owner 'root'
-    group 'root'
-    mode '0644'
-  end
-
-  hold = repository['hold']
-  if hold
-    hold_resource = file hold['path'] do
-      content hold['content']
-      owner 'root'
-      group 'root'
-      mode '0644'
-    end
-  end
+  source_resource = fleetgen_file repository['source']
+  hold_resource = repository['hold'] && fleetgen_file(repository['hold'])
 
   # fleetgen's apt source in the other format (.list or .sources): after an upgrade in place to a release with the
   # other format, it would list the repository twice.

@@ -9,13 +9,7 @@ lockdown = fleetgen_host['lockdown']
 unlock = fleetgen_host['unlock']
 
 if lockdown
-  script = lockdown['script']
-  file script['path'] do
-    content script['content']
-    owner script['owner']
-    group script['group']
-    mode script['mode']
-  end
+  fleetgen_file lockdown['script']
 
   execute 'cloudflared: lock SSH down to the tunnel' do
     # An argument vector: no shell parses the arguments.

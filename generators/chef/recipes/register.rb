@@ -7,13 +7,7 @@
 register = fleetgen_host['register']
 return unless register
 
-script = register['script']
-file script['path'] do
-  content script['content']
-  owner script['owner']
-  group script['group']
-  mode script['mode']
-end
+fleetgen_file register['script']
 
 check = register['check']
 is_needed = -> { FleetgenCloudflared.run(*check).stdout.split("\n").include?('needed') }

@@ -9,12 +9,8 @@
 service_settings = fleetgen_host['service']
 service_name = service_settings['name']
 
-service_settings['files'].each do |entry|
-  file entry['path'] do
-    content entry['content']
-    owner entry['owner']
-    group entry['group']
-    mode entry['mode']
+service_settings['files'].each_value do |entry|
+  fleetgen_file entry do
     if entry['notifies'] == 'sysctl'
       # Before the service starts below: QUIC sizes its UDP buffers when cloudflared opens its sockets.
       notifies :run, 'execute[cloudflared: apply sysctl.d]', :immediately
@@ -45,12 +41,7 @@ end
 # script only warns, in plain words, what is blocked and what the tunnel falls back to; it never fails the run, and
 # says nothing once the service runs.
 egress_check = service_settings['egress_check']
-file egress_check['script']['path'] do
-  content egress_check['script']['content']
-  owner egress_check['script']['owner']
-  group egress_check['script']['group']
-  mode egress_check['script']['mode']
-end
+fleetgen_file egress_check['script']
 
 ruby_block 'cloudflared: check egress to Cloudflare' do
   block do

@@ -18,12 +18,11 @@ ssh['directories'].each do |entry|
   end
 end
 
-ssh['files'].each do |entry|
-  file entry['path'] do
-    content entry['content']
-    owner entry['owner']
-    group entry['group']
-    mode entry['mode']
+# The sshd check first: the drop-ins after it are verified with it before they go live.
+fleetgen_file ssh['check_script']
+
+ssh['files'].each_value do |entry|
+  fleetgen_file entry do
     verify { |candidate| FleetgenCloudflared.succeeds?(sshd_check, candidate, entry['path']) } if entry['checked_by_sshd']
     notifies :run, 'execute[cloudflared: sshd -t]', :delayed if entry['notifies'] == 'sshd'
   end

@@ -1,69 +1,74 @@
 /**
- * inventory/host_vars/<host>/: the host's data for the role. cloudflared.yml holds everything but secrets (install,
- * directories, the non-secret files of hostState with content, owner, group and mode, the self-register and
- * lockdown argv, sshd settings); secrets.yml holds the secret files and nothing else. Every string is `!unsafe`.
+ * A host's data for the role, split in two. inventory/host_vars/<host>/cloudflared.yml holds what is the host's own
+ * (config.yml, the Access CA key's stored name, the self-register argv and what that registration leaves to keep) and the name of its profile;
+ * the profile, roles/<role>/vars/profiles/<name>.yml, holds everything hosts share (install, directories, every
+ * file's owner, group, mode and stored name, the lockdown argv, sshd settings) and the role loads it first. Files
+ * whose bytes hosts share are in the role's files/, named by content. secrets.yml holds the secret files and nothing
+ * else. Every string is `!unsafe`.
  */
-import { createHash } from 'node:crypto';
 import type { Host } from '../../model/fleet.js';
 import { InternalError } from '../../diagnostics/diagnostic.js';
+import { contentDigest, keptBesidesWritten, type FileStore } from '../common/file-store.js';
 import { hostState, type ManagedDirectory, type ManagedFile } from '../common/host-state.js';
 import { hostRemoval } from '../common/host-removal.js';
 import { packageSource } from '../common/package-source.js';
 import { ansibleYaml, unsafe } from './ansible-yaml.js';
 
-/** A repository key shipped in the role's files/ (a public key: safe to commit). */
-export interface ShippedKey {
-  /** File name under roles/<role>/files/, named by content so that hosts with different keys never collide. */
-  name: string;
-  content: Buffer;
-}
-
 export interface HostVars {
   /** host_vars/<host>/cloudflared.yml */
   settings: string;
+  /** The profile's name and roles/<role>/vars/profiles/<name>.yml. None for a decommissioned host. */
+  profile?: { name: string; content: string };
   /** host_vars/<host>/secrets.yml, before any vault encryption. None for a decommissioned host: its run removes them. */
   secrets?: string;
-  shippedKey?: ShippedKey;
 }
 
-export function buildHostVars(host: Host, roleName: string): HostVars {
+export function buildHostVars(host: Host, roleName: string, store: FileStore): HostVars {
   if (host.state === 'decommissioned') return { settings: removalVars(host, roleName) };
   const state = hostState(host);
+  /** The profile's variables: what hosts share. */
   const vars: Record<string, unknown> = {};
+  /** The host's own. */
+  const own: Record<string, unknown> = {};
   const install = host.cloudflared;
+  const stored = (file: Pick<ManagedFile, 'path' | 'owner' | 'group' | 'mode' | 'content'>): Record<string, unknown> => ({
+    path: unsafe(file.path),
+    owner: unsafe(file.owner),
+    group: unsafe(file.group),
+    mode: unsafe(file.mode),
+    source: unsafe(store.put(file.path, file.content)),
+  });
 
   vars.cloudflared_install_method = unsafe(install.method);
   if (install.version !== undefined) vars.cloudflared_version = unsafe(install.version);
   vars.cloudflared_binary_path = unsafe(install.binaryPath);
 
   vars.cloudflared_arch = unsafe(state.arch.manifest);
-  vars.cloudflared_takeover_script = fileEntry(state.takeover.script);
+  vars.cloudflared_takeover_script = stored(state.takeover.script);
   vars.cloudflared_takeover_argv = state.takeover.argv.map(unsafe);
-  vars.cloudflared_egress_check_script = fileEntry(state.egressCheck.script);
+  vars.cloudflared_egress_check_script = stored(state.egressCheck.script);
   vars.cloudflared_egress_check_argv = state.egressCheck.argv.map(unsafe);
   vars.cloudflared_arch_query = state.arch.query.map(unsafe);
   vars.cloudflared_arch_accepted = state.arch.accepted.map(unsafe);
 
-  let shippedKey: ShippedKey | undefined;
   const source = packageSource(host);
   if (source) {
     const repositoryFiles = [source.sourceFile, ...(source.holdFile ? [source.holdFile] : [])];
     vars.cloudflared_package_manager = unsafe(source.family === 'rhel' ? 'dnf' : 'apt');
     vars.cloudflared_package = unsafe(source.packageSpec);
     vars.cloudflared_package_refresh_argv = source.refresh.map(unsafe);
-    vars.cloudflared_repository_files = repositoryFiles.map((f) => fileEntry({ ...f, owner: 'root', group: 'root', mode: '0644' }));
+    vars.cloudflared_repository_files = repositoryFiles.map((f) => stored({ ...f, owner: 'root', group: 'root', mode: '0644' }));
     if (source.family === 'debian') vars.cloudflared_repository_stale_files = source.staleSourceFiles.map(unsafe);
     if (source.key) {
       vars.cloudflared_repository_key_path = unsafe(source.key.path);
       if ('url' in source.key) {
         vars.cloudflared_repository_key_url = unsafe(source.key.url);
         if (source.key.check) {
-          vars.cloudflared_repository_key_check = fileEntry({ ...source.key.check.script, owner: 'root', group: 'root', mode: '0755' });
+          vars.cloudflared_repository_key_check = stored({ ...source.key.check.script, owner: 'root', group: 'root', mode: '0755' });
           vars.cloudflared_repository_key_fingerprints = source.key.check.fingerprints.map(unsafe);
         }
       } else {
-        shippedKey = shippedKeyOf(source.key);
-        vars.cloudflared_repository_key_file = unsafe(shippedKey.name);
+        vars.cloudflared_repository_key_file = unsafe(store.put(source.key.path, source.key.content));
       }
     }
   }
@@ -80,24 +85,21 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
     // The role writes every secret file with one task that notifies "Restart cloudflared".
     if (file.notifies !== 'cloudflared') throw new InternalError(`secret file ${file.path} does not restart cloudflared`);
   }
-  const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config');
+  const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca');
+  const [sshCa] = state.files.filter((f) => f.purpose === 'ssh-ca');
 
   vars.cloudflared_directories = state.directories.map(directoryEntry);
-  vars.cloudflared_stale = { directory: unsafe(state.stale.directory), patterns: state.stale.patterns.map(unsafe), keep: state.stale.keep.map(unsafe) };
-  vars.cloudflared_config = fileEntry(config);
+  vars.cloudflared_stale = { directory: unsafe(state.stale.directory), patterns: state.stale.patterns.map(unsafe) };
+  vars.cloudflared_config = attributesOf(config);
   vars.cloudflared_validate_config = state.validatesConfig;
-  vars.cloudflared_files = plain.filter((f) => f.notifies === 'cloudflared').map(fileEntry);
-  vars.cloudflared_helper_files = plain.filter((f) => f.notifies === undefined).map(fileEntry);
-  vars.cloudflared_sysctl_files = plain.filter((f) => f.notifies === 'sysctl').map(fileEntry);
-  vars.cloudflared_self_register_argv = state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args].map(unsafe) : [];
-  vars.cloudflared_self_register_check_argv = state.selfRegister ? state.selfRegister.check.map(unsafe) : [];
-
-  const sshFiles = plain.filter((f) => f.notifies === 'sshd');
-  // validate: Ansible runs it on the rendered file before it replaces the live one (%s is that temporary file).
-  vars.cloudflared_ssh_files = sshFiles.map((f) => ({
-    ...fileEntry(f),
-    ...(f.checkedBySshd && state.ssh ? { validate: unsafe(`${state.ssh.check} %s ${f.path}`) } : {}),
-  }));
+  vars.cloudflared_files = plain.filter((f) => f.notifies === 'cloudflared').map(stored);
+  vars.cloudflared_helper_files = plain.filter((f) => f.notifies === undefined).map(stored);
+  vars.cloudflared_sysctl_files = plain.filter((f) => f.notifies === 'sysctl').map(stored);
+  // validate: Ansible runs it on the new file before it replaces the live one (%s is that temporary file).
+  vars.cloudflared_ssh_files = plain
+    .filter((f) => f.notifies === 'sshd')
+    .map((f) => ({ ...stored(f), ...(f.checkedBySshd && state.ssh ? { validate: unsafe(`${state.ssh.check} %s ${f.path}`) } : {}) }));
+  if (sshCa) vars.cloudflared_ssh_ca = attributesOf(sshCa);
   if (state.ssh) {
     vars.cloudflared_sshd_service = unsafe(state.ssh.service);
     vars.cloudflared_sshd_include_line = unsafe(state.ssh.needsInclude ? state.ssh.includeLine : '');
@@ -110,16 +112,29 @@ export function buildHostVars(host: Host, roleName: string): HostVars {
     vars.cloudflared_sshd_service = unsafe(state.unlock.sshdService);
   }
 
-  const settings = ansibleYaml(vars, [
-    `${host.name}: what the ${roleName} role puts on this host. No secret here (see secrets.yml).`,
-    'Every string is !unsafe: Ansible never templates a value that came from fleet.yaml.',
+  const profileContent = ansibleYaml(vars, [
+    `A profile of the ${roleName} role: what the hosts that name it in their host_vars (cloudflared_profile) share.`,
+    'The role loads it first; files are in the role\'s files/, named by content. Every string is !unsafe.',
   ]);
+  const profileName = contentDigest(profileContent);
+  own.cloudflared_profile = unsafe(profileName);
+  own.cloudflared_config_content = unsafe(config.content);
+  const madeByHost = keptBesidesWritten(state);
+  if (madeByHost.length > 0) own.cloudflared_stale_keep = madeByHost.map(unsafe);
+  // Stored, named here: the profile stays shared whether the CA is the fleet's or this host's own.
+  if (sshCa) own.cloudflared_ssh_ca_source = unsafe(store.put(sshCa.path, sshCa.content));
+  if (state.selfRegister) {
+    own.cloudflared_self_register_argv = [state.selfRegister.script, ...state.selfRegister.args].map(unsafe);
+    own.cloudflared_self_register_check_argv = state.selfRegister.check.map(unsafe);
+  }
+
+  const settings = ansibleYaml(own);
   const registerCert = state.selfRegister?.originCert;
   const secrets = ansibleYaml({ cloudflared_secret_files: secretFiles.map(fileEntry), ...(registerCert ? { cloudflared_self_register_origin_cert: fileEntry(registerCert) } : {}) }, [
     `${host.name}: secret files (tunnel credentials, token, origin certificate). Mode 0600.`,
     'Commit it only encrypted (fleetgen build --vault-password-file FILE).',
   ]);
-  return { settings, secrets, ...(shippedKey ? { shippedKey } : {}) };
+  return { settings, profile: { name: profileName, content: profileContent }, secrets };
 }
 
 /** A decommissioned host: what the role removes (hostRemoval), and nothing else. */
@@ -146,19 +161,12 @@ function removalVars(host: Host, roleName: string): string {
   ]);
 }
 
-function shippedKeyOf(key: { content: Buffer; isArmored: boolean }): ShippedKey {
-  const digest = createHash('sha256').update(key.content).digest('hex').slice(0, 16);
-  return { name: `cloudflared-repository-${digest}.${key.isArmored ? 'asc' : 'gpg'}`, content: key.content };
+function attributesOf(file: Pick<ManagedFile, 'path' | 'owner' | 'group' | 'mode'>): Record<string, unknown> {
+  return { path: unsafe(file.path), owner: unsafe(file.owner), group: unsafe(file.group), mode: unsafe(file.mode) };
 }
 
 function fileEntry(file: Pick<ManagedFile, 'path' | 'owner' | 'group' | 'mode' | 'content'>): Record<string, unknown> {
-  return {
-    path: unsafe(file.path),
-    owner: unsafe(file.owner),
-    group: unsafe(file.group),
-    mode: unsafe(file.mode),
-    content: unsafe(file.content),
-  };
+  return { ...attributesOf(file), content: unsafe(file.content) };
 }
 
 function directoryEntry(directory: ManagedDirectory): Record<string, unknown> {

@@ -2,28 +2,34 @@
  * The Ansible target: a secret-free role plus per-host data.
  *
  *   site.yml                                 play: every host gets the role
- *   roles/<role>/                            tasks split by concern, handlers, defaults, meta, README, files/
+ *   roles/<role>/                            tasks split by concern, handlers, defaults, meta, README
+ *   roles/<role>/files/, vars/profiles/      what hosts share, once, named by content: files, and profiles (the
+ *                                            settings hosts share)
  *   inventory/hosts.yml, inventory/access.yml   direct and Cloudflare Access inventories
- *   inventory/host_vars/<host>/cloudflared.yml  the host's files and settings (no secret)
+ *   inventory/host_vars/<host>/cloudflared.yml  what is the host's own, and its profile's name (no secret)
  *   inventory/host_vars/<host>/secrets.yml      its secret files (0600; Ansible Vault with a vault password, else
  *                                               clear text and kept out of git)
  */
+import type { Fleet } from '../../model/fleet.js';
 import { wholeTarget, type HostTarget, type TargetWarning } from '../target.js';
+import { FileStore } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
 import { buildHostVars } from './host-vars.js';
 import { renderAccessInventory, renderHostsInventory } from './inventory.js';
 import { buildRole, renderSite } from './role.js';
 import { encryptVault } from './vault.js';
 
-/** What the role needs from a host: the repository key it ships in files/, if any (content in base64). */
+/** What the role needs from a host: its profile and the stored files it names (by name only). */
 export interface AnsibleHostSummary {
-  shippedKey?: { name: string; content: string };
+  profile?: string;
+  stored: string[];
 }
 
 export const ansibleParts: HostTarget<AnsibleHostSummary> = {
   host: (fleet, host, options) => {
     const files = new FileSet();
-    const vars = buildHostVars(host, fleet.roleName);
+    const store = new FileStore();
+    const vars = buildHostVars(host, fleet.roleName, store);
     const dir = `inventory/host_vars/${host.name}`;
     files.add(`${dir}/cloudflared.yml`, vars.settings);
     const secretsPath = `${dir}/secrets.yml`;
@@ -32,7 +38,7 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
       const secrets = vaultPassword !== undefined ? encryptVault(vars.secrets, vaultPassword, secretsPath) : vars.secrets;
       files.add(secretsPath, secrets, { isSecret: true, isKeptOutOfGit: vaultPassword === undefined, mode: 0o600 });
     }
-    const summary = vars.shippedKey ? { shippedKey: { name: vars.shippedKey.name, content: vars.shippedKey.content.toString('base64') } } : {};
+    const summary = { ...(vars.profile ? { profile: vars.profile.name } : {}), stored: store.entries().map(([name]) => name) };
     return { files, warnings: [], summary };
   },
 
@@ -41,8 +47,8 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
     files.add('site.yml', renderSite(fleet));
     files.add('inventory/hosts.yml', renderHostsInventory(fleet));
     files.add('inventory/access.yml', renderAccessInventory(fleet));
-    const shippedKeys = summaries.flatMap((s) => (s.shippedKey ? [{ name: s.shippedKey.name, content: Buffer.from(s.shippedKey.content, 'base64') }] : []));
-    files.merge(buildRole(fleet, shippedKeys), `roles/${fleet.roleName}`);
+    const shared = sharedData(fleet, summaries);
+    files.merge(buildRole(fleet, shared.store, shared.profiles), `roles/${fleet.roleName}`);
     const warnings: TargetWarning[] = [];
     if (options.vaultPassword === undefined && fleet.hosts.some((h) => h.state === 'active')) {
       warnings.push({
@@ -56,3 +62,24 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
 };
 
 export const ansible = wholeTarget(ansibleParts);
+
+/**
+ * The stored files and profiles the hosts name, from their summaries: the bytes come from rendering again the first
+ * host that names each (a handful of hosts, whatever the fleet's size), so a build that reuses a host's summary
+ * never needs that host's files.
+ */
+function sharedData(fleet: Fleet, summaries: readonly AnsibleHostSummary[]): { store: FileStore; profiles: Map<string, string> } {
+  const store = new FileStore();
+  const profiles = new Map<string, string>();
+  const stored = new Set<string>();
+  fleet.hosts.forEach((host, index) => {
+    const summary = summaries[index];
+    if (!summary) return;
+    const needsProfile = summary.profile !== undefined && !profiles.has(summary.profile);
+    if (!needsProfile && summary.stored.every((name) => stored.has(name))) return;
+    const vars = buildHostVars(host, fleet.roleName, store);
+    if (vars.profile) profiles.set(vars.profile.name, vars.profile.content);
+    for (const name of summary.stored) stored.add(name);
+  });
+  return { store, profiles };
+}

@@ -1,12 +1,13 @@
 /**
  * roles/<role>/: the role itself. Tasks, handlers, defaults and templates are static files (they hold Jinja, which a
  * Handlebars template would have to escape everywhere); meta and README name the fleet. Nothing here depends on a
- * host, apart from repository keys shipped in files/ — so changing a host changes only its host_vars.
+ * host. What hosts share is stored once, fleet-wide: files/ (by content) and vars/profiles/ (by content); changing a
+ * host changes its host_vars, and these only when it needs bytes or a profile no other host has.
  */
 import type { Fleet } from '../../model/fleet.js';
 import { FileSet } from '../fileset.js';
 import { readGeneratorFile, template } from '../templates.js';
-import type { ShippedKey } from './host-vars.js';
+import type { FileStore } from '../common/file-store.js';
 
 /** Static role files under generators/ansible/role/, listed so that the output never depends on a directory walk. */
 export const STATIC_ROLE_FILES = [
@@ -33,18 +34,15 @@ export const STATIC_ROLE_FILES = [
   'templates/file.j2',
 ] as const;
 
-export function buildRole(fleet: Fleet, shippedKeys: ShippedKey[]): FileSet {
+/** The role's stored files (files/, by content) and profiles (vars/profiles/<name>.yml): what hosts share, once. */
+export function buildRole(fleet: Fleet, store: FileStore, profiles: Map<string, string>): FileSet {
   const files = new FileSet();
   for (const path of STATIC_ROLE_FILES) files.add(path, readGeneratorFile(`ansible/role/${path}`));
   const names = { roleName: fleet.roleName, fleetName: fleet.name };
   files.add('meta/main.yml', template('ansible/meta.yml.hbs')(names));
   files.add('README.md', template('ansible/README.md.hbs')(names));
-  const seen = new Set<string>();
-  for (const key of shippedKeys) {
-    if (seen.has(key.name)) continue;
-    seen.add(key.name);
-    files.add(`files/${key.name}`, key.content);
-  }
+  for (const [name, content] of store.entries()) files.add(`files/${name}`, content);
+  for (const [name, content] of [...profiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) files.add(`vars/profiles/${name}.yml`, content);
   return files;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Fleet } from '../../model/fleet.js';
 import { DEFAULT_STOP_DELAY_SECONDS } from '../common/host-removal.js';
+import type { FileStore } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
 import { readGeneratorFile, template } from '../templates.js';
 import { cookbookVersion } from './cookbook-version.js';
@@ -15,15 +16,19 @@ const LIBRARIES = ['host_data'] as const;
 
 export interface DataBagNames {
   settings: string;
+  profiles: string;
   secrets: string;
 }
 
 export function dataBagNames(fleet: Fleet): DataBagNames {
-  return { settings: fleet.cookbookName, secrets: `${fleet.cookbookName}_secrets` };
+  return { settings: fleet.cookbookName, profiles: `${fleet.cookbookName}_profiles`, secrets: `${fleet.cookbookName}_secrets` };
 }
 
+/** Where the cookbook keeps the files hosts share, by content (cookbook_file's default source folder). */
+export const STORE_DIR = 'files/default';
+
 /** The cookbook's files, and its version (which the roles and nodes pin). */
-export function renderCookbook(fleet: Fleet): { files: FileSet; version: string } {
+export function renderCookbook(fleet: Fleet, store: FileStore): { files: FileSet; version: string } {
   const bags = dataBagNames(fleet);
   const files = new FileSet();
   files.add(
@@ -31,6 +36,7 @@ export function renderCookbook(fleet: Fleet): { files: FileSet; version: string 
     template('chef/attributes/default.rb.hbs')({
       name: rubyString(fleet.cookbookName),
       dataBag: rubyString(bags.settings),
+      profilesDataBag: rubyString(bags.profiles),
       secretsDataBag: rubyString(bags.secrets),
       stopDelay: DEFAULT_STOP_DELAY_SECONDS,
     }),
@@ -38,8 +44,13 @@ export function renderCookbook(fleet: Fleet): { files: FileSet; version: string 
   for (const recipe of ['default', ...RECIPES]) files.add(`recipes/${recipe}.rb`, readGeneratorFile(`chef/recipes/${recipe}.rb`));
   for (const library of LIBRARIES) files.add(`libraries/${library}.rb`, readGeneratorFile(`chef/libraries/${library}.rb`));
   // Markdown, not code: names here are schema-restricted (cookbook, fleet and data bag names).
-  files.add('README.md', template('chef/README.md.hbs')({ cookbook: fleet.cookbookName, fleet: fleet.name, dataBag: bags.settings, secretsDataBag: bags.secrets }));
+  files.add(
+    'README.md',
+    template('chef/README.md.hbs')({ cookbook: fleet.cookbookName, fleet: fleet.name, dataBag: bags.settings, profilesDataBag: bags.profiles, secretsDataBag: bags.secrets }),
+  );
   files.add('chefignore', readGeneratorFile('chef/chefignore'));
+  // Plain files: cookbook_file gives each its owner, group and mode on the host.
+  for (const [name, content] of store.entries()) files.add(`${STORE_DIR}/${name}`, content);
   // metadata.rb last: its version is a digest of everything else in the cookbook, itself included.
   const metadata = (version: string): string =>
     template('chef/metadata.rb.hbs')({

@@ -18,7 +18,9 @@ import {
   type ManagedFile,
 } from '../common/host-state.js';
 import { hostRemoval } from '../common/host-removal.js';
+import { contentDigest, keptBesidesWritten, placementOf, type FileStore } from '../common/file-store.js';
 import { packageSource } from '../common/package-source.js';
+import { stableJson } from './json.js';
 
 /** Which recipe converges a file of each purpose. */
 type Recipe = 'install' | 'config' | 'register' | 'service' | 'ssh' | 'lockdown';
@@ -43,8 +45,12 @@ const SSHD = '/usr/sbin/sshd';
 const SSHD_CONFIG = '/etc/ssh/sshd_config';
 
 export interface HostItems {
-  /** data_bags/<cookbook>/<host>.json: no secret in it. */
+  /** data_bags/<cookbook>/<host>.json: what is the host's own (config.yml, the Access CA key, which secrets, the
+   * self-register command), and the name of its profile. No secret in it. A decommissioned host: what goes. */
   settings: { id: string } & Record<string, unknown>;
+  /** data_bags/<cookbook>_profiles/<profile>.json: everything else, shared by every host with the same profile. None
+   * for a decommissioned host. */
+  profile?: { id: string } & Record<string, unknown>;
   /**
    * data_bags/<cookbook>_secrets/<host>.json: `files` maps each secret file's path to its content. None for a
    * decommissioned host: its run removes the secrets, and it never reads the item.
@@ -52,14 +58,41 @@ export interface HostItems {
   secrets?: { id: string; files: Record<string, string> };
 }
 
-export function hostItems(host: Host): HostItems {
+/**
+ * The host's items. The recipes read the profile and the host's item merged (hashes key by key; the two never set
+ * the same value): the profile holds the structure and the attributes of every file, the host's item the values
+ * that are its own. Files whose bytes hosts share are put in `store` (the cookbook's files/default/) and named by
+ * `source`; the others carry `content`.
+ */
+export function hostItems(host: Host, store: FileStore): HostItems {
   if (host.state === 'decommissioned') return { settings: { id: host.name, decommission: removalSettings(host) } };
   const state = hostState(host);
   const byRecipe = (recipe: Recipe): ManagedFile[] => state.files.filter((f) => RECIPE_OF[f.purpose] === recipe);
-  const configFiles = byRecipe('config');
-  // The sshd check script first: the drop-ins after it are verified with it before they go live.
-  const sshFiles = [...byRecipe('ssh')].sort((a, b) => Number(b.purpose === 'sshd-check-script') - Number(a.purpose === 'sshd-check-script'));
   const isSshDirectory = (d: ManagedDirectory): boolean => d.path.startsWith('/etc/ssh/');
+  const stored = (file: Pick<ManagedFile, 'path' | 'content' | 'owner' | 'group' | 'mode' | 'notifies'>): Record<string, unknown> => ({
+    ...attributesOf(file),
+    source: store.put(file.path, file.content),
+  });
+  /** Attributes in the profile; the bytes, or the stored file's name, where the file's kind puts them. */
+  const split = (files: ManagedFile[], own: Record<string, unknown>, extra: (f: ManagedFile) => Record<string, unknown> = () => ({})): Record<string, unknown> => {
+    const shared: Record<string, unknown> = {};
+    for (const file of files) {
+      switch (placementOf(file.purpose)) {
+        case 'stored':
+          shared[file.path] = { ...stored(file), ...extra(file) };
+          break;
+        case 'stored-by-host':
+          shared[file.path] = { ...attributesOf(file), ...extra(file) };
+          own[file.path] = { source: store.put(file.path, file.content) };
+          break;
+        case 'inline':
+          shared[file.path] = { ...attributesOf(file), ...extra(file) };
+          own[file.path] = { content: file.content };
+          break;
+      }
+    }
+    return shared;
+  };
 
   const secretFiles: Record<string, string> = {};
   for (const file of state.files.filter((f) => f.isSecret)) {
@@ -70,23 +103,36 @@ export function hostItems(host: Host): HostItems {
   const registerCert = state.selfRegister?.originCert;
   if (registerCert) secretFiles[registerCert.path] = registerCert.content;
 
-  const settings: HostItems['settings'] = {
-    id: host.name,
+  const configFiles = byRecipe('config');
+  const ownConfigFiles: Record<string, unknown> = {};
+  const own: Record<string, unknown> = {
+    config: {
+      files: ownConfigFiles,
+      // Named after the tunnel: the host's own, with their attributes (the content is in the secrets item).
+      secret_files: Object.fromEntries(configFiles.filter((f) => f.isSecret).map(({ content: _content, path, ...rest }) => [path, attributesOf(rest)])),
+    },
+  };
+  const madeByHost = keptBesidesWritten(state);
+  if (madeByHost.length > 0) (own.config as Record<string, unknown>).stale = { keep: madeByHost };
+  const shared: Record<string, unknown> = {
     arch: state.arch,
-    takeover: { script: fileEntry(state.takeover.script), command: state.takeover.argv, check: state.takeover.check },
+    takeover: { script: stored(state.takeover.script), command: state.takeover.argv, check: state.takeover.check },
     cloudflared: { binary: host.cloudflared.binaryPath, user: SERVICE_USER },
-    install: installSettings(host),
+    install: installSettings(host, store),
     config: {
       directories: state.directories.filter((d) => !isSshDirectory(d)).map(directoryEntry),
-      files: configFiles.filter((f) => !f.isSecret).map((f) => ({ ...fileEntry(f), validate: f.purpose === 'config' && state.validatesConfig })),
-      secret_files: configFiles.filter((f) => f.isSecret).map(({ content: _content, ...rest }) => attributesOf(rest)),
-      stale: state.stale,
+      files: split(
+        configFiles.filter((f) => !f.isSecret),
+        ownConfigFiles,
+        (f) => ({ validate: f.purpose === 'config' && state.validatesConfig }),
+      ),
+      stale: { directory: state.stale.directory, patterns: state.stale.patterns },
     },
     service: {
       name: SERVICE_NAME,
-      files: byRecipe('service').map(fileEntry),
+      files: split(byRecipe('service'), {}),
       apply_sysctl: APPLY_SYSCTL,
-      egress_check: { script: fileEntry(state.egressCheck.script), command: state.egressCheck.argv },
+      egress_check: { script: stored(state.egressCheck.script), command: state.egressCheck.argv },
     },
   };
 
@@ -94,42 +140,54 @@ export function hostItems(host: Host): HostItems {
     const [script] = byRecipe('register');
     const credentials = host.paths.credentials;
     if (!script || !credentials) throw new InternalError(`self-register host ${host.name} has no register script or credentials path`);
-    settings.register = {
-      script: fileEntry(script),
-      command: [state.selfRegister.script, ...state.selfRegister.args],
-      // The same script with --check: prints "needed" when there is work to do. The guards ask it.
-      check: state.selfRegister.check,
-      ...(registerCert ? { origin_cert: attributesOf(registerCert) } : {}),
-    };
+    shared.register = { script: stored(script), ...(registerCert ? { origin_cert: attributesOf(registerCert) } : {}) };
+    // The tunnel's name and hostnames: the host's own. The same script with --check prints "needed" when there is
+    // work to do: the guards ask it.
+    own.register = { command: [state.selfRegister.script, ...state.selfRegister.args], check: state.selfRegister.check };
   }
 
   if (state.ssh) {
-    settings.ssh = {
+    const ownSshFiles: Record<string, unknown> = {};
+    const sshCheckScript = byRecipe('ssh').find((f) => f.purpose === 'sshd-check-script');
+    if (!sshCheckScript) throw new InternalError(`host ${host.name} configures sshd without the sshd check script`);
+    shared.ssh = {
       daemon: SSHD,
       service: state.ssh.service,
       directories: state.directories.filter(isSshDirectory).map(directoryEntry),
-      // checked_by_sshd: verified with `check CANDIDATE PATH` before the file goes live.
+      // The sshd check script, written first: the drop-ins are verified with it (`check CANDIDATE PATH`, for those
+      // checked_by_sshd) before they go live.
       check: state.ssh.check,
-      files: sshFiles.map((f) => ({ ...fileEntry(f), checked_by_sshd: f.checkedBySshd === true })),
+      check_script: stored(sshCheckScript),
+      files: split(
+        byRecipe('ssh').filter((f) => f !== sshCheckScript),
+        ownSshFiles,
+        (f) => ({ checked_by_sshd: f.checkedBySshd === true }),
+      ),
       ...(state.ssh.needsInclude ? { include: { path: SSHD_CONFIG, line: state.ssh.includeLine } } : {}),
     };
+    if (Object.keys(ownSshFiles).length > 0) own.ssh = { files: ownSshFiles };
   }
 
   if (state.lockdown) {
     const [script] = byRecipe('lockdown');
     if (!script) throw new InternalError(`lockdown host ${host.name} has no lockdown script`);
-    settings.lockdown = {
-      script: fileEntry(script),
+    shared.lockdown = {
+      script: stored(script),
       command: [state.lockdown.script, ...state.lockdown.args],
       // What the script writes: the guard compares it, so that a run with the lockdown in place does nothing.
       drop_in: state.lockdown.dropIn,
     };
   }
   if (state.unlock) {
-    settings.unlock = { daemon: SSHD, service: state.unlock.sshdService, drop_in: state.unlock.dropIn, script: state.unlock.script };
+    shared.unlock = { daemon: SSHD, service: state.unlock.sshdService, drop_in: state.unlock.dropIn, script: state.unlock.script };
   }
 
-  return { settings, secrets: { id: host.name, files: secretFiles } };
+  const profileId = contentDigest(stableJson(shared));
+  return {
+    settings: { id: host.name, profile: profileId, ...own },
+    profile: { id: profileId, ...shared },
+    secrets: { id: host.name, files: secretFiles },
+  };
 }
 
 /** The decommission recipe's data: hostRemoval(host), with sshd's binary for `sshd -t`. */
@@ -138,7 +196,7 @@ function removalSettings(host: Host): Record<string, unknown> {
   return { ...removal, sshd: { ...removal.sshd, daemon: SSHD } };
 }
 
-function installSettings(host: Host): Record<string, unknown> {
+function installSettings(host: Host, store: FileStore): Record<string, unknown> {
   const install = host.cloudflared;
   switch (install.method) {
     case 'binary':
@@ -149,11 +207,22 @@ function installSettings(host: Host): Record<string, unknown> {
     case 'package': {
       const source = packageSource(host);
       if (!source) throw new InternalError(`package install for ${host.name} has no package source`);
+      const repositoryFile = (file: { path: string; content: string | Buffer }, mode = '0644'): Record<string, unknown> => ({
+        path: file.path,
+        owner: 'root',
+        group: 'root',
+        mode,
+        source: store.put(file.path, file.content),
+      });
       const key =
         source.key &&
         ('url' in source.key
-          ? { path: source.key.path, url: source.key.url, ...(source.key.check ? { check: source.key.check } : {}) }
-          : { path: source.key.path, content_base64: source.key.content.toString('base64') });
+          ? {
+              path: source.key.path,
+              url: source.key.url,
+              ...(source.key.check ? { check: { script: repositoryFile(source.key.check.script, '0755'), fingerprints: source.key.check.fingerprints } } : {}),
+            }
+          : repositoryFile(source.key));
       return {
         method: 'package',
         family: source.family,
@@ -161,10 +230,10 @@ function installSettings(host: Host): Record<string, unknown> {
         version: install.version,
         installed_query: source.installedQuery,
         repository: {
-          source: source.sourceFile,
+          source: repositoryFile(source.sourceFile),
           stale_sources: source.staleSourceFiles,
           key,
-          hold: source.holdFile,
+          hold: source.holdFile && repositoryFile(source.holdFile),
           refresh: source.refresh,
         },
       };
@@ -172,11 +241,8 @@ function installSettings(host: Host): Record<string, unknown> {
   }
 }
 
-function fileEntry(file: ManagedFile): Record<string, unknown> {
-  return { ...attributesOf(file), content: file.content };
-}
-
-function attributesOf(file: Omit<ManagedFile, 'content'>): Record<string, unknown> {
+/** A file's attributes; `path` is left out where the file is keyed by its path. */
+function attributesOf(file: Pick<ManagedFile, 'owner' | 'group' | 'mode' | 'notifies'> & { path?: string }): Record<string, unknown> {
   return { path: file.path, owner: file.owner, group: file.group, mode: file.mode, notifies: file.notifies };
 }
 

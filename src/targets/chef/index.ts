@@ -3,7 +3,10 @@
  * knife data bag from file) and with `chef-client --local-mode`:
  *
  *   cookbooks/<cookbook>/                 the cookbook: generic, secret-free, no host data
- *   data_bags/<cookbook>/<host>.json      the host's files, install method, ssh settings (no secrets)
+ *   cookbooks/<cookbook>/files/default/   the files hosts share (unit, scripts, drop-ins), named by content
+ *   data_bags/<cookbook>/<host>.json      what is the host's own (config.yml, CA key name, ...) and its profile's name
+ *   data_bags/<cookbook>_profiles/<id>.json  a profile: install method, files (by stored name), ssh and lockdown
+ *                                         settings; shared by every host with the same ones, named by content
  *   data_bags/<cookbook>_secrets/<host>.json  the host's secret files: 0600, encrypted (v3) with --chef-secret-file,
  *                                         each host's with its own secret, else clear text and kept out of git
  *   node_secrets/<host>                   with --chef-secret-file: the host's own data bag secret (0600, kept out of
@@ -16,6 +19,7 @@
  * a Chef Infra Server never picks another version of the cookbook because its number happens to be higher.
  */
 import type { Fleet, Host } from '../../model/fleet.js';
+import { FileStore } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
 import { wholeTarget, type HostTarget, type TargetOptions, type TargetOutput, type TargetWarning } from '../target.js';
 import { dataBagNames, renderCookbook } from './cookbook.js';
@@ -29,11 +33,18 @@ import { template } from '../templates.js';
  * /etc/chef/encrypted_data_bag_secret). */
 export const NODE_SECRETS_DIR = 'node_secrets';
 
-export const chefParts: HostTarget<null> = {
+/** What the fleet-wide files need from a host: the profile and the stored files it names (by name only). */
+export interface ChefHostSummary {
+  profile?: string;
+  stored: string[];
+}
+
+export const chefParts: HostTarget<ChefHostSummary> = {
   host: (fleet: Fleet, host: Host, options: TargetOptions) => {
     const files = new FileSet();
     const bags = dataBagNames(fleet);
-    const items = hostItems(host);
+    const store = new FileStore();
+    const items = hostItems(host, store);
     files.add(`data_bags/${bags.settings}/${host.name}.json`, stableJson(items.settings));
     const { chefSecret } = options;
     if (items.secrets) {
@@ -43,17 +54,26 @@ export const chefParts: HostTarget<null> = {
       files.add(`data_bags/${bags.secrets}/${host.name}.json`, stableJson(secrets), { isSecret: true, isKeptOutOfGit: chefSecret === undefined });
       if (nodeSecret !== undefined) files.add(`${NODE_SECRETS_DIR}/${host.name}`, `${nodeSecret}\n`, { isSecret: true, isKeptOutOfGit: true });
     }
-    files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: nodeRunList(host, cookbookRecipe(fleet)) }));
-    return { files, warnings: [], summary: null };
+    // A grouped host runs its group's role; an ungrouped one's node pins the cookbook's version, which depends on what
+    // every host stores: it is a fleet-wide file.
+    if (host.group !== undefined) files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: [`role[${host.group}]`] }));
+    const summary = { ...(items.profile ? { profile: items.profile.id } : {}), stored: store.entries().map(([name]) => name) };
+    return { files, warnings: [], summary };
   },
 
-  fleet: (fleet: Fleet, _summaries, options: TargetOptions): TargetOutput => {
+  fleet: (fleet: Fleet, summaries, options: TargetOptions): TargetOutput => {
     const files = new FileSet();
     const bags = dataBagNames(fleet);
-    const cookbook = renderCookbook(fleet);
-    const runList = [cookbookRecipe(fleet)];
+    const shared = sharedData(fleet, summaries);
+    const cookbook = renderCookbook(fleet, shared.store);
+    const recipe = `recipe[${fleet.cookbookName}@${cookbook.version}]`;
+    const runList = [recipe];
 
     files.merge(cookbook.files, `cookbooks/${fleet.cookbookName}`);
+    for (const [id, profile] of shared.profiles) files.add(`data_bags/${bags.profiles}/${id}.json`, profile);
+    for (const host of fleet.hosts) {
+      if (host.group === undefined) files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: [recipe] }));
+    }
     files.add(
       `policyfiles/${fleet.cookbookName}.rb`,
       template('chef/Policyfile.rb.hbs')({
@@ -95,20 +115,22 @@ export const chefParts: HostTarget<null> = {
 export const chef = wholeTarget(chefParts);
 
 /**
- * `recipe[<cookbook>@<version>]`, the version being the cookbook's digest: rendered once per fleet (every host's
- * node needs it, and rendering the cookbook is not cheap).
+ * The stored files and profiles the hosts name, from their summaries: the bytes come from rendering again the first
+ * host that names each (a handful of hosts, whatever the fleet's size), so a build that reuses a host's summary
+ * never needs that host's files.
  */
-const recipes = new WeakMap<Fleet, string>();
-function cookbookRecipe(fleet: Fleet): string {
-  let recipe = recipes.get(fleet);
-  if (recipe === undefined) {
-    recipe = `recipe[${fleet.cookbookName}@${renderCookbook(fleet).version}]`;
-    recipes.set(fleet, recipe);
-  }
-  return recipe;
-}
-
-/** A grouped host runs its group's role (so that role attributes apply); an ungrouped one the recipe itself. */
-function nodeRunList(host: Host, recipe: string): string[] {
-  return host.group !== undefined ? [`role[${host.group}]`] : [recipe];
+function sharedData(fleet: Fleet, summaries: readonly ChefHostSummary[]): { store: FileStore; profiles: Map<string, string> } {
+  const store = new FileStore();
+  const profiles = new Map<string, string>();
+  const stored = new Set<string>();
+  fleet.hosts.forEach((host, index) => {
+    const summary = summaries[index];
+    if (!summary) return;
+    const needsProfile = summary.profile !== undefined && !profiles.has(summary.profile);
+    if (!needsProfile && summary.stored.every((name) => stored.has(name))) return;
+    const items = hostItems(host, store);
+    if (items.profile) profiles.set(items.profile.id, stableJson(items.profile));
+    for (const name of summary.stored) stored.add(name);
+  });
+  return { store, profiles: new Map([...profiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
 }

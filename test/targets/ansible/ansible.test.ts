@@ -38,11 +38,15 @@ describe('ansible target', () => {
   });
 
   it('lays out a role, a playbook, two inventories and per-host data', () => {
-    const paths = build(sampleFleet())
-      .list()
-      .map((f) => f.path);
+    const files = build(sampleFleet());
+    const paths = files.list().map((f) => f.path);
+    const stored = paths.filter((p) => p.startsWith(`roles/${ROLE}/files/`));
+    expect(stored.length).toBeGreaterThan(0);
+    const profiles = [...new Set(HOSTS.map((h) => String(hostVars(files, h).cloudflared_profile)))].map((name) => `roles/${ROLE}/vars/profiles/${name}.yml`);
     expect(paths).toEqual(
       [
+        ...stored,
+        ...profiles,
         'inventory/access.yml',
         ...HOSTS.flatMap((h) => [`inventory/host_vars/${h}/cloudflared.yml`, `inventory/host_vars/${h}/secrets.yml`]),
         'inventory/hosts.yml',
@@ -100,12 +104,15 @@ describe('ansible target', () => {
         const state = hostState(host);
         const carried: FileEntry[] = [
           vars.cloudflared_config,
+          ...(vars.cloudflared_ssh_ca ? [vars.cloudflared_ssh_ca as FileEntry] : []),
           ...vars.cloudflared_files,
           ...vars.cloudflared_helper_files,
           ...vars.cloudflared_ssh_files.map(({ validate: _validate, ...file }) => file),
           ...vars.cloudflared_sysctl_files,
           ...vars.cloudflared_secret_files,
-        ].sort((a, b) => (a.path < b.path ? -1 : 1));
+        ]
+          .map(({ path, owner, group, mode, content }) => ({ path, owner, group, mode, content }))
+          .sort((a, b) => (a.path < b.path ? -1 : 1));
         // sshd drop-ins are checked with the sshd check script before they go live; nothing else is.
         expect(vars.cloudflared_ssh_files.filter((f) => f.validate !== undefined), host.name).toEqual(
           state.files.filter((f) => f.checkedBySshd).map((f) => expect.objectContaining({ path: f.path, validate: `/usr/local/sbin/cloudflared-sshd-check %s ${f.path}` })),
@@ -113,7 +120,7 @@ describe('ansible target', () => {
         expect(carried, host.name).toEqual(state.files.map(({ path, owner, group, mode, content }) => ({ path, owner, group, mode, content })));
         expect(vars.cloudflared_directories).toEqual(state.directories);
         expect(vars.cloudflared_validate_config).toBe(state.validatesConfig);
-        expect(vars.cloudflared_self_register_argv).toEqual(state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args] : []);
+        expect(vars.cloudflared_self_register_argv ?? []).toEqual(state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args] : []);
         expect(vars.cloudflared_secret_files.map((f) => f.path)).toEqual(state.files.filter((f) => f.isSecret).map((f) => f.path));
       }
     }
@@ -124,16 +131,19 @@ describe('ansible target', () => {
     for (const host of sampleFleet().hosts) {
       const vars = hostVars(files, host.name);
       const state = hostState(host);
-      const byNotify = (n: string | undefined) => state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.notifies === n).map((f) => f.path);
+      const byNotify = (n: string | undefined) =>
+        state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca' && f.notifies === n).map((f) => f.path);
       expect(vars.cloudflared_files.map((f) => f.path)).toEqual(byNotify('cloudflared'));
       expect(vars.cloudflared_ssh_files.map((f) => f.path)).toEqual(byNotify('sshd'));
+      // The Access CA key is written on its own (its bytes named by the host), and reloads sshd too.
+      expect(state.files.find((f) => f.purpose === 'ssh-ca')?.notifies).toBe(vars.cloudflared_ssh_ca ? 'sshd' : undefined);
       expect(vars.cloudflared_helper_files.map((f) => f.path)).toEqual(byNotify(undefined));
       expect(vars.cloudflared_sysctl_files.map((f) => f.path)).toEqual(byNotify('sysctl'));
     }
     const notifies = (path: string) => tasksOf(files, path).map((t) => t.notify);
     expect(notifies('tasks/files.yml')).toEqual([undefined, 'Restart cloudflared', undefined, undefined, 'Restart cloudflared', undefined, 'Apply sysctl settings']);
     expect(notifies('tasks/config.yml')).toEqual(['Restart cloudflared', 'Restart cloudflared']);
-    expect(notifies('tasks/ssh.yml')).toEqual(['Validate and reload sshd', 'Validate and reload sshd']);
+    expect(notifies('tasks/ssh.yml')).toEqual(['Validate and reload sshd', 'Validate and reload sshd', 'Validate and reload sshd']);
   });
 
   it('tags every string in host_vars and the inventories !unsafe, so Ansible never templates it', () => {
@@ -155,7 +165,7 @@ describe('ansible target', () => {
     const store = hostVars(files, 'store-0001');
     expect(store.cloudflared_config.content).toContain(HOSTILE_PATH);
     expect(store.cloudflared_config.content).toBe(configOf(hostNamed(fleet, 'store-0001')));
-    const ca = must(store.cloudflared_ssh_files.find((f) => f.path.endsWith('.pub')));
+    const ca = must(store.cloudflared_ssh_ca as FileEntry | undefined);
     expect(ca.content).toContain(HOSTILE.replace(/\n/g, ' '));
     // Group descriptions become comments, escaped so that a newline cannot end the comment and start YAML.
     const inventory = text(files, 'inventory/hosts.yml');
@@ -229,7 +239,7 @@ describe('ansible target', () => {
   });
 
   it('uses only fully-qualified ansible.builtin modules that ansible-core 2.14 has', () => {
-    const available = ['assert', 'command', 'copy', 'template', 'dnf', 'apt', 'file', 'get_url', 'group', 'user', 'stat', 'lineinfile', 'systemd', 'meta', 'import_tasks', 'include_tasks', 'package_facts', 'set_fact', 'find', 'debug'];
+    const available = ['assert', 'command', 'copy', 'template', 'dnf', 'apt', 'file', 'get_url', 'group', 'user', 'stat', 'lineinfile', 'systemd', 'meta', 'import_tasks', 'include_tasks', 'include_vars', 'package_facts', 'set_fact', 'find', 'debug'];
     const keywords = new Set(['name', 'when', 'loop', 'loop_control', 'notify', 'no_log', 'register', 'changed_when', 'check_mode', 'listen', 'vars']);
     for (const task of allTasks(build(sampleFleet()))) {
       const modules = Object.keys(task).filter((k) => !keywords.has(k));
@@ -371,15 +381,18 @@ describe('ansible target', () => {
   it('ships a repository key given in the manifest in the role, armored as .asc and binary as .gpg', () => {
     const fleet = keyedFleet();
     const files = build(fleet);
-    const keys = files.list().filter((f) => f.path.startsWith(`roles/${ROLE}/files/`));
-    const named = (content: Buffer, ext: string) => `roles/${ROLE}/files/cloudflared-repository-${createHash('sha256').update(content).digest('hex').slice(0, 16)}.${ext}`;
-    expect(keys.map((f) => f.path)).toEqual([named(Buffer.from(ARMORED_KEY), 'asc'), named(BINARY_KEY, 'gpg')].sort());
+    const digest = (content: Buffer) => createHash('sha256').update(content).digest('hex').slice(0, 16);
     const pi = hostVars(files, 'lab-pi-3');
+    const kiosk = hostVars(files, 'kiosk-17');
+    // Stored in files/ by content, as the key's name on the host and the digest of its bytes.
+    expect(pi.cloudflared_repository_key_file).toBe(`cloudflared.asc-${digest(Buffer.from(ARMORED_KEY))}`);
+    expect(kiosk.cloudflared_repository_key_file).toBe(`RPM-GPG-KEY-cloudflared-${digest(BINARY_KEY)}`);
+    const keys = [pi, kiosk].map((vars) => must(files.get(`roles/${ROLE}/files/${String(vars.cloudflared_repository_key_file)}`)));
     expect(pi).toMatchObject({ cloudflared_repository_key_path: '/usr/share/keyrings/cloudflared.asc' });
-    expect(pi.cloudflared_repository_key_file).toMatch(/\.asc$/);
     expect(pi.cloudflared_repository_key_url).toBeUndefined();
     expect(hostVars(files, 'kiosk-17')).toMatchObject({ cloudflared_repository_key_path: '/etc/pki/rpm-gpg/RPM-GPG-KEY-cloudflared' });
-    expect(Buffer.compare(must(keys.find((k) => k.path.endsWith('.gpg'))).content as Buffer, BINARY_KEY)).toBe(0);
+    expect(Buffer.compare(must(keys[1]).content as Buffer, BINARY_KEY)).toBe(0);
+    expect(must(keys[0]).content.toString()).toBe(ARMORED_KEY);
   });
 
   it('builds the same bytes twice, with and without a vault password', () => {
@@ -432,8 +445,9 @@ describe('ansible target', () => {
     expect(salt(encryptVault('a: 1\n', 'pw2', 'x/secrets.yml'))).not.toBe(base);
   });
 
-  it('keeps the role free of host data: it is the same for any fleet with the same name', () => {
-    const role = (fleet: Fleet) => Object.fromEntries(Object.entries(build(fleet).toRecord()).filter(([p]) => p.startsWith('roles/')));
+  it('keeps the role’s code free of host data: it is the same for any fleet with the same name, apart from what it stores', () => {
+    const isStored = (p: string): boolean => p.startsWith(`roles/${ROLE}/files/`) || p.startsWith(`roles/${ROLE}/vars/profiles/`);
+    const role = (fleet: Fleet) => Object.fromEntries(Object.entries(build(fleet).toRecord()).filter(([p]) => p.startsWith('roles/') && !isStored(p)));
     expect(role(hostileFleet())).toEqual(role(sampleFleet()));
   });
 });

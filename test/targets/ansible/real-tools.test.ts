@@ -74,7 +74,7 @@ describe('ansible target on the real tools', () => {
     // ansible-inventory shows an unsafe string as {"__ansible_unsafe": …}: no plain string may remain.
     for (const [host, vars] of Object.entries(direct._meta.hostvars)) {
       expect(plainStrings(vars), host).toEqual([]);
-      expect((vars.cloudflared_config as Record<string, unknown>).content).toEqual({ __ansible_unsafe: configOf(hostNamed(sampleFleet(), host)) });
+      expect(vars.cloudflared_config_content).toEqual({ __ansible_unsafe: configOf(hostNamed(sampleFleet(), host)) });
     }
   }, 60_000);
 
@@ -104,21 +104,37 @@ describe('ansible target on the real tools', () => {
     writeFileSync(
       playbook,
       [
-        '- name: Copy every managed file the way the role does',
+        '- name: Write every managed file the way the role does',
         '  hosts: all',
         '  gather_facts: false',
         '  tasks:',
+        '    - name: Load the profile, as the role does first',
+        '      ansible.builtin.include_vars:',
+        `        file: ${JSON.stringify(`${join(out, 'roles', ROLE, 'vars', 'profiles')}/{{ cloudflared_profile }}.yml`)}`,
         '    - name: Create the host directory',
         '      ansible.builtin.file:',
         '        path: "{{ probe_dir }}/{{ inventory_hostname }}"',
         '        state: directory',
         '        mode: "0700"',
-        "    - name: Write each file with the role's own template",
+        "    - name: Write config.yml with the role's own template",
+        '      ansible.builtin.template:',
+        `        src: ${JSON.stringify(join(out, 'roles', ROLE, 'templates', 'config.yml.j2'))}`,
+        '        dest: "{{ probe_dir }}/{{ inventory_hostname }}/{{ cloudflared_config.path | basename }}"',
+        '        mode: "0600"',
+        "    - name: Write each secret file with the role's own template",
         '      ansible.builtin.template:',
         `        src: ${JSON.stringify(join(out, 'roles', ROLE, 'templates', 'file.j2'))}`,
         '        dest: "{{ probe_dir }}/{{ inventory_hostname }}/{{ item.path | basename }}"',
         '        mode: "0600"',
-        '      loop: "{{ [cloudflared_config] + cloudflared_files + cloudflared_helper_files + cloudflared_ssh_files + cloudflared_sysctl_files + cloudflared_secret_files }}"',
+        '      loop: "{{ cloudflared_secret_files }}"',
+        '      loop_control:',
+        '        label: "{{ item.path }}"',
+        "    - name: Copy each stored file from the role's files/",
+        '      ansible.builtin.copy:',
+        `        src: ${JSON.stringify(`${join(out, 'roles', ROLE, 'files')}/{{ item.source }}`)}`,
+        '        dest: "{{ probe_dir }}/{{ inventory_hostname }}/{{ item.path | basename }}"',
+        '        mode: "0600"',
+        '      loop: "{{ cloudflared_files + cloudflared_helper_files + cloudflared_ssh_files + cloudflared_sysctl_files + ([cloudflared_ssh_ca | combine({\'source\': cloudflared_ssh_ca_source})] if cloudflared_ssh_ca_source is defined else []) }}"',
         '      loop_control:',
         '        label: "{{ item.path }}"',
         '',

@@ -10,6 +10,7 @@ import type { FileSet } from '../../../src/targets/fileset.js';
 import { ansible } from '../../../src/targets/ansible/index.js';
 import { hostState } from '../../../src/targets/common/host-state.js';
 import { writeFileSetToTemp } from '../../support/fileset-on-disk.js';
+import { ansibleHostVars } from '../../support/host-data.js';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
 
 export const ROLE = 'acme_pos';
@@ -49,11 +50,10 @@ export interface HostVarsData {
   [key: string]: unknown;
 }
 
-/** cloudflared.yml and secrets.yml of a host, merged the way Ansible merges host_vars files. */
+/** The host's variables as the role sees them: its profile, then cloudflared.yml and secrets.yml; stored files with
+ * their bytes (see test/support/host-data.ts). */
 export function hostVars(files: FileSet, host: string): HostVarsData {
-  const settings = parseAnsibleYaml(text(files, `inventory/host_vars/${host}/cloudflared.yml`)).toJS() as object;
-  const secrets = parseAnsibleYaml(text(files, `inventory/host_vars/${host}/secrets.yml`)).toJS() as object;
-  return { ...settings, ...secrets } as HostVarsData;
+  return ansibleHostVars(files, ROLE, host) as HostVarsData;
 }
 
 /** The value, or a test failure naming what was missing. */

@@ -93,15 +93,21 @@ describe('chef metadata.rb', () => {
     expect(calls.version).toEqual([versionOf(build())]);
   });
 
-  it('has a version derived from the cookbook: the same for the same cookbook, whatever the hosts', () => {
+  it('has a version derived from the cookbook: the same for the same cookbook, whatever the hosts, until one needs new bytes', () => {
     const version = versionOf(build());
     // Part of Chef's integer range: each part below 2^31.
     for (const part of version.split('.')) expect(Number(part)).toBeLessThan(2 ** 31);
     expect(versionOf(build())).toBe(version);
-    // Hosts live in data bags, not in the cookbook: changing them changes no version.
-    const fewer = sampleFleet();
-    fewer.hosts = fewer.hosts.slice(1);
-    expect(versionOf(build(fewer))).toBe(version);
+    // Hosts live in data bags, not in the cookbook: a host more or less whose files others share changes no version.
+    const more = sampleFleet();
+    const store = must(more.hosts.find((h) => h.name === 'store-0001'), 'store-0001');
+    more.hosts.push({ ...store, name: 'store-0002' });
+    expect(versionOf(build(more))).toBe(version);
+    // A host that needs bytes no other host has (here a unit for another binary path) adds a stored file: a new version.
+    const odd = sampleFleet();
+    const oddHost = must(odd.hosts.find((h) => h.name === 'store-0001'), 'store-0001');
+    oddHost.cloudflared = { ...oddHost.cloudflared, binaryPath: '/opt/cloudflared/bin/cloudflared' };
+    expect(versionOf(build(odd))).not.toBe(version);
   });
 
   it('gets a new version when any file of the cookbook changes, metadata.rb itself included', () => {
@@ -169,3 +175,8 @@ describe('chef Policyfile', () => {
     expect(syntax.stdout).toBe('Syntax OK\n');
   });
 });
+
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is missing`);
+  return value;
+}

@@ -21,6 +21,8 @@ const FAKE_CHEF = fileURLToPath(new URL('./fake-chef.rb', import.meta.url));
 const COOKBOOK = 'cookbooks/acme_pos';
 const SETTINGS_BAG = 'data_bags/acme_pos';
 const SECRETS_BAG = 'data_bags/acme_pos_secrets';
+const PROFILES_BAG = 'data_bags/acme_pos_profiles';
+const STORE = `${COOKBOOK}/files/default`;
 /** Every secret value in the sample fleet, and a piece of each that would show through any re-encoding. */
 const SECRET_VALUES = [FAKE_TUNNEL_SECRET, FAKE_TOKEN, must(FAKE_CERT_PEM.split('\n')[1], 'the cert body'), 'api-token-secret-value'];
 
@@ -56,14 +58,19 @@ describe('chef target', () => {
     const paths = build()
       .list()
       .map((f) => f.path);
+    const files = build();
+    const profiles = new Set(['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `${PROFILES_BAG}/${ownItem(files, h).profile}.json`));
     expect(paths.filter((p) => !p.startsWith(`${COOKBOOK}/`))).toEqual([
       ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `${SETTINGS_BAG}/${h}.json`),
+      ...[...profiles].sort(),
       ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `${SECRETS_BAG}/${h}.json`),
       ...['kiosk-17', 'lab-pi-3', 'pos-legacy', 'store-0001'].map((h) => `nodes/${h}.json`),
       'policyfiles/acme_pos.rb',
       ...['kiosks', 'lab', 'stores'].map((g) => `roles/${g}.json`),
     ]);
-    expect(paths.filter((p) => p.startsWith(`${COOKBOOK}/`)).map((p) => p.slice(COOKBOOK.length + 1))).toEqual([
+    const stored = paths.filter((p) => p.startsWith(`${STORE}/`));
+    expect(stored.length).toBeGreaterThan(0);
+    expect(paths.filter((p) => p.startsWith(`${COOKBOOK}/`) && !stored.includes(p)).map((p) => p.slice(COOKBOOK.length + 1))).toEqual([
       'README.md',
       'attributes/default.rb',
       'chefignore',
@@ -131,20 +138,28 @@ describe('chef target', () => {
     expect(Object.keys(after).filter((path) => after[path] !== before[path])).toEqual([`${SECRETS_BAG}/kiosk-17.json`]);
   });
 
-  it('writes the same cookbook for every fleet with the same cookbook name: recipes hold no manifest value', () => {
+  it('writes the same code for every fleet with the same cookbook name: recipes hold no manifest value, files/default only stored bytes', () => {
     const sample = build().toRecord();
     const hostile = build(hostileFleet()).toRecord();
-    for (const path of Object.keys(sample).filter((p) => p.startsWith(`${COOKBOOK}/`))) expect(hostile[path], path).toBe(sample[path]);
+    const isCode = (p: string): boolean => p.startsWith(`${COOKBOOK}/`) && !p.startsWith(`${STORE}/`) && p !== `${COOKBOOK}/metadata.rb`;
+    for (const path of Object.keys(sample).filter(isCode)) expect(hostile[path], path).toBe(sample[path]);
+    const withoutVersion = (metadata: string | undefined): string | undefined => metadata?.replace(/^version .*$/m, '');
+    expect(withoutVersion(hostile[`${COOKBOOK}/metadata.rb`])).toBe(withoutVersion(sample[`${COOKBOOK}/metadata.rb`]));
   });
 
   it('carries hostile strings as data: data bag items hold exactly the host state, roles exactly the description', () => {
     const fleet = hostileFleet();
     const files = build(fleet);
     for (const host of fleet.hosts) {
-      const item = JSON.parse(text(files, `${SETTINGS_BAG}/${host.name}.json`)) as Record<string, { files?: { path: string; content: string }[]; script?: { path: string; content: string } }>;
-      const declared = [...['config', 'service', 'ssh'].flatMap((recipe) => item[recipe]?.files ?? []), ...(item.lockdown?.script ? [item.lockdown.script] : [])];
+      const item = hostData(files, host.name) as Record<string, { files?: Record<string, FileEntry>; script?: FileEntry; check_script?: FileEntry }>;
+      const declared = [
+        ...['config', 'service', 'ssh'].flatMap((recipe) => Object.values(item[recipe]?.files ?? {})),
+        ...(item.lockdown?.script ? [item.lockdown.script] : []),
+        ...(item.ssh?.check_script ? [item.ssh.check_script] : []),
+      ];
       for (const file of hostState(host).files.filter((f) => !f.isSecret && f.purpose !== 'register-script')) {
-        expect(declared.find((d) => d.path === file.path)?.content, `${host.name}:${file.path}`).toBe(file.content);
+        const entry = declared.find((d) => d.path === file.path);
+        expect(entry && bytesOf(files, entry), `${host.name}:${file.path}`).toBe(file.content);
       }
     }
     for (const group of fleet.groups) expect(JSON.parse(text(files, `roles/${group.name}.json`)).description).toBe(HOSTILE);
@@ -331,7 +346,7 @@ describe('chef target, checked by real Ruby', () => {
 
       // Every file of the shared host state, with exactly its content, owner, group and mode.
       for (const file of state.files) {
-        const declared = resources.find((r) => r.type === 'file' && r.name === file.path);
+        const declared = resources.find((r) => isFile(r) && r.name === file.path);
         expect(declared?.properties, `${host.name}: ${file.path}`).toMatchObject({
           content: file.content,
           owner: file.owner,
@@ -344,7 +359,7 @@ describe('chef target, checked by real Ruby', () => {
       const source = packageSource(host);
       const staleSources = source?.staleSourceFiles ?? [];
       if (source) {
-        expect(resources.find((r) => r.type === 'file' && r.name === source.sourceFile.path)?.properties).toMatchObject({ content: source.sourceFile.content, mode: '0644' });
+        expect(resources.find((r) => isFile(r) && r.name === source.sourceFile.path)?.properties).toMatchObject({ content: source.sourceFile.content, mode: '0644' });
         const deleted = resources.filter((r) => r.properties.action === 'delete' && staleSources.includes(r.name));
         expect(deleted.map((r) => r.name)).toEqual(staleSources);
         const refresh = must(resources.find((r) => r.name === 'cloudflared: refresh package index'), 'the refresh');
@@ -383,7 +398,7 @@ describe('chef target, checked by real Ruby', () => {
         }
       }
       for (const file of state.files.filter((f) => f.notifies === 'cloudflared')) {
-        const declared = resources.find((r) => r.type === 'file' && r.name === file.path);
+        const declared = resources.find((r) => isFile(r) && r.name === file.path);
         expect(declared?.notifications).toContainEqual({ action: 'run', target: 'execute[cloudflared: restart]', timing: 'delayed' });
       }
 
@@ -419,7 +434,7 @@ describe('chef target, checked by real Ruby', () => {
         // Queued after every resource that can queue a restart or an sshd reload.
         const queuesRestart = resources.filter((r) => r.notifications.some((n) => /restart|sshd -t/.test(n.target)));
         expect(Math.max(...queuesRestart.map(position))).toBeLessThan(position(pending));
-        expect(resources.find((r) => r.type === 'file' && r.name === state.lockdown?.script)?.properties).toMatchObject({ mode: '0755' });
+        expect(resources.find((r) => isFile(r) && r.name === state.lockdown?.script)?.properties).toMatchObject({ mode: '0755' });
         expect(deletions).toEqual([]);
       } else {
         expect([lockdown, pending]).toEqual([undefined, undefined]);
@@ -457,4 +472,44 @@ interface CompiledResource {
   notifications: { action: string; target: string; timing: string }[];
   guards: number;
   verification_commands: string[][];
+}
+
+/** A file resource: `file` with its content inline, or `cookbook_file` with the bytes the stand-in read from the
+ * cookbook's files/default/ as Chef would. */
+function isFile(resource: CompiledResource): boolean {
+  return resource.type === 'file' || resource.type === 'cookbook_file';
+}
+
+interface FileEntry {
+  path: string;
+  content?: string;
+  source?: string;
+}
+
+function ownItem(files: FileSet, host: string): { profile: string } & Record<string, unknown> {
+  return JSON.parse(text(files, `${SETTINGS_BAG}/${host}.json`)) as { profile: string } & Record<string, unknown>;
+}
+
+/** What the recipes read for a host: its profile with its own item merged in, as libraries/host_data.rb does. */
+function hostData(files: FileSet, host: string): Record<string, unknown> {
+  const { id: _id, profile, ...own } = ownItem(files, host);
+  const { id: _profileId, ...shared } = JSON.parse(text(files, `${PROFILES_BAG}/${profile}.json`)) as Record<string, unknown>;
+  return deepMerge(shared, own);
+}
+
+function deepMerge(shared: Record<string, unknown>, own: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...shared };
+  for (const [key, value] of Object.entries(own)) {
+    const base = merged[key];
+    const isHash = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (base === undefined) merged[key] = value;
+    else if (isHash(base) && isHash(value)) merged[key] = deepMerge(base, value);
+    else throw new Error(`the profile and the host's item both set ${key}`);
+  }
+  return merged;
+}
+
+/** A file entry's bytes: inline, or the stored file it names in the cookbook. */
+function bytesOf(files: FileSet, entry: FileEntry): string {
+  return entry.content ?? text(files, `${STORE}/${must(entry.source, `${entry.path}: content or source`)}`);
 }

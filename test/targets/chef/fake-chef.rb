@@ -66,6 +66,24 @@ class Chef
     end
   end
 
+  # A data bag item as Chef::DataBagItem has it: raw_data is the item's JSON, to_hash adds Chef's own keys.
+  class DataBagItem
+    attr_reader :raw_data
+
+    def initialize(bag, raw_data)
+      @bag = bag
+      @raw_data = raw_data
+    end
+
+    def [](key)
+      @raw_data[key]
+    end
+
+    def to_hash
+      @raw_data.merge('chef_type' => 'data_bag_item', 'data_bag' => @bag)
+    end
+  end
+
   # A declared resource: properties set in its block, notifications, guards and verifications.
   class Resource
     attr_reader :type, :name, :properties, :notifications, :guards, :verifications
@@ -132,7 +150,7 @@ class Chef
 
   # What a recipe file is evaluated on.
   class Recipe
-    RESOURCES = %i(directory execute file group log notify_group package remote_file ruby_block service user).freeze
+    RESOURCES = %i(cookbook_file directory execute file group log notify_group package remote_file ruby_block service user).freeze
 
     attr_reader :cookbook_name, :node
 
@@ -149,7 +167,7 @@ class Chef
     def data_bag_item(bag, item, secret = nil)
       raw = JSON.parse(File.read(File.join(REPO, 'data_bags', bag, "#{item}.json")))
       encrypted = raw.any? { |key, value| key != 'id' && value.is_a?(Hash) && value.key?('encrypted_data') }
-      return raw unless encrypted
+      return Chef::DataBagItem.new(bag, raw) unless encrypted
 
       secret ||= SECRET_FILE && Chef::EncryptedDataBagItem.load_secret(SECRET_FILE)
       raise "#{bag}/#{item} is encrypted and no secret is configured" unless secret
@@ -162,6 +180,14 @@ class Chef
 
       resource = Chef::Resource.new(type, args.first)
       resource.instance_eval(&block) if block
+      # What the cookbook_file writes, read from the cookbook as Chef does (files/default/<source>): a source that
+      # is not there fails here as it would fail the Chef run.
+      if type == :cookbook_file
+        stored = File.join(REPO, 'cookbooks', COOKBOOK, 'files', 'default', resource.properties.fetch('source'))
+        raise "cookbook_file[#{args.first}]: no #{stored} in the cookbook" unless File.file?(stored)
+
+        resource.properties['content'] = File.binread(stored).force_encoding('UTF-8')
+      end
       @compiler.resources << resource
       resource
     end

@@ -15,6 +15,7 @@ import { renderUserData } from '../../../src/targets/cloud-init/user-data.js';
 import { hostState, SSHD_CHECK_SCRIPT } from '../../../src/targets/common/host-state.js';
 import { APT_SOURCE_PATHS, packageSource, YUM_REPO_PATH } from '../../../src/targets/common/package-source.js';
 import { platformFleet, platformHostName, SUPPORTED_OS } from '../../support/platform-fleet.js';
+import { chefHostData } from '../../support/host-data.js';
 import { runCommand } from '../../support/run-command.js';
 import { hostVars } from '../ansible/support.js';
 
@@ -124,12 +125,12 @@ describe.each(SUPPORTED_OS)('a host on %s', (os) => {
   });
 
   it('gives Chef the same repository, its refresh command and the sshd Include', () => {
-    const item = JSON.parse(String(chefFiles.get(`data_bags/acme_pos/${host.name}.json`)?.content)) as {
+    const item = chefHostData(chefFiles, 'acme_pos', host.name) as unknown as {
       install: { family: string; repository: { source: { path: string; content: string }; stale_sources: string[]; refresh: string[] } };
       ssh: { include?: { line: string } };
     };
     expect(item.install.family).toBe(facts.family);
-    expect(item.install.repository.source).toEqual(source.sourceFile);
+    expect(item.install.repository.source).toMatchObject(source.sourceFile);
     expect(item.install.repository.stale_sources).toEqual(source.staleSourceFiles);
     expect(item.install.repository.refresh[0]).toBe(facts.family === 'rhel' ? 'dnf' : 'apt-get');
     expect(item.ssh.include?.line).toBe(facts.sshdReadsDropIns ? undefined : 'Include /etc/ssh/sshd_config.d/*.conf');

@@ -17,6 +17,8 @@ import { renderUserData } from '../../../src/targets/cloud-init/user-data.js';
 import { renderConfigYaml } from '../../../src/targets/common/config-yaml.js';
 import { hostState, SELF_REGISTER_SCRIPT, SERVICE_USER } from '../../../src/targets/common/host-state.js';
 import { readGeneratorFile } from '../../../src/targets/templates.js';
+import { keptBesidesWritten } from '../../../src/targets/common/file-store.js';
+import { chefHostData } from '../../support/host-data.js';
 import { runCommand } from '../../support/run-command.js';
 import { FAKE_CERT_PEM, sampleFleet } from '../../support/sample-fleet.js';
 
@@ -48,7 +50,7 @@ describe('secrets on the host', () => {
 
   it('Chef keeps no backup copy of a secret file under /var/chef/backup', () => {
     const config = readGeneratorFile('chef/recipes/config.rb');
-    const secretFiles = /config\['secret_files'\]\.each do \|entry\|\n([\s\S]*?)\nend\n/.exec(config)?.[1] ?? '';
+    const secretFiles = /config\['secret_files'\]\.each do \|path, entry\|\n([\s\S]*?)\nend\n/.exec(config)?.[1] ?? '';
     expect(secretFiles).toContain('sensitive true');
     expect(secretFiles).toContain('backup false');
     const register = readGeneratorFile('chef/recipes/register.rb');
@@ -75,7 +77,7 @@ describe('self-register and cert.pem', () => {
     const fleet = sampleFleet();
     const secrets = JSON.parse(String(chef(fleet, {}).files.get('data_bags/acme_pos_secrets/lab-pi-3.json')?.content)) as { files: Record<string, string> };
     expect(secrets.files['/etc/cloudflared/cert.pem']).toBe(FAKE_CERT_PEM);
-    const settings = JSON.parse(String(chef(fleet, {}).files.get('data_bags/acme_pos/lab-pi-3.json')?.content)) as { register: Record<string, unknown> };
+    const settings = chefHostData(chef(fleet, {}).files, 'acme_pos', 'lab-pi-3') as { register: Record<string, unknown> };
     expect(settings.register).toMatchObject({ check: state.selfRegister?.check, origin_cert: { path: '/etc/cloudflared/cert.pem', owner: 'root', group: 'root', mode: '0600' } });
     const secretsYml = String(ansible(fleet, {}).files.get('inventory/host_vars/lab-pi-3/secrets.yml')?.content);
     expect(secretsYml).toContain('cloudflared_self_register_origin_cert:');
@@ -208,13 +210,22 @@ describe('what a rotation or a mode change leaves behind', () => {
   it('has Chef and Ansible remove the rest, Chef without a backup copy', () => {
     const config = readGeneratorFile('chef/recipes/config.rb');
     expect(config).toContain("::Dir.glob(stale['patterns'].map { |pattern| ::File.join(stale['directory'], pattern) }).sort.each do |path|");
-    expect(/next if stale\['keep'\]\.include\?\(path\)\n\n {2}file path do\n {4}action :delete\n {4}backup false\n/.test(config)).toBe(true);
+    expect(config).toContain("keep = config['files'].keys + config['secret_files'].keys + stale.fetch('keep', [])");
+    expect(/next if keep\.include\?\(path\)\n\n {2}file path do\n {4}action :delete\n {4}backup false\n/.test(config)).toBe(true);
     const files = parse(String(ansible(sampleFleet(), {}).files.get('roles/acme_pos/tasks/files.yml')?.content)) as Record<string, unknown>[];
     const remove = files.find((t) => t.name === 'Remove them');
     expect(remove).toMatchObject({
       'ansible.builtin.file': { path: '{{ item }}', state: 'absent' },
-      loop: "{{ cloudflared_stale_found.files | map(attribute='path') | difference(cloudflared_stale.keep) | sort }}",
     });
+    expect(String(remove?.loop).replace(/\s+/g, ' ')).toBe(
+      "{{ cloudflared_stale_found.files | map(attribute='path') | difference(cloudflared_stale_keep + [cloudflared_config.path] + (cloudflared_secret_files | map(attribute='path') | list)) | sort }}",
+    );
+    // Both keep what hostState keeps: the files they write, and what the host made itself.
+    for (const name of ['store-0001', 'kiosk-17', 'lab-pi-3']) {
+      const state = hostState(host(name));
+      const written = state.files.filter((f) => f.path.startsWith(`${state.stale.directory}/`)).map((f) => f.path);
+      expect([...written, ...keptBesidesWritten(state)].sort(), name).toEqual(state.stale.keep);
+    }
   });
 });
 

@@ -1,0 +1,82 @@
+/**
+ * What hosts share exists once. Chef and Ansible ship a file whose bytes hosts have in common (the unit, the helper
+ * scripts, the sysctl and sshd drop-ins, the repository files) in their cookbook or role, named by its content, and a
+ * host's data names the stored file instead of carrying its bytes. A host's data carries bytes inline only for the
+ * kinds of files that are the host's own (config.yml, the Access CA key, secrets).
+ *
+ * Which files are stored depends on the file's kind alone, never on other hosts, so a change to one host never
+ * changes another host's data; the store itself is fleet-wide: a name appears when a host needs new bytes and goes
+ * when no host needs them any more. The bytes still come from hostState (or packageSource), the one place that
+ * decides them: Chef, Ansible and cloud-init keep putting identical files on the host.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { InternalError } from '../../diagnostics/diagnostic.js';
+import type { FilePurpose, HostState } from './host-state.js';
+
+/**
+ * Where a file's bytes go, by its kind alone:
+ * - `inline`: the host's own bytes (config.yml names its tunnel) or a secret: carried in the host's data;
+ * - `stored-by-host`: stored, and named in the host's own data: the Access CA key is the fleet's or a group's in
+ *   one fleet and each host's own (one Access application each) in another; named by the host, it never makes
+ *   the profile the host's own;
+ * - `stored`: stored, and named in the profile: bytes that follow from settings hosts share (install method, ssh
+ *   users, lockdown), never from the host's identity.
+ */
+export type FilePlacement = 'inline' | 'stored-by-host' | 'stored';
+
+const PLACEMENT: Partial<Record<FilePurpose, FilePlacement>> = {
+  config: 'inline',
+  credentials: 'inline',
+  token: 'inline',
+  'origin-cert': 'inline',
+  'ssh-ca': 'stored-by-host',
+};
+
+export function placementOf(purpose: FilePurpose): FilePlacement {
+  return PLACEMENT[purpose] ?? 'stored';
+}
+
+/** Hex digits of SHA-256 in a name: 64 bits, and the store refuses two different contents under one name. */
+const DIGEST_CHARS = 16;
+
+export function contentDigest(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex').slice(0, DIGEST_CHARS);
+}
+
+/**
+ * The stored file's name: the base name it has on the host (a fixed name, never one from the manifest) and the
+ * digest of its bytes, e.g. `cloudflared-takeover-3f0c2a9d81b4e6c7`. Hosts with the same bytes name the same file.
+ */
+export function storedFileName(hostPath: string, content: string | Buffer): string {
+  return `${posix.basename(hostPath)}-${contentDigest(content)}`;
+}
+
+/** The stored files of a fleet, by name; the same name for different bytes would be a bug (or a digest collision). */
+export class FileStore {
+  private readonly files = new Map<string, string | Buffer>();
+
+  /** Stores the bytes (once) and returns their name. */
+  put(hostPath: string, content: string | Buffer): string {
+    const name = storedFileName(hostPath, content);
+    const known = this.files.get(name);
+    if (known === undefined) this.files.set(name, content);
+    else if (!Buffer.from(known).equals(Buffer.from(content))) throw new InternalError(`stored file ${name}: two different contents share one name`);
+    return name;
+  }
+
+  /** Sorted by name. */
+  entries(): [string, string | Buffer][] {
+    return [...this.files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+/**
+ * What Chef and Ansible keep in the config folder besides the files they write there (which they keep anyway): what
+ * the host made itself (self-register's credentials and routed list, cert.pem while the script needs it). Empty for
+ * most hosts, so their data need not repeat the paths of the files it already names.
+ */
+export function keptBesidesWritten(state: HostState): string[] {
+  const written = new Set(state.files.map((f) => f.path));
+  return state.stale.keep.filter((path) => !written.has(path));
+}
