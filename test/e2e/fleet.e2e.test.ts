@@ -24,6 +24,7 @@ import { compareHosts, formatDifferences } from './harness/compare-hosts.js';
 import { checkConvergedHost, cloudInitOutcome, expectFile } from './harness/converged-host.js';
 import { fileFacts, serviceFacts, treeFacts, waitForActive } from './harness/host-facts.js';
 import { E2E_DIR } from './harness/places.js';
+import { checkRotated, rotateTunnels } from './harness/rotation.js';
 import { runSync, trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
@@ -441,33 +442,10 @@ describe('changing the manifest', () => {
 
   it('rotates web-named to another tunnel and kiosk-token from a token to a named tunnel: the old credentials and token file go, each runs on its new tunnel', async () => {
     requireConverged();
-    const rotated = { 'web-named': '5c2e8f1a-7b3d-4e9c-8a6f-1d2c3b4a5e60', 'kiosk-token': '6d3f9a2b-8c4e-4fad-9b7a-2e3d4c5b6f71' } as const;
-    for (const id of Object.values(rotated)) {
-      const credentials = { AccountTag: '8028548601d1377c59ff611a7b3920aa', TunnelSecret: randomBytes(32).toString('base64'), TunnelID: id };
-      writeFileSync(join(fleet.dir, 'secrets', `${id}.json`), JSON.stringify(credentials), { mode: 0o600 });
-    }
-    const oldCredentials = fleet.host('web-named').paths.credentials ?? '';
-    rebuild((doc) => {
-      doc.setIn(['hosts', 0, 'tunnel', 'id'], rotated['web-named']);
-      doc.setIn(['hosts', 0, 'tunnel', 'credentials', 'file'], `secrets/${rotated['web-named']}.json`);
-      doc.setIn(['hosts', 1, 'tunnel'], doc.createNode({ id: rotated['kiosk-token'], credentials: { file: `secrets/${rotated['kiosk-token']}.json` } }));
-    });
-
+    const rotation = rotateTunnels(fleet, rebuild);
     const run = await runPlaybook(ansibleSetup(vaultOut), vaultArgs(), 'rotation-and-mode-change');
     assertConverged(run, ansibleHosts);
-    for (const name of ['web-named', 'kiosk-token'] as const) {
-      const host = hostOf(ansibleHosts, name);
-      const model = fleet.host(name);
-      expectFile(fileFacts(host, model.paths.credentials ?? ''), { owner: 'root', group: SERVICE_USER, mode: '0640' });
-      // Nothing of the old tunnel is left in /etc/cloudflared.
-      expect(readdirSync(join(host.root, 'etc/cloudflared')).sort(), name).toEqual(['config.yml', `${rotated[name]}.json`].sort());
-      const service = await waitForActive(host);
-      const environment = host.exec(['cat', `/proc/${service.mainPid}/environ`]).stdout.split('\0');
-      expect(environment.some((v) => v.startsWith('TUNNEL_TOKEN=')), name).toBe(false);
-      expect(host.exec(['journalctl', '-u', 'cloudflared', '--no-pager', '-n', '30']).stdout, name).toContain(`tunnelID=${rotated[name]}`);
-    }
-    expect(fileFacts(hostOf(ansibleHosts, 'web-named'), oldCredentials).type).toBe('missing');
-    expect(fileFacts(hostOf(ansibleHosts, 'kiosk-token'), '/etc/cloudflared/tunnel-token.env').type).toBe('missing');
+    await checkRotated(fleet, (name) => hostOf(ansibleHosts, name), rotation);
 
     const again = await runPlaybook(ansibleSetup(vaultOut), vaultArgs(), 'rotation-again');
     assertConverged(again, ansibleHosts);

@@ -6,8 +6,10 @@
  *
  * A subset of fleet.e2e.test.ts, to stay within CI's time: the converge, the host state, idempotency, the
  * cloud-init twins and their comparison with the Ansible hosts — what depends on the release (apt and its source
- * format, sshd, systemd, Python, cloud-init). What does not (the ssh_config, reboots, manifest changes, refusals)
- * runs on Debian 12 only. cloudflared is the STAND-IN (stand-in/).
+ * format, sshd, systemd, Python, cloud-init) — and a tunnel rotation with a mode change (files removed, the unit
+ * restarted on the new tunnel). What does not (the ssh_config, reboots, other manifest changes, refusals) runs on
+ * Debian 12 only; the takeover of a host where cloudflared ran before runs on every release (takeover.e2e.test.ts).
+ * cloudflared is the STAND-IN (stand-in/).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { ALL_SUITES, DEFAULT_SUITE, SUITES, type Suite } from './harness/base-im
 import { compareHosts, formatDifferences } from './harness/compare-hosts.js';
 import { checkConvergedHost, cloudInitOutcome } from './harness/converged-host.js';
 import { fileFacts, waitForActive } from './harness/host-facts.js';
+import { checkRotated, rotateTunnels } from './harness/rotation.js';
 import { trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
@@ -170,4 +173,15 @@ describe.each(OTHER_SUITES)('on Debian %s', (suite: Suite) => {
       await converge(os, `back-to-${os}`);
     },
   );
+
+  it('rotates web-named to another tunnel and kiosk-token from a token to a named tunnel: the old credentials and token file go, each runs on its new tunnel', async () => {
+    requireConverged();
+    const rotation = rotateTunnels(fleet, (change) => {
+      fleet.edit(change);
+      fleet.build(out);
+    });
+    const run = await runPlaybook(ansibleSetup(), [], `${suite}-rotation-and-mode-change`);
+    assertConverged(run, ansibleHosts);
+    await checkRotated(fleet, (name) => hostOf(ansibleHosts, name), rotation);
+  });
 });

@@ -3,13 +3,15 @@
  * install` left its daily self-update (cloudflared-update.timer and .service, which update and restart cloudflared
  * whatever version is pinned), someone left a /root/.cloudflared/config.yml, and an earlier setup left an apt source
  * for the same repository with another Signed-By — with which every `apt update` fails ("Conflicting values set for
- * option Signed-By"). The first Ansible run takes the host over; the second changes nothing. (cloudflared is a
- * STAND-IN; see stand-in/.)
+ * option Signed-By"). The first Ansible run takes the host over; the second changes nothing. On every Debian release
+ * the tests run on (apt's handling of the two sources and systemd's of the timer are the release's own).
+ * (cloudflared is a STAND-IN; see stand-in/.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertConverged, runPlaybook, type AnsibleSetup } from './harness/ansible.js';
+import { ALL_SUITES, DEFAULT_SUITE, SUITES, type Suite } from './harness/base-image.js';
 import { fileFacts, waitForActive } from './harness/host-facts.js';
 import { GUEST_MIRROR_URL } from './harness/places.js';
 import { trySync } from './harness/run.js';
@@ -19,16 +21,6 @@ import type { TestHost } from './harness/test-host.js';
 
 const session = useSession('takeover');
 const NAME = 'web-named';
-let out: string;
-let host: TestHost;
-const hosts = new Map<string, TestHost>();
-const setup = (): AnsibleSetup => ({
-  outDir: join(out, 'ansible'),
-  hosts,
-  workDir: join(session.workDir, 'ansible'),
-  adminKey: session.run.adminKey,
-  controlDir: join(session.run.runDir, 'ssh-control'),
-});
 
 /** What cloudflared's `service install` writes beside its unit (cmd/cloudflared/linux_service.go), in short. */
 const UPDATE_SERVICE = [
@@ -43,28 +35,44 @@ const UPDATE_SERVICE = [
 const UPDATE_TIMER = ['[Unit]', 'Description=Update cloudflared', '', '[Timer]', 'OnCalendar=daily', '', '[Install]', 'WantedBy=timers.target', ''].join('\n');
 const CONFLICTING_SOURCE = 'cloudflare-main.sources';
 
-beforeAll(async () => {
-  const fleet = TestFleet.copy(join(session.workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });
-  out = join(session.workDir, 'out');
-  fleet.build(out);
-  [host] = (await session.bootHosts([{ hostname: NAME, label: `takeover-${NAME}` }])) as [TestHost];
-  hosts.set(NAME, host);
-  // What the host had before fleetgen.
-  writeFileSync(join(host.root, 'etc/systemd/system/cloudflared-update.service'), UPDATE_SERVICE);
-  writeFileSync(join(host.root, 'etc/systemd/system/cloudflared-update.timer'), UPDATE_TIMER);
-  host.exec(['systemctl', 'daemon-reload']);
-  host.exec(['systemctl', 'enable', '--now', 'cloudflared-update.timer']);
-  mkdirSync(join(host.root, 'root/.cloudflared'), { recursive: true });
-  writeFileSync(join(host.root, 'root/.cloudflared/config.yml'), 'tunnel: an-old-tunnel\ncredentials-file: /root/.cloudflared/old.json\n');
-  writeFileSync(
-    join(host.root, 'etc/apt/sources.list.d', CONFLICTING_SOURCE),
-    ['Types: deb', `URIs: ${GUEST_MIRROR_URL}/deb`, 'Suites: any', 'Components: main', 'Signed-By: /usr/share/keyrings/cloudflare-old.gpg', ''].join('\n'),
-  );
-});
+describe.each(ALL_SUITES)('a host where cloudflared ran before, on Debian %s (cloudflared is a stand-in)', (suite: Suite) => {
+  const workDir = join(session.workDir, suite);
+  const out = join(workDir, 'out');
+  const hosts = new Map<string, TestHost>();
+  let host: TestHost;
+  const setup = (): AnsibleSetup => ({
+    outDir: join(out, 'ansible'),
+    hosts,
+    workDir: join(workDir, 'ansible'),
+    adminKey: session.run.adminKey,
+    controlDir: join(session.run.runDir, 'ssh-control'),
+  });
 
-describe('a host where cloudflared ran before (cloudflared is a stand-in)', () => {
+  beforeAll(async () => {
+    const fleet = TestFleet.copy(join(workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });
+    fleet.edit((doc) => doc.setIn(['defaults', 'platform', 'os'], SUITES[suite]));
+    fleet.build(out);
+    const label = suite === DEFAULT_SUITE ? `takeover-${NAME}` : `${suite}-takeover-${NAME}`;
+    [host] = (await session.bootHosts([{ hostname: NAME, label, suite }])) as [TestHost];
+    hosts.set(NAME, host);
+    // What the host had before fleetgen.
+    writeFileSync(join(host.root, 'etc/systemd/system/cloudflared-update.service'), UPDATE_SERVICE);
+    writeFileSync(join(host.root, 'etc/systemd/system/cloudflared-update.timer'), UPDATE_TIMER);
+    host.exec(['systemctl', 'daemon-reload']);
+    host.exec(['systemctl', 'enable', '--now', 'cloudflared-update.timer']);
+    mkdirSync(join(host.root, 'root/.cloudflared'), { recursive: true });
+    writeFileSync(join(host.root, 'root/.cloudflared/config.yml'), 'tunnel: an-old-tunnel\ncredentials-file: /root/.cloudflared/old.json\n');
+    writeFileSync(
+      join(host.root, 'etc/apt/sources.list.d', CONFLICTING_SOURCE),
+      ['Types: deb', `URIs: ${GUEST_MIRROR_URL}/deb`, 'Suites: any', 'Components: main', 'Signed-By: /usr/share/keyrings/cloudflare-old.gpg', ''].join('\n'),
+    );
+  });
+
+  // The next release's host boots next: this one goes first.
+  afterAll(() => session.stopHosts([host]));
+
   it('is taken over by the first run: the self-update timer, the stray config and the conflicting apt source are gone, and the tunnel runs', async () => {
-    const run = await runPlaybook(setup(), ['--limit', NAME], 'takeover');
+    const run = await runPlaybook(setup(), ['--limit', NAME], `${suite}-takeover`);
     assertConverged(run, hosts);
     expect(run.changedTasks.get(NAME)).toContain('TASK [e2e_fleet : Take over what an earlier cloudflared left]');
     for (const unit of ['cloudflared-update.timer', 'cloudflared-update.service']) {
@@ -80,7 +88,7 @@ describe('a host where cloudflared ran before (cloudflared is a stand-in)', () =
   });
 
   it('changes nothing on the next run', async () => {
-    const run = await runPlaybook(setup(), ['--limit', NAME], 'takeover-again');
+    const run = await runPlaybook(setup(), ['--limit', NAME], `${suite}-takeover-again`);
     assertConverged(run, hosts);
     expect(run.changedTasks.get(NAME) ?? []).toEqual([]);
   });

@@ -131,11 +131,13 @@ async function buildBase(suite: Suite, finalDir: string, log: (line: string) => 
     if (!unit.includes(`127.0.0.1 --directory /srv/fleetgen-e2e-mirror ${GUEST_MIRROR_PORT}`)) throw new Error(`${MIRROR_UNIT} must serve port ${GUEST_MIRROR_PORT} (places.ts)`);
     copyFileSync(MIRROR_UNIT, join(root, 'etc/systemd/system', MIRROR_UNIT_NAME));
     copyFileSync(SETUP_SCRIPT, join(root, 'tmp/base-setup.sh'));
-    const setup = runSync(['chroot', root, '/bin/bash', '/tmp/base-setup.sh', GUEST_ADMIN_USER], {
+    // Asynchronous, like debootstrap: the other suites' builds go on meanwhile (global-setup.ts).
+    const setup = await runAsync(['chroot', root, '/bin/bash', '/tmp/base-setup.sh', GUEST_ADMIN_USER], {
       env: CLEAN_ENV,
       timeoutMs: 5 * 60_000,
+      onOutput: (chunk) => writeSync(logFd, chunk),
     });
-    writeSync(logFd, setup.stdout + setup.stderr);
+    if (setup.status !== 0) throw new Error(`base-setup.sh failed in the ${suite} root (status ${setup.status}):\n${tail(setup.stdout + setup.stderr, 20)}`);
     runSync(['rm', '-f', join(root, 'tmp/base-setup.sh')]);
     const leftover = mountsBelow(root);
     if (leftover.length > 0) throw new Error(`the base root still has mounts: ${leftover.join(', ')}`);
