@@ -10,9 +10,8 @@
  *   inventory/host_vars/<host>/secrets.yml      its secret files (0600; Ansible Vault with a vault password, else
  *                                               clear text and kept out of git)
  */
-import type { Fleet } from '../../model/fleet.js';
 import { wholeTarget, type HostTarget, type TargetWarning } from '../target.js';
-import { FileStore } from '../common/file-store.js';
+import { FileStore, sharedParts } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
 import { buildHostVars } from './host-vars.js';
 import { renderAccessInventory, renderHostsInventory } from './inventory.js';
@@ -47,7 +46,10 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
     files.add('site.yml', renderSite(fleet));
     files.add('inventory/hosts.yml', renderHostsInventory(fleet));
     files.add('inventory/access.yml', renderAccessInventory(fleet));
-    const shared = sharedData(fleet, summaries);
+    const shared = sharedParts(fleet, summaries, (host, store) => {
+      const profile = buildHostVars(host, fleet.roleName, store).profile;
+      return profile && { name: profile.name, content: profile.content };
+    });
     files.merge(buildRole(fleet, shared.store, shared.profiles), `roles/${fleet.roleName}`);
     const warnings: TargetWarning[] = [];
     if (options.vaultPassword === undefined && fleet.hosts.some((h) => h.state === 'active')) {
@@ -62,24 +64,3 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
 };
 
 export const ansible = wholeTarget(ansibleParts);
-
-/**
- * The stored files and profiles the hosts name, from their summaries: the bytes come from rendering again the first
- * host that names each (a handful of hosts, whatever the fleet's size), so a build that reuses a host's summary
- * never needs that host's files.
- */
-function sharedData(fleet: Fleet, summaries: readonly AnsibleHostSummary[]): { store: FileStore; profiles: Map<string, string> } {
-  const store = new FileStore();
-  const profiles = new Map<string, string>();
-  const stored = new Set<string>();
-  fleet.hosts.forEach((host, index) => {
-    const summary = summaries[index];
-    if (!summary) return;
-    const needsProfile = summary.profile !== undefined && !profiles.has(summary.profile);
-    if (!needsProfile && summary.stored.every((name) => stored.has(name))) return;
-    const vars = buildHostVars(host, fleet.roleName, store);
-    if (vars.profile) profiles.set(vars.profile.name, vars.profile.content);
-    for (const name of summary.stored) stored.add(name);
-  });
-  return { store, profiles };
-}

@@ -19,7 +19,7 @@
  * a Chef Infra Server never picks another version of the cookbook because its number happens to be higher.
  */
 import type { Fleet, Host } from '../../model/fleet.js';
-import { FileStore } from '../common/file-store.js';
+import { FileStore, sharedParts } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
 import { wholeTarget, type HostTarget, type TargetOptions, type TargetOutput, type TargetWarning } from '../target.js';
 import { dataBagNames, renderCookbook } from './cookbook.js';
@@ -64,7 +64,11 @@ export const chefParts: HostTarget<ChefHostSummary> = {
   fleet: (fleet: Fleet, summaries, options: TargetOptions): TargetOutput => {
     const files = new FileSet();
     const bags = dataBagNames(fleet);
-    const shared = sharedData(fleet, summaries);
+    const { store, profiles } = sharedParts(fleet, summaries, (host, hostStore) => {
+      const profile = hostItems(host, hostStore).profile;
+      return profile && { name: profile.id, content: stableJson(profile) };
+    });
+    const shared = { store, profiles: new Map([...profiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
     const cookbook = renderCookbook(fleet, shared.store);
     const recipe = `recipe[${fleet.cookbookName}@${cookbook.version}]`;
     const runList = [recipe];
@@ -113,24 +117,3 @@ export const chefParts: HostTarget<ChefHostSummary> = {
 };
 
 export const chef = wholeTarget(chefParts);
-
-/**
- * The stored files and profiles the hosts name, from their summaries: the bytes come from rendering again the first
- * host that names each (a handful of hosts, whatever the fleet's size), so a build that reuses a host's summary
- * never needs that host's files.
- */
-function sharedData(fleet: Fleet, summaries: readonly ChefHostSummary[]): { store: FileStore; profiles: Map<string, string> } {
-  const store = new FileStore();
-  const profiles = new Map<string, string>();
-  const stored = new Set<string>();
-  fleet.hosts.forEach((host, index) => {
-    const summary = summaries[index];
-    if (!summary) return;
-    const needsProfile = summary.profile !== undefined && !profiles.has(summary.profile);
-    if (!needsProfile && summary.stored.every((name) => stored.has(name))) return;
-    const items = hostItems(host, store);
-    if (items.profile) profiles.set(items.profile.id, stableJson(items.profile));
-    for (const name of summary.stored) stored.add(name);
-  });
-  return { store, profiles: new Map([...profiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
-}

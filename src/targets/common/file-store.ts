@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { InternalError } from '../../diagnostics/diagnostic.js';
+import type { Fleet, Host } from '../../model/fleet.js';
 import type { FilePurpose, HostState } from './host-state.js';
 
 /**
@@ -79,4 +80,35 @@ export class FileStore {
 export function keptBesidesWritten(state: HostState): string[] {
   const written = new Set(state.files.map((f) => f.path));
   return state.stale.keep.filter((path) => !written.has(path));
+}
+
+/** What a host's summary says of the shared parts it uses: its profile's name and the stored files it names. */
+export interface SharedPartsSummary {
+  readonly profile?: string;
+  readonly stored: readonly string[];
+}
+
+/**
+ * The stored files and profiles the hosts name, from their summaries: the bytes come from rendering again the first
+ * host that names each (a handful of hosts, whatever the fleet's size), so a build that reuses a host's summary
+ * never needs that host's files. `render` renders one host into the store and returns its profile (name, content).
+ */
+export function sharedParts(
+  fleet: Fleet,
+  summaries: readonly (SharedPartsSummary | undefined)[],
+  render: (host: Host, store: FileStore) => { name: string; content: string } | undefined,
+): { store: FileStore; profiles: Map<string, string> } {
+  const store = new FileStore();
+  const profiles = new Map<string, string>();
+  const stored = new Set<string>();
+  fleet.hosts.forEach((host, index) => {
+    const summary = summaries[index];
+    if (!summary) return;
+    const needsProfile = summary.profile !== undefined && !profiles.has(summary.profile);
+    if (!needsProfile && summary.stored.every((name) => stored.has(name))) return;
+    const profile = render(host, store);
+    if (profile) profiles.set(profile.name, profile.content);
+    for (const name of summary.stored) stored.add(name);
+  });
+  return { store, profiles };
 }
