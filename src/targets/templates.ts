@@ -20,7 +20,17 @@ export function template(relativePath: string): Handlebars.TemplateDelegate {
   return compiled;
 }
 
-/** A file under generators/ taken as it is (static files shipped in an artifact). */
+const generatorFiles = new Map<string, string>();
+
+/**
+ * A file under generators/ taken as it is (static files shipped in an artifact). Read once per process: every host
+ * of a fleet ships the same scripts, and generators/ is part of fleetgen, not something that changes mid-build.
+ */
 export function readGeneratorFile(relativePath: string): string {
-  return readFileSync(join(packageRoot(), 'generators', relativePath), 'utf8');
+  let content = generatorFiles.get(relativePath);
+  if (content === undefined) {
+    content = readFileSync(join(packageRoot(), 'generators', relativePath), 'utf8');
+    generatorFiles.set(relativePath, content);
+  }
+  return content;
 }

@@ -21,6 +21,7 @@ import { TARGET_PARTS } from '../build.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { Fleet } from '../model/fleet.js';
 import type { GeneratedFile } from '../targets/fileset.js';
+import { shareHostState } from '../targets/common/host-state.js';
 import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
 import { TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
 import { removeEmptyParents, removeGeneratedFile } from './apply.js';
@@ -119,18 +120,20 @@ class StreamedBuild {
       fingerprints.push(host.name, fingerprint);
       const cached = this.cache?.hosts[host.name] ?? {};
       const parts: Record<string, CachedPart> = {};
-      for (const name of chosen) {
-        const part =
-          this.reused(cached[name], fingerprint) ??
-          (() => {
-            const output = TARGET_PARTS[name].host(fleet, host, this.build.options);
-            return { fingerprint, summary: output.summary, warnings: output.warnings, files: output.files.list().map((f) => this.place(name, f)) };
-          })();
-        parts[name] = part;
-        summaries.get(name)?.push(part.summary);
-        hostWarnings.get(name)?.push(...part.warnings);
-        for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
-      }
+      shareHostState(host, () => {
+        for (const name of chosen) {
+          const part =
+            this.reused(cached[name], fingerprint) ??
+            (() => {
+              const output = TARGET_PARTS[name].host(fleet, host, this.build.options);
+              return { fingerprint, summary: output.summary, warnings: output.warnings, files: output.files.list().map((f) => this.place(name, f)) };
+            })();
+          parts[name] = part;
+          summaries.get(name)?.push(part.summary);
+          hostWarnings.get(name)?.push(...part.warnings);
+          for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
+        }
+      });
       // The targets this build leaves alone keep what the cache knows of them.
       for (const [name, part] of Object.entries(cached)) if (!(chosen as string[]).includes(name)) parts[name] = part;
       this.next.hosts[host.name] = parts;
@@ -227,6 +230,10 @@ class StagedWriter {
   private readonly staged: { temp: string; full: string }[] = [];
   private readonly waiting: { file: GeneratedFile; filesInTheWay: string[] }[] = [];
   private readonly madeFolders: string[] = [];
+  /** Folders stage() has made or found, as full paths. */
+  private readonly readyFolders = new Set<string>();
+  /** How many of `staged` commit() has renamed into place so far. */
+  private renamed = 0;
 
   constructor(
     private readonly outDir: string,
@@ -246,7 +253,12 @@ class StagedWriter {
     }
     this.beforeFirstWrite();
     const full = join(this.outDir, file.path);
-    this.madeFolders.push(...makeFolders(dirname(full), 0o755));
+    const folder = dirname(full);
+    // Each folder is made (or found) once per build, not once per file.
+    if (!this.readyFolders.has(folder)) {
+      this.madeFolders.push(...makeFolders(folder, 0o755));
+      this.readyFolders.add(folder);
+    }
     const { temp, stat } = writeTempFile(full, file.content, { mode: file.mode });
     this.staged.push({ temp, full });
     return stat;
@@ -265,15 +277,15 @@ class StagedWriter {
 
   commit(onWrite?: (done: number, total: number) => void): void {
     const total = this.staged.length + this.waiting.length;
-    // Renamed in order, each dropped from the list once in place, so that a failure half-way leaves rollback() only
-    // the temp files still waiting.
-    for (let done = 1; this.staged.length > 0; done++) {
-      const next = this.staged[0];
-      if (next === undefined) break;
+    // Renamed in order; `renamed` counts those in place, so that a failure half-way leaves rollback() only the temp
+    // files still waiting. (Not shift() per file: on tens of thousands of files that is quadratic.)
+    for (const next of this.staged) {
       renameSync(next.temp, next.full);
-      this.staged.shift();
-      onWrite?.(done, total);
+      this.renamed++;
+      onWrite?.(this.renamed, total);
     }
+    this.staged.length = 0;
+    this.renamed = 0;
     for (const { file } of this.waiting.splice(0)) {
       const full = join(this.outDir, file.path);
       makeFolders(dirname(full), 0o755);
@@ -284,7 +296,8 @@ class StagedWriter {
 
   /** After a failure: no temp file stays, nor a folder made for one (when nothing else went into it). */
   rollback(): void {
-    for (const { temp } of this.staged.splice(0)) rmSync(temp, { force: true });
+    for (const { temp } of this.staged.splice(0).slice(this.renamed)) rmSync(temp, { force: true });
+    this.renamed = 0;
     for (const folder of this.madeFolders.splice(0).reverse()) {
       try {
         rmdirSync(folder);

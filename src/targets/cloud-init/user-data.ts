@@ -93,8 +93,23 @@ function isHelperScript(file: ManagedFile): boolean {
   return file.purpose.endsWith('-script');
 }
 
+/** Helper scripts as gzip+base64, by their text: the same few scripts for every host, compressed once per build. */
+const compressedScripts = new Map<string, string>();
+/** More distinct scripts than fleetgen ships means something else is being compressed: stop keeping them. */
+const MAX_COMPRESSED_SCRIPTS = 64;
+
+function compressedScript(content: string | Buffer): string {
+  if (typeof content !== 'string') return gzipUserData(content).toString('base64');
+  let compressed = compressedScripts.get(content);
+  if (compressed === undefined) {
+    compressed = gzipUserData(content).toString('base64');
+    if (compressedScripts.size < MAX_COMPRESSED_SCRIPTS) compressedScripts.set(content, compressed);
+  }
+  return compressed;
+}
+
 function writeFile(path: string, content: string | Buffer, owner: string, group: string, mode: string, compress = false): WriteFile {
-  if (compress) return { path, owner: `${owner}:${group}`, permissions: mode, encoding: 'gz+b64', content: gzipUserData(content).toString('base64') };
+  if (compress) return { path, owner: `${owner}:${group}`, permissions: mode, encoding: 'gz+b64', content: compressedScript(content) };
   const isText = typeof content === 'string' && !needsEncoding(content);
   return {
     path,

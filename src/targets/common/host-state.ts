@@ -163,7 +163,30 @@ const own = (path: string, mode: string, content: string, purpose: FilePurpose, 
   ...extra,
 });
 
+/** The host whose state shareHostState is keeping, and that state once a target asked for it. */
+let shared: { host: Host; state?: HostState } | undefined;
+
+/**
+ * Runs `generate` (every target's part for one host) with hostState(host) worked out once, not once per target: a
+ * build generates a host's targets one after the other, and the model does not change meanwhile. Kept for that
+ * host only, and only until `generate` returns, so memory stays flat and a later change to the model is never missed.
+ */
+export function shareHostState<T>(host: Host, generate: () => T): T {
+  shared = { host };
+  try {
+    return generate();
+  } finally {
+    shared = undefined;
+  }
+}
+
 export function hostState(host: Host): HostState {
+  if (shared?.host !== host) return workOutHostState(host);
+  shared.state ??= workOutHostState(host);
+  return shared.state;
+}
+
+function workOutHostState(host: Host): HostState {
   const p = host.paths;
   const files: ManagedFile[] = [];
   // Root-owned: the daemon can read its secrets but not rewrite them. The group lets cloudflared read what it reads.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/model/fleet.js';
-import { hostState, LOCKDOWN_SCRIPT, readyAddress, renderLockdownDropIn, SSHD_CHECK_SCRIPT } from '../../../src/targets/common/host-state.js';
+import { hostState, LOCKDOWN_SCRIPT, readyAddress, renderLockdownDropIn, shareHostState, SSHD_CHECK_SCRIPT } from '../../../src/targets/common/host-state.js';
 import { readGeneratorFile } from '../../../src/targets/templates.js';
 import { sampleFleet } from '../../support/sample-fleet.js';
 
@@ -77,5 +77,26 @@ describe('hostState: lockdown', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('shareHostState', () => {
+  it('works out a host\'s state once for every target that asks while it runs, and never for another host', () => {
+    const fleet = sampleFleet();
+    const [first, second] = fleet.hosts.filter((h) => h.state !== 'decommissioned' && h.tunnel.mode !== 'awaiting-terraform');
+    if (!first || !second) throw new Error('the sample fleet needs two active hosts');
+    const seen = shareHostState(first, () => [hostState(first), hostState(first), hostState(second)]);
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).not.toBe(seen[0]);
+    expect(seen[0]).toEqual(hostState(first));
+  });
+
+  it('keeps nothing once it returns: a change to the model after it is seen', () => {
+    const h = host('store-0001');
+    const before = shareHostState(h, () => hostState(h));
+    h.lockdown = !h.lockdown;
+    const after = hostState(h);
+    expect(after).not.toBe(before);
+    expect(after.lockdown === undefined).toBe(before.lockdown !== undefined);
   });
 });
