@@ -33,6 +33,19 @@ export const HOST_OUTPUT_FIELDS = {
 
 export type HostOutputField = keyof typeof HOST_OUTPUT_FIELDS;
 
+/** The shared module's output of the service tokens it creates: name → { client_id, client_secret }. */
+export const SERVICE_TOKENS_OUTPUT = 'service_tokens';
+
+/** One service token of the shared module's outputs. */
+export interface ServiceTokenOutputs {
+  file: string;
+  source: SourceMap;
+  /** ['service_tokens', 'value', <name>] */
+  path: ManifestPath;
+  clientId?: string;
+  clientSecret?: string;
+}
+
 /** One host's entry, found in one file. */
 export interface HostOutputs {
   /** The file as shown in messages (relative to the working folder when below it). */
@@ -52,6 +65,8 @@ export interface HostOutputs {
 export interface TerraformOutputs {
   /** Host name → its entry. */
   hosts: Map<string, HostOutputs>;
+  /** Service token name → its client ID and secret (the shared module's service_tokens output). */
+  serviceTokens: Map<string, ServiceTokenOutputs>;
   /** Problems with the files themselves (unreadable, not the shape `terraform output -json` prints, a host twice). */
   diagnostics: Diagnostic[];
   /** Whether the folder exists: the user has saved outputs (or means to), so they are checked even where unused. */
@@ -85,6 +100,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  */
 export function readTerraformOutputs(dir: string, manifestDir: string, displayBase = process.cwd()): TerraformOutputs {
   const hosts = new Map<string, HostOutputs>();
+  const serviceTokens = new Map<string, ServiceTokenOutputs>();
   const diagnostics: Diagnostic[] = [];
   const modules = new Set<string>();
   const invalidModules = new Set<string>();
@@ -92,7 +108,7 @@ export function readTerraformOutputs(dir: string, manifestDir: string, displayBa
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
   } catch {
-    return { hosts, diagnostics, isPresent: false, modules, invalidModules };
+    return { hosts, serviceTokens, diagnostics, isPresent: false, modules, invalidModules };
   }
   for (const name of names) {
     const path = join(dir, name);
@@ -149,6 +165,14 @@ export function readTerraformOutputs(dir: string, manifestDir: string, displayBa
       );
     }
     if (malformed.length > 0) continue;
+    const tokens = outputs[SERVICE_TOKENS_OUTPUT];
+    const tokenEntries = isRecord(tokens) && isRecord(tokens.value) ? tokens.value : {};
+    for (const [name, entry] of Object.entries(tokenEntries)) {
+      const text = (key: string): string | undefined => (isRecord(entry) && typeof entry[key] === 'string' && entry[key] !== '' ? entry[key] : undefined);
+      const clientId = text('client_id');
+      const clientSecret = text('client_secret');
+      serviceTokens.set(name, { file: shown, source, path: [SERVICE_TOKENS_OUTPUT, 'value', name], ...(clientId ? { clientId } : {}), ...(clientSecret ? { clientSecret } : {}) });
+    }
     const output = outputs[HOSTS_OUTPUT];
     if (output === undefined) continue; // the shared module's outputs, or another module's: nothing about hosts
     const entries = isRecord(output) ? output.value : undefined;
@@ -189,7 +213,7 @@ export function readTerraformOutputs(dir: string, manifestDir: string, displayBa
       hosts.set(host, { file: shown, fileFromManifest, module, source, path: at, values, isWellFormed });
     }
   }
-  return { hosts, diagnostics, isPresent: true, modules, invalidModules };
+  return { hosts, serviceTokens, diagnostics, isPresent: true, modules, invalidModules };
 }
 
 /** One output as `terraform output -json` prints it: exactly sensitive (a boolean), type and value. */

@@ -11,9 +11,21 @@ export type Ingress = [IngressRule, ...IngressRule[]];
  */
 export type Metrics = string;
 /**
- * Drop inbound SSH that does not come through the tunnel: once the tunnel reports ready (GET /ready on the metrics address answers 200), sshd listens on 127.0.0.1 at ssh.port only. Needs an ssh:// ingress rule to localhost or 127.0.0.1 at ssh.port (token mode: the dashboard's SSH route must point there). If the tunnel is not ready within 60 s, nothing changes (SSH stays open) and the run fails. Setting it back to false lifts the lockdown on the next Chef or Ansible run. Default: false.
+ * Drop inbound SSH that does not come through the tunnel: sshd listens on 127.0.0.1 at ssh.port only — applied only once SSH through the host's own tunnel hostname is proven with an Access service token (probe.serviceToken), and kept only while it keeps working: a guard (a systemd timer, after boot and every 5 minutes) restores the last config and credentials that proved it, or lifts the lockdown, when a later change or restart broke it. Needs an ssh:// ingress rule to localhost or 127.0.0.1 at ssh.port. When the proof fails within 60 s, nothing changes (SSH stays open) and the run fails. true alone is refused (nothing to prove with); false lifts a lockdown on the next Chef or Ansible run. Default: false.
  */
-export type Lockdown = boolean;
+export type Lockdown =
+  | boolean
+  | {
+      /**
+       * How the host proves SSH through its own tunnel hostname before locking down: `cloudflared access ssh` with an Access service token, which a non_identity policy of the host's Access application must admit.
+       */
+      probe: {
+        /**
+         * Name of a service token under access.serviceTokens. Terraform creates it; its client ID and secret reach the host (root-only) from Terraform's outputs (the shared module's service_tokens).
+         */
+        serviceToken: string;
+      };
+    };
 /**
  * Whether fleetgen keeps cloudflared on the host. active: set it up and keep it. decommissioned: the next Chef or Ansible run removes everything fleetgen put there, in an order that keeps the host reachable: sshd first (lockdown lifted, Access CA trust and principals removed, sshd -t, reload: sshd listens as before fleetgen), then the files, package or binary, repository, sysctl drop-in and helper scripts, and last, a minute after the run (cloudflared_decommission_stop_delay / decommission_stop_delay), the service and its user: a run that reaches the host through its own tunnel finishes and reports. Set it on a host, a group or defaults (the whole fleet). cloud-init writes no user-data for a decommissioned host. Terraform keeps the host's tunnel, DNS records and Access application while the host stays in the manifest: remove the host once it is clean, and the next terraform apply deletes them. Default: active.
  */

@@ -190,8 +190,13 @@ export interface Host {
   options: TunnelOptions;
   /** cloudflared's metrics server (config.yml `metrics`); its /ready gates the lockdown. */
   metrics: string;
-  /** Once the tunnel reports ready, sshd listens on 127.0.0.1 only: inbound SSH comes through the tunnel alone. */
+  /** Once SSH through the tunnel is proven, sshd listens on 127.0.0.1 only: inbound SSH comes through the tunnel alone. */
   lockdown: boolean;
+  /**
+   * lockdown: how it proves SSH through the host's own tunnel hostname first — `cloudflared access ssh --hostname` with
+   * this Access service token (its ID and secret from Terraform's outputs; absent until they are saved).
+   */
+  lockdownProbe?: { serviceToken: string; hostname: string; tokenId?: string; tokenSecret?: string };
   ssh: SshAccess;
   /** Who may reach the host's SSH hostnames through Cloudflare Access. */
   access: HostAccess;

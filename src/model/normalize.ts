@@ -170,7 +170,8 @@ function normalizeHost(
     ...(s.originRequest !== undefined ? { originRequest: s.originRequest } : {}),
     options: s.tunnel?.options ?? {},
     metrics: s.metrics ?? DEFAULT_METRICS,
-    lockdown: s.lockdown ?? false,
+    lockdown: s.lockdown !== undefined && s.lockdown !== false,
+    ...(typeof s.lockdown === 'object' ? { lockdownProbe: lockdownProbeOf(s.lockdown.probe.serviceToken, ssh, ingress, terraform) } : {}),
     ssh,
     access: {
       policies: [...(s.access?.policies ?? [])],
@@ -178,6 +179,23 @@ function normalizeHost(
     },
     terraformModule,
     paths: pathsOf(tunnel),
+  };
+}
+
+/**
+ * What the lockdown proves SSH with: the host's own SSH hostname whose rule reaches sshd on loopback at its port (the
+ * lockdown rules made sure there is one), and the service token Terraform created (absent until its outputs are saved).
+ */
+function lockdownProbeOf(serviceToken: string, ssh: SshAccess, ingress: IngressRule[], terraform: HostTerraformValues): NonNullable<Host['lockdownProbe']> {
+  const own = ingress.find((rule) => {
+    if (rule.kind !== 'ssh' || rule.hostname === undefined || rule.hostname.startsWith('*')) return false;
+    const service = parseService(rule.service);
+    return service.ok && ['localhost', '127.0.0.1'].includes(service.host ?? '') && service.port === ssh.port;
+  });
+  return {
+    serviceToken,
+    hostname: own?.hostname ?? ssh.hostnames[0] ?? '',
+    ...(terraform.lockdownProbe ? { tokenId: terraform.lockdownProbe.id, tokenSecret: terraform.lockdownProbe.secret } : {}),
   };
 }
 

@@ -27,9 +27,27 @@ export function explainSchemaErrors(errors: readonly ErrorObject[], source: Sour
   const isInPasted = (path: ManifestPath): boolean => [...pasted.values()].some((reference) => isWithin(path, reference));
   const diagnostics = [
     ...[...pasted.values()].map((reference) => pastedSecret(reference, source, manifest)),
-    ...errors.filter((e) => !isInPasted(pointerToPath(e.instancePath))).flatMap((e) => explain(e, source)),
+    ...withoutOtherBranches(errors)
+      .filter((e) => !isInPasted(pointerToPath(e.instancePath)))
+      .flatMap((e) => explain(e, source)),
   ];
   return dedupe(diagnostics);
+}
+
+/**
+ * anyOf (a setting that is a boolean or a mapping): each branch reports its own errors. When the value has the type of
+ * one branch, only that branch's errors are about it; when it has none of their types, the first branch's type error
+ * says what to write.
+ */
+function withoutOtherBranches(errors: readonly ErrorObject[]): ErrorObject[] {
+  const anyOfOf = (e: ErrorObject): string | undefined => /^(.*\/anyOf)\/\d+\//.exec(e.schemaPath)?.[1];
+  return errors.filter((e, i) => {
+    const anyOf = anyOfOf(e);
+    if (anyOf === undefined || e.keyword !== 'type') return true;
+    const siblings = errors.filter((other) => other !== e && anyOfOf(other) === anyOf && other.instancePath.startsWith(e.instancePath));
+    if (siblings.some((other) => other.keyword !== 'type' || other.instancePath !== e.instancePath)) return false;
+    return !siblings.some((other) => errors.indexOf(other) < i);
+  });
 }
 
 export function pointerToPath(pointer: string): (string | number)[] {

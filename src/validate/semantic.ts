@@ -17,7 +17,7 @@ import { warnWhatDecommissionLeaves } from './rules/decommission.js';
 import { checkHostnamesClaimedOnce } from './rules/hostname-claims.js';
 import { checkGroupsExist, checkHostNamesUnique } from './rules/hosts.js';
 import { checkIngressLists } from './rules/ingress.js';
-import { checkLockdownKeepsSsh } from './rules/lockdown.js';
+import { checkLockdownCanProve, checkLockdownKeepsSsh } from './rules/lockdown.js';
 import { checkAccessSettings } from './rules/origin-request.js';
 import { checkRemoteConfig } from './rules/remote-config.js';
 import { warnSharedOriginCert } from './rules/shared-origin-cert.js';
@@ -49,6 +49,7 @@ const RULES: readonly FleetRule[] = [
   warnHostsWithoutSsh,
   warnSshUserWithoutPrincipals,
   checkLockdownKeepsSsh,
+  checkLockdownCanProve,
   warnServiceTokenUnset,
   checkAccessPolicyNames,
   checkServiceTokenNames,

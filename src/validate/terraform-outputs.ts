@@ -17,6 +17,8 @@ import { decodeTunnelToken, parseCredentials, UUID } from './tunnel-secrets.js';
 const SSH_PUBLIC_KEY = /^(ecdsa-sha2-nistp(256|384|521)|ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+={0,2}( [^\n\r]*)?$/;
 
 export interface HostTerraformValues {
+  /** lockdown.probe.serviceToken: its client ID and secret. */
+  lockdownProbe?: { id: string; secret: string };
   tunnel?: { id: string; accountTag: string; credentials?: { value: string; file: string }; token?: { value: string; file: string } };
   sshCaPublicKey?: string;
 }
@@ -38,7 +40,38 @@ export interface OutputsContext {
 
 /** Whether any host needs Terraform's outputs at all (else the folder is not even read). */
 export function needsTerraformOutputs(hosts: readonly EffectiveSettings[]): boolean {
-  return hosts.some((host) => tunnelOwner(host) === 'terraform' || usesTerraformCa(host));
+  return hosts.some((host) => tunnelOwner(host) === 'terraform' || usesTerraformCa(host) || lockdownProbeToken(host) !== undefined);
+}
+
+/** The service token a host's lockdown proves SSH with (lockdown.probe.serviceToken), which Terraform creates. */
+export function lockdownProbeToken(host: EffectiveSettings): string | undefined {
+  const lockdown = host.settings.lockdown;
+  return typeof lockdown === 'object' ? lockdown.probe.serviceToken : undefined;
+}
+
+/** The shared module (out/terraform/shared) creates the service tokens; its saved outputs give their ID and secret. */
+function resolveLockdownProbes(hosts: readonly EffectiveSettings[], outputs: TerraformOutputs, context: OutputsContext, byHost: Map<string, HostTerraformValues>): Diagnostic[] {
+  const moduleDir = `${context.outDir.replace(/\/+$/, '')}/terraform/shared`;
+  const how = `run \`terraform -chdir=${moduleDir} apply\`, then \`terraform -chdir=${moduleDir} output -json > ${context.shownDir}/shared.json\``;
+  const problems: Diagnostic[] = [];
+  for (const host of hosts) {
+    const name = lockdownProbeToken(host);
+    if (name === undefined) continue;
+    const token = outputs.serviceTokens.get(name);
+    if (token?.clientId === undefined || token.clientSecret === undefined) {
+      problems.push(
+        context.source.error(
+          'terraform-outputs.missing-service-token',
+          host.originOf(['lockdown', 'probe', 'serviceToken']),
+          `the lockdown proves SSH with service token ${JSON.stringify(name)}, which Terraform's shared module creates, and ${context.shownDir} has no client_id and client_secret for it in a service_tokens output yet`,
+          how,
+        ),
+      );
+      continue;
+    }
+    byHost.set(host.host.name, { ...byHost.get(host.host.name), lockdownProbe: { id: token.clientId, secret: token.clientSecret } });
+  }
+  return problems;
 }
 
 export function usesTerraformCa(host: EffectiveSettings): boolean {
@@ -98,6 +131,7 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
     if (isNeeded) awaiting.push(...problems);
     if (problems.length === 0) byHost.set(name, values);
   }
+  awaiting.push(...resolveLockdownProbes(hosts, outputs, context, byHost));
   return { byHost, awaiting };
 }
 

@@ -24,7 +24,12 @@ function secretValues(): string[] {
   const values = Object.entries(fixtureEnv(FIXTURE))
     .filter(([name]) => !name.includes('ACCESS')) // service token env: never read into output at all
     .map(([, value]) => value);
-  for (const file of readdirSync(join(FIXTURE, 'secrets'))) values.push(readFileSync(join(FIXTURE, 'secrets', file), 'utf8'));
+  for (const file of readdirSync(join(FIXTURE, 'secrets'), { withFileTypes: true })) {
+    if (file.isFile()) values.push(readFileSync(join(FIXTURE, 'secrets', file.name), 'utf8'));
+  }
+  // Terraform's outputs: the lockdown probe's service token secret.
+  const shared = JSON.parse(readFileSync(join(FIXTURE, 'secrets', 'terraform', 'shared.json'), 'utf8')) as { service_tokens: { value: Record<string, { client_secret: string }> } };
+  values.push(...Object.values(shared.service_tokens.value).map((t) => t.client_secret));
   // Check the distinctive secret parts too, not only whole files (a target may re-serialize JSON).
   const parts = values.flatMap((v) => [...v.matchAll(/"(?:TunnelSecret|s|apiToken)"\s*:\s*"([^"]+)"/g)].map((m) => m[1] ?? ''));
   const certBodies = values.flatMap((v) => [...v.matchAll(/-----BEGIN [A-Z ]+-----\n([\s\S]+?)\n-----END/g)].map((m) => (m[1] ?? '').split('\n')[0] ?? ''));

@@ -71,8 +71,13 @@ function secretValues(dir: string): string[] {
   const values: string[] = [];
   // What terraform output -json saved: the credentials' TunnelSecret and the tokens.
   for (const name of readdirSync(join(dir, 'secrets', 'terraform'))) {
-    const saved = JSON.parse(readFileSync(join(dir, 'secrets', 'terraform', name), 'utf8')) as { hosts: { value: Record<string, Record<string, string>> } };
-    for (const host of Object.values(saved.hosts.value)) {
+    const saved = JSON.parse(readFileSync(join(dir, 'secrets', 'terraform', name), 'utf8')) as {
+      hosts?: { value: Record<string, Record<string, string>> };
+      service_tokens?: { value: Record<string, { client_secret: string }> };
+    };
+    // The shared module's: the service tokens' secrets (the lockdown probe's).
+    for (const token of Object.values(saved.service_tokens?.value ?? {})) values.push(token.client_secret);
+    for (const host of Object.values(saved.hosts?.value ?? {})) {
       if (host.tunnel_credentials) values.push((JSON.parse(host.tunnel_credentials) as { TunnelSecret: string }).TunnelSecret);
       if (host.tunnel_token) values.push(host.tunnel_token);
     }

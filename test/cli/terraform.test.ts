@@ -42,7 +42,12 @@ describe('fleetgen build: the Cloudflare side', () => {
     const secrets = readdirSync(join(dir, 'secrets'), { withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => readFileSync(join(dir, 'secrets', e.name), 'utf8').trim());
-    const savedValues = readdirSync(OUTPUTS).flatMap((f) => Object.values(saved(f).hosts.value).flatMap((v) => [v.tunnel_credentials, v.tunnel_token]));
+    const savedValues = readdirSync(OUTPUTS)
+      .filter((f) => f !== 'shared.json')
+      .flatMap((f) => Object.values(saved(f).hosts.value).flatMap((v) => [v.tunnel_credentials, v.tunnel_token]));
+    // The shared module's: the service tokens' secrets (the lockdown probe's).
+    const shared = JSON.parse(readFileSync(join(OUTPUTS, 'shared.json'), 'utf8')) as { service_tokens: { value: Record<string, { client_secret: string }> } };
+    savedValues.push(...Object.values(shared.service_tokens.value).map((t) => t.client_secret));
     for (const file of files.list().filter((f) => f.path.startsWith('terraform/'))) {
       for (const secret of [...secrets, ...savedValues].filter((s): s is string => s !== undefined && s.length > 16)) {
         expect(file.content.toString().includes(secret), file.path).toBe(false);
@@ -56,7 +61,8 @@ describe('fleetgen build: the Cloudflare side', () => {
     const { fleet } = compileFleet(join(EXAMPLE_DIR, 'fleet.yaml'));
     const modules = modulesOf(buildFleet(fleet, { targets: ['terraform'], options: {} }).files);
     const hostModules = [...modules.keys()].filter((m) => m !== 'shared').sort();
-    expect(readdirSync(OUTPUTS).sort()).toEqual(hostModules.map((m) => `${m}.json`));
+    // And the shared module's, with the service token the lockdown proves SSH with.
+    expect(readdirSync(OUTPUTS).sort()).toEqual([...hostModules.map((m) => `${m}.json`), 'shared.json']);
     for (const module of hostModules) {
       const docs = modules.get(module) ?? {};
       const declared: Record<string, string[]> = {};

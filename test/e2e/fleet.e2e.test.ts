@@ -99,6 +99,7 @@ function secretValues(): string[] {
       body.split('\n').filter((line) => line.length > 20).forEach((line) => values.add(line));
       values.add((JSON.parse(Buffer.from(body.replace(/\s/g, ''), 'base64').toString()) as { apiToken: string }).apiToken);
     }
+    if (host.lockdownProbe?.tokenSecret) values.add(host.lockdownProbe.tokenSecret);
   }
   return [...values];
 }
@@ -160,6 +161,12 @@ describe('the generated Ansible role on three hosts (cloudflared is a stand-in)'
         const content = readFileSync(join(host.upper, path));
         const found = hostSecrets.filter((s) => content.includes(s));
         if (found.length === 0) continue;
+        if (path.startsWith('var/lib/cloudflared-ssh-lockdown/')) {
+          // The lockdown's copies of the config and credentials that last proved SSH: in a root-only folder.
+          expect(secretPaths.has(path.split('/').at(-1)?.replaceAll('%', '/')), path).toBe(true);
+          expect(fileFacts(host, '/var/lib/cloudflared-ssh-lockdown')).toMatchObject({ owner: 'root', mode: '0700' });
+          continue;
+        }
         const facts = fileFacts(host, `/${path}`);
         expect({ path: facts.path, isKnownSecretFile: secretPaths.has(facts.path) }).toEqual({ path: facts.path, isKnownSecretFile: true });
         // Root-owned (the daemon cannot rewrite them), never world-readable: 0640 root:cloudflared for what cloudflared

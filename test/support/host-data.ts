@@ -49,8 +49,9 @@ const parseAnsible = (source: string): Record<string, unknown> =>
 
 /**
  * Ansible: the profile's variables (roles/<role>/vars/profiles/<profile>.yml), then host_vars (cloudflared.yml and
- * secrets.yml). For reading convenience, config.yml's entry gets its content (cloudflared_config_content) and the
- * Access CA entry its bytes (cloudflared_ssh_ca_source), as the role's tasks put them together.
+ * secrets.yml). For reading convenience, config.yml's entry gets its content (cloudflared_config_content), the
+ * Access CA entry its bytes (cloudflared_ssh_ca_source) and the lockdown guard's service its content
+ * (cloudflared_ssh_lockdown_service_content), as the role's tasks put them together.
  */
 export function ansibleHostVars(files: Pick<FileSet, 'get'>, role: string, host: string): Record<string, unknown> {
   const own = parseAnsible(text(files, `inventory/host_vars/${host}/cloudflared.yml`));
@@ -60,6 +61,9 @@ export function ansibleHostVars(files: Pick<FileSet, 'get'>, role: string, host:
   if (isHash(vars.cloudflared_config)) vars.cloudflared_config = { ...vars.cloudflared_config, content: vars.cloudflared_config_content };
   if (isHash(vars.cloudflared_ssh_ca) && typeof vars.cloudflared_ssh_ca_source === 'string') {
     vars.cloudflared_ssh_ca = { ...vars.cloudflared_ssh_ca, content: text(files, `roles/${role}/files/${vars.cloudflared_ssh_ca_source}`) };
+  }
+  if (isHash(vars.cloudflared_ssh_lockdown_service) && typeof vars.cloudflared_ssh_lockdown_service_content === 'string') {
+    vars.cloudflared_ssh_lockdown_service = { ...vars.cloudflared_ssh_lockdown_service, content: vars.cloudflared_ssh_lockdown_service_content };
   }
   return vars;
 }

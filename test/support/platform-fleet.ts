@@ -45,6 +45,7 @@ export function platformFleet(): Fleet {
         { service: 'http_status:404', kind: 'status', isCatchAll: true, isGeneratedHostname: false },
       ],
       lockdown: i % 2 === 1,
+      ...(i % 2 === 1 ? { lockdownProbe: { serviceToken: 'lockdown-probe', hostname, tokenId: 'fake-probe-id.access', tokenSecret: 'fake-probe-secret' } } : {}),
       ssh: { ...host.ssh, hostnames: [hostname] },
     };
   });

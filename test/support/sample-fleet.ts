@@ -136,6 +136,10 @@ const kioskScreen: Host = {
   paths: paths({ tokenEnv: '/etc/cloudflared/tunnel-token.env' }),
 };
 
+/** The lockdown probe's Access service token (fake): what Terraform's shared module outputs as service_tokens. */
+export const FAKE_PROBE_TOKEN_ID = '5e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b.access';
+export const FAKE_PROBE_TOKEN_SECRET = 'fake-probe-secret-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+
 const pi: Host = {
   name: 'lab-pi-3',
   state: 'active',
@@ -160,6 +164,7 @@ const pi: Host = {
   options: {},
   metrics: '127.0.0.1:20241',
   lockdown: true,
+  lockdownProbe: { serviceToken: 'lockdown-probe', hostname: 'quiet-meadow.example.com', tokenId: FAKE_PROBE_TOKEN_ID, tokenSecret: FAKE_PROBE_TOKEN_SECRET },
   ssh: { port: 22, hostnames: ['quiet-meadow.example.com'], principals: {} },
   access: { policies: ['ops'] },
   terraformModule: 'group-lab',

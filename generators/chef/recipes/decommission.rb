@@ -17,6 +17,17 @@ is_stop_needed = -> { FleetgenCloudflared.run(*stop['check']).stdout.split("\n")
 # earlier run may have removed the files and failed before the reload): never does the tunnel go while sshd is locked
 # down to it.
 sshd = removal['sshd']
+# The lockdown's guard first: stopped and disabled, so that it never locks SSH down again, nor restores a config, while
+# sshd goes back to how it was. Its unit files go in step 2. The timer is enabled, or a unit still runs: never else.
+guard = sshd['guard']
+execute 'cloudflared: stop and disable the lockdown guard' do
+  command ['systemctl', 'disable', '--now', *guard]
+  only_if do
+    FleetgenCloudflared.run('systemctl', 'is-enabled', '--quiet', guard.first).exitstatus.zero? ||
+      FleetgenCloudflared.run('systemctl', 'is-active', '--quiet', *guard).exitstatus.zero?
+  end
+end
+
 sshd_files = sshd['files'].map do |path|
   file path do
     action :delete

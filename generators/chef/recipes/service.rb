@@ -58,8 +58,10 @@ execute 'cloudflared: start' do
 end
 
 # Notified (delayed, so once per run) by changes to the binary, config.yml, the secrets, the unit and the
-# tunnel registration.
+# tunnel registration. With lockdown, the lockdown recipe proves SSH through the restarted tunnel after it.
+locks_down = fleetgen_host['lockdown']
 execute 'cloudflared: restart' do
   command ['systemctl', 'restart', '--no-block', service_name]
   action :nothing
+  notifies :run, 'execute[cloudflared: lock SSH down to the tunnel once SSH through it is proven]', :delayed if locks_down
 end

@@ -1,10 +1,11 @@
 /**
  * A host's data for the role, split in two. inventory/host_vars/<host>/cloudflared.yml holds what is the host's own
- * (config.yml, the Access CA key's stored name, the self-register argv and what that registration leaves to keep) and the name of its profile;
+ * (config.yml, the Access CA key's stored name, the self-register argv and what that registration leaves to keep, the
+ * lockdown argv and its guard's service, which name the host's own tunnel hostname) and the name of its profile;
  * the profile, roles/<role>/vars/profiles/<name>.yml, holds everything hosts share (install, directories, every
- * file's owner, group, mode and stored name, the lockdown argv, sshd settings) and the role loads it first. Files
+ * file's owner, group, mode and stored name, sshd and other lockdown settings) and the role loads it first. Files
  * whose bytes hosts share are in the role's files/, named by content. secrets.yml holds the secret files and nothing
- * else. Every string is `!unsafe`.
+ * else (the lockdown probe's service token among them). Every string is `!unsafe`.
  */
 import type { Host } from '../../model/fleet.js';
 import { InternalError } from '../../diagnostics/diagnostic.js';
@@ -80,12 +81,15 @@ export function buildHostVars(host: Host, roleName: string, store: FileStore): H
 
   const [config, ...otherConfigs] = state.files.filter((f) => f.purpose === 'config');
   if (!config || otherConfigs.length > 0 || config.isSecret) throw new InternalError(`host ${host.name}: expected exactly one non-secret config.yml`);
-  const secretFiles = state.files.filter((f) => f.isSecret);
+  // The lockdown probe's token is written by the lockdown tasks, restarting nothing.
+  const secretFiles = state.files.filter((f) => f.isSecret && f.purpose !== 'lockdown-probe');
+  const probe = state.files.find((f) => f.purpose === 'lockdown-probe');
   for (const file of secretFiles) {
     // The role writes every secret file with one task that notifies "Restart cloudflared".
     if (file.notifies !== 'cloudflared') throw new InternalError(`secret file ${file.path} does not restart cloudflared`);
   }
-  const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca');
+  const lockdownFile = (f: ManagedFile): boolean => f.purpose === 'lockdown-script' || f.purpose === 'lockdown-unit' || f.purpose === 'lockdown-timer';
+  const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca' && !lockdownFile(f));
   const [sshCa] = state.files.filter((f) => f.purpose === 'ssh-ca');
 
   vars.cloudflared_directories = state.directories.map(directoryEntry);
@@ -104,11 +108,19 @@ export function buildHostVars(host: Host, roleName: string, store: FileStore): H
     vars.cloudflared_sshd_service = unsafe(state.ssh.service);
     vars.cloudflared_sshd_include_line = unsafe(state.ssh.needsInclude ? state.ssh.includeLine : '');
   }
-  // lockdown: the script's argv. Off: what lifting an earlier lockdown removes, and the sshd unit to reload then.
-  vars.cloudflared_ssh_lockdown_argv = state.lockdown ? [state.lockdown.script, ...state.lockdown.args].map(unsafe) : [];
+  // lockdown: the script's argv, the script and its guard. Off: what lifting an earlier lockdown removes, and the sshd
+  // unit to reload then.
+  // The argv and the guard's service (whose ExecStart is that argv) name the host's own tunnel hostname: host_vars.
+  const lockdownService = state.files.find((f) => f.purpose === 'lockdown-unit');
+  if (state.lockdown) {
+    if (!lockdownService) throw new InternalError(`lockdown host ${host.name} has no lockdown guard service`);
+    vars.cloudflared_ssh_lockdown_files = state.files.filter((f) => f.purpose === 'lockdown-script' || f.purpose === 'lockdown-timer').map(stored);
+    vars.cloudflared_ssh_lockdown_service = attributesOf(lockdownService);
+    vars.cloudflared_ssh_lockdown_timer = unsafe(state.lockdown.timer);
+  }
   if (state.unlock) {
-    vars.cloudflared_ssh_lockdown_drop_in = unsafe(state.unlock.dropIn);
-    vars.cloudflared_ssh_lockdown_script = unsafe(state.unlock.script);
+    vars.cloudflared_ssh_lockdown_timer = unsafe(state.unlock.timer);
+    vars.cloudflared_ssh_lockdown_remove = [...state.unlock.units, state.unlock.keepDir, state.unlock.script, state.unlock.dropIn].map(unsafe);
     vars.cloudflared_sshd_service = unsafe(state.unlock.sshdService);
   }
 
@@ -127,13 +139,21 @@ export function buildHostVars(host: Host, roleName: string, store: FileStore): H
     own.cloudflared_self_register_argv = [state.selfRegister.script, ...state.selfRegister.args].map(unsafe);
     own.cloudflared_self_register_check_argv = state.selfRegister.check.map(unsafe);
   }
+  if (state.lockdown && lockdownService) {
+    own.cloudflared_ssh_lockdown_argv = [state.lockdown.script, ...state.lockdown.args].map(unsafe);
+    own.cloudflared_ssh_lockdown_service_content = unsafe(lockdownService.content);
+  }
 
   const settings = ansibleYaml(own);
   const registerCert = state.selfRegister?.originCert;
-  const secrets = ansibleYaml({ cloudflared_secret_files: secretFiles.map(fileEntry), ...(registerCert ? { cloudflared_self_register_origin_cert: fileEntry(registerCert) } : {}) }, [
-    `${host.name}: secret files (tunnel credentials, token, origin certificate). Mode 0600.`,
-    'Commit it only encrypted (fleetgen build --vault-password-file FILE).',
-  ]);
+  const secrets = ansibleYaml(
+    {
+      cloudflared_secret_files: secretFiles.map(fileEntry),
+      ...(registerCert ? { cloudflared_self_register_origin_cert: fileEntry(registerCert) } : {}),
+      ...(probe ? { cloudflared_lockdown_probe: fileEntry(probe) } : {}),
+    },
+    [`${host.name}: secret files (tunnel credentials, token, origin certificate, lockdown probe). Mode 0600.`, 'Commit it only encrypted (fleetgen build --vault-password-file FILE).'],
+  );
   return { settings, profile: { name: profileName, content: profileContent }, secrets };
 }
 
@@ -144,7 +164,7 @@ function removalVars(host: Host, roleName: string): string {
   const vars = {
     cloudflared_state: unsafe(host.state),
     cloudflared_decommission: {
-      sshd: { service: unsafe(removal.sshd.service), files: strings(removal.sshd.files), directories: strings(removal.sshd.directories) },
+      sshd: { service: unsafe(removal.sshd.service), guard: strings(removal.sshd.guard), files: strings(removal.sshd.files), directories: strings(removal.sshd.directories) },
       service: { name: unsafe(removal.service.name), unit: unsafe(removal.service.unit) },
       directories: strings(removal.directories),
       files: strings(removal.files),

@@ -32,6 +32,7 @@ export const STATIC_ROLE_FILES = [
   'tasks/user.yml',
   'templates/config.yml.j2',
   'templates/file.j2',
+  'templates/lockdown-service.j2',
 ] as const;
 
 /** The role's stored files (files/, by content) and profiles (vars/profiles/<name>.yml): what hosts share, once. */

@@ -35,6 +35,9 @@ const RECIPE_OF: Record<FilePurpose, Recipe> = {
   'sshd-drop-in': 'ssh',
   principals: 'ssh',
   'lockdown-script': 'lockdown',
+  'lockdown-unit': 'lockdown',
+  'lockdown-timer': 'lockdown',
+  'lockdown-probe': 'config',
   sysctl: 'service',
   'takeover-script': 'install',
   'egress-check-script': 'service',
@@ -169,17 +172,28 @@ export function hostItems(host: Host, store: FileStore): HostItems {
   }
 
   if (state.lockdown) {
-    const [script] = byRecipe('lockdown');
-    if (!script) throw new InternalError(`lockdown host ${host.name} has no lockdown script`);
+    const ownLockdownFiles: Record<string, unknown> = {};
     shared.lockdown = {
-      script: stored(script),
-      command: [state.lockdown.script, ...state.lockdown.args],
+      // The script and the guard's timer (stored); the guard's service, whose ExecStart names the host's own tunnel
+      // hostname, with its bytes in the host's item.
+      files: split(byRecipe('lockdown'), ownLockdownFiles),
+      timer: state.lockdown.timer,
       // What the script writes: the guard compares it, so that a run with the lockdown in place does nothing.
       drop_in: state.lockdown.dropIn,
     };
+    // The command proves SSH through the host's own tunnel hostname: the host's own.
+    own.lockdown = { command: [state.lockdown.script, ...state.lockdown.args], files: ownLockdownFiles };
   }
   if (state.unlock) {
-    shared.unlock = { daemon: SSHD, service: state.unlock.sshdService, drop_in: state.unlock.dropIn, script: state.unlock.script };
+    shared.unlock = {
+      daemon: SSHD,
+      service: state.unlock.sshdService,
+      drop_in: state.unlock.dropIn,
+      script: state.unlock.script,
+      timer: state.unlock.timer,
+      units: state.unlock.units,
+      keep_dir: state.unlock.keepDir,
+    };
   }
 
   const profileId = contentDigest(stableJson(shared));

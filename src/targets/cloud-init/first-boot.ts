@@ -120,10 +120,16 @@ export function firstBoot(host: Host, state: HostState, source: PackageSource | 
   }
   if (state.lockdown) {
     steps.push({
+      argv: ['systemctl', 'enable', '--now', state.lockdown.timer],
+      why:
+        'The lockdown\'s guard: after boot and every 5 minutes it runs the lockdown script, so a lockdown not proven ' +
+        'now is retried until it is, and a tunnel that a later change or restart broke gets its last proven config back, or the lockdown is lifted.',
+    });
+    steps.push({
       argv: [state.lockdown.script, ...state.lockdown.args],
       why:
-        'Last: lock inbound SSH down to the tunnel once it reports ready (sshd on 127.0.0.1 only). When the tunnel ' +
-        'is not ready in time, or sshd rejects the result, nothing changes, SSH stays open and this step fails.',
+        'Last: lock inbound SSH down to the tunnel (sshd on 127.0.0.1 only) once SSH through this host\'s own hostname is ' +
+        'proven with the probe\'s Access service token. Not proven in time: nothing changes, SSH stays open, this step fails and the timer tries again.',
     });
   }
   return { installFiles: install.files, steps };

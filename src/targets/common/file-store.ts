@@ -32,6 +32,9 @@ const PLACEMENT: Partial<Record<FilePurpose, FilePlacement>> = {
   token: 'inline',
   'origin-cert': 'inline',
   'ssh-ca': 'stored-by-host',
+  // The lockdown guard's service: its ExecStart names the host's own tunnel hostname (the probe's target).
+  'lockdown-unit': 'inline',
+  'lockdown-probe': 'inline',
 };
 
 export function placementOf(purpose: FilePurpose): FilePlacement {

@@ -19,7 +19,10 @@ import { readGeneratorFile } from '../templates.js';
 import {
   APPLY_SYSCTL,
   EGRESS_CHECK_SCRIPT,
+  LOCKDOWN_KEEP_DIR,
   LOCKDOWN_SCRIPT,
+  LOCKDOWN_SERVICE,
+  LOCKDOWN_TIMER,
   SELF_REGISTER_SCRIPT,
   SERVICE_NAME,
   SERVICE_USER,
@@ -38,10 +41,12 @@ export const DEFAULT_STOP_DELAY_SECONDS = 60;
 
 export interface HostRemoval {
   /**
-   * Step 1: `files` removed first, then `sshd -t`, then sshd reloads (or its socket is regenerated and restarted).
-   * `directories` (the principals folder fleetgen made) go once nothing is left in them.
+   * Step 1: the lockdown's guard (`guard`: its timer, then its service) stopped and disabled first (`systemctl disable
+   * --now`), so that it never locks SSH down again, nor restores a config, while sshd goes back to how it was; then
+   * `files` removed, then `sshd -t`, then sshd reloads (or its socket is regenerated and restarted). `directories` (the
+   * principals folder fleetgen made) go once nothing is left in them.
    */
-  sshd: { service: SshdService; files: string[]; directories: string[] };
+  sshd: { service: SshdService; guard: string[]; files: string[]; directories: string[] };
   /** Step 2: disabled (not stopped) while its unit file exists, then the file goes and systemd reloads. */
   service: { name: string; unit: string };
   /** Step 2: the config folder with every secret in it, removed with all it holds. */
@@ -69,11 +74,14 @@ export function hostRemoval(host: Host): HostRemoval {
   const install = host.cloudflared.method;
   const repository = [...Object.values(APT_SOURCE_PATHS), YUM_REPO_PATH, APT_PREFERENCES_PATH, ...APT_KEYRINGS, RPM_KEY_PATH, `${RPM_KEY_PATH}.download`];
   const scripts = [SELF_REGISTER_SCRIPT, TAKEOVER_SCRIPT, EGRESS_CHECK_SCRIPT, KEY_CHECK_SCRIPT, SSHD_CHECK_SCRIPT];
+  // The lockdown's guard: its units and the link that enables its timer (systemd reloads after step 2's files go).
+  const lockdownGuard = [LOCKDOWN_SERVICE, LOCKDOWN_TIMER, `timers.target.wants/${LOCKDOWN_TIMER}`].map((unit) => `/etc/systemd/system/${unit}`);
   return {
-    sshd: { service: sshdService(host), files: [p.sshdLockdownDropIn, p.sshdDropIn, p.sshCaKey, ...principals, LOCKDOWN_SCRIPT], directories: [p.principalsDir] },
+    sshd: { service: sshdService(host), guard: [LOCKDOWN_TIMER, LOCKDOWN_SERVICE], files: [p.sshdLockdownDropIn, p.sshdDropIn, p.sshCaKey, ...principals, LOCKDOWN_SCRIPT], directories: [p.principalsDir] },
     service: { name: SERVICE_NAME, unit: p.unit },
-    directories: [p.configDir],
-    files: [...scripts, ...repository].sort(),
+    // The lockdown's kept copies of config and credentials are secrets too.
+    directories: [p.configDir, LOCKDOWN_KEEP_DIR],
+    files: [...scripts, ...lockdownGuard, ...repository].sort(),
     sysctl: { file: UDP_BUFFERS_SYSCTL, apply: APPLY_SYSCTL },
     ...(install === 'preinstalled' ? {} : { package: { name: 'cloudflared', manager: host.platform.family === 'rhel' ? ('dnf' as const) : ('apt' as const) } }),
     ...(install === 'binary' ? { binary: host.cloudflared.binaryPath } : {}),

@@ -20,8 +20,15 @@ export const TAKEOVER_SCRIPT = '/usr/local/sbin/cloudflared-takeover';
 export const EGRESS_CHECK_SCRIPT = '/usr/local/sbin/cloudflared-egress-check';
 /** Checks an sshd drop-in with `sshd -t` before it goes live (see its usage line). */
 export const SSHD_CHECK_SCRIPT = '/usr/local/sbin/cloudflared-sshd-check';
-/** How long the lockdown waits for the tunnel to report ready before it gives up, leaving SSH open. */
+/** How long the lockdown waits for SSH through the tunnel to be proven before it gives up, leaving SSH open. */
 export const LOCKDOWN_TIMEOUT_SECONDS = 60;
+/** The lockdown's guard: a oneshot service its timer runs after boot and every few minutes. */
+export const LOCKDOWN_SERVICE = 'cloudflared-ssh-lockdown.service';
+export const LOCKDOWN_TIMER = 'cloudflared-ssh-lockdown.timer';
+/** Where the lockdown keeps the config and credentials that last proved SSH through the tunnel (root-only). */
+export const LOCKDOWN_KEEP_DIR = '/var/lib/cloudflared-ssh-lockdown';
+/** The Access service token the lockdown proves SSH with: TUNNEL_SERVICE_TOKEN_ID=… and TUNNEL_SERVICE_TOKEN_SECRET=… */
+export const LOCKDOWN_PROBE_ENV_NAME = 'lockdown-probe.env';
 const SSHD_INCLUDE_LINE = 'Include /etc/ssh/sshd_config.d/*.conf';
 /**
  * QUIC (quic-go) asks the kernel for 7 MiB UDP socket buffers and, when net.core.rmem_max/wmem_max are lower, for
@@ -44,6 +51,9 @@ export type FilePurpose =
   | 'unit'
   | 'register-script'
   | 'lockdown-script'
+  | 'lockdown-probe'
+  | 'lockdown-unit'
+  | 'lockdown-timer'
   | 'ssh-ca'
   | 'sshd-drop-in'
   | 'principals'
@@ -119,12 +129,19 @@ export interface HostState {
    * caused have happened. It waits for /ready, then writes `dropIn` with exactly this content, checks it with
    * `sshd -t` and reloads sshd; it changes nothing when the tunnel is not ready in time.
    */
-  lockdown?: { script: string; args: string[]; dropIn: { path: string; content: string } };
+  lockdown?: {
+    script: string;
+    args: string[];
+    dropIn: { path: string; content: string };
+    /** The guard's service and timer (both among `files`): targets reload systemd, enable and start the timer. */
+    service: string;
+    timer: string;
+  };
   /**
    * lockdown: false. Chef and Ansible lift a lockdown an earlier run applied: remove the drop-in (sshd -t, then
    * reload) and the script. cloud-init only ever sets up a fresh host, where there is nothing to lift.
    */
-  unlock?: { dropIn: string; script: string; sshdService: SshdService };
+  unlock?: { dropIn: string; script: string; sshdService: SshdService; timer: string; units: string[]; keepDir: string };
   /**
    * What an earlier manifest may have left in the config folder: the secret files of another tunnel id, token or
    * mode. Chef and Ansible remove every file there that matches `patterns` (shell globs, matched within `directory`)
@@ -150,7 +167,7 @@ export interface HostState {
 
 /** The secret files fleetgen ever puts in the config folder, in any mode: credentials (and self-register's list of
  * routed hostnames beside them), the token file, the origin certificate. */
-const SECRET_FILE_PATTERNS = ['*.json', '*.json.routed', 'tunnel-token.env', 'cert.pem'];
+const SECRET_FILE_PATTERNS = ['*.json', '*.json.routed', 'tunnel-token.env', 'cert.pem', LOCKDOWN_PROBE_ENV_NAME];
 
 const own = (path: string, mode: string, content: string, purpose: FilePurpose, extra: Partial<ManagedFile> = {}): ManagedFile => ({
   path,
@@ -225,7 +242,42 @@ function workOutHostState(host: Host): HostState {
   }
 
   if (usesQuic(host)) files.push(own(UDP_BUFFERS_SYSCTL, '0644', renderUdpBuffersSysctl(), 'sysctl', { notifies: 'sysctl' }));
-  if (host.lockdown) files.push(own(LOCKDOWN_SCRIPT, '0755', readGeneratorFile('common/cloudflared-ssh-lockdown.sh'), 'lockdown-script'));
+  let lockdown: HostState['lockdown'];
+  if (host.lockdown) {
+    const probe = host.lockdownProbe;
+    if (probe?.tokenId === undefined || probe.tokenSecret === undefined) {
+      throw new InternalError(`host ${host.name}: its lockdown probe's service token awaits Terraform's outputs; the pipeline should have refused to build it`);
+    }
+    const probeEnv = `${p.configDir}/${LOCKDOWN_PROBE_ENV_NAME}`;
+    // Root only: the lockdown (root) reads it, cloudflared never does.
+    files.push(own(probeEnv, '0600', `TUNNEL_SERVICE_TOKEN_ID=${probe.tokenId}\nTUNNEL_SERVICE_TOKEN_SECRET=${probe.tokenSecret}\n`, 'lockdown-probe', { isSecret: true }));
+    files.push(own(LOCKDOWN_SCRIPT, '0755', readGeneratorFile('common/cloudflared-ssh-lockdown.sh'), 'lockdown-script'));
+    // What proves the tunnel works and what a restore puts back: config.yml and the tunnel's secret.
+    const kept = files.filter((f) => f.purpose === 'config' || f.purpose === 'credentials' || f.purpose === 'token').map((f) => f.path);
+    if (host.tunnel.mode === 'self-register' && p.credentials) kept.push(p.credentials);
+    const args = [
+      readyAddress(host.metrics),
+      String(host.ssh.port),
+      sshdService(host),
+      String(LOCKDOWN_TIMEOUT_SECONDS),
+      p.sshdLockdownDropIn,
+      SSHD_CHECK_SCRIPT,
+      host.cloudflared.binaryPath,
+      probe.hostname,
+      probeEnv,
+      LOCKDOWN_KEEP_DIR,
+      ...kept.sort(),
+    ];
+    files.push(own(`/etc/systemd/system/${LOCKDOWN_SERVICE}`, '0644', renderLockdownService(LOCKDOWN_SCRIPT, args), 'lockdown-unit'));
+    files.push(own(`/etc/systemd/system/${LOCKDOWN_TIMER}`, '0644', renderLockdownTimer(), 'lockdown-timer'));
+    lockdown = {
+      script: LOCKDOWN_SCRIPT,
+      args,
+      dropIn: { path: p.sshdLockdownDropIn, content: renderLockdownDropIn(host.ssh.port) },
+      service: LOCKDOWN_SERVICE,
+      timer: LOCKDOWN_TIMER,
+    };
+  }
 
   let ssh: HostState['ssh'];
   if (host.ssh.shortLivedCerts) {
@@ -257,9 +309,18 @@ function workOutHostState(host: Host): HostState {
     validatesConfig: host.tunnel.mode !== 'token',
     ...(selfRegister ? { selfRegister } : {}),
     ...(ssh ? { ssh } : {}),
-    ...(host.lockdown
-      ? { lockdown: lockdownStep(host) }
-      : { unlock: { dropIn: p.sshdLockdownDropIn, script: LOCKDOWN_SCRIPT, sshdService: sshdService(host) } }),
+    ...(lockdown
+      ? { lockdown }
+      : {
+          unlock: {
+            dropIn: p.sshdLockdownDropIn,
+            script: LOCKDOWN_SCRIPT,
+            sshdService: sshdService(host),
+            timer: LOCKDOWN_TIMER,
+            units: [LOCKDOWN_SERVICE, LOCKDOWN_TIMER].map((unit) => `/etc/systemd/system/${unit}`),
+            keepDir: LOCKDOWN_KEEP_DIR,
+          },
+        }),
     stale: staleFiles(host, files),
     takeover: takeoverStep(host),
     egressCheck: {
@@ -312,14 +373,54 @@ export function sshdService(host: Host): SshdService {
   return host.platform.family === 'rhel' ? 'sshd' : 'ssh';
 }
 
-/** The lockdown script's argv (see its usage line): every value a target passes, the defaults spelled out. */
-function lockdownStep(host: Host): NonNullable<HostState['lockdown']> {
-  const dropIn = host.paths.sshdLockdownDropIn;
-  return {
-    script: LOCKDOWN_SCRIPT,
-    args: [readyAddress(host.metrics), String(host.ssh.port), sshdService(host), String(LOCKDOWN_TIMEOUT_SECONDS), dropIn, SSHD_CHECK_SCRIPT],
-    dropIn: { path: dropIn, content: renderLockdownDropIn(host.ssh.port) },
-  };
+/**
+ * One word of a unit's command line (systemd.service(5), "Command lines"): double-quoted, with \\ and " escaped, and %
+ * (a specifier) and $ (a variable) doubled, so that systemd passes the value through as it is.
+ */
+function systemdWord(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}
+
+/** The lockdown's guard: runs the script with the host's argv (see its usage line). */
+export function renderLockdownService(script: string, args: readonly string[]): string {
+  return [
+    '# Generated by fleetgen — do not edit; edit fleet.yaml and rebuild.',
+    '# Lockdown guard: locks sshd to loopback once SSH through this host\'s tunnel hostname is proven; after a change or a',
+    '# restart that broke the tunnel, restores the config and credentials that last proved it, or lifts the lockdown.',
+    '[Unit]',
+    'Description=SSH lockdown to the Cloudflare Tunnel, proven or lifted (fleetgen)',
+    'After=cloudflared.service network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    '# Proving takes up to a minute, twice when it restores: never hold up anything that long past that.',
+    'TimeoutStartSec=10min',
+    // One word a line (a trailing backslash continues it): the line stays readable and within linters' lengths.
+    `ExecStart=${[script, ...args].map(systemdWord).join(' \\\n    ')}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs the guard 2 minutes after the timer starts (at boot, or when a converge enables it: not during the converge's own
+ * run of the script) and 5 minutes after each run: a cloud-init host retries until the lockdown applies.
+ */
+export function renderLockdownTimer(): string {
+  return [
+    '# Generated by fleetgen — do not edit; edit fleet.yaml and rebuild.',
+    '[Unit]',
+    'Description=Check the SSH lockdown to the Cloudflare Tunnel every 5 minutes (fleetgen)',
+    '',
+    '[Timer]',
+    'OnActiveSec=2min',
+    'OnUnitInactiveSec=5min',
+    'RandomizedDelaySec=30s',
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
 }
 
 /**

@@ -13,6 +13,14 @@
 #   cloudflared tunnel --origincert CERT token --credentials-file FILE NAME       writes an existing tunnel's credentials
 #   cloudflared tunnel --origincert CERT route dns NAME HOSTNAME                  records the route ("unchanged" when it
 #                                                                                  routes to that tunnel already)
+#   cloudflared access ssh --hostname HOSTNAME [--service-token-id ID --service-token-secret SECRET]
+#       (also -T/--tunnel-host, --id/--secret, and TUNNEL_SERVICE_HOSTNAME / TUNNEL_SERVICE_TOKEN_ID /
+#       TUNNEL_SERVICE_TOKEN_SECRET, as cmd/cloudflared/access/cmd.go): carries stdin/stdout to the origin of the
+#       tunnel HOSTNAME routes to, following that tunnel's ingress, the way Cloudflare's edge and `tunnel run` would.
+#       Fails as the real one does (carrier/websocket.go; exit 1 with the error on stderr): a hostname with no DNS
+#       record ("no such host"), a tunnel with no connection or a rule that reaches no origin ("websocket: bad
+#       handshake"). An Access application that does not admit the service token answers with its login redirect:
+#       cloudflared then starts the browser login, prints the URL and waits (until killed).
 #
 # Both `ingress validate` and `tunnel run` type-check the config's top-level settings the way cloudflared's config
 # source does (config/configuration.go: `tag` must be a list of strings — a mapping fails with "expected string slice
@@ -21,7 +29,12 @@
 # protocol other than quic or auto, a grace-period over 3m, an edge-bind-address that is not an IP address, region
 # with credentials or a token that carry an endpoint.
 #
-# "Cloudflare" itself is a folder: /var/lib/cloudflared-stand-in (tunnels created, routes added).
+# "Cloudflare" itself is a folder: /var/lib/cloudflared-stand-in (STAND-IN ONLY: $CLOUDFLARED_STAND_IN_STATE, for the
+# stand-in's own tests), which tests may change to model what happens at Cloudflare:
+#   tunnels/NAME.json           tunnels created                 routes          "HOSTNAME NAME TUNNEL_ID" DNS routes
+#   connections/TUNNEL_ID.json  written by `tunnel run` while it runs: its pid and ingress (the edge's view)
+#   access/HOSTNAME.json        an Access application on HOSTNAME: {"serviceTokens": {"CLIENT_ID": "CLIENT_SECRET"}},
+#                               the service tokens its policies admit (no file: no Access application)
 #
 # The validator applies cloudflared's ingress rules (FACTS.md): at least one rule; the last one matches
 # everything and no earlier one does; a hostname has no port and at most one leading "*."; a path compiles;
@@ -47,13 +60,16 @@ from urllib.parse import urlsplit
 import yaml
 
 VERSION = "2025.8.1"
-STATE_DIR = "/var/lib/cloudflared-stand-in"
+STATE_DIR = os.environ.get("CLOUDFLARED_STAND_IN_STATE", "/var/lib/cloudflared-stand-in")
 UNREACHABLE_PORT = 9
 URL_SCHEMES = {"http", "https", "ws", "wss", "ssh", "rdp", "smb", "tcp"}
 BUILTIN_SERVICES = {"hello_world", "bastion", "socks-proxy"}
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Flags that take no value; every other --flag takes one (as "--flag value" or "--flag=value").
 BOOLEAN_FLAGS = {"no-autoupdate", "version", "v", "help", "h"}
+# access ssh's flags and their aliases (cmd/cloudflared/access/cmd.go)
+ACCESS_FLAG_ALIASES = {"tunnel-host": "hostname", "T": "hostname", "id": "service-token-id", "secret": "service-token-secret", "listener": "url", "L": "url"}
+ACCESS_FLAGS = {"hostname", "destination", "url", "header", "H", "service-token-id", "service-token-secret", "logfile", "log-directory", "log-level", "loglevel", "connect-to", "debug-stream"}
 # The type cloudflared's config source expects for each top-level setting fleetgen may write (config/configuration.go).
 SETTING_TYPES = {
     "tag": "string slice", "retries": "int", "post-quantum": "boolean", "grace-period": "duration",
@@ -68,6 +84,10 @@ MAX_GRACE_PERIOD_SECONDS = 180
 
 class Failure(Exception):
     pass
+
+
+class ExitMessage(Failure):
+    """An error urfave/cli prints as it is (cli.Exit): what `access` commands fail with."""
 
 
 def log(message):
@@ -365,6 +385,17 @@ class ReadyHandler(BaseHTTPRequestHandler):
         pass
 
 
+def write_connection(tunnel_id, config):
+    """The edge's view of a connected tunnel: which process serves it, and its ingress (locally managed). Best effort:
+    the hardened unit cannot write here (ProtectSystem=strict); `access ssh` then finds the running process itself."""
+    path = os.path.join(STATE_DIR, "connections", f"{tunnel_id}.json")
+    try:
+        write_state(path, json.dumps({"pid": os.getpid(), "ingress": config.get("ingress") or []}) + "\n")
+    except OSError:
+        return None
+    return path
+
+
 def tunnel_run(flags):
     path = flags.get("config")
     config = load_config(path)
@@ -380,10 +411,18 @@ def tunnel_run(flags):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    connection = write_connection(tunnel_id, config)
     log("Registered tunnel connection connIndex=0 (stand-in)")
     notify("READY=1\nSTATUS=stand-in: 4 connections (simulated)")
     stop.wait()
     notify("STOPPING=1")
+    try:
+        if connection:
+            with open(connection, encoding="utf-8") as f:
+                if json.load(f).get("pid") == os.getpid():
+                    os.remove(connection)
+    except (OSError, ValueError):
+        pass
     log("Initiating graceful shutdown due to signal terminated ...")
     server.shutdown()
 
@@ -444,10 +483,7 @@ def tunnel_route_dns(flags, name, hostname):
     check_origin_cert(flags.get("origincert") or "/etc/cloudflared/cert.pem")
     tunnel_id = read_record(name)["id"]
     routes_path = os.path.join(STATE_DIR, "routes")
-    routes = {}
-    if os.path.exists(routes_path):
-        with open(routes_path, encoding="utf-8") as f:
-            routes = {line.split()[0]: line.split()[2] for line in f if line.strip()}
+    routes = read_routes()
     # cfapi/hostname.go: the API answers "unchanged" for a CNAME that routes to this tunnel already.
     if routes.get(hostname) == tunnel_id:
         print(f"{hostname} is already configured to route to your tunnel tunnelID={tunnel_id}")
@@ -460,11 +496,132 @@ def tunnel_route_dns(flags, name, hostname):
     print(f"Added CNAME {hostname} which will route to this tunnel tunnelID={tunnel_id}")
 
 
+def read_routes():
+    routes_path = os.path.join(STATE_DIR, "routes")
+    if not os.path.exists(routes_path):
+        return {}
+    with open(routes_path, encoding="utf-8") as f:
+        return {line.split()[0]: line.split()[2] for line in f if line.strip()}
+
+
+def hostname_matches(pattern, hostname):
+    if pattern in (None, "", "*"):
+        return True
+    if pattern.startswith("*."):
+        return hostname.endswith(pattern[1:])
+    return pattern == hostname
+
+
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_tunnel(tunnel_id):
+    """The edge's view when no record was written: a running `tunnel run` of this stand-in serving tunnel_id, and the
+    ingress of the config it runs with (read as root, as the edge knows it)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = [a.decode() for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if not any(a.endswith("cloudflared") or a.endswith("cloudflared-stand-in.py") for a in argv[:2]):
+            continue
+        try:
+            flags, words = parse_args(argv[2:] if argv[0].endswith("python3") else argv[1:])
+            if words[-2:] != ["tunnel", "run"] and words != ["tunnel", "run"]:
+                continue
+            config = load_config(flags.get("config"))
+            if resolve_tunnel(config, flags)[0] != tunnel_id:
+                continue
+        except (Failure, OSError):
+            continue
+        return {"pid": int(entry), "ingress": config.get("ingress") or []}
+    return None
+
+
+def access_ssh(flags):
+    """`cloudflared access ssh`: the edge routes HOSTNAME to its tunnel, Access checks the service token, the tunnel's
+    ingress picks the origin; then stdin/stdout are carried to it."""
+    for name in flags:
+        if name not in ACCESS_FLAGS:
+            raise ExitMessage(f"flag provided but not defined: -{name}")
+    hostname = flags.get("hostname") or os.environ.get("TUNNEL_SERVICE_HOSTNAME")
+    if not hostname:
+        # cmd.go: parseURL fails and the command's help is shown, which returns no error: exit 0.
+        print("NAME:\n   cloudflared access ssh (stand-in: no --hostname given)", file=sys.stderr)
+        return 0
+    token_id = flags.get("service-token-id") or os.environ.get("TUNNEL_SERVICE_TOKEN_ID", "")
+    token_secret = flags.get("service-token-secret") or os.environ.get("TUNNEL_SERVICE_TOKEN_SECRET", "")
+    tunnel_id = read_routes().get(hostname)
+    if tunnel_id is None:
+        raise ExitMessage(f"dial tcp: lookup {hostname}: no such host")
+    app = os.path.join(STATE_DIR, "access", f"{hostname}.json")
+    if os.path.exists(app):
+        with open(app, encoding="utf-8") as f:
+            admitted = json.load(f).get("serviceTokens", {})
+        if not token_id or admitted.get(token_id) != token_secret:
+            # The edge redirects to the Access login; cloudflared starts the browser flow and waits for it.
+            print("A browser window should have opened at the following URL:\n", file=sys.stderr)
+            print(f"https://stand-in.cloudflareaccess.com/cdn-cgi/access/cli?redirect_url=https%3A%2F%2F{hostname}\n", file=sys.stderr)
+            print("If the browser failed to open, please visit the URL above directly in your browser.", file=sys.stderr, flush=True)
+            signal.pause()
+    try:
+        with open(os.path.join(STATE_DIR, "connections", f"{tunnel_id}.json"), encoding="utf-8") as f:
+            connection = json.load(f)
+    except (OSError, ValueError):
+        connection = running_tunnel(tunnel_id)
+    if not connection or not process_alive(connection["pid"]):
+        raise ExitMessage("websocket: bad handshake")  # the edge answers 530: the tunnel has no connection
+    rule = next((r for r in connection["ingress"] if hostname_matches(r.get("hostname"), hostname)), None)
+    url = urlsplit(str((rule or {}).get("service", "")))
+    if url.scheme not in ("ssh", "tcp") or not url.hostname:
+        raise ExitMessage("websocket: bad handshake")  # not a TCP origin: the tunnel answers with an HTTP status
+    try:
+        origin = socket.create_connection((url.hostname, url.port or 22), timeout=5)
+    except OSError:
+        raise ExitMessage("websocket: bad handshake")  # the tunnel could not reach the origin: 502
+    origin.settimeout(None)
+
+    def upstream():
+        try:
+            while True:
+                data = os.read(0, 65536)
+                if not data:
+                    break
+                origin.sendall(data)
+            origin.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    threading.Thread(target=upstream, daemon=True).start()
+    # The stream ends when either side closes (stream.Pipe): no error for that.
+    try:
+        while True:
+            data = origin.recv(65536)
+            if not data:
+                break
+            os.write(1, data)
+    except OSError:
+        pass
+    return 0
+
+
 def main(argv):
     flags, words = parse_args(argv)
     if flags.get("version") or flags.get("v") or words[:1] == ["version"]:
         print(f"cloudflared version {VERSION} (built 2025-08-01-0000 UTC) [fleetgen e2e stand-in, not cloudflared]")
         return 0
+    if words[:2] == ["access", "ssh"] or words[:2] == ["access", "tcp"]:
+        return access_ssh({ACCESS_FLAG_ALIASES.get(k, k): v for k, v in flags.items()})
     if words[:1] != ["tunnel"]:
         raise Failure(f"stand-in: unsupported command: {' '.join(argv)}")
     rest = words[1:]
@@ -493,6 +650,9 @@ def main(argv):
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
+    except ExitMessage as e:
+        print(e, file=sys.stderr)
+        sys.exit(1)
     except Failure as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

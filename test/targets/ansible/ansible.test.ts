@@ -5,7 +5,7 @@ import type { Fleet } from '../../../src/model/fleet.js';
 import { ansible } from '../../../src/targets/ansible/index.js';
 import { STATIC_ROLE_FILES } from '../../../src/targets/ansible/role.js';
 import { encryptVault } from '../../../src/targets/ansible/vault.js';
-import { hostState, SERVICE_NAME, SERVICE_USER } from '../../../src/targets/common/host-state.js';
+import { hostState, SERVICE_NAME, SERVICE_USER, type ManagedFile } from '../../../src/targets/common/host-state.js';
 import { HOSTILE, HOSTILE_PATH, hostileFleet } from '../../support/hostile-fleet.js';
 import { FAKE_CERT_PEM, FAKE_TOKEN, FAKE_TUNNEL_SECRET, sampleFleet } from '../../support/sample-fleet.js';
 import { ARMORED_KEY, BINARY_KEY, build, configOf, hostNamed, must, hostVars, keyedFleet, parseAnsibleYaml, ROLE, text, type FileEntry } from './support.js';
@@ -110,6 +110,9 @@ describe('ansible target', () => {
           ...vars.cloudflared_ssh_files.map(({ validate: _validate, ...file }) => file),
           ...vars.cloudflared_sysctl_files,
           ...vars.cloudflared_secret_files,
+          ...vars.cloudflared_ssh_lockdown_files,
+          ...(vars.cloudflared_ssh_lockdown_service ? [vars.cloudflared_ssh_lockdown_service as FileEntry] : []),
+          ...(vars.cloudflared_lockdown_probe.path ? [vars.cloudflared_lockdown_probe as FileEntry] : []),
         ]
           .map(({ path, owner, group, mode, content }) => ({ path, owner, group, mode, content }))
           .sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -121,7 +124,8 @@ describe('ansible target', () => {
         expect(vars.cloudflared_directories).toEqual(state.directories);
         expect(vars.cloudflared_validate_config).toBe(state.validatesConfig);
         expect(vars.cloudflared_self_register_argv ?? []).toEqual(state.selfRegister ? [state.selfRegister.script, ...state.selfRegister.args] : []);
-        expect(vars.cloudflared_secret_files.map((f) => f.path)).toEqual(state.files.filter((f) => f.isSecret).map((f) => f.path));
+        // Every secret in secrets.yml; the lockdown probe's token apart, written by the lockdown tasks (restarting nothing).
+        expect(vars.cloudflared_secret_files.map((f) => f.path)).toEqual(state.files.filter((f) => f.isSecret && f.purpose !== 'lockdown-probe').map((f) => f.path));
       }
     }
   });
@@ -131,14 +135,16 @@ describe('ansible target', () => {
     for (const host of sampleFleet().hosts) {
       const vars = hostVars(files, host.name);
       const state = hostState(host);
+      const lockdownFile = (f: ManagedFile): boolean => f.purpose === 'lockdown-script' || f.purpose === 'lockdown-timer';
       const byNotify = (n: string | undefined) =>
-        state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca' && f.notifies === n).map((f) => f.path);
+        state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca' && f.purpose !== 'lockdown-unit' && !lockdownFile(f) && f.notifies === n).map((f) => f.path);
       expect(vars.cloudflared_files.map((f) => f.path)).toEqual(byNotify('cloudflared'));
       expect(vars.cloudflared_ssh_files.map((f) => f.path)).toEqual(byNotify('sshd'));
       // The Access CA key is written on its own (its bytes named by the host), and reloads sshd too.
       expect(state.files.find((f) => f.purpose === 'ssh-ca')?.notifies).toBe(vars.cloudflared_ssh_ca ? 'sshd' : undefined);
       expect(vars.cloudflared_helper_files.map((f) => f.path)).toEqual(byNotify(undefined));
       expect(vars.cloudflared_sysctl_files.map((f) => f.path)).toEqual(byNotify('sysctl'));
+      expect(vars.cloudflared_ssh_lockdown_files.map((f) => f.path)).toEqual(state.files.filter(lockdownFile).map((f) => f.path));
     }
     const notifies = (path: string) => tasksOf(files, path).map((t) => t.notify);
     expect(notifies('tasks/files.yml')).toEqual([undefined, 'Restart cloudflared', undefined, undefined, 'Restart cloudflared', undefined, 'Apply sysctl settings']);
@@ -294,9 +300,25 @@ describe('ansible target', () => {
     const files = build(sampleFleet());
     const setup = tasksOf(files, 'tasks/setup.yml').map((t) => t['ansible.builtin.import_tasks']);
     expect(setup.slice(-3)).toEqual(['service.yml', 'ssh.yml', 'lockdown.yml']);
-    const [flush, lockdown, ...unlock] = tasksOf(files, 'tasks/lockdown.yml');
-    expect(flush?.['ansible.builtin.meta']).toBe('flush_handlers');
-    expect(lockdown).toMatchObject({
+    const tasks = tasksOf(files, 'tasks/lockdown.yml');
+    const named = (start: string) => must(tasks.find((t) => String(t.name).startsWith(start)), start);
+    // The probe's token (no_log), the script and the guard's timer (stored), the guard's service (the host's own), the
+    // timer enabled, the restarts flushed, then the script.
+    const order = [
+      'Write the lockdown probe',
+      'Write the lockdown script',
+      "Write the lockdown guard's service",
+      'Enable and start the lockdown guard',
+      'Apply pending cloudflared restarts',
+      'Lock inbound SSH down',
+    ];
+    expect(order.map((start) => tasks.indexOf(named(start)))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(named('Write the lockdown script')['ansible.builtin.copy']).toMatchObject({ src: '{{ item.source }}' });
+    expect(named("Write the lockdown guard's service")['ansible.builtin.template']).toMatchObject({ src: 'lockdown-service.j2' });
+    expect(named('Write the lockdown probe').no_log).toBe(true);
+    expect(named('Enable and start the lockdown guard')['ansible.builtin.systemd']).toEqual({ name: '{{ cloudflared_ssh_lockdown_timer }}', enabled: true, state: 'started', daemon_reload: true });
+    expect(named('Apply pending cloudflared restarts')['ansible.builtin.meta']).toBe('flush_handlers');
+    expect(named('Lock inbound SSH down')).toMatchObject({
       'ansible.builtin.command': { argv: '{{ cloudflared_ssh_lockdown_argv }}' },
       register: 'cloudflared_ssh_lockdown',
       changed_when: "'changed' in cloudflared_ssh_lockdown.stdout_lines",
@@ -308,19 +330,30 @@ describe('ansible target', () => {
       const state = hostState(host);
       const vars = hostVars(files, host.name);
       expect(vars.cloudflared_ssh_lockdown_argv, host.name).toEqual(state.lockdown ? [state.lockdown.script, ...state.lockdown.args] : []);
-      // The script is written with the helper files (before the service starts), 0755.
-      if (state.lockdown) expect(vars.cloudflared_helper_files.find((f) => f.path === state.lockdown?.script)).toMatchObject({ mode: '0755', owner: 'root' });
+      if (state.lockdown) {
+        expect(vars.cloudflared_ssh_lockdown_files.find((f) => f.path === state.lockdown?.script)).toMatchObject({ mode: '0755', owner: 'root' });
+        expect(vars.cloudflared_lockdown_probe).toMatchObject({ path: '/etc/cloudflared/lockdown-probe.env', owner: 'root', group: 'root', mode: '0600' });
+      }
     }
     expect(hostNamed(sampleFleet(), 'lab-pi-3').lockdown).toBe(true);
 
-    // Lockdown off lifts an earlier one: drop-in and script removed, sshd checked, reloaded, its socket reopened.
-    expect(unlock.map((t) => [t['ansible.builtin.file'], t.when, t.notify])).toEqual([
-      [{ path: '{{ cloudflared_ssh_lockdown_drop_in }}', state: 'absent' }, 'cloudflared_ssh_lockdown_argv | length == 0', ['Validate and reload sshd', 'Reopen the sshd socket']],
-      [{ path: '{{ cloudflared_ssh_lockdown_script }}', state: 'absent' }, 'cloudflared_ssh_lockdown_argv | length == 0', undefined],
+    // Lockdown off lifts an earlier one: the timer stopped where it exists; guard, kept copies, script and drop-in removed;
+    // sshd checked, reloaded, its socket reopened; systemd forgets the removed units.
+    const remove = named('Remove the lockdown');
+    expect([remove['ansible.builtin.file'], remove.loop, remove.when, remove.notify]).toEqual([
+      { path: '{{ item }}', state: 'absent' },
+      '{{ cloudflared_ssh_lockdown_remove }}',
+      'cloudflared_ssh_lockdown_argv | length == 0',
+      ['Validate and reload sshd', 'Reopen the sshd socket'],
     ]);
+    expect(named('Stop and disable')['ansible.builtin.systemd']).toEqual({ name: '{{ cloudflared_ssh_lockdown_timer }}', enabled: false, state: 'stopped' });
     const kiosk = hostVars(files, 'kiosk-17');
     const unlockFacts = must(hostState(hostNamed(sampleFleet(), 'kiosk-17')).unlock);
-    expect(kiosk).toMatchObject({ cloudflared_ssh_lockdown_drop_in: unlockFacts.dropIn, cloudflared_ssh_lockdown_script: unlockFacts.script, cloudflared_sshd_service: 'sshd' });
+    expect(kiosk).toMatchObject({
+      cloudflared_ssh_lockdown_remove: [...unlockFacts.units, unlockFacts.keepDir, unlockFacts.script, unlockFacts.dropIn],
+      cloudflared_ssh_lockdown_timer: unlockFacts.timer,
+      cloudflared_sshd_service: 'sshd',
+    });
     const socket = tasksOf(files, 'handlers/main.yml').filter((h) => h.listen === 'Reopen the sshd socket');
     expect(socket.map((h) => h['ansible.builtin.systemd'])).toEqual([
       { name: '{{ cloudflared_sshd_service }}.socket' },
@@ -334,6 +367,7 @@ describe('ansible target', () => {
     const legacy = hostNamed(fleet, 'pos-legacy');
     delete legacy.ssh.shortLivedCerts;
     legacy.lockdown = true;
+    legacy.lockdownProbe = { serviceToken: 'lockdown-probe', hostname: 'legacy-ssh.example.com', tokenId: 'id.access', tokenSecret: 'fake' };
     const files = build(fleet);
     expect(hostVars(files, 'pos-legacy')).toMatchObject({ cloudflared_ssh_files: [], cloudflared_sshd_include_line: 'Include /etc/ssh/sshd_config.d/*.conf' });
     const include = must(tasksOf(files, 'tasks/ssh.yml').find((t) => t['ansible.builtin.lineinfile']));

@@ -47,13 +47,17 @@ export interface HostVarsData {
   cloudflared_directories: Omit<FileEntry, 'content'>[];
   cloudflared_self_register_argv: string[];
   cloudflared_secret_files: FileEntry[];
+  cloudflared_ssh_lockdown_files: FileEntry[];
+  cloudflared_lockdown_probe: Partial<FileEntry>;
   [key: string]: unknown;
 }
 
 /** The host's variables as the role sees them: its profile, then cloudflared.yml and secrets.yml; stored files with
  * their bytes (see test/support/host-data.ts). */
 export function hostVars(files: FileSet, host: string): HostVarsData {
-  return ansibleHostVars(files, ROLE, host) as HostVarsData;
+  // The role's defaults, for what a host's data leaves out.
+  const defaults = { cloudflared_ssh_lockdown_files: [], cloudflared_lockdown_probe: {} };
+  return { ...defaults, ...ansibleHostVars(files, ROLE, host) } as unknown as HostVarsData;
 }
 
 /** The value, or a test failure naming what was missing. */

@@ -151,10 +151,9 @@ describe('chef target', () => {
     const fleet = hostileFleet();
     const files = build(fleet);
     for (const host of fleet.hosts) {
-      const item = hostData(files, host.name) as Record<string, { files?: Record<string, FileEntry>; script?: FileEntry; check_script?: FileEntry }>;
+      const item = hostData(files, host.name) as Record<string, { files?: Record<string, FileEntry>; check_script?: FileEntry }>;
       const declared = [
-        ...['config', 'service', 'ssh'].flatMap((recipe) => Object.values(item[recipe]?.files ?? {})),
-        ...(item.lockdown?.script ? [item.lockdown.script] : []),
+        ...['config', 'service', 'ssh', 'lockdown'].flatMap((recipe) => Object.values(item[recipe]?.files ?? {})),
         ...(item.ssh?.check_script ? [item.ssh.check_script] : []),
       ];
       for (const file of hostState(host).files.filter((f) => !f.isSecret && f.purpose !== 'register-script')) {
@@ -415,7 +414,11 @@ describe('chef target, checked by real Ruby', () => {
       // cloudflared is started without waiting for it to connect (Type=notify), and never with a blocking start.
       const start = must(resources.find((r) => r.name === 'cloudflared: start'), 'the start command');
       expect(start.properties.command).toEqual(['systemctl', 'start', '--no-block', 'cloudflared']);
-      expect(resources.filter((r) => r.type === 'service').map((r) => r.properties.action)).toEqual(['enable']);
+      expect(resources.filter((r) => r.type === 'service' && r.name === 'cloudflared').map((r) => r.properties.action)).toEqual(['enable']);
+      // The lockdown guard's timer: enabled and started with lockdown (a timer starts at once), stopped and disabled without.
+      expect(resources.filter((r) => r.type === 'service' && r.name !== 'cloudflared').map((r) => [r.name, r.properties.action])).toEqual([
+        state.lockdown ? [state.lockdown.timer, ['enable', 'start']] : [state.unlock?.timer, ['stop', 'disable']],
+      ]);
 
       // RHEL 8: the Include line goes into sshd_config, checked by sshd before it is written.
       const sshdConfig = resources.find((r) => r.name === '/etc/ssh/sshd_config');
@@ -423,14 +426,23 @@ describe('chef target, checked by real Ruby', () => {
 
       // Lockdown: the shared script with exactly the host state's arguments, run only when notified: by a
       // notify_group, delayed (so after the delayed cloudflared restart queued earlier), guarded by the drop-in.
-      const lockdown = resources.find((r) => r.name === 'cloudflared: lock SSH down to the tunnel');
+      const lockdownName = 'cloudflared: lock SSH down to the tunnel once SSH through it is proven';
+      const lockdown = resources.find((r) => r.name === lockdownName);
       const pending = resources.find((r) => r.type === 'notify_group');
       const position = (r: CompiledResource | undefined): number => (r ? resources.indexOf(r) : -1);
       if (state.lockdown) {
         expect(lockdown?.properties).toMatchObject({ command: [state.lockdown.script, ...state.lockdown.args], action: 'nothing' });
         expect(pending?.properties.action).toBe('run');
         expect(pending?.guards).toBe(1);
-        expect(pending?.notifications).toEqual([{ action: 'run', target: 'execute[cloudflared: lock SSH down to the tunnel]', timing: 'delayed' }]);
+        expect(pending?.notifications).toEqual([{ action: 'run', target: `execute[${lockdownName}]`, timing: 'delayed' }]);
+        // Every restart of cloudflared in the run proves SSH through the tunnel again, after it.
+        expect(resources.find((r) => r.name === 'cloudflared: restart')?.notifications).toEqual([{ action: 'run', target: `execute[${lockdownName}]`, timing: 'delayed' }]);
+        // The guard's service and timer, written beside the script; systemd reloads when they change.
+        for (const unit of [state.lockdown.service, state.lockdown.timer]) {
+          expect(resources.find((r) => isFile(r) && r.name === `/etc/systemd/system/${unit}`)?.notifications, unit).toEqual([
+            { action: 'run', target: 'execute[cloudflared: daemon-reload for the lockdown guard]', timing: 'immediately' },
+          ]);
+        }
         // Queued after every resource that can queue a restart or an sshd reload.
         const queuesRestart = resources.filter((r) => r.notifications.some((n) => /restart|sshd -t/.test(n.target)));
         expect(Math.max(...queuesRestart.map(position))).toBeLessThan(position(pending));
@@ -441,7 +453,7 @@ describe('chef target, checked by real Ruby', () => {
         // Lockdown off lifts an earlier one: the drop-in goes (sshd -t, then reload), and so does the script.
         const unlock = must(state.unlock, 'the unlock facts');
         const removed = deletions;
-        expect(removed.map((r) => r.name).sort()).toEqual([unlock.dropIn, unlock.script].sort());
+        expect(removed.map((r) => r.name).sort()).toEqual([unlock.dropIn, unlock.script, unlock.keepDir, ...unlock.units].sort());
         expect(removed.find((r) => r.name === unlock.dropIn)?.notifications).toEqual([
           { action: 'run', target: 'execute[cloudflared: sshd -t, lockdown lifted]', timing: 'delayed' },
         ]);

@@ -219,6 +219,9 @@ describe('cloud-init target', () => {
     const lockdown = defined(state.lockdown);
     const steps = runcmd(pi);
     expect(steps.at(-1)).toEqual([lockdown.script, ...lockdown.args]);
+    // Its guard's timer is enabled just before: a lockdown not proven on first boot is retried until it is.
+    expect(steps.at(-2)).toEqual(['systemctl', 'enable', '--now', lockdown.timer]);
+    for (const unit of [lockdown.service, lockdown.timer]) expect(pi.write_files.find((f) => f.path === `/etc/systemd/system/${unit}`), unit).toMatchObject({ permissions: '0644' });
     expect(indexOf(steps, (a) => a.join(' ') === 'systemctl enable --now --no-block cloudflared')).toBeLessThan(steps.length - 1);
     expect(pi.write_files.find((f) => f.path === lockdown.script)).toMatchObject({ owner: 'root:root', permissions: '0755' });
     expect(pi.write_files.find((f) => f.path === lockdown.script)?.defer).toBeUndefined();
@@ -237,10 +240,11 @@ describe('cloud-init target', () => {
     const legacy = hostNamed(fleet, 'pos-legacy');
     delete legacy.ssh.shortLivedCerts;
     legacy.lockdown = true;
+    legacy.lockdownProbe = { serviceToken: 'lockdown-probe', hostname: 'legacy-ssh.example.com', tokenId: 'id.access', tokenSecret: 'fake' };
     const steps = runcmd(userData('pos-legacy', fleet));
     const include = indexOf(steps, (a) => a[0] === 'sh' && a.includes('Include /etc/ssh/sshd_config.d/*.conf'));
-    expect(include).toBe(steps.length - 2);
-    expect(steps.at(-1)?.slice(1)).toEqual(['127.0.0.1:20242', '2222', 'sshd', '60', '/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf', SSHD_CHECK_SCRIPT]);
+    expect(include).toBe(steps.length - 3);
+    expect(steps.at(-1)?.slice(1, 7)).toEqual(['127.0.0.1:20242', '2222', 'sshd', '60', '/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf', SSHD_CHECK_SCRIPT]);
   });
 
   it('puts each secret only into its own host\'s user-data', () => {
@@ -357,7 +361,10 @@ describe('cloud-init target', () => {
     expect(gunzipSync(bytes).toString('utf8')).toBe(defined(plain.files.get('store-0001.yaml')).content);
     expect(bytes.readUInt32LE(4)).toBe(0); // no mtime
     expect(bytes[9]).toBe(3); // OS: Unix, whatever platform built it
-    expect(zipped.warnings[0]?.message).toContain(`use store-0001.yaml.gz (${bytes.length} bytes) there`);
-    expect(build(sampleFleet(), false).warnings).toEqual([]);
+    expect(zipped.warnings.find((w) => w.host === 'store-0001')?.message).toContain(`use store-0001.yaml.gz (${bytes.length} bytes) there`);
+    // Of the sample fleet, only the lockdown host is over it: the lockdown script, its guard's units and the probe's
+    // token. Its gzip copy is well under.
+    expect(build(sampleFleet(), false).warnings.map((w) => w.host)).toEqual(['lab-pi-3']);
+    expect(defined(build(sampleFleet(), true).files.get('lab-pi-3.yaml.gz')).content.length).toBeLessThan(EC2_USER_DATA_LIMIT);
   });
 });

@@ -117,6 +117,10 @@ describe('decommissioning a host', () => {
     };
     const removal = hostRemoval(hostNamed(decommissioned(), 'lab-pi-3'));
     const reload = at('execute[cloudflared: reload sshd, decommissioned]');
+    // The lockdown's guard is stopped and disabled before the lockdown is lifted: it would lock SSH down again.
+    const guard = at('execute[cloudflared: stop and disable the lockdown guard]');
+    expect(compiled.resources[guard]?.properties.command).toEqual(['systemctl', 'disable', '--now', 'cloudflared-ssh-lockdown.timer', 'cloudflared-ssh-lockdown.service']);
+    expect(guard).toBeLessThan(at('file[/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf]'));
     expect(at('file[/etc/ssh/sshd_config.d/60-cloudflared-lockdown.conf]')).toBeLessThan(at('execute[cloudflared: sshd -t before sshd listens as before fleetgen]'));
     expect(at('execute[cloudflared: sshd -t before sshd listens as before fleetgen]')).toBeLessThan(reload);
     for (const later of ['service[cloudflared]', 'file[/etc/systemd/system/cloudflared.service]', 'package[cloudflared]', 'directory[/etc/cloudflared]', ...removal.files.map((f) => `file[${f}]`)]) {
@@ -179,6 +183,12 @@ describe('decommissioning a host', () => {
     const block = tasks[sshd]?.block as Record<string, unknown>[];
     expect(block.map((t) => t.name)).toEqual(['Check the sshd configuration', 'Check whether sshd is socket-activated', 'Reload sshd', 'Regenerate and reopen the sshd socket']);
     expect(at('Remove fleetgen\'s sshd drop-ins')).toBeLessThan(sshd);
+    // The lockdown's guard is stopped and disabled before the lockdown is lifted: it would lock SSH down again.
+    expect(at('Stop and disable the lockdown guard')).toBeGreaterThanOrEqual(0);
+    expect(at('Stop and disable the lockdown guard')).toBeLessThan(at('Remove fleetgen\'s sshd drop-ins'));
+    expect(tasks[at('Stop and disable the lockdown guard')]?.['ansible.builtin.command']).toEqual({
+      argv: "{{ ['systemctl', 'disable', '--now'] + cloudflared_decommission.sshd.guard }}",
+    });
     for (const later of ['Disable cloudflared', 'Remove cloudflared\'s unit', 'Remove the cloudflared package (apt)', 'Remove the cloudflared release binary', 'Remove /etc/cloudflared', 'Remove the repository']) {
       expect(at(later), later).toBeGreaterThan(sshd);
     }

@@ -191,7 +191,8 @@ describe('the register script, run by sh with a fake cloudflared', () => {
 
 describe('what a rotation or a mode change leaves behind', () => {
   it('names the secret files of any mode in the config folder, and keeps only what the host has now', () => {
-    const patterns = ['*.json', '*.json.routed', 'tunnel-token.env', 'cert.pem'];
+    // The lockdown probe's token too: gone with the lockdown.
+    const patterns = ['*.json', '*.json.routed', 'tunnel-token.env', 'cert.pem', 'lockdown-probe.env'];
     expect(hostState(host('store-0001')).stale).toEqual({
       directory: '/etc/cloudflared',
       patterns,
@@ -204,6 +205,7 @@ describe('what a rotation or a mode change leaves behind', () => {
       '/etc/cloudflared/acme-pos-lab-pi-3.json.routed',
       '/etc/cloudflared/cert.pem',
       '/etc/cloudflared/config.yml',
+      '/etc/cloudflared/lockdown-probe.env',
     ]);
   });
 
