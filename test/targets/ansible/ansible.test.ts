@@ -333,6 +333,11 @@ describe('ansible target', () => {
       if (state.lockdown) {
         expect(vars.cloudflared_ssh_lockdown_files.find((f) => f.path === state.lockdown?.script)).toMatchObject({ mode: '0755', owner: 'root' });
         expect(vars.cloudflared_lockdown_probe).toMatchObject({ path: '/etc/cloudflared/lockdown-probe.env', owner: 'root', group: 'root', mode: '0600' });
+        // The argv and the guard's service name the host's own tunnel hostname: host_vars, never the shared profile.
+        const hostname = must(host.lockdownProbe?.hostname, 'the probe hostname');
+        expect(text(files, `inventory/host_vars/${host.name}/cloudflared.yml`)).toContain(hostname);
+        expect(text(files, `roles/${ROLE}/vars/profiles/${String(vars.cloudflared_profile)}.yml`)).not.toContain(hostname);
+        expect(vars.cloudflared_ssh_lockdown_service_content).toBe(state.files.find((f) => f.purpose === 'lockdown-unit')?.content);
       }
     }
     expect(hostNamed(sampleFleet(), 'lab-pi-3').lockdown).toBe(true);

@@ -56,7 +56,7 @@ export interface HostVarsData {
  * their bytes (see test/support/host-data.ts). */
 export function hostVars(files: FileSet, host: string): HostVarsData {
   // The role's defaults, for what a host's data leaves out.
-  const defaults = { cloudflared_ssh_lockdown_files: [], cloudflared_lockdown_probe: {} };
+  const defaults = { cloudflared_ssh_lockdown_argv: [], cloudflared_ssh_lockdown_files: [], cloudflared_lockdown_probe: {} };
   return { ...defaults, ...ansibleHostVars(files, ROLE, host) } as unknown as HostVarsData;
 }
 

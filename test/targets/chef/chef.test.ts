@@ -54,6 +54,26 @@ describe('chef target', () => {
     expect(Object.fromEntries(Object.entries(files.toRecord()).filter(([path]) => path.startsWith(SECRETS_BAG)))).toMatchSnapshot();
   });
 
+  it('keeps what names the host\'s own tunnel hostname (the lockdown command, the guard\'s service) in its own item, the probe\'s token in the secrets item only', () => {
+    const files = build();
+    for (const host of sampleFleet().hosts) {
+      const state = hostState(host);
+      if (!state.lockdown) continue;
+      const hostname = must(host.lockdownProbe?.hostname, 'the probe hostname');
+      const own = ownItem(files, host.name);
+      const profile = text(files, `${PROFILES_BAG}/${own.profile}.json`);
+      expect(JSON.stringify(own), host.name).toContain(hostname);
+      expect(profile, host.name).not.toContain(hostname);
+      const service = must(state.files.find((f) => f.purpose === 'lockdown-unit'), 'the guard service');
+      expect((own.lockdown as { files: Record<string, { content?: string }> }).files[service.path]?.content).toBe(service.content);
+      const probe = must(state.files.find((f) => f.purpose === 'lockdown-probe'), 'the probe token');
+      const secrets = JSON.parse(text(files, `${SECRETS_BAG}/${host.name}.json`)) as { files: Record<string, string> };
+      expect(secrets.files[probe.path]).toBe(probe.content);
+      expect(JSON.stringify(own) + profile).not.toContain(must(host.lockdownProbe?.tokenSecret, 'the probe secret'));
+      expect((own.config as { secret_files: Record<string, unknown> }).secret_files[probe.path]).toMatchObject({ mode: '0600', owner: 'root' });
+    }
+  });
+
   it('lays out a chef-repo: cookbook, one settings and one secrets item per host, a role per group, a node per host', () => {
     const paths = build()
       .list()
