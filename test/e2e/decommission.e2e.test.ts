@@ -7,7 +7,7 @@
  * touches is then byte for byte what it was before the first converge, and further runs — before and after the stop —
  * change nothing. (cloudflared is a STAND-IN; see stand-in/.)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertConverged, runPlaybook, type AnsibleSetup } from './harness/ansible.js';
@@ -85,6 +85,21 @@ function sshdListens(host: TestHost): string[] {
     .sort();
 }
 
+/**
+ * Cloudflare's side of web-named, as the stand-in keeps it: the DNS record that fleetgen's Terraform made for its SSH
+ * hostname, to the tunnel it created (the saved `terraform output -json`). Without it the probe cannot reach the host.
+ */
+function routeAsTerraformDid(host: TestHost): void {
+  const model = fleet.host('web-named');
+  const saved = JSON.parse(readFileSync(join(fleet.dir, 'secrets', 'terraform', 'ungrouped.json'), 'utf8')) as {
+    hosts: { value: Record<string, { tunnel_id: string }> };
+  };
+  const tunnelId = saved.hosts.value['web-named']?.tunnel_id;
+  if (!tunnelId || !model.lockdownProbe) throw new Error('web-named has no Terraform-made tunnel or no lockdown probe');
+  host.exec(['mkdir', '-p', '/var/lib/cloudflared-stand-in']);
+  writeFileSync(join(host.root, 'var/lib/cloudflared-stand-in/routes'), `${model.lockdownProbe.hostname} web-named ${tunnelId}\n`);
+}
+
 async function waitFor(what: string, isDone: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!isDone()) {
@@ -95,18 +110,24 @@ async function waitFor(what: string, isDone: () => boolean, timeoutMs: number): 
 
 beforeAll(async () => {
   fleet = TestFleet.copy(join(session.workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });
-  // web-named gets lockdown too: its ssh:// rule reaches sshd on localhost.
-  fleet.edit((doc) => doc.setIn(['hosts', 0, 'lockdown'], true));
+  // web-named gets lockdown too (its ssh:// rule reaches sshd on localhost), proven with the probe's service token,
+  // which its Access application then admits.
+  fleet.edit((doc) => {
+    doc.setIn(['hosts', 0, 'lockdown'], doc.createNode({ probe: { serviceToken: 'lockdown-probe' } }));
+    doc.setIn(['hosts', 0, 'access', 'policies'], doc.createNode(['ops', 'probe']));
+  });
   out = join(session.workDir, 'out');
   fleet.build(out);
   const booted = await session.bootHosts(NAMES.map((name) => ({ hostname: name, label: `decommission-${name}` })));
   booted.forEach((host) => hosts.set(host.hostname, host));
+  routeAsTerraformDid(hostOf('web-named'));
   for (const [name, host] of hosts) before.set(name, snapshot(host));
 });
 
 describe('decommissioning hosts (cloudflared is a stand-in)', () => {
   it('starts from converged hosts: the tunnel runs, web-named is locked down to it', async () => {
     expect(fleet.host('web-named').lockdown).toBe(true);
+    expect(fleet.host('web-named').lockdownProbe?.serviceToken).toBe('lockdown-probe');
     const run = await runPlaybook(setup(), limit, 'converge');
     assertConverged(run, hosts);
     for (const host of hosts.values()) await waitForActive(host);

@@ -287,6 +287,26 @@ describe('ansible target', () => {
     expect(secretTask.no_log).toBe(true);
   });
 
+  it('loops every task whose template reads `item` (file.j2 writes item.content): outside a loop, `item` is undefined', () => {
+    // The e2e run caught it: the lockdown probe's token was written with file.j2 and no loop, and the task failed.
+    const files = build(sampleFleet());
+    const defaults = parse(text(files, `roles/${ROLE}/defaults/main.yml`)) as Record<string, unknown>;
+    const readsItem = (template: string): boolean => /\{\{-?\s*item\b/.test(text(files, `roles/${ROLE}/templates/${template}`));
+    const templated = allTasks(files).filter((t) => t['ansible.builtin.template']);
+    expect(templated.some((t) => readsItem(String((t['ansible.builtin.template'] as Record<string, unknown>).src)))).toBe(true);
+    for (const task of templated) {
+      const module = task['ansible.builtin.template'] as Record<string, unknown>;
+      if (!readsItem(String(module.src))) continue;
+      expect(task.loop, JSON.stringify(task)).toBeDefined();
+      // The task's own arguments come from the item too, not from a variable that may name another file.
+      expect(module.dest, JSON.stringify(task)).toBe('{{ item.path }}');
+      // A one-item loop over a variable whose role default is an empty mapping (a host without that file) must drop
+      // it: Ansible renders loop_control's label (item.path) even for an item that `when` skips, and fails on it.
+      const single = /^\{\{ \[(\w+)\]/.exec(String(task.loop));
+      if (single && JSON.stringify(defaults[single[1] as string]) === '{}') expect(String(task.loop), JSON.stringify(task)).toMatch(/\| select \| list \}\}$/);
+    }
+  });
+
   it('starts cloudflared before it applies pending restarts, so that a restart in flight is never started again', () => {
     // The e2e tests caught it: run after a no_block restart, `state: started` found the unit "deactivating" and started
     // it once more, reporting a change of its own on a host where only the config had changed.
