@@ -2,9 +2,10 @@
  * The generated output, run through the real tools from Debian's packages (ansible-core 2.14, ansible-lint 6.13).
  * A missing tool fails these tests; it never skips them.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostState } from '../../../src/targets/common/host-state.js';
 import { hostileFleet } from '../../support/hostile-fleet.js';
@@ -162,6 +163,67 @@ describe('ansible target on the real tools', () => {
     const legacyConfig = readFileSync(join(probeDir, 'pos-legacy', 'config.yml'), 'utf8');
     expect(legacyConfig).toContain("{{ lookup('pipe','id') }}");
     expect(legacyConfig).toContain('{{ 7 * 7 }}');
+  }, 60_000);
+});
+
+describe('the role\'s stale-file cleanup, evaluated by the real Ansible', () => {
+  it('removes what an earlier manifest left in the secrets\' folder, and nothing this run writes or the host made', async () => {
+    // The e2e run caught it: the lockdown probe's token (written by its own task) was removed and written again on
+    // every run. The cleanup's own loop expression, from the generated role, with `find` answering every file the
+    // host state writes into that folder, every file it keeps, and two that an earlier manifest left.
+    const files = build(sampleFleet());
+    const tasks = parse(text(files, `roles/${ROLE}/tasks/files.yml`)) as Record<string, unknown>[];
+    const cleanup = must(tasks.find((t) => t.name === 'Remove them'));
+    const out = temp(writeToTemp(files, 'fleetgen-ansible-stale-'));
+    const probeDir = temp(mkdtempSync(join(tmpdir(), 'fleetgen-ansible-stale-probe-')));
+    const found: Record<string, { path: string }[]> = {};
+    const leftOver = (dir: string) => [`${dir}/00000000-0000-4000-8000-000000000000.json`, `${dir}/tunnel-token.env`];
+    for (const host of sampleFleet().hosts) {
+      const state = hostState(host);
+      const dir = state.stale.directory;
+      const present = new Set([...state.files.map((f) => f.path).filter((path) => dirname(path) === dir), ...state.stale.keep]);
+      found[host.name] = [...present, ...leftOver(dir).filter((path) => !present.has(path))].map((path) => ({ path }));
+    }
+    writeFileSync(join(probeDir, 'found.json'), JSON.stringify(found));
+    // A role of its own with the generated role's defaults, so that host_vars win over them as in the real role.
+    const probeRole = join(probeDir, 'roles', 'stale_probe');
+    mkdirSync(join(probeRole, 'defaults'), { recursive: true });
+    mkdirSync(join(probeRole, 'tasks'));
+    writeFileSync(join(probeRole, 'defaults', 'main.yml'), text(files, `roles/${ROLE}/defaults/main.yml`));
+    writeFileSync(
+      join(probeRole, 'tasks', 'main.yml'),
+      stringify([
+        { name: 'Load the profile, as the role does first', 'ansible.builtin.include_vars': { file: `${join(out, 'roles', ROLE, 'vars', 'profiles')}/{{ cloudflared_profile }}.yml` } },
+        { name: 'Answer as find would', 'ansible.builtin.set_fact': { cloudflared_stale_found: { files: '{{ found_by_host[inventory_hostname] }}' } } },
+        { name: 'Write what the cleanup would remove', 'ansible.builtin.copy': { content: `${String(cleanup.loop).trim().replace(/^\{\{/, '{{ (').replace(/\}\}$/, ') | to_json }}')}`, dest: '{{ probe_dir }}/{{ inventory_hostname }}.removed', mode: '0600' } },
+      ]),
+    );
+    const playbook = join(probeDir, 'probe.yml');
+    writeFileSync(
+      playbook,
+      stringify([
+        {
+          name: 'Evaluate the role\'s stale-file cleanup',
+          hosts: 'all',
+          gather_facts: false,
+          vars: { found_by_host: `{{ lookup('file', '${join(probeDir, 'found.json')}') | from_json }}` },
+          roles: ['stale_probe'],
+        },
+      ]),
+    );
+    const result = await runTool(
+      'ansible-playbook',
+      ['-i', 'inventory/hosts.yml', '-e', 'ansible_connection=local', '-e', 'ansible_python_interpreter=/usr/bin/python3', '-e', `probe_dir=${probeDir}`, playbook],
+      out,
+    );
+    expect(result.status, output(result)).toBe(0);
+    for (const host of sampleFleet().hosts) {
+      const removed = JSON.parse(readFileSync(join(probeDir, `${host.name}.removed`), 'utf8')) as string[];
+      const dir = hostState(host).stale.directory;
+      const written = new Set(hostState(host).files.map((f) => f.path));
+      expect(removed, host.name).toEqual(leftOver(dir).filter((path) => !written.has(path) && !hostState(host).stale.keep.includes(path)).sort());
+      expect(removed.length, host.name).toBeGreaterThan(0);
+    }
   }, 60_000);
 });
 
