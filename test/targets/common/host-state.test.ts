@@ -168,9 +168,11 @@ describe('shareHostState', () => {
   });
 
   it('keeps nothing once it returns: a change to the model after it is seen', () => {
-    const h = host('store-0001');
+    // A host with lockdown (and so its probe): turning it off needs nothing else in the model.
+    const h = sampleFleet().hosts.find((candidate) => candidate.lockdown && candidate.lockdownProbe);
+    if (!h) throw new Error('the sample fleet needs a host with lockdown');
     const before = shareHostState(h, () => hostState(h));
-    h.lockdown = !h.lockdown;
+    h.lockdown = false;
     const after = hostState(h);
     expect(after).not.toBe(before);
     expect(after.lockdown === undefined).toBe(before.lockdown !== undefined);

@@ -220,7 +220,7 @@ describe('what a rotation or a mode change leaves behind', () => {
       'ansible.builtin.file': { path: '{{ item }}', state: 'absent' },
     });
     expect(String(remove?.loop).replace(/\s+/g, ' ')).toBe(
-      "{{ cloudflared_stale_found.files | map(attribute='path') | difference(cloudflared_stale_keep + [cloudflared_config.path] + (cloudflared_secret_files | map(attribute='path') | list)) | sort }}",
+      "{{ cloudflared_stale_found.files | map(attribute='path') | difference(cloudflared_stale_keep + [cloudflared_config.path] + (cloudflared_secret_files | map(attribute='path') | list) + ([cloudflared_lockdown_probe] | select | map(attribute='path') | list)) | sort }}",
     );
     // Both keep what hostState keeps: the files they write, and what the host made itself.
     for (const name of ['store-0001', 'kiosk-17', 'lab-pi-3']) {
