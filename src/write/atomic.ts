@@ -14,6 +14,21 @@ import { basename, dirname, join } from 'node:path';
 export interface WriteOptions {
   /** File mode of the result, exact (not reduced by the umask). Default 0o644. */
   mode?: number;
+  /**
+   * The random part of the temp file's name (12 hex digits, see tempToken). Default: a new one. A build that stages
+   * many files gives them one token, so it can find each temp file again from the file's path alone (tempPathOf).
+   */
+  token?: string;
+}
+
+/** A random part for temp file names: unpredictable, so no one can plant a file (or a link) under the name first. */
+export function tempToken(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** The temp file beside `path` that writeTempFile uses with this token. */
+export function tempPathOf(path: string, token: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${token}.tmp`);
 }
 
 export function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
@@ -32,7 +47,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
  */
 export function writeTempFile(path: string, content: string | Uint8Array, options: WriteOptions = {}): { temp: string; stat: Stats } {
   const mode = options.mode ?? 0o644;
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathOf(path, options.token ?? tempToken());
   // (tempFileOf below must keep recognising this name.)
   // 'wx': never follow a planted symlink or reuse someone else's file; the temp file starts at mode 0600 so a
   // secret is never readable by others, even for an instant.

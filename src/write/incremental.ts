@@ -25,7 +25,7 @@ import { shareHostState } from '../targets/common/host-state.js';
 import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
 import { TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
 import { removeEmptyParents, removeGeneratedFile } from './apply.js';
-import { writeFileAtomic, writeTempFile } from './atomic.js';
+import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.js';
 import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, restoreCache, writeCache, type BuildCache, type CachedFile, type CachedPart } from './cache.js';
 import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
 import { makeFolders } from './folders.js';
@@ -171,7 +171,8 @@ class StreamedBuild {
       return undefined;
     }
     for (const file of part.files) {
-      this.produced.set(file.path, recordOf(file));
+      // The cached file is a RecordedFile too: kept as it is, not copied (a build keeps one per file).
+      this.produced.set(file.path, file);
       this.actions.push({ path: file.path, action: 'unchanged' });
     }
     return part;
@@ -185,12 +186,12 @@ class StreamedBuild {
     const filesInTheWay = this.checkFolders(file.path);
     const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path));
     const record: RecordedFile = { path: file.path, sha256: sha256(file.content), mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
-    this.produced.set(file.path, record);
     this.actions.push({ path: file.path, action: planned.action });
-    if (planned.action === 'unchanged') return cachedFileOf(record, lstatSync(join(this.outDir, file.path)));
-    const stat = this.writer.stage(file, filesInTheWay);
+    const stat = planned.action === 'unchanged' ? lstatSync(join(this.outDir, file.path)) : this.writer.stage(file, filesInTheWay);
     // A waiting file's stat is not known yet: a size of -1 never matches, so the next build looks at it again.
-    return stat !== undefined ? cachedFileOf(record, stat) : { ...record, size: -1, mtimeMs: 0, ino: 0 };
+    const cached = stat !== undefined ? cachedFileOf(record, stat) : { ...record, size: -1, mtimeMs: 0, ino: 0 };
+    this.produced.set(file.path, cached);
+    return cached;
   }
 
   /**
@@ -227,7 +228,10 @@ class StreamedBuild {
  * (rare: a generated file that became a folder) and is written after the removals.
  */
 class StagedWriter {
-  private readonly staged: { temp: string; full: string }[] = [];
+  /** Files staged, as paths relative to out/ (the strings the build already keeps): their temp files follow from
+   * them and the build's token, so that tens of thousands of staged files cost no more than their paths. */
+  private readonly staged: string[] = [];
+  private readonly token = tempToken();
   private readonly waiting: { file: GeneratedFile; filesInTheWay: string[] }[] = [];
   private readonly madeFolders: string[] = [];
   /** Folders stage() has made or found, as full paths. */
@@ -259,8 +263,8 @@ class StagedWriter {
       this.madeFolders.push(...makeFolders(folder, 0o755));
       this.readyFolders.add(folder);
     }
-    const { temp, stat } = writeTempFile(full, file.content, { mode: file.mode });
-    this.staged.push({ temp, full });
+    const { stat } = writeTempFile(full, file.content, { mode: file.mode, token: this.token });
+    this.staged.push(file.path);
     return stat;
   }
 
@@ -279,8 +283,9 @@ class StagedWriter {
     const total = this.staged.length + this.waiting.length;
     // Renamed in order; `renamed` counts those in place, so that a failure half-way leaves rollback() only the temp
     // files still waiting. (Not shift() per file: on tens of thousands of files that is quadratic.)
-    for (const next of this.staged) {
-      renameSync(next.temp, next.full);
+    for (const path of this.staged) {
+      const full = join(this.outDir, path);
+      renameSync(tempPathOf(full, this.token), full);
       this.renamed++;
       onWrite?.(this.renamed, total);
     }
@@ -296,7 +301,7 @@ class StagedWriter {
 
   /** After a failure: no temp file stays, nor a folder made for one (when nothing else went into it). */
   rollback(): void {
-    for (const { temp } of this.staged.splice(0).slice(this.renamed)) rmSync(temp, { force: true });
+    for (const path of this.staged.splice(0).slice(this.renamed)) rmSync(tempPathOf(join(this.outDir, path), this.token), { force: true });
     this.renamed = 0;
     for (const folder of this.madeFolders.splice(0).reverse()) {
       try {
@@ -306,10 +311,6 @@ class StagedWriter {
       }
     }
   }
-}
-
-function recordOf(file: CachedFile): RecordedFile {
-  return { path: file.path, sha256: file.sha256, mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
 }
 
 function gitignoreFile(content: string): GeneratedFile {

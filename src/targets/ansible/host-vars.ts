@@ -13,7 +13,7 @@ import { contentDigest, keptBesidesWritten, type FileStore } from '../common/fil
 import { hostState, type ManagedDirectory, type ManagedFile } from '../common/host-state.js';
 import { hostRemoval } from '../common/host-removal.js';
 import { packageSource } from '../common/package-source.js';
-import { ansibleYaml, unsafe } from './ansible-yaml.js';
+import { ansibleYaml, rememberedAnsibleYaml, unsafe } from './ansible-yaml.js';
 
 export interface HostVars {
   /** host_vars/<host>/cloudflared.yml */
@@ -124,7 +124,7 @@ export function buildHostVars(host: Host, roleName: string, store: FileStore): H
     vars.cloudflared_sshd_service = unsafe(state.unlock.sshdService);
   }
 
-  const profileContent = ansibleYaml(vars, [
+  const profileContent = rememberedAnsibleYaml(vars, [
     `A profile of the ${roleName} role: what the hosts that name it in their host_vars (cloudflared_profile) share.`,
     'The role loads it first; files are in the role\'s files/, named by content. Every string is !unsafe.',
   ]);
