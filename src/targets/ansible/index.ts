@@ -21,7 +21,7 @@ import { encryptVault } from './vault.js';
 /** What the role needs from a host: its profile and the stored files it names (by name only). */
 export interface AnsibleHostSummary {
   profile?: string;
-  stored: string[];
+  stored: readonly string[];
 }
 
 export const ansibleParts: HostTarget<AnsibleHostSummary> = {
@@ -37,7 +37,7 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
       const secrets = vaultPassword !== undefined ? encryptVault(vars.secrets, vaultPassword, secretsPath) : vars.secrets;
       files.add(secretsPath, secrets, { isSecret: true, isKeptOutOfGit: vaultPassword === undefined, mode: 0o600 });
     }
-    const summary = { ...(vars.profile ? { profile: vars.profile.name } : {}), stored: store.entries().map(([name]) => name) };
+    const summary = { ...(vars.profile ? { profile: vars.profile.name } : {}), stored: store.names() };
     return { files, warnings: [], summary };
   },
 

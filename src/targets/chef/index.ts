@@ -36,7 +36,7 @@ export const NODE_SECRETS_DIR = 'node_secrets';
 /** What the fleet-wide files need from a host: the profile and the stored files it names (by name only). */
 export interface ChefHostSummary {
   profile?: string;
-  stored: string[];
+  stored: readonly string[];
 }
 
 export const chefParts: HostTarget<ChefHostSummary> = {
@@ -57,7 +57,7 @@ export const chefParts: HostTarget<ChefHostSummary> = {
     // A grouped host runs its group's role; an ungrouped one's node pins the cookbook's version, which depends on what
     // every host stores: it is a fleet-wide file.
     if (host.group !== undefined) files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: [`role[${host.group}]`] }));
-    const summary = { ...(items.profile ? { profile: items.profile.id } : {}), stored: store.entries().map(([name]) => name) };
+    const summary = { ...(items.profile ? { profile: items.profile.id } : {}), stored: store.names() };
     return { files, warnings: [], summary };
   },
 

@@ -73,7 +73,25 @@ export class FileStore {
   entries(): [string, string | Buffer][] {
     return [...this.files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
+
+  /**
+   * The names, sorted, for a host's summary, which a build keeps for every host until the fleet-wide files are made:
+   * hosts that store the same files share one frozen list instead of each keeping its own copy.
+   */
+  names(): readonly string[] {
+    const names = [...this.files.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = names.join('\0');
+    const known = sharedNameLists.get(key);
+    if (known !== undefined) return known;
+    const list = Object.freeze(names);
+    if (sharedNameLists.size < MAX_SHARED_NAME_LISTS) sharedNameLists.set(key, list);
+    return list;
+  }
 }
+
+const sharedNameLists = new Map<string, readonly string[]>();
+/** Beyond this many distinct lists (hosts that hardly share anything), each host keeps its own. */
+const MAX_SHARED_NAME_LISTS = 1024;
 
 /**
  * What Chef and Ansible keep in the config folder besides the files they write there (which they keep anyway): what
