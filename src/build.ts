@@ -56,7 +56,7 @@ export function buildFleet(fleet: Fleet, build: BuildOptions): BuildOutput {
     const ignore = renderGitignore(output.files.list(), output.toolFiles);
     files.merge(output.files, name);
     if (ignore !== undefined) files.add(`${name}/${GITIGNORE}`, ignore);
-    warnings.push(...output.warnings);
+    for (const warning of output.warnings) warnings.push(warning); // one per host may be too many for push(...)
   }
   return { files, warnings };
 }

@@ -83,7 +83,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
 
   const terraform = terraformOutputsOf(manifest, source, manifestDir, { outDir: options.outDir ?? 'out' });
   const { fleet, hostnames } = normalize(manifest, secrets, lock, terraform.byHost);
-  if (lockSource) diagnostics.push(...lockWarningDiagnostics(hostnames.warnings, lockSource));
+  if (lockSource) for (const warning of lockWarningDiagnostics(hostnames.warnings, lockSource)) diagnostics.push(warning); // too many for push(...)
   return {
     fleet,
     warnings: sortDiagnostics(diagnostics),

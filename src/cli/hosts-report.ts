@@ -104,7 +104,8 @@ function describeDecommissioning(reports: readonly HostReport[]): string {
 }
 
 function renderTable(rows: readonly string[][]): string {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  // A loop, not Math.max(...rows): spreading a 100,000-host fleet's rows into arguments overflows the stack.
+  const widths = (rows[0] ?? []).map((_, column) => rows.reduce((width, row) => Math.max(width, row[column]?.length ?? 0), 0));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
 }
 

@@ -4,8 +4,11 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { SourceMap } from './source-map.js';
 import { explainYamlProblems, undefinedAliases } from './yaml-problems.js';
 
-/** A manifest is read whole into memory: bound it so a stray 50 MB file is refused at once, not parsed. */
-export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+/**
+ * A manifest is read whole into memory: bound it so a stray 50 MB file is refused at once, not parsed. 48 MiB is room
+ * for a 100,000-host fleet (issue 10: such a fleet builds) at up to ~500 bytes per host; 16 MiB refused one at 290.
+ */
+export const MAX_MANIFEST_BYTES = 48 * 1024 * 1024;
 /** Aliases one document may expand: enough for DRY manifests, far too few for a "billion laughs". */
 export const MAX_ALIAS_COUNT = 200;
 

@@ -131,7 +131,7 @@ export function resolveTerraformOutputs(hosts: readonly EffectiveSettings[], out
     if (isNeeded) awaiting.push(...problems);
     if (problems.length === 0) byHost.set(name, values);
   }
-  awaiting.push(...resolveLockdownProbes(hosts, outputs, context, byHost));
+  for (const problem of resolveLockdownProbes(hosts, outputs, context, byHost)) awaiting.push(problem); // one per host may be too many for push(...)
   return { byHost, awaiting };
 }
 

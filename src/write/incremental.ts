@@ -154,7 +154,8 @@ class StreamedBuild {
           return { fingerprint, warnings: output.warnings, files: [...files.map((f) => this.place(name, f)), ...(ignore !== undefined ? [this.place(name, gitignoreFile(ignore))] : [])] };
         })();
       this.next.fleet[name] = part;
-      warnings.push(...part.warnings, ...(hostWarnings.get(name) ?? []));
+      // Appended one by one: a warning per host of a 100,000-host fleet is too many to spread into push()'s arguments.
+      for (const warning of [...part.warnings, ...(hostWarnings.get(name) ?? [])]) warnings.push(warning);
     }
     for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
     return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };

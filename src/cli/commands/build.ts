@@ -168,7 +168,7 @@ function checkOrDryRun(args: BuildArgs, { manifest, result, targets, options, sc
   const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
   const stale = args.check ? staleCommittedFiles(plan) : staleFiles(plan);
   const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}`), ...lockNote];
-  if (args.diff) lines.push(...stale.flatMap((file) => describeChange(plan, file, args.out)));
+  if (args.diff) for (const line of stale.flatMap((file) => describeChange(plan, file, args.out))) lines.push(line); // too many for push(...)
   if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
   const isStale = stale.length > 0 || result.lockfile.changed;
   if (args.check) {
