@@ -54,9 +54,18 @@ export function writeTempFile(path: string, content: string | Uint8Array, option
   const fd = openSync(temp, 'wx', 0o600);
   try {
     try {
-      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+      // A string is written as it is: Node encodes it into memory it frees at once, where a Buffer per file waits for
+      // the garbage collector (tens of thousands of files kept a build's resident memory high). Should the write be
+      // short (a regular file's never is, short of a full disk), the rest goes from a Buffer.
+      let bytes: Uint8Array | undefined;
       let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      if (typeof content === 'string') {
+        written = writeSync(fd, content, null, 'utf8');
+        if (written !== Buffer.byteLength(content, 'utf8')) bytes = Buffer.from(content, 'utf8');
+      } else {
+        bytes = content;
+      }
+      if (bytes !== undefined) while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
       fchmodSync(fd, mode);
       return { temp, stat: fstatSync(fd) };
     } finally {

@@ -57,3 +57,18 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(file, 'utf8')).toBe('short\n');
   });
 });
+
+describe('writeFileAtomic: text', () => {
+  it('writes a string as its UTF-8 bytes, whatever its characters (multi-byte, astral, long)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgen-atomic-text-'));
+    try {
+      const text = `é — 𝄞 ${'x'.repeat(200_000)} ü\n`;
+      const path = join(dir, 'file.txt');
+      writeFileAtomic(path, text, { mode: 0o640 });
+      expect(readFileSync(path).equals(Buffer.from(text, 'utf8'))).toBe(true);
+      expect(statSync(path).mode & 0o7777).toBe(0o640);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
