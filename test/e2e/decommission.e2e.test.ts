@@ -5,12 +5,14 @@
  * kiosk-token runs the release binary on a token. The proof: sshd listens everywhere again while the tunnel still
  * runs (so a run over the tunnel finishes), the tunnel stops and its user goes only after the run, every folder fleetgen
  * touches is then byte for byte what it was before the first converge, and further runs — before and after the stop —
- * change nothing. (cloudflared is a STAND-IN; see stand-in/.)
+ * change nothing. On every Debian release the tests run on (apt's purge, sshd, systemd's transient timers and
+ * socket handling are the release's own). (cloudflared is a STAND-IN; see stand-in/.)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertConverged, runPlaybook, type AnsibleSetup } from './harness/ansible.js';
+import { ALL_SUITES, DEFAULT_SUITE, SUITES, type Suite } from './harness/base-image.js';
 import { serviceFacts, treeFacts, waitForActive, type FileFacts } from './harness/host-facts.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
@@ -32,24 +34,6 @@ const WATCHED = [
   '/usr/local/sbin',
   '/usr/local/bin',
 ];
-
-let fleet: TestFleet;
-let out: string;
-const hosts = new Map<string, TestHost>();
-const before = new Map<string, HostSnapshot>();
-const setup = (): AnsibleSetup => ({
-  outDir: join(out, 'ansible'),
-  hosts,
-  workDir: join(session.workDir, 'ansible'),
-  adminKey: session.run.adminKey,
-  controlDir: join(session.run.runDir, 'ssh-control'),
-});
-const limit = ['--limit', NAMES.join(',')];
-const hostOf = (name: string): TestHost => {
-  const host = hosts.get(name);
-  if (!host) throw new Error(`no test host ${name}`);
-  return host;
-};
 
 interface HostSnapshot {
   files: FileFacts[];
@@ -85,21 +69,6 @@ function sshdListens(host: TestHost): string[] {
     .sort();
 }
 
-/**
- * Cloudflare's side of web-named, as the stand-in keeps it: the DNS record that fleetgen's Terraform made for its SSH
- * hostname, to the tunnel it created (the saved `terraform output -json`). Without it the probe cannot reach the host.
- */
-function routeAsTerraformDid(host: TestHost): void {
-  const model = fleet.host('web-named');
-  const saved = JSON.parse(readFileSync(join(fleet.dir, 'secrets', 'terraform', 'ungrouped.json'), 'utf8')) as {
-    hosts: { value: Record<string, { tunnel_id: string }> };
-  };
-  const tunnelId = saved.hosts.value['web-named']?.tunnel_id;
-  if (!tunnelId || !model.lockdownProbe) throw new Error('web-named has no Terraform-made tunnel or no lockdown probe');
-  host.exec(['mkdir', '-p', '/var/lib/cloudflared-stand-in']);
-  writeFileSync(join(host.root, 'var/lib/cloudflared-stand-in/routes'), `${model.lockdownProbe.hostname} web-named ${tunnelId}\n`);
-}
-
 async function waitFor(what: string, isDone: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!isDone()) {
@@ -108,23 +77,62 @@ async function waitFor(what: string, isDone: () => boolean, timeoutMs: number): 
   }
 }
 
-beforeAll(async () => {
-  fleet = TestFleet.copy(join(session.workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });
-  // web-named gets lockdown too (its ssh:// rule reaches sshd on localhost), proven with the probe's service token,
-  // which its Access application then admits.
-  fleet.edit((doc) => {
-    doc.setIn(['hosts', 0, 'lockdown'], doc.createNode({ probe: { serviceToken: 'lockdown-probe' } }));
-    doc.setIn(['hosts', 0, 'access', 'policies'], doc.createNode(['ops', 'probe']));
+describe.each(ALL_SUITES)('decommissioning hosts on Debian %s (cloudflared is a stand-in)', (suite: Suite) => {
+  const workDir = join(session.workDir, suite);
+  let fleet: TestFleet;
+  let out: string;
+  const hosts = new Map<string, TestHost>();
+  const before = new Map<string, HostSnapshot>();
+  const setup = (): AnsibleSetup => ({
+    outDir: join(out, 'ansible'),
+    hosts,
+    workDir: join(workDir, 'ansible'),
+    adminKey: session.run.adminKey,
+    controlDir: join(session.run.runDir, 'ssh-control'),
   });
-  out = join(session.workDir, 'out');
-  fleet.build(out);
-  const booted = await session.bootHosts(NAMES.map((name) => ({ hostname: name, label: `decommission-${name}` })));
-  booted.forEach((host) => hosts.set(host.hostname, host));
-  routeAsTerraformDid(hostOf('web-named'));
-  for (const [name, host] of hosts) before.set(name, snapshot(host));
-});
+  const limit = ['--limit', NAMES.join(',')];
+  const hostOf = (name: string): TestHost => {
+    const host = hosts.get(name);
+    if (!host) throw new Error(`no test host ${name}`);
+    return host;
+  };
 
-describe('decommissioning hosts (cloudflared is a stand-in)', () => {
+  /**
+   * Cloudflare's side of web-named, as the stand-in keeps it: the DNS record that fleetgen's Terraform made for its SSH
+   * hostname, to the tunnel it created (the saved `terraform output -json`). Without it the probe cannot reach the host.
+   */
+  function routeAsTerraformDid(host: TestHost): void {
+    const model = fleet.host('web-named');
+    const saved = JSON.parse(readFileSync(join(fleet.dir, 'secrets', 'terraform', 'ungrouped.json'), 'utf8')) as {
+      hosts: { value: Record<string, { tunnel_id: string }> };
+    };
+    const tunnelId = saved.hosts.value['web-named']?.tunnel_id;
+    if (!tunnelId || !model.lockdownProbe) throw new Error('web-named has no Terraform-made tunnel or no lockdown probe');
+    host.exec(['mkdir', '-p', '/var/lib/cloudflared-stand-in']);
+    writeFileSync(join(host.root, 'var/lib/cloudflared-stand-in/routes'), `${model.lockdownProbe.hostname} web-named ${tunnelId}\n`);
+  }
+
+  beforeAll(async () => {
+    fleet = TestFleet.copy(join(workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });
+    fleet.edit((doc) => doc.setIn(['defaults', 'platform', 'os'], SUITES[suite]));
+    // web-named gets lockdown too (its ssh:// rule reaches sshd on localhost), proven with the probe's service token,
+    // which its Access application then admits.
+    fleet.edit((doc) => {
+      doc.setIn(['hosts', 0, 'lockdown'], doc.createNode({ probe: { serviceToken: 'lockdown-probe' } }));
+      doc.setIn(['hosts', 0, 'access', 'policies'], doc.createNode(['ops', 'probe']));
+    });
+    out = join(workDir, 'out');
+    fleet.build(out);
+    const prefix = suite === DEFAULT_SUITE ? 'decommission' : `${suite}-decommission`;
+    const booted = await session.bootHosts(NAMES.map((name) => ({ hostname: name, label: `${prefix}-${name}`, suite })));
+    booted.forEach((host) => hosts.set(host.hostname, host));
+    routeAsTerraformDid(hostOf('web-named'));
+    for (const [name, host] of hosts) before.set(name, snapshot(host));
+  });
+
+  // The next release's hosts boot next: these go first.
+  afterAll(() => session.stopHosts([...hosts.values()]));
+
   it('starts from converged hosts: the tunnel runs, web-named is locked down to it', async () => {
     expect(fleet.host('web-named').lockdown).toBe(true);
     expect(fleet.host('web-named').lockdownProbe?.serviceToken).toBe('lockdown-probe');

@@ -12,9 +12,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostState, LOCKDOWN_SERVICE, LOCKDOWN_TIMER } from '../../src/targets/common/host-state.js';
 import { runPlaybook, type AnsibleSetup } from './harness/ansible.js';
+import { ALL_SUITES, DEFAULT_SUITE, SUITES, type Suite } from './harness/base-image.js';
 import { fileFacts, waitForActive } from './harness/host-facts.js';
 import { trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
@@ -24,64 +25,72 @@ import type { TestHost } from './harness/test-host.js';
 const session = useSession('lockdown');
 const NAME = 'lab-selfreg';
 const STATE = 'var/lib/cloudflared-stand-in';
-let fleet: TestFleet;
-let out: string;
-let host: TestHost;
-let cloudInitHost: TestHost;
-const hosts = new Map<string, TestHost>();
-const setup = (): AnsibleSetup => ({
-  outDir: join(out, 'ansible'),
-  hosts,
-  workDir: join(session.workDir, 'ansible'),
-  adminKey: session.run.adminKey,
-  controlDir: join(session.run.runDir, 'ssh-control'),
-});
 
-const probe = () => {
-  const p = fleet.host(NAME).lockdownProbe;
-  if (!p?.tokenId || !p.tokenSecret) throw new Error(`${NAME} has no lockdown probe with its token`);
-  return { hostname: p.hostname, id: p.tokenId, secret: p.tokenSecret };
-};
+describe.each(ALL_SUITES)('lockdown, proven through the tunnel before it applies, on Debian %s (cloudflared is a stand-in)', (suite: Suite) => {
+  const workDir = join(session.workDir, suite);
+  let fleet: TestFleet;
+  let out: string;
+  let host: TestHost;
+  let cloudInitHost: TestHost;
+  const hosts = new Map<string, TestHost>();
+  const setup = (): AnsibleSetup => ({
+    outDir: join(out, 'ansible'),
+    hosts,
+    workDir: join(workDir, 'ansible'),
+    adminKey: session.run.adminKey,
+    controlDir: join(session.run.runDir, 'ssh-control'),
+  });
 
-/** Cloudflare's side, as the stand-in keeps it: the Access application on the host's SSH hostname and whom it admits. */
-function accessAdmits(on: TestHost, tokens: Record<string, string>): void {
-  on.exec(['mkdir', '-p', `/${STATE}/access`]);
-  writeFileSync(join(on.root, STATE, 'access', `${probe().hostname}.json`), JSON.stringify({ serviceTokens: tokens }));
-}
+  const probe = () => {
+    const p = fleet.host(NAME).lockdownProbe;
+    if (!p?.tokenId || !p.tokenSecret) throw new Error(`${NAME} has no lockdown probe with its token`);
+    return { hostname: p.hostname, id: p.tokenId, secret: p.tokenSecret };
+  };
 
-const dropIn = (): string => hostState(fleet.host(NAME)).lockdown?.dropIn.path ?? '';
-const listens = (on: TestHost): string[] =>
-  on.exec(['sshd', '-T']).stdout.split('\n').filter((line) => line.startsWith('listenaddress ')).map((line) => line.slice('listenaddress '.length)).sort();
-/** The guard, as its timer starts it. */
-const runGuard = (on: TestHost) => trySync(on.nsenter(['systemctl', 'start', LOCKDOWN_SERVICE]), { timeoutMs: 300_000 });
-const guardLog = (on: TestHost): string => on.exec(['journalctl', '-u', LOCKDOWN_SERVICE, '--no-pager', '-o', 'cat']).stdout;
-/** SSH through the host's own hostname, as the probe does it: sshd's banner back through "Cloudflare". */
-const bannerThroughTunnel = (on: TestHost): string => {
-  const p = probe();
-  const r = trySync(on.nsenter(['sh', '-c', 'printf "SSH-2.0-e2e\\r\\n" | timeout 10 cloudflared access ssh --hostname "$1" | head -n 1', 'sh', p.hostname], { TUNNEL_SERVICE_TOKEN_ID: p.id, TUNNEL_SERVICE_TOKEN_SECRET: p.secret }));
-  return r.stdout.trim();
-};
+  /** Cloudflare's side, as the stand-in keeps it: the Access application on the host's SSH hostname and whom it admits. */
+  function accessAdmits(on: TestHost, tokens: Record<string, string>): void {
+    on.exec(['mkdir', '-p', `/${STATE}/access`]);
+    writeFileSync(join(on.root, STATE, 'access', `${probe().hostname}.json`), JSON.stringify({ serviceTokens: tokens }));
+  }
 
-beforeAll(async () => {
-  fleet = TestFleet.copy(join(session.workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });
-  out = join(session.workDir, 'out');
-  fleet.build(out);
-  [host, cloudInitHost] = (await session.bootHosts([
-    { hostname: NAME, label: `lockdown-${NAME}` },
-    {
-      hostname: NAME,
-      label: `lockdown-cloudinit-${NAME}`,
-      // Cloudflare's side before first boot: the Access application does not admit the probe's token yet.
-      cloudInit: { userData: readFileSync(join(out, 'cloud-init', `${NAME}.yaml`)), instanceId: `iid-e2e-lockdown-${NAME}` },
-      waitForBoot: false,
-    },
-  ])) as [TestHost, TestHost];
-  hosts.set(NAME, host);
-  accessAdmits(host, {});
-  accessAdmits(cloudInitHost, {});
-});
+  const dropIn = (): string => hostState(fleet.host(NAME)).lockdown?.dropIn.path ?? '';
+  const listens = (on: TestHost): string[] =>
+    on.exec(['sshd', '-T']).stdout.split('\n').filter((line) => line.startsWith('listenaddress ')).map((line) => line.slice('listenaddress '.length)).sort();
+  /** The guard, as its timer starts it. */
+  const runGuard = (on: TestHost) => trySync(on.nsenter(['systemctl', 'start', LOCKDOWN_SERVICE]), { timeoutMs: 300_000 });
+  const guardLog = (on: TestHost): string => on.exec(['journalctl', '-u', LOCKDOWN_SERVICE, '--no-pager', '-o', 'cat']).stdout;
+  /** SSH through the host's own hostname, as the probe does it: sshd's banner back through "Cloudflare". */
+  const bannerThroughTunnel = (on: TestHost): string => {
+    const p = probe();
+    const r = trySync(on.nsenter(['sh', '-c', 'printf "SSH-2.0-e2e\\r\\n" | timeout 10 cloudflared access ssh --hostname "$1" | head -n 1', 'sh', p.hostname], { TUNNEL_SERVICE_TOKEN_ID: p.id, TUNNEL_SERVICE_TOKEN_SECRET: p.secret }));
+    return r.stdout.trim();
+  };
 
-describe('lockdown, proven through the tunnel before it applies (cloudflared is a stand-in)', () => {
+  beforeAll(async () => {
+    fleet = TestFleet.copy(join(workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });
+    fleet.edit((doc) => doc.setIn(['defaults', 'platform', 'os'], SUITES[suite]));
+    out = join(workDir, 'out');
+    fleet.build(out);
+    const prefix = suite === DEFAULT_SUITE ? 'lockdown' : `${suite}-lockdown`;
+    [host, cloudInitHost] = (await session.bootHosts([
+      { hostname: NAME, label: `${prefix}-${NAME}`, suite },
+      {
+        hostname: NAME,
+        label: `${prefix}-cloudinit-${NAME}`,
+        suite,
+        // Cloudflare's side before first boot: the Access application does not admit the probe's token yet.
+        cloudInit: { userData: readFileSync(join(out, 'cloud-init', `${NAME}.yaml`)), instanceId: `iid-e2e-${prefix}-${NAME}` },
+        waitForBoot: false,
+      },
+    ])) as [TestHost, TestHost];
+    hosts.set(NAME, host);
+    accessAdmits(host, {});
+    accessAdmits(cloudInitHost, {});
+  });
+
+  // The next release's hosts boot next: these go first.
+  afterAll(() => session.stopHosts([host, cloudInitHost]));
+
   it('stays open when the proof fails, and the run says why', async () => {
     const run = await runPlaybook(setup(), ['--limit', NAME], 'proof-fails');
     expect(run.recap.get(NAME)?.failed, run.output).toBe(1);
