@@ -25,7 +25,7 @@ import { checkConvergedHost, cloudInitOutcome, expectFile } from './harness/conv
 import { fileFacts, serviceFacts, treeFacts, waitForActive } from './harness/host-facts.js';
 import { E2E_DIR } from './harness/places.js';
 import { checkRotated, rotateTunnels } from './harness/rotation.js';
-import { runSync, trySync } from './harness/run.js';
+import { runAsync, runSync, trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
 import type { TestHost } from './harness/test-host.js';
@@ -301,7 +301,7 @@ describe('the generated cloud-init user-data (NoCloud seed, first boot)', () => 
     const viaCloudInit = hostOf(cloudInitHosts, name);
     const viaAnsible = hostOf(ansibleHosts, name);
     await viaCloudInit.waitForBoot();
-    trySync(viaCloudInit.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
+    await runAsync(viaCloudInit.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
     await waitForActive(viaCloudInit).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${unitReport(viaCloudInit)}`);
     });
@@ -314,7 +314,7 @@ describe('the generated cloud-init user-data (NoCloud seed, first boot)', () => 
 describe('a host made by cloud-init, later managed with Ansible', () => {
   it('converges with changed=0 on all three: both targets left the same state', async () => {
     requireConverged();
-    for (const host of cloudInitHosts.values()) trySync(host.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
+    for (const host of cloudInitHosts.values()) await runAsync(host.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
     const run = await runPlaybook({ ...ansibleSetup(vaultOut), hosts: cloudInitHosts, workDir: join(session.workDir, 'ansible-on-cloud-init') }, vaultArgs(), 'on-cloud-init-hosts');
     assertConverged(run, cloudInitHosts);
     expect(Object.fromEntries(HOST_NAMES.map((name) => [name, run.changedTasks.get(name) ?? []]))).toEqual(Object.fromEntries(HOST_NAMES.map((name) => [name, []])));
@@ -338,7 +338,7 @@ describe('after a reboot', () => {
       expect(treeFacts(host, '/etc/cloudflared'), host.machine).toEqual(before.get(host)?.etc);
     }
     for (const host of cloudInitHosts.values()) {
-      const status = trySync(host.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 120_000 });
+      const status = await runAsync(host.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 120_000 });
       expect({ host: host.machine, status: status.stdout.trim() }).toEqual({ host: host.machine, status: 'status: done' });
     }
     const run = await runPlaybook(ansibleSetup(vaultOut), vaultArgs(), 'after-reboot');

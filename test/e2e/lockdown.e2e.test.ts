@@ -17,7 +17,7 @@ import { hostState, LOCKDOWN_SERVICE, LOCKDOWN_TIMER } from '../../src/targets/c
 import { runPlaybook, type AnsibleSetup } from './harness/ansible.js';
 import { ALL_SUITES, DEFAULT_SUITE, SUITES, type Suite } from './harness/base-image.js';
 import { fileFacts, waitForActive } from './harness/host-facts.js';
-import { trySync } from './harness/run.js';
+import { runAsync, trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
 import type { TestHost } from './harness/test-host.js';
@@ -57,7 +57,7 @@ describe.each(ALL_SUITES)('lockdown, proven through the tunnel before it applies
   const listens = (on: TestHost): string[] =>
     on.exec(['sshd', '-T']).stdout.split('\n').filter((line) => line.startsWith('listenaddress ')).map((line) => line.slice('listenaddress '.length)).sort();
   /** The guard, as its timer starts it. */
-  const runGuard = (on: TestHost) => trySync(on.nsenter(['systemctl', 'start', LOCKDOWN_SERVICE]), { timeoutMs: 300_000 });
+  const runGuard = (on: TestHost) => runAsync(on.nsenter(['systemctl', 'start', LOCKDOWN_SERVICE]), { timeoutMs: 300_000 });
   const guardLog = (on: TestHost): string => on.exec(['journalctl', '-u', LOCKDOWN_SERVICE, '--no-pager', '-o', 'cat']).stdout;
   /** SSH through the host's own hostname, as the probe does it: sshd's banner back through "Cloudflare". */
   const bannerThroughTunnel = (on: TestHost): string => {
@@ -115,13 +115,13 @@ describe.each(ALL_SUITES)('lockdown, proven through the tunnel before it applies
 
   it('retries on the cloud-init host through its timer: not applied on first boot, applied once the proof succeeds', async () => {
     await cloudInitHost.waitForBoot();
-    trySync(cloudInitHost.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
+    await runAsync(cloudInitHost.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
     expect(fileFacts(cloudInitHost, dropIn()).type).toBe('missing');
     expect(readFileSync(join(cloudInitHost.root, 'var/log/cloud-init-output.log'), 'utf8')).toContain('Lockdown not applied, SSH stays open');
     expect(cloudInitHost.exec(['systemctl', 'is-enabled', LOCKDOWN_TIMER]).stdout.trim()).toBe('enabled');
     expect(cloudInitHost.exec(['systemctl', 'is-active', LOCKDOWN_TIMER]).stdout.trim()).toBe('active');
     accessAdmits(cloudInitHost, { [probe().id]: probe().secret });
-    const guard = runGuard(cloudInitHost);
+    const guard = await runGuard(cloudInitHost);
     expect(guard.status, guardLog(cloudInitHost)).toBe(0);
     expect(fileFacts(cloudInitHost, dropIn()).type).toBe('file');
     expect(listens(cloudInitHost)).toEqual(['127.0.0.1:22']);
@@ -152,7 +152,7 @@ describe.each(ALL_SUITES)('lockdown, proven through the tunnel before it applies
     // The probe's token is no longer admitted (the policy changed); the host restarts its tunnel.
     accessAdmits(host, {});
     host.exec(['systemctl', 'restart', 'cloudflared']);
-    const guard = runGuard(host);
+    const guard = await runGuard(host);
     expect(guard.status).not.toBe(0);
     const log = guardLog(host);
     expect(log).toContain('lifted the lockdown');

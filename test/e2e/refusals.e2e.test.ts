@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeFailedRun, runPlaybook, type PlaybookRun } from './harness/ansible.js';
 import { fileFacts, serviceFacts } from './harness/host-facts.js';
-import { trySync } from './harness/run.js';
+import { runAsync } from './harness/run.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
 import type { TestHost } from './harness/test-host.js';
@@ -90,7 +90,7 @@ describe('what the hosts refuse (cloudflared is a stand-in)', () => {
   it.each(HOST_NAMES)('cloud-init: stops %s at the step that refuses, reports the error, and never starts cloudflared', async (name) => {
     const host = hostOf(cloudInitHosts, name);
     await host.waitForBoot();
-    const status = trySync(host.nsenter(['cloud-init', 'status', '--wait', '--long']), { timeoutMs: 300_000 });
+    const status = await runAsync(host.nsenter(['cloud-init', 'status', '--wait', '--long']), { timeoutMs: 300_000 });
     const output = readFileSync(join(host.root, 'var/log/cloud-init-output.log'), 'utf8');
     expect({ status: status.status, error: /^status: error$/m.test(status.stdout) }, `${status.stdout}\n${output}`).toEqual({ status: 1, error: true });
     expect(output).toMatch(REFUSALS[name].cloudInitSays);

@@ -22,7 +22,7 @@ import { compareHosts, formatDifferences } from './harness/compare-hosts.js';
 import { checkConvergedHost, cloudInitOutcome } from './harness/converged-host.js';
 import { fileFacts, waitForActive } from './harness/host-facts.js';
 import { checkRotated, rotateTunnels } from './harness/rotation.js';
-import { trySync } from './harness/run.js';
+import { runAsync, trySync } from './harness/run.js';
 import { useSession } from './harness/session.js';
 import { TestFleet } from './harness/test-fleet.js';
 import type { TestHost } from './harness/test-host.js';
@@ -133,7 +133,7 @@ describe.each(OTHER_SUITES)('on Debian %s', (suite: Suite) => {
     requireConverged();
     const viaCloudInit = hostOf(cloudInitHosts, name);
     await viaCloudInit.waitForBoot();
-    const status = trySync(viaCloudInit.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
+    const status = await runAsync(viaCloudInit.nsenter(['cloud-init', 'status', '--wait']), { timeoutMs: 300_000 });
     expect(status.stdout.trim(), 'the first boot must be over before the hosts are compared').toBe('status: done');
     await waitForActive(viaCloudInit).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${unitReport(viaCloudInit)}`);

@@ -84,11 +84,13 @@ export function serviceFacts(host: TestHost, unit = 'cloudflared'): ServiceFacts
   let argv: string[] = [];
   let processUser = '';
   let processGroup = '';
-  if (mainPid > 0) {
-    argv = host.exec(['cat', `/proc/${mainPid}/cmdline`]).stdout.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
-    const status = host.exec(['cat', `/proc/${mainPid}/status`]).stdout;
-    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-    const gid = Number(/^Gid:\s+(\d+)/m.exec(status)?.[1]);
+  // The process may end between `systemctl show` and reading /proc (a unit stopping): then it has no process facts.
+  const cmdline = mainPid > 0 ? host.exec(['cat', `/proc/${mainPid}/cmdline`], { okStatuses: [0, 1] }) : undefined;
+  const status = cmdline?.status === 0 ? host.exec(['cat', `/proc/${mainPid}/status`], { okStatuses: [0, 1] }) : undefined;
+  if (cmdline?.status === 0 && status?.status === 0) {
+    argv = cmdline.stdout.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(status.stdout)?.[1]);
+    const gid = Number(/^Gid:\s+(\d+)/m.exec(status.stdout)?.[1]);
     processUser = idNames(host, 'passwd').get(uid) ?? String(uid);
     processGroup = idNames(host, 'group').get(gid) ?? String(gid);
   }
