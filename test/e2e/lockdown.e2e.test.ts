@@ -56,8 +56,19 @@ describe.each(ALL_SUITES)('lockdown, proven through the tunnel before it applies
   const dropIn = (): string => hostState(fleet.host(NAME)).lockdown?.dropIn.path ?? '';
   const listens = (on: TestHost): string[] =>
     on.exec(['sshd', '-T']).stdout.split('\n').filter((line) => line.startsWith('listenaddress ')).map((line) => line.slice('listenaddress '.length)).sort();
-  /** The guard, as its timer starts it. */
-  const runGuard = (on: TestHost) => runAsync(on.nsenter(['systemctl', 'start', LOCKDOWN_SERVICE]), { timeoutMs: 300_000 });
+  /**
+   * The guard, as its timer starts it, on what Cloudflare's side is now. A run its timer started earlier may still be
+   * in flight, judging what was there before (`systemctl start` would join that job and report its result): wait for
+   * it to end first.
+   */
+  const runGuard = async (on: TestHost) => {
+    const deadline = Date.now() + 300_000;
+    while (on.exec(['systemctl', 'show', LOCKDOWN_SERVICE, '--property=ActiveState', '--value']).stdout.trim() === 'activating') {
+      if (Date.now() > deadline) throw new Error(`${LOCKDOWN_SERVICE} is still running after 300 s`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    return runAsync(on.nsenter(['systemctl', 'start', LOCKDOWN_SERVICE]), { timeoutMs: 300_000 });
+  };
   const guardLog = (on: TestHost): string => on.exec(['journalctl', '-u', LOCKDOWN_SERVICE, '--no-pager', '-o', 'cat']).stdout;
   /** SSH through the host's own hostname, as the probe does it: sshd's banner back through "Cloudflare". */
   const bannerThroughTunnel = (on: TestHost): string => {
