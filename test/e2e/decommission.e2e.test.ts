@@ -83,13 +83,7 @@ describe.each(ALL_SUITES)('decommissioning hosts on Debian %s (cloudflared is a 
   let out: string;
   const hosts = new Map<string, TestHost>();
   const before = new Map<string, HostSnapshot>();
-  const setup = (): AnsibleSetup => ({
-    outDir: join(out, 'ansible'),
-    hosts,
-    workDir: join(workDir, 'ansible'),
-    adminKey: session.run.adminKey,
-    controlDir: join(session.run.runDir, 'ssh-control'),
-  });
+  const setup = (): AnsibleSetup => session.ansibleSetup(join(out, 'ansible'), hosts, join(workDir, 'ansible'));
   const limit = ['--limit', NAMES.join(',')];
   const hostOf = (name: string): TestHost => {
     const host = hosts.get(name);

@@ -42,13 +42,7 @@ const ansibleHosts = new Map<string, TestHost>();
 const cloudInitHosts = new Map<string, TestHost>();
 let firstRun: PlaybookRun | undefined;
 
-const ansibleSetup = (out: string): AnsibleSetup => ({
-  outDir: join(out, 'ansible'),
-  hosts: ansibleHosts,
-  workDir: join(session.workDir, 'ansible'),
-  adminKey: session.run.adminKey,
-  controlDir: join(session.run.runDir, 'ssh-control'),
-});
+const ansibleSetup = (out: string): AnsibleSetup => session.ansibleSetup(join(out, 'ansible'), ansibleHosts, join(session.workDir, 'ansible'));
 const vaultArgs = (): string[] => ['--vault-password-file', vaultPasswordFile];
 const hostOf = (hosts: Map<string, TestHost>, name: string): TestHost => {
   const host = hosts.get(name);

@@ -33,13 +33,7 @@ describe.each(ALL_SUITES)('lockdown, proven through the tunnel before it applies
   let host: TestHost;
   let cloudInitHost: TestHost;
   const hosts = new Map<string, TestHost>();
-  const setup = (): AnsibleSetup => ({
-    outDir: join(out, 'ansible'),
-    hosts,
-    workDir: join(workDir, 'ansible'),
-    adminKey: session.run.adminKey,
-    controlDir: join(session.run.runDir, 'ssh-control'),
-  });
+  const setup = (): AnsibleSetup => session.ansibleSetup(join(out, 'ansible'), hosts, join(workDir, 'ansible'));
 
   const probe = () => {
     const p = fleet.host(NAME).lockdownProbe;

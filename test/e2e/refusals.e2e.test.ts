@@ -64,7 +64,7 @@ describe('what the hosts refuse (cloudflared is a stand-in)', () => {
 
   it('Ansible: fails each host at the step that refuses, and says why', async () => {
     run = await runPlaybook(
-      { outDir: join(out, 'ansible'), hosts: ansibleHosts, workDir: join(session.workDir, 'ansible'), adminKey: session.run.adminKey, controlDir: join(session.run.runDir, 'ssh-control') },
+      session.ansibleSetup(join(out, 'ansible'), ansibleHosts, join(session.workDir, 'ansible')),
       [],
       'refusals',
     );

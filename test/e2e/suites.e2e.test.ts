@@ -52,13 +52,7 @@ describe.each(OTHER_SUITES)('on Debian %s', (suite: Suite) => {
   let fleet: TestFleet;
   let out: string;
   let firstRun: PlaybookRun | undefined;
-  const ansibleSetup = (): AnsibleSetup => ({
-    outDir: join(out, 'ansible'),
-    hosts: ansibleHosts,
-    workDir: join(workDir, 'ansible'),
-    adminKey: session.run.adminKey,
-    controlDir: join(session.run.runDir, 'ssh-control'),
-  });
+  const ansibleSetup = (): AnsibleSetup => session.ansibleSetup(join(out, 'ansible'), ansibleHosts, join(workDir, 'ansible'));
   const hostOf = (hosts: Map<string, TestHost>, name: string): TestHost => {
     const host = hosts.get(name);
     if (!host) throw new Error(`no ${suite} test host for ${name}`);

@@ -40,13 +40,7 @@ describe.each(ALL_SUITES)('a host where cloudflared ran before, on Debian %s (cl
   const out = join(workDir, 'out');
   const hosts = new Map<string, TestHost>();
   let host: TestHost;
-  const setup = (): AnsibleSetup => ({
-    outDir: join(out, 'ansible'),
-    hosts,
-    workDir: join(workDir, 'ansible'),
-    adminKey: session.run.adminKey,
-    controlDir: join(session.run.runDir, 'ssh-control'),
-  });
+  const setup = (): AnsibleSetup => session.ansibleSetup(join(out, 'ansible'), hosts, join(workDir, 'ansible'));
 
   beforeAll(async () => {
     const fleet = TestFleet.copy(join(workDir, 'fleet'), { repositoryKey: session.run.repositoryKey });

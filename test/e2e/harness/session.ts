@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
+import type { AnsibleSetup } from './ansible.js';
 import type { Suite } from './base-image.js';
 import { processStartTime, TestHost, type HostOptions } from './test-host.js';
 
@@ -35,6 +36,8 @@ export interface Session {
   bootHosts(hosts: (HostOptions & { waitForBoot?: boolean })[]): Promise<TestHost[]>;
   /** Stops these hosts now, before the end of the file (e.g. a describe block's hosts in its afterAll). */
   stopHosts(hosts: TestHost[]): void;
+  /** How runPlaybook plays the generated ansible/ folder in `outDir` on `hosts`, keeping its files in `workDir`. */
+  ansibleSetup(outDir: string, hosts: Map<string, TestHost>, workDir: string): AnsibleSetup;
 }
 
 const live = new Set<TestHost>();
@@ -97,6 +100,9 @@ export function useSession(name: string): Session {
     },
     stopHosts(hosts) {
       stopLiveHosts(hosts);
+    },
+    ansibleSetup(outDir, hosts, ansibleWorkDir) {
+      return { outDir, hosts, workDir: ansibleWorkDir, adminKey: run.adminKey, controlDir: join(run.runDir, 'ssh-control') };
     },
   };
 }
