@@ -88,8 +88,10 @@ export function buildHostVars(host: Host, roleName: string, store: FileStore): H
     // The role writes every secret file with one task that notifies "Restart cloudflared".
     if (file.notifies !== 'cloudflared') throw new InternalError(`secret file ${file.path} does not restart cloudflared`);
   }
-  const lockdownFile = (f: ManagedFile): boolean => f.purpose === 'lockdown-script' || f.purpose === 'lockdown-unit' || f.purpose === 'lockdown-timer';
-  const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca' && !lockdownFile(f));
+  // The lockdown's script and timer are stored (shared), its guard's service is the host's own; the lockdown tasks
+  // write all three.
+  const storedLockdownFile = (f: ManagedFile): boolean => f.purpose === 'lockdown-script' || f.purpose === 'lockdown-timer';
+  const plain = state.files.filter((f) => !f.isSecret && f.purpose !== 'config' && f.purpose !== 'ssh-ca' && f.purpose !== 'lockdown-unit' && !storedLockdownFile(f));
   const [sshCa] = state.files.filter((f) => f.purpose === 'ssh-ca');
 
   vars.cloudflared_directories = state.directories.map(directoryEntry);
@@ -114,7 +116,7 @@ export function buildHostVars(host: Host, roleName: string, store: FileStore): H
   const lockdownService = state.files.find((f) => f.purpose === 'lockdown-unit');
   if (state.lockdown) {
     if (!lockdownService) throw new InternalError(`lockdown host ${host.name} has no lockdown guard service`);
-    vars.cloudflared_ssh_lockdown_files = state.files.filter((f) => f.purpose === 'lockdown-script' || f.purpose === 'lockdown-timer').map(stored);
+    vars.cloudflared_ssh_lockdown_files = state.files.filter(storedLockdownFile).map(stored);
     vars.cloudflared_ssh_lockdown_service = attributesOf(lockdownService);
     vars.cloudflared_ssh_lockdown_timer = unsafe(state.lockdown.timer);
   }
