@@ -49,8 +49,8 @@ export interface CompileResult {
   hasTerraformOutputs: boolean;
   lockfile: {
     path: string;
-    /** The lock file's text as it must be after this run. */
-    content: string;
+    /** The lock file's text as it must be after this run (written out only when it is written: most runs do not). */
+    text(): string;
     /** true when content differs from what is on disk (or there is no lock file yet). */
     changed: boolean;
     /** Hosts whose generated hostnames differ from the lock on disk (new, renamed or dropped). */
@@ -91,7 +91,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
     hasTerraformOutputs: terraform.isPresent,
     lockfile: {
       path: lockfilePath,
-      content: serializeLockfile(hostnames.lock),
+      text: () => serializeLockfile(hostnames.lock),
       changed: hostnames.changed,
       hostsWithNewNames: [...new Set(diffLockfiles(lock, hostnames.lock).flatMap((c) => (c.path[0] === 'hosts' ? [String(c.path[1])] : [])))],
       frozenDiagnostics: frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),

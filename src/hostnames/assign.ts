@@ -6,7 +6,7 @@
 import { InternalError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ManifestPath, SourceMap } from '../load/source-map.js';
 import { candidateHostname } from './candidate.js';
-import { serializeLockfile, type Lockfile } from './lockfile.js';
+import { isSameLockfile, type Lockfile } from './lockfile.js';
 import { ruleKeys, type RuleIdentity } from './rule-key.js';
 import { compareCodeUnits, DEFAULT_HOSTNAME_WORDS } from './words.js';
 
@@ -119,7 +119,7 @@ export function assignHostnames(input: {
   }
 
   const newLock: Lockfile = { version: 1, fleet, zone, hosts: Object.fromEntries(entries) };
-  const changed = lock === undefined ? entries.length > 0 : serializeLockfile(newLock) !== serializeLockfile(lock);
+  const changed = lock === undefined ? entries.length > 0 : !isSameLockfile(newLock, lock);
   return { names, lock: newLock, changed, warnings };
 }
 

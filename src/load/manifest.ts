@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isSeq } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { parseAllDocumentsWithUniqueKeys } from './parse-yaml.js';
 import { SourceMap } from './source-map.js';
 import { explainYamlProblems, undefinedAliases } from './yaml-problems.js';
 
@@ -117,17 +118,8 @@ function describeIoError(err: unknown): string {
  * no tags. Every syntax problem comes back as a located diagnostic.
  */
 export function parseManifest(text: string, file: string): ParseResult {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, {
-    version: '1.2',
-    merge: true,
-    uniqueKeys: true,
-    strict: true,
-    prettyErrors: false,
-    lineCounter: lines,
-  });
+  const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, { version: '1.2', merge: true, strict: true, prettyErrors: false });
   const emptySource = new SourceMap(file, undefined, lines);
-  const documents: Document[] = Array.isArray(docs) ? docs : [];
   if (documents.length === 0 || documents.every((d) => d.contents === null && d.errors.length === 0)) {
     return { ok: false, diagnostics: [fileError(file, 'yaml.empty', 'the manifest is empty', 'start from the example that `fleetgen init` writes')] };
   }

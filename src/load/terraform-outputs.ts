@@ -8,9 +8,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { decodeText } from './manifest.js';
+import { parseDocumentWithUniqueKeys } from './parse-yaml.js';
 import { MAX_SECRET_BYTES } from './secrets.js';
 import { SourceMap, type ManifestPath } from './source-map.js';
 
@@ -140,8 +141,7 @@ export function readTerraformOutputs(dir: string, manifestDir: string, displayBa
       invalid({ ...fileError(shown, 'terraform-outputs.invalid', text.message, hint), ...text.position });
       continue;
     }
-    const lines = new LineCounter();
-    const doc = parseDocument(text.text, { version: '1.2', uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+    const { document: doc, lines } = parseDocumentWithUniqueKeys(text.text, { version: '1.2', prettyErrors: false });
     const source = new SourceMap(shown, doc, lines);
     const firstError = doc.errors[0];
     if (firstError || !isMap(doc.contents)) {

@@ -133,7 +133,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
   const warnings = [...diagnostics, ...built.warnings.map(formatTargetWarning)];
   if (result.lockfile.changed) {
     try {
-      writeFileAtomic(result.lockfile.path, result.lockfile.content, { mode: 0o644 });
+      writeFileAtomic(result.lockfile.path, result.lockfile.text(), { mode: 0o644 });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');

@@ -53,7 +53,7 @@ export function hostsCommand(context: CommandContext): CommandModule<object, Hos
       }
       if (result.lockfile.changed) {
         try {
-          writeFileAtomic(result.lockfile.path, result.lockfile.content, { mode: 0o644 });
+          writeFileAtomic(result.lockfile.path, result.lockfile.text(), { mode: 0o644 });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code ?? String(err);
           throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');
