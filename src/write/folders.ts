@@ -31,8 +31,7 @@ export function makeFolders(path: string, mode: number): string[] {
 
 function exists(path: string): boolean {
   try {
-    statSync(path);
-    return true;
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }

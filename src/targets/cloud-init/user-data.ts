@@ -17,6 +17,7 @@ import type { Host } from '../../model/fleet.js';
 import { GENERATED_HEADER } from '../common/config-yaml.js';
 import { hostState, SERVICE_USER, sshdCandidatePath, type ManagedFile } from '../common/host-state.js';
 import { packageSource } from '../common/package-source.js';
+import { rememberStrings } from '../common/remembered-strings.js';
 import type { TargetWarning } from '../target.js';
 import { firstBoot, shellCode, type Step } from './first-boot.js';
 
@@ -67,7 +68,7 @@ export function renderUserData(host: Host): UserData {
 
   // cloud-init parses user-data with PyYAML, i.e. YAML 1.1: serialize with the 1.1 schema so that strings like
   // "yes", "on" or "0640" are quoted (YAML 1.2 would leave some of them plain, and 1.1 would read a bool or a number).
-  const doc = new Document(userData, { version: '1.1' });
+  const doc = new Document(userData, { version: '1.1', customTags: rememberStrings });
   doc.commentBefore = [
     'cloud-config',
     ` ${GENERATED_HEADER}`,
@@ -80,7 +81,9 @@ export function renderUserData(host: Host): UserData {
     'it). Both leave things alone on later boots.',
   ]);
   annotateSteps(doc, boot.steps);
-  const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  // directives: false — the document has none to write (no %YAML, no %TAG); the library would search the whole tree
+  // for tags to find that out.
+  const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false, directives: false });
   if (!text.startsWith('#cloud-config\n')) throw new InternalError('user-data must start with #cloud-config');
   return { text, data: userData, warnings };
 }
