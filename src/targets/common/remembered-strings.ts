@@ -34,9 +34,16 @@ const MAX_MET_ONCE = 4096;
 /** The serializer options the library's string stringifier reads (stringifyString.js, foldFlowLines.js). */
 const STRING_OPTIONS = ['blockQuote', 'defaultKeyType', 'defaultStringType', 'doubleQuotedAsJSON', 'doubleQuotedMinMultiLineLength', 'lineWidth', 'minContentWidth', 'singleQuote'] as const;
 
-/** A small id per distinct function (the commentString option) and per distinct tag pattern list. */
-const functionIds = new WeakMap<object, number>();
-let functionCount = 0;
+/** A small id per object: the commentString function, each tag (the library's tags are shared by its documents). */
+const objectIds = new WeakMap<object, number>();
+let objectCount = 0;
+
+function idOf(object: object): number {
+  let id = objectIds.get(object);
+  if (id === undefined) objectIds.set(object, (id = ++objectCount));
+  return id;
+}
+
 const signatureIds = new Map<string, number>();
 /** The last document's options object and its id: every string of one document shares them. */
 let lastOptions: object | undefined;
@@ -49,12 +56,12 @@ let lastSignature = 0;
 function signatureOf(ctx: StringifyContext): number {
   if (ctx.options === lastOptions) return lastSignature;
   const { schema } = ctx.doc;
-  const claimers = [...schema.tags, ...(schema.compat ?? [])]
-    .filter((t) => t.default && t.tag !== STRING_TAG && (t as ScalarTag).test)
-    .map((t) => `${t.tag} ${String((t as ScalarTag).test)}`);
-  let commentString = functionIds.get(ctx.options.commentString);
-  if (commentString === undefined) functionIds.set(ctx.options.commentString, (commentString = ++functionCount));
-  const signature = JSON.stringify([schema.name, claimers, STRING_OPTIONS.map((key) => ctx.options[key] ?? null), commentString, ctx.indentStep]);
+  // The tags that may claim a plain scalar, by identity: the same tag objects have the same patterns.
+  const claimers: number[] = [];
+  for (const tags of [schema.tags, schema.compat ?? []]) {
+    for (const tag of tags) if (tag.default && tag.tag !== STRING_TAG && (tag as ScalarTag).test) claimers.push(idOf(tag));
+  }
+  const signature = JSON.stringify([schema.name, claimers, STRING_OPTIONS.map((key) => ctx.options[key] ?? null), idOf(ctx.options.commentString), ctx.indentStep]);
   let id = signatureIds.get(signature);
   if (id === undefined) signatureIds.set(signature, (id = signatureIds.size));
   lastOptions = ctx.options;
