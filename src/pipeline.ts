@@ -49,9 +49,9 @@ export interface CompileResult {
   hasTerraformOutputs: boolean;
   lockfile: {
     path: string;
-    /** The lock file's text as it must be after this run (written out only when it is written: most runs do not). */
+    /** The lock file's text as it must be after this run: serialized on demand, as most runs do not write it. */
     text(): string;
-    /** true when content differs from what is on disk (or there is no lock file yet). */
+    /** true when the lock this run must write holds other names than the one on disk (or there is no lock file yet). */
     changed: boolean;
     /** Hosts whose generated hostnames differ from the lock on disk (new, renamed or dropped). */
     hostsWithNewNames: string[];
