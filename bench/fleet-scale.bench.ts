@@ -4,9 +4,10 @@
  *
  * - cold build          ÷ the plain-write floor: Node writing the same bytes to the same paths (writeFileSync,
  *                         no temp file, no fsync), measured right after the build it copies; both start after a
- *                         `sync`, so neither pays for the other's pending writeback (on this kind of VM that alone
- *                         moved the floor between 3 s and 13 s for the same 70,000 files); the cold build's CPU time
- *                         (user + system) is printed beside it;
+ *                         `sync`, so neither pays for the other's pending writeback. On this project's 2-core VMs
+ *                         the floor still varies several-fold from run to run (4 s to 37 s for the same 70,111
+ *                         files, back to back), so the cold build's CPU time (user + system) is printed beside it:
+ *                         the figure to compare across runs;
  * - nothing changed     ÷ `fleetgen validate` of the same manifest;
  * - one host changed    ÷ the cold build (and how many files the build touched: written, renamed or removed);
  * - peak RSS of the cold build (process.resourceUsage().maxRSS of the fleetgen process);
