@@ -4,7 +4,7 @@
  *
  * Every host's user-data, host_vars and config.yml repeat the same paths, owners, argv words and helper scripts;
  * deciding how to write each of them (plain or quoted, a test of every YAML 1.1 type's pattern over the whole
- * string, folding) was a fifth of a 10,000-host build. The text still comes from the library: what is remembered is
+ * string, folding) was near a tenth of a 10,000-host build. The text still comes from the library: what is remembered is
  * its answer, keyed by everything that answer depends on —
  * - the string and the scalar's requested style (`type`);
  * - where it stands: indentation, whether it is a key, inside a flow collection, the column it starts at, and the
