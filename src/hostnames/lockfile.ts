@@ -13,7 +13,7 @@
  * ```
  */
 import { basename, dirname, join } from 'node:path';
-import { Document, isAlias, isMap, isScalar, LineCounter, type Node, type Pair } from 'yaml';
+import { Document, isAlias, isMap, isScalar, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { parseAllDocumentsWithUniqueKeys } from '../load/parse-yaml.js';
 import { SourceMap, type ManifestPath } from '../load/source-map.js';
@@ -57,32 +57,31 @@ export function parseLockfile(
 ): { ok: true; lock: Lockfile; source: SourceMap } | { ok: false; diagnostics: Diagnostic[] } {
   const name = basename(file);
   const hint = `fix it, or delete ${name} to regenerate all names — live hosts will be renamed`;
-  let lines = new LineCounter();
-  const at = (offset: number, message: string, hintText = hint): Diagnostic => {
-    const { line, col } = lines.linePos(offset);
-    return { severity: 'error', code: 'lockfile.invalid', file, line, column: col, path: '', message, hint: hintText };
-  };
+  const located = (line: number, column: number, message: string, hintText = hint): Diagnostic => ({
+    severity: 'error',
+    code: 'lockfile.invalid',
+    file,
+    line,
+    column,
+    path: '',
+    message,
+    hint: hintText,
+  });
 
   // A merge of two branches that both added hosts is the usual way a lock file breaks: say so, not "bad YAML".
   const conflict = /^(<{7}|={7}|>{7})(?: |$)/m.exec(text);
   if (conflict) {
     const line = text.slice(0, conflict.index).split('\n').length;
-    return {
-      ok: false,
-      diagnostics: [
-        {
-          ...at(0, 'holds unresolved merge conflict markers', `resolve the conflict by keeping the entries of both sides (each host's names are independent), then remove the markers`),
-          line,
-          column: 1,
-        },
-      ],
-    };
+    const hintText = `resolve the conflict by keeping the entries of both sides (each host's names are independent), then remove the markers`;
+    return { ok: false, diagnostics: [located(line, 1, 'holds unresolved merge conflict markers', hintText)] };
   }
   // The failsafe schema reads every scalar as a string: a host named 0001 stays "0001", not the number 1.
   // The shape is read from the syntax tree, never through toJS, so aliases are never expanded.
-  const parsed = parseAllDocumentsWithUniqueKeys(text, { schema: 'failsafe', strict: true, prettyErrors: false });
-  const { documents } = parsed;
-  lines = parsed.lines;
+  const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, { schema: 'failsafe', strict: true, prettyErrors: false });
+  const at = (offset: number, message: string): Diagnostic => {
+    const { line, col } = lines.linePos(offset);
+    return located(line, col, message);
+  };
   if (documents.every((d) => d.contents === null && d.errors.length === 0)) {
     return { ok: false, diagnostics: [at(0, 'is empty')] };
   }

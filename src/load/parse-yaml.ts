@@ -19,27 +19,33 @@ export interface ParsedYaml {
 
 /** `parseAllDocuments(text, { ...options, uniqueKeys: true, lineCounter })`, without its quadratic key check. */
 export function parseAllDocumentsWithUniqueKeys(text: string, options: YamlParseOptions): ParsedYaml {
-  return withUniqueKeys(options, (exact) => {
-    const lines = new LineCounter();
-    const docs = parseAllDocuments(text, { ...exact, lineCounter: lines });
-    return { documents: Array.isArray(docs) ? docs : [], lines };
-  });
+  return withUniqueKeys(
+    options,
+    (exact) => {
+      const lines = new LineCounter();
+      const docs = parseAllDocuments(text, { ...exact, lineCounter: lines });
+      return { documents: Array.isArray(docs) ? docs : [], lines };
+    },
+    (parsed) => parsed.documents,
+  );
 }
 
 /** `parseDocument(text, { ...options, uniqueKeys: true, lineCounter })`, without its quadratic key check. */
 export function parseDocumentWithUniqueKeys(text: string, options: YamlParseOptions): { document: Document.Parsed; lines: LineCounter } {
-  const { documents, lines } = withUniqueKeys(options, (exact) => {
-    const counter = new LineCounter();
-    return { documents: [parseDocument(text, { ...exact, lineCounter: counter })], lines: counter };
-  });
-  const [document] = documents;
-  if (!document) throw new Error('unreachable: parseDocument returns a document');
-  return { document, lines };
+  return withUniqueKeys(
+    options,
+    (exact) => {
+      const lines = new LineCounter();
+      return { document: parseDocument(text, { ...exact, lineCounter: lines }), lines };
+    },
+    (parsed) => [parsed.document],
+  );
 }
 
-function withUniqueKeys(options: YamlParseOptions, parse: (options: YamlParseOptions) => ParsedYaml): ParsedYaml {
+/** Parses without the library's key check; parses again with it only when some map repeats a key. */
+function withUniqueKeys<T>(options: YamlParseOptions, parse: (options: YamlParseOptions) => T, documentsOf: (parsed: T) => Document.Parsed[]): T {
   const fast = parse({ ...options, uniqueKeys: false });
-  if (!fast.documents.some(hasRepeatedKey)) return fast;
+  if (!documentsOf(fast).some(hasRepeatedKey)) return fast;
   return parse({ ...options, uniqueKeys: true });
 }
 

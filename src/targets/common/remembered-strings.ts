@@ -15,7 +15,7 @@
  * Only a string met a second time in the same place is kept (memory stays flat: each host's own config and secrets
  * are met once), and at most MAX_REMEMBERED of them.
  */
-import type { CollectionTag, ScalarTag, Scalar } from 'yaml';
+import { Scalar, type CollectionTag, type ScalarTag } from 'yaml';
 
 type StringifyContext = Parameters<NonNullable<ScalarTag['stringify']>>[1];
 
@@ -95,7 +95,7 @@ function placeOf(ctx: StringifyContext, type: string | undefined): number | unde
   return ((((signature * 1024 + start) * 4 + flow) * 2 + (ctx.implicitKey ? 1 : 0)) * 2 + (ctx.forceBlockIndent ? 1 : 0)) * 8 + style;
 }
 
-const SCALAR_TYPES = ['BLOCK_FOLDED', 'BLOCK_LITERAL', 'PLAIN', 'QUOTE_DOUBLE', 'QUOTE_SINGLE'];
+const SCALAR_TYPES: string[] = [Scalar.BLOCK_FOLDED, Scalar.BLOCK_LITERAL, Scalar.PLAIN, Scalar.QUOTE_DOUBLE, Scalar.QUOTE_SINGLE];
 
 /** Whether `value` was met at `where` before: then it is worth keeping. Otherwise notes that it was. */
 function isMetAgain(value: string, where: string): boolean {
