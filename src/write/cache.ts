@@ -107,7 +107,6 @@ function isCachedPart(value: unknown): value is CachedPart {
         isObject(f) &&
         typeof f.path === 'string' &&
         isCleanRelativePath(f.path) &&
-        typeof f.sha256 === 'string' &&
         typeof f.mode === 'number' &&
         typeof f.size === 'number' &&
         typeof f.mtimeMs === 'number' &&

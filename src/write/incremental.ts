@@ -32,7 +32,7 @@ import { makeFolders } from './folders.js';
 import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
 import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
-import { serializeState, sha256, statePath, STATE_FILE, type RecordedFile } from './state.js';
+import { serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
 
 export interface StreamedBuildOptions {
   targets: readonly TargetName[];
@@ -186,7 +186,7 @@ class StreamedBuild {
     if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
     const filesInTheWay = this.checkFolders(file.path);
     const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path));
-    const record: RecordedFile = { path: file.path, sha256: sha256(file.content), mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
+    const record: RecordedFile = { path: file.path, mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
     this.actions.push({ path: file.path, action: planned.action });
     const stat = planned.action === 'unchanged' ? lstatSync(join(this.outDir, file.path)) : this.writer.stage(file, filesInTheWay);
     // A waiting file's stat is not known yet: a size of -1 never matches, so the next build looks at it again.

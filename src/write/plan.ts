@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FileSet, GeneratedFile } from '../targets/fileset.js';
 import { checkParents, lstatOrUndefined, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
-import { compareBytes, readState, serializeState, sha256, statePath, STATE_FILE, type OutputState, type RecordedFile } from './state.js';
+import { compareBytes, readState, serializeState, statePath, STATE_FILE, type OutputState, type RecordedFile } from './state.js';
 
 /**
  * - `add`: not on disk yet;
@@ -77,7 +77,7 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
   const next: OutputState = {
     files: [
       ...previous.files.filter((f) => !inScope(f.path) && files.get(f.path) === undefined),
-      ...files.list().map((f): RecordedFile => ({ path: f.path, sha256: sha256(f.content), mode: f.mode, isSecret: f.isSecret, isKeptOutOfGit: f.isKeptOutOfGit })),
+      ...files.list().map((f): RecordedFile => ({ path: f.path, mode: f.mode, isSecret: f.isSecret, isKeptOutOfGit: f.isKeptOutOfGit })),
     ],
   };
   const content = serializeState(next);

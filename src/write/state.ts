@@ -2,22 +2,36 @@
  * fleetgen's record of what it wrote into out/ (out/.fleetgen-state.json): how a rebuild knows which files it
  * produced earlier and no longer produces (those it removes) from files someone else put there (never touched).
  * Commit it with out/, or a fresh clone cannot tell the two apart.
+ *
+ * One line per file, sorted, so that adding a host adds its few lines to a commit and changing one changes none:
+ *
+ *   {
+ *     "comment": "Written by fleetgen: …",
+ *     "version": 2,
+ *     "files": [
+ *       ["ansible/inventory/host_vars/web-1/cloudflared.yml", "0644"],
+ *       ["cloud-init/web-1.yaml", "0600", "secret", "gitignored"]
+ *     ]
+ *   }
+ *
+ * No digest of the content: a rebuild, `--check` and `--dry-run` compare every file with the bytes the manifest
+ * produces (plan.ts), and the build cache knows a file it wrote by its stat (cache.ts). Version 1 (an object per
+ * file over five lines, with a sha256 that nothing read) is still read, and rewritten as version 2 by the next build.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCleanRelativePath } from './out-path.js';
 import { OutputError } from './output-error.js';
 
 export const STATE_FILE = '.fleetgen-state.json';
-const FORMAT_VERSION = 1;
-const COMMENT = 'Written by fleetgen: every file it generated in this folder, so that a rebuild removes the ones it no longer produces and never touches any other. Do not edit; commit it with the output.';
+const FORMAT_VERSION = 2;
+const COMMENT =
+  'Written by fleetgen: every file it generated in this folder, so that a rebuild removes the ones it no longer produces and never touches any other. ' +
+  'One file a line: [path, mode, then "secret" when its content is never shown, "gitignored" when it is never committed]. Do not edit; commit it with the output.';
 
 export interface RecordedFile {
   /** Relative to out/, with `/` separators. */
   path: string;
-  /** Of the bytes written. */
-  sha256: string;
   mode: number;
   /** The file held secret material: its content is never shown (diffs say "(secret, N bytes)"). */
   isSecret: boolean;
@@ -30,35 +44,30 @@ export interface OutputState {
   files: RecordedFile[];
 }
 
-interface StateJson {
-  comment: string;
-  version: number;
-  files: { path: string; sha256: string; mode: string; secret?: true; gitignored?: true }[];
-}
-
-export function sha256(content: string | Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
-}
+type Flag = 'secret' | 'gitignored';
+/** A file's line: its path, its mode in octal as people read it (`0644`), then its flags. */
+type FileEntry = [path: string, mode: string, ...flags: Flag[]];
 
 export function statePath(outDir: string): string {
   return join(outDir, STATE_FILE);
 }
 
-/** The text of the state file: sorted, stable, one file per line group, modes in octal as people read them. */
+/** The text of the state file: sorted, stable, one file a line, modes in octal as people read them. */
 export function serializeState(state: OutputState): string {
   const files = [...state.files].sort((a, b) => compareBytes(a.path, b.path));
-  const json: StateJson = {
-    comment: COMMENT,
-    version: FORMAT_VERSION,
-    files: files.map((f) => ({
-      path: f.path,
-      sha256: f.sha256,
-      mode: f.mode.toString(8).padStart(4, '0'),
-      ...(f.isSecret ? { secret: true as const } : {}),
-      ...(f.isKeptOutOfGit ? { gitignored: true as const } : {}),
-    })),
-  };
-  return JSON.stringify(json, null, 2) + '\n';
+  const entries = files.map((f): FileEntry => [f.path, f.mode.toString(8).padStart(4, '0'), ...(f.isSecret ? ['secret' as const] : []), ...(f.isKeptOutOfGit ? ['gitignored' as const] : [])]);
+  return stringifyOneItemALine({ comment: COMMENT, version: FORMAT_VERSION }, 'files', entries);
+}
+
+/**
+ * What `JSON.stringify({...head, [listKey]: items}, null, 2)` gives, except that each item is on one line of its own,
+ * as `JSON.stringify(item)` writes it (which escapes every line break inside a string): the layout that git diffs
+ * line by line. Every key and value is JSON.stringify's text; this only lays them out.
+ */
+function stringifyOneItemALine(head: Record<string, unknown>, listKey: string, items: readonly unknown[]): string {
+  const members = Object.entries(head).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
+  const list = items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${JSON.stringify(item)}`).join(',\n')}\n  ]`;
+  return `{\n${[...members, `  ${JSON.stringify(listKey)}: ${list}`].join(',\n')}\n}\n`;
 }
 
 /** The state as recorded in out/, empty when there is none yet. Throws OutputError when it is not fleetgen's. */
@@ -74,33 +83,68 @@ export function readState(outDir: string): { state: OutputState; text: string | 
   return { state: parseState(text, path), text };
 }
 
+const RESTORE_HINT = 'restore it from version control; or delete it and rebuild, knowing that files fleetgen generated earlier and no longer produces will then stay';
+
+/** Reads version 2 and version 1. Throws OutputError naming what is wrong and what to do. */
 export function parseState(text: string, path: string): OutputState {
-  const unusable = (what: string): OutputError =>
-    new OutputError(
-      path,
-      `is not a fleetgen state file (${what})`,
-      'restore it from version control; or delete it and rebuild, knowing that files fleetgen generated earlier and no longer produces will then stay',
-    );
+  const unusable = (what: string, hint = RESTORE_HINT): OutputError => new OutputError(path, `is not a fleetgen state file (${what})`, hint);
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch {
-    throw unusable('not valid JSON');
+  } catch (err) {
+    const conflict = /^(?:<{7}|={7}|>{7})(?: |$)/m.exec(text);
+    if (conflict) {
+      throw unusable(
+        `a merge conflict is left in it, line ${lineOf(text, conflict.index)}`,
+        'keep the entries of both sides (one file a line, a comma after each but the last) and remove the markers, then rebuild: the build records exactly the files it writes',
+      );
+    }
+    const position = /at position (\d+)/.exec(String(err))?.[1];
+    throw unusable(`not valid JSON${position === undefined ? '' : `, line ${lineOf(text, Number(position))}`}`);
   }
-  if (!isObject(json) || json.version !== FORMAT_VERSION || !Array.isArray(json.files)) throw unusable(`expected version ${FORMAT_VERSION} and a files list`);
+  if (!isObject(json) || typeof json.version !== 'number' || !Array.isArray(json.files)) throw unusable('expected a version and a files list');
+  if (json.version > FORMAT_VERSION) throw new OutputError(path, `was written by a newer fleetgen (format version ${json.version}; this one reads up to ${FORMAT_VERSION})`, 'build with that fleetgen version or a newer one');
+  const readEntry = json.version === 2 ? readEntryV2 : json.version === 1 ? readEntryV1 : undefined;
+  if (readEntry === undefined) throw unusable(`unknown format version ${json.version}`);
+
   const seen = new Set<string>();
   const files = json.files.map((entry: unknown, index: number): RecordedFile => {
-    if (!isObject(entry) || typeof entry.path !== 'string' || typeof entry.sha256 !== 'string' || typeof entry.mode !== 'string') {
-      throw unusable(`files[${index}] needs path, sha256 and mode`);
-    }
+    const read = readEntry(entry);
+    if (typeof read === 'string') throw unusable(`files[${index}] ${read}`);
     // A tampered record must not make a rebuild delete anything outside out/.
-    if (!isCleanRelativePath(entry.path) || entry.path === STATE_FILE) throw unusable(`files[${index}].path ${JSON.stringify(entry.path)} is not inside the output folder`);
-    if (!/^[0-7]{3,4}$/.test(entry.mode)) throw unusable(`files[${index}].mode ${JSON.stringify(entry.mode)} is not an octal mode`);
-    if (seen.has(entry.path)) throw unusable(`${JSON.stringify(entry.path)} is listed twice`);
-    seen.add(entry.path);
-    return { path: entry.path, sha256: entry.sha256, mode: parseInt(entry.mode, 8), isSecret: entry.secret === true, isKeptOutOfGit: entry.gitignored === true };
+    if (!isCleanRelativePath(read.path) || read.path === STATE_FILE) throw unusable(`files[${index}]: ${JSON.stringify(read.path)} is not inside the output folder`);
+    if (!/^[0-7]{3,4}$/.test(read.mode)) throw unusable(`files[${index}]: mode ${JSON.stringify(read.mode)} of ${read.path} is not an octal mode`);
+    if (seen.has(read.path)) throw unusable(`${JSON.stringify(read.path)} is listed twice`);
+    seen.add(read.path);
+    return { path: read.path, mode: parseInt(read.mode, 8), isSecret: read.isSecret, isKeptOutOfGit: read.isKeptOutOfGit };
   });
   return { files };
+}
+
+type ReadEntry = (entry: unknown) => { path: string; mode: string; isSecret: boolean; isKeptOutOfGit: boolean } | string;
+
+/** `["path", "0644", "secret", "gitignored"]`: each flag at most once, in that order. */
+const readEntryV2: ReadEntry = (entry) => {
+  if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') return 'is not [path, mode, flags…]';
+  const [path, mode, ...flags] = entry as [string, string, ...unknown[]];
+  const expected = (['secret', 'gitignored'] as const).filter((flag) => flags.includes(flag));
+  if (flags.length !== expected.length || flags.some((flag, i) => flag !== expected[i])) {
+    return `(${path}): ${JSON.stringify(flags)} are not its flags ("secret", then "gitignored", each when it applies)`;
+  }
+  return { path, mode, isSecret: flags.includes('secret'), isKeptOutOfGit: flags.includes('gitignored') };
+};
+
+/** `{"path": …, "sha256": …, "mode": "0644", "secret": true, "gitignored": true}`: the digest is not needed. */
+const readEntryV1: ReadEntry = (entry) => {
+  if (!isObject(entry) || typeof entry.path !== 'string' || typeof entry.mode !== 'string') return 'needs path and mode';
+  return { path: entry.path, mode: entry.mode, isSecret: entry.secret === true, isKeptOutOfGit: entry.gitignored === true };
+};
+
+/** 1-based line of a character offset (clamped to the text). */
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 /** Byte order (not locale order), the same as FileSet.list(), so the record is identical on every machine. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
 import { CACHE_DIR } from '../../src/write/cache.js';
+import { readState, type OutputState } from '../../src/write/state.js';
 import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from '../write/disk.js';
 import { copyExample, fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
 
@@ -31,16 +32,12 @@ function removeHost(dir: string, name: string): void {
   editManifest(dir, new RegExp(`\\n  - name: ${name}\\b[\\s\\S]*?(?=\\n  - name: |\\n\\S)`), '');
 }
 
-interface StateJson {
-  files: { path: string; mode: string; secret?: boolean }[];
-}
-
 /** A snapshot of out/ without the build cache (which a build rewrites whenever it records anything new). */
 function withoutCache(snapshot: Record<string, DiskEntry>): Record<string, DiskEntry> {
   return Object.fromEntries(Object.entries(snapshot).filter(([path]) => !path.startsWith(`${CACHE_DIR}/`)));
 }
 
-const state = (dir: string): StateJson => JSON.parse(readFileSync(join(dir, 'out', '.fleetgen-state.json'), 'utf8')) as StateJson;
+const state = (dir: string): OutputState => readState(join(dir, 'out')).state;
 
 describe('fleetgen build', () => {
   it('writes every target into out/ and prints a summary per target', async () => {
@@ -57,11 +54,11 @@ describe('fleetgen build', () => {
   it('writes every secret file 0600, and the files that are not secret are readable', async () => {
     const dir = await builtExample();
     const files = state(dir).files;
-    const secrets = files.filter((f) => f.secret);
+    const secrets = files.filter((f) => f.isSecret);
     expect(secrets.map((f) => f.path)).toEqual(expect.arrayContaining(['cloud-init/store-0001.yaml', 'ansible/inventory/host_vars/store-0001/secrets.yml']));
     for (const file of files) {
       const mode = statSync(join(dir, 'out', file.path)).mode & 0o777;
-      expect([file.path, mode.toString(8)]).toEqual([file.path, file.secret ? '600' : file.mode.replace(/^0/, '')]);
+      expect([file.path, mode]).toEqual([file.path, file.isSecret ? 0o600 : file.mode]);
     }
   });
 

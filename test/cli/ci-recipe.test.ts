@@ -7,6 +7,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
+import { readState } from '../../src/write/state.js';
 import { BIN, EXAMPLE_DIR, REPO, tempDir } from './fleetgen.js';
 const HEADING = '### Commit out/ and check it in CI';
 
@@ -109,8 +110,7 @@ describe('the README\'s recipe for committing out/ and checking it in CI', () =>
     expect(committed).toEqual(expect.arrayContaining(['fleet.yaml', 'fleet.schema.json', 'fleet.lock.yaml', 'secrets/.gitignore', 'out/.fleetgen-state.json', 'out/ssh/config']));
     expect(committed.filter((path) => path.startsWith('secrets/'))).toEqual(['secrets/.gitignore']);
     // The files that hold secrets in clear text were built, and stayed out of the commit.
-    const state = JSON.parse(readFileSync(join(dir, 'out', '.fleetgen-state.json'), 'utf8')) as { files: { path: string; gitignored?: true }[] };
-    const ignored = state.files.filter((f) => f.gitignored).map((f) => `out/${f.path}`);
+    const ignored = readState(join(dir, 'out')).state.files.filter((f) => f.isKeptOutOfGit).map((f) => `out/${f.path}`);
     expect(ignored).toEqual(expect.arrayContaining(['out/cloud-init/store-0001.yaml', 'out/ansible/inventory/host_vars/store-0001/secrets.yml', 'out/chef/data_bags/acme_pos_secrets/store-0001.json']));
     for (const path of ignored) expect(existsSync(join(dir, path)), path).toBe(true);
     expect(committed.filter((path) => ignored.includes(path))).toEqual([]);
