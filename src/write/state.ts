@@ -56,7 +56,7 @@ export function statePath(outDir: string): string {
 export function serializeState(state: OutputState): string {
   const files = [...state.files].sort((a, b) => compareBytes(a.path, b.path));
   const entries = files.map((f): FileEntry => [f.path, f.mode.toString(8).padStart(4, '0'), ...(f.isSecret ? ['secret' as const] : []), ...(f.isKeptOutOfGit ? ['gitignored' as const] : [])]);
-  return stringifyOneItemALine({ comment: COMMENT, version: FORMAT_VERSION }, 'files', entries);
+  return stringifyOneItemPerLine({ comment: COMMENT, version: FORMAT_VERSION }, 'files', entries);
 }
 
 /**
@@ -64,7 +64,7 @@ export function serializeState(state: OutputState): string {
  * as `JSON.stringify(item)` writes it (which escapes every line break inside a string): the layout that git diffs
  * line by line. Every key and value is JSON.stringify's text; this only lays them out.
  */
-function stringifyOneItemALine(head: Record<string, unknown>, listKey: string, items: readonly unknown[]): string {
+function stringifyOneItemPerLine(head: Record<string, unknown>, listKey: string, items: readonly unknown[]): string {
   const members = Object.entries(head).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
   const list = items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${JSON.stringify(item)}`).join(',\n')}\n  ]`;
   return `{\n${[...members, `  ${JSON.stringify(listKey)}: ${list}`].join(',\n')}\n}\n`;
@@ -140,11 +140,9 @@ const readEntryV1: ReadEntry = (entry) => {
   return { path: entry.path, mode: entry.mode, isSecret: entry.secret === true, isKeptOutOfGit: entry.gitignored === true };
 };
 
-/** 1-based line of a character offset (clamped to the text). */
+/** 1-based line of a character offset. */
 function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
+  return text.slice(0, offset).split('\n').length;
 }
 
 /** Byte order (not locale order), the same as FileSet.list(), so the record is identical on every machine. */
