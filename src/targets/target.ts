@@ -19,8 +19,31 @@ export interface TargetOptions {
 /** A note a target has for the user (e.g. user-data over a platform's size limit); printed, never fatal. */
 export interface TargetWarning {
   target: TargetName;
+  /** Stable kind, e.g. `terraform.no-access-policies`: warnings are grouped by it, never by their message. */
+  code: string;
   host?: string;
+  /** What is particular to this host (its hostnames, its sizes): the rest of the message is the same for every host. */
+  detail?: Record<string, string | number | string[]>;
+  /** The whole note, as printed for one host. */
   message: string;
+}
+
+/**
+ * A kind of warning a target gives host by host. At fleet scale thousands of hosts share one (every host without
+ * Access policies), so the CLI prints `many` once for them instead of `one` per host.
+ */
+export interface HostWarningKind<Detail extends TargetWarning['detail'] = TargetWarning['detail']> {
+  target: TargetName;
+  code: string;
+  /** The message for one host. */
+  one(host: string, detail: Detail): string;
+  /** The message for several hosts at once; `hosts` reads `20 hosts ("a", "b", "c" and 17 more)`. */
+  many(hosts: string): string;
+}
+
+/** The warning of this kind for one host. */
+export function hostWarning<Detail extends TargetWarning['detail']>(kind: HostWarningKind<Detail>, host: string, detail: Detail): TargetWarning {
+  return { target: kind.target, code: kind.code, host, ...(detail !== undefined ? { detail } : {}), message: kind.one(host, detail) };
 }
 
 export interface TargetOutput {
@@ -56,6 +79,8 @@ export interface HostOutput<Summary> {
 export interface HostTarget<Summary = unknown> {
   host(fleet: Fleet, host: Host, options: TargetOptions): HostOutput<Summary>;
   fleet(fleet: Fleet, summaries: readonly Summary[], options: TargetOptions): TargetOutput;
+  /** Every kind of warning `host` gives (each host warning's code is one of theirs). */
+  hostWarningKinds: readonly HostWarningKind[];
 }
 
 /** The whole target from its two parts: every host's files and the fleet-wide ones (what tests and --stdout run). */

@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { buildFleet } from '../../build.js';
 import { formatDiagnostic, InternalError, ManifestError } from '../../diagnostics/diagnostic.js';
 import { compileFleet, type CompileResult } from '../../pipeline.js';
-import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../../targets/target.js';
+import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions } from '../../targets/target.js';
 import { closest } from '../../validate/closest.js';
 import { writeFileAtomic } from '../../write/atomic.js';
 import { buildIntoOut } from '../../write/incremental.js';
@@ -17,6 +17,7 @@ import { ExitCode, UsageError, UserError } from '../failure.js';
 import { lockfileOutOfDate } from '../lockfile-drift.js';
 import { resolveManifestArg } from '../manifest-arg.js';
 import { Progress } from '../progress.js';
+import { formatTargetWarnings } from '../target-warnings.js';
 
 interface BuildArgs {
   manifest: string;
@@ -31,6 +32,7 @@ interface BuildArgs {
   'frozen-lockfile': boolean;
   host?: string;
   stdout: boolean;
+  verbose: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
         .option('frozen-lockfile', { type: 'boolean', default: false, describe: 'never write the lock file: fail (exit 1) when it is missing or out of date' })
         .option('host', { requiresArg: true, type: 'string', describe: 'with --stdout: the one host whose user-data to print' })
         .option('stdout', { type: 'boolean', default: false, describe: "print one host's cloud-init user-data (--host, --target cloud-init) instead of writing anything" })
+        .option('verbose', { type: 'boolean', default: false, describe: 'print each host\'s warnings on its own line, even when many hosts share one (by default, one line for them all)' })
         .check((argv) => {
           if (argv.check && argv['dry-run']) throw new UsageError('--check and --dry-run are two different questions: give one');
           if (argv.diff && !argv.check && !argv['dry-run']) throw new UsageError('--diff goes with --dry-run or --check');
@@ -130,7 +133,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
       onWrite: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }),
     }),
   );
-  const warnings = [...diagnostics, ...built.warnings.map(formatTargetWarning)];
+  const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
   if (result.lockfile.changed) {
     try {
       writeFileAtomic(result.lockfile.path, result.lockfile.text(), { mode: 0o644 });
@@ -162,7 +165,7 @@ function checkOrDryRun(args: BuildArgs, { manifest, result, targets, options, sc
     options,
     onTarget: (name, index, count) => progress.report(`building ${name} (${index + 1}/${count})`),
   });
-  const warnings = [...diagnostics, ...output.warnings.map(formatTargetWarning)];
+  const warnings = [...diagnostics, ...formatTargetWarnings(output.warnings, { isVerbose: args.verbose })];
   const onCompare = (done: number, total: number): void => progress.report(`comparing with ${args.out}`, { done, total, unit: 'files' });
   const plan = withOutputErrors(() => planOutput(args.out, output.files, { ...scope, onProgress: onCompare }));
   const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
@@ -206,7 +209,7 @@ function printUserData(result: CompileResult, name: string, options: TargetOptio
   const file = output.files.get(`cloud-init/${host.name}.yaml`);
   if (!file) throw new InternalError(`the cloud-init target produced no user-data for ${host.name}`);
   io.stdout(file.content.toString());
-  const notes = [...result.warnings.map(formatDiagnostic), ...output.warnings.map(formatTargetWarning)];
+  const notes = [...result.warnings.map(formatDiagnostic), ...formatTargetWarnings(output.warnings)];
   if (result.lockfile.changed) {
     notes.push(`fleetgen: warning: ${result.lockfile.path} does not record every generated hostname yet, and --stdout writes nothing: run "fleetgen hosts" and commit the lock file`);
   }
@@ -251,10 +254,6 @@ function withOutputErrors<T>(step: () => T): T {
     }
     throw err;
   }
-}
-
-function formatTargetWarning(warning: TargetWarning): string {
-  return `fleetgen: warning: ${warning.target}${warning.host ? ` ${warning.host}` : ''}: ${warning.message}`;
 }
 
 function countStale(files: number, isLockStale: boolean): string {

@@ -55,12 +55,14 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
     if (options.vaultPassword === undefined && fleet.hosts.some((h) => h.state === 'active')) {
       warnings.push({
         target: 'ansible',
+        code: 'ansible.clear-text-secrets',
         message:
           'inventory/host_vars/*/secrets.yml hold tunnel secrets in clear text (git-ignored in out/): do not commit or copy them into a repository; build with --vault-password-file to encrypt them',
       });
     }
     return { files, warnings };
   },
+  hostWarningKinds: [],
 };
 
 export const ansible = wholeTarget(ansibleParts);

@@ -109,11 +109,13 @@ export const chefParts: HostTarget<ChefHostSummary> = {
     if (options.chefSecret === undefined && fleet.hosts.some((h) => h.state === 'active')) {
       warnings.push({
         target: 'chef',
+        code: 'chef.clear-text-secrets',
         message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text (git-ignored in out/): do not commit or upload it; build with --chef-secret-file to encrypt it`,
       });
     }
     return { files, warnings };
   },
+  hostWarningKinds: [],
 };
 
 export const chef = wholeTarget(chefParts);

@@ -4,13 +4,11 @@
  * it goes to the VM launch only).
  */
 import { FileSet } from '../fileset.js';
-import { wholeTarget, type HostTarget, type TargetWarning } from '../target.js';
+import { hostWarning, wholeTarget, type HostTarget, type TargetWarning } from '../target.js';
 import { gzipUserData, renderUserData } from './user-data.js';
+import { CLOUD_INIT_HOST_WARNINGS, EC2_USER_DATA_LIMIT, GZIPPED_USER_DATA_OVER_EC2_LIMIT, USE_GZIPPED_USER_DATA, USER_DATA_OVER_EC2_LIMIT } from './warnings.js';
 
-export { gzipUserData };
-
-/** FACTS.md: AWS EC2 takes at most 16 KB of user-data (raw, before base64); other clouds take more. */
-export const EC2_USER_DATA_LIMIT = 16 * 1024;
+export { EC2_USER_DATA_LIMIT, gzipUserData };
 
 export const cloudInitParts: HostTarget<null> = {
   host: (_fleet, host, options) => {
@@ -26,16 +24,11 @@ export const cloudInitParts: HostTarget<null> = {
     const gzipped = options.gzip ? gzipUserData(userData.text) : undefined;
     if (gzipped) files.add(`${host.name}.yaml.gz`, gzipped, { isKeptOutOfGit: true });
     if (size > EC2_USER_DATA_LIMIT) {
-      const advice = !gzipped
-        ? 'build with --gzip for a compressed copy (cloud-init accepts gzip user-data)'
-        : gzipped.length > EC2_USER_DATA_LIMIT
-          ? `${host.name}.yaml.gz is ${gzipped.length} bytes, still over it`
-          : `use ${host.name}.yaml.gz (${gzipped.length} bytes) there`;
-      warnings.push({
-        target: 'cloud-init',
-        host: host.name,
-        message: `user-data is ${size} bytes, over the ${EC2_USER_DATA_LIMIT}-byte limit of AWS EC2; ${advice}`,
-      });
+      if (!gzipped) warnings.push(hostWarning(USER_DATA_OVER_EC2_LIMIT, host.name, { bytes: size }));
+      else {
+        const kind = gzipped.length > EC2_USER_DATA_LIMIT ? GZIPPED_USER_DATA_OVER_EC2_LIMIT : USE_GZIPPED_USER_DATA;
+        warnings.push(hostWarning(kind, host.name, { bytes: size, gzippedBytes: gzipped.length }));
+      }
     }
     return { files, warnings, summary: null };
   },
@@ -45,11 +38,13 @@ export const cloudInitParts: HostTarget<null> = {
     if (decommissioned.length > 0) {
       warnings.push({
         target: 'cloud-init',
+        code: 'cloud-init.decommissioned-no-user-data',
         message: `no user-data for ${decommissioned.join(', ')} (state: decommissioned): cloud-init only sets up fresh instances. Terminate such an instance, or let Chef or Ansible remove cloudflared from it`,
       });
     }
     return { files: new FileSet(), warnings };
   },
+  hostWarningKinds: CLOUD_INIT_HOST_WARNINGS,
 };
 
 

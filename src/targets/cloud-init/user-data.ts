@@ -18,8 +18,9 @@ import { GENERATED_HEADER } from '../common/config-yaml.js';
 import { hostState, SERVICE_USER, sshdCandidatePath, type ManagedFile } from '../common/host-state.js';
 import { packageSource } from '../common/package-source.js';
 import { rememberStrings } from '../common/remembered-strings.js';
-import type { TargetWarning } from '../target.js';
+import { hostWarning, type TargetWarning } from '../target.js';
 import { firstBoot, shellCode, type Step } from './first-boot.js';
+import { BINARY_REPOSITORY_KEY } from './warnings.js';
 
 interface WriteFile {
   path: string;
@@ -43,11 +44,7 @@ export function renderUserData(host: Host): UserData {
   const boot = firstBoot(host, state, source);
   const warnings: TargetWarning[] = [];
   if (source?.family === 'rhel' && source.key && 'content' in source.key && !source.key.isArmored) {
-    warnings.push({
-      target: 'cloud-init',
-      host: host.name,
-      message: 'the repository key is binary; rpm imports ASCII-armored keys only — give the key armored (gpg --armor --export)',
-    });
+    warnings.push(hostWarning(BINARY_REPOSITORY_KEY, host.name, undefined));
   }
 
   // cert.pem for self-registration: the register script removes it once done (unless tunnel.keepOriginCert).

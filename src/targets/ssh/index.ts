@@ -8,6 +8,7 @@ import { renderSshConfig } from './ssh-config.js';
 export const sshParts: HostTarget<null> = {
   host: () => ({ files: new FileSet(), warnings: [], summary: null }),
   fleet: (fleet) => ({ files: new FileSet().add('config', renderSshConfig(fleet), { mode: 0o644 }), warnings: [] }),
+  hostWarningKinds: [],
 };
 
 export const ssh = wholeTarget(sshParts);

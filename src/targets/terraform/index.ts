@@ -17,7 +17,7 @@ import type { Fleet } from '../../model/fleet.js';
 import { SHARED_MODULE } from '../../manifest/terraform-layout.js';
 import { HOSTS_OUTPUT } from '../../load/terraform-outputs.js';
 import { FileSet } from '../fileset.js';
-import { wholeTarget, type HostTarget, type TargetOutput, type TargetWarning } from '../target.js';
+import { hostWarning, wholeTarget, type HostTarget, type HostWarningKind, type TargetOutput, type TargetWarning } from '../target.js';
 import { template } from '../templates.js';
 import { hasAccessApplication } from './addresses.js';
 import { Expression, renderTerraformJson, type TfValue } from './hcl.js';
@@ -29,6 +29,17 @@ import { hasSharedModule, sharedAccessFile, sharedOutputsFile } from './shared-m
 const TERRAFORM_FILES = {
   reason: 'Terraform writes these beside the modules: state and saved plans hold the tunnel secrets and tokens.',
   patterns: ['*.tfstate', '*.tfstate.*', '*.tfplan', '.terraform/'],
+};
+
+const ADVICE_ON_POLICIES = 'name policies under access.policies (in defaults, the group or the host)';
+
+/** A host with SSH hostnames and no Access policies: the security hole stays named, however many hosts share it. */
+export const NO_ACCESS_POLICIES: HostWarningKind<{ hostnames: string[] }> = {
+  target: 'terraform',
+  code: 'terraform.no-access-policies',
+  one: (_host, { hostnames }) =>
+    `no access.policies: its SSH hostnames (${hostnames.join(', ')}) get no Access application, so only sshd stands between them and anyone on the internet; ${ADVICE_ON_POLICIES}`,
+  many: (hosts) => `no access.policies for ${hosts}: their SSH hostnames get no Access application, so only sshd stands between them and anyone on the internet; ${ADVICE_ON_POLICIES}`,
 };
 
 /** What a host's root module needs from it; `isBuilt` false: the host has no Cloudflare objects of fleetgen's. */
@@ -50,11 +61,7 @@ export const terraformParts: HostTarget<TerraformHostSummary> = {
     const files = new FileSet();
     const warnings: TargetWarning[] = [];
     if (host.ssh.hostnames.length > 0 && !hasAccessApplication(host)) {
-      warnings.push({
-        target: 'terraform',
-        host: host.name,
-        message: `no access.policies: its SSH hostnames (${host.ssh.hostnames.join(', ')}) get no Access application, so only sshd stands between them and anyone on the internet; name policies under access.policies (in defaults, the group or the host)`,
-      });
+      warnings.push(hostWarning(NO_ACCESS_POLICIES, host.name, { hostnames: [...host.ssh.hostnames] }));
     }
     const module = host.terraformModule;
     const resources = hostResources(fleet, host);
@@ -107,6 +114,8 @@ export const terraformParts: HostTarget<TerraformHostSummary> = {
     }
     return { files, warnings: [], ...(files.list().length > 0 ? { toolFiles: TERRAFORM_FILES } : {}) };
   },
+
+  hostWarningKinds: [NO_ACCESS_POLICIES],
 };
 
 export const terraform = wholeTarget(terraformParts);

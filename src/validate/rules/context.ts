@@ -90,10 +90,15 @@ export function forHost(host: EffectiveSettings, path: ManifestPath): string {
 
 /** `host "a"`, `hosts "a" and "b"`, `hosts "a", "b", "c" and 4 more`. */
 export function describeHosts(names: readonly string[]): string {
-  const quoted = names.map((n) => JSON.stringify(n));
-  if (quoted.length === 1) return `host ${quoted[0]}`;
-  if (quoted.length <= 3) return `hosts ${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
-  return `hosts ${quoted.slice(0, 3).join(', ')} and ${quoted.length - 3} more`;
+  return `${names.length === 1 ? 'host' : 'hosts'} ${listHosts(names)}`;
+}
+
+/** `"a"`, `"a" and "b"`, `"a", "b", "c" and 4 more`: the first three names, however many there are. */
+export function listHosts(names: readonly string[]): string {
+  const quoted = names.slice(0, 4).map((n) => JSON.stringify(n));
+  if (names.length === 1) return quoted[0] ?? '';
+  if (names.length <= 3) return `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+  return `${quoted.slice(0, 3).join(', ')} and ${names.length - 3} more`;
 }
 
 export function lineOf(source: SourceMap, path: ManifestPath): number {

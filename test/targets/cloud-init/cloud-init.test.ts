@@ -350,7 +350,13 @@ describe('cloud-init target', () => {
     const size = Buffer.byteLength(defined(plain.files.get('store-0001.yaml')).content);
     expect(size).toBeGreaterThan(EC2_USER_DATA_LIMIT);
     expect(plain.warnings.filter((w) => w.host === 'store-0001')).toEqual([
-      { target: 'cloud-init', host: 'store-0001', message: expect.stringContaining(`user-data is ${size} bytes, over the 16384-byte limit of AWS EC2; build with --gzip`) },
+      {
+        target: 'cloud-init',
+        code: 'cloud-init.user-data-over-ec2-limit',
+        host: 'store-0001',
+        detail: { bytes: size },
+        message: expect.stringContaining(`user-data is ${size} bytes, over the 16384-byte limit of AWS EC2; build with --gzip`),
+      },
     ]);
     expect(plain.files.get('store-0001.yaml.gz')).toBeUndefined();
 
@@ -361,7 +367,11 @@ describe('cloud-init target', () => {
     expect(gunzipSync(bytes).toString('utf8')).toBe(defined(plain.files.get('store-0001.yaml')).content);
     expect(bytes.readUInt32LE(4)).toBe(0); // no mtime
     expect(bytes[9]).toBe(3); // OS: Unix, whatever platform built it
-    expect(zipped.warnings.find((w) => w.host === 'store-0001')?.message).toContain(`use store-0001.yaml.gz (${bytes.length} bytes) there`);
+    expect(zipped.warnings.find((w) => w.host === 'store-0001')).toMatchObject({
+      code: 'cloud-init.user-data-over-ec2-limit-gzip-fits',
+      detail: { bytes: size, gzippedBytes: bytes.length },
+      message: expect.stringContaining(`use store-0001.yaml.gz (${bytes.length} bytes) there`),
+    });
     // Of the sample fleet, only the lockdown host is over it: the lockdown script, its guard's units and the probe's
     // token. Its gzip copy is well under.
     expect(build(sampleFleet(), false).warnings.map((w) => w.host)).toEqual(['lab-pi-3']);

@@ -194,6 +194,7 @@ describe('terraform target', () => {
   it('warns about a host whose SSH hostnames get no Access application', () => {
     const { warnings } = terraform(sampleFleet(), {});
     expect(warnings.map((w) => [w.host, w.message.split(')')[0]])).toEqual([['pos-legacy', 'no access.policies: its SSH hostnames (legacy-ssh.example.com']]);
+    expect(warnings[0]).toMatchObject({ code: 'terraform.no-access-policies', detail: { hostnames: ['legacy-ssh.example.com'] } });
   });
 
   it('writes no module for hosts that need nothing from Cloudflare, and nothing at all for such a fleet', () => {
