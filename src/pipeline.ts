@@ -11,6 +11,7 @@ import { diffLockfiles, frozenLockfileDiagnostics } from './hostnames/frozen.js'
 import { lockfilePathBeside, parseLockfile, serializeLockfile, type Lockfile } from './hostnames/lockfile.js';
 import type { SourceMap } from './load/source-map.js';
 import { manifestText, parseManifest, readManifestText } from './load/manifest.js';
+import type { EntryCache } from './load/manifest-entries.js';
 import { SecretReader } from './load/secrets.js';
 import { readTerraformOutputs } from './load/terraform-outputs.js';
 import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf } from './manifest/terraform-layout.js';
@@ -32,6 +33,8 @@ export interface CompileOptions {
   bytes?: Buffer;
   /** The folder `file:` references are relative to. Default: the manifest's folder. */
   baseDir?: string;
+  /** Host entries parsed by an earlier build, and where this one's go (see load/manifest-entries.ts). */
+  entries?: EntryCache;
 }
 
 export interface CompileResult {
@@ -66,7 +69,7 @@ export const defaultLockfilePath = lockfilePathBeside;
 export function compileFleet(manifestPath: string, options: CompileOptions = {}): CompileResult {
   const text = options.bytes !== undefined ? manifestText(options.bytes, manifestPath) : readManifestText(manifestPath);
   if (!text.ok) throw new ManifestError(text.diagnostics);
-  const parsed = parseManifest(text.text, manifestPath);
+  const parsed = parseManifest(text.text, manifestPath, options.entries !== undefined ? { entries: options.entries } : {});
   if (!parsed.ok) throw new ManifestError(parsed.diagnostics);
   const { source, value } = parsed.manifest;
 

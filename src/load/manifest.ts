@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isSeq } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { parseAllDocumentsWithUniqueKeys } from './parse-yaml.js';
+import { readByEntry, type EntryCache } from './manifest-entries.js';
+import { parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from './parse-yaml.js';
 import { SourceMap } from './source-map.js';
 import { explainYamlProblems, undefinedAliases } from './yaml-problems.js';
 
@@ -113,12 +114,28 @@ function describeIoError(err: unknown): string {
   return `cannot be read (${code ?? String(err)})`;
 }
 
+/** How a manifest is parsed: YAML 1.2, merge keys allowed, duplicate keys rejected. */
+const MANIFEST_YAML: YamlParseOptions = { version: '1.2', merge: true, strict: true, prettyErrors: false };
+
 /**
  * Parses manifest text as one YAML 1.2 document: merge keys allowed, duplicate keys rejected, aliases bounded,
  * no tags. Every syntax problem comes back as a located diagnostic.
+ *
+ * With `entries`, a manifest whose host entries can be read apart is read so (manifest-entries.ts): entries
+ * remembered there are not parsed again, and the whole text is parsed only if a diagnostic needs a position.
  */
-export function parseManifest(text: string, file: string): ParseResult {
-  const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, { version: '1.2', merge: true, strict: true, prettyErrors: false });
+export function parseManifest(text: string, file: string, options: { entries?: EntryCache } = {}): ParseResult {
+  if (options.entries !== undefined) {
+    const read = readByEntry(text, MANIFEST_YAML, options.entries, MAX_ALIAS_COUNT);
+    if (read !== undefined) {
+      const source = new SourceMap(file, () => {
+        const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, MANIFEST_YAML);
+        return { doc: documents[0], lines };
+      });
+      return { ok: true, manifest: { file, source, value: read.value }, diagnostics: [] };
+    }
+  }
+  const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, MANIFEST_YAML);
   const emptySource = new SourceMap(file, undefined, lines);
   if (documents.length === 0 || documents.every((d) => d.contents === null && d.errors.length === 0)) {
     return { ok: false, diagnostics: [fileError(file, 'yaml.empty', 'the manifest is empty', 'start from the example that `fleetgen init` writes')] };

@@ -3,6 +3,12 @@ import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagn
 
 export type ManifestPath = readonly (string | number)[];
 
+/** What positions are found in: the parsed document, and the line starts of its text. */
+export interface SourcePositions {
+  doc: Document | undefined;
+  lines: LineCounter;
+}
+
 export interface Position {
   line: number;
   column: number;
@@ -14,20 +20,34 @@ export interface Position {
  * nearest ancestor that does.
  */
 export class SourceMap {
+  private readonly positions: () => SourcePositions;
+
+  /**
+   * `doc` and `lines` from the parse of the whole text; or, for a text read without keeping its document (a manifest
+   * read host entry by host entry: manifest-entries.ts), a function that parses it when a position is first needed.
+   */
   constructor(
     readonly file: string,
-    private readonly doc: Document | undefined,
-    private readonly lines: LineCounter,
+    doc: Document | undefined | (() => SourcePositions),
+    lines?: LineCounter,
     /** Maps the paths it is asked about to paths of the document (see withPathTranslation). */
     private readonly translate: (path: ManifestPath) => ManifestPath = (path) => path,
-  ) {}
+  ) {
+    if (typeof doc === 'function') {
+      let parsed: SourcePositions | undefined;
+      this.positions = () => (parsed ??= doc());
+    } else {
+      const known = { doc, lines: lines ?? new LineCounter() };
+      this.positions = () => known;
+    }
+  }
 
   /**
    * The same source, asked about with the paths of a changed copy of the manifest (one with list items taken
    * out): `translate` turns such a path into the path as written, for positions and for messages alike.
    */
   withPathTranslation(translate: (path: ManifestPath) => ManifestPath): SourceMap {
-    return new SourceMap(this.file, this.doc, this.lines, (path) => translate(this.translate(path)));
+    return new SourceMap(this.file, this.positions, undefined, (path) => translate(this.translate(path)));
   }
 
   /** Position of the value at `path` (or of its nearest existing ancestor). */
@@ -45,7 +65,7 @@ export class SourceMap {
    * e.g. `2025.10` where YAML reads the number 2025.1. Undefined for anything else.
    */
   plainScalarAt(path: ManifestPath): string | undefined {
-    let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
+    let node: Node | null | undefined = this.positions().doc?.contents as Node | null | undefined;
     for (const part of this.translate(path)) {
       if (isMap(node)) {
         const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
@@ -60,7 +80,7 @@ export class SourceMap {
   }
 
   offsetToPosition(offset: number): Position {
-    const { line, col } = this.lines.linePos(offset);
+    const { line, col } = this.positions().lines.linePos(offset);
     return { line, column: col };
   }
 
@@ -86,7 +106,7 @@ export class SourceMap {
 
   private locate(asked: ManifestPath, want: 'value' | 'key'): number {
     const path = this.translate(asked);
-    let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
+    let node: Node | null | undefined = this.positions().doc?.contents as Node | null | undefined;
     let best = node?.range?.[0] ?? 0;
     for (const [i, part] of path.entries()) {
       if (!node) break;

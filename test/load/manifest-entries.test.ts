@@ -1,0 +1,274 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { serialize } from 'node:v8';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Document, Scalar } from 'yaml';
+import { EntryCache, findHostEntries, readByEntry } from '../../src/load/manifest-entries.js';
+import { MAX_ALIAS_COUNT, parseManifest } from '../../src/load/manifest.js';
+import type { YamlParseOptions } from '../../src/load/parse-yaml.js';
+import { readEntryCache, writeEntryCache } from '../../src/write/cache.js';
+
+const OPTIONS: YamlParseOptions = { version: '1.2', merge: true, strict: true, prettyErrors: false };
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Lines of one host entry's body (after `name:`), `at` spaces in, each a construct that could fool a cut at `- `
+ * lines or that YAML reads in a way of its own; `list` is the indent of the hosts list's dashes.
+ */
+function entryLines(next: () => number, at: string, list: string): string[] {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const variants: (() => string[])[] = [
+    () => [`${at}group: ${pick(['g1', "'g2'", '"g3"', 'yes', 'No', '0o17', '017', '.nan', '-0', '0x1F', '1e3', '~', 'null', '2001-12-14', ''])}`],
+    () => [`${at}description: "two words\\t\\u00e9 \\"quoted\\""`],
+    // A quoted scalar or a flow collection left open across a line that looks like the next entry.
+    () => [`${at}description: "open`, `${list}- name: not-a-host"`],
+    () => [`${at}description: 'open`, `${list}- name: not-a-host'`],
+    () => [`${at}tags: [a,`, `${list}- b]`],
+    () => [`${at}labels: { a: 1,`, `${list}- b: 2 }`],
+    // Block scalars whose lines look like entries and comments.
+    () => [`${at}script: ${pick(['|', '|-', '|+', '>', '>-', '|2'])}`, `${at}  - name: inside`, `${at}  # not a comment`, '', `${at}    deeper`],
+    () => [`${at}note: plain words`, `${at}  continued deeper`],
+    () => [`${at}ingress:`, `${at}  - service: ssh://localhost:22`, `${at}  - { hostname: "*.example.com", service: "http://localhost:8080" }`],
+    () => [`${at}ingress:`, `${at}- service: ssh://localhost:22`],
+    () => [`# a comment at the left edge`, `${at}# one in place`, '', `${list}# one at the dashes`],
+    () => [`${at}<<: { group: merged, extra: 1 }`],
+    () => [`${at}shared: &anchor { a: 1 }`, `${at}again: *anchor`],
+    () => [`${at}uses: *defaults`],
+    () => [`${at}__proto__: { polluted: true }`],
+    () => [`${at}typed: !!str 123`],
+    () => [`${at}custom: !thing x`],
+    () => [`${at}group: a`, `${at}group: b`],
+    () => [`${at}tab: "a\tb"`],
+    () => [`${at}empty:`],
+    () => [`${list}  misplaced: at the wrong indent`],
+    () => [`${list}-not-an-item: x`],
+    () => [`${at}nested:`, `${at}  - - a`, `${at}    - b`],
+  ];
+  const lines: string[] = [];
+  for (let n = Math.floor(next() * 4); n > 0; n--) lines.push(...pick(variants)());
+  return lines;
+}
+
+/** A manifest: a frame (keys before and after `hosts:`) and 0–6 entries, mostly plain, sometimes tricky. */
+function randomManifest(next: () => number): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const list = pick(['', '  ', '    ']);
+  const tricky = next() < 0.5;
+  const lines: string[] = [];
+  if (next() < 0.1) lines.push('---');
+  if (next() < 0.1) lines.push('%YAML 1.2', '---');
+  const isFlow = next() < 0.05; // the whole manifest one flow mapping: a block list inside it is an error
+  if (isFlow) lines.push('{ version: 1,', 'fleet: demo,');
+  else lines.push('# fleet', 'version: 1', 'fleet: demo');
+  if (!isFlow && next() < 0.3) lines.push('defaults: &defaults', '  group: from-defaults');
+  if (!isFlow && next() < 0.05) lines.push('description: "quoted', 'hosts:', '  - name: in-the-quotes"');
+  lines.push(pick(['hosts:', 'hosts:   # the fleet', 'hosts: # x', 'hosts:#x', 'hosts: []', 'hosts: ~']));
+  if (next() < 0.2) lines.push('', '# before the first host');
+  for (let i = Math.floor(next() * 7); i > 0; i--) {
+    const at = `${list}  `;
+    lines.push(pick([`${list}- name: host-${i}`, `${list}-   name: host-${i}`, `${list}-`, `${list}- name: host-${i} # named`]));
+    if (lines.at(-1) === `${list}-`) lines.push(`${at}name: host-${i}`);
+    if (tricky) lines.push(...entryLines(next, at, list));
+    else lines.push(`${at}group: g${i % 3}`, `${at}ingress:`, `${at}  - service: ssh://localhost:22`);
+    if (next() < 0.15) lines.push('');
+  }
+  if (isFlow) lines.push('}');
+  else lines.push(...pick([[], ['zone: example.com'], ['# trailing comment'], ['groups:', '  g1: { description: one }'], ['...'], ['hosts: again']]));
+  const text = lines.join('\n') + pick(['\n', '', '\n\n']);
+  return next() < 0.03 ? text.replace(/\n/g, '\r\n') : text;
+}
+
+/** The yaml library writing a random host entry (styles, flow, comments, odd strings) into a hosts list. */
+function renderedManifest(next: () => number): string {
+  const words = ['a', 'yes', '0640', '- x', '#x', 'a: b', '"q"', '*x', '&x', '!t', '---', ' x', 'é', 'line\nnext', 'l1\n- l2\n', 'x'.repeat(90)];
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const value = (depth: number): unknown => {
+    const shape = next();
+    if (depth > 2 || shape < 0.5) {
+      const scalar = new Scalar(pick(words));
+      scalar.type = pick([Scalar.PLAIN, Scalar.QUOTE_DOUBLE, Scalar.QUOTE_SINGLE, Scalar.BLOCK_LITERAL, Scalar.BLOCK_FOLDED]);
+      return scalar;
+    }
+    if (shape < 0.75) return Array.from({ length: Math.floor(next() * 3) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(next() * 3) }, (_, i) => [`k${i}`, value(depth + 1)]));
+  };
+  const hosts = Array.from({ length: 1 + Math.floor(next() * 4) }, (_, i) => ({ name: `host-${i}`, extra: value(0) }));
+  const doc = new Document({ version: 1, hosts, zone: 'example.com' });
+  return doc.toString({ indentSeq: next() < 0.5, lineWidth: pick([0, 20, 80]) });
+}
+
+const parsedWhole = (text: string): unknown => {
+  const result = parseManifest(text, 'fleet.yaml');
+  return result.ok ? result.manifest.value : undefined;
+};
+
+describe('reading a manifest host entry by host entry', () => {
+  it('gives exactly what the whole parse gives, or nothing, on generated manifests', () => {
+    const next = seeded(10);
+    let answered = 0;
+    let refused = 0;
+    const total = 3000;
+    for (let i = 0; i < total; i++) {
+      const text = i % 3 === 2 ? renderedManifest(next) : randomManifest(next);
+      const whole = parsedWhole(text);
+      const byEntry = readByEntry(text, OPTIONS, new EntryCache(), MAX_ALIAS_COUNT);
+      if (byEntry === undefined) {
+        refused++;
+        continue;
+      }
+      answered++;
+      // Equal data, keys in the same order (v8's serialization keeps the order, NaN and -0).
+      if (!isDeepStrictEqual(byEntry.value, whole) || !serialize(byEntry.value).equals(serialize(whole))) expect({ text, byEntry: byEntry.value }).toEqual({ text, byEntry: whole });
+    }
+    // Both ways are exercised: most plain manifests are read by entry, the tricky ones mostly are not.
+    expect(answered).toBeGreaterThan(total / 4);
+    expect(refused).toBeGreaterThan(total / 4);
+  });
+
+  it('refuses what would change meaning across entries, and reads plain lists at any indent', () => {
+    const refused = [
+      'hosts:\n  - name: a\n    description: "open\n  - name: b"\n',
+      'hosts:\n  - name: a\n    tags: [x,\n  - y]\n',
+      'defaults: &d\n  group: g\nhosts:\n  - name: a\n    <<: *d\n',
+      '%YAML 1.1\n---\nhosts:\n  - name: a\n    on: yes\n',
+      'hosts:\n  - name: a\n  oops: b\n',
+      'hosts:\n\t- name: a\n',
+      'hosts: # x\nhosts:\n  - name: a\n',
+      'hosts:#x\n  - name: a\n',
+      'hosts:\n',
+      'hosts: []\n',
+      'hosts:\n  - name: a\n...\n',
+      // The first `hosts:` line is inside a quoted scalar (which YAML refuses at the left edge), the key comes later.
+      'description: "text\nhosts:\n  - name: fake"\nhosts:\n',
+      '{ version: 1,\nhosts:\n  - name: a\n}\n',
+      'hosts:\n  - name: a\n---\nhosts:\n  - name: b\n',
+    ];
+    for (const text of refused) expect(readByEntry(text, OPTIONS, new EntryCache(), MAX_ALIAS_COUNT), text).toBeUndefined();
+    const read = [
+      'version: 1\nhosts:\n  - name: a\n    group: g\n  # between\n  - name: b\nzone: z\n',
+      'hosts:\n- name: a\n  tags:\n  - x\nzone: z\n',
+      'hosts:   # the fleet\n\n    - name: a\n      script: |\n        - name: inside\n    - name: b\n',
+      '---\nhosts:\n  - name: a\n# at the edge\n  - name: b\n',
+    ];
+    for (const text of read) {
+      const byEntry = readByEntry(text, OPTIONS, new EntryCache(), MAX_ALIAS_COUNT);
+      expect(byEntry, text).toBeDefined();
+      expect(isDeepStrictEqual(byEntry?.value, parsedWhole(text)), text).toBe(true);
+    }
+  });
+
+  it('cuts at each dash of the list and ends the list at the next key of the frame', () => {
+    const text = 'version: 1\nhosts:\n  # first\n  - name: a\n    x: 1\n\n  - name: b\nzone: z\n';
+    const found = findHostEntries(text);
+    expect(found?.entries.map((span) => text.slice(span.start, span.end))).toEqual(['  # first\n  - name: a\n    x: 1\n\n', '  - name: b\n']);
+    expect(found && text.slice(0, found.region.start) + text.slice(found.region.end)).toBe('version: 1\nhosts:\nzone: z\n');
+  });
+
+  it('parses only the entries it does not remember, and hands out copies the caller cannot change', () => {
+    const text = 'hosts:\n  - name: a\n    tags: [x]\n  - name: b\n';
+    const first = new EntryCache();
+    const one = readByEntry(text, OPTIONS, first, MAX_ALIAS_COUNT);
+    expect(first.isChanged).toBe(true);
+    expect(first.entries().size).toBe(2);
+
+    const second = new EntryCache(first.entries());
+    const two = readByEntry(text, OPTIONS, second, MAX_ALIAS_COUNT);
+    expect(second.isChanged).toBe(false);
+    expect(two?.value).toEqual(one?.value);
+    ((two?.value.hosts as { tags: string[] }[])[0] as { tags: string[] }).tags.push('changed');
+    expect(readByEntry(text, OPTIONS, new EntryCache(second.entries()), MAX_ALIAS_COUNT)?.value).toEqual(one?.value);
+
+    // One entry changed: one new entry parsed, the other remembered; the one no longer used is dropped.
+    const third = new EntryCache(second.entries());
+    readByEntry(text.replace('name: b', 'name: c'), OPTIONS, third, MAX_ALIAS_COUNT);
+    expect(third.isChanged).toBe(true);
+    expect([...third.entries().keys()].filter((key) => second.entries().has(key))).toHaveLength(1);
+    expect(third.entries().size).toBe(2);
+  });
+
+  it('never takes a remembered value for a text that differs, even in a comment or an indent', () => {
+    const cache = new EntryCache();
+    readByEntry('hosts:\n  - name: a\n', OPTIONS, cache, MAX_ALIAS_COUNT);
+    const again = new EntryCache(cache.entries());
+    readByEntry('hosts:\n  - name: a # now commented\n', OPTIONS, again, MAX_ALIAS_COUNT);
+    expect([...again.entries().keys()].some((key) => cache.entries().has(key))).toBe(false);
+  });
+});
+
+describe('a manifest read by entry', () => {
+  it('locates diagnostics exactly as the whole parse does, parsing the whole text only when asked', () => {
+    const text = 'version: 1\nfleet: demo\nhosts:\n  - name: a\n    group: g\n  - name: b\n    ingress:\n      - service: ssh://localhost:22\nzone: z\n';
+    const whole = parseManifest(text, 'fleet.yaml');
+    const byEntry = parseManifest(text, 'fleet.yaml', { entries: new EntryCache() });
+    if (!whole.ok || !byEntry.ok) throw new Error('both parse');
+    expect(byEntry.manifest.value).toEqual(whole.manifest.value);
+    const paths = [[], ['fleet'], ['hosts'], ['hosts', 1, 'ingress', 0, 'service'], ['hosts', 0, 'missing'], ['zone'], ['hosts', 7]];
+    for (const path of paths) {
+      expect(byEntry.manifest.source.positionOf(path), path.join('.')).toEqual(whole.manifest.source.positionOf(path));
+      expect(byEntry.manifest.source.keyPositionOf(path), path.join('.')).toEqual(whole.manifest.source.keyPositionOf(path));
+    }
+    expect(byEntry.manifest.source.plainScalarAt(['hosts', 0, 'group'])).toBe('g');
+  });
+
+  it('reports a broken manifest as the whole parse does (it is parsed whole)', () => {
+    const text = 'hosts:\n  - name: a\n    name: b\n';
+    expect(parseManifest(text, 'fleet.yaml', { entries: new EntryCache() })).toEqual(parseManifest(text, 'fleet.yaml'));
+  });
+});
+
+describe('the remembered entries in out/.fleetgen-cache', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const tempOut = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgen-entries-'));
+    dirs.push(dir);
+    return join(dir, 'out');
+  };
+
+  it('are written owner-only when they changed, read back, and not rewritten when nothing changed', () => {
+    const out = tempOut();
+    const text = 'hosts:\n  - name: a\n  - name: b\n';
+    const cache = readEntryCache(out);
+    readByEntry(text, OPTIONS, cache, MAX_ALIAS_COUNT);
+    writeEntryCache(out, cache);
+    const file = join(out, '.fleetgen-cache', 'manifest-entries.bin');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(out, '.fleetgen-cache', '.gitignore'), 'utf8')).toContain('*');
+
+    const again = readEntryCache(out);
+    expect(again.entries().size).toBe(0);
+    readByEntry(text, OPTIONS, again, MAX_ALIAS_COUNT);
+    expect(again.isChanged).toBe(false);
+    const before = statSync(file).mtimeMs;
+    writeEntryCache(out, again);
+    expect(statSync(file).mtimeMs).toBe(before);
+  });
+
+  it('are ignored when damaged or of another format: every entry is parsed again', () => {
+    const out = tempOut();
+    const cache = readEntryCache(out);
+    readByEntry('hosts:\n  - name: a\n', OPTIONS, cache, MAX_ALIAS_COUNT);
+    writeEntryCache(out, cache);
+    const file = join(out, '.fleetgen-cache', 'manifest-entries.bin');
+    for (const damage of [Buffer.from('not v8 data'), readFileSync(file).subarray(0, 20), Buffer.from(JSON.stringify({ version: 1, entries: {} }))]) {
+      writeFileSync(file, damage);
+      const read = readEntryCache(out);
+      expect(read.entries().size).toBe(0);
+      expect(readByEntry('hosts:\n  - name: a\n', OPTIONS, read, MAX_ALIAS_COUNT)?.value).toEqual({ hosts: [{ name: 'a' }] });
+    }
+  });
+});
