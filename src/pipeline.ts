@@ -11,7 +11,7 @@ import { diffLockfiles, frozenLockfileDiagnostics } from './hostnames/frozen.js'
 import { lockfilePathBeside, parseLockfile, serializeLockfile, type Lockfile } from './hostnames/lockfile.js';
 import type { SourceMap } from './load/source-map.js';
 import { manifestText, parseManifest, readManifestText } from './load/manifest.js';
-import type { EntryCache } from './load/manifest-entries.js';
+import type { ParseCache } from './load/parse-cache.js';
 import { SecretReader } from './load/secrets.js';
 import { readTerraformOutputs } from './load/terraform-outputs.js';
 import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf } from './manifest/terraform-layout.js';
@@ -33,8 +33,11 @@ export interface CompileOptions {
   bytes?: Buffer;
   /** The folder `file:` references are relative to. Default: the manifest's folder. */
   baseDir?: string;
-  /** Host entries parsed by an earlier build, and where this one's go (see load/manifest-entries.ts). */
-  entries?: EntryCache;
+  /**
+   * Texts parsed by an earlier build (the manifest's host entries, the lock file: load/parse-cache.ts), and where
+   * this run's go. Without it, the manifest is parsed whole, as `validate` does.
+   */
+  parsed?: ParseCache;
 }
 
 export interface CompileResult {
@@ -58,8 +61,8 @@ export interface CompileResult {
     changed: boolean;
     /** Hosts whose generated hostnames differ from the lock on disk (new, renamed or dropped). */
     hostsWithNewNames: string[];
-    /** What --frozen-lockfile reports when `changed`: one located error per difference. */
-    frozenDiagnostics: Diagnostic[];
+    /** What --frozen-lockfile reports when `changed`: one located error per difference (located on demand). */
+    frozenDiagnostics(): Diagnostic[];
   };
 }
 
@@ -69,7 +72,7 @@ export const defaultLockfilePath = lockfilePathBeside;
 export function compileFleet(manifestPath: string, options: CompileOptions = {}): CompileResult {
   const text = options.bytes !== undefined ? manifestText(options.bytes, manifestPath) : readManifestText(manifestPath);
   if (!text.ok) throw new ManifestError(text.diagnostics);
-  const parsed = parseManifest(text.text, manifestPath, options.entries !== undefined ? { entries: options.entries } : {});
+  const parsed = parseManifest(text.text, manifestPath, options.parsed !== undefined ? { cache: options.parsed } : {});
   if (!parsed.ok) throw new ManifestError(parsed.diagnostics);
   const { source, value } = parsed.manifest;
 
@@ -81,7 +84,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   const diagnostics: Diagnostic[] = [...validation.diagnostics];
 
   const lockfilePath = options.lockfilePath ?? defaultLockfilePath(manifestPath);
-  const { lock, source: lockSource } = readLock(lockfilePath, diagnostics);
+  const { lock, source: lockSource } = readLock(lockfilePath, diagnostics, options.parsed);
   if (hasErrors(diagnostics)) throw new ManifestError(diagnostics);
 
   const terraform = terraformOutputsOf(manifest, source, manifestDir, { outDir: options.outDir ?? 'out' });
@@ -97,7 +100,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       text: () => serializeLockfile(hostnames.lock),
       changed: hostnames.changed,
       hostsWithNewNames: [...new Set(diffLockfiles(lock, hostnames.lock).flatMap((c) => (c.path[0] === 'hosts' ? [String(c.path[1])] : [])))],
-      frozenDiagnostics: frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
+      frozenDiagnostics: () => frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
   };
 }
@@ -126,14 +129,14 @@ export function terraformOutputsOf(
   return { ...resolved, isPresent: outputs.isPresent };
 }
 
-function readLock(path: string, diagnostics: Diagnostic[]): { lock?: Lockfile; source?: SourceMap } {
+function readLock(path: string, diagnostics: Diagnostic[], cache: ParseCache | undefined): { lock?: Lockfile; source?: SourceMap } {
   if (!existsSync(path)) return {};
   const text = readManifestText(path);
   if (!text.ok) {
     diagnostics.push(...text.diagnostics);
     return {};
   }
-  const parsed = parseLockfile(text.text, displayPath(path));
+  const parsed = parseLockfile(text.text, displayPath(path), cache);
   if (!parsed.ok) {
     diagnostics.push(...parsed.diagnostics);
     return {};

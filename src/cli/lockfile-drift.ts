@@ -16,7 +16,8 @@ export interface FrozenLockfileReport {
 
 export function frozenLockfileReport(manifestPath: string, result: Pick<CompileResult, 'fleet' | 'lockfile'>): FrozenLockfileReport {
   const { lockfile } = result;
-  const errors = lockfile.frozenDiagnostics.length > 0 ? lockfile.frozenDiagnostics : [lockfileOutOfDate(manifestPath, lockfile)];
+  const located = lockfile.frozenDiagnostics();
+  const errors = located.length > 0 ? located : [lockfileOutOfDate(manifestPath, lockfile)];
   const isMissing = !existsSync(lockfile.path);
   // Without a lock every host with a generated hostname is concerned; the diff of a missing lock names none.
   const hosts = isMissing ? result.fleet.hosts.filter((host) => host.ingress.some((rule) => rule.isGeneratedHostname)).map((host) => host.name) : lockfile.hostsWithNewNames;

@@ -15,7 +15,8 @@
 import { basename, dirname, join } from 'node:path';
 import { Document, isAlias, isMap, isScalar, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { parseAllDocumentsWithUniqueKeys } from '../load/parse-yaml.js';
+import { ParseCache } from '../load/parse-cache.js';
+import { parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from '../load/parse-yaml.js';
 import { SourceMap, type ManifestPath } from '../load/source-map.js';
 import { compareCodeUnits } from './words.js';
 
@@ -54,7 +55,33 @@ const isDnsName = (name: string): boolean => name.length <= MAX_DNS_NAME && DNS_
 export function parseLockfile(
   text: string,
   file: string,
+  /** Locks read by an earlier build: the same text is not parsed again (its positions only when asked). */
+  cache?: ParseCache,
 ): { ok: true; lock: Lockfile; source: SourceMap } | { ok: false; diagnostics: Diagnostic[] } {
+  const key = ParseCache.keyOf(`fleetgen lock file ${LOCK_READER_VERSION}`, text);
+  const known = cache?.lookup(key);
+  if (known !== undefined) {
+    const source = new SourceMap(file, () => {
+      const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, LOCK_YAML);
+      return { doc: documents[0], lines };
+    });
+    return { ok: true, lock: known.value as Lockfile, source };
+  }
+  const parsed = readLockfile(text, file);
+  if (parsed.ok) cache?.remember(key, parsed.lock);
+  return parsed;
+}
+
+/**
+ * What a lock file read (parseLockfile, through ParseCache) is: change it with any change to what readLockfile
+ * accepts or gives, so that a lock remembered by an earlier fleetgen is read again.
+ */
+const LOCK_READER_VERSION = 1;
+
+/** The failsafe schema reads every scalar as a string: a host named 0001 stays "0001", not the number 1. */
+const LOCK_YAML: YamlParseOptions = { schema: 'failsafe', strict: true, prettyErrors: false };
+
+function readLockfile(text: string, file: string): { ok: true; lock: Lockfile; source: SourceMap } | { ok: false; diagnostics: Diagnostic[] } {
   const name = basename(file);
   const hint = `fix it, or delete ${name} to regenerate all names — live hosts will be renamed`;
   const located = (line: number, column: number, message: string, hintText = hint): Diagnostic => ({
@@ -75,9 +102,8 @@ export function parseLockfile(
     const hintText = `resolve the conflict by keeping the entries of both sides (each host's names are independent), then remove the markers`;
     return { ok: false, diagnostics: [located(line, 1, 'holds unresolved merge conflict markers', hintText)] };
   }
-  // The failsafe schema reads every scalar as a string: a host named 0001 stays "0001", not the number 1.
   // The shape is read from the syntax tree, never through toJS, so aliases are never expanded.
-  const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, { schema: 'failsafe', strict: true, prettyErrors: false });
+  const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, LOCK_YAML);
   const at = (offset: number, message: string): Diagnostic => {
     const { line, col } = lines.linePos(offset);
     return located(line, col, message);

@@ -5,7 +5,7 @@
  * which one host changed (issue 10). Here the `hosts:` list of a block-style manifest is cut into its entries, each
  * from its `- ` line to the next one; every entry is parsed on its own, by the same library with the same options,
  * and what the rest of the manifest (the "frame": every line but the entries) holds is parsed once more on its own.
- * A parsed entry is remembered by its text (EntryCache), so an entry whose text did not change is not parsed again.
+ * A parsed entry is remembered by its text (ParseCache), so an entry whose text did not change is not parsed again.
  *
  * This gives the value the whole parse gives, or nothing: any doubt makes readByEntry return undefined and the caller
  * parses the whole text as before. It answers only when
@@ -22,10 +22,8 @@
  *
  * Positions (line and column of a diagnostic) still come from the whole parse, made only when a diagnostic asks.
  */
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { deserialize, serialize } from 'node:v8';
 import { isAlias, isMap, isScalar, isSeq, visit, type Document } from 'yaml';
+import { ParseCache } from './parse-cache.js';
 import { parseAllDocumentsWithUniqueKeys, parseDocumentWithUniqueKeys, type YamlParseOptions } from './parse-yaml.js';
 
 /** One entry of the hosts list: [start, end) offsets in the text. */
@@ -43,61 +41,19 @@ export interface HostEntries {
 }
 
 /**
- * Parsed entries remembered by their text, for the next build (out/.fleetgen-cache, written by the build). Each
- * value is kept as bytes (v8 serialization keeps NaN, -0 and `__proto__` keys as the library made them), so that
- * whatever later reads the manifest's value cannot change what is remembered.
- */
-export class EntryCache {
-  private readonly kept = new Map<string, Uint8Array>();
-  private isAnyAdded = false;
-
-  constructor(private readonly earlier: ReadonlyMap<string, Uint8Array> = new Map()) {}
-
-  /** The value remembered for `key` (a fresh copy each time), or undefined. */
-  lookup(key: string): { value: unknown } | undefined {
-    const bytes = this.kept.get(key) ?? this.earlier.get(key);
-    if (bytes === undefined) return undefined;
-    this.kept.set(key, bytes);
-    return { value: deserialize(bytes) as unknown };
-  }
-
-  remember(key: string, value: unknown): void {
-    this.kept.set(key, serialize(value));
-    this.isAnyAdded = true;
-  }
-
-  /** Whether the entries this run used differ from the ones it started with (then the cache is written again). */
-  get isChanged(): boolean {
-    return this.isAnyAdded || this.kept.size !== this.earlier.size;
-  }
-
-  /** What this run used: exactly the entries of the manifest it read. */
-  entries(): ReadonlyMap<string, Uint8Array> {
-    return this.kept;
-  }
-}
-
-const YAML_VERSION = (createRequire(import.meta.url)('yaml/package.json') as { version: string }).version;
-
-/** Anything that decides how a text parses: remembered values are found by a digest over it and the text. */
-function parseKey(options: YamlParseOptions): string {
-  return `fleetgen host entry 1\0yaml ${YAML_VERSION}\0${JSON.stringify(options)}\0`;
-}
-
-/**
  * The manifest's value, from its frame and its host entries parsed apart (remembered ones not parsed again), or
  * undefined when the text is not one this way reads exactly as the whole parse does (the caller parses it whole).
  */
-export function readByEntry(text: string, options: YamlParseOptions, cache: EntryCache, maxAliasCount: number): { value: Record<string, unknown> } | undefined {
+export function readByEntry(text: string, options: YamlParseOptions, cache: ParseCache, maxAliasCount: number): { value: Record<string, unknown> } | undefined {
   const found = findHostEntries(text);
   if (found === undefined) return undefined;
   const frame = parseFrame(text, found, options, maxAliasCount);
   if (frame === undefined) return undefined;
-  const prefix = parseKey(options);
+  const kind = `fleetgen manifest host entry 1\0${JSON.stringify(options)}`;
   const hosts: unknown[] = [];
   for (const span of found.entries) {
     const entry = text.slice(span.start, span.end);
-    const key = createHash('sha256').update(prefix).update(entry).digest('base64');
+    const key = ParseCache.keyOf(kind, entry);
     const known = cache.lookup(key);
     if (known !== undefined) {
       hosts.push(known.value);

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isSeq } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { readByEntry, type EntryCache } from './manifest-entries.js';
+import { readByEntry } from './manifest-entries.js';
+import type { ParseCache } from './parse-cache.js';
 import { parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from './parse-yaml.js';
 import { SourceMap } from './source-map.js';
 import { explainYamlProblems, undefinedAliases } from './yaml-problems.js';
@@ -121,12 +122,12 @@ const MANIFEST_YAML: YamlParseOptions = { version: '1.2', merge: true, strict: t
  * Parses manifest text as one YAML 1.2 document: merge keys allowed, duplicate keys rejected, aliases bounded,
  * no tags. Every syntax problem comes back as a located diagnostic.
  *
- * With `entries`, a manifest whose host entries can be read apart is read so (manifest-entries.ts): entries
+ * With a `cache`, a manifest whose host entries can be read apart is read so (manifest-entries.ts): entries
  * remembered there are not parsed again, and the whole text is parsed only if a diagnostic needs a position.
  */
-export function parseManifest(text: string, file: string, options: { entries?: EntryCache } = {}): ParseResult {
-  if (options.entries !== undefined) {
-    const read = readByEntry(text, MANIFEST_YAML, options.entries, MAX_ALIAS_COUNT);
+export function parseManifest(text: string, file: string, options: { cache?: ParseCache } = {}): ParseResult {
+  if (options.cache !== undefined) {
+    const read = readByEntry(text, MANIFEST_YAML, options.cache, MAX_ALIAS_COUNT);
     if (read !== undefined) {
       const source = new SourceMap(file, () => {
         const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, MANIFEST_YAML);

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { EntryCache } from '../load/manifest-entries.js';
+import { ParseCache } from '../load/parse-cache.js';
 import type { TargetWarning } from '../targets/target.js';
 import { writeFileAtomic } from './atomic.js';
 import { isCleanRelativePath } from './out-path.js';
@@ -21,8 +21,8 @@ import type { RecordedFile } from './state.js';
 export const CACHE_DIR = '.fleetgen-cache';
 const CACHE_FILE = 'build.json';
 const ASIDE_FILE = 'build.json.old';
-/** The manifest's host entries as parsed (load/manifest-entries.ts), by a digest of their text. */
-const ENTRIES_FILE = 'manifest-entries.bin';
+/** Texts as parsed (load/parse-cache.ts), by a digest of their text. */
+const PARSED_FILE = 'parsed.bin';
 const FORMAT_VERSION = 1;
 
 export interface CachedFile extends RecordedFile {
@@ -97,29 +97,29 @@ export function writeCache(outDir: string, cache: BuildCache): void {
   writeFileAtomic(join(dir, CACHE_FILE), JSON.stringify({ version: FORMAT_VERSION, ...cache }), { mode: 0o600 });
 }
 
-/** The manifest entries an earlier build parsed; none when there are none or they cannot be used. */
-export function readEntryCache(outDir: string): EntryCache {
+/** The texts an earlier build parsed; none when there are none or they cannot be used. */
+export function readParseCache(outDir: string): ParseCache {
   try {
-    const data: unknown = deserialize(readFileSync(join(outDir, CACHE_DIR, ENTRIES_FILE)));
+    const data: unknown = deserialize(readFileSync(join(outDir, CACHE_DIR, PARSED_FILE)));
     if (isObject(data) && data.version === FORMAT_VERSION && data.entries instanceof Map) {
       const entries = data.entries as Map<unknown, unknown>;
-      if ([...entries].every(([key, bytes]) => typeof key === 'string' && bytes instanceof Uint8Array)) return new EntryCache(entries as Map<string, Uint8Array>);
+      if ([...entries].every(([key, bytes]) => typeof key === 'string' && bytes instanceof Uint8Array)) return new ParseCache(entries as Map<string, Uint8Array>);
     }
   } catch {
     // missing, unreadable or not ours: every entry is parsed
   }
-  return new EntryCache();
+  return new ParseCache();
 }
 
 /**
- * Remembers the entries this build parsed, when they changed. Each is found by a digest of its text, so whatever
- * happens to the build, a remembered entry is never wrong; a cache that cannot be written only costs the next build
+ * Remembers the texts this build parsed, when they changed. Each is found by a digest of its text, so whatever
+ * happens to the build, a remembered parse is never wrong; a cache that cannot be written only costs the next build
  * the parse.
  */
-export function writeEntryCache(outDir: string, cache: EntryCache): void {
+export function writeParseCache(outDir: string, cache: ParseCache): void {
   if (!cache.isChanged) return;
   try {
-    writeFileAtomic(join(cacheFolder(outDir), ENTRIES_FILE), serialize({ version: FORMAT_VERSION, entries: cache.entries() }), { mode: 0o600 });
+    writeFileAtomic(join(cacheFolder(outDir), PARSED_FILE), serialize({ version: FORMAT_VERSION, entries: cache.entries() }), { mode: 0o600 });
   } catch {
     // see above
   }

@@ -5,10 +5,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { serialize } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Document, Scalar } from 'yaml';
-import { EntryCache, findHostEntries, readByEntry } from '../../src/load/manifest-entries.js';
+import { findHostEntries, readByEntry } from '../../src/load/manifest-entries.js';
+import { ParseCache } from '../../src/load/parse-cache.js';
 import { MAX_ALIAS_COUNT, parseManifest } from '../../src/load/manifest.js';
 import type { YamlParseOptions } from '../../src/load/parse-yaml.js';
-import { readEntryCache, writeEntryCache } from '../../src/write/cache.js';
+import { readParseCache, writeParseCache } from '../../src/write/cache.js';
 
 const OPTIONS: YamlParseOptions = { version: '1.2', merge: true, strict: true, prettyErrors: false };
 
@@ -123,7 +124,7 @@ describe('reading a manifest host entry by host entry', () => {
     for (let i = 0; i < total; i++) {
       const text = i % 3 === 2 ? renderedManifest(next) : randomManifest(next);
       const whole = parsedWhole(text);
-      const byEntry = readByEntry(text, OPTIONS, new EntryCache(), MAX_ALIAS_COUNT);
+      const byEntry = readByEntry(text, OPTIONS, new ParseCache(), MAX_ALIAS_COUNT);
       if (byEntry === undefined) {
         refused++;
         continue;
@@ -155,7 +156,7 @@ describe('reading a manifest host entry by host entry', () => {
       '{ version: 1,\nhosts:\n  - name: a\n}\n',
       'hosts:\n  - name: a\n---\nhosts:\n  - name: b\n',
     ];
-    for (const text of refused) expect(readByEntry(text, OPTIONS, new EntryCache(), MAX_ALIAS_COUNT), text).toBeUndefined();
+    for (const text of refused) expect(readByEntry(text, OPTIONS, new ParseCache(), MAX_ALIAS_COUNT), text).toBeUndefined();
     const read = [
       'version: 1\nhosts:\n  - name: a\n    group: g\n  # between\n  - name: b\nzone: z\n',
       'hosts:\n- name: a\n  tags:\n  - x\nzone: z\n',
@@ -163,7 +164,7 @@ describe('reading a manifest host entry by host entry', () => {
       '---\nhosts:\n  - name: a\n# at the edge\n  - name: b\n',
     ];
     for (const text of read) {
-      const byEntry = readByEntry(text, OPTIONS, new EntryCache(), MAX_ALIAS_COUNT);
+      const byEntry = readByEntry(text, OPTIONS, new ParseCache(), MAX_ALIAS_COUNT);
       expect(byEntry, text).toBeDefined();
       expect(isDeepStrictEqual(byEntry?.value, parsedWhole(text)), text).toBe(true);
     }
@@ -178,20 +179,20 @@ describe('reading a manifest host entry by host entry', () => {
 
   it('parses only the entries it does not remember, and hands out copies the caller cannot change', () => {
     const text = 'hosts:\n  - name: a\n    tags: [x]\n  - name: b\n';
-    const first = new EntryCache();
+    const first = new ParseCache();
     const one = readByEntry(text, OPTIONS, first, MAX_ALIAS_COUNT);
     expect(first.isChanged).toBe(true);
     expect(first.entries().size).toBe(2);
 
-    const second = new EntryCache(first.entries());
+    const second = new ParseCache(first.entries());
     const two = readByEntry(text, OPTIONS, second, MAX_ALIAS_COUNT);
     expect(second.isChanged).toBe(false);
     expect(two?.value).toEqual(one?.value);
     ((two?.value.hosts as { tags: string[] }[])[0] as { tags: string[] }).tags.push('changed');
-    expect(readByEntry(text, OPTIONS, new EntryCache(second.entries()), MAX_ALIAS_COUNT)?.value).toEqual(one?.value);
+    expect(readByEntry(text, OPTIONS, new ParseCache(second.entries()), MAX_ALIAS_COUNT)?.value).toEqual(one?.value);
 
     // One entry changed: one new entry parsed, the other remembered; the one no longer used is dropped.
-    const third = new EntryCache(second.entries());
+    const third = new ParseCache(second.entries());
     readByEntry(text.replace('name: b', 'name: c'), OPTIONS, third, MAX_ALIAS_COUNT);
     expect(third.isChanged).toBe(true);
     expect([...third.entries().keys()].filter((key) => second.entries().has(key))).toHaveLength(1);
@@ -199,9 +200,9 @@ describe('reading a manifest host entry by host entry', () => {
   });
 
   it('never takes a remembered value for a text that differs, even in a comment or an indent', () => {
-    const cache = new EntryCache();
+    const cache = new ParseCache();
     readByEntry('hosts:\n  - name: a\n', OPTIONS, cache, MAX_ALIAS_COUNT);
-    const again = new EntryCache(cache.entries());
+    const again = new ParseCache(cache.entries());
     readByEntry('hosts:\n  - name: a # now commented\n', OPTIONS, again, MAX_ALIAS_COUNT);
     expect([...again.entries().keys()].some((key) => cache.entries().has(key))).toBe(false);
   });
@@ -211,7 +212,7 @@ describe('a manifest read by entry', () => {
   it('locates diagnostics exactly as the whole parse does, parsing the whole text only when asked', () => {
     const text = 'version: 1\nfleet: demo\nhosts:\n  - name: a\n    group: g\n  - name: b\n    ingress:\n      - service: ssh://localhost:22\nzone: z\n';
     const whole = parseManifest(text, 'fleet.yaml');
-    const byEntry = parseManifest(text, 'fleet.yaml', { entries: new EntryCache() });
+    const byEntry = parseManifest(text, 'fleet.yaml', { cache: new ParseCache() });
     if (!whole.ok || !byEntry.ok) throw new Error('both parse');
     expect(byEntry.manifest.value).toEqual(whole.manifest.value);
     const paths = [[], ['fleet'], ['hosts'], ['hosts', 1, 'ingress', 0, 'service'], ['hosts', 0, 'missing'], ['zone'], ['hosts', 7]];
@@ -224,7 +225,7 @@ describe('a manifest read by entry', () => {
 
   it('reports a broken manifest as the whole parse does (it is parsed whole)', () => {
     const text = 'hosts:\n  - name: a\n    name: b\n';
-    expect(parseManifest(text, 'fleet.yaml', { entries: new EntryCache() })).toEqual(parseManifest(text, 'fleet.yaml'));
+    expect(parseManifest(text, 'fleet.yaml', { cache: new ParseCache() })).toEqual(parseManifest(text, 'fleet.yaml'));
   });
 });
 
@@ -242,31 +243,31 @@ describe('the remembered entries in out/.fleetgen-cache', () => {
   it('are written owner-only when they changed, read back, and not rewritten when nothing changed', () => {
     const out = tempOut();
     const text = 'hosts:\n  - name: a\n  - name: b\n';
-    const cache = readEntryCache(out);
+    const cache = readParseCache(out);
     readByEntry(text, OPTIONS, cache, MAX_ALIAS_COUNT);
-    writeEntryCache(out, cache);
-    const file = join(out, '.fleetgen-cache', 'manifest-entries.bin');
+    writeParseCache(out, cache);
+    const file = join(out, '.fleetgen-cache', 'parsed.bin');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(out, '.fleetgen-cache', '.gitignore'), 'utf8')).toContain('*');
 
-    const again = readEntryCache(out);
+    const again = readParseCache(out);
     expect(again.entries().size).toBe(0);
     readByEntry(text, OPTIONS, again, MAX_ALIAS_COUNT);
     expect(again.isChanged).toBe(false);
     const before = statSync(file).mtimeMs;
-    writeEntryCache(out, again);
+    writeParseCache(out, again);
     expect(statSync(file).mtimeMs).toBe(before);
   });
 
   it('are ignored when damaged or of another format: every entry is parsed again', () => {
     const out = tempOut();
-    const cache = readEntryCache(out);
+    const cache = readParseCache(out);
     readByEntry('hosts:\n  - name: a\n', OPTIONS, cache, MAX_ALIAS_COUNT);
-    writeEntryCache(out, cache);
-    const file = join(out, '.fleetgen-cache', 'manifest-entries.bin');
+    writeParseCache(out, cache);
+    const file = join(out, '.fleetgen-cache', 'parsed.bin');
     for (const damage of [Buffer.from('not v8 data'), readFileSync(file).subarray(0, 20), Buffer.from(JSON.stringify({ version: 1, entries: {} }))]) {
       writeFileSync(file, damage);
-      const read = readEntryCache(out);
+      const read = readParseCache(out);
       expect(read.entries().size).toBe(0);
       expect(readByEntry('hosts:\n  - name: a\n', OPTIONS, read, MAX_ALIAS_COUNT)?.value).toEqual({ hosts: [{ name: 'a' }] });
     }

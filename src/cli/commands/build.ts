@@ -7,7 +7,7 @@ import { compileFleet, type CompileResult } from '../../pipeline.js';
 import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions } from '../../targets/target.js';
 import { closest } from '../../validate/closest.js';
 import { writeFileAtomic } from '../../write/atomic.js';
-import { readEntryCache, writeEntryCache } from '../../write/cache.js';
+import { readParseCache, writeParseCache } from '../../write/cache.js';
 import { buildIntoOut } from '../../write/incremental.js';
 import { OutputError } from '../../write/output-error.js';
 import { keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
@@ -101,8 +101,8 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
   if (args['chef-secret-file'] !== undefined) options.chefSecret = readSecretFile(args['chef-secret-file'], 'Chef data bag secret file');
 
   progress.report(`checking ${manifest.path}`);
-  const entries = readEntryCache(args.out);
-  const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, entries, ...manifest.options });
+  const parsed = readParseCache(args.out);
+  const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, parsed, ...manifest.options });
   // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
   // Terraform target itself never needs them (it is what creates them).
   if (result.awaitingTerraform.length > 0 && targets.some((name) => HOST_TARGET_NAMES.includes(name))) {
@@ -135,7 +135,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
       onWrite: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }),
     }),
   );
-  writeEntryCache(args.out, entries);
+  writeParseCache(args.out, parsed);
   const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
   if (result.lockfile.changed) {
     try {
