@@ -94,6 +94,36 @@ describe('fleetgen build', () => {
     for (const path of changed) expect(path).toContain('store-0001');
   });
 
+  it('rebuilds from the texts it remembers (manifest entries, lock file) the same bytes as a fresh build, and locates warnings alike', async () => {
+    const dir = await builtExample();
+    const out = join(dir, 'out');
+    const parsed = join(out, CACHE_DIR, 'parsed.bin');
+    const remembered = statSync(parsed).mtimeMs;
+    const again = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(again.status, again.stderr).toBe(0);
+    expect(statSync(parsed).mtimeMs).toBe(remembered); // nothing new to remember: not rewritten
+
+    // A changed host entry one line longer: the warnings of later entries (the example has one: lab-pi-3's
+    // cert.pem) are located in the new text, as `validate` locates them.
+    const edit = (at: string): void => editManifest(at, 'connectTimeout: 10s }', 'connectTimeout: 20s }\n        # one line more');
+    edit(dir);
+    const rebuilt = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    const fresh = copyExample({ withLock: true });
+    edit(fresh);
+    const built = await fleetgen(['build', 'fleet.yaml'], { cwd: fresh });
+    expect(built.status, built.stderr).toBe(0);
+    const bytes = (root: string): Record<string, string> =>
+      Object.fromEntries(Object.entries(withoutCache(snapshotDisk(join(root, 'out')))).map(([path, entry]) => [path, `${entry.mode.toString(8)} ${entry.bytes}`]));
+    expect(bytes(dir)).toEqual(bytes(fresh));
+
+    const validated = await fleetgen(['validate', 'fleet.yaml'], { cwd: fresh });
+    const located = validated.stderr.split('\n').filter((line) => /^fleet\.yaml:\d+:\d+: warning/.test(line));
+    expect(located.length).toBeGreaterThan(0);
+    expect(built.stderr).not.toBe(again.stderr); // the lines moved
+    for (const line of located) expect(rebuilt.stderr).toContain(line);
+  });
+
   it("changes only that host's files and the lock file when a host's new rule gets a generated hostname", async () => {
     const dir = await builtExample();
     const out = join(dir, 'out');
