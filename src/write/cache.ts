@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { ParseCache } from '../load/parse-cache.js';
-import type { TargetWarning } from '../targets/target.js';
+import { TARGET_NAMES, type TargetName, type TargetWarning } from '../targets/target.js';
 import { writeFileAtomic } from './atomic.js';
 import { isCleanRelativePath } from './out-path.js';
 import type { RecordedFile } from './state.js';
@@ -24,6 +24,8 @@ const ASIDE_FILE = 'build.json.old';
 /** Texts as parsed (load/parse-cache.ts), by a digest of their text. */
 const PARSED_FILE = 'parsed.bin';
 const FORMAT_VERSION = 1;
+/** build.json's own format (see the end of this file); version 1 held an object per part and per file. */
+const BUILD_FORMAT_VERSION = 2;
 
 export interface CachedFile extends RecordedFile {
   size: number;
@@ -37,7 +39,6 @@ export interface CachedPart {
   /** HostOutput.summary (host parts only). */
   summary?: unknown;
   warnings: TargetWarning[];
-  toolFiles?: { reason: string; patterns: string[] };
   files: CachedFile[];
 }
 
@@ -57,7 +58,7 @@ export function isAsCached(file: CachedFile, stat: Stats | undefined): boolean {
   return stat !== undefined && stat.isFile() && stat.ino === file.ino && stat.size === file.size && stat.mtimeMs === file.mtimeMs && (stat.mode & 0o7777) === file.mode;
 }
 
-/** The cache in out/, or undefined when there is none or it cannot be used. */
+/** The cache in out/, or undefined when there is none or it cannot be used (damaged, foreign, another format). */
 export function readCache(outDir: string): BuildCache | undefined {
   let json: unknown;
   try {
@@ -65,10 +66,7 @@ export function readCache(outDir: string): BuildCache | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(json) || json.version !== FORMAT_VERSION || !isObject(json.hosts) || !isObject(json.fleet)) return undefined;
-  const parts = [...Object.values(json.hosts).flatMap((byTarget) => (isObject(byTarget) ? Object.values(byTarget) : [undefined])), ...Object.values(json.fleet)];
-  if (!parts.every(isCachedPart)) return undefined;
-  return { hosts: json.hosts as BuildCache['hosts'], fleet: json.fleet as BuildCache['fleet'] };
+  return decodeCache(json);
 }
 
 /**
@@ -94,7 +92,7 @@ export function restoreCache(outDir: string): void {
 export function writeCache(outDir: string, cache: BuildCache): void {
   const dir = cacheFolder(outDir);
   rmSync(join(dir, ASIDE_FILE), { force: true });
-  writeFileAtomic(join(dir, CACHE_FILE), JSON.stringify({ version: FORMAT_VERSION, ...cache }), { mode: 0o600 });
+  writeFileAtomic(join(dir, CACHE_FILE), JSON.stringify(encodeCache(cache)), { mode: 0o600 });
 }
 
 /** The texts an earlier build parsed; none when there are none or they cannot be used. */
@@ -133,25 +131,173 @@ function cacheFolder(outDir: string): string {
   return dir;
 }
 
-function isCachedPart(value: unknown): value is CachedPart {
-  return (
-    isObject(value) &&
-    typeof value.fingerprint === 'string' &&
-    Array.isArray(value.warnings) &&
-    Array.isArray(value.files) &&
-    value.files.every(
-      (f: unknown) =>
-        isObject(f) &&
-        typeof f.path === 'string' &&
-        isCleanRelativePath(f.path) &&
-        typeof f.mode === 'number' &&
-        typeof f.size === 'number' &&
-        typeof f.mtimeMs === 'number' &&
-        typeof f.ino === 'number',
-    )
-  );
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/*
+ * The file's format. At 10,000 hosts the cache is read whole and written whole by every rebuild, and what it holds
+ * stays in memory for the build: so what many hosts share is stored once, and what every host has is stored
+ * without key names.
+ *
+ *   {
+ *     "version": 2,
+ *     "summaries": [{"profile": "8ea7…", "stored": […]}, …],          each distinct summary once
+ *     "hosts": {"web-1": ["<fingerprint>", {"chef": <part>, …}]},     the fingerprint its parts share, stored once
+ *     "fleet": {"chef": <part>, …}
+ *   }
+ *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>…]]
+ *   <file>    [path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino]
+ *   <warning> [target, code, message, host or null, detail or null]
+ *
+ * Read back, every part that refers to one summary gets the same object: a fleet's thousands of hosts with one
+ * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range) makes the
+ * whole cache unusable, which means a full build — never a part reused on the strength of a damaged record.
+ */
+type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileEntry[]];
+type FileEntry = [path: string, mode: number, flags: number, size: number, mtimeMs: number, ino: number];
+type WarningEntry = [target: string, code: string, message: string, host: string | null, detail: TargetWarning['detail'] | null];
+
+const NO_WARNINGS = Object.freeze([]) as unknown as TargetWarning[];
+const SECRET = 1;
+const KEPT_OUT_OF_GIT = 2;
+
+function encodeCache(cache: BuildCache): unknown {
+  const summaries: unknown[] = [];
+  // Summaries read from the cache are shared objects, found by identity; fresh ones by their JSON.
+  const byObject = new Map<unknown, number>();
+  const byJson = new Map<string, number>();
+  const summaryIndex = (summary: unknown): number => {
+    let index = byObject.get(summary);
+    if (index !== undefined) return index;
+    const json = JSON.stringify(summary);
+    index = byJson.get(json);
+    if (index === undefined) {
+      index = summaries.push(summary) - 1;
+      byJson.set(json, index);
+    }
+    if (typeof summary === 'object' && summary !== null) byObject.set(summary, index);
+    return index;
+  };
+  const encodePart = (part: CachedPart, hostFingerprint: string | undefined): PartEntry => [
+    part.fingerprint === hostFingerprint ? null : part.fingerprint,
+    part.summary !== undefined ? summaryIndex(part.summary) : null,
+    part.warnings.map(encodeWarning),
+    part.files.map(encodeFile),
+  ];
+  const hosts: Record<string, [string, Record<string, PartEntry>]> = Object.create(null) as Record<string, [string, Record<string, PartEntry>]>;
+  for (const [host, byTarget] of Object.entries(cache.hosts)) {
+    const fingerprint = Object.values(byTarget)[0]?.fingerprint ?? '';
+    hosts[host] = [fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint))];
+  }
+  const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined));
+  return { version: BUILD_FORMAT_VERSION, summaries, hosts, fleet };
+}
+
+function encodeFile(file: CachedFile): FileEntry {
+  return [file.path, file.mode, (file.isSecret ? SECRET : 0) | (file.isKeptOutOfGit ? KEPT_OUT_OF_GIT : 0), file.size, file.mtimeMs, file.ino];
+}
+
+function encodeWarning(warning: TargetWarning): WarningEntry {
+  return [warning.target, warning.code, warning.message, warning.host ?? null, warning.detail ?? null];
+}
+
+/** The cache the JSON holds, or undefined when anything in it is not as encodeCache writes it. */
+function decodeCache(json: unknown): BuildCache | undefined {
+  if (!isObject(json) || json.version !== BUILD_FORMAT_VERSION || !Array.isArray(json.summaries) || !isObject(json.hosts) || !isObject(json.fleet)) return undefined;
+  const summaries: unknown[] = json.summaries;
+  // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
+  const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
+  for (const [host, entry] of Object.entries(json.hosts)) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !isObject(entry[1])) return undefined;
+    const byTarget = decodeParts(entry[1], entry[0], summaries);
+    if (byTarget === undefined) return undefined;
+    hosts[host] = byTarget;
+  }
+  const fleet = decodeParts(json.fleet, undefined, summaries);
+  return fleet === undefined ? undefined : { hosts, fleet };
+}
+
+function decodeParts(entries: Record<string, unknown>, hostFingerprint: string | undefined, summaries: unknown[]): Record<string, CachedPart> | undefined {
+  const parts: Record<string, CachedPart> = {};
+  for (const [target, entry] of Object.entries(entries)) {
+    const part = isTargetName(target) ? decodePart(entry, hostFingerprint, summaries) : undefined;
+    if (part === undefined) return undefined;
+    parts[target] = part;
+  }
+  return parts;
+}
+
+// Indexed rather than destructured, and no spreads: this runs for every file of the fleet on every rebuild.
+function decodePart(entry: unknown, hostFingerprint: string | undefined, summaries: unknown[]): CachedPart | undefined {
+  if (!Array.isArray(entry) || entry.length !== 4) return undefined;
+  const fingerprint: unknown = entry[0] === null ? hostFingerprint : entry[0];
+  const summaryEntry: unknown = entry[1];
+  const warningEntries: unknown = entry[2];
+  const fileEntries: unknown = entry[3];
+  if (typeof fingerprint !== 'string' || (summaryEntry !== null && !isIndexInto(summaries, summaryEntry))) return undefined;
+  if (!Array.isArray(warningEntries) || !Array.isArray(fileEntries)) return undefined;
+  // Most parts have no warning: they share one empty list (frozen: nothing adds to a cached part's warnings).
+  const warnings: TargetWarning[] = warningEntries.length === 0 ? NO_WARNINGS : [];
+  for (const warningEntry of warningEntries) {
+    const warning = decodeWarning(warningEntry);
+    if (warning === undefined) return undefined;
+    warnings.push(warning);
+  }
+  const files: CachedFile[] = [];
+  for (const fileEntry of fileEntries) {
+    const file = decodeFile(fileEntry);
+    if (file === undefined) return undefined;
+    files.push(file);
+  }
+  return summaryEntry === null ? { fingerprint, warnings, files } : { fingerprint, summary: summaries[summaryEntry], warnings, files };
+}
+
+function decodeFile(entry: unknown): CachedFile | undefined {
+  if (!Array.isArray(entry) || entry.length !== 6) return undefined;
+  const path: unknown = entry[0];
+  const mode: unknown = entry[1];
+  const flags: unknown = entry[2];
+  const size: unknown = entry[3];
+  const mtimeMs: unknown = entry[4];
+  const ino: unknown = entry[5];
+  if (typeof path !== 'string' || !isCleanRelativePath(path) || !Number.isInteger(mode) || !Number.isInteger(flags)) return undefined;
+  if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number') return undefined;
+  const bits = flags as number;
+  if ((bits & ~(SECRET | KEPT_OUT_OF_GIT)) !== 0) return undefined;
+  // The property order of cachedFileOf's objects: one shape for every file of a build.
+  return { path, mode: mode as number, isSecret: (bits & SECRET) !== 0, isKeptOutOfGit: (bits & KEPT_OUT_OF_GIT) !== 0, size, mtimeMs, ino };
+}
+
+function decodeWarning(entry: unknown): TargetWarning | undefined {
+  if (!Array.isArray(entry) || entry.length !== 5) return undefined;
+  const target: unknown = entry[0];
+  const code: unknown = entry[1];
+  const message: unknown = entry[2];
+  const host: unknown = entry[3];
+  const detail: unknown = entry[4];
+  if (!isTargetName(target) || typeof code !== 'string' || typeof message !== 'string') return undefined;
+  if ((host !== null && typeof host !== 'string') || (detail !== null && !isWarningDetail(detail))) return undefined;
+  const warning: TargetWarning = { target, code, message };
+  if (host !== null) warning.host = host;
+  if (detail !== null) warning.detail = detail;
+  return warning;
+}
+
+function isTargetName(value: unknown): value is TargetName {
+  return (TARGET_NAMES as readonly unknown[]).includes(value);
+}
+
+function isWarningDetail(value: unknown): value is NonNullable<TargetWarning['detail']> {
+  return isObject(value) && Object.values(value).every((v) => typeof v === 'string' || typeof v === 'number' || (Array.isArray(v) && v.every((s) => typeof s === 'string')));
+}
+
+function isIndexInto(list: readonly unknown[], value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) < list.length;
+}
+
+function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
+  const mapped: Record<string, U> = {};
+  for (const [key, value] of Object.entries(record)) mapped[key] = map(value);
+  return mapped;
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeScaleFleet } from '../../bench/scale-fleet.js';
-import { CACHE_DIR, type BuildCache } from '../../src/write/cache.js';
+import { readCache } from '../../src/write/cache.js';
 import { fleetgen, tempDir } from './fleetgen.js';
 
 const HOSTS = 20;
@@ -43,8 +42,8 @@ describe('fleetgen build: warnings many hosts share', () => {
     const first = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(first.status, first.stderr).toBe(0);
     // What the rebuild reuses: each host's warning, kept with its code in the cache.
-    const cache = JSON.parse(readFileSync(join(dir, 'out', CACHE_DIR, 'build.json'), 'utf8')) as BuildCache;
-    expect(Object.values(cache.hosts).flatMap((parts) => parts.terraform?.warnings.map((w) => w.code) ?? [])).toEqual(Array(HOSTS).fill('terraform.no-access-policies'));
+    const cache = readCache(join(dir, 'out'));
+    expect(Object.values(cache?.hosts ?? {}).flatMap((parts) => parts.terraform?.warnings.map((w) => w.code) ?? [])).toEqual(Array(HOSTS).fill('terraform.no-access-policies'));
     const again = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^terraform: 0 written, \d+ unchanged, 0 removed$/m);

@@ -6,7 +6,7 @@ import { buildFleet, TARGET_PARTS } from '../../src/build.js';
 import type { Fleet } from '../../src/model/fleet.js';
 import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
 import { applyPlan } from '../../src/write/apply.js';
-import { CACHE_DIR } from '../../src/write/cache.js';
+import { CACHE_DIR, readCache } from '../../src/write/cache.js';
 import { hostFingerprint, settingsFingerprint } from '../../src/write/fingerprint.js';
 import { buildIntoOut } from '../../src/write/incremental.js';
 import { OutputError } from '../../src/write/output-error.js';
@@ -175,6 +175,28 @@ describe('buildIntoOut (fleetgen build)', () => {
     const out = tempOut();
     buildIntoOut(out, sampleFleet(), everything);
     writeFileSync(join(out, CACHE_DIR, 'build.json'), '{"version": 1, "hosts": [');
+    expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
+    const fresh = tempOut();
+    buildIntoOut(fresh, sampleFleet(), everything);
+    expect(outputOf(out)).toEqual(outputOf(fresh));
+  });
+
+  it('makes a full build over a cache of the previous format, then reuses every host from the one it writes', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    // Version 1 held the in-memory objects as they are: an object per file and per part.
+    writeFileSync(join(out, CACHE_DIR, 'build.json'), JSON.stringify({ version: 1, ...readCache(out) }));
+    expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
+    expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(0);
+  });
+
+  it('makes a full build, with the same result, when a summary index in the cache points past its table', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const path = join(out, CACHE_DIR, 'build.json');
+    const json = JSON.parse(readFileSync(path, 'utf8')) as { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]> };
+    for (const [, parts] of Object.values(json.hosts)) for (const part of Object.values(parts)) part[1] = json.summaries.length;
+    writeFileSync(path, JSON.stringify(json));
     expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
     const fresh = tempOut();
     buildIntoOut(fresh, sampleFleet(), everything);

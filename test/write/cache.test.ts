@@ -1,0 +1,127 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CACHE_DIR, readCache, writeCache, type BuildCache, type CachedFile } from '../../src/write/cache.js';
+
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempOut(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-cache-'));
+  made.push(dir);
+  return dir;
+}
+
+const cachePath = (out: string): string => join(out, CACHE_DIR, 'build.json');
+
+function file(path: string, flags: Partial<CachedFile> = {}): CachedFile {
+  return { path, mode: 0o644, isSecret: false, isKeptOutOfGit: false, size: 941, mtimeMs: 1796293732435.9248, ino: 6176823, ...flags };
+}
+
+const HOST_FINGERPRINT = 'a'.repeat(64);
+
+/** Two hosts whose Chef summaries are equal but separate objects, as a fresh build makes them. */
+function sampleCache(): BuildCache {
+  const host = (name: string): BuildCache['hosts'][string] => ({
+    chef: {
+      fingerprint: HOST_FINGERPRINT,
+      summary: { profile: '8ea7d1a3c77f38bb', stored: ['cloudflared.service-53063bf84cf27de3'] },
+      warnings: [],
+      files: [file(`chef/data_bags/acme/${name}.json`), file(`chef/data_bags/acme_secrets/${name}.json`, { mode: 0o600, isSecret: true, isKeptOutOfGit: true })],
+    },
+    'cloud-init': { fingerprint: HOST_FINGERPRINT, summary: null, warnings: [], files: [file(`cloud-init/${name}.yaml`, { mode: 0o600, isSecret: true })] },
+    terraform: {
+      fingerprint: HOST_FINGERPRINT,
+      summary: { name },
+      warnings: [{ target: 'terraform', code: 'terraform.no-access-policies', host: name, detail: { hostnames: [`${name}.example.com`], count: 1 }, message: `no access.policies for ${name}` }],
+      files: [file(`terraform/host-${name}.tf.json`, { isKeptOutOfGit: true })],
+    },
+  });
+  return {
+    hosts: { 'web-1': host('web-1'), 'web-2': { ...host('web-2'), ssh: { fingerprint: 'b'.repeat(64), warnings: [], files: [] } } },
+    fleet: { chef: { fingerprint: `chef:${'c'.repeat(64)}`, warnings: [{ target: 'chef', code: 'chef.clear-text-secrets', message: 'clear text' }], files: [file('chef/cookbooks/acme/metadata.rb')] } },
+  };
+}
+
+/** The cache as written, as JSON, for a test to damage. */
+function writtenJson(out: string): { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]>; fleet: Record<string, unknown[]>; version: number } {
+  writeCache(out, sampleCache());
+  return JSON.parse(readFileSync(cachePath(out), 'utf8')) as ReturnType<typeof writtenJson>;
+}
+
+describe('the build cache file', () => {
+  it('reads back exactly what was written: summaries (none, null, objects), warnings with and without host and detail, file flags, a part with its own fingerprint', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    expect(readCache(out)).toEqual(sampleCache());
+    expect(readCache(out)?.hosts['web-2']?.ssh).not.toHaveProperty('summary');
+    expect(readCache(out)?.fleet.chef?.warnings[0]).not.toHaveProperty('host');
+  });
+
+  it('stores a summary many hosts share once, and reads it back as one object', () => {
+    const out = tempOut();
+    const json = writtenJson(out);
+    // The shared Chef summary, null, and each host's own Terraform summary.
+    expect(json.summaries).toHaveLength(4);
+    const cache = readCache(out);
+    expect(cache?.hosts['web-1']?.chef?.summary).toBe(cache?.hosts['web-2']?.chef?.summary);
+    // Written again after being read, it is still stored once.
+    const again = tempOut();
+    if (cache) writeCache(again, cache);
+    expect((JSON.parse(readFileSync(cachePath(again), 'utf8')) as { summaries: unknown[] }).summaries).toHaveLength(4);
+  });
+
+  it("stores a host's fingerprint once when its parts share it, and files without repeating key names", () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    const text = readFileSync(cachePath(out), 'utf8');
+    expect(text.split(HOST_FINGERPRINT)).toHaveLength(3); // once for each of the two hosts
+    expect(text).toContain('b'.repeat(64)); // web-2's ssh part, whose fingerprint differs
+    expect(text).not.toMatch(/"(mtimeMs|ino|isSecret|path)"/);
+  });
+
+  it('ignores a cache of the previous format (version 1, an object per file)', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    writeFileSync(cachePath(out), JSON.stringify({ version: 1, ...sampleCache() }));
+    expect(readCache(out)).toBeUndefined();
+  });
+
+  type Damage = [string, (json: ReturnType<typeof writtenJson>) => void];
+  const chefOf = (json: ReturnType<typeof writtenJson>): unknown[] => json.hosts['web-1']?.[1].chef ?? [];
+  const firstFileOf = (json: ReturnType<typeof writtenJson>): unknown[] => (chefOf(json)[3] as unknown[][])[0] ?? [];
+  const damages: Damage[] = [
+    ['a summary index past the end', (json) => (chefOf(json)[1] = json.summaries.length)],
+    ['a negative summary index', (json) => (chefOf(json)[1] = -1)],
+    ['a fractional summary index', (json) => (chefOf(json)[1] = 0.5)],
+    ['a summary index as a string', (json) => (chefOf(json)[1] = '0')],
+    ['no summary table', (json) => delete (json as Partial<typeof json>).summaries],
+    ['a host entry that is not [fingerprint, parts]', (json) => (json.hosts['web-1'] = [HOST_FINGERPRINT] as unknown as [string, Record<string, unknown[]>])],
+    ['a host fingerprint that is not a string', (json) => ((json.hosts['web-1'] as unknown[])[0] = 7)],
+    ['a fleet part without its own fingerprint', (json) => ((json.fleet.chef ?? [])[0] = null)],
+    ['a part of an unknown target', (json) => ((json.hosts['web-1'] ?? ['', {}])[1].puppet = [null, null, [], []])],
+    ['a part with an element missing', (json) => chefOf(json).pop()],
+    ['a file whose path leaves out/', (json) => (firstFileOf(json)[0] = '../../etc/passwd')],
+    ['a file whose size is a string', (json) => (firstFileOf(json)[3] = '941')],
+    ['a file whose mode is not an integer', (json) => (firstFileOf(json)[1] = 420.5)],
+    ['a file with unknown flags', (json) => (firstFileOf(json)[2] = 4)],
+    ['a file as an object', (json) => ((chefOf(json)[3] as unknown[])[0] = { path: 'chef/x', mode: 420 })],
+    ['a warning of an unknown target', (json) => (((json.fleet.chef ?? [])[2] as unknown[][])[0] = ['puppet', 'code', 'message', null, null])],
+    ['a warning whose detail holds an object', (json) => (((json.fleet.chef ?? [])[2] as unknown[][])[0] = ['chef', 'code', 'message', 'web-1', { hostnames: { a: 1 } }])],
+    ['warnings that are not a list', (json) => (chefOf(json)[2] = {})],
+  ];
+  it.each(damages)('treats a cache with %s as no cache', (_, damage) => {
+    const out = tempOut();
+    const json = writtenJson(out);
+    damage(json);
+    writeFileSync(cachePath(out), JSON.stringify(json));
+    expect(readCache(out)).toBeUndefined();
+  });
+
+  it('finds nothing for a host named like an Object property', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    expect(readCache(out)?.hosts.constructor).toBeUndefined();
+  });
+});
