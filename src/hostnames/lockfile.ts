@@ -16,7 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { Document, isAlias, isMap, isScalar, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ParseCache } from '../load/parse-cache.js';
-import { parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from '../load/parse-yaml.js';
+import { firstDocument, parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from '../load/parse-yaml.js';
 import { SourceMap, type ManifestPath } from '../load/source-map.js';
 import { compareCodeUnits } from './words.js';
 
@@ -61,10 +61,7 @@ export function parseLockfile(
   const key = ParseCache.keyOf(`fleetgen lock file ${LOCK_READER_VERSION}`, text);
   const known = cache?.lookup(key);
   if (known !== undefined) {
-    const source = new SourceMap(file, () => {
-      const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, LOCK_YAML);
-      return { doc: documents[0], lines };
-    });
+    const source = new SourceMap(file, () => firstDocument(text, LOCK_YAML));
     return { ok: true, lock: known.value as Lockfile, source };
   }
   const parsed = readLockfile(text, file);
@@ -120,7 +117,7 @@ function readLockfile(text: string, file: string): { ok: true; lock: Lockfile; s
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
-  const source = new SourceMap(file, doc, lines);
+  const source = new SourceMap(file, { doc, lines });
   const invalid = (path: ManifestPath, message: string): void => {
     diagnostics.push(source.error('lockfile.invalid', path, message, hint));
   };

@@ -3,7 +3,7 @@ import { isMap, isSeq } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { readByEntry } from './manifest-entries.js';
 import type { ParseCache } from './parse-cache.js';
-import { parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from './parse-yaml.js';
+import { firstDocument, parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from './parse-yaml.js';
 import { SourceMap } from './source-map.js';
 import { explainYamlProblems, undefinedAliases } from './yaml-problems.js';
 
@@ -129,15 +129,12 @@ export function parseManifest(text: string, file: string, options: { cache?: Par
   if (options.cache !== undefined) {
     const read = readByEntry(text, MANIFEST_YAML, options.cache, MAX_ALIAS_COUNT);
     if (read !== undefined) {
-      const source = new SourceMap(file, () => {
-        const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, MANIFEST_YAML);
-        return { doc: documents[0], lines };
-      });
+      const source = new SourceMap(file, () => firstDocument(text, MANIFEST_YAML));
       return { ok: true, manifest: { file, source, value: read.value }, diagnostics: [] };
     }
   }
   const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, MANIFEST_YAML);
-  const emptySource = new SourceMap(file, undefined, lines);
+  const emptySource = new SourceMap(file, { doc: undefined, lines });
   if (documents.length === 0 || documents.every((d) => d.contents === null && d.errors.length === 0)) {
     return { ok: false, diagnostics: [fileError(file, 'yaml.empty', 'the manifest is empty', 'start from the example that `fleetgen init` writes')] };
   }
@@ -148,7 +145,7 @@ export function parseManifest(text: string, file: string, options: { cache?: Par
     const pos = emptySource.offsetToPosition(second.range?.[0] ?? 0);
     diagnostics.push({ ...fileError(file, 'yaml.multiple-documents', 'holds more than one YAML document', 'keep the whole fleet in one document: remove the "---" separator and what follows, or merge the documents'), ...pos });
   }
-  const source = new SourceMap(file, doc, lines);
+  const source = new SourceMap(file, { doc, lines });
   diagnostics.push(...explainYamlProblems([...doc.errors, ...doc.warnings], text, file, lines));
   // Checked before anything reads the document: an undefined alias is almost always a value such as *.example.com.
   if (doc.errors.length === 0) diagnostics.push(...undefinedAliases(doc, text, file, lines));

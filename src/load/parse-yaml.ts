@@ -42,6 +42,12 @@ export function parseDocumentWithUniqueKeys(text: string, options: YamlParseOpti
   );
 }
 
+/** The first document of `text` and its line starts (where a SourceMap finds positions). */
+export function firstDocument(text: string, options: YamlParseOptions): { doc: Document.Parsed | undefined; lines: LineCounter } {
+  const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, options);
+  return { doc: documents[0], lines };
+}
+
 /** Parses without the library's key check; parses again with it only when some map repeats a key. */
 function withUniqueKeys<T>(options: YamlParseOptions, parse: (options: YamlParseOptions) => T, documentsOf: (parsed: T) => Document.Parsed[]): T {
   const fast = parse({ ...options, uniqueKeys: false });

@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 
 export type ManifestPath = readonly (string | number)[];
@@ -23,22 +23,21 @@ export class SourceMap {
   private readonly positions: () => SourcePositions;
 
   /**
-   * `doc` and `lines` from the parse of the whole text; or, for a text read without keeping its document (a manifest
-   * read host entry by host entry: manifest-entries.ts), a function that parses it when a position is first needed.
+   * `positions` from the parse of the whole text; or, for a text read without keeping its document (a manifest read
+   * host entry by host entry: manifest-entries.ts; a lock file remembered from an earlier build), a function that
+   * parses it when a position is first needed.
    */
   constructor(
     readonly file: string,
-    doc: Document | undefined | (() => SourcePositions),
-    lines?: LineCounter,
+    positions: SourcePositions | (() => SourcePositions),
     /** Maps the paths it is asked about to paths of the document (see withPathTranslation). */
     private readonly translate: (path: ManifestPath) => ManifestPath = (path) => path,
   ) {
-    if (typeof doc === 'function') {
+    if (typeof positions === 'function') {
       let parsed: SourcePositions | undefined;
-      this.positions = () => (parsed ??= doc());
+      this.positions = () => (parsed ??= positions());
     } else {
-      const known = { doc, lines: lines ?? new LineCounter() };
-      this.positions = () => known;
+      this.positions = () => positions;
     }
   }
 
@@ -47,7 +46,7 @@ export class SourceMap {
    * out): `translate` turns such a path into the path as written, for positions and for messages alike.
    */
   withPathTranslation(translate: (path: ManifestPath) => ManifestPath): SourceMap {
-    return new SourceMap(this.file, this.positions, undefined, (path) => translate(this.translate(path)));
+    return new SourceMap(this.file, this.positions, (path) => translate(this.translate(path)));
   }
 
   /** Position of the value at `path` (or of its nearest existing ancestor). */

@@ -142,7 +142,7 @@ export function readTerraformOutputs(dir: string, manifestDir: string, displayBa
       continue;
     }
     const { document: doc, lines } = parseDocumentWithUniqueKeys(text.text, { version: '1.2', prettyErrors: false });
-    const source = new SourceMap(shown, doc, lines);
+    const source = new SourceMap(shown, { doc, lines });
     const firstError = doc.errors[0];
     if (firstError || !isMap(doc.contents)) {
       // The parser's message may quote the text around the error, which is a secret: give the position only.
