@@ -146,19 +146,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *     "hosts": {"web-1": ["<fingerprint>", {"chef": <part>, …}]},     the fingerprint its parts share, stored once
  *     "fleet": {"chef": <part>, …}
  *   }
- *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>…]]
- *   <file>    [path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino]
+ *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…]]
+ *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
  *
  * Read back, every part that refers to one summary gets the same object: a fleet's thousands of hosts with one
  * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range) makes the
  * whole cache unusable, which means a full build — never a part reused on the strength of a damaged record.
  */
-type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileEntry[]];
-type FileEntry = [path: string, mode: number, flags: number, size: number, mtimeMs: number, ino: number];
+type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields];
+/** Each file's FILE_FIELDS values, one file after the other: no array per file to parse and collect. */
+type FileFields = (string | number)[];
 type WarningEntry = [target: string, code: string, message: string, host: string | null, detail: TargetWarning['detail'] | null];
 
 const NO_WARNINGS = Object.freeze([]) as unknown as TargetWarning[];
+/** A file's values in FileFields: path, mode, flags (SECRET | KEPT_OUT_OF_GIT), size, mtimeMs, ino. */
+const FILE_FIELDS = 6;
 const SECRET = 1;
 const KEPT_OUT_OF_GIT = 2;
 
@@ -183,19 +186,23 @@ function encodeCache(cache: BuildCache): unknown {
     part.fingerprint === hostFingerprint ? null : part.fingerprint,
     part.summary !== undefined ? summaryIndex(part.summary) : null,
     part.warnings.map(encodeWarning),
-    part.files.map(encodeFile),
+    encodeFiles(part.files),
   ];
   const hosts: Record<string, [string, Record<string, PartEntry>]> = Object.create(null) as Record<string, [string, Record<string, PartEntry>]>;
-  for (const [host, byTarget] of Object.entries(cache.hosts)) {
-    const fingerprint = Object.values(byTarget)[0]?.fingerprint ?? '';
+  for (const host of Object.keys(cache.hosts)) {
+    const byTarget = cache.hosts[host] ?? {};
+    const first = Object.keys(byTarget)[0];
+    const fingerprint = (first !== undefined ? byTarget[first]?.fingerprint : undefined) ?? '';
     hosts[host] = [fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint))];
   }
   const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined));
   return { version: BUILD_FORMAT_VERSION, summaries, hosts, fleet };
 }
 
-function encodeFile(file: CachedFile): FileEntry {
-  return [file.path, file.mode, (file.isSecret ? SECRET : 0) | (file.isKeptOutOfGit ? KEPT_OUT_OF_GIT : 0), file.size, file.mtimeMs, file.ino];
+function encodeFiles(files: readonly CachedFile[]): FileFields {
+  const fields: FileFields = [];
+  for (const file of files) fields.push(file.path, file.mode, (file.isSecret ? SECRET : 0) | (file.isKeptOutOfGit ? KEPT_OUT_OF_GIT : 0), file.size, file.mtimeMs, file.ino);
+  return fields;
 }
 
 function encodeWarning(warning: TargetWarning): WarningEntry {
@@ -208,7 +215,9 @@ function decodeCache(json: unknown): BuildCache | undefined {
   const summaries: unknown[] = json.summaries;
   // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
   const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
-  for (const [host, entry] of Object.entries(json.hosts)) {
+  // Object.keys, not Object.entries: no [key, value] pair to allocate for each of 10,000 hosts and 50,000 parts.
+  for (const host of Object.keys(json.hosts)) {
+    const entry = json.hosts[host];
     if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !isObject(entry[1])) return undefined;
     const byTarget = decodeParts(entry[1], entry[0], summaries);
     if (byTarget === undefined) return undefined;
@@ -220,7 +229,8 @@ function decodeCache(json: unknown): BuildCache | undefined {
 
 function decodeParts(entries: Record<string, unknown>, hostFingerprint: string | undefined, summaries: unknown[]): Record<string, CachedPart> | undefined {
   const parts: Record<string, CachedPart> = {};
-  for (const [target, entry] of Object.entries(entries)) {
+  for (const target of Object.keys(entries)) {
+    const entry = entries[target];
     const part = isTargetName(target) ? decodePart(entry, hostFingerprint, summaries) : undefined;
     if (part === undefined) return undefined;
     parts[target] = part;
@@ -244,23 +254,23 @@ function decodePart(entry: unknown, hostFingerprint: string | undefined, summari
     if (warning === undefined) return undefined;
     warnings.push(warning);
   }
+  if (fileEntries.length % FILE_FIELDS !== 0) return undefined;
   const files: CachedFile[] = [];
-  for (const fileEntry of fileEntries) {
-    const file = decodeFile(fileEntry);
+  for (let offset = 0; offset < fileEntries.length; offset += FILE_FIELDS) {
+    const file = decodeFile(fileEntries, offset);
     if (file === undefined) return undefined;
     files.push(file);
   }
   return summaryEntry === null ? { fingerprint, warnings, files } : { fingerprint, summary: summaries[summaryEntry], warnings, files };
 }
 
-function decodeFile(entry: unknown): CachedFile | undefined {
-  if (!Array.isArray(entry) || entry.length !== 6) return undefined;
-  const path: unknown = entry[0];
-  const mode: unknown = entry[1];
-  const flags: unknown = entry[2];
-  const size: unknown = entry[3];
-  const mtimeMs: unknown = entry[4];
-  const ino: unknown = entry[5];
+function decodeFile(fields: readonly unknown[], offset: number): CachedFile | undefined {
+  const path = fields[offset];
+  const mode = fields[offset + 1];
+  const flags = fields[offset + 2];
+  const size = fields[offset + 3];
+  const mtimeMs = fields[offset + 4];
+  const ino = fields[offset + 5];
   if (typeof path !== 'string' || !isCleanRelativePath(path) || !Number.isInteger(mode) || !Number.isInteger(flags)) return undefined;
   if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number') return undefined;
   const bits = flags as number;
@@ -298,6 +308,6 @@ function isIndexInto(list: readonly unknown[], value: unknown): value is number 
 
 function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
   const mapped: Record<string, U> = {};
-  for (const [key, value] of Object.entries(record)) mapped[key] = map(value);
+  for (const key of Object.keys(record)) mapped[key] = map(record[key] as T);
   return mapped;
 }

@@ -90,7 +90,8 @@ describe('the build cache file', () => {
 
   type Damage = [string, (json: ReturnType<typeof writtenJson>) => void];
   const chefOf = (json: ReturnType<typeof writtenJson>): unknown[] => json.hosts['web-1']?.[1].chef ?? [];
-  const firstFileOf = (json: ReturnType<typeof writtenJson>): unknown[] => (chefOf(json)[3] as unknown[][])[0] ?? [];
+  /** The part's files, six values each: the first file's values come first. */
+  const filesOf = (json: ReturnType<typeof writtenJson>): unknown[] => chefOf(json)[3] as unknown[];
   const damages: Damage[] = [
     ['a summary index past the end', (json) => (chefOf(json)[1] = json.summaries.length)],
     ['a negative summary index', (json) => (chefOf(json)[1] = -1)],
@@ -102,11 +103,13 @@ describe('the build cache file', () => {
     ['a fleet part without its own fingerprint', (json) => ((json.fleet.chef ?? [])[0] = null)],
     ['a part of an unknown target', (json) => ((json.hosts['web-1'] ?? ['', {}])[1].puppet = [null, null, [], []])],
     ['a part with an element missing', (json) => chefOf(json).pop()],
-    ['a file whose path leaves out/', (json) => (firstFileOf(json)[0] = '../../etc/passwd')],
-    ['a file whose size is a string', (json) => (firstFileOf(json)[3] = '941')],
-    ['a file whose mode is not an integer', (json) => (firstFileOf(json)[1] = 420.5)],
-    ['a file with unknown flags', (json) => (firstFileOf(json)[2] = 4)],
-    ['a file as an object', (json) => ((chefOf(json)[3] as unknown[])[0] = { path: 'chef/x', mode: 420 })],
+    ['a file whose path leaves out/', (json) => (filesOf(json)[0] = '../../etc/passwd')],
+    ['a file whose size is a string', (json) => (filesOf(json)[3] = '941')],
+    ['a file whose mode is not an integer', (json) => (filesOf(json)[1] = 420.5)],
+    ['a file with unknown flags', (json) => (filesOf(json)[2] = 4)],
+    ['a file as an object', (json) => (filesOf(json)[0] = { path: 'chef/x', mode: 420 })],
+    ['a file with a value missing', (json) => filesOf(json).pop()],
+    ['files that are not a list', (json) => (chefOf(json)[3] = {})],
     ['a warning of an unknown target', (json) => (((json.fleet.chef ?? [])[2] as unknown[][])[0] = ['puppet', 'code', 'message', null, null])],
     ['a warning whose detail holds an object', (json) => (((json.fleet.chef ?? [])[2] as unknown[][])[0] = ['chef', 'code', 'message', 'web-1', { hostnames: { a: 1 } }])],
     ['warnings that are not a list', (json) => (chefOf(json)[2] = {})],
