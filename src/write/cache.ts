@@ -1,7 +1,7 @@
 /**
  * The build cache, out/.fleetgen-cache/: per host and target, the fingerprint of everything that decides that
- * host's files, what the fleet-wide files need from it, its warnings, and each file as written (digest, mode, and
- * size, mtime and inode right after the write). A host whose fingerprint is unchanged and whose files still stat as
+ * host's files, what the fleet-wide files need from it, its warnings, and each file as written (mode, and size,
+ * mtime and inode right after the write); beside it, the texts the build parsed (parsed.bin, load/parse-cache.ts). A host whose fingerprint is unchanged and whose files still stat as
  * recorded is neither regenerated nor read again; anything else is regenerated and compared byte for byte.
  *
  * Only a cache: never committed (the folder ignores itself, like .pytest_cache), 0600 (fingerprints are digests
@@ -23,7 +23,7 @@ const CACHE_FILE = 'build.json';
 const ASIDE_FILE = 'build.json.old';
 /** Texts as parsed (load/parse-cache.ts), by a digest of their text. */
 const PARSED_FILE = 'parsed.bin';
-const FORMAT_VERSION = 1;
+const PARSED_FORMAT_VERSION = 1;
 /** build.json's own format (see the end of this file); version 1 held an object per part and per file. */
 const BUILD_FORMAT_VERSION = 2;
 
@@ -99,7 +99,7 @@ export function writeCache(outDir: string, cache: BuildCache): void {
 export function readParseCache(outDir: string): ParseCache {
   try {
     const data: unknown = deserialize(readFileSync(join(outDir, CACHE_DIR, PARSED_FILE)));
-    if (isObject(data) && data.version === FORMAT_VERSION && data.entries instanceof Map) {
+    if (isObject(data) && data.version === PARSED_FORMAT_VERSION && data.entries instanceof Map) {
       const entries = data.entries as Map<unknown, unknown>;
       if ([...entries].every(([key, bytes]) => typeof key === 'string' && bytes instanceof Uint8Array)) return new ParseCache(entries as Map<string, Uint8Array>);
     }
@@ -117,7 +117,7 @@ export function readParseCache(outDir: string): ParseCache {
 export function writeParseCache(outDir: string, cache: ParseCache): void {
   if (!cache.isChanged) return;
   try {
-    writeFileAtomic(join(cacheFolder(outDir), PARSED_FILE), serialize({ version: FORMAT_VERSION, entries: cache.entries() }), { mode: 0o600 });
+    writeFileAtomic(join(cacheFolder(outDir), PARSED_FILE), serialize({ version: PARSED_FORMAT_VERSION, entries: cache.entries() }), { mode: 0o600 });
   } catch {
     // see above
   }
