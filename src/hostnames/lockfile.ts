@@ -58,14 +58,15 @@ export function parseLockfile(
   /** Locks read by an earlier build: the same text is not parsed again (its positions only when asked). */
   cache?: ParseCache,
 ): { ok: true; lock: Lockfile; source: SourceMap } | { ok: false; diagnostics: Diagnostic[] } {
+  if (cache === undefined) return readLockfile(text, file);
   const key = ParseCache.keyOf(`fleetgen lock file ${LOCK_READER_VERSION}`, text);
-  const known = cache?.lookup(key);
+  const known = cache.lookup(key);
   if (known !== undefined) {
     const source = new SourceMap(file, () => firstDocument(text, LOCK_YAML));
     return { ok: true, lock: known.value as Lockfile, source };
   }
   const parsed = readLockfile(text, file);
-  if (parsed.ok) cache?.remember(key, parsed.lock);
+  if (parsed.ok) cache.remember(key, parsed.lock);
   return parsed;
 }
 
