@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FileSet, GeneratedFile } from '../targets/fileset.js';
 import { checkParents, lstatOrUndefined, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
-import { compareBytes, readState, serializeState, statePath, STATE_FILE, type OutputState, type RecordedFile } from './state.js';
+import { compareBytes, readState, serializeState, statePath, STATE_FILE, type OutputState, type RecordedFile, type RecordRead } from './state.js';
 
 /**
  * - `add`: not on disk yet;
@@ -37,8 +37,11 @@ export interface Plan {
   outDir: string;
   /** Every produced file and every file to remove, sorted by path. */
   files: PlannedFile[];
-  /** The record to leave in out/ once the plan is applied; `isChanged` when it differs from the one on disk. */
-  state: { path: string; content: string; isChanged: boolean };
+  /**
+   * The record to leave in out/ once the plan is applied; `isChanged` when it differs from the one on disk, byte for
+   * byte (another format, a line missing, another order or layout); `formatVersion`: the format of the one on disk.
+   */
+  state: { path: string; content: string; isChanged: boolean; formatVersion: number | undefined };
   /** Temp files of fleetgen's own files that a killed build left behind (relative to out/): removed when applied. */
   leftoverTemps: string[];
 }
@@ -55,7 +58,7 @@ export interface PlanOptions {
 
 /** Throws OutputError, before anything is written, when something on disk is in the way. */
 export function planOutput(outDir: string, files: FileSet, options: PlanOptions = {}): Plan {
-  const { outExists, state: previous, text: previousText } = readPreviousOutput(outDir);
+  const { outExists, state: previous, text: previousText, formatVersion } = readPreviousOutput(outDir);
   const inScope = (path: string): boolean => options.scope === undefined || options.scope.includes(topFolderOf(path));
   const recorded = new Map(previous.files.map((f) => [f.path, f]));
 
@@ -82,7 +85,7 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
   };
   const content = serializeState(next);
   const leftoverTemps = !outExists ? [] : findLeftoverTemps(outDir, [STATE_FILE, ...planned.map((f) => f.path)]);
-  return { outDir, files: planned, state: { path: statePath(outDir), content, isChanged: content !== previousText }, leftoverTemps };
+  return { outDir, files: planned, state: { path: statePath(outDir), content, isChanged: content !== previousText, formatVersion }, leftoverTemps };
 }
 
 /**
@@ -115,7 +118,7 @@ export function findLeftoverTemps(outDir: string, paths: readonly string[]): str
 }
 
 /** out/ as a previous build left it: whether it exists, and fleetgen's record in it. Throws OutputError. */
-export function readPreviousOutput(outDir: string): { outExists: boolean; state: OutputState; text: string | undefined } {
+export function readPreviousOutput(outDir: string): RecordRead & { outExists: boolean } {
   const outStat = lstatOrUndefined(outDir);
   // out/ may itself be a symbolic link (the user's choice of location): stat through it here.
   if (outStat !== undefined && !outStat.isDirectory() && !(outStat.isSymbolicLink() && isFolder(outDir))) {
@@ -125,13 +128,27 @@ export function readPreviousOutput(outDir: string): { outExists: boolean; state:
   if (stateStat !== undefined && !stateStat.isFile()) {
     throw new OutputError(statePath(outDir), 'is not a regular file', 'remove it: fleetgen keeps its record of written files there');
   }
-  const { state, text } = stateStat === undefined ? { state: { files: [] }, text: undefined } : readState(outDir);
-  return { outExists: outStat !== undefined, state, text };
+  const record = stateStat === undefined ? { state: { files: [] }, text: undefined, formatVersion: undefined } : readState(outDir);
+  return { outExists: outStat !== undefined, ...record };
+}
+
+/**
+ * Every file a build compares or touches: the produced and removed ones (plan.files), fleetgen's record (rewritten
+ * whenever its bytes differ from what the build records) and the temp files a killed build left (removed). Sorted.
+ */
+export function comparedFiles(plan: Plan): PlannedFile[] {
+  const record: GeneratedFile = { path: STATE_FILE, content: plan.state.content, mode: 0o644, isSecret: false, isKeptOutOfGit: false };
+  const recordAction = !plan.state.isChanged ? 'unchanged' : plan.state.formatVersion === undefined ? 'add' : 'change';
+  const recorded: PlannedFile = { path: STATE_FILE, action: recordAction, file: record, isSecret: false, isKeptOutOfGit: false };
+  if (recordAction === 'change') recorded.difference = { content: true, mode: undefined };
+  // A temp file may hold a secret's bytes: never shown.
+  const temps = plan.leftoverTemps.map((path): PlannedFile => ({ path, action: 'remove', isSecret: true, isKeptOutOfGit: false }));
+  return [recorded, ...temps, ...plan.files].sort((a, b) => compareBytes(a.path, b.path));
 }
 
 /** The files that make out/ differ from what the build produces (what `--dry-run` lists). */
 export function staleFiles(plan: Plan): PlannedFile[] {
-  return plan.files.filter((f) => f.action !== 'unchanged');
+  return comparedFiles(plan).filter((f) => f.action !== 'unchanged');
 }
 
 /**

@@ -24,7 +24,8 @@ import { isCleanRelativePath } from './out-path.js';
 import { OutputError } from './output-error.js';
 
 export const STATE_FILE = '.fleetgen-state.json';
-const FORMAT_VERSION = 2;
+/** The format this fleetgen writes; an older one is read, and rewritten by the next build. */
+export const STATE_FORMAT_VERSION = 2;
 const COMMENT =
   'Written by fleetgen: every file it generated in this folder, so that a rebuild removes the ones it no longer produces and never touches any other. ' +
   'One file a line: [path, mode, then "secret" when its content is never shown, "gitignored" when it is never committed]. Do not edit; commit it with the output.';
@@ -56,7 +57,7 @@ export function statePath(outDir: string): string {
 export function serializeState(state: OutputState): string {
   const files = [...state.files].sort((a, b) => compareBytes(a.path, b.path));
   const entries = files.map((f): FileEntry => [f.path, f.mode.toString(8).padStart(4, '0'), ...(f.isSecret ? ['secret' as const] : []), ...(f.isKeptOutOfGit ? ['gitignored' as const] : [])]);
-  return stringifyOneItemPerLine({ comment: COMMENT, version: FORMAT_VERSION }, 'files', entries);
+  return stringifyOneItemPerLine({ comment: COMMENT, version: STATE_FORMAT_VERSION }, 'files', entries);
 }
 
 /**
@@ -70,23 +71,34 @@ function stringifyOneItemPerLine(head: Record<string, unknown>, listKey: string,
   return `{\n${[...members, `  ${JSON.stringify(listKey)}: ${list}`].join(',\n')}\n}\n`;
 }
 
+/** What a record on disk holds, and in which format it was written (undefined: there is no record yet). */
+export interface RecordRead {
+  state: OutputState;
+  text: string | undefined;
+  formatVersion: number | undefined;
+}
+
 /** The state as recorded in out/, empty when there is none yet. Throws OutputError when it is not fleetgen's. */
-export function readState(outDir: string): { state: OutputState; text: string | undefined } {
+export function readState(outDir: string): RecordRead {
   const path = statePath(outDir);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: { files: [] }, text: undefined };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: { files: [] }, text: undefined, formatVersion: undefined };
     throw new OutputError(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return { state: parseState(text, path), text };
+  return { ...parseRecord(text, path), text };
 }
 
 const RESTORE_HINT = 'restore it from version control; or delete it and rebuild, knowing that files fleetgen generated earlier and no longer produces will then stay';
 
 /** Reads version 2 and version 1. Throws OutputError naming what is wrong and what to do. */
 export function parseState(text: string, path: string): OutputState {
+  return parseRecord(text, path).state;
+}
+
+function parseRecord(text: string, path: string): { state: OutputState; formatVersion: number } {
   const unusable = (what: string, hint = RESTORE_HINT): OutputError => new OutputError(path, `is not a fleetgen state file (${what})`, hint);
   let json: unknown;
   try {
@@ -103,7 +115,7 @@ export function parseState(text: string, path: string): OutputState {
     throw unusable(`not valid JSON${position === undefined ? '' : `, line ${lineOf(text, Number(position))}`}`);
   }
   if (!isObject(json) || typeof json.version !== 'number' || !Array.isArray(json.files)) throw unusable('expected a version and a files list');
-  if (json.version > FORMAT_VERSION) throw new OutputError(path, `was written by a newer fleetgen (format version ${json.version}; this one reads up to ${FORMAT_VERSION})`, 'build with that fleetgen version or a newer one');
+  if (json.version > STATE_FORMAT_VERSION) throw new OutputError(path, `was written by a newer fleetgen (format version ${json.version}; this one reads up to ${STATE_FORMAT_VERSION})`, 'build with that fleetgen version or a newer one');
   const readEntry = json.version === 2 ? readEntryV2 : json.version === 1 ? readEntryV1 : undefined;
   if (readEntry === undefined) throw unusable(`unknown format version ${json.version}`);
 
@@ -118,7 +130,7 @@ export function parseState(text: string, path: string): OutputState {
     seen.add(read.path);
     return { path: read.path, mode: parseInt(read.mode, 8), isSecret: read.isSecret, isKeptOutOfGit: read.isKeptOutOfGit };
   });
-  return { files };
+  return { state: { files }, formatVersion: json.version };
 }
 
 type ReadEntry = (entry: unknown) => { path: string; mode: string; isSecret: boolean; isKeptOutOfGit: boolean } | string;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
 import { CACHE_DIR } from '../../src/write/cache.js';
-import { readState, type OutputState } from '../../src/write/state.js';
+import { readState, STATE_FILE, type OutputState } from '../../src/write/state.js';
+import { asVersion1 } from '../support/state-version-1.js';
 import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from '../write/disk.js';
 import { copyExample, fleetgen, STACK_FRAME, tempDir } from './fleetgen.js';
 
@@ -300,6 +301,26 @@ describe('fleetgen build --check', () => {
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toContain('  add     out/ssh/config\n');
     expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('exits 1 on a record in an earlier format, which the next build rewrites, and says so; --dry-run lists it too', async () => {
+    const dir = await builtExample();
+    const out = join(dir, 'out');
+    writeFileSync(join(out, STATE_FILE), asVersion1(state(dir), (path) => readFileSync(join(out, path))));
+    const before = snapshotDisk(out);
+    const check = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir });
+    expect(check.status, check.stderr).toBe(1);
+    const listed = '  change  out/.fleetgen-state.json (format 1, from an earlier fleetgen: "fleetgen build" rewrites it in format 2)\n';
+    expect(check.stdout).toBe(listed);
+    expect(check.stderr).toContain('fleetgen: out is stale: 1 file differs from what fleet.yaml produces — run "fleetgen build fleet.yaml --out out" and commit the result\n');
+    const dryRun = await fleetgen(['build', 'fleet.yaml', '--dry-run', '--diff'], { cwd: dir });
+    expect(dryRun.status, dryRun.stderr).toBe(0);
+    const [dryRunList = '', summary = ''] = dryRun.stdout.split(/(?=^dry run: )/m);
+    expect(dryRunList).toBe(`${listed}out/.fleetgen-state.json: rewritten whole in format 2 (one line per file)\n`);
+    expect(summary).toMatch(/^dry run: 0 to add, 1 to change, 0 to remove, \d+ unchanged; nothing was written\n$/);
+    expect(snapshotDisk(out)).toEqual(before);
+    expect((await fleetgen(['build', 'fleet.yaml'], { cwd: dir })).status).toBe(0);
+    expect((await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir })).status).toBe(0);
   });
 
   it('with --target, checks only that target: other targets’ files are neither removed nor reported', async () => {

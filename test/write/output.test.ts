@@ -98,6 +98,7 @@ describe('planOutput + applyPlan', () => {
     build(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
     const plan = build(out, fleetFiles({ 'web-1': 'a' }));
     expect(staleFiles(plan).map((f) => [f.path, f.action])).toEqual([
+      [STATE_FILE, 'change'],
       ['ansible/inventory/host_vars/web-2/main.yml', 'remove'],
       ['ansible/inventory/host_vars/web-2/secrets.yml', 'remove'],
       ['chef/data_bags/hosts/web-2.json', 'remove'],
@@ -170,12 +171,15 @@ describe('planOutput + applyPlan', () => {
     ]);
   });
 
-  it('does not ask --check to remove a kept-out file that is no longer produced', () => {
+  it('does not ask --check to remove a kept-out file that is no longer produced, only to rewrite the record that lists it', () => {
     const out = tempOut();
     build(out, fleetFiles({ 'web-1': 'a' }).add('cloud-init/web-1.yaml', 'secret', { isKeptOutOfGit: true }));
     const plan = planOutput(out, fleetFiles({ 'web-1': 'a' }));
-    expect(staleFiles(plan).map((f) => [f.path, f.action])).toEqual([['cloud-init/web-1.yaml', 'remove']]);
-    expect(staleCommittedFiles(plan)).toEqual([]);
+    expect(staleFiles(plan).map((f) => [f.path, f.action])).toEqual([
+      [STATE_FILE, 'change'],
+      ['cloud-init/web-1.yaml', 'remove'],
+    ]);
+    expect(staleCommittedFiles(plan).map((f) => [f.path, f.action])).toEqual([[STATE_FILE, 'change']]);
   });
 
   it('with a subset of targets, keeps the other targets’ files and their record', () => {
@@ -207,7 +211,7 @@ describe('planOutput + applyPlan', () => {
     build(out, fleetFiles({ 'web-1': 'a' }));
     rmSync(join(out, STATE_FILE));
     const plan = planOutput(out, fleetFiles({ 'web-1': 'a' }));
-    expect(staleFiles(plan)).toEqual([]);
+    expect(staleFiles(plan).map((f) => [f.path, f.action])).toEqual([[STATE_FILE, 'add']]);
     expect(plan.state.isChanged).toBe(true);
   });
 });

@@ -2,7 +2,6 @@
  * out/.fleetgen-state.json: what it records, how it is laid out for git (one line per file, sorted, small), that a
  * state file written by an earlier fleetgen (version 1) is still honoured and rewritten, and what a damaged one says.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { OutputError } from '../../src/write/output-error.js';
 import { planOutput, staleFiles } from '../../src/write/plan.js';
 import { parseState, readState, serializeState, STATE_FILE, type OutputState, type RecordedFile } from '../../src/write/state.js';
 import { sampleFleet } from '../support/sample-fleet.js';
+import { asVersion1 } from '../support/state-version-1.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -45,20 +45,6 @@ const STATE: OutputState = {
     file('ssh/config'),
   ],
 };
-
-/** The state file exactly as fleetgen wrote it before version 2 (an object per file, over five lines or more). */
-function asVersion1(state: OutputState, contentOf: (path: string) => string | Buffer): string {
-  const files = state.files.map((f) => ({
-    path: f.path,
-    sha256: createHash('sha256').update(contentOf(f.path)).digest('hex'),
-    mode: f.mode.toString(8).padStart(4, '0'),
-    ...(f.isSecret ? { secret: true } : {}),
-    ...(f.isKeptOutOfGit ? { gitignored: true } : {}),
-  }));
-  const comment =
-    'Written by fleetgen: every file it generated in this folder, so that a rebuild removes the ones it no longer produces and never touches any other. Do not edit; commit it with the output.';
-  return JSON.stringify({ comment, version: 1, files }, null, 2) + '\n';
-}
 
 /** What parseState throws for `text`. */
 function refusal(text: string): OutputError {
@@ -195,7 +181,7 @@ describe('a state file written by fleetgen before version 2', () => {
     rmSync(join(out, CACHE_DIR), { recursive: true });
 
     const check = planOutput(out, buildFleet(sampleFleet(), everything).files);
-    expect(staleFiles(check).map((f) => [f.path, f.action])).toEqual([['ssh/old/config', 'remove']]);
+    expect(staleFiles(check).map((f) => [f.path, f.action])).toEqual([[STATE_FILE, 'change'], ['ssh/old/config', 'remove']]);
 
     const result = buildIntoOut(out, sampleFleet(), everything);
     expect(result.files.filter((f) => f.action !== 'unchanged')).toEqual([{ path: 'ssh/old/config', action: 'remove' }]);

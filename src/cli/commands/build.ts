@@ -10,7 +10,8 @@ import { writeFileAtomic } from '../../write/atomic.js';
 import { readParseCache, writeParseCache } from '../../write/cache.js';
 import { buildIntoOut } from '../../write/incremental.js';
 import { OutputError } from '../../write/output-error.js';
-import { keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
+import { comparedFiles, keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
+import { STATE_FILE, STATE_FORMAT_VERSION } from '../../write/state.js';
 import { formatSummary, summarizePlan } from '../../write/summary.js';
 import { unifiedDiff } from '../../write/unified-diff.js';
 import type { CliIo, CommandContext } from '../context.js';
@@ -173,14 +174,14 @@ function checkOrDryRun(args: BuildArgs, { manifest, result, targets, options, sc
   const plan = withOutputErrors(() => planOutput(args.out, output.files, { ...scope, onProgress: onCompare }));
   const lockNote = result.lockfile.changed ? [`  ${'update'.padEnd(7)} ${result.lockfile.path}`] : [];
   const stale = args.check ? staleCommittedFiles(plan) : staleFiles(plan);
-  const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}`), ...lockNote];
+  const lines = [...stale.map((file) => `  ${ACTION_WORDS[file.action].padEnd(7)} ${join(args.out, file.path)}${olderRecordNote(plan, file)}`), ...lockNote];
   if (args.diff) for (const line of stale.flatMap((file) => describeChange(plan, file, args.out))) lines.push(line); // too many for push(...)
   if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
   const isStale = stale.length > 0 || result.lockfile.changed;
   if (args.check) {
     if (isStale) {
       io.stdout(lines.join('\n') + '\n');
-      io.stderr(`fleetgen: ${args.out} is stale: ${countStale(stale.length, result.lockfile.changed)} differ from what ${manifest.path} produces — run "fleetgen build ${args.manifest} --out ${args.out}" and commit the result\n`);
+      io.stderr(`fleetgen: ${args.out} is stale: ${countStale(stale.length, result.lockfile.changed)} from what ${manifest.path} produces — run "fleetgen build ${args.manifest} --out ${args.out}" and commit the result\n`);
       context.exitCode = ExitCode.checkFailed;
     } else {
       io.stdout(`${args.out} is up to date (${checkedCount(plan)})\n`);
@@ -191,6 +192,13 @@ function checkOrDryRun(args: BuildArgs, { manifest, result, targets, options, sc
 }
 
 const ACTION_WORDS: Record<PlannedFile['action'], string> = { add: 'add', change: 'change', unchanged: 'same', remove: 'remove' };
+
+/** Beside fleetgen's record when an earlier fleetgen wrote it: why it is stale although no file changed. */
+function olderRecordNote(plan: Plan, file: PlannedFile): string {
+  const version = plan.state.formatVersion;
+  if (file.path !== STATE_FILE || file.action !== 'change' || version === undefined || version >= STATE_FORMAT_VERSION) return '';
+  return ` (format ${version}, from an earlier fleetgen: "fleetgen build" rewrites it in format ${STATE_FORMAT_VERSION})`;
+}
 
 /** --stdout prints one file: one host's user-data. */
 function checkOneHostOutput(host: string | undefined, targets: readonly TargetName[]): void {
@@ -259,22 +267,24 @@ function withOutputErrors<T>(step: () => T): T {
   }
 }
 
+/** `1 file differs`, `3 files and the lock file differ`. */
 function countStale(files: number, isLockStale: boolean): string {
   const parts = files > 0 ? [`${files} ${files === 1 ? 'file' : 'files'}`] : [];
   if (isLockStale) parts.push('the lock file');
-  return parts.join(' and ');
+  return `${parts.join(' and ')} ${parts.length === 1 && (files === 1 || isLockStale) ? 'differs' : 'differ'}`;
 }
 
 /** `40 files` or `40 files checked; 5 git-ignored files holding secrets not checked`. */
 function checkedCount(plan: Plan): string {
   const ignored = keptOutOfGit(plan).length;
-  const checked = plan.files.filter((f) => !f.isKeptOutOfGit && f.action !== 'remove').length;
+  const checked = comparedFiles(plan).filter((f) => !f.isKeptOutOfGit && f.action !== 'remove').length;
   const files = `${checked} ${checked === 1 ? 'file' : 'files'}`;
   return ignored === 0 ? files : `${files} checked; ${ignored} git-ignored ${ignored === 1 ? 'file' : 'files'} holding secrets not checked`;
 }
 
 function dryRunCounts(plan: Plan): string {
-  const count = (action: PlannedFile['action']): number => plan.files.filter((f) => f.action === action).length;
+  const files = comparedFiles(plan);
+  const count = (action: PlannedFile['action']): number => files.filter((f) => f.action === action).length;
   return `${count('add')} to add, ${count('change')} to change, ${count('remove')} to remove, ${count('unchanged')} unchanged`;
 }
 
@@ -285,6 +295,7 @@ function describeChange(plan: Plan, file: PlannedFile, out: string): string[] {
   const mode = file.difference?.mode;
   const modeNote = mode ? [`${shown}: mode ${octal(mode.from)} → ${octal(mode.to)}`] : [];
   if (!file.difference?.content) return modeNote;
+  if (olderRecordNote(plan, file) !== '') return [`${shown}: rewritten whole in format ${STATE_FORMAT_VERSION} (one line per file)`];
   const size = typeof file.file.content === 'string' ? Buffer.byteLength(file.file.content) : file.file.content.length;
   if (file.isSecret) return [...modeNote, `${shown}: (secret, ${size} bytes)`];
   const before = readFileSync(join(plan.outDir, file.path));
