@@ -17,7 +17,7 @@ import { readTerraformOutputs } from './load/terraform-outputs.js';
 import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf } from './manifest/terraform-layout.js';
 import type { Fleet } from './model/fleet.js';
 import { normalize } from './model/normalize.js';
-import { effectiveSettings } from './model/merge.js';
+import { effectiveHosts } from './model/merge.js';
 import type { Manifest } from './validate/schema.js';
 import { needsTerraformOutputs, resolveTerraformOutputs, type ResolvedTerraformOutputs } from './validate/terraform-outputs.js';
 import { validateManifest } from './validate/validate.js';
@@ -115,7 +115,7 @@ export function terraformOutputsOf(
   manifestDir: string,
   options: { outDir: string; displayBase?: string },
 ): ResolvedTerraformOutputs & { isPresent: boolean } {
-  const hosts = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
+  const hosts = effectiveHosts(manifest);
   const dir = resolve(manifestDir, manifest.cloudflare?.terraformOutputs?.dir ?? DEFAULT_TERRAFORM_OUTPUTS_DIR);
   const isNeeded = needsTerraformOutputs(hosts);
   if (!isNeeded && !existsSync(dir)) return { byHost: new Map(), awaiting: [], isPresent: false };

@@ -22,6 +22,22 @@ export interface EffectiveSettings {
   hostPath: ManifestPath;
 }
 
+const effectiveByManifest = new WeakMap<Manifest, readonly EffectiveSettings[]>();
+
+/**
+ * Every host's effective settings, in manifest order: worked out once per manifest object and shared by validation,
+ * the Terraform outputs and normalization (three passes over 10,000 hosts otherwise). Read-only: the settings are
+ * merged objects that share their leaves with the manifest, and nothing may change either.
+ */
+export function effectiveHosts(manifest: Manifest): readonly EffectiveSettings[] {
+  let hosts = effectiveByManifest.get(manifest);
+  if (hosts === undefined) {
+    hosts = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
+    effectiveByManifest.set(manifest, hosts);
+  }
+  return hosts;
+}
+
 export function effectiveSettings(manifest: Manifest, hostIndex: number): EffectiveSettings {
   const host = manifest.hosts[hostIndex];
   if (!host) throw new InternalError(`no host at index ${hostIndex}`);

@@ -28,7 +28,7 @@ import type {
   SshAccess,
   Tunnel,
 } from './fleet.js';
-import { effectiveSettings, type EffectiveSettings } from './merge.js';
+import { effectiveHosts, type EffectiveSettings } from './merge.js';
 import { osFacts } from './platforms.js';
 
 export const DEFAULT_OS: OsId = 'debian-12';
@@ -57,7 +57,7 @@ export function normalize(
   lock: Lockfile | undefined,
   terraform: ReadonlyMap<string, HostTerraformValues> = new Map(),
 ): NormalizeResult {
-  const effective = manifest.hosts.map((_, i) => effectiveSettings(manifest, i));
+  const effective = effectiveHosts(manifest);
 
   const taken = new Set<string>();
   const requests: HostnameRequest[] = [];

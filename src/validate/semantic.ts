@@ -7,7 +7,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SecretReader } from '../load/secrets.js';
 import type { SourceMap } from '../load/source-map.js';
-import { effectiveSettings } from '../model/merge.js';
+import { effectiveHosts } from '../model/merge.js';
 import { checkTerraformChunks } from './rules/terraform-layout.js';
 import { checkAccessPolicyNames, checkServiceTokenNames, checkTerraformCaHasApplication } from './rules/access.js';
 import { warnServiceTokenUnset } from './rules/client.js';
@@ -69,7 +69,7 @@ export function checkFleet(manifest: Manifest, source: SourceMap, secrets: Secre
     manifest,
     source,
     secrets,
-    hosts: manifest.hosts.map((_, i) => effectiveSettings(manifest, i)),
+    hosts: effectiveHosts(manifest),
     ...(unknown.has('zone') ? {} : { zone: manifest.zone }),
     ...(unknown.has('fleet') ? {} : { fleetName: manifest.fleet }),
   };

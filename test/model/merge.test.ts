@@ -1,6 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { effectiveSettings, mergeObjects } from '../../src/model/merge.js';
+import { parseManifest } from '../../src/load/manifest.js';
+import { SecretReader } from '../../src/load/secrets.js';
+import { effectiveHosts, effectiveSettings, mergeObjects } from '../../src/model/merge.js';
+import { normalize } from '../../src/model/normalize.js';
 import type { Manifest } from '../../src/validate/schema.js';
+import { validateManifest } from '../../src/validate/validate.js';
+import { fixtureEnv } from '../validate/run-fixture.js';
 
 const manifest = (): Manifest => ({
   version: 1,
@@ -71,3 +78,41 @@ describe('settings merge: defaults ◀ group ◀ host', () => {
     expect(base).toEqual({ a: { b: 1 } });
   });
 });
+
+describe('effectiveHosts: every host\'s settings, worked out once per manifest', () => {
+  it('gives what effectiveSettings gives for each host, the same list again for the same manifest', () => {
+    const m = manifest();
+    const hosts = effectiveHosts(m);
+    expect(hosts.map((e) => e.settings)).toEqual(m.hosts.map((_, i) => effectiveSettings(m, i).settings));
+    expect(hosts.map((e) => e.originOf(['tunnel', 'credentials']))).toEqual([['hosts', 0, 'tunnel', 'credentials'], ['defaults', 'tunnel', 'credentials']]);
+    expect(effectiveHosts(m)).toBe(hosts);
+    // Another manifest object (even an equal one) has its own.
+    expect(effectiveHosts(manifest())).not.toBe(hosts);
+  });
+
+  it('is shared by validation and normalization, and neither changes it (frozen, the whole compile still runs)', () => {
+    const dir = 'fixtures/valid/full';
+    const secrets = new SecretReader(dir, fixtureEnv(dir));
+    const compile = (freeze: boolean) => {
+      const parsed = parseManifest(readFileSync(join(dir, 'fleet.yaml'), 'utf8'), join(dir, 'fleet.yaml'));
+      if (!parsed.ok) throw new Error('the fixture must parse');
+      // Frozen before validation: the schema's result is the parsed value itself, so the rules share the frozen list.
+      if (freeze) deepFreeze([parsed.manifest.value, effectiveHosts(parsed.manifest.value as Manifest).map((e) => e.settings)]);
+      const validation = validateManifest(parsed.manifest.value, parsed.manifest.source, secrets);
+      if (!validation.isSchemaValid) throw new Error('the fixture must be valid');
+      if (freeze) expect(effectiveHosts(validation.manifest)).toBe(effectiveHosts(parsed.manifest.value as Manifest));
+      return { diagnostics: validation.diagnostics, fleet: normalize(validation.manifest, secrets, undefined).fleet };
+    };
+    const plain = compile(false);
+    expect(plain.fleet.hosts.length).toBeGreaterThan(3);
+    // A frozen object throws on any write in strict code (ES modules): a compile that changed the shared settings fails here.
+    expect(compile(true)).toEqual(plain);
+  });
+});
+
+function deepFreeze(value: unknown, seen = new Set<unknown>()): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  for (const child of Object.values(value)) deepFreeze(child, seen);
+  Object.freeze(value);
+}
