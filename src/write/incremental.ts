@@ -200,6 +200,10 @@ class StreamedBuild {
    * throws OutputError; regular files (which this build must be removing) are returned.
    */
   private checkFolders(path: string): string[] {
+    // A folder is marked checked only once every folder above it was: a file whose own folder is checked needs no more
+    // (the common case, tens of thousands of times a build, without making the list of its parents).
+    const slash = path.lastIndexOf('/');
+    if (slash === -1 || this.checkedFolders.has(path.slice(0, slash))) return [];
     const filesInTheWay: string[] = [];
     for (const folder of parentsOf(path)) {
       if (this.checkedFolders.has(folder)) continue;
