@@ -9,7 +9,7 @@
  *   the files that carry it);
  * - the fleet-wide files: the settings and every host's name and fingerprint, in order.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Fleet, Host } from '../model/fleet.js';
 import type { TargetOptions } from '../targets/target.js';
 import { generatorDigest } from './generator-digest.js';
@@ -38,5 +38,5 @@ export function fleetFingerprint(settings: string, hostsAndFingerprints: readonl
 }
 
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
