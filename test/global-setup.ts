@@ -1,6 +1,7 @@
 /**
  * The CLI tests run the built bin (dist/src/cli/main.js), as a user would. `npm test` builds before vitest;
- * this builds once more only when the sources are newer than the build (e.g. `npx vitest run` after an edit).
+ * this builds once more (tsc, then the precompiled schema validator) only when the sources are newer than the build
+ * (e.g. `npx vitest run` after an edit).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,9 @@ export default async function setup(): Promise<void> {
   // tsc emits despite type errors; those fail `npm run build` (the first step of `npm test`), not the CLI tests.
   if (result.status !== 0 && builtAt() < 0) throw new Error(`the build failed (tsc -p tsconfig.json):\n${result.stdout}${result.stderr}`);
   if (result.status !== 0) console.warn(`tsc reported errors; the CLI tests run the JavaScript it emitted:\n${result.stdout}`);
+  // The second step of `npm run build`: the precompiled schema validator the bin loads (without it, the bin compiles the schema).
+  const schema = await runCommand(process.execPath, [join(REPO, 'scripts', 'compile-schema.mjs')], { cwd: REPO, timeoutMs: 120_000 });
+  if (schema.status !== 0) throw new Error(`scripts/compile-schema.mjs failed:\n${schema.stdout}${schema.stderr}`);
 }
 
 function builtAt(): number {

@@ -1,7 +1,11 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
+import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { SourceMap } from '../load/source-map.js';
@@ -12,16 +16,26 @@ import { explainSchemaErrors } from './schema-messages.js';
 
 export type Manifest = FleetgenFleetManifest;
 
-let schema: Record<string, unknown> | undefined;
+let schema: { value: Record<string, unknown>; digest: string } | undefined;
 /**
  * schemas/fleet.schema.json of the installed fleetgen, read at run time from the package root: the one file that
  * the package ships, editors point at and the build reads, whether fleetgen runs from src/, dist/src/ or an install.
  */
 export function fleetSchema(): Record<string, unknown> {
+  return readSchema().value;
+}
+
+/** SHA-256 of the schema file's bytes: what a precompiled validator must have been made from. */
+export function fleetSchemaDigest(): string {
+  return readSchema().digest;
+}
+
+function readSchema(): { value: Record<string, unknown>; digest: string } {
   if (schema) return schema;
   const path = join(packageRoot(), 'schemas', 'fleet.schema.json');
   try {
-    schema = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const text = readFileSync(path, 'utf8');
+    schema = { value: JSON.parse(text) as Record<string, unknown>, digest: hash('sha256', text, 'hex') };
   } catch (err) {
     throw new InternalError(`cannot read the manifest schema ${path}: is the fleetgen installation complete?`, { cause: err });
   }
@@ -29,15 +43,62 @@ export function fleetSchema(): Record<string, unknown> {
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+const standaloneCode = standaloneCodeModule as unknown as (ajv: Ajv2020, validate: ValidateFunction) => string;
 
-let compiled: ValidateFunction | undefined;
+/** Every message and the salvage depend on these: allErrors (one run reports every mistake), verbose (errors carry their schema). */
+function newAjv(options: Options = {}): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, ...options });
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * The validator as ajv's standalone code (a CommonJS module), made from the schema by `npm run build` and written
+ * beside this module (scripts/compile-schema.mjs): ajv compiling the schema took longer than validating 10,000
+ * hosts, on every run. The module also exports the digest of the schema it was made from.
+ */
+export const PRECOMPILED_VALIDATOR = 'fleet-validator.cjs';
+
+export function standaloneValidatorCode(): string {
+  const ajv = newAjv({ code: { source: true } });
+  const code = standaloneCode(ajv, ajv.compile(fleetSchema()));
+  return `${code}\nmodule.exports.schemaDigest = ${JSON.stringify(fleetSchemaDigest())};\n`;
+}
+
+/** The validator compiled here and now, as every run did before the build precompiled it. */
+export function compileFleetSchema(): ValidateFunction {
+  return newAjv().compile(fleetSchema());
+}
+
+/** A precompiled module's validator, when it was made from exactly this schema; undefined otherwise. */
+export function precompiledValidator(module: unknown, schemaDigest: string): ValidateFunction | undefined {
+  if (typeof module !== 'function') return undefined;
+  return (module as { schemaDigest?: unknown }).schemaDigest === schemaDigest ? (module as ValidateFunction) : undefined;
+}
+
+let compiled: { validate: ValidateFunction; kind: 'precompiled' | 'compiled' } | undefined;
 function validator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv);
-    compiled = ajv.compile(fleetSchema());
+    const precompiled = precompiledValidator(loadPrecompiled(), fleetSchemaDigest());
+    // Without one (running from src/, a build that did not make it, a schema edited since): compiled here, as before.
+    compiled = precompiled ? { validate: precompiled, kind: 'precompiled' } : { validate: compileFleetSchema(), kind: 'compiled' };
   }
-  return compiled;
+  return compiled.validate;
+}
+
+/** Which validator this process checks manifests with (tests check that the built fleetgen uses the precompiled one). */
+export function validatorKind(): 'precompiled' | 'compiled' {
+  validator();
+  return compiled?.kind ?? 'compiled';
+}
+
+function loadPrecompiled(): unknown {
+  try {
+    return createRequire(import.meta.url)(join(dirname(fileURLToPath(import.meta.url)), PRECOMPILED_VALIDATOR));
+  } catch {
+    // not there, or not loadable: the schema is compiled instead
+    return undefined;
+  }
 }
 
 export type SchemaResult = { ok: true; manifest: Manifest } | { ok: false; diagnostics: Diagnostic[]; salvaged: Salvaged | undefined };

@@ -61,6 +61,7 @@ describe('the packed package', () => {
         'README.md',
         'package.json',
         'dist/src/cli/main.js',
+        'dist/src/validate/fleet-validator.cjs',
         'schemas/fleet.schema.json',
         'generators/init/fleet.yaml',
         'generators/chef/metadata.rb.hbs',
@@ -83,6 +84,17 @@ describe('the packed package', () => {
     // npx finds the installed bin; --no forbids it to fetch a package of that name from a registry instead.
     const npx = await runCommand('npx', ['--no', '--', 'fleetgen', '--version'], { cwd: project, env: userEnv(), timeoutMs: 60_000 });
     expect(npx.stdout.trim(), npx.stderr).toBe(version.stdout.trim());
+  });
+
+  it('checks manifests with the schema validator the build precompiled, not one compiled at each run', async () => {
+    const schemaModule = join(project, 'node_modules', 'fleetgen', 'dist', 'src', 'validate', 'schema.js');
+    const probe = await runCommand(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(schemaModule)}).then((m) => console.log(m.validatorKind()))`], {
+      cwd: project,
+      env: userEnv(),
+      timeoutMs: 30_000,
+    });
+    expect(probe.stderr).toBe('');
+    expect(probe.stdout.trim()).toBe('precompiled');
   });
 
   it("runs init, validate and build there: what init writes builds once Terraform's outputs are saved", async () => {
