@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TARGET_PARTS } from '../../src/build.js';
 import { formatTargetWarnings, MOST_LINES_PER_KIND } from '../../src/cli/target-warnings.js';
+import { cloudInit } from '../../src/targets/cloud-init/index.js';
 import { BINARY_REPOSITORY_KEY, USER_DATA_OVER_EC2_LIMIT } from '../../src/targets/cloud-init/warnings.js';
 import { hostWarning, TARGET_NAMES, type TargetWarning } from '../../src/targets/target.js';
 import { NO_ACCESS_POLICIES } from '../../src/targets/terraform/index.js';
+import { sampleFleet } from '../support/sample-fleet.js';
 
 const hosts = (count: number, prefix = 'store-'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${String(i + 1).padStart(4, '0')}`);
 const noPolicies = (names: readonly string[]): TargetWarning[] => names.map((name) => hostWarning(NO_ACCESS_POLICIES, name, { hostnames: [`${name}.example.com`] }));
@@ -75,5 +77,43 @@ describe('target warnings on the terminal', () => {
     }
     expect(new Set(kinds.map(({ kind }) => kind.code)).size).toBe(kinds.length);
     expect(kinds.map(({ kind }) => kind.code)).toContain('terraform.no-access-policies');
+  });
+});
+
+describe('cloud-init: no user-data for decommissioned hosts, grouped like every warning many hosts share', () => {
+  /** The warning lines about decommissioned hosts, from the cloud-init target run on `count` of them and an active host. */
+  const decommissionLines = (count: number, options: { isVerbose?: boolean } = {}): string[] => {
+    const fleet = sampleFleet();
+    const active = fleet.hosts.find((host) => host.name === 'kiosk-17');
+    const template = fleet.hosts.find((host) => host.name === 'store-0001');
+    if (!active || !template) throw new Error('the sample fleet changed');
+    fleet.hosts = [active, ...hosts(count).map((name) => ({ ...structuredClone(template), name, state: 'decommissioned' as const }))];
+    return formatTargetWarnings(cloudInit(fleet, {}).warnings, options).filter((line) => line.includes('decommissioned'));
+  };
+  const one = (host: string): string =>
+    `fleetgen: warning: cloud-init ${host}: no user-data (state: decommissioned): cloud-init only sets up fresh instances; terminate its instance, or let Chef or Ansible remove cloudflared from it`;
+
+  it('1 host: one line naming it', () => {
+    expect(decommissionLines(1)).toEqual([one('store-0001')]);
+  });
+
+  it(`${MOST_LINES_PER_KIND} hosts: a line each`, () => {
+    expect(decommissionLines(MOST_LINES_PER_KIND)).toEqual(hosts(MOST_LINES_PER_KIND).map(one));
+  });
+
+  it(`${MOST_LINES_PER_KIND + 1} hosts: one line, naming how many, the first three and what to do`, () => {
+    expect(decommissionLines(MOST_LINES_PER_KIND + 1)).toEqual([
+      'fleetgen: warning: cloud-init: no user-data for 4 hosts ("store-0001", "store-0002", "store-0003" and 1 more) (state: decommissioned): cloud-init only sets up fresh instances; terminate their instances, or let Chef or Ansible remove cloudflared from them; --verbose lists each host',
+    ]);
+  });
+
+  it('5,000 hosts: still one line', () => {
+    const lines = decommissionLines(5000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('no user-data for 5000 hosts ("store-0001", "store-0002", "store-0003" and 4997 more) (state: decommissioned)');
+  });
+
+  it('with --verbose, a line per host, in the manifest’s order', () => {
+    expect(decommissionLines(20, { isVerbose: true })).toEqual(hosts(20).map(one));
   });
 });

@@ -6,7 +6,7 @@
 import { FileSet } from '../fileset.js';
 import { hostWarning, wholeTarget, type HostTarget, type TargetWarning } from '../target.js';
 import { gzipUserData, renderUserData } from './user-data.js';
-import { CLOUD_INIT_HOST_WARNINGS, EC2_USER_DATA_LIMIT, GZIPPED_USER_DATA_OVER_EC2_LIMIT, USE_GZIPPED_USER_DATA, USER_DATA_OVER_EC2_LIMIT } from './warnings.js';
+import { CLOUD_INIT_HOST_WARNINGS, DECOMMISSIONED_NO_USER_DATA, EC2_USER_DATA_LIMIT, GZIPPED_USER_DATA_OVER_EC2_LIMIT, USE_GZIPPED_USER_DATA, USER_DATA_OVER_EC2_LIMIT } from './warnings.js';
 
 export { EC2_USER_DATA_LIMIT, gzipUserData };
 
@@ -15,7 +15,8 @@ export const cloudInitParts: HostTarget<null> = {
     const files = new FileSet();
     const warnings: TargetWarning[] = [];
     // A fresh instance set up only to be torn down serves nobody, and its user-data would hold live secrets.
-    if (host.state === 'decommissioned') return { files, warnings, summary: null };
+    // Said host by host, so that many such hosts make one line (cli/target-warnings.ts), as every host warning does.
+    if (host.state === 'decommissioned') return { files, warnings: [hostWarning(DECOMMISSIONED_NO_USER_DATA, host.name, undefined)], summary: null };
     const userData = renderUserData(host);
     warnings.push(...userData.warnings);
     files.add(`${host.name}.yaml`, userData.text, { isKeptOutOfGit: true });
@@ -32,20 +33,8 @@ export const cloudInitParts: HostTarget<null> = {
     }
     return { files, warnings, summary: null };
   },
-  fleet: (fleet) => {
-    const warnings: TargetWarning[] = [];
-    const decommissioned = fleet.hosts.filter((h) => h.state === 'decommissioned').map((h) => h.name);
-    if (decommissioned.length > 0) {
-      warnings.push({
-        target: 'cloud-init',
-        code: 'cloud-init.decommissioned-no-user-data',
-        message: `no user-data for ${decommissioned.join(', ')} (state: decommissioned): cloud-init only sets up fresh instances. Terminate such an instance, or let Chef or Ansible remove cloudflared from it`,
-      });
-    }
-    return { files: new FileSet(), warnings };
-  },
+  fleet: () => ({ files: new FileSet(), warnings: [] }),
   hostWarningKinds: CLOUD_INIT_HOST_WARNINGS,
 };
-
 
 export const cloudInit = wholeTarget(cloudInitParts);

@@ -5,6 +5,7 @@ import type { HostWarningKind } from '../target.js';
 export const EC2_USER_DATA_LIMIT = 16 * 1024;
 
 const OVER_EC2_LIMIT = `over the ${EC2_USER_DATA_LIMIT}-byte limit of AWS EC2`;
+const ONLY_FRESH_INSTANCES = 'cloud-init only sets up fresh instances';
 const ARMOR_ADVICE = 'rpm imports ASCII-armored keys only — give the key armored (gpg --armor --export)';
 
 export const BINARY_REPOSITORY_KEY: HostWarningKind<undefined> = {
@@ -38,4 +39,12 @@ export const GZIPPED_USER_DATA_OVER_EC2_LIMIT: HostWarningKind<{ bytes: number; 
   many: (hosts) => `the user-data of ${hosts} is ${OVER_EC2_LIMIT}, and so is each one's <host>.yaml.gz`,
 };
 
-export const CLOUD_INIT_HOST_WARNINGS: readonly HostWarningKind[] = [BINARY_REPOSITORY_KEY, USER_DATA_OVER_EC2_LIMIT, USE_GZIPPED_USER_DATA, GZIPPED_USER_DATA_OVER_EC2_LIMIT];
+/** A decommissioned host gets no user-data. */
+export const DECOMMISSIONED_NO_USER_DATA: HostWarningKind<undefined> = {
+  target: 'cloud-init',
+  code: 'cloud-init.decommissioned-no-user-data',
+  one: () => `no user-data (state: decommissioned): ${ONLY_FRESH_INSTANCES}; terminate its instance, or let Chef or Ansible remove cloudflared from it`,
+  many: (hosts) => `no user-data for ${hosts} (state: decommissioned): ${ONLY_FRESH_INSTANCES}; terminate their instances, or let Chef or Ansible remove cloudflared from them`,
+};
+
+export const CLOUD_INIT_HOST_WARNINGS: readonly HostWarningKind[] = [DECOMMISSIONED_NO_USER_DATA, BINARY_REPOSITORY_KEY, USER_DATA_OVER_EC2_LIMIT, USE_GZIPPED_USER_DATA, GZIPPED_USER_DATA_OVER_EC2_LIMIT];
