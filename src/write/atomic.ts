@@ -80,6 +80,12 @@ export function writeTempFile(path: string, content: string | Uint8Array, option
 /** The name writeFileAtomic gives the temp file of `name`: `.<name>.<pid>.<12 hex>.tmp`. */
 const TEMP_NAME = /^\.(.+)\.[0-9]+\.[0-9a-f]{12}\.tmp$/;
 
+/**
+ * The same names as a gitignore pattern (out/.gitignore holds it): hidden, ending `.<digit…>.<12 hex>.tmp`. Without a
+ * slash it matches in every folder below; no file fleetgen generates ends so.
+ */
+export const TEMP_NAME_PATTERN = `.?*.[0-9]*.${'[0-9a-f]'.repeat(12)}.tmp`;
+
 /** The file a temp file name belongs to (`x.json` for `.x.json.123.0a1b2c3d4e5f.tmp`), or undefined. */
 export function tempFileOf(name: string): string | undefined {
   return TEMP_NAME.exec(name)?.[1];

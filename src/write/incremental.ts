@@ -31,6 +31,7 @@ import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './finger
 import { makeFolders } from './folders.js';
 import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
+import { outGitignoreFile } from './out-gitignore.js';
 import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
 import { serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
 
@@ -158,6 +159,8 @@ class StreamedBuild {
       for (const warning of [...part.warnings, ...(hostWarnings.get(name) ?? [])]) warnings.push(warning);
     }
     for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
+    // out/.gitignore belongs to no target: produced by every build, as the record is.
+    this.placeAt(outGitignoreFile());
     return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
   }
 
@@ -181,7 +184,11 @@ class StreamedBuild {
 
   /** One generated file (path relative to its target's folder): compared with the disk, staged when it differs. */
   private place(target: TargetName, generated: GeneratedFile): CachedFile {
-    const file = { ...generated, path: `${target}/${generated.path}` };
+    return this.placeAt({ ...generated, path: `${target}/${generated.path}` });
+  }
+
+  /** One generated file, its path relative to out/. */
+  private placeAt(file: GeneratedFile): CachedFile {
     if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
     if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
     const filesInTheWay = this.checkFolders(file.path);

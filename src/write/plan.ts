@@ -8,6 +8,7 @@ import { tempFileOf } from './atomic.js';
 import { join } from 'node:path';
 import type { FileSet, GeneratedFile } from '../targets/fileset.js';
 import { checkParents, lstatOrUndefined, topFolderOf } from './out-path.js';
+import { outGitignoreFile, OUT_GITIGNORE } from './out-gitignore.js';
 import { OutputError } from './output-error.js';
 import { compareBytes, readState, serializeState, statePath, STATE_FILE, type OutputState, type RecordedFile, type RecordRead } from './state.js';
 
@@ -61,16 +62,18 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
   const { outExists, state: previous, text: previousText, formatVersion } = readPreviousOutput(outDir);
   const inScope = (path: string): boolean => options.scope === undefined || options.scope.includes(topFolderOf(path));
   const recorded = new Map(previous.files.map((f) => [f.path, f]));
+  // out/.gitignore is fleetgen's own, as the record is: every build produces it.
+  const produced = [...files.list(), outGitignoreFile()];
+  const isProduced = (path: string): boolean => path === OUT_GITIGNORE || files.get(path) !== undefined;
 
   const planned: PlannedFile[] = [];
-  const produced = files.list();
   for (const [i, file] of produced.entries()) {
     if (file.path === STATE_FILE) throw new OutputError(join(outDir, file.path), 'is where fleetgen keeps its record; a target cannot produce it');
     planned.push(planFile(outDir, file, recorded.get(file.path)));
     options.onProgress?.(i + 1, produced.length);
   }
   for (const old of previous.files) {
-    if (files.get(old.path) !== undefined || !inScope(old.path)) continue;
+    if (isProduced(old.path) || !inScope(old.path)) continue;
     const removal = planRemoval(outDir, old);
     if (removal) planned.push(removal);
   }
@@ -79,8 +82,8 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
 
   const next: OutputState = {
     files: [
-      ...previous.files.filter((f) => !inScope(f.path) && files.get(f.path) === undefined),
-      ...files.list().map((f): RecordedFile => ({ path: f.path, mode: f.mode, isSecret: f.isSecret, isKeptOutOfGit: f.isKeptOutOfGit })),
+      ...previous.files.filter((f) => !inScope(f.path) && !isProduced(f.path)),
+      ...produced.map((f): RecordedFile => ({ path: f.path, mode: f.mode, isSecret: f.isSecret, isKeptOutOfGit: f.isKeptOutOfGit })),
     ],
   };
   const content = serializeState(next);

@@ -1,0 +1,59 @@
+/**
+ * A build killed between writing a temp file and renaming it into place (kill -9, OOM, Ctrl-C) leaves the temp file
+ * in out/ until the next build removes it; the temp copy of a clear-text secret holds the secret. Stated with the
+ * real git: after such a build, `git add out/` stages none of fleetgen's temp files, whatever the target, and still
+ * every file the README says to commit (and nothing a user keeps beside them is ignored by mistake).
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempFileOf, tempPathOf, tempToken } from '../../src/write/atomic.js';
+import { readState, STATE_FILE } from '../../src/write/state.js';
+import { runCommand } from '../support/run-command.js';
+import { copyExample, fleetgen } from './fleetgen.js';
+
+/** What `git add out/` would stage in `dir` (a new repository), as git lists it, the user's global config ignored. */
+async function stagedByGitAdd(dir: string): Promise<string[]> {
+  const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+  expect((await runCommand('git', ['init', '--quiet', dir], { env })).status).toBe(0);
+  const listed = await runCommand('git', ['-C', dir, 'ls-files', '--others', '--exclude-standard', '-z', '--', 'out'], { env });
+  expect(listed.status, listed.stderr).toBe(0);
+  return listed.stdout.split('\0').filter((path) => path !== '').map((path) => path.slice('out/'.length)).sort();
+}
+
+describe('temp files a killed build leaves in out/', () => {
+  it('are never staged by git add out/, in any target folder or beside the record, while every committed file is', async () => {
+    const dir = copyExample({ withLock: true });
+    const build = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(build.status, build.stderr).toBe(0);
+    const out = join(dir, 'out');
+    const recorded = readState(out).state.files;
+    const committed = [...recorded.filter((f) => !f.isKeptOutOfGit).map((f) => f.path), STATE_FILE].sort();
+    // The fleet has clear-text secrets in Chef, Ansible and cloud-init (the case that matters), and every target.
+    for (const folder of ['chef/', 'ansible/', 'cloud-init/']) expect(recorded.some((f) => f.isKeptOutOfGit && f.path.startsWith(folder)), folder).toBe(true);
+    const folders = new Set(recorded.map((f) => f.path.split('/')[0]));
+    for (const target of ['chef', 'ansible', 'cloud-init', 'ssh', 'terraform']) expect(folders.has(target), target).toBe(true);
+
+    // Beside every file fleetgen wrote (secrets, .gitignore files, the record): a temp file as writeTempFile names it,
+    // and, beside a few, with the shortest and the longest process IDs Linux gives.
+    const temps: string[] = [];
+    for (const path of [...recorded.map((f) => f.path), STATE_FILE]) {
+      const temp = tempPathOf(join(out, path), tempToken());
+      writeFileSync(temp, 'half a file');
+      temps.push(temp);
+    }
+    for (const path of [STATE_FILE, 'ssh/config', recorded.find((f) => f.path.startsWith('cloud-init/') && f.isKeptOutOfGit)?.path ?? '']) {
+      for (const pid of [1, 4194304]) {
+        const temp = join(out, dirname(path), `.${basename(path)}.${pid}.${tempToken()}.tmp`);
+        writeFileSync(temp, 'half a file');
+        temps.push(temp);
+      }
+    }
+    for (const temp of temps) expect(tempFileOf(basename(temp)), temp).toBeDefined();
+    // A user's own files beside them, named almost like temp files, are not fleetgen's: git still sees them.
+    const own = ['ssh/notes.tmp', 'ssh/.config.tmp', 'ssh/.config.4242.tmp', 'chef/.metadata.rb.4242.0123456789ab.tmp.orig', 'mine.0123456789ab.tmp'];
+    for (const path of own) writeFileSync(join(out, path), 'mine\n');
+
+    expect(await stagedByGitAdd(dir)).toEqual([...committed, ...own].sort());
+  });
+});
