@@ -21,7 +21,7 @@ export interface Committed {
   all: Size;
   /** out/chef + out/ansible: what issue 10's ≤ 2 KB per host is about. */
   chefAndAnsible: Size;
-  /** By the first part of the path under out/ (a target's folder, or the record), sorted. */
+  /** By the first part of the path under out/ (a target's folder, or a file of out/'s own: the record, .gitignore), sorted. */
   byFolder: Map<string, Size>;
 }
 

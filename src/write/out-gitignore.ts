@@ -11,7 +11,7 @@ import { TEMP_NAME_PATTERN } from './atomic.js';
 
 export const OUT_GITIGNORE = '.gitignore';
 
-const CONTENT = [GENERATED_GITIGNORE_LINE, '# Temp files of an interrupted build (a clear-text secret among them), in every folder: the next build removes them.', TEMP_NAME_PATTERN, ''].join('\n');
+const CONTENT = [GENERATED_GITIGNORE_LINE, '# Temp files an interrupted build leaves beside its files, in every folder (a clear-text secret\'s copy among them); the next build removes them.', TEMP_NAME_PATTERN, ''].join('\n');
 
 export function outGitignoreFile(): GeneratedFile {
   return { path: OUT_GITIGNORE, content: CONTENT, mode: 0o644, isSecret: false, isKeptOutOfGit: false };

@@ -15,10 +15,14 @@ export interface FolderSummary {
   removed: number;
 }
 
-/** One entry per folder the plan (or a build) touches, targets in their usual order, anything else after them. */
+/**
+ * One entry per folder the plan (or a build) touches, targets in their usual order, anything else after them. Files
+ * directly in out/ (its .gitignore: fleetgen's own, as the record is) belong to no target and are not counted.
+ */
 export function summarizePlan(plan: { files: readonly { path: string; action: PlannedAction }[] }): FolderSummary[] {
   const byFolder = new Map<string, FolderSummary>();
   for (const file of plan.files) {
+    if (!file.path.includes('/')) continue;
     const folder = topFolderOf(file.path);
     let summary = byFolder.get(folder);
     if (!summary) {

@@ -7,6 +7,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { committedPerHost } from '../../bench/committed-size.js';
+import { OUT_GITIGNORE } from '../../src/write/out-gitignore.js';
 import { readState, STATE_FILE } from '../../src/write/state.js';
 import { copyExample, fleetgen } from '../cli/fleetgen.js';
 
@@ -38,7 +39,7 @@ describe('the committed size that npm run bench:scale reports', () => {
     const expected = recordedCommittedBytes(dir);
     const measured = await committedPerHost(dir, 1);
     // Of cloud-init/ only its .gitignore: every user-data file holds secrets.
-    expect([...measured.byFolder.keys()]).toEqual([STATE_FILE, 'ansible', 'chef', 'cloud-init', 'ssh', 'terraform']);
+    expect([...measured.byFolder.keys()]).toEqual([STATE_FILE, OUT_GITIGNORE, 'ansible', 'chef', 'cloud-init', 'ssh', 'terraform']);
     expect(measured.byFolder.get('cloud-init')?.bytes).toBe(statSync(join(dir, 'out/cloud-init/.gitignore')).size);
     expect(Object.fromEntries([...measured.byFolder].map(([folder, size]) => [folder, size.bytes]))).toEqual(Object.fromEntries(expected));
     expect(measured.all.bytes).toBe(total(expected));

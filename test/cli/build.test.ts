@@ -48,7 +48,7 @@ describe('fleetgen build', () => {
     expect(result.stdout).toMatch(
       /^chef: \d+ written, 0 unchanged, 0 removed\nansible: \d+ written, 0 unchanged, 0 removed\ncloud-init: 8 written, 0 unchanged, 0 removed\nssh: 1 written, 0 unchanged, 0 removed\nterraform: \d+ written, 0 unchanged, 0 removed\n$/,
     );
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.fleetgen-cache', '.fleetgen-state.json', 'ansible', 'chef', 'cloud-init', 'ssh', 'terraform']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.fleetgen-cache', '.fleetgen-state.json', '.gitignore', 'ansible', 'chef', 'cloud-init', 'ssh', 'terraform']);
     expect(existsSync(join(dir, 'out/cloud-init/store-0001.yaml'))).toBe(true);
   });
 

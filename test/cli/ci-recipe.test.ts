@@ -107,7 +107,7 @@ describe('the README\'s recipe for committing out/ and checking it in CI', () =>
     expect(steps.code, steps.stderr).toBe(0);
 
     const committed = (await git(['ls-files'], dir, sh)).split('\n').filter(Boolean);
-    expect(committed).toEqual(expect.arrayContaining(['fleet.yaml', 'fleet.schema.json', 'fleet.lock.yaml', 'secrets/.gitignore', 'out/.fleetgen-state.json', 'out/ssh/config']));
+    expect(committed).toEqual(expect.arrayContaining(['fleet.yaml', 'fleet.schema.json', 'fleet.lock.yaml', 'secrets/.gitignore', 'out/.fleetgen-state.json', 'out/.gitignore', 'out/ssh/config']));
     expect(committed.filter((path) => path.startsWith('secrets/'))).toEqual(['secrets/.gitignore']);
     // The files that hold secrets in clear text were built, and stayed out of the commit.
     const ignored = readState(join(dir, 'out')).state.files.filter((f) => f.isKeptOutOfGit).map((f) => `out/${f.path}`);

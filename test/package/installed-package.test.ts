@@ -112,7 +112,7 @@ describe('the packed package', () => {
     const build = await fleetgen(['build', 'my-fleet/fleet.yaml', '--out', 'my-fleet/out']);
     expect(build.stderr).not.toMatch(STACK_FRAME);
     expect(build.status, build.stderr).toBe(0);
-    expect(readdirSync(join(project, 'my-fleet', 'out')).sort()).toEqual(['.fleetgen-cache', '.fleetgen-state.json', 'ansible', 'chef', 'cloud-init', 'ssh', 'terraform']);
+    expect(readdirSync(join(project, 'my-fleet', 'out')).sort()).toEqual(['.fleetgen-cache', '.fleetgen-state.json', '.gitignore', 'ansible', 'chef', 'cloud-init', 'ssh', 'terraform']);
     expect(existsSync(join(project, 'my-fleet', 'fleet.lock.yaml'))).toBe(true);
   });
 

@@ -59,7 +59,8 @@ describe('planOutput + applyPlan', () => {
     const { state, text } = readState(out);
     const paths = state.files.map((f) => f.path);
     expect(paths).toEqual([...paths].sort());
-    expect(paths).toHaveLength(9);
+    // The nine files of the targets, and out/.gitignore (fleetgen's own, for temp files).
+    expect(paths).toHaveLength(10);
     expect(state.files.find((f) => f.path.endsWith('web-1/secrets.yml'))).toEqual({ path: 'ansible/inventory/host_vars/web-1/secrets.yml', mode: 0o600, isSecret: true, isKeptOutOfGit: false });
     expect(text).toContain('\n    ["ansible/inventory/host_vars/web-1/secrets.yml","0600","secret"],\n');
     expect(text).toContain('\n    ["chef/metadata.rb","0644"]\n');
@@ -202,7 +203,7 @@ describe('planOutput + applyPlan', () => {
     const first = new FileSet().add('ssh/config', 'Host a\n');
     build(out, first);
     const plan = build(out, new FileSet().add('ssh/config/main', 'Host a\n'));
-    expect(actions(plan)).toEqual({ 'ssh/config': 'remove', 'ssh/config/main': 'add' });
+    expect(actions(plan)).toEqual({ '.gitignore': 'unchanged', 'ssh/config': 'remove', 'ssh/config/main': 'add' });
     expect(readFileSync(join(out, 'ssh/config/main'), 'utf8')).toBe('Host a\n');
   });
 

@@ -12,6 +12,7 @@ import { CACHE_DIR } from '../../src/write/cache.js';
 import { buildIntoOut } from '../../src/write/incremental.js';
 import { OutputError } from '../../src/write/output-error.js';
 import { planOutput, staleFiles } from '../../src/write/plan.js';
+import { outGitignoreFile } from '../../src/write/out-gitignore.js';
 import { parseState, readState, serializeState, STATE_FILE, type OutputState, type RecordedFile } from '../../src/write/state.js';
 import { sampleFleet } from '../support/sample-fleet.js';
 import { asVersion1 } from '../support/state-version-1.js';
@@ -114,7 +115,8 @@ describe('the state file of a real build', () => {
   const produced = buildFleet(sampleFleet(), everything).files.list();
 
   it('lists every file the build wrote, with its mode and flags', () => {
-    expect(files).toEqual(produced.map((f) => ({ path: f.path, mode: f.mode, isSecret: f.isSecret, isKeptOutOfGit: f.isKeptOutOfGit })));
+    const written = [outGitignoreFile(), ...produced];
+    expect(files).toEqual(written.map((f) => ({ path: f.path, mode: f.mode, isSecret: f.isSecret, isKeptOutOfGit: f.isKeptOutOfGit })));
   });
 
   it('costs one line per file, of little more than the path: under half of what version 1 took', () => {
