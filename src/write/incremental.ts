@@ -15,7 +15,7 @@
  *
  * `--check` and `--dry-run` do not come here: they compare every file byte for byte (plan.ts).
  */
-import { lstatSync, renameSync, rmdirSync, rmSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, rmdirSync, rmSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TARGET_PARTS } from '../build.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
@@ -112,6 +112,10 @@ class StreamedBuild {
 
   run(): { produced: Map<string, RecordedFile>; actions: { path: string; action: PlannedAction }[]; warnings: TargetWarning[]; cache: BuildCache; isCacheChanged: boolean } {
     const { fleet, chosen } = this;
+    // out/.gitignore belongs to no target: produced by every build, as the record is. It goes into place first, before
+    // any temp file exists, so that git ignores them even when the first build is killed while generating; its
+    // content is the same whatever the fleet, so it never stands beside files it does not fit.
+    this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
     const summaries = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
     const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));
     const keptOutOfGit = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
@@ -159,8 +163,6 @@ class StreamedBuild {
       for (const warning of [...part.warnings, ...(hostWarnings.get(name) ?? [])]) warnings.push(warning);
     }
     for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
-    // out/.gitignore belongs to no target: produced by every build, as the record is.
-    this.placeAt(outGitignoreFile());
     return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
   }
 
@@ -187,15 +189,16 @@ class StreamedBuild {
     return this.placeAt({ ...generated, path: `${target}/${generated.path}` });
   }
 
-  /** One generated file, its path relative to out/. */
-  private placeAt(file: GeneratedFile): CachedFile {
+  /** One generated file, its path relative to out/; staged, or (isWrittenAtOnce) put in place now. */
+  private placeAt(file: GeneratedFile, { isWrittenAtOnce = false } = {}): CachedFile {
     if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
     if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
     const filesInTheWay = this.checkFolders(file.path);
     const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path));
     const record: RecordedFile = { path: file.path, mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
     this.actions.push({ path: file.path, action: planned.action });
-    const stat = planned.action === 'unchanged' ? lstatSync(join(this.outDir, file.path)) : this.writer.stage(file, filesInTheWay);
+    const stat =
+      planned.action === 'unchanged' ? lstatSync(join(this.outDir, file.path)) : isWrittenAtOnce ? this.writer.writeAtOnce(file) : this.writer.stage(file, filesInTheWay);
     // A waiting file's stat is not known yet: a size of -1 never matches, so the next build looks at it again.
     const cached = stat !== undefined ? cachedFileOf(record, stat) : { ...record, size: -1, mtimeMs: 0, ino: 0 };
     this.produced.set(file.path, cached);
@@ -250,6 +253,8 @@ class StagedWriter {
   private readonly readyFolders = new Set<string>();
   /** How many of `staged` commit() has renamed into place so far. */
   private renamed = 0;
+  /** Files writeAtOnce() put in place, with what stood there before (for rollback()). */
+  private readonly writtenAtOnce: { full: string; before: { content: Buffer; mode: number } | undefined }[] = [];
 
   constructor(
     private readonly outDir: string,
@@ -258,7 +263,18 @@ class StagedWriter {
   ) {}
 
   get hasWork(): boolean {
-    return this.staged.length > 0 || this.waiting.length > 0;
+    return this.staged.length > 0 || this.waiting.length > 0 || this.writtenAtOnce.length > 0;
+  }
+
+  /** A file put in place now (atomically) rather than at commit(); rollback() puts back what stood there. */
+  writeAtOnce(file: GeneratedFile): Stats {
+    this.beforeFirstWrite();
+    const full = join(this.outDir, file.path);
+    this.makeFolderOf(full);
+    const stat = lstatOrUndefined(full);
+    this.writtenAtOnce.push({ full, before: stat?.isFile() ? { content: readFileSync(full), mode: stat.mode & 0o7777 } : undefined });
+    writeFileAtomic(full, file.content, { mode: file.mode });
+    return lstatSync(full);
   }
 
   /** Returns the stat the file will have once in place (a waiting file's is unknown: it never matches the cache). */
@@ -269,15 +285,18 @@ class StagedWriter {
     }
     this.beforeFirstWrite();
     const full = join(this.outDir, file.path);
-    const folder = dirname(full);
-    // Each folder is made (or found) once per build, not once per file.
-    if (!this.readyFolders.has(folder)) {
-      this.madeFolders.push(...makeFolders(folder, 0o755));
-      this.readyFolders.add(folder);
-    }
+    this.makeFolderOf(full);
     const { stat } = writeTempFile(full, file.content, { mode: file.mode, token: this.token });
     this.staged.push(file.path);
     return stat;
+  }
+
+  /** Each folder is made (or found) once per build, not once per file. */
+  private makeFolderOf(full: string): void {
+    const folder = dirname(full);
+    if (this.readyFolders.has(folder)) return;
+    this.madeFolders.push(...makeFolders(folder, 0o755));
+    this.readyFolders.add(folder);
   }
 
   /** Every file in the way of a waiting file must be one this build removes (fleetgen's own, no longer produced). */
@@ -292,6 +311,8 @@ class StagedWriter {
   }
 
   commit(onWrite?: (done: number, total: number) => void): void {
+    // From here on out/ takes this build's files: what writeAtOnce() wrote stays, whatever happens.
+    this.writtenAtOnce.length = 0;
     const total = this.staged.length + this.waiting.length;
     // Renamed in order; `renamed` counts those in place, so that a failure half-way leaves rollback() only the temp
     // files still waiting. (Not shift() per file: on tens of thousands of files that is quadratic.)
@@ -315,6 +336,10 @@ class StagedWriter {
   rollback(): void {
     for (const path of this.staged.splice(0).slice(this.renamed)) rmSync(tempPathOf(join(this.outDir, path), this.token), { force: true });
     this.renamed = 0;
+    for (const { full, before } of this.writtenAtOnce.splice(0).reverse()) {
+      if (before) writeFileAtomic(full, before.content, { mode: before.mode });
+      else rmSync(full, { force: true });
+    }
     for (const folder of this.madeFolders.splice(0).reverse()) {
       try {
         rmdirSync(folder);

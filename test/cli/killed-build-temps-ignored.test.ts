@@ -9,17 +9,8 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempFileOf, tempPathOf, tempToken } from '../../src/write/atomic.js';
 import { readState, STATE_FILE } from '../../src/write/state.js';
-import { runCommand } from '../support/run-command.js';
+import { stagedByGitAdd } from '../support/git-add.js';
 import { copyExample, fleetgen } from './fleetgen.js';
-
-/** What `git add out/` would stage in `dir` (a new repository), as git lists it, the user's global config ignored. */
-async function stagedByGitAdd(dir: string): Promise<string[]> {
-  const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
-  expect((await runCommand('git', ['init', '--quiet', dir], { env })).status).toBe(0);
-  const listed = await runCommand('git', ['-C', dir, 'ls-files', '--others', '--exclude-standard', '-z', '--', 'out'], { env });
-  expect(listed.status, listed.stderr).toBe(0);
-  return listed.stdout.split('\0').filter((path) => path !== '').map((path) => path.slice('out/'.length)).sort();
-}
 
 describe('temp files a killed build leaves in out/', () => {
   it('are never staged by git add out/, in any target folder or beside the record, while every committed file is', async () => {

@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { buildFleet, TARGET_PARTS } from '../../src/build.js';
 import type { Fleet } from '../../src/model/fleet.js';
@@ -8,9 +8,12 @@ import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
 import { applyPlan } from '../../src/write/apply.js';
 import { CACHE_DIR, readCache } from '../../src/write/cache.js';
 import { hostFingerprint, settingsFingerprint } from '../../src/write/fingerprint.js';
+import { tempFileOf } from '../../src/write/atomic.js';
 import { buildIntoOut } from '../../src/write/incremental.js';
+import { OUT_GITIGNORE } from '../../src/write/out-gitignore.js';
 import { OutputError } from '../../src/write/output-error.js';
 import { planOutput, staleFiles } from '../../src/write/plan.js';
+import { stagedByGitAdd } from '../support/git-add.js';
 import { sampleFleet, sampleFleetWithRemoteIngress } from '../support/sample-fleet.js';
 import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from './disk.js';
 
@@ -54,6 +57,33 @@ function withPort(fleet: Fleet, host: string, port: number): Fleet {
 }
 
 describe('buildIntoOut (fleetgen build)', () => {
+  it('puts out/.gitignore in place before any temp file, so git ignores those of a first build killed while generating', async () => {
+    const out = tempOut();
+    const killed = join(dirname(out), 'killed');
+    // out/ as a kill -9 after the first host would leave it.
+    buildIntoOut(out, sampleFleet(), { ...everything, onProgress: (done) => done === 1 && cpSync(out, join(killed, 'out'), { recursive: true }) });
+    const left = Object.keys(snapshotDisk(join(killed, 'out')));
+    const temps = left.filter((path) => tempFileOf(basename(path)) !== undefined);
+    // The first host's clear-text secrets among them: user-data, its Ansible secrets.yml and its Chef secrets item.
+    const secrets = [/^cloud-init\/\.[^/]+\.yaml\./, /\/\.secrets\.yml\./, /^chef\/data_bags\/[^/]+_secrets\//];
+    expect(temps).toEqual(expect.arrayContaining(secrets.map((pattern) => expect.stringMatching(pattern))));
+    expect(left).toContain(OUT_GITIGNORE);
+    const staged = await stagedByGitAdd(killed);
+    expect(staged).toContain(OUT_GITIGNORE);
+    expect(staged.filter((path) => temps.includes(path))).toEqual([]);
+  });
+
+  it('leaves no out/.gitignore when it refuses a fresh out/ half-way, and puts back the one that stood there', () => {
+    for (const before of [undefined, 'mine\n']) {
+      const out = tempOut();
+      mkdirSync(join(out, 'ssh'), { recursive: true });
+      if (before !== undefined) writeFileSync(join(out, OUT_GITIGNORE), before);
+      symlinkSync(tmpdir(), join(out, 'ssh', 'config'));
+      expect(() => buildIntoOut(out, sampleFleet(), everything)).toThrow(OutputError);
+      expect(existsSync(join(out, OUT_GITIGNORE)) ? readFileSync(join(out, OUT_GITIGNORE), 'utf8') : undefined).toBe(before);
+    }
+  });
+
   it('writes exactly what the whole targets produce, as planOutput + applyPlan would', () => {
     const fleet = sampleFleetWithRemoteIngress();
     const streamed = tempOut();
