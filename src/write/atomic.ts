@@ -51,6 +51,8 @@ export function writeTempFile(path: string, content: string | Uint8Array, option
   // (tempFileOf below must keep recognising this name.)
   // 'wx': never follow a planted symlink or reuse someone else's file; the temp file starts at mode 0600 so a
   // secret is never readable by others, even for an instant.
+  // Outside the try below: when open() fails, there is no temp file of ours to remove (with 'wx', a file already
+  // there is someone else's), and removing it anyway would replace open()'s error with rm's.
   const fd = openSync(temp, 'wx', 0o600);
   try {
     try {

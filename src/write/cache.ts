@@ -53,6 +53,21 @@ export function cachedFileOf(record: RecordedFile, stat: Stats): CachedFile {
   return { ...record, size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
 }
 
+/**
+ * A file whose stat is not known yet (recordStat gives it later): a size of -1 never matches a file on disk, so
+ * should it stay unknown, the next build looks at the file again. (The same shape as cachedFileOf's objects.)
+ */
+export function unstatedFileOf(record: RecordedFile): CachedFile {
+  return { ...record, size: -1, mtimeMs: 0, ino: 0 };
+}
+
+/** The stat of the file as written, once known (a temp file's: the rename into place keeps it). */
+export function recordStat(file: CachedFile, size: number, mtimeMs: number, ino: number): void {
+  file.size = size;
+  file.mtimeMs = mtimeMs;
+  file.ino = ino;
+}
+
 /** Whether the file on disk is still the one the cache recorded (the same inode, size, mtime and mode). */
 export function isAsCached(file: CachedFile, stat: Stats | undefined): boolean {
   return stat !== undefined && stat.isFile() && stat.ino === file.ino && stat.size === file.size && stat.mtimeMs === file.mtimeMs && (stat.mode & 0o7777) === file.mode;

@@ -26,14 +26,19 @@ import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
 import { TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
 import { removeEmptyParents, removeGeneratedFile } from './apply.js';
 import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.js';
-import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, restoreCache, writeCache, type BuildCache, type CachedFile, type CachedPart } from './cache.js';
+import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, recordStat, restoreCache, unstatedFileOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from './cache.js';
 import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
 import { makeFolders } from './folders.js';
 import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
 import { outGitignoreFile } from './out-gitignore.js';
 import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
+import type { StageResult } from './stage-worker.js';
+import { StagingThread } from './staging-thread.js';
 import { serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
+
+/** A build writes its first this many files itself; a second thread writes the rest (see staging-thread.ts). */
+const FILES_BEFORE_WRITER_THREAD = 1000;
 
 export interface StreamedBuildOptions {
   targets: readonly TargetName[];
@@ -44,6 +49,11 @@ export interface StreamedBuildOptions {
   onProgress?: (done: number, total: number) => void;
   /** Files put in place, of all files to write. */
   onWrite?: (done: number, total: number) => void;
+  /**
+   * How many files to write before a second thread takes over writing temp files; default 1,000, so that small builds
+   * do not pay for starting a thread. (Tests set 0 to send every file through the thread.)
+   */
+  filesBeforeWriterThread?: number;
 }
 
 export interface StreamedBuildResult {
@@ -61,9 +71,11 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     if (!isCacheAside && cache !== undefined) keepCacheAside(outDir);
     isCacheAside = true;
   };
-  const writer = new StagedWriter(outDir, setCacheAside);
+  const writer = new StagedWriter(outDir, setCacheAside, build.filesBeforeWriterThread ?? FILES_BEFORE_WRITER_THREAD);
   try {
     const result = new StreamedBuild(outDir, fleet, build, previous.files, cache, writer).run();
+    // Every temp file written, or the first failure thrown, before anything in out/ is removed or replaced.
+    writer.finishStaging();
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
     const removals = previous.files.filter((f) => !result.produced.has(f.path) && inScope(f.path)).flatMap((f) => planRemoval(outDir, f) ?? []);
     writer.checkFilesInTheWay(new Set(removals.map((f) => f.path)));
@@ -194,13 +206,20 @@ class StreamedBuild {
     if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
     if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
     const filesInTheWay = this.checkFolders(file.path);
+    this.writer.waitIfFolderBeingMade(join(this.outDir, file.path));
     const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path));
     const record: RecordedFile = { path: file.path, mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
     this.actions.push({ path: file.path, action: planned.action });
-    const stat =
-      planned.action === 'unchanged' ? lstatSync(join(this.outDir, file.path)) : isWrittenAtOnce ? this.writer.writeAtOnce(file) : this.writer.stage(file, filesInTheWay);
-    // A waiting file's stat is not known yet: a size of -1 never matches, so the next build looks at it again.
-    const cached = stat !== undefined ? cachedFileOf(record, stat) : { ...record, size: -1, mtimeMs: 0, ino: 0 };
+    let cached: CachedFile;
+    if (planned.action === 'unchanged') {
+      cached = cachedFileOf(record, lstatSync(join(this.outDir, file.path)));
+    } else if (isWrittenAtOnce) {
+      cached = cachedFileOf(record, this.writer.writeAtOnce(file));
+    } else {
+      // Its stat comes with its temp file, maybe from the writer thread later on, but before the cache is written.
+      cached = unstatedFileOf(record);
+      this.writer.stage(file, filesInTheWay, cached);
+    }
     this.produced.set(file.path, cached);
     return cached;
   }
@@ -241,6 +260,9 @@ class StreamedBuild {
  * Files to write, as temp files beside their places until commit() renames them all; rollback() removes them and
  * the folders made for them. A file whose folder is blocked by a file this build removes waits in memory instead
  * (rare: a generated file that became a folder) and is written after the removals.
+ *
+ * The first files are written here; past `filesBeforeThread`, a second thread makes the folders and temp files,
+ * in the same order, while the build goes on generating (staging-thread.ts). finishStaging() waits for it.
  */
 class StagedWriter {
   /** Files staged, as paths relative to out/ (the strings the build already keeps): their temp files follow from
@@ -255,11 +277,21 @@ class StagedWriter {
   private renamed = 0;
   /** Files writeAtOnce() put in place, with what stood there before (for rollback()). */
   private readonly writtenAtOnce: { full: string; before: { content: Buffer; mode: number } | undefined }[] = [];
+  private thread: StagingThread | undefined;
+  /**
+   * Files given to the thread, oldest first: as the thread's answers come back, their stats are recorded and their
+   * paths join `staged` (or, after a failure, do not: the thread did not write them).
+   */
+  private readonly sentToThread: CachedFile[] = [];
+  private answered = 0;
+  /** Folders the thread has been asked to make, and their parents: full paths. */
+  private readonly threadFolders = new Set<string>();
 
   constructor(
     private readonly outDir: string,
     /** Called before the first temp file is made. */
     private readonly beforeFirstWrite: () => void,
+    private readonly filesBeforeThread: number,
   ) {}
 
   get hasWork(): boolean {
@@ -277,18 +309,63 @@ class StagedWriter {
     return lstatSync(full);
   }
 
-  /** Returns the stat the file will have once in place (a waiting file's is unknown: it never matches the cache). */
-  stage(file: GeneratedFile, filesInTheWay: string[]): Stats | undefined {
+  /**
+   * Records in `cached` the stat the file will have once in place, now or (written by the thread) by the end of
+   * finishStaging(). A waiting file's stays unknown: it never matches the cache.
+   */
+  stage(file: GeneratedFile, filesInTheWay: string[], cached: CachedFile): void {
     if (filesInTheWay.length > 0) {
       this.waiting.push({ file, filesInTheWay });
-      return undefined;
+      return;
     }
     this.beforeFirstWrite();
     const full = join(this.outDir, file.path);
+    const folder = dirname(full);
+    // Each folder is made (or found) once per build, not once per file.
+    const isFolderNew = !this.readyFolders.has(folder);
+    if (this.thread === undefined && this.staged.length >= this.filesBeforeThread) {
+      this.thread = new StagingThread(this.token, (result) => this.acceptStaged(result));
+    }
+    if (this.thread !== undefined) {
+      if (isFolderNew) {
+        this.readyFolders.add(folder);
+        for (let parent = folder; parent !== this.outDir && parent !== dirname(parent) && !this.threadFolders.has(parent); parent = dirname(parent)) this.threadFolders.add(parent);
+      }
+      this.sentToThread.push(cached);
+      this.thread.stage({ full, folder: isFolderNew ? folder : undefined, content: file.content, mode: file.mode });
+      return;
+    }
     this.makeFolderOf(full);
     const { stat } = writeTempFile(full, file.content, { mode: file.mode, token: this.token });
     this.staged.push(file.path);
-    return stat;
+    recordStat(cached, stat.size, stat.mtimeMs, stat.ino);
+  }
+
+  /**
+   * Before the build looks at `full` on disk: when it is a folder the thread is to make (a target producing both
+   * `a` and `a/b`), the build waits for it, and so finds the folder there as it would have without the thread.
+   */
+  waitIfFolderBeingMade(full: string): void {
+    if (this.thread !== undefined && this.threadFolders.has(full)) this.thread.finish();
+  }
+
+  /** Waits for the thread's last temp files; throws the first error it met (as writing here would have). */
+  finishStaging(): void {
+    this.thread?.finish();
+    this.thread?.close();
+    this.thread = undefined;
+  }
+
+  private acceptStaged(result: StageResult): void {
+    const { stats } = result;
+    for (let i = 0; i < result.staged; i++) {
+      const cached = this.sentToThread[this.answered + i];
+      if (cached === undefined) throw new InternalError('the thread writing temp files answered for a file it was not given');
+      recordStat(cached, stats[i * 3] ?? -1, stats[i * 3 + 1] ?? 0, stats[i * 3 + 2] ?? 0);
+      this.staged.push(cached.path);
+    }
+    this.answered += result.requested;
+    for (const folder of result.madeFolders) this.madeFolders.push(folder);
   }
 
   /** Each folder is made (or found) once per build, not once per file. */
@@ -334,6 +411,19 @@ class StagedWriter {
 
   /** After a failure: no temp file stays, nor a folder made for one (when nothing else went into it). */
   rollback(): void {
+    // The thread first: it attempts nothing more, and answers for what it did (files written, folders made).
+    this.thread?.abort();
+    this.thread?.close();
+    this.thread = undefined;
+    // Files it never answered for (it stopped on its own): whatever of them it wrote goes too.
+    for (const file of this.sentToThread.splice(0).slice(this.answered)) {
+      try {
+        rmSync(tempPathOf(join(this.outDir, file.path), this.token), { force: true });
+      } catch {
+        // the next build removes what a broken build left (findLeftoverTemps)
+      }
+    }
+    this.answered = 0;
     for (const path of this.staged.splice(0).slice(this.renamed)) rmSync(tempPathOf(join(this.outDir, path), this.token), { force: true });
     this.renamed = 0;
     for (const { full, before } of this.writtenAtOnce.splice(0).reverse()) {

@@ -7,7 +7,7 @@
  * global-setup.ts), and rebuilding dist/ here would pull it from under the tests that run the bin meanwhile.
  * The install prefers npm's cache (warm after `npm ci`); it reaches the registry only for what is not cached.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fleetgen as checkoutFleetgen, REPO, STACK_FRAME, tempDir } from '../cli/fleetgen.js';
@@ -15,6 +15,7 @@ import { runCommand, type CommandResult } from '../support/run-command.js';
 import { fakeHostOutputs, terraformOutputJson } from '../support/terraform-output.js';
 import { CACHE_DIR } from '../../src/write/cache.js';
 import { snapshotDisk } from '../write/disk.js';
+import { writeScaleFleet } from '../../bench/scale-fleet.js';
 
 /** The placeholder account ID of the init template. */
 const TEMPLATE_ACCOUNT_ID = '0123456789abcdef0123456789abcdef';
@@ -52,6 +53,15 @@ beforeAll(async () => {
   project = tempDir();
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
 }, 240_000);
+
+/** Bytes and mode of every entry, the build cache aside: its fingerprints cover fleetgen's own code, which differs between the two. */
+function contents(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(snapshotDisk(dir))
+      .filter(([path]) => !path.startsWith(`${CACHE_DIR}/`))
+      .map(([path, entry]) => [path, `${entry.mode.toString(8)} ${entry.bytes}`]),
+  );
+}
 
 describe('the packed package', () => {
   it('ships the built bin, schema, templates, bundled example and LICENSE, and no tests or TypeScript sources', () => {
@@ -123,15 +133,26 @@ describe('the packed package', () => {
     const checkoutOut = join(tempDir(), 'out');
     const reference = await checkoutFleetgen(['build', 'fixtures/example/fleet.yaml', '--out', checkoutOut, '--frozen-lockfile']);
     expect(reference.status, reference.stderr).toBe(0);
-    // The build cache aside: its fingerprints cover fleetgen's own code, which differs between the two.
-    const contents = (dir: string) =>
-      Object.fromEntries(
-        Object.entries(snapshotDisk(dir))
-          .filter(([path]) => !path.startsWith(`${CACHE_DIR}/`))
-          .map(([path, entry]) => [path, `${entry.mode.toString(8)} ${entry.bytes}`]),
-      );
     const installed = contents(join(project, 'example-out'));
     expect(Object.keys(installed)).toContain('chef/cookbooks/acme_pos/metadata.rb');
     expect(installed).toEqual(contents(checkoutOut));
   });
+
+  it('builds a fleet large enough for the writer thread (1,400 files) from the installed package as the checkout does', async () => {
+    // The thread's module is found from the installed package (write/staging-thread.ts), not from the checkout.
+    const fleetDir = join(project, 'scale');
+    writeScaleFleet(fleetDir, 200);
+    const build = await runCommand(join(project, 'node_modules', '.bin', 'fleetgen'), ['build', 'fleet.yaml'], { cwd: fleetDir, env: userEnv(), timeoutMs: 120_000 });
+    expect(build.stderr).not.toMatch(STACK_FRAME);
+    expect(build.status, build.stderr).toBe(0);
+    const reference = tempDir();
+    cpSync(join(fleetDir, 'secrets'), join(reference, 'secrets'), { recursive: true });
+    cpSync(join(fleetDir, 'fleet.yaml'), join(reference, 'fleet.yaml'));
+    cpSync(join(fleetDir, 'fleet.lock.yaml'), join(reference, 'fleet.lock.yaml'));
+    const checkout = await checkoutFleetgen(['build', 'fleet.yaml', '--frozen-lockfile'], { cwd: reference, timeoutMs: 120_000 });
+    expect(checkout.status, checkout.stderr).toBe(0);
+    const installed = contents(join(fleetDir, 'out'));
+    expect(Object.keys(installed).length).toBeGreaterThan(1400);
+    expect(installed).toEqual(contents(join(reference, 'out')));
+  }, 300_000);
 });

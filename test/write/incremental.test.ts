@@ -1,12 +1,12 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { buildFleet, TARGET_PARTS } from '../../src/build.js';
 import type { Fleet } from '../../src/model/fleet.js';
-import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
+import { TARGET_NAMES, type TargetName, type TargetOptions } from '../../src/targets/target.js';
 import { applyPlan } from '../../src/write/apply.js';
-import { CACHE_DIR, readCache } from '../../src/write/cache.js';
+import { CACHE_DIR, isAsCached, readCache } from '../../src/write/cache.js';
 import { hostFingerprint, settingsFingerprint } from '../../src/write/fingerprint.js';
 import { tempFileOf } from '../../src/write/atomic.js';
 import { buildIntoOut } from '../../src/write/incremental.js';
@@ -238,5 +238,112 @@ describe('buildIntoOut (fleetgen build)', () => {
     buildIntoOut(out, sampleFleet(), everything);
     expect(readFileSync(join(out, CACHE_DIR, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
     expect(statSync(join(out, CACHE_DIR, 'build.json')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('buildIntoOut with the writer thread (large builds: temp files written beside the generating)', () => {
+  const throughThread = { ...everything, filesBeforeWriterThread: 0 };
+  /** The first few files written on the build's own thread, the rest on the writer thread. */
+  const partlyThroughThread = { ...everything, filesBeforeWriterThread: 3 };
+
+  /** Adds files to the host part of `target`: host name → path → content. */
+  function withExtraFiles(target: TargetName, extra: Record<string, Record<string, string>>): void {
+    const original = TARGET_PARTS[target].host;
+    vi.spyOn(TARGET_PARTS[target], 'host').mockImplementation((fleet, host, options) => {
+      const output = original(fleet, host, options);
+      for (const [path, content] of Object.entries(extra[host.name] ?? {})) output.files.add(path, content);
+      return output;
+    });
+  }
+
+  /** Every file in the cache stats as the cache recorded it: the stat of the file that ended up in place. */
+  function cachedStatsHold(out: string): boolean {
+    const cache = readCache(out);
+    if (!cache) return false;
+    const files = [...Object.values(cache.hosts).flatMap((parts) => Object.values(parts)), ...Object.values(cache.fleet)].flatMap((part) => part.files);
+    return files.length > 0 && files.every((file) => isAsCached(file, lstatSync(join(out, file.path))));
+  }
+
+  it('writes the same files and modes as without it, and caches the stat of each file in place', () => {
+    const fleet = sampleFleetWithRemoteIngress();
+    const itself = tempOut();
+    buildIntoOut(itself, fleet, everything);
+    for (const build of [throughThread, partlyThroughThread]) {
+      const out = tempOut();
+      buildIntoOut(out, fleet, build);
+      expect(outputOf(out)).toEqual(outputOf(itself));
+      expect(cachedStatsHold(out)).toBe(true);
+      // The stats recorded are right: the next build reuses every host and rewrites nothing.
+      const before = snapshotDisk(out);
+      expect(hostRuns(() => buildIntoOut(out, fleet, build)).chef).toBe(0);
+      expect(changedPaths(before, snapshotDisk(out)).filter((path) => !path.startsWith(CACHE_DIR))).toEqual([]);
+    }
+  });
+
+  it('rewrites changed files through it as it does itself', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    ageFiles(out);
+    const changed = withPort(sampleFleetWithRemoteIngress(), 'store-0001', 9090);
+    buildIntoOut(out, changed, throughThread);
+    const fresh = tempOut();
+    buildIntoOut(fresh, changed, everything);
+    expect(outputOf(out)).toEqual(outputOf(fresh));
+    expect(cachedStatsHold(out)).toBe(true);
+  });
+
+  it('throws a write error met on the writer thread as its own would be, and leaves out/ as its own failure does', () => {
+    // A name that fits on disk, but not with the temp file's suffix: open() of the temp file fails (ENAMETOOLONG).
+    const longName = `${'n'.repeat(240)}.txt`;
+    const outcome = (build: typeof everything, previous: 'none' | 'built') => {
+      const out = tempOut();
+      if (previous === 'built') buildIntoOut(out, sampleFleet(), everything);
+      const before = snapshotDisk(out);
+      withExtraFiles('chef', { 'store-0001': { [longName]: 'x\n' } });
+      let thrown: unknown;
+      try {
+        buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 9090), build);
+      } catch (err) {
+        thrown = err;
+      }
+      vi.restoreAllMocks();
+      const after = snapshotDisk(out);
+      const error = thrown as NodeJS.ErrnoException;
+      return {
+        error: { isError: error instanceof Error, code: error.code, syscall: error.syscall, message: error.message.replace(/\.\d+\.[0-9a-f]{12}\.tmp/, '.<temp>.tmp').replace(out, '<out>') },
+        written: changedPaths(before, after).filter((path) => !path.startsWith(CACHE_DIR)),
+        leftover: Object.keys(after).filter((path) => path.endsWith('.tmp')),
+      };
+    };
+    for (const previous of ['none', 'built'] as const) {
+      const itself = outcome(everything, previous);
+      expect(itself.error).toMatchObject({ isError: true, code: 'ENAMETOOLONG', syscall: 'open' });
+      expect(itself.written).toEqual([]);
+      expect(itself.leftover).toEqual([]);
+      expect(outcome(throughThread, previous)).toEqual(itself);
+      expect(outcome(partlyThroughThread, previous)).toEqual(itself);
+    }
+  });
+
+  it('refuses a link in the way while the thread holds temp files: out/ stays exactly as it was, cache included', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const elsewhere = tempOut();
+    mkdirSync(elsewhere, { recursive: true });
+    symlinkSync(elsewhere, join(out, 'ansible/inventory/host_vars/kiosk-18'));
+    const before = snapshotDisk(out);
+    expect(() => buildIntoOut(out, withPort(sampleFleetWithRemoteIngress(), 'store-0001', 9090), throughThread)).toThrow(OutputError);
+    expect(snapshotDisk(out)).toEqual(before);
+  });
+
+  it('finds a folder the thread was asked to make where a later file goes, as it would find it itself', () => {
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      // A later host's part produces a file where an earlier one's needed a folder.
+      withExtraFiles('chef', { 'kiosk-17': { 'shared/notes/a.txt': 'a\n' }, 'store-0001': { 'shared/notes': 'b\n' } });
+      expect(() => buildIntoOut(out, sampleFleet(), build)).toThrow(/is in the way: fleetgen generates a file there/);
+      vi.restoreAllMocks();
+      expect(snapshotDisk(out)).toEqual({});
+    }
   });
 });
