@@ -92,9 +92,10 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache);
     return { files: [...result.actions, ...removals.map((f) => ({ path: f.path, action: f.action }))], warnings: result.warnings };
   } catch (err) {
-    writer.rollback();
-    if (err instanceof OutputError && isCacheAside) restoreCache(outDir);
-    throw err;
+    // A failure the writer thread met came first: it was met on a file generated before whatever threw here.
+    const failure = writer.rollback() ?? err;
+    if (failure instanceof OutputError && isCacheAside) restoreCache(outDir);
+    throw failure;
   }
 }
 
@@ -409,10 +410,13 @@ class StagedWriter {
     }
   }
 
-  /** After a failure: no temp file stays, nor a folder made for one (when nothing else went into it). */
-  rollback(): void {
-    // The thread first: it attempts nothing more, and answers for what it did (files written, folders made).
-    this.thread?.abort();
+  /**
+   * After a failure: no temp file stays, nor a folder made for one (when nothing else went into it). Returns the
+   * failure the writer thread met, if any.
+   */
+  rollback(): Error | undefined {
+    // The thread first: it finishes what it was given, and answers for what it did (files written, folders made).
+    const threadFailure = this.thread?.settle();
     this.thread?.close();
     this.thread = undefined;
     // Files it never answered for (it stopped on its own): whatever of them it wrote goes too.
@@ -437,6 +441,7 @@ class StagedWriter {
         // not empty (a file of this build was already renamed into it): it stays
       }
     }
+    return threadFailure;
   }
 }
 

@@ -23,7 +23,7 @@ export interface StageRequest {
 export interface StageResult {
   /** Requests in the batch. */
   requested: number;
-  /** The first `staged` of them have their temp file; the rest were not attempted (a failure, or the build aborted). */
+  /** The first `staged` of them have their temp file; the rest were not attempted (after a failure). */
   staged: number;
   /** size, mtimeMs and ino of each staged file's temp file (which the rename keeps). */
   stats: Float64Array;
@@ -45,12 +45,10 @@ export interface StageFailure {
 export const SIGNAL = {
   /** Bumped (and notified) after every result the thread posts, and when it stops. */
   results: 0,
-  /** Set by the build: attempt no more requests. */
-  abort: 1,
   /** Set when the thread has stopped (normally at the end, or because it failed to start or crashed). */
-  stopped: 2,
+  stopped: 1,
 } as const;
-export const SIGNAL_SLOTS = 3;
+export const SIGNAL_SLOTS = 2;
 
 export interface StageWorkerData {
   port: MessagePort;
@@ -69,7 +67,7 @@ export function serveStaging({ port, signal: buffer, token }: StageWorkerData): 
     let staged = 0;
     let failure: StageFailure | undefined;
     for (const request of requests) {
-      if (isFailed || Atomics.load(signal, SIGNAL.abort) !== 0) break;
+      if (isFailed) break;
       try {
         if (request.folder !== undefined) for (const folder of makeFolders(request.folder, 0o755)) madeFolders.push(folder);
         const { stat } = writeTempFile(request.full, request.content, { mode: request.mode, token });

@@ -91,11 +91,14 @@ export class StagingThread {
     this.throwFailure();
   }
 
-  /** After a failure: no queued file is attempted any more; returns when the thread has answered for the rest. */
-  abort(): void {
-    Atomics.store(this.signal, SIGNAL.abort, 1);
-    this.batch = [];
+  /**
+   * After the build failed: returns when the thread has written every queued file (as the build would have before
+   * it failed) or stopped at its first failure, which it returns: that failure came first.
+   */
+  settle(): Error | undefined {
+    this.post();
     while (this.inFlight.length > 0 && this.receive(true));
+    return this.failureError();
   }
 
   /** The thread ends once its port is closed (it holds nothing else open). */
@@ -141,9 +144,14 @@ export class StagingThread {
   }
 
   private throwFailure(): void {
-    if (this.failure === undefined) return;
+    const error = this.failureError();
+    if (error !== undefined) throw error;
+  }
+
+  /** The error the build's own thread would have thrown: message, code, errno, syscall and path. */
+  private failureError(): Error | undefined {
+    if (this.failure === undefined) return undefined;
     const { message, ...details } = this.failure;
-    // The error the build's own thread would have thrown: message, code, errno, syscall and path.
-    throw Object.assign(new Error(message), details);
+    return Object.assign(new Error(message), details);
   }
 }

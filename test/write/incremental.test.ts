@@ -246,6 +246,9 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
   /** The first few files written on the build's own thread, the rest on the writer thread. */
   const partlyThroughThread = { ...everything, filesBeforeWriterThread: 3 };
 
+  /** A name that fits on disk, but not with the temp file's suffix: open() of its temp file fails (ENAMETOOLONG). */
+  const longName = `${'n'.repeat(240)}.txt`;
+
   /** Adds files to the host part of `target`: host name → path → content. */
   function withExtraFiles(target: TargetName, extra: Record<string, Record<string, string>>): void {
     const original = TARGET_PARTS[target].host;
@@ -293,8 +296,6 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
   });
 
   it('throws a write error met on the writer thread as its own would be, and leaves out/ as its own failure does', () => {
-    // A name that fits on disk, but not with the temp file's suffix: open() of the temp file fails (ENAMETOOLONG).
-    const longName = `${'n'.repeat(240)}.txt`;
     const outcome = (build: typeof everything, previous: 'none' | 'built') => {
       const out = tempOut();
       if (previous === 'built') buildIntoOut(out, sampleFleet(), everything);
@@ -322,6 +323,23 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
       expect(itself.leftover).toEqual([]);
       expect(outcome(throughThread, previous)).toEqual(itself);
       expect(outcome(partlyThroughThread, previous)).toEqual(itself);
+    }
+  });
+
+  it('throws the error the thread met on a file before a later one that fails on the build’s own thread, as without the thread', () => {
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      buildIntoOut(out, sampleFleet(), everything);
+      rmSync(join(out, CACHE_DIR), { recursive: true }); // every host is regenerated
+      const elsewhere = tempOut();
+      mkdirSync(elsewhere, { recursive: true });
+      symlinkSync(elsewhere, join(out, 'ansible/inventory/host_vars/kiosk-18'));
+      const before = outputOf(out);
+      // kiosk-17's file fails to be written; kiosk-18's folder, after it, is a link (OutputError).
+      withExtraFiles('chef', { 'kiosk-17': { [longName]: 'x\n' } });
+      expect(() => buildIntoOut(out, sampleFleetWithRemoteIngress(), build)).toThrow(/^ENAMETOOLONG: name too long, open /);
+      vi.restoreAllMocks();
+      expect(outputOf(out)).toEqual(before);
     }
   });
 
