@@ -6,7 +6,8 @@
  *   regenerated nor read (cache.ts). Every other host is regenerated and each of its files compared with the disk.
  * - Fleet-wide files (a cookbook, an inventory, ssh/config, …) come from the model and every host's summary; they
  *   are regenerated when any host's fingerprint changed, and written only when their bytes did.
- * - Output is streamed, never held whole: a file to write goes at once to a temp file beside its place, and only
+ * - Output is streamed, never held whole: a file to write goes at once to a temp file beside its place (in a large
+ *   build, by a second thread while generating goes on: staging-thread.ts, with a bound on what is in flight), and only
  *   when every file has been generated and checked are the temp files renamed into place (after removing the files
  *   fleetgen no longer produces). Something in the way (a link, a folder where a file goes) is found before any
  *   file is replaced: the temp files and the folders made for them are removed again and out/ stays as it was.
