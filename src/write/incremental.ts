@@ -32,7 +32,7 @@ import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './finger
 import { makeFolders } from './folders.js';
 import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
-import { outGitignoreFile } from './out-gitignore.js';
+import { checkOutGitignoreIsOurs, outGitignoreFile } from './out-gitignore.js';
 import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
 import type { StageResult } from './stage-worker.js';
 import { StagingThread } from './staging-thread.js';
@@ -129,6 +129,7 @@ class StreamedBuild {
     // out/.gitignore belongs to no target: produced by every build, as the record is. It goes into place first, before
     // any temp file exists, so that git ignores them even when the first build is killed while generating; its
     // content is the same whatever the fleet, so it never stands beside files it does not fit.
+    checkOutGitignoreIsOurs(this.outDir, this.recorded);
     this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
     const summaries = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
     const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));

@@ -8,7 +8,7 @@ import { tempFileOf } from './atomic.js';
 import { join } from 'node:path';
 import type { FileSet, GeneratedFile } from '../targets/fileset.js';
 import { checkParents, lstatOrUndefined, topFolderOf } from './out-path.js';
-import { outGitignoreFile, OUT_GITIGNORE } from './out-gitignore.js';
+import { checkOutGitignoreIsOurs, outGitignoreFile, OUT_GITIGNORE } from './out-gitignore.js';
 import { OutputError } from './output-error.js';
 import { compareBytes, readState, serializeState, statePath, STATE_FILE, type OutputState, type RecordedFile, type RecordRead } from './state.js';
 
@@ -62,7 +62,9 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
   const { outExists, state: previous, text: previousText, formatVersion } = readPreviousOutput(outDir);
   const inScope = (path: string): boolean => options.scope === undefined || options.scope.includes(topFolderOf(path));
   const recorded = new Map(previous.files.map((f) => [f.path, f]));
-  // out/.gitignore is fleetgen's own, as the record is: every build produces it.
+  // out/.gitignore is fleetgen's own, as the record is: every build produces it (refused, as a build refuses it, when
+  // the one there holds someone else's rules).
+  checkOutGitignoreIsOurs(outDir, recorded);
   const produced = [...files.list(), outGitignoreFile()];
   const isProduced = (path: string): boolean => path === OUT_GITIGNORE || files.get(path) !== undefined;
 

@@ -73,15 +73,60 @@ describe('buildIntoOut (fleetgen build)', () => {
     expect(staged.filter((path) => temps.includes(path))).toEqual([]);
   });
 
-  it('leaves no out/.gitignore when it refuses a fresh out/ half-way, and puts back the one that stood there', () => {
-    for (const before of [undefined, 'mine\n']) {
+  it('leaves no out/.gitignore when it refuses a fresh out/ half-way, and puts back the one that stood there (its own, edited)', () => {
+    for (const before of [undefined, 'edited by hand\n']) {
       const out = tempOut();
       mkdirSync(join(out, 'ssh'), { recursive: true });
-      if (before !== undefined) writeFileSync(join(out, OUT_GITIGNORE), before);
+      if (before !== undefined) {
+        // fleetgen's own (in its record), edited since: the build rewrites it at once, and puts it back on refusal.
+        buildIntoOut(out, sampleFleet(), everything);
+        writeFileSync(join(out, OUT_GITIGNORE), before);
+        rmSync(join(out, 'ssh', 'config'));
+      }
       symlinkSync(tmpdir(), join(out, 'ssh', 'config'));
       expect(() => buildIntoOut(out, sampleFleet(), everything)).toThrow(OutputError);
       expect(existsSync(join(out, OUT_GITIGNORE)) ? readFileSync(join(out, OUT_GITIGNORE), 'utf8') : undefined).toBe(before);
     }
+  });
+
+  it("refuses a .gitignore in out/ that holds someone else's rules, before writing anything; takes over one that is already fleetgen's", () => {
+    const rules = '# mine: never commit the Terraform side\nterraform/\n';
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const ours = readFileSync(join(out, OUT_GITIGNORE), 'utf8');
+    // A fresh out/ where the user keeps a .gitignore of their own (and an out/ whose record does not name it).
+    for (const fresh of [true, false]) {
+      const mine = fresh ? tempOut() : out;
+      if (!fresh) rmSync(join(mine, '.fleetgen-state.json'));
+      mkdirSync(mine, { recursive: true });
+      writeFileSync(join(mine, OUT_GITIGNORE), rules);
+      const before = snapshotDisk(mine);
+      let refused: unknown;
+      try {
+        buildIntoOut(mine, sampleFleet(), everything);
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).toBeInstanceOf(OutputError);
+      expect((refused as OutputError).path).toBe(join(mine, OUT_GITIGNORE));
+      expect((refused as OutputError).message).toMatch(/rules fleetgen did not write/);
+      expect((refused as OutputError).hint).toMatch(/move your rules/);
+      expect(snapshotDisk(mine)).toEqual(before);
+      // --check and --dry-run refuse it the same way.
+      expect(() => planOutput(mine, buildFleet(sampleFleet(), everything).files)).toThrow(/rules fleetgen did not write/);
+    }
+    // Exactly fleetgen's own text, without a record (a record lost or not committed): taken over, as fleetgen's.
+    const again = tempOut();
+    mkdirSync(again, { recursive: true });
+    writeFileSync(join(again, OUT_GITIGNORE), ours);
+    buildIntoOut(again, sampleFleet(), everything);
+    expect(readFileSync(join(again, OUT_GITIGNORE), 'utf8')).toBe(ours);
+    // fleetgen's own, edited by hand: rewritten, as every file it generates.
+    const edited = tempOut();
+    buildIntoOut(edited, sampleFleet(), everything);
+    writeFileSync(join(edited, OUT_GITIGNORE), rules);
+    buildIntoOut(edited, sampleFleet(), everything);
+    expect(readFileSync(join(edited, OUT_GITIGNORE), 'utf8')).toBe(ours);
   });
 
   it('writes exactly what the whole targets produce, as planOutput + applyPlan would', () => {
