@@ -9,7 +9,8 @@
  * - Output is streamed, never held whole: a file to write goes at once to a temp file beside its place (in a large
  *   build, by a second thread while generating goes on: staging-thread.ts, with a bound on what is in flight), and only
  *   when every file has been generated and checked are the temp files renamed into place (after removing the files
- *   fleetgen no longer produces). Something in the way (a link, a folder where a file goes) is found before any
+ *   fleetgen no longer produces), in an order that never leaves a clear-text secret where git would commit it
+ *   (COMMIT_STEPS). Something in the way (a link, a folder where a file goes) is found before any
  *   file is replaced: the temp files and the folders made for them are removed again and out/ stays as it was.
  * - A kill at any point leaves each file old or new (rename is atomic) and no cache; the next build is then a full
  *   one, finishes the job and removes the temp files the kill left.
@@ -84,8 +85,12 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     const isAnythingWritten = writer.hasWork || removals.length > 0 || state !== previousText;
 
     if (isAnythingWritten || result.isCacheChanged) setCacheAside();
-    for (const file of removals) removeGeneratedFile(outDir, file.path);
-    writer.commit(build.onWrite);
+    // A .gitignore goes only once the clear-text files it lists are gone or no longer in clear text (commit()).
+    for (const file of removals) if (!isIgnoreRules(file.path)) removeGeneratedFile(outDir, file.path);
+    writer.commit(
+      removals.filter((file) => isIgnoreRules(file.path)).map((file) => file.path),
+      build.onWrite,
+    );
     for (const file of removals) removeEmptyParents(outDir, file.path);
     if (state !== previousText) writeFileAtomic(statePath(outDir), state, { mode: 0o644 });
     // A build killed before this one left temp files (and no cache): none of this build's are left by now.
@@ -269,14 +274,15 @@ class StreamedBuild {
  */
 class StagedWriter {
   /** Files staged, as paths relative to out/ (the strings the build already keeps): their temp files follow from
-   * them and the build's token, so that tens of thousands of staged files cost no more than their paths. */
-  private readonly staged: string[] = [];
+   * them and the build's token, so that tens of thousands of staged files cost no more than their paths. One list
+   * per step of commit(), each in the order staged. */
+  private readonly staged: Record<CommitStep, string[]> = { committed: [], ignoreRules: [], keptOutOfGit: [] };
   private readonly token = tempToken();
   private readonly waiting: { file: GeneratedFile; filesInTheWay: string[] }[] = [];
   private readonly madeFolders: string[] = [];
   /** Folders stage() has made or found, as full paths. */
   private readonly readyFolders = new Set<string>();
-  /** How many of `staged` commit() has renamed into place so far. */
+  /** How many of the staged files (in commit order: stagedInCommitOrder()) commit() has renamed into place so far. */
   private renamed = 0;
   /** Files writeAtOnce() put in place, with what stood there before (for rollback()). */
   private readonly writtenAtOnce: { full: string; before: { content: Buffer; mode: number } | undefined }[] = [];
@@ -298,7 +304,15 @@ class StagedWriter {
   ) {}
 
   get hasWork(): boolean {
-    return this.staged.length > 0 || this.waiting.length > 0 || this.writtenAtOnce.length > 0;
+    return this.stagedCount > 0 || this.waiting.length > 0 || this.writtenAtOnce.length > 0;
+  }
+
+  private get stagedCount(): number {
+    return COMMIT_STEPS.reduce((count, step) => count + this.staged[step].length, 0);
+  }
+
+  private stagedInCommitOrder(): string[] {
+    return COMMIT_STEPS.flatMap((step) => this.staged[step]);
   }
 
   /** A file put in place now (atomically) rather than at commit(); rollback() puts back what stood there. */
@@ -326,7 +340,7 @@ class StagedWriter {
     const folder = dirname(full);
     // Each folder is made (or found) once per build, not once per file.
     const isFolderNew = !this.readyFolders.has(folder);
-    if (this.thread === undefined && this.staged.length >= this.filesBeforeThread) {
+    if (this.thread === undefined && this.stagedCount >= this.filesBeforeThread) {
       this.thread = new StagingThread(this.token, (result) => this.acceptStaged(result));
     }
     if (this.thread !== undefined) {
@@ -340,7 +354,7 @@ class StagedWriter {
     }
     this.makeFolderOf(full);
     const { stat } = writeTempFile(full, file.content, { mode: file.mode, token: this.token });
-    this.staged.push(file.path);
+    this.staged[commitStepOf(file)].push(file.path);
     recordStat(cached, stat.size, stat.mtimeMs, stat.ino);
   }
 
@@ -365,7 +379,7 @@ class StagedWriter {
       const cached = this.sentToThread[this.answered + i];
       if (cached === undefined) throw new InternalError('the thread writing temp files answered for a file it was not given');
       recordStat(cached, stats[i * 3] ?? -1, stats[i * 3 + 1] ?? 0, stats[i * 3 + 2] ?? 0);
-      this.staged.push(cached.path);
+      this.staged[commitStepOf(cached)].push(cached.path);
     }
     this.answered += result.requested;
     for (const folder of result.madeFolders) this.madeFolders.push(folder);
@@ -390,26 +404,38 @@ class StagedWriter {
     }
   }
 
-  commit(onWrite?: (done: number, total: number) => void): void {
+  /**
+   * Puts every staged and waiting file in place, and removes the .gitignore files this build no longer produces
+   * (`removedIgnoreRules`; every other removal comes before), in the steps of COMMIT_STEPS: killed between any two
+   * renames, out/ never holds a file in clear text that its folder's .gitignore on disk does not list.
+   */
+  commit(removedIgnoreRules: readonly string[], onWrite?: (done: number, total: number) => void): void {
     // From here on out/ takes this build's files: what writeAtOnce() wrote stays, whatever happens.
     this.writtenAtOnce.length = 0;
-    const total = this.staged.length + this.waiting.length;
-    // Renamed in order; `renamed` counts those in place, so that a failure half-way leaves rollback() only the temp
-    // files still waiting. (Not shift() per file: on tens of thousands of files that is quadratic.)
-    for (const path of this.staged) {
-      const full = join(this.outDir, path);
-      renameSync(tempPathOf(full, this.token), full);
-      this.renamed++;
-      onWrite?.(this.renamed, total);
+    const total = this.stagedCount + this.waiting.length;
+    let done = 0;
+    for (const step of COMMIT_STEPS) {
+      if (step === 'ignoreRules') for (const path of removedIgnoreRules) removeGeneratedFile(this.outDir, path);
+      // Renamed in order; `renamed` counts those in place, so that a failure half-way leaves rollback() only the temp
+      // files still waiting. (Not shift() per file: on tens of thousands of files that is quadratic.)
+      for (const path of this.staged[step]) {
+        const full = join(this.outDir, path);
+        renameSync(tempPathOf(full, this.token), full);
+        this.renamed++;
+        onWrite?.(++done, total);
+      }
+      // Rare (see the class comment): written in their step too, after the removals that made room for them.
+      for (const { file } of this.waiting) {
+        if (commitStepOf(file) !== step) continue;
+        const full = join(this.outDir, file.path);
+        makeFolders(dirname(full), 0o755);
+        writeFileAtomic(full, file.content, { mode: file.mode });
+        onWrite?.(++done, total);
+      }
     }
-    this.staged.length = 0;
+    for (const step of COMMIT_STEPS) this.staged[step].length = 0;
     this.renamed = 0;
-    for (const { file } of this.waiting.splice(0)) {
-      const full = join(this.outDir, file.path);
-      makeFolders(dirname(full), 0o755);
-      writeFileAtomic(full, file.content, { mode: file.mode });
-      onWrite?.(total, total);
-    }
+    this.waiting.length = 0;
   }
 
   /**
@@ -430,7 +456,8 @@ class StagedWriter {
       }
     }
     this.answered = 0;
-    for (const path of this.staged.splice(0).slice(this.renamed)) rmSync(tempPathOf(join(this.outDir, path), this.token), { force: true });
+    for (const path of this.stagedInCommitOrder().slice(this.renamed)) rmSync(tempPathOf(join(this.outDir, path), this.token), { force: true });
+    for (const step of COMMIT_STEPS) this.staged[step].length = 0;
     this.renamed = 0;
     for (const { full, before } of this.writtenAtOnce.splice(0).reverse()) {
       if (before) writeFileAtomic(full, before.content, { mode: before.mode });
@@ -445,6 +472,26 @@ class StagedWriter {
     }
     return threadFailure;
   }
+}
+
+/**
+ * The steps in which commit() puts files in place. Each target's .gitignore lists that target's files kept out of git
+ * (clear-text secrets, user-data): `git add out/` after a kill between two renames must find every clear-text file
+ * listed by the .gitignore then on disk. So first the files to commit (among them a file that was in clear text and is
+ * now encrypted, which the new .gitignore no longer lists), then the .gitignore files (and the removal of those no
+ * longer produced), then the files kept out of git (new ones among them, which only the new .gitignore lists).
+ */
+const COMMIT_STEPS = ['committed', 'ignoreRules', 'keptOutOfGit'] as const;
+type CommitStep = (typeof COMMIT_STEPS)[number];
+
+function commitStepOf(file: { path: string; isKeptOutOfGit: boolean }): CommitStep {
+  if (isIgnoreRules(file.path)) return 'ignoreRules';
+  return file.isKeptOutOfGit ? 'keptOutOfGit' : 'committed';
+}
+
+/** A .gitignore, in whatever folder: git reads its rules wherever it stands. */
+function isIgnoreRules(path: string): boolean {
+  return path === GITIGNORE || path.endsWith(`/${GITIGNORE}`);
 }
 
 function gitignoreFile(content: string): GeneratedFile {

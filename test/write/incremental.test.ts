@@ -1,4 +1,4 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -402,3 +402,92 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
     }
   });
 });
+
+describe('buildIntoOut: the order in which files go into place', () => {
+  /**
+   * Builds into one out/, each a change that a kill between two renames (kill -9, power loss) must survive: a first
+   * build (every secret new, in clear text); a host added while Ansible's and Chef's secrets become encrypted, so
+   * committed (Ansible's .gitignore goes; Chef's now lists the new node secrets); that host removed and the secrets
+   * back in clear text (Ansible's .gitignore comes back).
+   */
+  const builds: { fleet: () => Fleet; options: TargetOptions }[] = [
+    { fleet: sampleFleet, options: {} },
+    { fleet: sampleFleetWithRemoteIngress, options: { vaultPassword: 'vault', chefSecret: 'chef secret' } },
+    { fleet: sampleFleet, options: {} },
+  ];
+
+  it('never leaves a clear-text secret or user-data where git add out/ would stage it, after any rename, with or without the writer thread', async () => {
+    /** What `git add out/` stages in each state met (the same ones, mostly, with and without the thread). */
+    const stagedIn = new Map<string, string[]>();
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      /** Every path kept out of git in any of the builds, with each of its clear-text contents (base64). */
+      const clearText = new Map<string, Set<string>>();
+      for (const { fleet, options } of builds) {
+        for (const file of buildFleet(fleet(), { ...build, options }).files.list()) {
+          if (file.isKeptOutOfGit) clearText.set(file.path, (clearText.get(file.path) ?? new Set<string>()).add(Buffer.from(file.content).toString('base64')));
+        }
+      }
+      /**
+       * out/ as a kill right after each rename would leave it (removals included), and as each build leaves it, as far
+       * as git's verdict goes: every .gitignore in it, and the paths that hold clear text. Each such state once (git
+       * runs afterwards: a test never blocks its worker on a child process), with the first step that left it.
+       */
+      const states = new Map<string, string>();
+      const changes: { path: string; action: string }[][] = [];
+      for (const [i, { fleet, options }] of builds.entries()) {
+        const record = (step: string): void => {
+          const onDisk = (path: string): string => (existsSync(join(out, path)) ? readFileSync(join(out, path)).toString('base64') : '');
+          const ignoreRules = readdirSync(out, { recursive: true, encoding: 'utf8' })
+            .filter((path) => basename(path) === '.gitignore')
+            .sort()
+            .map((path) => [path, readFileSync(join(out, path), 'utf8')]);
+          const inClear = [...clearText].filter(([path, contents]) => contents.has(onDisk(path))).map(([path]) => path);
+          const state = JSON.stringify({ ignoreRules, inClear });
+          if (!states.has(state)) states.set(state, step);
+        };
+        const onWrite = (done: number): void => record(`build ${i + 1}, rename ${done}`);
+        changes.push(buildIntoOut(out, fleet(), { ...build, options, onWrite }).files.filter((f) => f.action !== 'unchanged'));
+        record(`build ${i + 1}, done`);
+      }
+      // The builds make the changes that matter: .gitignore files that go, come back and change; files that go from
+      // clear text (kept out of git) to encrypted (committed) and back; new clear-text files.
+      const ignoreRuleChanges = (list: { path: string; action: string }[]): string[] => list.filter((f) => f.path.endsWith('/.gitignore')).map((f) => `${f.action} ${f.path}`).sort();
+      expect(changes.map(ignoreRuleChanges)).toEqual([
+        ['add ansible/.gitignore', 'add chef/.gitignore', 'add cloud-init/.gitignore', 'add terraform/.gitignore'],
+        ['change chef/.gitignore', 'change cloud-init/.gitignore', 'remove ansible/.gitignore'],
+        ['add ansible/.gitignore', 'change chef/.gitignore', 'change cloud-init/.gitignore'],
+      ]);
+      const secretsYml = 'ansible/inventory/host_vars/store-0001/secrets.yml';
+      expect(changes.map((list) => list.find((f) => f.path === secretsYml)?.action)).toEqual(['add', 'change', 'change']);
+      expect(changes[1]?.map((f) => f.path)).toEqual(expect.arrayContaining(['cloud-init/kiosk-18.yaml', expect.stringMatching(/^chef\/[^/]+\/kiosk-17$/)]));
+
+      // Each state laid out again in a folder of its own (a clear-text file's bytes do not matter to git; its path does).
+      const exposed: { step: string; paths: string[] }[] = [];
+      const seenInClear = new Set<string>();
+      for (const [state, step] of states) {
+        const { ignoreRules, inClear } = JSON.parse(state) as { ignoreRules: [string, string][]; inClear: string[] };
+        for (const path of inClear) seenInClear.add(path);
+        let staged = stagedIn.get(state);
+        if (staged === undefined) {
+          const dir = dirname(tempOut());
+          for (const [path, rules] of ignoreRules) writeAt(join(dir, 'out', path), rules);
+          for (const path of inClear) writeAt(join(dir, 'out', path), 'clear text\n');
+          staged = await stagedByGitAdd(dir);
+          stagedIn.set(state, staged);
+        }
+        const paths = inClear.filter((path) => staged.includes(path));
+        if (paths.length > 0) exposed.push({ step, paths });
+      }
+      expect(exposed).toEqual([]);
+      // Every clear-text file of every build was on disk, and judged, at some step.
+      expect([...seenInClear].sort()).toEqual([...clearText.keys()].sort());
+    }
+  });
+
+});
+
+function writeAt(full: string, content: string): void {
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, content);
+}
