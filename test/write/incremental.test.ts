@@ -485,6 +485,22 @@ describe('buildIntoOut: the order in which files go into place', () => {
     }
   });
 
+  it('leaves no temp file when a rename fails half-way, with or without the writer thread', () => {
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      // A folder (not empty) where a file kept out of git goes: its rename, in the last step, fails.
+      const blocked = 'cloud-init/kiosk-17.yaml';
+      const onWrite = (done: number): void => {
+        if (done === 1) mkdirSync(join(out, blocked, 'in-the-way'), { recursive: true });
+      };
+      expect(() => buildIntoOut(out, sampleFleet(), { ...build, onWrite })).toThrow(/^(EISDIR|ENOTEMPTY|EEXIST)/);
+      const left = Object.keys(snapshotDisk(out));
+      expect(left.filter((path) => tempFileOf(basename(path)) !== undefined)).toEqual([]);
+      // Renamed before it: every file to commit and every .gitignore; after it, none of the other clear-text files.
+      expect(left).toEqual(expect.arrayContaining(['chef/cookbooks/acme_pos/metadata.rb', 'cloud-init/.gitignore', 'ansible/.gitignore', 'ansible/inventory/host_vars/kiosk-17/secrets.yml']));
+      expect(left.filter((path) => /^cloud-init\/[^/]+\.yaml$/.test(path))).toEqual([]);
+    }
+  });
 });
 
 function writeAt(full: string, content: string): void {
