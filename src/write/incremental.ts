@@ -39,6 +39,10 @@ import type { StageResult } from './stage-worker.js';
 import { StagingThread } from './staging-thread.js';
 import { serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
 
+/** checkFolders' answers: no folder in the way and all there before; a folder on the way is new (this build's). */
+const NOTHING_IN_THE_WAY: readonly string[] = Object.freeze([]);
+const NEW_FOLDER = Symbol('new folder');
+
 /** A build writes its first this many files itself; a second thread writes the rest (see staging-thread.ts). */
 const FILES_BEFORE_WRITER_THREAD = 1000;
 
@@ -113,6 +117,8 @@ class StreamedBuild {
   private readonly chosen: TargetName[];
   private readonly settings: string;
   private readonly checkedFolders = new Set<string>();
+  /** Folders that did not exist when this build first looked (made by it since, or still to be). */
+  private readonly newFolders = new Set<string>();
   private readonly next: BuildCache = { hosts: {}, fleet: {} };
   private isCacheChanged = false;
 
@@ -191,7 +197,7 @@ class StreamedBuild {
     const isReusable =
       part !== undefined &&
       part.fingerprint === fingerprint &&
-      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path).length === 0 && isAsCached(file, lstatOrUndefined(join(this.outDir, file.path))));
+      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(join(this.outDir, file.path))));
     if (!isReusable) {
       this.isCacheChanged = true;
       return undefined;
@@ -213,9 +219,13 @@ class StreamedBuild {
   private placeAt(file: GeneratedFile, { isWrittenAtOnce = false } = {}): CachedFile {
     if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
     if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
-    const filesInTheWay = this.checkFolders(file.path);
+    const folders = this.checkFolders(file.path);
+    const filesInTheWay = folders === NEW_FOLDER ? [] : folders;
     this.writer.waitIfFolderBeingMade(join(this.outDir, file.path));
-    const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path));
+    // In a folder this build makes, nothing was there before: no need to look (tens of thousands of lstat calls in a
+    // first build). Unless the path is itself a folder on the way to a file placed before: then the look finds it.
+    const isSurelyNew = folders === NEW_FOLDER && !this.newFolders.has(file.path);
+    const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path), isSurelyNew);
     const record: RecordedFile = { path: file.path, mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
     this.actions.push({ path: file.path, action: planned.action });
     let cached: CachedFile;
@@ -234,19 +244,26 @@ class StreamedBuild {
 
   /**
    * The folders on the way to `path` inside out/, each checked once per build: a link or anything but a folder
-   * throws OutputError; regular files (which this build must be removing) are returned.
+   * throws OutputError; regular files (which this build must be removing) are returned. NEW_FOLDER when a folder on
+   * the way did not exist when the build first looked: everything in it is this build's.
    */
-  private checkFolders(path: string): string[] {
-    // A folder is marked checked only once every folder above it was: a file whose own folder is checked needs no more
-    // (the common case, tens of thousands of times a build, without making the list of its parents).
+  private checkFolders(path: string): readonly string[] | typeof NEW_FOLDER {
+    // A folder is marked checked (or new) only once every folder above it was: a file whose own folder is marked
+    // needs no more (the common case, tens of thousands of times a build, without making the list of its parents).
     const slash = path.lastIndexOf('/');
-    if (slash === -1 || this.checkedFolders.has(path.slice(0, slash))) return [];
-    const filesInTheWay: string[] = [];
-    for (const folder of parentsOf(path)) {
+    if (slash === -1) return NOTHING_IN_THE_WAY;
+    const own = path.slice(0, slash);
+    if (this.checkedFolders.has(own)) return NOTHING_IN_THE_WAY;
+    if (this.newFolders.has(own)) return NEW_FOLDER;
+    const parents = parentsOf(path);
+    for (const [index, folder] of parents.entries()) {
       if (this.checkedFolders.has(folder)) continue;
       const full = join(this.outDir, folder);
-      const stat = lstatOrUndefined(full);
-      if (stat === undefined) break;
+      const stat = this.newFolders.has(folder) ? undefined : lstatOrUndefined(full);
+      if (stat === undefined) {
+        for (const below of parents.slice(index)) this.newFolders.add(below);
+        return NEW_FOLDER;
+      }
       if (stat.isDirectory()) {
         this.checkedFolders.add(folder);
         continue;
@@ -254,13 +271,10 @@ class StreamedBuild {
       if (stat.isSymbolicLink()) {
         throw new OutputError(full, 'is a symbolic link; fleetgen never writes or deletes through a link inside the output folder', 'replace the link with a real folder, or point --out at the link target');
       }
-      if (stat.isFile()) {
-        filesInTheWay.push(folder);
-        break;
-      }
+      if (stat.isFile()) return [folder];
       throw new OutputError(full, 'is neither a folder nor a file; fleetgen needs a folder there');
     }
-    return filesInTheWay;
+    return NOTHING_IN_THE_WAY;
   }
 }
 
@@ -278,7 +292,7 @@ class StagedWriter {
    * per step of commit(), each in the order staged. */
   private readonly staged: Record<CommitStep, string[]> = { committed: [], ignoreRules: [], keptOutOfGit: [] };
   private readonly token = tempToken();
-  private readonly waiting: { file: GeneratedFile; filesInTheWay: string[] }[] = [];
+  private readonly waiting: { file: GeneratedFile; filesInTheWay: readonly string[] }[] = [];
   private readonly madeFolders: string[] = [];
   /** Folders stage() has made or found, as full paths. */
   private readonly readyFolders = new Set<string>();
@@ -330,7 +344,7 @@ class StagedWriter {
    * Records in `cached` the stat the file will have once in place, now or (written by the thread) by the end of
    * finishStaging(). A waiting file's stays unknown: it never matches the cache.
    */
-  stage(file: GeneratedFile, filesInTheWay: string[], cached: CachedFile): void {
+  stage(file: GeneratedFile, filesInTheWay: readonly string[], cached: CachedFile): void {
     if (filesInTheWay.length > 0) {
       this.waiting.push({ file, filesInTheWay });
       return;

@@ -180,9 +180,10 @@ function isExecutable(mode: number): boolean {
   return (mode & 0o100) !== 0;
 }
 
-export function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | undefined): PlannedFile {
+/** `isSurelyNew`: the caller knows nothing is at the file's place (its folder is new), so it is not looked at. */
+export function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | undefined, isSurelyNew = false): PlannedFile {
   const full = join(outDir, file.path);
-  const stat = lstatOrUndefined(full);
+  const stat = isSurelyNew ? undefined : lstatOrUndefined(full);
   const isSecret = file.isSecret || (recorded?.isSecret ?? false);
   const { isKeptOutOfGit } = file;
   if (stat === undefined) return { path: file.path, action: 'add', file, isSecret, isKeptOutOfGit };
