@@ -20,6 +20,7 @@ import {
 import { hostRemoval } from '../common/host-removal.js';
 import { contentDigest, keptBesidesWritten, placementOf, type FileStore } from '../common/file-store.js';
 import { packageSource } from '../common/package-source.js';
+import { Remembered } from '../common/remembered.js';
 import { stableJson } from './json.js';
 
 /** Which recipe converges a file of each purpose. */
@@ -207,20 +208,13 @@ export function hostItems(host: Host, store: FileStore): HostItems {
 /**
  * A profile's name: the digest of its bytes (stableJson). Hosts of one profile build equal data in the same order, so
  * its plain JSON (native, unsorted: several times quicker) finds a name already worked out; equal plain JSON is
- * equal data, hence equal stableJson. At most MAX_PROFILE_IDS are kept: more profiles than that are each worked out.
+ * equal data, hence equal stableJson. At most 256 are kept: more profiles than that are each worked out.
  */
 function profileIdOf(shared: Record<string, unknown>): string {
-  const key = JSON.stringify(shared);
-  let id = profileIds.get(key);
-  if (id === undefined) {
-    id = contentDigest(stableJson(shared));
-    if (profileIds.size < MAX_PROFILE_IDS) profileIds.set(key, id);
-  }
-  return id;
+  return profileIds.get(JSON.stringify(shared), () => contentDigest(stableJson(shared)));
 }
 
-const profileIds = new Map<string, string>();
-const MAX_PROFILE_IDS = 256;
+const profileIds = new Remembered<string>(256);
 
 /** The decommission recipe's data: hostRemoval(host), with sshd's binary for `sshd -t`. */
 function removalSettings(host: Host): Record<string, unknown> {

@@ -17,6 +17,7 @@ import type { Host } from '../../model/fleet.js';
 import { GENERATED_HEADER } from '../common/config-yaml.js';
 import { hostState, SERVICE_USER, sshdCandidatePath, type ManagedFile } from '../common/host-state.js';
 import { packageSource } from '../common/package-source.js';
+import { Remembered } from '../common/remembered.js';
 import { rememberStrings } from '../common/remembered-strings.js';
 import { hostWarning, type TargetWarning } from '../target.js';
 import { firstBoot, shellCode, type Step } from './first-boot.js';
@@ -93,19 +94,15 @@ function isHelperScript(file: ManagedFile): boolean {
   return file.purpose.endsWith('-script');
 }
 
-/** Helper scripts as gzip+base64, by their text: the same few scripts for every host, compressed once per build. */
-const compressedScripts = new Map<string, string>();
-/** More distinct scripts than fleetgen ships means something else is being compressed: stop keeping them. */
-const MAX_COMPRESSED_SCRIPTS = 64;
+/**
+ * Helper scripts as gzip+base64, by their text: the same few scripts for every host, compressed once per build (up to
+ * 64: more distinct scripts than fleetgen ships means something else is being compressed).
+ */
+const compressedScripts = new Remembered<string>(64);
 
 function compressedScript(content: string | Buffer): string {
   if (typeof content !== 'string') return gzipUserData(content).toString('base64');
-  let compressed = compressedScripts.get(content);
-  if (compressed === undefined) {
-    compressed = gzipUserData(content).toString('base64');
-    if (compressedScripts.size < MAX_COMPRESSED_SCRIPTS) compressedScripts.set(content, compressed);
-  }
-  return compressed;
+  return compressedScripts.get(content, () => gzipUserData(content).toString('base64'));
 }
 
 function writeFile(path: string, content: string | Buffer, owner: string, group: string, mode: string, compress = false): WriteFile {
@@ -146,8 +143,15 @@ function annotateSteps(doc: Document, steps: Step[]): void {
   const runcmd = doc.get('runcmd', true) as YAMLSeq;
   steps.forEach((step, i) => {
     const item = runcmd.items[i];
-    if (step.why && isSeq(item)) item.commentBefore = wrapComment(step.why);
+    if (step.why && isSeq(item)) item.commentBefore = wrappedComment(step.why);
   });
+}
+
+/** The steps' reasons are the same few texts for every host: each is wrapped once per build. */
+const wrappedComments = new Remembered<string>(256);
+
+function wrappedComment(text: string): string {
+  return wrappedComments.get(text, () => wrapComment(text));
 }
 
 function wrapComment(text: string, width = 110): string {

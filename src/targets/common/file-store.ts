@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Fleet, Host } from '../../model/fleet.js';
 import type { FilePurpose, HostState } from './host-state.js';
+import { Remembered } from './remembered.js';
 
 /**
  * Where a file's bytes go, by its kind alone:
@@ -82,18 +83,12 @@ export class FileStore {
    */
   names(): readonly string[] {
     const names = [...this.files.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = names.join('\0');
-    const known = sharedNameLists.get(key);
-    if (known !== undefined) return known;
-    const list = Object.freeze(names);
-    if (sharedNameLists.size < MAX_SHARED_NAME_LISTS) sharedNameLists.set(key, list);
-    return list;
+    return sharedNameLists.get(names.join('\0'), () => Object.freeze(names));
   }
 }
 
-const sharedNameLists = new Map<string, readonly string[]>();
-/** Beyond this many distinct lists (hosts that hardly share anything), each host keeps its own. */
-const MAX_SHARED_NAME_LISTS = 1024;
+/** Beyond 1,024 distinct lists (hosts that hardly share anything), each host keeps its own. */
+const sharedNameLists = new Remembered<readonly string[]>(1024);
 
 /**
  * What Chef and Ansible keep in the config folder besides the files they write there (which they keep anyway): what
