@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { buildFleet, TARGET_PARTS } from '../../src/build.js';
 import type { Fleet } from '../../src/model/fleet.js';
 import { TARGET_NAMES, type TargetName, type TargetOptions } from '../../src/targets/target.js';
-import { applyPlan } from '../../src/write/apply.js';
+import { applyPlan } from '../support/apply-plan.js';
 import { CACHE_DIR, isAsCached, readCache } from '../../src/write/cache.js';
 import { hostFingerprint, settingsFingerprint } from '../../src/write/fingerprint.js';
 import { tempFileOf } from '../../src/write/atomic.js';

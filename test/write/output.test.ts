@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSet } from '../../src/targets/fileset.js';
-import { applyPlan } from '../../src/write/apply.js';
+import { applyPlan } from '../support/apply-plan.js';
 import { OutputError } from '../../src/write/output-error.js';
 import { planOutput, staleCommittedFiles, staleFiles, type Plan } from '../../src/write/plan.js';
 import { readState, STATE_FILE } from '../../src/write/state.js';
