@@ -45,10 +45,6 @@ export interface OutputState {
   files: RecordedFile[];
 }
 
-type Flag = 'secret' | 'gitignored';
-/** A file's line: its path, its mode in octal as people read it (`0644`), then its flags. */
-type FileEntry = [path: string, mode: string, ...flags: Flag[]];
-
 export function statePath(outDir: string): string {
   return join(outDir, STATE_FILE);
 }
@@ -56,19 +52,20 @@ export function statePath(outDir: string): string {
 /** The text of the state file: sorted, stable, one file a line, modes in octal as people read them. */
 export function serializeState(state: OutputState): string {
   const files = [...state.files].sort((a, b) => compareBytes(a.path, b.path));
-  const entries = files.map((f): FileEntry => [f.path, f.mode.toString(8).padStart(4, '0'), ...(f.isSecret ? ['secret' as const] : []), ...(f.isKeptOutOfGit ? ['gitignored' as const] : [])]);
-  return stringifyOneItemPerLine({ comment: COMMENT, version: STATE_FORMAT_VERSION }, 'files', entries);
+  const head = { comment: COMMENT, version: STATE_FORMAT_VERSION };
+  const members = Object.entries(head).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
+  // What `JSON.stringify({...head, files}, null, 2)` gives, except that each file is on one line of its own, as
+  // JSON.stringify(entry) writes it (which escapes every line break inside a path): the layout that git diffs line by line.
+  const list = files.length === 0 ? '[]' : `[\n${files.map(fileLine).join(',\n')}\n  ]`;
+  return `{\n${[...members, `  "files": ${list}`].join(',\n')}\n}\n`;
 }
 
 /**
- * What `JSON.stringify({...head, [listKey]: items}, null, 2)` gives, except that each item is on one line of its own,
- * as `JSON.stringify(item)` writes it (which escapes every line break inside a string): the layout that git diffs
- * line by line. Every key and value is JSON.stringify's text; this only lays them out.
+ * JSON.stringify of the file's entry, `[path, mode, ...flags]`, written out without making the entry: the mode is octal
+ * digits and the flags are fixed words, none of which JSON escapes.
  */
-function stringifyOneItemPerLine(head: Record<string, unknown>, listKey: string, items: readonly unknown[]): string {
-  const members = Object.entries(head).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
-  const list = items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${JSON.stringify(item)}`).join(',\n')}\n  ]`;
-  return `{\n${[...members, `  ${JSON.stringify(listKey)}: ${list}`].join(',\n')}\n}\n`;
+function fileLine(file: RecordedFile): string {
+  return `    [${JSON.stringify(file.path)},"${file.mode.toString(8).padStart(4, '0')}"${file.isSecret ? ',"secret"' : ''}${file.isKeptOutOfGit ? ',"gitignored"' : ''}]`;
 }
 
 /** What a record on disk holds, and in which format it was written (undefined: there is no record yet). */
@@ -135,15 +132,20 @@ function parseRecord(text: string, path: string): { state: OutputState; formatVe
 
 type ReadEntry = (entry: unknown) => { path: string; mode: string; isSecret: boolean; isKeptOutOfGit: boolean } | string;
 
-/** `["path", "0644", "secret", "gitignored"]`: each flag at most once, in that order. */
+/**
+ * `["path", "0644", "secret", "gitignored"]`: each flag at most once, in that order. Read by index, without a list of
+ * flags per entry: a record holds a line for each of tens of thousands of files, and every build reads it.
+ */
 const readEntryV2: ReadEntry = (entry) => {
   if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') return 'is not [path, mode, flags…]';
-  const [path, mode, ...flags] = entry as [string, string, ...unknown[]];
-  const expected = (['secret', 'gitignored'] as const).filter((flag) => flags.includes(flag));
-  if (flags.length !== expected.length || flags.some((flag, i) => flag !== expected[i])) {
-    return `(${path}): ${JSON.stringify(flags)} are not its flags ("secret", then "gitignored", each when it applies)`;
-  }
-  return { path, mode, isSecret: flags.includes('secret'), isKeptOutOfGit: flags.includes('gitignored') };
+  const path: string = entry[0];
+  let next = 2;
+  const isSecret = entry[next] === 'secret';
+  if (isSecret) next++;
+  const isKeptOutOfGit = entry[next] === 'gitignored';
+  if (isKeptOutOfGit) next++;
+  if (next !== entry.length) return `(${path}): ${JSON.stringify(entry.slice(2))} are not its flags ("secret", then "gitignored", each when it applies)`;
+  return { path, mode: entry[1] as string, isSecret, isKeptOutOfGit };
 };
 
 /** `{"path": …, "sha256": …, "mode": "0644", "secret": true, "gitignored": true}`: the digest is not needed. */
