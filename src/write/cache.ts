@@ -4,6 +4,8 @@
  * mtime and inode right after the write); beside it, the texts the build parsed (parsed.bin, load/parse-cache.ts). A host whose fingerprint is unchanged and whose files still stat as
  * recorded is neither regenerated nor read again; anything else is regenerated and compared byte for byte.
  *
+ * A rebuild after a few hosts changed writes the lines of every other host as it read them (see the format below).
+ *
  * Only a cache: never committed (the folder ignores itself, like .pytest_cache), 0600 (fingerprints are digests
  * over secrets too), and anything wrong with it — missing, unreadable, another format — means a full build. It is
  * set aside before a build writes anything and written again last, so a build that was killed is followed by a full
@@ -24,8 +26,11 @@ const ASIDE_FILE = 'build.json.old';
 /** Texts as parsed (load/parse-cache.ts), by a digest of their text. */
 const PARSED_FILE = 'parsed.bin';
 const PARSED_FORMAT_VERSION = 1;
-/** build.json's own format (see the end of this file); version 1 held an object per part and per file. */
-const BUILD_FORMAT_VERSION = 2;
+/**
+ * build.json's own format (see the end of this file); version 1 held an object per part and per file, version 2 was
+ * one JSON document.
+ */
+const BUILD_FORMAT_VERSION = 3;
 
 export interface CachedFile extends RecordedFile {
   size: number;
@@ -75,15 +80,14 @@ export function isAsCached(file: CachedFile, stat: Stats | undefined): boolean {
 
 /** The cache in out/, or undefined when there is none or it cannot be used (damaged, foreign, another format). */
 export function readCache(outDir: string): BuildCache | undefined {
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(join(outDir, CACHE_DIR, CACHE_FILE), 'utf8'));
+    text = readFileSync(join(outDir, CACHE_DIR, CACHE_FILE), 'utf8');
   } catch {
     return undefined;
   }
-  return decodeCache(json);
+  return decodeCache(text);
 }
-
 /**
  * Before the first write of a build: from here until writeCache, a kill leaves no usable cache behind. Moved aside
  * rather than deleted, so that a build refused before replacing anything (restoreCache) leaves out/ as it was.
@@ -104,10 +108,14 @@ export function restoreCache(outDir: string): void {
   }
 }
 
-export function writeCache(outDir: string, cache: BuildCache): void {
+/**
+ * `previous`: the cache this build read (readCache), if any. A host whose parts are all the very objects read from it
+ * (reused, not regenerated) is written as the line it was read from.
+ */
+export function writeCache(outDir: string, cache: BuildCache, previous?: BuildCache): void {
   const dir = cacheFolder(outDir);
   rmSync(join(dir, ASIDE_FILE), { force: true });
-  writeFileAtomic(join(dir, CACHE_FILE), JSON.stringify(encodeCache(cache)), { mode: 0o600 });
+  writeFileAtomic(join(dir, CACHE_FILE), encodeCache(cache, previous === undefined ? undefined : linesRead.get(previous)), { mode: 0o600 });
 }
 
 /** The texts an earlier build parsed; none when there are none or they cannot be used. */
@@ -151,28 +159,40 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /*
- * The file's format. At 10,000 hosts the cache is read whole and written whole by every rebuild, and what it holds
- * stays in memory for the build: so what many hosts share is stored once, and what every host has is stored
- * without key names.
+ * The file's format. At 10,000 hosts the cache is read whole by every rebuild, and what it holds stays in memory for
+ * the build: so what many hosts share is stored once, and what every host has is stored without key names. A line per
+ * host, so that a rebuild writes the lines of the hosts it did not regenerate as it read them, without encoding them
+ * again; the first line, which holds what those lines refer to, is written new by every build.
  *
- *   {
- *     "version": 2,
- *     "summaries": [{"profile": "8ea7…", "stored": […]}, …],          each distinct summary once
- *     "hosts": {"web-1": ["<fingerprint>", {"chef": <part>, …}]},     the fingerprint its parts share, stored once
- *     "fleet": {"chef": <part>, …}
- *   }
+ *   {"version": 3, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}}
+ *   ["web-1", "<fingerprint>", {"chef": <part>, …}]          a line per host: the fingerprint its parts share, once
+ *   …
+ *
+ *   summaries each distinct summary once; a rebuild keeps the table it read as it is (the lines it writes again
+ *             refer to it) and adds new summaries at its end, and starts a new table when most of it is unused
  *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…]]
  *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
  *
  * Read back, every part that refers to one summary gets the same object: a fleet's thousands of hosts with one
- * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range) makes the
- * whole cache unusable, which means a full build — never a part reused on the strength of a damaged record.
+ * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range, a host twice, a
+ * missing last line break) makes the whole cache unusable, which means a full build — never a part reused on the
+ * strength of a damaged record.
  */
 type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields];
 /** Each file's FILE_FIELDS values, one file after the other: no array per file to parse and collect. */
 type FileFields = (string | number)[];
 type WarningEntry = [target: string, code: string, message: string, host: string | null, detail: TargetWarning['detail'] | null];
+
+/** What a cache read from disk keeps of its text, for writeCache to write again. */
+interface LinesRead {
+  summaries: readonly unknown[];
+  /** host name → the parts read from its line, the line, and the summaries the line refers to. */
+  hosts: Map<string, { parts: Record<string, CachedPart>; line: string; summaries: readonly number[] }>;
+}
+
+/** Kept beside each cache readCache returns, not in it: a BuildCache is the same whether read or built. */
+const linesRead = new WeakMap<BuildCache, LinesRead>();
 
 const NO_WARNINGS = Object.freeze([]) as unknown as TargetWarning[];
 /** A file's values in FileFields: path, mode, flags (SECRET | KEPT_OUT_OF_GIT), size, mtimeMs, ino. */
@@ -180,21 +200,31 @@ const FILE_FIELDS = 6;
 const SECRET = 1;
 const KEPT_OUT_OF_GIT = 2;
 
-function encodeCache(cache: BuildCache): unknown {
-  const summaries: unknown[] = [];
+function encodeCache(cache: BuildCache, previous: LinesRead | undefined): string {
+  // The table read is kept as it is, for the lines written again; once fewer than half of its summaries are still
+  // referred to, everything is encoded afresh into a new table.
+  const summaries: unknown[] = previous === undefined ? [] : [...previous.summaries];
+  const referred = new Set<number>();
   // Summaries read from the cache are shared objects, found by identity; fresh ones by their JSON.
   const byObject = new Map<unknown, number>();
-  const byJson = new Map<string, number>();
+  let byJson: Map<string, number> | undefined;
+  summaries.forEach((summary, index) => {
+    if (typeof summary === 'object' && summary !== null && !byObject.has(summary)) byObject.set(summary, index);
+  });
   const summaryIndex = (summary: unknown): number => {
     let index = byObject.get(summary);
-    if (index !== undefined) return index;
-    const json = JSON.stringify(summary);
-    index = byJson.get(json);
     if (index === undefined) {
-      index = summaries.push(summary) - 1;
-      byJson.set(json, index);
+      // Made on the first fresh summary only: a build that reuses every host never stringifies the table.
+      byJson ??= new Map(summaries.map((known, i) => [JSON.stringify(known), i]));
+      const json = JSON.stringify(summary);
+      index = byJson.get(json);
+      if (index === undefined) {
+        index = summaries.push(summary) - 1;
+        byJson.set(json, index);
+      }
+      if (typeof summary === 'object' && summary !== null) byObject.set(summary, index);
     }
-    if (typeof summary === 'object' && summary !== null) byObject.set(summary, index);
+    referred.add(index);
     return index;
   };
   const encodePart = (part: CachedPart, hostFingerprint: string | undefined): PartEntry => [
@@ -203,15 +233,28 @@ function encodeCache(cache: BuildCache): unknown {
     part.warnings.map(encodeWarning),
     encodeFiles(part.files),
   ];
-  const hosts: Record<string, [string, Record<string, PartEntry>]> = Object.create(null) as Record<string, [string, Record<string, PartEntry>]>;
+  const lines: string[] = [];
   for (const host of Object.keys(cache.hosts)) {
     const byTarget = cache.hosts[host] ?? {};
+    const read = previous?.hosts.get(host);
+    if (read !== undefined && isSameParts(read.parts, byTarget)) {
+      lines.push(read.line);
+      for (const index of read.summaries) referred.add(index);
+      continue;
+    }
     const first = Object.keys(byTarget)[0];
     const fingerprint = (first !== undefined ? byTarget[first]?.fingerprint : undefined) ?? '';
-    hosts[host] = [fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint))];
+    lines.push(JSON.stringify([host, fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint))]));
   }
   const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined));
-  return { version: BUILD_FORMAT_VERSION, summaries, hosts, fleet };
+  if (previous !== undefined && referred.size * 2 < summaries.length) return encodeCache(cache, undefined);
+  return `${JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries, fleet })}\n${lines.map((line) => `${line}\n`).join('')}`;
+}
+
+/** The same targets, each with the very part object read. */
+function isSameParts(read: Record<string, CachedPart>, parts: Record<string, CachedPart>): boolean {
+  const targets = Object.keys(parts);
+  return targets.length === Object.keys(read).length && targets.every((target) => read[target] === parts[target]);
 }
 
 function encodeFiles(files: readonly CachedFile[]): FileFields {
@@ -224,29 +267,50 @@ function encodeWarning(warning: TargetWarning): WarningEntry {
   return [warning.target, warning.code, warning.message, warning.host ?? null, warning.detail ?? null];
 }
 
-/** The cache the JSON holds, or undefined when anything in it is not as encodeCache writes it. */
-function decodeCache(json: unknown): BuildCache | undefined {
-  if (!isObject(json) || json.version !== BUILD_FORMAT_VERSION || !Array.isArray(json.summaries) || !isObject(json.hosts) || !isObject(json.fleet)) return undefined;
-  const summaries: unknown[] = json.summaries;
+/** The cache the text holds, or undefined when anything in it is not as encodeCache writes it. */
+function decodeCache(text: string): BuildCache | undefined {
+  const lines = text.split('\n');
+  // The last line break is there: nothing was cut off after a host's line.
+  if (lines.pop() !== '') return undefined;
+  const head = parseJson(lines[0] ?? '');
+  if (!isObject(head) || head.version !== BUILD_FORMAT_VERSION || !Array.isArray(head.summaries) || !isObject(head.fleet)) return undefined;
+  const summaries: unknown[] = head.summaries;
+  const read: LinesRead = { summaries, hosts: new Map() };
   // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
   const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
-  // Object.keys, not Object.entries: no [key, value] pair to allocate for each of 10,000 hosts and 50,000 parts.
-  for (const host of Object.keys(json.hosts)) {
-    const entry = json.hosts[host];
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !isObject(entry[1])) return undefined;
-    const byTarget = decodeParts(entry[1], entry[0], summaries);
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const entry = parseJson(line);
+    if (!Array.isArray(entry) || entry.length !== 3 || typeof entry[0] !== 'string' || typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
+    const host: string = entry[0];
+    if (read.hosts.has(host)) return undefined;
+    const used: number[] = [];
+    const byTarget = decodeParts(entry[2], entry[1], summaries, used);
     if (byTarget === undefined) return undefined;
     hosts[host] = byTarget;
+    read.hosts.set(host, { parts: byTarget, line, summaries: used });
   }
-  const fleet = decodeParts(json.fleet, undefined, summaries);
-  return fleet === undefined ? undefined : { hosts, fleet };
+  const fleet = decodeParts(head.fleet, undefined, summaries, []);
+  if (fleet === undefined) return undefined;
+  const cache = { hosts, fleet };
+  linesRead.set(cache, read);
+  return cache;
 }
 
-function decodeParts(entries: Record<string, unknown>, hostFingerprint: string | undefined, summaries: unknown[]): Record<string, CachedPart> | undefined {
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `used`: gets the index of each summary the parts refer to. */
+function decodeParts(entries: Record<string, unknown>, hostFingerprint: string | undefined, summaries: unknown[], used: number[]): Record<string, CachedPart> | undefined {
   const parts: Record<string, CachedPart> = {};
   for (const target of Object.keys(entries)) {
     const entry = entries[target];
-    const part = isTargetName(target) ? decodePart(entry, hostFingerprint, summaries) : undefined;
+    const part = isTargetName(target) ? decodePart(entry, hostFingerprint, summaries, used) : undefined;
     if (part === undefined) return undefined;
     parts[target] = part;
   }
@@ -254,13 +318,14 @@ function decodeParts(entries: Record<string, unknown>, hostFingerprint: string |
 }
 
 // Indexed rather than destructured, and no spreads: this runs for every file of the fleet on every rebuild.
-function decodePart(entry: unknown, hostFingerprint: string | undefined, summaries: unknown[]): CachedPart | undefined {
+function decodePart(entry: unknown, hostFingerprint: string | undefined, summaries: unknown[], used: number[]): CachedPart | undefined {
   if (!Array.isArray(entry) || entry.length !== 4) return undefined;
   const fingerprint: unknown = entry[0] === null ? hostFingerprint : entry[0];
   const summaryEntry: unknown = entry[1];
   const warningEntries: unknown = entry[2];
   const fileEntries: unknown = entry[3];
   if (typeof fingerprint !== 'string' || (summaryEntry !== null && !isIndexInto(summaries, summaryEntry))) return undefined;
+  if (summaryEntry !== null) used.push(summaryEntry);
   if (!Array.isArray(warningEntries) || !Array.isArray(fileEntries)) return undefined;
   // Most parts have no warning: they share one empty list (frozen: nothing adds to a cached part's warnings).
   const warnings: TargetWarning[] = warningEntries.length === 0 ? NO_WARNINGS : [];

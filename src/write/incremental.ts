@@ -99,7 +99,7 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     if (state !== previousText) writeFileAtomic(statePath(outDir), state, { mode: 0o644 });
     // A build killed before this one left temp files (and no cache): none of this build's are left by now.
     if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { force: true });
-    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache);
+    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache, cache);
     return { files: [...result.actions, ...removals.map((f) => ({ path: f.path, action: f.action }))], warnings: result.warnings };
   } catch (err) {
     // A failure the writer thread met came first: it was met on a file generated before whatever threw here.

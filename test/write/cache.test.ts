@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE_DIR, readCache, writeCache, type BuildCache, type CachedFile } from '../../src/write/cache.js';
+import { CACHE_DIR, readCache, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -44,10 +44,31 @@ function sampleCache(): BuildCache {
   };
 }
 
+type CacheJson = { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]>; fleet: Record<string, unknown[]>; version: number };
+
+/** The cache file as one object (its first line, with each host's line under hosts), for a test to look at or damage. */
+function parsedCacheFile(out: string): CacheJson {
+  const [head = '', ...lines] = readFileSync(cachePath(out), 'utf8').split('\n');
+  const json = JSON.parse(head) as CacheJson;
+  json.hosts = {};
+  for (const line of lines.filter((l) => l !== '')) {
+    const [host, ...entry] = JSON.parse(line) as [string, string, Record<string, unknown[]>];
+    json.hosts[host] = entry;
+  }
+  return json;
+}
+
+/** Writes `json` back as parsedCacheFile read it: the head line, then a line per host. */
+function writeCacheFile(out: string, json: CacheJson): void {
+  const { hosts, ...head } = json;
+  const lines = [JSON.stringify(head), ...Object.entries(hosts).map(([host, entry]) => JSON.stringify([host, ...(entry as unknown[])]))];
+  writeFileSync(cachePath(out), `${lines.join('\n')}\n`);
+}
+
 /** The cache as written, as JSON, for a test to damage. */
-function writtenJson(out: string): { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]>; fleet: Record<string, unknown[]>; version: number } {
+function writtenJson(out: string): CacheJson {
   writeCache(out, sampleCache());
-  return JSON.parse(readFileSync(cachePath(out), 'utf8')) as ReturnType<typeof writtenJson>;
+  return parsedCacheFile(out);
 }
 
 describe('the build cache file', () => {
@@ -69,7 +90,7 @@ describe('the build cache file', () => {
     // Written again after being read, it is still stored once.
     const again = tempOut();
     if (cache) writeCache(again, cache);
-    expect((JSON.parse(readFileSync(cachePath(again), 'utf8')) as { summaries: unknown[] }).summaries).toHaveLength(4);
+    expect(parsedCacheFile(again).summaries).toHaveLength(4);
   });
 
   it("stores a host's fingerprint once when its parts share it, and files without repeating key names", () => {
@@ -81,10 +102,25 @@ describe('the build cache file', () => {
     expect(text).not.toMatch(/"(mtimeMs|ino|isSecret|path)"/);
   });
 
-  it('ignores a cache of the previous format (version 1, an object per file)', () => {
+  it('ignores a cache of the previous formats (version 1, an object per file; version 2, one JSON document)', () => {
     const out = tempOut();
     writeCache(out, sampleCache());
     writeFileSync(cachePath(out), JSON.stringify({ version: 1, ...sampleCache() }));
+    expect(readCache(out)).toBeUndefined();
+    const { hosts, ...head } = writtenJson(out);
+    writeFileSync(cachePath(out), `${JSON.stringify({ ...head, version: 2, hosts })}\n`);
+    expect(readCache(out)).toBeUndefined();
+  });
+
+  it('treats a cache cut off at the end of a line, or with a host twice, as no cache', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    const text = readFileSync(cachePath(out), 'utf8');
+    expect(readCache(out)).toBeDefined();
+    writeFileSync(cachePath(out), text.slice(0, -1));
+    expect(readCache(out)).toBeUndefined();
+    const lines = text.split('\n');
+    writeFileSync(cachePath(out), `${[...lines.slice(0, -1), lines[1]].join('\n')}\n`);
     expect(readCache(out)).toBeUndefined();
   });
 
@@ -118,7 +154,7 @@ describe('the build cache file', () => {
     const out = tempOut();
     const json = writtenJson(out);
     damage(json);
-    writeFileSync(cachePath(out), JSON.stringify(json));
+    writeCacheFile(out, json);
     expect(readCache(out)).toBeUndefined();
   });
 
@@ -126,5 +162,50 @@ describe('the build cache file', () => {
     const out = tempOut();
     writeCache(out, sampleCache());
     expect(readCache(out)?.hosts.constructor).toBeUndefined();
+  });
+
+  it('writes a host whose parts are the ones it read as the line it read, and reads it back as a fresh write would', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    const before = readFileSync(cachePath(out), 'utf8').split('\n');
+    const read = readCache(out);
+    if (!read) throw new Error('no cache read');
+    // web-1 as read (a new record holding the same parts); web-2 regenerated: its Terraform summary is new.
+    const fresh = sampleCache();
+    const web2 = fresh.hosts['web-2'];
+    if (web2?.terraform) web2.terraform.summary = { name: 'web-2', moved: true };
+    const next: BuildCache = { hosts: { 'web-1': { ...read.hosts['web-1'] }, 'web-2': web2 ?? {} }, fleet: read.fleet };
+    writeCache(out, next, read);
+    const after = readFileSync(cachePath(out), 'utf8').split('\n');
+    expect(after[1]).toBe(before[1]);
+    expect(after[2]).not.toBe(before[2]);
+    const rewritten = readCache(out);
+    const again = tempOut();
+    writeCache(again, next);
+    expect(rewritten).toEqual(readCache(again));
+    expect(rewritten?.hosts['web-2']?.terraform?.summary).toEqual({ name: 'web-2', moved: true });
+    // The table read is kept (web-1's line refers to it), the new summary added at its end.
+    expect(parsedCacheFile(out).summaries).toHaveLength(5);
+  });
+
+  it('starts a new summary table once most of the one it read is no longer referred to', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    const read = readCache(out);
+    if (!read) throw new Error('no cache read');
+    // Every host regenerated, with a Terraform summary of a new shape and no Chef part.
+    const regenerated = (name: string): Record<string, CachedPart> => ({
+      terraform: { fingerprint: HOST_FINGERPRINT, summary: { name, moved: true }, warnings: [], files: [file(`terraform/host-${name}.tf.json`)] },
+    });
+    const next: BuildCache = { hosts: { 'web-1': regenerated('web-1'), 'web-2': regenerated('web-2') }, fleet: read.fleet };
+    writeCache(out, next, read);
+    // Of the four read, none is referred to any more: the table holds the two new ones only.
+    expect(parsedCacheFile(out).summaries).toEqual([
+      { name: 'web-1', moved: true },
+      { name: 'web-2', moved: true },
+    ]);
+    const again = tempOut();
+    writeCache(again, next);
+    expect(readCache(out)).toEqual(readCache(again));
   });
 });

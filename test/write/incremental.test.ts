@@ -170,6 +170,26 @@ describe('buildIntoOut (fleetgen build)', () => {
     ]);
   });
 
+  it("writes the cache lines of the hosts it did not regenerate as they were, and the next build reuses every host from it", () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const cacheLines = (): string[] => readFileSync(join(out, CACHE_DIR, 'build.json'), 'utf8').split('\n');
+    const before = cacheLines();
+    const changed = withPort(sampleFleet(), 'store-0001', 9090);
+    buildIntoOut(out, changed, everything);
+    const after = cacheLines();
+    // The first line (summaries and fleet-wide parts) and the changed host's line are new; every other host's is as it was.
+    const isChangedHost = (line: string): boolean => line.startsWith('["store-0001",');
+    expect(after.length).toBe(before.length);
+    expect(after.filter((line, i) => line !== before[i]).map((line) => (isChangedHost(line) ? 'store-0001' : line === after[0] ? 'first line' : line))).toEqual(['first line', 'store-0001']);
+    // What the reused lines say is exact: every cached file stats as recorded, and nothing is regenerated next time.
+    const cache = readCache(out);
+    const files = Object.values(cache?.hosts ?? {}).flatMap((parts) => Object.values(parts).flatMap((part) => part.files));
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.every((file) => isAsCached(file, lstatSync(join(out, file.path))))).toBe(true);
+    expect(hostRuns(() => buildIntoOut(out, changed, everything))).toEqual({ chef: 0, ansible: 0, 'cloud-init': 0, ssh: 0, terraform: 0 });
+  });
+
   it('rewrites a hand-edited file (its mtime moved) with what the manifest produces', () => {
     const out = tempOut();
     buildIntoOut(out, sampleFleet(), everything);
@@ -273,9 +293,16 @@ describe('buildIntoOut (fleetgen build)', () => {
     const out = tempOut();
     buildIntoOut(out, sampleFleet(), everything);
     const path = join(out, CACHE_DIR, 'build.json');
-    const json = JSON.parse(readFileSync(path, 'utf8')) as { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]> };
-    for (const [, parts] of Object.values(json.hosts)) for (const part of Object.values(parts)) part[1] = json.summaries.length;
-    writeFileSync(path, JSON.stringify(json));
+    // The first line holds the summary table, each further line a host: [name, fingerprint, parts].
+    const [head = '', ...hosts] = readFileSync(path, 'utf8').split('\n');
+    const { summaries } = JSON.parse(head) as { summaries: unknown[] };
+    const damaged = hosts.map((line) => {
+      if (line === '') return line;
+      const entry = JSON.parse(line) as [string, string, Record<string, unknown[]>];
+      for (const part of Object.values(entry[2])) part[1] = summaries.length;
+      return JSON.stringify(entry);
+    });
+    writeFileSync(path, [head, ...damaged].join('\n'));
     expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
     const fresh = tempOut();
     buildIntoOut(fresh, sampleFleet(), everything);
