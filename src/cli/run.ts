@@ -61,8 +61,9 @@ function parser(args: string[], context: CommandContext) {
     initCommand(context),
     completionCommand(context),
   ] as CommandModule[];
-  const info = describeCommands(commands);
-  const names = info.map((command) => command.name);
+  // The name is the first word of the command as typed (describeCommands, which runs every command's builder to list
+  // its options, is needed only to explain a mistake).
+  const names = commands.map((command) => String(command.command).split(' ')[0] ?? '');
   return yargs(args)
     .scriptName('fleetgen')
     .usage('$0 <command> [options]\n\nCompile a fleet manifest into Chef, Ansible and cloud-init artifacts for Cloudflare Tunnel and Access SSH.')
@@ -91,7 +92,7 @@ function parser(args: string[], context: CommandContext) {
       // yargs calls this for command-line mistakes (message, or its own YError) and for errors thrown by our
       // handlers and checks (err), which keep their meaning.
       if (err && err.name !== 'YError') throw err;
-      const explained = explainUsage(message || err?.message || '', args, info);
+      const explained = explainUsage(message || err?.message || '', args, describeCommands(commands));
       throw explained ? new UsageError(explained.message, explained.hint) : new UsageError(message);
     });
 }
