@@ -18,7 +18,7 @@
  * `--check` and `--dry-run` do not come here: they compare every file byte for byte (plan.ts).
  */
 import { lstatSync, readFileSync, renameSync, rmdirSync, rmSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { TARGET_PARTS } from '../build.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { Fleet } from '../model/fleet.js';
@@ -119,6 +119,11 @@ class StreamedBuild {
   private readonly checkedFolders = new Set<string>();
   /** Folders that did not exist when this build first looked (made by it since, or still to be). */
   private readonly newFolders = new Set<string>();
+  /**
+   * out/ and a separator: a cached file's place is this and its path, which the cache holds clean (cache.ts), so
+   * nothing is left for join() to normalize in the tens of thousands of paths a rebuild looks at.
+   */
+  private readonly outPrefix: string;
   private readonly next: BuildCache = { hosts: {}, fleet: {} };
   private isCacheChanged = false;
 
@@ -133,6 +138,8 @@ class StreamedBuild {
     this.recorded = new Map(recorded.map((f) => [f.path, f]));
     this.chosen = TARGET_NAMES.filter((name) => build.targets.includes(name));
     this.settings = settingsFingerprint(fleet, build.options);
+    const base = join(outDir, '.');
+    this.outPrefix = base.endsWith(sep) ? base : `${base}${sep}`;
   }
 
   run(): { produced: Map<string, RecordedFile>; actions: { path: string; action: PlannedAction }[]; warnings: TargetWarning[]; cache: BuildCache; isCacheChanged: boolean } {
@@ -197,7 +204,7 @@ class StreamedBuild {
     const isReusable =
       part !== undefined &&
       part.fingerprint === fingerprint &&
-      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(join(this.outDir, file.path))));
+      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path)));
     if (!isReusable) {
       this.isCacheChanged = true;
       return undefined;
