@@ -188,6 +188,23 @@ describe('the build cache file', () => {
     expect(parsedCacheFile(out).summaries).toHaveLength(5);
   });
 
+  it('writes no line from a cache file that changed since it was read: it encodes every host afresh', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    const read = readCache(out);
+    if (!read) throw new Error('no cache read');
+    // Another cache in its place (another build's): same hosts, other stats. Its lines must not stand for `read`'s parts.
+    const other = sampleCache();
+    for (const parts of Object.values(other.hosts)) for (const part of Object.values(parts)) part.files = part.files.map((f) => ({ ...f, size: f.size + 1, ino: f.ino + 1 }));
+    writeCache(out, other);
+    const otherLines = readFileSync(cachePath(out), 'utf8').split('\n');
+    writeCache(out, { hosts: { ...read.hosts }, fleet: read.fleet }, read);
+    const again = tempOut();
+    writeCache(again, sampleCache());
+    expect(readCache(out)).toEqual(readCache(again));
+    expect(readFileSync(cachePath(out), 'utf8').split('\n')[1]).not.toBe(otherLines[1]);
+  });
+
   it('starts a new summary table once most of the one it read is no longer referred to', () => {
     const out = tempOut();
     writeCache(out, sampleCache());
