@@ -286,7 +286,8 @@ function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: s
   }
   const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined));
   if (previous !== undefined && referred.size * 2 < summaries.length) return encodeCache(cache, undefined);
-  return `${JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries, fleet })}\n${lines.map((line) => `${line}\n`).join('')}`;
+  // One join, with a line break after every line: no string per line and no second copy of the 12 MB text.
+  return [JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries, fleet }), ...lines, ''].join('\n');
 }
 
 /** The same targets, each with the very part object read. */
