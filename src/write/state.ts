@@ -60,12 +60,12 @@ export function serializeState(state: OutputState): string {
   return `{\n${[...members, `  "files": ${list}`].join(',\n')}\n}\n`;
 }
 
-/**
- * JSON.stringify of the file's entry, `[path, mode, ...flags]`, written out without making the entry: the mode is octal
- * digits and the flags are fixed words, none of which JSON escapes.
- */
+/** The file's entry, `[path, mode, ...flags]`, as JSON.stringify writes it, on a line of its own. */
 function fileLine(file: RecordedFile): string {
-  return `    [${JSON.stringify(file.path)},"${file.mode.toString(8).padStart(4, '0')}"${file.isSecret ? ',"secret"' : ''}${file.isKeptOutOfGit ? ',"gitignored"' : ''}]`;
+  const entry = [file.path, file.mode.toString(8).padStart(4, '0')];
+  if (file.isSecret) entry.push('secret');
+  if (file.isKeptOutOfGit) entry.push('gitignored');
+  return `    ${JSON.stringify(entry)}`;
 }
 
 /** What a record on disk holds, and in which format it was written (undefined: there is no record yet). */
