@@ -32,6 +32,8 @@ import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, recordS
 import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
 import { makeFolders } from './folders.js';
 import type { LookAhead, Look, Looks } from './look-ahead.js';
+import { hostPartOf } from './generate-worker.js';
+import { GeneratingThread } from './generating-thread.js';
 import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
 import { checkOutGitignoreIsOurs, outGitignoreFile } from './out-gitignore.js';
@@ -46,6 +48,11 @@ const NEW_FOLDER = Symbol('new folder');
 
 /** A build writes its first this many files itself; a second thread writes the rest (see staging-thread.ts). */
 const FILES_BEFORE_WRITER_THREAD = 1000;
+/**
+ * A build regenerating at least this many hosts has a second thread generate them beside its own (see
+ * generating-thread.ts); fewer take too little time to pay for starting it (loading the targets, copying the fleet).
+ */
+const HOSTS_FOR_GENERATING_THREAD = 500;
 
 export interface StreamedBuildOptions {
   targets: readonly TargetName[];
@@ -63,6 +70,8 @@ export interface StreamedBuildOptions {
   filesBeforeWriterThread?: number;
   /** What a thread saw in out/ while the manifest was read (look-ahead.ts); without it, the build looks itself. */
   lookAhead?: LookAhead;
+  /** How many hosts a build must regenerate to start a thread generating them; default 500. (Tests set 1.) */
+  hostsForGeneratingThread?: number;
 }
 
 export interface StreamedBuildResult {
@@ -157,30 +166,39 @@ class StreamedBuild {
     const summaries = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
     const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));
     const keptOutOfGit = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
+    const hostFingerprints = fleet.hosts.map((host) => hostFingerprint(this.settings, host));
     const fingerprints: string[] = [];
-    for (const [index, host] of fleet.hosts.entries()) {
-      const fingerprint = hostFingerprint(this.settings, host);
-      fingerprints.push(host.name, fingerprint);
-      const cached = this.cache?.hosts[host.name] ?? {};
-      const parts: Record<string, CachedPart> = {};
-      shareHostState(host, () => {
-        for (const name of chosen) {
-          const part =
-            this.reused(cached[name], fingerprint) ??
-            (() => {
-              const output = TARGET_PARTS[name].host(fleet, host, this.build.options);
-              return { fingerprint, summary: output.summary, warnings: output.warnings, files: output.files.list().map((f) => this.place(name, f)) };
-            })();
-          parts[name] = part;
-          summaries.get(name)?.push(part.summary);
-          hostWarnings.get(name)?.push(...part.warnings);
-          for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
-        }
-      });
-      // The targets this build leaves alone keep what the cache knows of them.
-      for (const [name, part] of Object.entries(cached)) if (!(chosen as string[]).includes(name)) parts[name] = part;
-      this.next.hosts[host.name] = parts;
-      this.build.onProgress?.(index + 1, fleet.hosts.length);
+    const generating = this.startGeneratingThread(hostFingerprints);
+    try {
+      for (const [index, host] of fleet.hosts.entries()) {
+        const fingerprint = hostFingerprints[index] ?? '';
+        fingerprints.push(host.name, fingerprint);
+        const cached = this.cache?.hosts[host.name] ?? {};
+        const parts: Record<string, CachedPart> = {};
+        // Taken before this host's state is shared: taking may generate later hosts on this thread.
+        const generated = generating?.take(index);
+        shareHostState(host, () => {
+          for (const name of chosen) {
+            const part =
+              this.reused(cached[name], fingerprint) ??
+              (() => {
+                const output = generated?.get(name) ?? hostPartOf(TARGET_PARTS[name].host(fleet, host, this.build.options));
+                return { fingerprint, summary: output.summary, warnings: output.warnings, files: output.files.map((f) => this.place(name, f)) };
+              })();
+            parts[name] = part;
+            summaries.get(name)?.push(part.summary);
+            hostWarnings.get(name)?.push(...part.warnings);
+            for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
+          }
+        });
+        // The targets this build leaves alone keep what the cache knows of them.
+        for (const [name, part] of Object.entries(cached)) if (!(chosen as string[]).includes(name)) parts[name] = part;
+        this.next.hosts[host.name] = parts;
+        this.build.onProgress?.(index + 1, fleet.hosts.length);
+      }
+    } finally {
+      // Also after a failure: the thread stops at its next host instead of waiting for the build forever.
+      generating?.close();
     }
     if (this.cache && Object.keys(this.cache.hosts).length !== fleet.hosts.length) this.isCacheChanged = true;
 
@@ -202,6 +220,26 @@ class StreamedBuild {
     }
     for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
     return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
+  }
+
+  /**
+   * A thread generating ahead the hosts sure to be regenerated (for the targets whose cached fingerprint does not
+   * match), when there are enough of them. A host regenerated only because its files on disk are not as cached
+   * (edited by hand: rare) is generated on this thread, once reused() finds out.
+   */
+  private startGeneratingThread(hostFingerprints: readonly string[]): GeneratingThread | undefined {
+    const hosts: number[] = [];
+    const targets: number[] = [];
+    for (const [index, host] of this.fleet.hosts.entries()) {
+      const cached = this.cache?.hosts[host.name];
+      let mask = 0;
+      for (const name of this.chosen) if (cached?.[name]?.fingerprint !== hostFingerprints[index]) mask |= 1 << TARGET_NAMES.indexOf(name);
+      if (mask === 0) continue;
+      hosts.push(index);
+      targets.push(mask);
+    }
+    if (hosts.length === 0 || hosts.length < (this.build.hostsForGeneratingThread ?? HOSTS_FOR_GENERATING_THREAD)) return undefined;
+    return new GeneratingThread(this.fleet, this.build.options, { hosts: Int32Array.from(hosts), targets: Uint8Array.from(targets) });
   }
 
   /** The cached part, when its fingerprint matches and each of its files is on disk as recorded. */
