@@ -125,10 +125,9 @@ export function serveGenerating({ port, signal: buffer, fleet, options, plan }: 
  * as views of the same bytes. (The model is otherwise plain data: objects, arrays, strings, numbers, booleans.)
  */
 function withBuffers(fleet: Fleet): void {
-  const seen = new Set<object>();
+  // No set of objects seen: the model has no cycles (the build fingerprints it with JSON.stringify), and a set of a
+  // 10,000-host fleet's objects would cost tens of megabytes at the very start.
   const visit = (node: object): void => {
-    if (seen.has(node)) return;
-    seen.add(node);
     const record = node as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       const value = record[key];
