@@ -11,7 +11,7 @@
  * set aside before a build writes anything and written again last, so a build that was killed is followed by a full
  * one, which also removes the temp files the kill left (plan.ts, leftoverTemps).
  */
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { ParseCache } from '../load/parse-cache.js';
@@ -19,7 +19,6 @@ import { TARGET_NAMES, type TargetName, type TargetWarning } from '../targets/ta
 import { writeFileAtomic } from './atomic.js';
 import { isCleanRelativePath } from './out-path.js';
 import type { RecordedFile } from './state.js';
-import type { Look } from './look-ahead.js';
 
 export const CACHE_DIR = '.fleetgen-cache';
 const CACHE_FILE = 'build.json';
@@ -75,8 +74,8 @@ export function recordStat(file: CachedFile, size: number, mtimeMs: number, ino:
 }
 
 /** Whether the file on disk is still the one the cache recorded (the same inode, size, mtime and mode). */
-export function isAsCached(file: CachedFile, stat: Look | undefined): boolean {
-  return stat !== undefined && (stat.mode & constants.S_IFMT) === constants.S_IFREG && stat.ino === file.ino && stat.size === file.size && stat.mtimeMs === file.mtimeMs && (stat.mode & 0o7777) === file.mode;
+export function isAsCached(file: CachedFile, stat: Stats | undefined): boolean {
+  return stat !== undefined && stat.isFile() && stat.ino === file.ino && stat.size === file.size && stat.mtimeMs === file.mtimeMs && (stat.mode & 0o7777) === file.mode;
 }
 
 /** The cache in out/, or undefined when there is none or it cannot be used (damaged, foreign, another format). */

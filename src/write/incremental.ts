@@ -31,7 +31,6 @@ import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.
 import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, recordStat, restoreCache, unstatedFileOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from './cache.js';
 import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
 import { makeFolders } from './folders.js';
-import type { LookAhead, Look, Looks } from './look-ahead.js';
 import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
 import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
@@ -68,8 +67,6 @@ export interface StreamedBuildOptions {
    * do not pay for starting a thread. (Tests set 0 to send every file through the thread.)
    */
   filesBeforeWriterThread?: number;
-  /** What a thread saw in out/ while the manifest was read (look-ahead.ts); without it, the build looks itself. */
-  lookAhead?: LookAhead;
   /** How many hosts a build must regenerate to start a thread generating them; default 500. (Tests set 1.) */
   hostsForGeneratingThread?: number;
 }
@@ -83,7 +80,6 @@ export interface StreamedBuildResult {
 /** Throws OutputError (out/ left as it was) or, once files are being replaced, the file system's error. */
 export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildOptions): StreamedBuildResult {
   const { outExists, state: previous, text: previousText } = readPreviousOutput(outDir);
-  const looks = build.lookAhead?.take(previousText, previous.files);
   const cache = outExists ? readCache(outDir) : undefined;
   let isCacheAside = false;
   const setCacheAside = (): void => {
@@ -92,7 +88,7 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
   };
   const writer = new StagedWriter(outDir, setCacheAside, build.filesBeforeWriterThread ?? FILES_BEFORE_WRITER_THREAD);
   try {
-    const result = new StreamedBuild(outDir, fleet, build, previous.files, cache, writer, looks).run();
+    const result = new StreamedBuild(outDir, fleet, build, previous.files, cache, writer).run();
     // Every temp file written, or the first failure thrown, before anything in out/ is removed or replaced.
     writer.finishStaging();
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
@@ -147,7 +143,6 @@ class StreamedBuild {
     recorded: readonly RecordedFile[],
     private readonly cache: BuildCache | undefined,
     private readonly writer: StagedWriter,
-    private readonly looks: Looks | undefined,
   ) {
     this.recorded = new Map(recorded.map((f) => [f.path, f]));
     this.chosen = TARGET_NAMES.filter((name) => build.targets.includes(name));
@@ -247,7 +242,7 @@ class StreamedBuild {
     const isReusable =
       part !== undefined &&
       part.fingerprint === fingerprint &&
-      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, this.lookAt(file.path)));
+      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path)));
     if (!isReusable) {
       this.isCacheChanged = true;
       return undefined;
@@ -258,17 +253,6 @@ class StreamedBuild {
       this.actions.push({ path: file.path, action: 'unchanged' });
     }
     return part;
-  }
-
-  /** What stands at a recorded file's place: as the look-ahead thread saw it, or (when it did not look) as seen now. */
-  private lookAt(path: string): Look | undefined {
-    const seen = this.looks === undefined ? 'unknown' : this.looks.file(path);
-    return seen !== 'unknown' ? seen : lstatOrUndefined(this.outPrefix + path);
-  }
-
-  private lookAtFolder(folder: string, full: string): Pick<Stats, 'isDirectory' | 'isSymbolicLink' | 'isFile'> | undefined {
-    const seen = this.looks === undefined ? 'unknown' : this.looks.folder(folder);
-    return seen !== 'unknown' ? seen : lstatOrUndefined(full);
   }
 
   /** One generated file (path relative to its target's folder): compared with the disk, staged when it differs. */
@@ -320,7 +304,7 @@ class StreamedBuild {
     for (const [index, folder] of parents.entries()) {
       if (this.checkedFolders.has(folder)) continue;
       const full = join(this.outDir, folder);
-      const stat = this.newFolders.has(folder) ? undefined : this.lookAtFolder(folder, full);
+      const stat = this.newFolders.has(folder) ? undefined : lstatOrUndefined(full);
       if (stat === undefined) {
         for (const below of parents.slice(index)) this.newFolders.add(below);
         return NEW_FOLDER;

@@ -9,7 +9,6 @@ import { closest } from '../../validate/closest.js';
 import { writeFileAtomic } from '../../write/atomic.js';
 import { readParseCache, writeParseCache } from '../../write/cache.js';
 import { buildIntoOut } from '../../write/incremental.js';
-import { LookAhead } from '../../write/look-ahead.js';
 import { OutputError } from '../../write/output-error.js';
 import { comparedFiles, keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
 import { STATE_FILE, STATE_FORMAT_VERSION } from '../../write/state.js';
@@ -102,62 +101,55 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
   if (args['vault-password-file'] !== undefined) options.vaultPassword = readSecretFile(args['vault-password-file'], 'vault password file');
   if (args['chef-secret-file'] !== undefined) options.chefSecret = readSecretFile(args['chef-secret-file'], 'Chef data bag secret file');
 
-  // A rebuild looks at every file it may reuse: a second thread does it while the manifest is read (look-ahead.ts).
-  const lookAhead = args.stdout || args.check || args['dry-run'] ? undefined : LookAhead.start(args.out);
-  try {
-    progress.report(`checking ${manifest.path}`);
-    const parsed = readParseCache(args.out);
-    const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, parsed, ...manifest.options });
-    // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
-    // Terraform target itself never needs them (it is what creates them).
-    if (result.awaitingTerraform.length > 0 && targets.some((name) => HOST_TARGET_NAMES.includes(name))) {
-      throw new ManifestError([...result.warnings, ...result.awaitingTerraform]);
-    }
-    const diagnostics = result.warnings.map(formatDiagnostic);
-    if (result.lockfile.changed && args['frozen-lockfile']) {
-      io.stderr([...diagnostics, formatDiagnostic(lockfileOutOfDate(manifest.path, result.lockfile))].join('\n') + '\n');
-      context.exitCode = ExitCode.checkFailed;
-      return;
-    }
-    if (args.stdout) {
-      printUserData(result, args.host ?? '', options, io);
-      return;
-    }
-
-    const isEveryTarget = TARGET_NAMES.every((name) => targets.includes(name));
-    const scope = isEveryTarget ? {} : { scope: targets };
-    if (args.check || args['dry-run']) {
-      checkOrDryRun(args, { manifest, result, targets, options, scope, diagnostics }, context, progress);
-      return;
-    }
-
-    const built = withOutputErrors(() =>
-      buildIntoOut(args.out, result.fleet, {
-        targets,
-        options,
-        ...scope,
-        onProgress: (done, total) => progress.report(`building ${args.out}`, { done, total, unit: 'hosts' }),
-        onWrite: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }),
-        ...(lookAhead !== undefined ? { lookAhead } : {}),
-      }),
-    );
-    writeParseCache(args.out, parsed);
-    const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
-    if (result.lockfile.changed) {
-      try {
-        writeFileAtomic(result.lockfile.path, result.lockfile.text(), { mode: 0o644 });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? String(err);
-        throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');
-      }
-      warnings.push(`fleetgen: updated ${result.lockfile.path}; commit it so generated hostnames stay stable`);
-    }
-    const summary = summarizePlan(built).map(formatSummary);
-    io.stdout(summary.length > 0 ? summary.join('\n') + '\n' : `${args.out}: nothing to write\n`);
-    if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
-  } finally {
-    lookAhead?.close();
+  progress.report(`checking ${manifest.path}`);
+  const parsed = readParseCache(args.out);
+  const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, parsed, ...manifest.options });
+  // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
+  // Terraform target itself never needs them (it is what creates them).
+  if (result.awaitingTerraform.length > 0 && targets.some((name) => HOST_TARGET_NAMES.includes(name))) {
+    throw new ManifestError([...result.warnings, ...result.awaitingTerraform]);
   }
+  const diagnostics = result.warnings.map(formatDiagnostic);
+  if (result.lockfile.changed && args['frozen-lockfile']) {
+    io.stderr([...diagnostics, formatDiagnostic(lockfileOutOfDate(manifest.path, result.lockfile))].join('\n') + '\n');
+    context.exitCode = ExitCode.checkFailed;
+    return;
+  }
+  if (args.stdout) {
+    printUserData(result, args.host ?? '', options, io);
+    return;
+  }
+
+  const isEveryTarget = TARGET_NAMES.every((name) => targets.includes(name));
+  const scope = isEveryTarget ? {} : { scope: targets };
+  if (args.check || args['dry-run']) {
+    checkOrDryRun(args, { manifest, result, targets, options, scope, diagnostics }, context, progress);
+    return;
+  }
+
+  const built = withOutputErrors(() =>
+    buildIntoOut(args.out, result.fleet, {
+      targets,
+      options,
+      ...scope,
+      onProgress: (done, total) => progress.report(`building ${args.out}`, { done, total, unit: 'hosts' }),
+      onWrite: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }),
+    }),
+  );
+  writeParseCache(args.out, parsed);
+  const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
+  if (result.lockfile.changed) {
+    try {
+      writeFileAtomic(result.lockfile.path, result.lockfile.text(), { mode: 0o644 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');
+    }
+    warnings.push(`fleetgen: updated ${result.lockfile.path}; commit it so generated hostnames stay stable`);
+  }
+  const summary = summarizePlan(built).map(formatSummary);
+  io.stdout(summary.length > 0 ? summary.join('\n') + '\n' : `${args.out}: nothing to write\n`);
+  if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
 }
 
 interface CompiledBuild {
