@@ -17,6 +17,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type Re
 import type { Fleet } from '../model/fleet.js';
 import type { TargetName, TargetOptions } from '../targets/target.js';
 import { packageRoot } from '../package-root.js';
+import { threadBootstrap } from './thread-bootstrap.js';
 import {
   asBuffer,
   CHUNK_HOSTS,
@@ -44,16 +45,7 @@ const WAIT_MS = 2000;
 const GENERATE_HERE = Symbol('generate here');
 
 /** As staging-thread.ts's: a module that cannot be loaded, or a thread that dies, still marks the thread stopped. */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const signal = new Int32Array(workerData.signal);
-process.on('exit', () => {
-  Atomics.store(signal, workerData.slots.stopped, 1);
-  Atomics.add(signal, workerData.slots.results, 1);
-  Atomics.notify(signal, workerData.slots.results);
-});
-import(workerData.module).then((module) => module.serveGenerating(workerData));
-`;
+const BOOTSTRAP = threadBootstrap('serveGenerating');
 
 export class GeneratingThread {
   private readonly port: MessagePort;

@@ -14,6 +14,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { packageRoot } from '../package-root.js';
 import { SIGNAL, SIGNAL_SLOTS, type StageFailure, type StageRequest, type StageResult, type StageWorkerData } from './stage-worker.js';
+import { threadBootstrap } from './thread-bootstrap.js';
 
 /** A batch is posted once it holds this many files or bytes: one message per file cost more than its write. */
 const BATCH_FILES = 32;
@@ -22,21 +23,8 @@ const BATCH_BYTES = 128 * 1024;
 const MAX_IN_FLIGHT_FILES = 1024;
 const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 
-/**
- * The thread starts from this small script rather than from the module itself, so that a module that cannot be
- * loaded (or a thread that dies) still marks the thread stopped: the build, waiting for an answer, would otherwise
- * wait forever.
- */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const signal = new Int32Array(workerData.signal);
-process.on('exit', () => {
-  Atomics.store(signal, workerData.slots.stopped, 1);
-  Atomics.add(signal, workerData.slots.results, 1);
-  Atomics.notify(signal, workerData.slots.results);
-});
-import(workerData.module).then((module) => module.serveStaging(workerData));
-`;
+/** See thread-bootstrap.ts: a thread that cannot load or dies never leaves the build waiting. */
+const BOOTSTRAP = threadBootstrap('serveStaging');
 
 export class StagingThread {
   private readonly worker: Worker;
