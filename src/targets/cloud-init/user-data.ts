@@ -11,16 +11,17 @@
  * user that does not exist yet aborted write_files, and nothing was installed.
  */
 import { gzipSync } from 'node:zlib';
-import { Document, isMap, isScalar, isSeq, type YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar } from 'yaml';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import { GENERATED_HEADER } from '../common/config-yaml.js';
 import { hostState, SERVICE_USER, sshdCandidatePath, type ManagedFile } from '../common/host-state.js';
 import { packageSource } from '../common/package-source.js';
 import { Remembered } from '../common/remembered.js';
+import { rememberedNode } from '../common/remembered-nodes.js';
 import { rememberStrings } from '../common/remembered-strings.js';
 import { hostWarning, type TargetWarning } from '../target.js';
-import { firstBoot, shellCode, type Step } from './first-boot.js';
+import { firstBoot, shellCode } from './first-boot.js';
 import { BINARY_REPOSITORY_KEY } from './warnings.js';
 
 interface WriteFile {
@@ -58,15 +59,19 @@ export function renderUserData(host: Host): UserData {
     ...boot.installFiles.map((f) => writeFile(f.path, f.content, 'root', 'root', f.mode)),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
-  const userData = {
-    bootcmd: [['sh', '-c', shellCode('cloud-init/create-service-user.sh'), 'sh', SERVICE_USER], ['mkdir', '-p', '-m', '0700', host.paths.configDir]],
-    write_files: writeFiles,
-    runcmd: boot.steps.map((s) => s.argv),
-  };
+  const bootcmd = [['sh', '-c', shellCode('cloud-init/create-service-user.sh'), 'sh', SERVICE_USER], ['mkdir', '-p', '-m', '0700', host.paths.configDir]];
+  const userData = { bootcmd, write_files: writeFiles, runcmd: boot.steps.map((s) => s.argv) };
 
   // cloud-init parses user-data with PyYAML, i.e. YAML 1.1: serialize with the 1.1 schema so that strings like
   // "yes", "on" or "0640" are quoted (YAML 1.2 would leave some of them plain, and 1.1 would read a bool or a number).
-  const doc = new Document(userData, { version: '1.1', customTags: rememberStrings });
+  const doc = new Document(undefined, { version: '1.1', customTags: rememberStrings });
+  // The entries every host shares (helper scripts, the unit, most steps) are made and written once per build. The
+  // argv lists print on one line each; each step's reason is a comment above its entry.
+  doc.contents = doc.createNode({
+    bootcmd: bootcmd.map((argv) => rememberedNode(doc, argv, { flow: true })),
+    write_files: writeFiles.map((entry) => rememberedNode(doc, entry)),
+    runcmd: boot.steps.map((step) => rememberedNode(doc, step.argv, { flow: true, ...(step.why ? { commentBefore: wrappedComment(step.why) } : {}) })),
+  });
   doc.commentBefore = [
     'cloud-config',
     ` ${GENERATED_HEADER}`,
@@ -78,7 +83,6 @@ export function renderUserData(host: Host): UserData {
     'secrets\' folder is root-only before anything is written into it (cloud-init sets a file\'s mode only after writing',
     'it). Both leave things alone on later boots.',
   ]);
-  annotateSteps(doc, boot.steps);
   // directives: false — the document has none to write (no %YAML, no %TAG); the library would search the whole tree
   // for tags to find that out.
   const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false, directives: false });
@@ -131,20 +135,6 @@ function annotateKey(doc: Document, key: string, lines: string[]): void {
   const pair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
   if (!pair || !isScalar(pair.key)) throw new InternalError(`user-data has no ${key}`);
   pair.key.commentBefore = lines.map((l) => ` ${l}`).join('\n');
-}
-
-/** Each step's reason becomes a comment above its runcmd entry; the argv lists print on one line each. */
-function annotateSteps(doc: Document, steps: Step[]): void {
-  for (const key of ['bootcmd', 'runcmd']) {
-    const seq = doc.get(key, true);
-    if (!isSeq(seq)) throw new InternalError(`${key} is not a sequence`);
-    for (const item of seq.items) if (isSeq(item)) item.flow = true;
-  }
-  const runcmd = doc.get('runcmd', true) as YAMLSeq;
-  steps.forEach((step, i) => {
-    const item = runcmd.items[i];
-    if (step.why && isSeq(item)) item.commentBefore = wrappedComment(step.why);
-  });
 }
 
 /** The steps' reasons are the same few texts for every host: each is wrapped once per build. */

@@ -1,0 +1,239 @@
+/**
+ * Collections that many hosts' documents share, made once per build and written once per place: a helper script's
+ * write_files entry, the unit's, a runcmd step. Every host's user-data holds a dozen of them, byte for byte the same;
+ * building each as nodes and writing it again for every host was most of a 10,000-host build's cloud-init time.
+ *
+ * The text still comes from the yaml library: what is remembered is its answer for one node in one place. A
+ * remembered node is never changed after it is made, and is keyed by everything its text depends on:
+ * - the value it was made from (its JSON), its own flags (`flow`, the comment above it) and the document's schema
+ *   (its name and tags, which decide how the value is made into nodes);
+ * - where it is written: every plain field of the stringify context (indent, whether in a flow collection or a key,
+ *   the column it starts at, ...), the document's serializer options and schema.
+ * Only a value met a second time is remembered (each host's own files are met once and made as usual); what was met is
+ * forgotten all together past MAX_SLOTS parts. A value whose nodes would need an anchor or alias is never remembered.
+ */
+import { isAlias, isMap, isNode, isSeq, visit, YAMLMap, YAMLSeq, type Document, type Node, type ScalarTag } from 'yaml';
+
+type StringifyContext = Parameters<NonNullable<ScalarTag['stringify']>>[1];
+
+interface Rendered {
+  text: string;
+  /** Whether the library called onComment (the node's own trailing comment) or onChompKeep (it ends in `|+`). */
+  calledOnComment: boolean;
+  calledOnChompKeep: boolean;
+}
+
+/** Context fields that hold the document or per-document state, not the place a node is written in. */
+const NOT_PLACE = new Set(['doc', 'options', 'anchors', 'resolvedAliases']);
+
+/** A small id per object (a tag, the commentString function): the same object in every document. */
+const objectIds = new WeakMap<object, number>();
+let objectCount = 0;
+
+function idOf(object: object): number {
+  let id = objectIds.get(object);
+  if (id === undefined) objectIds.set(object, (id = ++objectCount));
+  return id;
+}
+
+const signatureIds = new Map<string, number>();
+
+/** A signature as a small id, the same for the same signature. */
+function signatureId(signature: string): number {
+  let id = signatureIds.get(signature);
+  if (id === undefined) signatureIds.set(signature, (id = signatureIds.size));
+  return id;
+}
+
+/** The last document's schema and its id: the nodes of one document are made with one schema. */
+let lastSchema: object | undefined;
+let lastSchemaId = 0;
+
+/** A document's schema as a small id: its name and its tags by identity (the same tag objects behave the same). */
+function schemaId(doc: Document): number {
+  const { schema } = doc;
+  if (schema === lastSchema) return lastSchemaId;
+  lastSchemaId = signatureId(`${schema.name}:${schema.tags.map(idOf).join(',')}:${(schema.compat ?? []).map(idOf).join(',')}`);
+  lastSchema = schema;
+  return lastSchemaId;
+}
+
+/** The last document's options object and its id: every node of one document is written with them. */
+let lastOptions: object | undefined;
+let lastDocumentId: number | undefined;
+
+/**
+ * The serializer options, schema and directives a text was written with, as a small id: every option, functions by
+ * identity. undefined when an option is of a kind this cannot compare (then nothing is remembered).
+ */
+function documentId(ctx: StringifyContext): number | undefined {
+  if (ctx.options === lastOptions) return lastDocumentId;
+  const options: unknown[] = [];
+  let comparable = true;
+  for (const [key, value] of Object.entries(ctx.options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (typeof value === 'function') options.push(key, `f${idOf(value)}`);
+    else if (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value)) options.push(key, value ?? null);
+    else comparable = false;
+  }
+  const { directives } = ctx.doc;
+  lastDocumentId = comparable ? signatureId(JSON.stringify([schemaId(ctx.doc), options, directives ? [directives.yaml.version, directives.tags] : null])) : undefined;
+  lastOptions = ctx.options;
+  return lastDocumentId;
+}
+
+/** Where a node is written: every plain field of the context. undefined when a field is not plain (not remembered). */
+function placeOf(ctx: StringifyContext): string | undefined {
+  const document = documentId(ctx);
+  if (document === undefined || (ctx.anchors && ctx.anchors.size > 0)) return undefined;
+  let place = String(document);
+  for (const key in ctx) {
+    if (NOT_PLACE.has(key)) continue;
+    const value = (ctx as unknown as Record<string, unknown>)[key];
+    if (value !== null && value !== undefined && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return undefined;
+    place += `\u0000${key}=${typeof value === 'string' ? (/^ *$/.test(value) ? value.length : JSON.stringify(value)) : String(value)}`;
+  }
+  return place;
+}
+
+/** How the library wrote `node` at `ctx`, remembered per place on the node. */
+function rendered(
+  renderings: Map<string, Rendered>,
+  ctx: StringifyContext,
+  onComment: (() => void) | undefined,
+  onChompKeep: (() => void) | undefined,
+  write: (onComment: () => void, onChompKeep: () => void) => string,
+): string {
+  const place = placeOf(ctx);
+  let known = place === undefined ? undefined : renderings.get(place);
+  if (known === undefined) {
+    let calledOnComment = false;
+    let calledOnChompKeep = false;
+    const text = write(
+      () => (calledOnComment = true),
+      () => (calledOnChompKeep = true),
+    );
+    known = { text, calledOnComment, calledOnChompKeep };
+    if (place !== undefined) renderings.set(place, known);
+  }
+  if (known.calledOnComment) onComment?.();
+  if (known.calledOnChompKeep) onChompKeep?.();
+  return known.text;
+}
+
+/** A map made once and shared by documents: its text is worked out once per place it is written in. */
+class RememberedMap extends YAMLMap {
+  readonly #renderings = new Map<string, Rendered>();
+
+  override toString(ctx?: StringifyContext, onComment?: () => void, onChompKeep?: () => void): string {
+    if (!ctx) return super.toString();
+    return rendered(this.#renderings, ctx, onComment, onChompKeep, (c, k) => super.toString(ctx, c, k));
+  }
+}
+
+/** A sequence made once and shared by documents (see RememberedMap). */
+class RememberedSeq extends YAMLSeq {
+  readonly #renderings = new Map<string, Rendered>();
+
+  override toString(ctx?: StringifyContext, onComment?: () => void, onChompKeep?: () => void): string {
+    if (!ctx) return super.toString();
+    return rendered(this.#renderings, ctx, onComment, onChompKeep, (c, k) => super.toString(ctx, c, k));
+  }
+}
+
+export interface NodeFlags {
+  /** Written as a flow collection (`[a, b]`). */
+  flow?: boolean;
+  /** The comment above it, as yaml's commentBefore (lines without `#`). */
+  commentBefore?: string;
+}
+
+/**
+ * Values met so far, as a tree of steps: a value is the path of its parts (markers for where an array or object opens
+ * and closes, keys, and strings, numbers, booleans, null), each step a Map lookup by the part itself. Strings that are
+ * the same object for every host (a script, a comment) are found without reading them; no key is built per value.
+ */
+interface Slot {
+  next?: Map<unknown, Slot>;
+  met?: boolean;
+  node?: Node;
+}
+
+const ARRAY = Symbol('array');
+const OBJECT = Symbol('object');
+const END = Symbol('end');
+const NO_COMMENT = Symbol('no comment');
+/** No `flow` flag: not the same as `flow: false` (the library writes an empty collection without one in flow style). */
+const NO_FLOW = Symbol('no flow');
+
+/** Past this many slots, everything met is forgotten (memory stays flat; what hosts share is met again at once). */
+const MAX_SLOTS = 50_000;
+let root: Slot = {};
+let slotCount = 0;
+
+function step(slot: Slot, part: unknown): Slot {
+  let next = slot.next?.get(part);
+  if (next === undefined) {
+    (slot.next ??= new Map()).set(part, (next = {}));
+    slotCount++;
+  }
+  return next;
+}
+
+/** The slot of `value` below `slot`; undefined for a value that is not plain data (it is never remembered). */
+function walk(slot: Slot, value: unknown): Slot | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return step(slot, value);
+  if (typeof value === 'number') return Object.is(value, -0) ? undefined : step(slot, value);
+  if (Array.isArray(value)) {
+    let at: Slot | undefined = step(slot, ARRAY);
+    for (const item of value) if ((at = walk(at, item)) === undefined) return undefined;
+    return step(at, END);
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    let at: Slot | undefined = step(slot, OBJECT);
+    for (const [key, item] of Object.entries(value)) if ((at = walk(step(at, key), item)) === undefined) return undefined;
+    return step(at, END);
+  }
+  return undefined;
+}
+
+/**
+ * `value` (a plain object or array of plain data) as a node of `doc`: the same node for every document when the same
+ * value with the same flags is met again in a document of the same schema. The node must not be changed.
+ */
+export function rememberedNode(doc: Document, value: object, flags: NodeFlags = {}): Node {
+  if (slotCount >= MAX_SLOTS) {
+    root = {};
+    slotCount = 0;
+  }
+  const slot = walk(step(step(step(root, schemaId(doc)), flags.flow ?? NO_FLOW), flags.commentBefore ?? NO_COMMENT), value);
+  if (slot?.node) return slot.node;
+  const made = withFlags(doc.createNode(value), flags);
+  if (slot === undefined) return made;
+  if (!slot.met) {
+    slot.met = true;
+    return made;
+  }
+  if (!isRememberable(made)) return made;
+  const node = isMap(made) ? Object.assign(new RememberedMap(doc.schema), made) : isSeq(made) ? Object.assign(new RememberedSeq(doc.schema), made) : undefined;
+  if (node) slot.node = node;
+  return node ?? made;
+}
+
+function withFlags(node: Node, flags: NodeFlags): Node {
+  if (flags.flow !== undefined && (isMap(node) || isSeq(node))) node.flow = flags.flow;
+  if (flags.commentBefore !== undefined) node.commentBefore = flags.commentBefore;
+  return node;
+}
+
+/** A tree without anchors or aliases: its text does not depend on what else the document holds. */
+function isRememberable(node: Node): boolean {
+  let plain = true;
+  visit(node, (_key, item) => {
+    if (isAlias(item) || (isNode(item) && 'anchor' in item && item.anchor)) {
+      plain = false;
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return plain;
+}
