@@ -128,7 +128,12 @@ function writeFile(path: string, content: string | Buffer, owner: string, group:
  */
 function needsEncoding(text: string): boolean {
   // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(text) || /[\ud800-\udfff]/u.test(text);
+  return /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(text) || !isWellFormed(text);
+}
+
+/** Whether `text` has no lone surrogate (String.prototype.isWellFormed, Node 20; not in TypeScript's ES2022 lib). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 function annotateKey(doc: Document, key: string, lines: string[]): void {

@@ -308,6 +308,19 @@ describe('cloud-init target', () => {
     expect(userData('pos-legacy').write_files.some((f) => f.encoding === 'b64')).toBe(false);
   });
 
+  it('base64-encodes text with a lone surrogate (not UTF-8 at all), not text with a character outside the BMP', () => {
+    const withKey = (caPublicKey: string): WriteFile | undefined => {
+      const fleet = sampleFleet();
+      const host = fleet.hosts.find((h) => h.ssh.shortLivedCerts);
+      if (!host?.ssh.shortLivedCerts) throw new Error('the sample fleet has a host with short-lived certificates');
+      host.ssh.shortLivedCerts = { ...host.ssh.shortLivedCerts, caPublicKey };
+      return userData(host.name, fleet).write_files.find((f) => f.path.endsWith('cloudflare-access-ca.pub'));
+    };
+    expect(withKey('ecdsa-sha2-nistp256 AAAA comment \ud83d\ude00')).toMatchObject({ content: 'ecdsa-sha2-nistp256 AAAA comment \ud83d\ude00\n' });
+    expect(withKey('ecdsa-sha2-nistp256 AAAA comment \ud83d')?.encoding).toBe('b64');
+    expect(withKey('ecdsa-sha2-nistp256 AAAA comment \ude00 low')?.encoding).toBe('b64');
+  });
+
   it('writes fleetgen\'s helper scripts gzip+base64, and nothing else (EC2 takes 16 KB of user-data)', () => {
     for (const host of sampleFleet().hosts) {
       const state = hostState(host);
