@@ -46,9 +46,18 @@ export function placementOf(purpose: FilePurpose): FilePlacement {
 const DIGEST_CHARS = 16;
 
 export function contentDigest(content: string | Buffer): string {
-  // The one-shot hash: called for every stored file of every host (hundreds of thousands of times a large build).
+  // Called for every stored file and profile of every host (hundreds of thousands of times in a large build), mostly
+  // with the same few strings, often the very same objects: a Map finds those without hashing their bytes again.
+  if (typeof content === 'string') return digests.get(content, () => sha256Prefix(content));
+  return sha256Prefix(content);
+}
+
+function sha256Prefix(content: string | Buffer): string {
   return hash('sha256', content, 'hex').slice(0, DIGEST_CHARS);
 }
+
+/** The digests of the first 4,096 distinct texts: what hosts share, and for a fleet whose hosts all differ, no more. */
+const digests = new Remembered<string>(4096);
 
 /**
  * The stored file's name: the base name it has on the host (a fixed name, never one from the manifest) and the

@@ -10,9 +10,11 @@
  * - where it is written: every plain field of the stringify context (indent, whether in a flow collection or a key,
  *   the column it starts at, ...), the document's serializer options and schema.
  * Only a value met a second time is remembered (each host's own files are met once and made as usual); what was met is
- * forgotten all together past MAX_SLOTS parts. A value whose nodes would need an anchor or alias is never remembered.
+ * forgotten all together past MAX_SLOTS parts (value-trie.ts). A value whose nodes would need an anchor or alias, or
+ * that holds anything but plain data, is never remembered.
  */
-import { isAlias, isMap, isNode, isSeq, visit, YAMLMap, YAMLSeq, type Document, type Node, type ScalarTag } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, visit, YAMLMap, YAMLSeq, type Document, type Node, type ScalarTag } from 'yaml';
+import { ValueTrie } from './value-trie.js';
 
 type StringifyContext = Parameters<NonNullable<ScalarTag['stringify']>>[1];
 
@@ -147,66 +149,21 @@ export interface NodeFlags {
   commentBefore?: string;
 }
 
-/**
- * Values met so far, as a tree of steps: a value is the path of its parts (markers for where an array or object opens
- * and closes, keys, and strings, numbers, booleans, null), each step a Map lookup by the part itself. Strings that are
- * the same object for every host (a script, a comment) are found without reading them; no key is built per value.
- */
-interface Slot {
-  next?: Map<unknown, Slot>;
-  met?: boolean;
-  node?: Node;
-}
-
-const ARRAY = Symbol('array');
-const OBJECT = Symbol('object');
-const END = Symbol('end');
 const NO_COMMENT = Symbol('no comment');
 /** No `flow` flag: not the same as `flow: false` (the library writes an empty collection without one in flow style). */
 const NO_FLOW = Symbol('no flow');
 
-/** Past this many slots, everything met is forgotten (memory stays flat; what hosts share is met again at once). */
+/** Values met, by schema, flags and value; past MAX_SLOTS parts all is forgotten (what hosts share is met again). */
 const MAX_SLOTS = 50_000;
-let root: Slot = {};
-let slotCount = 0;
-
-function step(slot: Slot, part: unknown): Slot {
-  let next = slot.next?.get(part);
-  if (next === undefined) {
-    (slot.next ??= new Map()).set(part, (next = {}));
-    slotCount++;
-  }
-  return next;
-}
-
-/** The slot of `value` below `slot`; undefined for a value that is not plain data (it is never remembered). */
-function walk(slot: Slot, value: unknown): Slot | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return step(slot, value);
-  if (typeof value === 'number') return Object.is(value, -0) ? undefined : step(slot, value);
-  if (Array.isArray(value)) {
-    let at: Slot | undefined = step(slot, ARRAY);
-    for (const item of value) if ((at = walk(at, item)) === undefined) return undefined;
-    return step(at, END);
-  }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    let at: Slot | undefined = step(slot, OBJECT);
-    for (const [key, item] of Object.entries(value)) if ((at = walk(step(at, key), item)) === undefined) return undefined;
-    return step(at, END);
-  }
-  return undefined;
-}
+const met = new ValueTrie<Node>(MAX_SLOTS);
 
 /**
  * `value` (a plain object or array of plain data) as a node of `doc`: the same node for every document when the same
  * value with the same flags is met again in a document of the same schema. The node must not be changed.
  */
 export function rememberedNode(doc: Document, value: object, flags: NodeFlags = {}): Node {
-  if (slotCount >= MAX_SLOTS) {
-    root = {};
-    slotCount = 0;
-  }
-  const slot = walk(step(step(step(root, schemaId(doc)), flags.flow ?? NO_FLOW), flags.commentBefore ?? NO_COMMENT), value);
-  if (slot?.node) return slot.node;
+  const slot = isScalar(value) ? undefined : met.slot([schemaId(doc), flags.flow ?? NO_FLOW, flags.commentBefore ?? NO_COMMENT], value);
+  if (slot?.value) return slot.value;
   const made = withFlags(doc.createNode(value), flags);
   if (slot === undefined) return made;
   if (!slot.met) {
@@ -215,7 +172,7 @@ export function rememberedNode(doc: Document, value: object, flags: NodeFlags = 
   }
   if (!isRememberable(made)) return made;
   const node = isMap(made) ? Object.assign(new RememberedMap(doc.schema), made) : isSeq(made) ? Object.assign(new RememberedSeq(doc.schema), made) : undefined;
-  if (node) slot.node = node;
+  if (node) slot.value = node;
   return node ?? made;
 }
 
