@@ -5,7 +5,7 @@
  *
  * The text still comes from the yaml library: what is remembered is its answer for one node in one place. A
  * remembered node is never changed after it is made, and is keyed by everything its text depends on:
- * - the value it was made from (its JSON), its own flags (`flow`, the comment above it) and the document's schema
+ * - the value it was made from (found by its parts, value-trie.ts), its own flags (`flow`, the comment above it) and the document's schema
  *   (its name and tags, which decide how the value is made into nodes);
  * - where it is written: every plain field of the stringify context (indent, whether in a flow collection or a key,
  *   the column it starts at, ...), the document's serializer options and schema.
@@ -14,6 +14,7 @@
  * that holds anything but plain data, is never remembered.
  */
 import { isAlias, isMap, isNode, isScalar, isSeq, visit, YAMLMap, YAMLSeq, type Document, type Node, type ScalarTag } from 'yaml';
+import { idOf } from './remembered-strings.js';
 import { ValueTrie } from './value-trie.js';
 
 type StringifyContext = Parameters<NonNullable<ScalarTag['stringify']>>[1];
@@ -27,16 +28,6 @@ interface Rendered {
 
 /** Context fields that hold the document or per-document state, not the place a node is written in. */
 const NOT_PLACE = new Set(['doc', 'options', 'anchors', 'resolvedAliases']);
-
-/** A small id per object (a tag, the commentString function): the same object in every document. */
-const objectIds = new WeakMap<object, number>();
-let objectCount = 0;
-
-function idOf(object: object): number {
-  let id = objectIds.get(object);
-  if (id === undefined) objectIds.set(object, (id = ++objectCount));
-  return id;
-}
 
 const signatureIds = new Map<string, number>();
 

@@ -38,7 +38,7 @@ const STRING_OPTIONS = ['blockQuote', 'defaultKeyType', 'defaultStringType', 'do
 const objectIds = new WeakMap<object, number>();
 let objectCount = 0;
 
-function idOf(object: object): number {
+export function idOf(object: object): number {
   let id = objectIds.get(object);
   if (id === undefined) objectIds.set(object, (id = ++objectCount));
   return id;
