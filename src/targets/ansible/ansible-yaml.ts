@@ -37,7 +37,7 @@ const unsafeTag: ScalarTag = {
 
 /**
  * A string Ansible must never template: `!unsafe "..."`. The scalar is frozen, and the same one for the same string
- * (the first 16,384 strings): every host's data repeats the same paths, owners and argv words, and making a node for
+ * (the first 4,096 strings): every host's data repeats the same paths, owners and argv words, and making a node for
  * each of them again was a tenth of the Ansible target's time. Frozen, it is also read as one part by value-trie.ts.
  */
 export function unsafe(value: string): Readonly<Scalar<string>> {
@@ -48,7 +48,7 @@ export function unsafe(value: string): Readonly<Scalar<string>> {
   });
 }
 
-const unsafeScalars = new Remembered<Readonly<Scalar<string>>>(16_384);
+const unsafeScalars = new Remembered<Readonly<Scalar<string>>>(4096);
 
 /** Serializes data for Ansible with the generated-file header (and comment lines after it); `decorate` may add
  * comments to nodes before serializing. */
@@ -78,7 +78,7 @@ export function rememberedAnsibleYaml(contents: unknown, comment: string[] = [])
   return text;
 }
 
-const MAX_SLOTS = 100_000;
+const MAX_SLOTS = 20_000;
 const remembered = new ValueTrie<string>(MAX_SLOTS);
 
 /** Free text for a YAML comment: line breaks and control characters escaped, so it cannot end the comment. */

@@ -56,8 +56,8 @@ function sha256Prefix(content: string | Buffer): string {
   return hash('sha256', content, 'hex').slice(0, DIGEST_CHARS);
 }
 
-/** The digests of the first 4,096 distinct texts: what hosts share, and for a fleet whose hosts all differ, no more. */
-const digests = new Remembered<string>(4096);
+/** The digests of the first 1,024 distinct texts: what hosts share, and for a fleet whose hosts all differ, no more. */
+const digests = new Remembered<string>(1024);
 
 /**
  * The stored file's name: the base name it has on the host (a fixed name, never one from the manifest) and the

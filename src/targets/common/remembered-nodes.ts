@@ -145,7 +145,7 @@ const NO_COMMENT = Symbol('no comment');
 const NO_FLOW = Symbol('no flow');
 
 /** Values met, by schema, flags and value; past MAX_SLOTS parts all is forgotten (what hosts share is met again). */
-const MAX_SLOTS = 50_000;
+const MAX_SLOTS = 10_000;
 const met = new ValueTrie<Node>(MAX_SLOTS);
 
 /**
