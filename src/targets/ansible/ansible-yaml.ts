@@ -70,12 +70,7 @@ export function ansibleYaml(contents: unknown, comment: string[] = [], decorate?
  * hosts all differ renders each one, as before. Input the trie cannot read (not plain data or scalars) is rendered as is.
  */
 export function rememberedAnsibleYaml(contents: unknown, comment: string[] = []): string {
-  const slot = remembered.slot([comment.length, ...comment], contents);
-  if (slot?.value !== undefined) return slot.value;
-  const text = ansibleYaml(contents, comment);
-  if (slot && !slot.met) slot.met = true;
-  else if (slot) slot.value = text;
-  return text;
+  return remembered.get([comment.length, ...comment], contents, () => ansibleYaml(contents, comment));
 }
 
 const MAX_SLOTS = 20_000;

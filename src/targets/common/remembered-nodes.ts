@@ -153,18 +153,16 @@ const met = new ValueTrie<Node>(MAX_SLOTS);
  * value with the same flags is met again in a document of the same schema. The node must not be changed.
  */
 export function rememberedNode(doc: Document, value: object, flags: NodeFlags = {}): Node {
-  const slot = isScalar(value) ? undefined : met.slot([schemaId(doc), flags.flow ?? NO_FLOW, flags.commentBefore ?? NO_COMMENT], value);
-  if (slot?.value) return slot.value;
-  const made = withFlags(doc.createNode(value), flags);
-  if (slot === undefined) return made;
-  if (!slot.met) {
-    slot.met = true;
-    return made;
-  }
-  if (!isRememberable(made)) return made;
-  const node = isMap(made) ? Object.assign(new RememberedMap(doc.schema), made) : isSeq(made) ? Object.assign(new RememberedSeq(doc.schema), made) : undefined;
-  if (node) slot.value = node;
-  return node ?? made;
+  const make = (): Node => withFlags(doc.createNode(value), flags);
+  if (isScalar(value)) return make();
+  return met.get([schemaId(doc), flags.flow ?? NO_FLOW, flags.commentBefore ?? NO_COMMENT], value, make, (made) => (isRememberable(made) ? remembering(doc, made) : undefined));
+}
+
+/** `made` as a node that remembers its text per place; undefined for a node that is not a map or a sequence. */
+function remembering(doc: Document, made: Node): Node | undefined {
+  if (isMap(made)) return Object.assign(new RememberedMap(doc.schema), made);
+  if (isSeq(made)) return Object.assign(new RememberedSeq(doc.schema), made);
+  return undefined;
 }
 
 function withFlags(node: Node, flags: NodeFlags): Node {

@@ -45,6 +45,24 @@ export class ValueTrie<T> {
     return this.#walk(at, value);
   }
 
+  /**
+   * What is remembered for `parts` and `value`, else what `make()` makes. A value met a second time is remembered as
+   * `keep(made)` (undefined: it is not); a value that has no slot is made every time.
+   */
+  get(parts: readonly unknown[], value: unknown, make: () => T, keep: (made: T) => T | undefined = (made) => made): T {
+    const slot = this.slot(parts, value);
+    if (slot?.value !== undefined) return slot.value;
+    const made = make();
+    if (slot === undefined) return made;
+    if (!slot.met) {
+      slot.met = true;
+      return made;
+    }
+    const kept = keep(made);
+    if (kept !== undefined) slot.value = kept;
+    return kept ?? made;
+  }
+
   #step(slot: Slot<T>, part: unknown): Slot<T> {
     let next = slot.next?.get(part);
     if (next === undefined) {

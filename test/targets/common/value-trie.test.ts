@@ -60,6 +60,24 @@ describe('ValueTrie', () => {
     }
   });
 
+  it('remembers with get() only what is met a second time, as keep() turns it, and never what has no slot', () => {
+    const trie = new ValueTrie<{ made: number }>(1000);
+    let makes = 0;
+    const make = () => ({ made: ++makes });
+    const first = trie.get([], { a: 1 }, make);
+    const second = trie.get([], { a: 1 }, make);
+    expect([first.made, second.made]).toEqual([1, 2]); // met once, then again: made both times
+    expect(trie.get([], { a: 1 }, make)).toBe(second); // remembered from the second time on
+    expect(makes).toBe(2);
+    // keep() may refuse: then it is made every time.
+    const refused = () => trie.get([], { b: 1 }, make, () => undefined);
+    expect(new Set([refused(), refused(), refused()].map((x) => x.made)).size).toBe(3);
+    // No slot (a Buffer): made every time.
+    const noSlot = () => trie.get([], { c: Buffer.from('x') }, make);
+    expect(noSlot()).not.toBe(noSlot());
+    expect(noSlot()).not.toBe(noSlot());
+  });
+
   it('forgets everything met once past its size, and meets it afresh', () => {
     const trie = new ValueTrie<string>(50);
     const first = trie.slot([], { shared: 'value' });
