@@ -14,6 +14,14 @@ describe('ValueTrie', () => {
     expect(trie.slot(['schema', 2], value())).not.toBe(slot); // another prefix
   });
 
+  it('keeps every slot where it was when a part gains a second, third, ... next part', () => {
+    const trie = new ValueTrie<string>(1000);
+    const values: unknown[] = ['a', NaN, 'b', 0, null, undefined, false, ['a'], { a: 'a' }, { a: 'b' }, { b: 'a' }];
+    const slots = values.map((value) => trie.slot(['prefix'], value));
+    values.forEach((value, i) => expect(trie.slot(['prefix'], value), String(value)).toBe(slots[i]));
+    expect(new Set(slots).size).toBe(values.length);
+  });
+
   it('tells apart values that JSON, or a loose comparison, would confuse', () => {
     const trie = new ValueTrie<string>(1000);
     const pairs: [unknown, unknown][] = [
