@@ -1,17 +1,34 @@
 /**
  * What --frozen-lockfile reports when the run would change fleet.lock.yaml: each difference located in the lock
- * file (from compileFleet), then one line naming the hosts and saying what to do.
+ * file (from compileFleet), then one line naming the hosts and saying what to do; and, without it, the lock written.
  */
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CompileResult } from '../pipeline.js';
+import { writeFileAtomic } from '../write/atomic.js';
+import { UserError } from './failure.js';
 
 export interface FrozenLockfileReport {
   /** One error per difference; at least one. */
   errors: Diagnostic[];
   /** `fleetgen: fleet.lock.yaml is out of date …`: the hosts concerned and the command that fixes it. */
   summary: string;
+}
+
+/**
+ * Writes fleet.lock.yaml when this run changed it (`build` and `hosts` do, unless --frozen-lockfile) and returns the
+ * line that says so; undefined when it was already up to date. A lock file that cannot be written is a user error.
+ */
+export function writeChangedLockfile(lockfile: CompileResult['lockfile']): string | undefined {
+  if (!lockfile.changed) return undefined;
+  try {
+    writeFileAtomic(lockfile.path, lockfile.text(), { mode: 0o644 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UserError(`cannot write the lock file ${lockfile.path} (${code})`, 'check that its folder exists and is writable');
+  }
+  return `fleetgen: updated ${lockfile.path}; commit it so generated hostnames stay stable`;
 }
 
 export function frozenLockfileReport(manifestPath: string, result: Pick<CompileResult, 'fleet' | 'lockfile'>): FrozenLockfileReport {

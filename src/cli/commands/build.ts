@@ -6,7 +6,6 @@ import { formatDiagnostic, InternalError, ManifestError } from '../../diagnostic
 import { compileFleet, type CompileResult } from '../../pipeline.js';
 import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions } from '../../targets/target.js';
 import { closest } from '../../validate/closest.js';
-import { writeFileAtomic } from '../../write/atomic.js';
 import { readParseCache, writeParseCache } from '../../write/cache.js';
 import { buildIntoOut } from '../../write/incremental.js';
 import { OutputError } from '../../write/output-error.js';
@@ -16,7 +15,7 @@ import { formatSummary, summarizePlan } from '../../write/summary.js';
 import { unifiedDiff } from '../../write/unified-diff.js';
 import type { CliIo, CommandContext } from '../context.js';
 import { ExitCode, UsageError, UserError } from '../failure.js';
-import { lockfileOutOfDate } from '../lockfile-drift.js';
+import { lockfileOutOfDate, writeChangedLockfile } from '../lockfile-drift.js';
 import { resolveManifestArg } from '../manifest-arg.js';
 import { Progress } from '../progress.js';
 import { formatTargetWarnings } from '../target-warnings.js';
@@ -138,15 +137,8 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
   );
   writeParseCache(args.out, parsed);
   const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
-  if (result.lockfile.changed) {
-    try {
-      writeFileAtomic(result.lockfile.path, result.lockfile.text(), { mode: 0o644 });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');
-    }
-    warnings.push(`fleetgen: updated ${result.lockfile.path}; commit it so generated hostnames stay stable`);
-  }
+  const lockNote = writeChangedLockfile(result.lockfile);
+  if (lockNote !== undefined) warnings.push(lockNote);
   const summary = summarizePlan(built).map(formatSummary);
   io.stdout(summary.length > 0 ? summary.join('\n') + '\n' : `${args.out}: nothing to write\n`);
   if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');

@@ -1,12 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatDiagnostic, ManifestError } from '../../diagnostics/diagnostic.js';
 import { compileFleet, type CompileResult } from '../../pipeline.js';
-import { writeFileAtomic } from '../../write/atomic.js';
 import type { CommandContext } from '../context.js';
-import { ExitCode, UserError } from '../failure.js';
+import { ExitCode } from '../failure.js';
 import { hostReports, renderHostsTable } from '../hosts-report.js';
 import { renderJson } from '../json-output.js';
-import { frozenLockfileReport } from '../lockfile-drift.js';
+import { frozenLockfileReport, writeChangedLockfile } from '../lockfile-drift.js';
 import { resolveManifestArg } from '../manifest-arg.js';
 import { splitDiagnostics } from './validate.js';
 
@@ -51,15 +50,8 @@ export function hostsCommand(context: CommandContext): CommandModule<object, Hos
         context.exitCode = ExitCode.checkFailed;
         return;
       }
-      if (result.lockfile.changed) {
-        try {
-          writeFileAtomic(result.lockfile.path, result.lockfile.text(), { mode: 0o644 });
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code ?? String(err);
-          throw new UserError(`cannot write the lock file ${result.lockfile.path} (${code})`, 'check that its folder exists and is writable');
-        }
-        notes.push(`fleetgen: updated ${result.lockfile.path}; commit it so generated hostnames stay stable`);
-      }
+      const lockNote = writeChangedLockfile(result.lockfile);
+      if (lockNote !== undefined) notes.push(lockNote);
 
       const reports = hostReports(result.fleet);
       io.stdout(isJson ? renderJson({ ok: true, hosts: reports, warnings: result.warnings }) : renderHostsTable(reports));
