@@ -67,7 +67,8 @@ export function ansibleYaml(contents: unknown, comment: string[] = [], decorate?
  * for each of tens of thousands of hosts was most of the Ansible target's time. The input is found by its parts
  * (value-trie.ts: data with every scalar's tag, style and comments, and the comment lines), so equal inputs give equal
  * bytes. Only an input met a second time is kept, and what was met is forgotten past MAX_SLOTS parts: a fleet whose
- * hosts all differ renders each one, as before. Input the trie cannot read (not plain data or scalars) is rendered as is.
+ * hosts all differ renders each one, as before. Input the trie cannot read (not plain data or scalars) is rendered as
+ * is.
  */
 export function rememberedAnsibleYaml(contents: unknown, comment: string[] = []): string {
   return remembered.get([comment.length, ...comment], contents, () => ansibleYaml(contents, comment));

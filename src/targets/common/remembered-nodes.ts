@@ -5,8 +5,8 @@
  *
  * The text still comes from the yaml library: what is remembered is its answer for one node in one place. A
  * remembered node is never changed after it is made, and is keyed by everything its text depends on:
- * - the value it was made from (found by its parts, value-trie.ts), its own flags (`flow`, the comment above it) and the document's schema
- *   (its name and tags, which decide how the value is made into nodes);
+ * - the value it was made from (found by its parts, value-trie.ts), its own flags (`flow`, the comment above it) and
+ *   the document's schema (its name and tags, which decide how the value is made into nodes);
  * - where it is written: every plain field of the stringify context (indent, whether in a flow collection or a key,
  *   the column it starts at, ...), the document's serializer options and schema.
  * Only a value met a second time is remembered (each host's own files are met once and made as usual); what was met is

@@ -1,9 +1,10 @@
 /**
  * What a build remembers by a whole value (a write_files entry, a profile's variables), found without building a key
  * for it: the value is read as a path of parts — markers where an array, object or yaml scalar opens and closes, keys,
- * and strings, numbers, booleans, null and undefined, or a frozen yaml scalar itself — and each part is one Map lookup. A string that is the same
- * object for every host (a helper script, a comment) is found without being read again; an equal copy is read once to
- * hash it. Building a JSON key instead, over kilobytes per host, cost more than the work it saved.
+ * and strings, numbers, booleans, null and undefined, or a frozen yaml scalar itself — and each part is one Map
+ * lookup. A string that is the same object for every host (a helper script, a comment) is found without being read
+ * again; an equal copy is read once to hash it. Building a JSON key instead, over kilobytes per host, cost more than
+ * the work it saved.
  *
  * Values are told apart exactly as far as these parts go: `0` and `-0` are different parts, an absent key and a key
  * whose value is undefined are different paths. A value holding anything else (a Buffer, a Map, a yaml node other
