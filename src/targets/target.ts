@@ -1,4 +1,5 @@
 import type { Fleet, Host } from '../model/fleet.js';
+import { InternalError } from '../diagnostics/diagnostic.js';
 import { FileSet } from './fileset.js';
 
 export type TargetName = 'chef' | 'ansible' | 'cloud-init' | 'ssh' | 'terraform';
@@ -70,21 +71,64 @@ export interface HostOutput<Summary> {
 }
 
 /**
+ * The fleet as a target's fleet-wide files see it: every fleet-wide setting and each group's host names, but no host.
+ * What they need of each host comes in FleetInputs, so that a build knows what they depend on (write/fingerprint.ts).
+ */
+export type FleetSettings = Omit<Fleet, 'hosts'>;
+
+/** What a target's fleet-wide files are made from besides the fleet's settings: one entry per host, in fleet.hosts order. */
+export interface FleetInputs<Summary, View> {
+  /** Each host's HostOutput.summary. */
+  summaries: readonly Summary[];
+  /** Each host's HostTarget.view. */
+  views: readonly View[];
+  /**
+   * The host at an index of fleet.hosts, only to render again what its summary names by content: a stored file or a
+   * profile whose name is a digest of its bytes. Whichever host names it, the bytes are the same, so the files made
+   * from them depend on the names alone. Nothing else may be read from it: a build would not see the dependency.
+   */
+  hostForContent(index: number): Host;
+}
+
+/**
  * A target split along hosts, so that a build regenerates only the hosts whose inputs changed:
  * - `host` gives one host's own files and depends on nothing but that host and the fleet-wide settings (the fleet
  *   without its hosts, and without each group's host list);
- * - `fleet` gives the fleet-wide files (a cookbook, an inventory, ssh/config, …) from the model and every host's
- *   summary, in fleet.hosts order, and the target's fleet-wide warnings (printed before the hosts' own).
+ * - `view` gives what the fleet-wide files read of one host (its name, its address, …): plain JSON, small, worked out
+ *   for every host by every build;
+ * - `fleet` gives the fleet-wide files (a cookbook, an inventory, ssh/config, …) and the target's fleet-wide warnings
+ *   (printed before the hosts' own) from the fleet's settings and each host's summary and view, and nothing else: a
+ *   build makes them again only when one of those changed.
  */
-export interface HostTarget<Summary = unknown> {
+export interface HostTarget<Summary = unknown, View = unknown> {
   host(fleet: Fleet, host: Host, options: TargetOptions): HostOutput<Summary>;
-  fleet(fleet: Fleet, summaries: readonly Summary[], options: TargetOptions): TargetOutput;
+  view(host: Host): View;
+  fleet(fleet: FleetSettings, inputs: FleetInputs<Summary, View>, options: TargetOptions): TargetOutput;
   /** Every kind of warning `host` gives (each host warning's code is one of theirs). */
   hostWarningKinds: readonly HostWarningKind[];
 }
 
+/** The inputs of a target's fleet-wide files, from every host's summary (in fleet.hosts order). */
+export function fleetInputs<Summary, View>(parts: HostTarget<Summary, View>, fleet: Fleet, summaries: readonly Summary[]): FleetInputs<Summary, View> {
+  return {
+    summaries,
+    views: fleet.hosts.map((host) => parts.view(host)),
+    hostForContent: (index) => {
+      const host = fleet.hosts[index];
+      if (host === undefined) throw new InternalError(`no host at index ${index} of ${fleet.hosts.length}`);
+      return host;
+    },
+  };
+}
+
+/** The fleet without its hosts, as a target's fleet-wide files get it (nothing can read a host through it). */
+export function fleetSettingsOf(fleet: Fleet): FleetSettings {
+  const { hosts: _hosts, ...settings } = fleet;
+  return settings;
+}
+
 /** The whole target from its two parts: every host's files and the fleet-wide ones (what tests and --stdout run). */
-export function wholeTarget<Summary>(parts: HostTarget<Summary>): Target {
+export function wholeTarget<Summary, View>(parts: HostTarget<Summary, View>): Target {
   return (fleet, options) => {
     const files = new FileSet();
     const warnings: TargetWarning[] = [];
@@ -95,7 +139,7 @@ export function wholeTarget<Summary>(parts: HostTarget<Summary>): Target {
       warnings.push(...output.warnings);
       summaries.push(output.summary);
     }
-    const shared = parts.fleet(fleet, summaries, options);
+    const shared = parts.fleet(fleetSettingsOf(fleet), fleetInputs(parts, fleet, summaries), options);
     files.merge(shared.files);
     return { files, warnings: [...shared.warnings, ...warnings], ...(shared.toolFiles ? { toolFiles: shared.toolFiles } : {}) };
   };

@@ -7,11 +7,14 @@
  *   which changes whenever a host is added and decides nothing in another host's files (HostTarget.host);
  * - a host: the settings and the host's whole model (secrets' content included: a rotated credential rewrites
  *   the files that carry it);
- * - the fleet-wide files: the settings and every host's name and fingerprint, in order.
+ * - a target's fleet-wide files: the settings, each group's host names, and what the target's fleet() is given of each
+ *   host (HostTarget: its summary and its view, in fleet.hosts order), and which of the hosts' files its .gitignore
+ *   lists. fleet() sees the fleet without its hosts (FleetSettings), so that is all it can depend on: a host change that
+ *   reaches none of it (a service's port, a credential) leaves the fleet-wide files alone.
  */
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Fleet, Host } from '../model/fleet.js';
-import type { TargetOptions } from '../targets/target.js';
+import type { FleetInputs, TargetName, TargetOptions } from '../targets/target.js';
 import { generatorDigest } from './generator-digest.js';
 
 export function settingsFingerprint(fleet: Fleet, options: TargetOptions): string {
@@ -32,9 +35,25 @@ export function hostFingerprint(settings: string, host: Host): string {
   return digest(`${settings}\0${JSON.stringify(host)}`);
 }
 
-/** `hostsAndFingerprints`: name, fingerprint, name, fingerprint, … in fleet.hosts order. */
-export function fleetFingerprint(settings: string, hostsAndFingerprints: readonly string[]): string {
-  return digest(`${settings}\0${hostsAndFingerprints.join('\0')}`);
+/** `keptOutOfGit`: the paths of the hosts' files that the target's .gitignore lists. */
+export function fleetWideFingerprint(settings: string, target: TargetName, fleet: Fleet, inputs: Pick<FleetInputs<unknown, unknown>, 'summaries' | 'views'>, keptOutOfGit: readonly string[]): string {
+  const sha = createHash('sha256');
+  sha.update(`${settings}\0${target}\0${JSON.stringify(fleet.groups.map((group) => group.hosts))}\0${fleet.hosts.map((host) => host.name).join('\0')}\0`);
+  sha.update(JSON.stringify(inputs.views));
+  // Summaries read from the cache are shared by the hosts that have the same (Chef and Ansible: one per profile):
+  // each object is written out once.
+  const summaryJson = new Map<unknown, string>();
+  for (const summary of inputs.summaries) {
+    let json = summaryJson.get(summary);
+    if (json === undefined) {
+      json = JSON.stringify(summary) ?? 'undefined';
+      summaryJson.set(summary, json);
+    }
+    // JSON never holds a raw NUL: one between entries keeps them apart.
+    sha.update(`\0${json}`);
+  }
+  sha.update(`\0\0${keptOutOfGit.join('\0')}`);
+  return sha.digest('hex');
 }
 
 function digest(text: string): string {

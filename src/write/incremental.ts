@@ -4,8 +4,9 @@
  * - A host whose fingerprint (its model, the fleet-wide settings, the build options, fleetgen's own code: see
  *   fingerprint.ts) matches the build cache, and whose files still stat as the cache recorded them, is neither
  *   regenerated nor read (cache.ts). Every other host is regenerated and each of its files compared with the disk.
- * - Fleet-wide files (a cookbook, an inventory, ssh/config, …) come from the model and every host's summary; they
- *   are regenerated when any host's fingerprint changed, and written only when their bytes did.
+ * - Fleet-wide files (a cookbook, an inventory, ssh/config, …) come from the fleet's settings and what each host's
+ *   summary and view give them (HostTarget); they are regenerated when one of those changed (a host added, removed or
+ *   renamed, an address, …), not for every host change, and written only when their bytes did.
  * - Output is streamed, never held whole: a file to write goes at once to a temp file beside its place (in a large
  *   build, by a second thread while generating goes on: staging-thread.ts, with a bound on what is in flight), and only
  *   when every file has been generated and checked are the temp files renamed into place (after removing the files
@@ -25,11 +26,11 @@ import type { Fleet } from '../model/fleet.js';
 import type { GeneratedFile } from '../targets/fileset.js';
 import { shareHostState } from '../targets/common/host-state.js';
 import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
-import { TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
+import { fleetInputs, fleetSettingsOf, TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
 import { removeEmptyParents, removeGeneratedFile } from './apply.js';
 import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.js';
 import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, recordStat, restoreCache, unstatedFileOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from './cache.js';
-import { fleetFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
+import { fleetWideFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
 import { makeFolders } from './folders.js';
 import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
@@ -162,12 +163,10 @@ class StreamedBuild {
     const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));
     const keptOutOfGit = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
     const hostFingerprints = fleet.hosts.map((host) => hostFingerprint(this.settings, host));
-    const fingerprints: string[] = [];
     const generating = this.startGeneratingThread(hostFingerprints);
     try {
       for (const [index, host] of fleet.hosts.entries()) {
         const fingerprint = hostFingerprints[index] ?? '';
-        fingerprints.push(host.name, fingerprint);
         const cached = this.cache?.hosts[host.name] ?? {};
         const parts: Record<string, CachedPart> = {};
         // Taken before this host's state is shared: taking may generate later hosts on this thread.
@@ -198,13 +197,14 @@ class StreamedBuild {
     if (this.cache && Object.keys(this.cache.hosts).length !== fleet.hosts.length) this.isCacheChanged = true;
 
     const warnings: TargetWarning[] = [];
-    const fleetWide = fleetFingerprint(this.settings, fingerprints);
+    const settings = fleetSettingsOf(fleet);
     for (const name of chosen) {
-      const fingerprint = `${name}:${fleetWide}`;
+      const inputs = fleetInputs(TARGET_PARTS[name], fleet, summaries.get(name) ?? []);
+      const fingerprint = fleetWideFingerprint(this.settings, name, fleet, inputs, keptOutOfGit.get(name) ?? []);
       const part =
         this.reused(this.cache?.fleet[name], fingerprint) ??
         (() => {
-          const output = TARGET_PARTS[name].fleet(fleet, summaries.get(name) ?? [], this.build.options);
+          const output = TARGET_PARTS[name].fleet(settings, inputs, this.build.options);
           const files = output.files.list();
           const ignore = renderGitignore([...(keptOutOfGit.get(name) ?? []).map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles);
           return { fingerprint, warnings: output.warnings, files: [...files.map((f) => this.place(name, f)), ...(ignore !== undefined ? [this.place(name, gitignoreFile(ignore))] : [])] };

@@ -49,6 +49,15 @@ function hostRuns(step: () => void): Record<string, number> {
   return counts;
 }
 
+/** How often each target's fleet-wide part runs during `step`. */
+function fleetRuns(step: () => void): Record<string, number> {
+  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], 'fleet')] as const);
+  step();
+  const counts = Object.fromEntries(spies.map(([name, spy]) => [name, spy.mock.calls.length]));
+  for (const [, spy] of spies) spy.mockRestore();
+  return counts;
+}
+
 function withPort(fleet: Fleet, host: string, port: number): Fleet {
   const changed = structuredClone(fleet);
   const target = changed.hosts.find((h) => h.name === host);
@@ -170,6 +179,58 @@ describe('buildIntoOut (fleetgen build)', () => {
     ]);
   });
 
+  it("makes a target's fleet-wide files again only when what they read of a host changed, with the result of a full build", () => {
+    type Change = { what: string; change: (fleet: Fleet) => void; fleetRuns: TargetName[] };
+    const host = (fleet: Fleet, name: string): Fleet['hosts'][number] => {
+      const found = fleet.hosts.find((h) => h.name === name);
+      if (!found) throw new Error(`no host ${name}`);
+      return found;
+    };
+    const changes: Change[] = [
+      { what: "a service's port", change: (fleet) => Object.assign(fleet, withPort(fleet, 'store-0001', 9090)), fleetRuns: [] },
+      {
+        what: "a tunnel's credentials",
+        change: (fleet) => {
+          const { tunnel } = host(fleet, 'store-0001');
+          if (tunnel.mode !== 'named') throw new Error('store-0001 has a named tunnel');
+          tunnel.credentials.value = tunnel.credentials.value.replace(/"TunnelSecret":"[^"]*"/, '"TunnelSecret":"cm90YXRlZA=="');
+        },
+        fleetRuns: [],
+      },
+      // The direct inventory reaches a host by its address.
+      { what: 'an address', change: (fleet) => void (host(fleet, 'kiosk-17').address = '192.0.2.99'), fleetRuns: ['ansible'] },
+      { what: "sshd's port", change: (fleet) => void (host(fleet, 'kiosk-17').ssh.port = 2200), fleetRuns: ['ansible'] },
+      // The Access inventory and ssh/config name the login user.
+      { what: 'an SSH user', change: (fleet) => void (host(fleet, 'store-0001').ssh.user = 'admin'), fleetRuns: ['ansible', 'ssh'] },
+      // ssh/config's certificate block; and the host no longer stores the CA's key and sshd's drop-in, which the
+      // cookbook and the role hold once for the hosts that do.
+      { what: 'short-lived certificates', change: (fleet) => void delete host(fleet, 'store-0001').ssh.shortLivedCerts, fleetRuns: ['chef', 'ansible', 'ssh'] },
+      // A decommissioned host has no profile, stored files or secrets any more (Chef, Ansible), and no user-data, which
+      // cloud-init's .gitignore listed; ssh/config and Terraform still reach it until it is removed.
+      { what: "a host's state", change: (fleet) => void (host(fleet, 'kiosk-17').state = 'decommissioned'), fleetRuns: ['chef', 'ansible', 'cloud-init'] },
+      {
+        what: 'a host added',
+        change: (fleet) => {
+          const added = structuredClone(host(fleet, 'kiosk-17'));
+          added.name = 'kiosk-19';
+          fleet.hosts.push(added);
+        },
+        fleetRuns: [...TARGET_NAMES],
+      },
+    ];
+    for (const { what, change, fleetRuns: expected } of changes) {
+      const out = tempOut();
+      buildIntoOut(out, sampleFleet(), everything);
+      const changed = sampleFleet();
+      change(changed);
+      const runs = fleetRuns(() => buildIntoOut(out, changed, everything));
+      expect({ what, runs }).toEqual({ what, runs: Object.fromEntries(TARGET_NAMES.map((name) => [name, expected.includes(name) ? 1 : 0])) });
+      const fresh = tempOut();
+      buildIntoOut(fresh, changed, everything);
+      expect({ what, output: outputOf(out) }).toEqual({ what, output: outputOf(fresh) });
+    }
+  });
+
   it("writes the cache lines of the hosts it did not regenerate as they were, and the next build reuses every host from it", () => {
     const out = tempOut();
     buildIntoOut(out, sampleFleet(), everything);
@@ -178,10 +239,11 @@ describe('buildIntoOut (fleetgen build)', () => {
     const changed = withPort(sampleFleet(), 'store-0001', 9090);
     buildIntoOut(out, changed, everything);
     const after = cacheLines();
-    // The first line (summaries and fleet-wide parts) and the changed host's line are new; every other host's is as it was.
+    // Only the changed host's line is new. Every other host's is as it was, and so is the first line: the host's
+    // summaries are the same, and the fleet-wide parts were reused (a port is not something they read).
     const isChangedHost = (line: string): boolean => line.startsWith('["store-0001",');
     expect(after.length).toBe(before.length);
-    expect(after.filter((line, i) => line !== before[i]).map((line) => (isChangedHost(line) ? 'store-0001' : line === after[0] ? 'first line' : line))).toEqual(['first line', 'store-0001']);
+    expect(after.filter((line, i) => line !== before[i]).map((line) => (isChangedHost(line) ? 'store-0001' : line === after[0] ? 'first line' : line))).toEqual(['store-0001']);
     // What the reused lines say is exact: every cached file stats as recorded, and nothing is regenerated next time.
     const cache = readCache(out);
     const files = Object.values(cache?.hosts ?? {}).flatMap((parts) => Object.values(parts).flatMap((part) => part.files));

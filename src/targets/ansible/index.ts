@@ -14,7 +14,7 @@ import { wholeTarget, type HostTarget, type TargetWarning } from '../target.js';
 import { FileStore, sharedParts } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
 import { buildHostVars } from './host-vars.js';
-import { renderAccessInventory, renderHostsInventory } from './inventory.js';
+import { ansibleHostView, renderAccessInventory, renderHostsInventory, type AnsibleHostView } from './inventory.js';
 import { buildRole, renderSite } from './role.js';
 import { encryptVault } from './vault.js';
 
@@ -24,7 +24,7 @@ export interface AnsibleHostSummary {
   stored: readonly string[];
 }
 
-export const ansibleParts: HostTarget<AnsibleHostSummary> = {
+export const ansibleParts: HostTarget<AnsibleHostSummary, AnsibleHostView> = {
   host: (fleet, host, options) => {
     const files = new FileSet();
     const store = new FileStore();
@@ -41,18 +41,19 @@ export const ansibleParts: HostTarget<AnsibleHostSummary> = {
     return { files, warnings: [], summary };
   },
 
-  fleet: (fleet, summaries, options) => {
+  view: ansibleHostView,
+  fleet: (fleet, inputs, options) => {
     const files = new FileSet();
     files.add('site.yml', renderSite(fleet));
-    files.add('inventory/hosts.yml', renderHostsInventory(fleet));
-    files.add('inventory/access.yml', renderAccessInventory(fleet));
-    const shared = sharedParts(fleet, summaries, (host, store) => {
+    files.add('inventory/hosts.yml', renderHostsInventory(fleet, inputs.views));
+    files.add('inventory/access.yml', renderAccessInventory(fleet, inputs.views));
+    const shared = sharedParts(inputs, (host, store) => {
       const profile = buildHostVars(host, fleet.roleName, store).profile;
       return profile && { name: profile.name, content: profile.content };
     });
     files.merge(buildRole(fleet, shared.store, shared.profiles), `roles/${fleet.roleName}`);
     const warnings: TargetWarning[] = [];
-    if (options.vaultPassword === undefined && fleet.hosts.some((h) => h.state === 'active')) {
+    if (options.vaultPassword === undefined && inputs.views.some((h) => h.isActive)) {
       warnings.push({
         target: 'ansible',
         code: 'ansible.clear-text-secrets',

@@ -4,21 +4,48 @@
  * inventory/ so that they share host_vars/.
  */
 import { isMap, isScalar, type Document, type YAMLMap } from 'yaml';
-import type { Fleet, Host } from '../../model/fleet.js';
+import type { Host } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 import { ansibleYaml, commentText, unsafe } from './ansible-yaml.js';
 
 /** ssh hands %h (ansible_host, the host's SSH hostname) to cloudflared, which dials it through Access. */
 export const ACCESS_SSH_ARGS = '-o ProxyCommand="cloudflared access ssh --hostname %h"';
 
-type HostVarsOf = (host: Host) => Record<string, unknown> | undefined;
+/** What the inventories (and the fleet-wide warnings) read of a host. */
+export interface AnsibleHostView {
+  name: string;
+  group?: string;
+  address?: string;
+  port: number;
+  /** The host's SSH hostname (the first of its SSH ingress rules), if it has one. */
+  sshHostname?: string;
+  user?: string;
+  isActive: boolean;
+}
 
-export function renderHostsInventory(fleet: Fleet): string {
+export function ansibleHostView(host: Host): AnsibleHostView {
+  const [sshHostname] = host.ssh.hostnames;
+  return {
+    name: host.name,
+    ...(host.group !== undefined ? { group: host.group } : {}),
+    ...(host.address !== undefined ? { address: host.address } : {}),
+    port: host.ssh.port,
+    ...(sshHostname !== undefined ? { sshHostname } : {}),
+    ...(host.ssh.user !== undefined ? { user: host.ssh.user } : {}),
+    isActive: host.state === 'active',
+  };
+}
+
+type HostVarsOf = (host: AnsibleHostView) => Record<string, unknown> | undefined;
+
+export function renderHostsInventory(fleet: FleetSettings, hosts: readonly AnsibleHostView[]): string {
   return renderInventory(
     fleet,
+    hosts,
     (host) => ({
       ...(host.address !== undefined ? { ansible_host: unsafe(host.address) } : {}),
       // Through Access the port does not matter (the tunnel's ingress names it); directly, sshd's own port does.
-      ...(host.ssh.port !== 22 ? { ansible_port: host.ssh.port } : {}),
+      ...(host.port !== 22 ? { ansible_port: host.port } : {}),
     }),
     {},
     [
@@ -28,7 +55,7 @@ export function renderHostsInventory(fleet: Fleet): string {
   );
 }
 
-export function renderAccessInventory(fleet: Fleet): string {
+export function renderAccessInventory(fleet: FleetSettings, hosts: readonly AnsibleHostView[]): string {
   const comment = [
     `The ${fleet.name} fleet reached through Cloudflare Access: ssh runs \`cloudflared access ssh\` as its ProxyCommand.`,
     'Automation authenticates with an Access service token from the environment, never written here:',
@@ -38,10 +65,10 @@ export function renderAccessInventory(fleet: Fleet): string {
   else comment.push('  export TUNNEL_SERVICE_TOKEN_ID=... TUNNEL_SERVICE_TOKEN_SECRET=...');
   return renderInventory(
     fleet,
+    hosts,
     (host) => {
-      const hostname = host.ssh.hostnames[0];
-      if (hostname === undefined) return undefined;
-      return { ansible_host: unsafe(hostname), ...(host.ssh.user !== undefined ? { ansible_user: unsafe(host.ssh.user) } : {}) };
+      if (host.sshHostname === undefined) return undefined;
+      return { ansible_host: unsafe(host.sshHostname), ...(host.user !== undefined ? { ansible_user: unsafe(host.user) } : {}) };
     },
     { ansible_ssh_common_args: ACCESS_SSH_ARGS },
     comment,
@@ -52,9 +79,9 @@ export function renderAccessInventory(fleet: Fleet): string {
  * `all:` with the fleet's groups as children and ungrouped hosts directly under it. A host for which `varsOf`
  * returns undefined is left out, with a comment saying why.
  */
-function renderInventory(fleet: Fleet, varsOf: HostVarsOf, allVars: Record<string, unknown>, comment: string[]): string {
+function renderInventory(fleet: FleetSettings, fleetHosts: readonly AnsibleHostView[], varsOf: HostVarsOf, allVars: Record<string, unknown>, comment: string[]): string {
   const leftOut = new Map<string | undefined, string[]>();
-  const hostsOf = (hosts: Host[], group: string | undefined): Record<string, unknown> => {
+  const hostsOf = (hosts: readonly AnsibleHostView[], group: string | undefined): Record<string, unknown> => {
     const entries: Record<string, unknown> = {};
     for (const host of hosts) {
       const vars = varsOf(host);
@@ -64,18 +91,18 @@ function renderInventory(fleet: Fleet, varsOf: HostVarsOf, allVars: Record<strin
     return entries;
   };
 
-  const byName = new Map(fleet.hosts.map((h) => [h.name, h]));
+  const byName = new Map(fleetHosts.map((h) => [h.name, h]));
   const all: Record<string, unknown> = {};
   if (Object.keys(allVars).length > 0) all.vars = allVars;
   const ungrouped = hostsOf(
-    fleet.hosts.filter((h) => h.group === undefined),
+    fleetHosts.filter((h) => h.group === undefined),
     undefined,
   );
   if (Object.keys(ungrouped).length > 0 || leftOut.has(undefined)) all.hosts = ungrouped;
   const children: Record<string, unknown> = {};
   for (const group of fleet.groups) {
     const hosts = hostsOf(
-      group.hosts.map((name) => byName.get(name)).filter((h): h is Host => h !== undefined),
+      group.hosts.map((name) => byName.get(name)).filter((h): h is AnsibleHostView => h !== undefined),
       group.name,
     );
     children[group.name] = Object.keys(hosts).length > 0 ? { hosts } : {};
@@ -86,7 +113,7 @@ function renderInventory(fleet: Fleet, varsOf: HostVarsOf, allVars: Record<strin
 }
 
 /** Group descriptions and left-out hosts become comments (escaped: free text cannot end a comment). */
-function annotate(doc: Document, fleet: Fleet, leftOut: Map<string | undefined, string[]>): void {
+function annotate(doc: Document, fleet: FleetSettings, leftOut: Map<string | undefined, string[]>): void {
   const why = (names: string[]): string =>
     `Left out: ${names.join(', ')} — no SSH ingress hostname, so Cloudflare Access cannot reach ${names.length > 1 ? 'them' : 'it'}.`;
   const all = doc.get('all') as YAMLMap;

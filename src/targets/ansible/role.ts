@@ -4,7 +4,7 @@
  * host. What hosts share is stored once, fleet-wide: files/ (by content) and vars/profiles/ (by content); changing a
  * host changes its host_vars, and these only when it needs bytes or a profile no other host has.
  */
-import type { Fleet } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 import { FileSet } from '../fileset.js';
 import { readGeneratorFile, template } from '../templates.js';
 import type { FileStore } from '../common/file-store.js';
@@ -36,7 +36,7 @@ export const STATIC_ROLE_FILES = [
 ] as const;
 
 /** The role's stored files (files/, by content) and profiles (vars/profiles/<name>.yml): what hosts share, once. */
-export function buildRole(fleet: Fleet, store: FileStore, profiles: Map<string, string>): FileSet {
+export function buildRole(fleet: FleetSettings, store: FileStore, profiles: Map<string, string>): FileSet {
   const files = new FileSet();
   for (const path of STATIC_ROLE_FILES) files.add(path, readGeneratorFile(`ansible/role/${path}`));
   const names = { roleName: fleet.roleName, fleetName: fleet.name };
@@ -47,6 +47,6 @@ export function buildRole(fleet: Fleet, store: FileStore, profiles: Map<string, 
   return files;
 }
 
-export function renderSite(fleet: Fleet): string {
+export function renderSite(fleet: FleetSettings): string {
   return template('ansible/site.yml.hbs')({ roleName: fleet.roleName, fleetName: fleet.name });
 }

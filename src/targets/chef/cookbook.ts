@@ -2,7 +2,7 @@
  * The cookbook: Ruby that is the same for every host. Only the cookbook's name and the fleet's name reach Ruby
  * source (as single-quoted literals); all host data is read from data bags at converge time.
  */
-import type { Fleet } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 import { DEFAULT_STOP_DELAY_SECONDS } from '../common/host-removal.js';
 import type { FileStore } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
@@ -20,7 +20,7 @@ export interface DataBagNames {
   secrets: string;
 }
 
-export function dataBagNames(fleet: Fleet): DataBagNames {
+export function dataBagNames(fleet: FleetSettings): DataBagNames {
   return { settings: fleet.cookbookName, profiles: `${fleet.cookbookName}_profiles`, secrets: `${fleet.cookbookName}_secrets` };
 }
 
@@ -28,7 +28,7 @@ export function dataBagNames(fleet: Fleet): DataBagNames {
 export const STORE_DIR = 'files/default';
 
 /** The cookbook's files, and its version (which the roles and nodes pin). */
-export function renderCookbook(fleet: Fleet, store: FileStore): { files: FileSet; version: string } {
+export function renderCookbook(fleet: FleetSettings, store: FileStore): { files: FileSet; version: string } {
   const bags = dataBagNames(fleet);
   const files = new FileSet();
   files.add(

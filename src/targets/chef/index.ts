@@ -39,7 +39,14 @@ export interface ChefHostSummary {
   stored: readonly string[];
 }
 
-export const chefParts: HostTarget<ChefHostSummary> = {
+/** What the fleet-wide files read of a host: an ungrouped host gets its node file, an active one a secret. */
+export interface ChefHostView {
+  name: string;
+  group?: string;
+  isActive: boolean;
+}
+
+export const chefParts: HostTarget<ChefHostSummary, ChefHostView> = {
   host: (fleet: Fleet, host: Host, options: TargetOptions) => {
     const files = new FileSet();
     const bags = dataBagNames(fleet);
@@ -61,10 +68,11 @@ export const chefParts: HostTarget<ChefHostSummary> = {
     return { files, warnings: [], summary };
   },
 
-  fleet: (fleet: Fleet, summaries, options: TargetOptions): TargetOutput => {
+  view: (host) => ({ name: host.name, ...(host.group !== undefined ? { group: host.group } : {}), isActive: host.state === 'active' }),
+  fleet: (fleet, inputs, options: TargetOptions): TargetOutput => {
     const files = new FileSet();
     const bags = dataBagNames(fleet);
-    const { store, profiles } = sharedParts(fleet, summaries, (host, hostStore) => {
+    const { store, profiles } = sharedParts(inputs, (host, hostStore) => {
       const profile = hostItems(host, hostStore).profile;
       return profile && { name: profile.id, content: stableJson(profile) };
     });
@@ -75,7 +83,7 @@ export const chefParts: HostTarget<ChefHostSummary> = {
 
     files.merge(cookbook.files, `cookbooks/${fleet.cookbookName}`);
     for (const [id, profile] of shared.profiles) files.add(`data_bags/${bags.profiles}/${id}.json`, profile);
-    for (const host of fleet.hosts) {
+    for (const host of inputs.views) {
       if (host.group === undefined) files.add(`nodes/${host.name}.json`, stableJson({ name: host.name, run_list: [recipe] }));
     }
     files.add(
@@ -106,7 +114,7 @@ export const chefParts: HostTarget<ChefHostSummary> = {
     }
 
     const warnings: TargetWarning[] = [];
-    if (options.chefSecret === undefined && fleet.hosts.some((h) => h.state === 'active')) {
+    if (options.chefSecret === undefined && inputs.views.some((h) => h.isActive)) {
       warnings.push({
         target: 'chef',
         code: 'chef.clear-text-secrets',

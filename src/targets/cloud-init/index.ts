@@ -33,6 +33,7 @@ export const cloudInitParts: HostTarget<null> = {
     }
     return { files, warnings, summary: null };
   },
+  view: () => null,
   fleet: () => ({ files: new FileSet(), warnings: [] }),
   hostWarningKinds: CLOUD_INIT_HOST_WARNINGS,
 };

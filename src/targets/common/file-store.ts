@@ -12,7 +12,8 @@
 import { hash } from 'node:crypto';
 import { posix } from 'node:path';
 import { InternalError } from '../../diagnostics/diagnostic.js';
-import type { Fleet, Host } from '../../model/fleet.js';
+import type { Host } from '../../model/fleet.js';
+import type { FleetInputs } from '../target.js';
 import type { FilePurpose, HostState } from './host-state.js';
 import { Remembered } from './remembered.js';
 
@@ -121,19 +122,17 @@ export interface SharedPartsSummary {
  * never needs that host's files. `render` renders one host into the store and returns its profile (name, content).
  */
 export function sharedParts(
-  fleet: Fleet,
-  summaries: readonly (SharedPartsSummary | undefined)[],
+  inputs: Pick<FleetInputs<SharedPartsSummary | undefined, unknown>, 'summaries' | 'hostForContent'>,
   render: (host: Host, store: FileStore) => { name: string; content: string } | undefined,
 ): { store: FileStore; profiles: Map<string, string> } {
   const store = new FileStore();
   const profiles = new Map<string, string>();
   const stored = new Set<string>();
-  fleet.hosts.forEach((host, index) => {
-    const summary = summaries[index];
+  inputs.summaries.forEach((summary, index) => {
     if (!summary) return;
     const needsProfile = summary.profile !== undefined && !profiles.has(summary.profile);
     if (!needsProfile && summary.stored.every((name) => stored.has(name))) return;
-    const profile = render(host, store);
+    const profile = render(inputs.hostForContent(index), store);
     if (profile) profiles.set(profile.name, profile.content);
     for (const name of summary.stored) stored.add(name);
   });

@@ -3,11 +3,12 @@
  */
 import { FileSet } from '../fileset.js';
 import { wholeTarget, type HostTarget } from '../target.js';
-import { renderSshConfig } from './ssh-config.js';
+import { renderSshConfig, sshHostView, type SshHostView } from './ssh-config.js';
 
-export const sshParts: HostTarget<null> = {
+export const sshParts: HostTarget<null, SshHostView> = {
   host: () => ({ files: new FileSet(), warnings: [], summary: null }),
-  fleet: (fleet) => ({ files: new FileSet().add('config', renderSshConfig(fleet), { mode: 0o644 }), warnings: [] }),
+  view: sshHostView,
+  fleet: (fleet, { views }) => ({ files: new FileSet().add('config', renderSshConfig(fleet, views), { mode: 0o644 }), warnings: [] }),
   hostWarningKinds: [],
 };
 

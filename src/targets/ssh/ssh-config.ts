@@ -8,7 +8,8 @@
  * matches too, and adds the short-lived certificate (when `ssh-gen` succeeds) for the alias and the hostname alike.
  */
 import { InternalError } from '../../diagnostics/diagnostic.js';
-import type { Fleet, Host } from '../../model/fleet.js';
+import type { Host } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 import { GENERATED_HEADER } from '../common/config-yaml.js';
 
 /** FACTS.md "Client side". %h is the hostname after HostName substitution. */
@@ -18,9 +19,29 @@ const SSH_GEN = 'cloudflared access ssh-gen --hostname %h';
 const IDENTITY_FILE = '~/.cloudflared/%h-cf_key';
 const CERTIFICATE_FILE = '~/.cloudflared/%h-cf_key-cert.pub';
 
-export function renderSshConfig(fleet: Fleet): string {
-  const reachable = fleet.hosts.filter((h) => h.ssh.hostnames.length > 0);
-  const unreachable = fleet.hosts.filter((h) => h.ssh.hostnames.length === 0);
+/** What ssh/config reads of a host. */
+export interface SshHostView {
+  name: string;
+  hostnames: readonly string[];
+  user?: string;
+  hasShortLivedCerts: boolean;
+  /** Token mode without ingress rules of its own: the tunnel's ingress is managed in Cloudflare. */
+  isIngressInCloudflare: boolean;
+}
+
+export function sshHostView(host: Host): SshHostView {
+  return {
+    name: host.name,
+    hostnames: host.ssh.hostnames,
+    ...(host.ssh.user !== undefined ? { user: host.ssh.user } : {}),
+    hasShortLivedCerts: host.ssh.shortLivedCerts !== undefined,
+    isIngressInCloudflare: host.tunnel.mode === 'token' && host.ingress.length === 0,
+  };
+}
+
+export function renderSshConfig(fleet: FleetSettings, hosts: readonly SshHostView[]): string {
+  const reachable = hosts.filter((h) => h.hostnames.length > 0);
+  const unreachable = hosts.filter((h) => h.hostnames.length === 0);
 
   const lines = [
     `# ${GENERATED_HEADER}`,
@@ -46,7 +67,7 @@ export function renderSshConfig(fleet: Fleet): string {
   if (unreachable.length > 0) {
     lines.push('#', '# Hosts without an SSH hostname, not reachable with this file:');
     for (const host of unreachable) {
-      const why = host.tunnel.mode === 'token' && host.ingress.length === 0 ? 'token mode: its ingress is managed in Cloudflare' : 'no ssh:// ingress rule';
+      const why = host.isIngressInCloudflare ? 'token mode: its ingress is managed in Cloudflare' : 'no ssh:// ingress rule';
       lines.push(`#   ${safe(host.name, 'host name')} (${why})`);
     }
   }
@@ -54,19 +75,19 @@ export function renderSshConfig(fleet: Fleet): string {
   return `${lines.join('\n')}\n`;
 }
 
-function hostBlock(host: Host): string[] {
+function hostBlock(host: SshHostView): string[] {
   const name = safe(host.name, 'host name');
-  const hostnames = host.ssh.hostnames.map((h) => safe(h, 'SSH hostname'));
+  const hostnames = host.hostnames.map((h) => safe(h, 'SSH hostname'));
   const [primary] = hostnames;
   if (primary === undefined) throw new InternalError(`host ${name} has no SSH hostname`);
   const patterns = [...new Set([name, ...hostnames])];
   const block = [
     `Host ${patterns.join(' ')}`,
     `  HostName ${primary}`,
-    ...(host.ssh.user !== undefined ? [`  User ${safe(host.ssh.user, 'SSH user')}`] : []),
+    ...(host.user !== undefined ? [`  User ${safe(host.user, 'SSH user')}`] : []),
     `  ProxyCommand ${PROXY_COMMAND}`,
   ];
-  if (host.ssh.shortLivedCerts) {
+  if (host.hasShortLivedCerts) {
     block.push(
       // After the Host block: HostName has replaced the alias by the time this is tested. The certificate comes
       // from `ssh-gen` (which logs in through the browser when needed); when it fails the block does not apply and

@@ -2,7 +2,8 @@
  * The files every root module has besides its resources: the provider pins, the variables (account and zone, with
  * the manifest's values as defaults), the zone lookup and the shared module's state.
  */
-import type { Fleet, TerraformBackend } from '../../model/fleet.js';
+import type { TerraformBackend } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 import { SHARED_MODULE } from '../../manifest/terraform-layout.js';
 import { Expression, type TfValue } from './hcl.js';
 import { SHARED_STATE } from './module-inputs.js';
@@ -18,7 +19,7 @@ export const TERRAFORM_VERSION = '>= 1.5.0';
 /** Terraform 1.6: an import block's ID may be an expression (`${var.account_id}/<tunnel id>`); 1.5 takes literals only. */
 export const TERRAFORM_VERSION_WITH_IMPORTS = '>= 1.6.0';
 
-export function versionsFile(fleet: Fleet, module: string, options: { usesRandom: boolean; hasImports?: boolean }): Record<string, TfValue> {
+export function versionsFile(fleet: FleetSettings, module: string, options: { usesRandom: boolean; hasImports?: boolean }): Record<string, TfValue> {
   const backend = fleet.cloudflare.backend;
   return {
     '//': GENERATED_COMMENT,
@@ -39,7 +40,7 @@ export function backendSettings(backend: TerraformBackend, module: string): Reco
   return { ...backend.config, ...(backend.type === 'gcs' ? { prefix: place } : { key: `${place}/terraform.tfstate` }) };
 }
 
-export function variablesFile(fleet: Fleet, options: { usesZone: boolean }): Record<string, TfValue> {
+export function variablesFile(fleet: FleetSettings, options: { usesZone: boolean }): Record<string, TfValue> {
   const { accountId, zoneId } = fleet.cloudflare;
   const variable: Record<string, TfValue> = {
     account_id: {
@@ -56,7 +57,7 @@ export function variablesFile(fleet: Fleet, options: { usesZone: boolean }): Rec
 }
 
 /** The zone ID local and the shared module's state, when the module's resources refer to them; else nothing. */
-export function mainFile(fleet: Fleet, options: { usesZone: boolean; usesSharedState: boolean }): Record<string, TfValue> | undefined {
+export function mainFile(fleet: FleetSettings, options: { usesZone: boolean; usesSharedState: boolean }): Record<string, TfValue> | undefined {
   if (!options.usesZone && !options.usesSharedState) return undefined;
   const data: Record<string, Record<string, TfValue>> = {};
   const locals: Record<string, TfValue> = {};

@@ -2,7 +2,8 @@
  * The shared root module: account-wide Access objects, created once and read by every host module through
  * terraform_remote_state — the reusable policies (access.policies) and the service tokens (access.serviceTokens).
  */
-import type { AccessPolicy, AccessRules, Fleet } from '../../model/fleet.js';
+import type { AccessPolicy, AccessRules } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 import { RESOURCE } from './addresses.js';
 import { Expression, type TfValue } from './hcl.js';
 import { GENERATED_COMMENT } from './module-files.js';
@@ -27,7 +28,7 @@ export function accessRules(rules: AccessRules): Record<string, TfValue>[] {
   ];
 }
 
-function policyResource(fleet: Fleet, policy: AccessPolicy): Record<string, TfValue | undefined> {
+function policyResource(fleet: FleetSettings, policy: AccessPolicy): Record<string, TfValue | undefined> {
   return {
     account_id: ACCOUNT_ID,
     name: `${fleet.name} ${policy.name}`,
@@ -39,11 +40,11 @@ function policyResource(fleet: Fleet, policy: AccessPolicy): Record<string, TfVa
   };
 }
 
-export function hasSharedModule(fleet: Fleet): boolean {
+export function hasSharedModule(fleet: FleetSettings): boolean {
   return fleet.access.policies.length > 0 || fleet.access.serviceTokens.length > 0;
 }
 
-export function sharedAccessFile(fleet: Fleet): Record<string, TfValue> {
+export function sharedAccessFile(fleet: FleetSettings): Record<string, TfValue> {
   const resource: Record<string, Record<string, TfValue>> = {};
   if (fleet.access.policies.length > 0) {
     resource[RESOURCE.accessPolicy] = Object.fromEntries(fleet.access.policies.map((p) => [p.name, policyResource(fleet, p)]));
@@ -56,7 +57,7 @@ export function sharedAccessFile(fleet: Fleet): Record<string, TfValue> {
   return { '//': GENERATED_COMMENT, resource };
 }
 
-export function sharedOutputsFile(fleet: Fleet): Record<string, TfValue> {
+export function sharedOutputsFile(fleet: FleetSettings): Record<string, TfValue> {
   return {
     '//': GENERATED_COMMENT,
     output: {
