@@ -8,8 +8,8 @@
  * the build generates a later one itself rather than wait (at most MAX_CHUNKS_HELD of them), and waits only past
  * that. Nothing of the thread's is trusted to arrive: a chunk it failed to generate, or that has not come when it has
  * stopped or after WAIT_MS, is generated on the build's own thread, host by host as without the thread — so a
- * generating error is thrown as it would be without it, a thread that cannot start or dies costs no more than that
- * chunk, and the build never hangs on it.
+ * generating error is thrown as it would be without it, a thread that cannot start or dies costs no more than the
+ * chunks it held (and one WAIT_MS when it died without a word), and the build never hangs on it.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,13 +57,18 @@ export class GeneratingThread {
   private readonly heldHere = new Set<number>();
   /** The plan entry the build places next. */
   private nextEntry = 0;
+  /** A wait for the thread's chunk timed out: no chunk of the thread's is waited for again. */
+  private isSilent = false;
 
   constructor(
     private readonly fleet: Fleet,
     private readonly options: TargetOptions,
     private readonly plan: GeneratePlan,
-    /** (Tests give it a heap too small to load the targets in: a thread that dies.) */
-    resourceLimits?: ResourceLimits,
+    /**
+     * Tests only: a heap too small to load the targets in (a thread that dies), or another module to run instead of
+     * generate-worker.js (a thread that claims chunks and goes silent).
+     */
+    testing: { resourceLimits?: ResourceLimits; module?: string } = {},
   ) {
     this.chunkCount = Math.ceil(plan.hosts.length / CHUNK_HOSTS);
     const { port1, port2 } = new MessageChannel();
@@ -78,9 +83,10 @@ export class GeneratingThread {
       options,
       plan,
       // The compiled module, also under vitest (see staging-thread.ts).
-      module: pathToFileURL(join(packageRoot(), 'dist', 'src', 'write', 'generate-worker.js')).href,
+      module: testing.module ?? pathToFileURL(join(packageRoot(), 'dist', 'src', 'write', 'generate-worker.js')).href,
       slots: SIGNAL,
     };
+    const { resourceLimits } = testing;
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList: [port2], execArgv: [], ...(resourceLimits ? { resourceLimits } : {}) });
     // Its failure reaches the build through SIGNAL.stopped (or WAIT_MS); the event must not become an uncaught exception.
     worker.on('error', () => {});
@@ -129,7 +135,7 @@ export class GeneratingThread {
         continue;
       }
       // The thread's chunk, not here yet.
-      if (isStopped) return this.leaveHere(chunk);
+      if (isStopped || this.isSilent) return this.leaveHere(chunk);
       if (this.heldHere.size < MAX_CHUNKS_HELD) {
         const claimed = Atomics.add(this.signal, SIGNAL.claimed, 1);
         if (claimed < this.chunkCount) {
@@ -137,7 +143,12 @@ export class GeneratingThread {
           continue;
         }
       }
-      if (Atomics.wait(this.signal, SIGNAL.results, seen, WAIT_MS) === 'timed-out') return this.leaveHere(chunk);
+      if (Atomics.wait(this.signal, SIGNAL.results, seen, WAIT_MS) === 'timed-out') {
+        // Gone without a word, or starved: either way, the chunks it claimed are generated here from now on, each
+        // without another wait (a thread killed holding several would otherwise cost a wait each).
+        this.isSilent = true;
+        return this.leaveHere(chunk);
+      }
     }
   }
 

@@ -1,13 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../src/package-root.js';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TARGET_PARTS } from '../../src/build.js';
 import { InternalError } from '../../src/diagnostics/diagnostic.js';
 import type { Fleet, Host } from '../../src/model/fleet.js';
 import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
 import { CACHE_DIR, readCache } from '../../src/write/cache.js';
-import { generateHostParts, type GeneratePlan } from '../../src/write/generate-worker.js';
+import { CHUNK_HOSTS, generateHostParts, SIGNAL, type GeneratePlan } from '../../src/write/generate-worker.js';
 import { GeneratingThread } from '../../src/write/generating-thread.js';
 import { buildIntoOut, type StreamedBuildOptions } from '../../src/write/incremental.js';
 import { sampleFleetWithRemoteIngress } from '../support/sample-fleet.js';
@@ -157,7 +159,7 @@ describe('GeneratingThread', () => {
 
   it('leaves every host to the build’s thread when its thread dies (out of memory while loading), without waiting on it', () => {
     slowHostPartsHere();
-    const thread = new GeneratingThread(fleet, {}, plan, { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 });
+    const thread = new GeneratingThread(fleet, {}, plan, { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
     const taken = fleet.hosts.map((host, index) => {
       const parts = thread.take(index);
       return parts ? 'from the thread' : generateHostParts(fleet, host, TARGET_NAMES, {});
@@ -165,5 +167,26 @@ describe('GeneratingThread', () => {
     thread.close();
     vi.restoreAllMocks();
     expect(taken).toEqual(expected);
+  });
+
+  it('generates here the chunks a thread claimed and went silent on (killed with no exit handler run), waiting WAIT_MS once, not once a chunk', () => {
+    const module = pathToFileURL(join(packageRoot(), 'test', 'support', 'silent-generate-worker.mjs')).href;
+    const thread = new GeneratingThread(fleet, {}, plan, { module });
+    // The silent thread claims every chunk as soon as it runs: wait for that (the build's first take() would claim
+    // chunk 0 itself otherwise, and nothing would be left to wait on).
+    const claimed = (thread as unknown as { signal: Int32Array }).signal;
+    for (let waited = 0; Atomics.load(claimed, SIGNAL.claimed) === 0 && waited < 60_000; waited += 10) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    expect(Atomics.load(claimed, SIGNAL.claimed)).toBeGreaterThanOrEqual(Math.ceil(fleet.hosts.length / CHUNK_HOSTS));
+    const wait = vi.spyOn(Atomics, 'wait');
+    const taken = fleet.hosts.map((host, index) => {
+      const parts = thread.take(index);
+      return parts ? 'from the thread' : generateHostParts(fleet, host, TARGET_NAMES, {});
+    });
+    const timedOut = wait.mock.results.filter((result) => result.value === 'timed-out').length;
+    thread.close();
+    vi.restoreAllMocks();
+    expect(taken).toEqual(expected);
+    expect(Math.ceil(fleet.hosts.length / CHUNK_HOSTS)).toBeGreaterThan(1);
+    expect(timedOut).toBe(1);
   });
 });
