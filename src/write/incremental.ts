@@ -257,7 +257,8 @@ class StreamedBuild {
 
   /** One generated file (path relative to its target's folder): compared with the disk, staged when it differs. */
   private place(target: TargetName, generated: GeneratedFile): CachedFile {
-    return this.placeAt({ ...generated, path: `${target}/${generated.path}` });
+    // Not a spread: see cachedFileOf.
+    return this.placeAt({ path: `${target}/${generated.path}`, content: generated.content, mode: generated.mode, isSecret: generated.isSecret, isKeptOutOfGit: generated.isKeptOutOfGit });
   }
 
   /** One generated file, its path relative to out/; staged, or (isWrittenAtOnce) put in place now. */
