@@ -40,23 +40,17 @@ function outputOf(out: string): Record<string, Omit<DiskEntry, 'mtimeMs'>> {
   );
 }
 
-/** How often each target's host part runs during `step`. */
-function hostRuns(step: () => void): Record<string, number> {
-  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], 'host')] as const);
+/** How often each target's host part (or its fleet-wide part) runs during `step`. */
+function partRuns(part: 'host' | 'fleet', step: () => void): Record<string, number> {
+  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], part)] as const);
   step();
   const counts = Object.fromEntries(spies.map(([name, spy]) => [name, spy.mock.calls.length]));
   for (const [, spy] of spies) spy.mockRestore();
   return counts;
 }
 
-/** How often each target's fleet-wide part runs during `step`. */
-function fleetRuns(step: () => void): Record<string, number> {
-  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], 'fleet')] as const);
-  step();
-  const counts = Object.fromEntries(spies.map(([name, spy]) => [name, spy.mock.calls.length]));
-  for (const [, spy] of spies) spy.mockRestore();
-  return counts;
-}
+const hostRuns = (step: () => void): Record<string, number> => partRuns('host', step);
+const fleetRuns = (step: () => void): Record<string, number> => partRuns('fleet', step);
 
 function withPort(fleet: Fleet, host: string, port: number): Fleet {
   const changed = structuredClone(fleet);
