@@ -87,8 +87,18 @@ export function readCache(outDir: string): BuildCache | undefined {
   return decodeCache(read.text, read.identity);
 }
 
+/** The cache file in out/ (stat-ahead.ts looks at its size before reading it). */
+export function cacheFilePath(outDir: string): string {
+  return join(outDir, CACHE_DIR, CACHE_FILE);
+}
+
+/** The identity of the file a cache was read from (readCache); undefined for a cache built, not read. */
+export function identityOfCache(cache: BuildCache): FileIdentity | undefined {
+  return linesRead.get(cache)?.identity;
+}
+
 /** What tells the file read apart from any other: a rename (keepCacheAside) keeps all three. */
-interface FileIdentity {
+export interface FileIdentity {
   size: number;
   mtimeMs: number;
   ino: number;
@@ -150,7 +160,7 @@ function textReadAgain(dir: string, identity: FileIdentity): string | undefined 
   return undefined;
 }
 
-function isSameFile(a: FileIdentity, b: FileIdentity): boolean {
+export function isSameFile(a: FileIdentity, b: FileIdentity): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }
 

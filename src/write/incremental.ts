@@ -39,6 +39,7 @@ import { OutputError } from './output-error.js';
 import { checkOutGitignoreIsOurs, outGitignoreFile } from './out-gitignore.js';
 import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
 import type { StageResult } from './stage-worker.js';
+import type { StatAhead } from './stat-ahead.js';
 import { StagingThread } from './staging-thread.js';
 import { serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
 
@@ -70,6 +71,11 @@ export interface StreamedBuildOptions {
   filesBeforeWriterThread?: number;
   /** How many hosts a build must regenerate to start a thread generating them; default 500. (Tests set 1.) */
   hostsForGeneratingThread?: number;
+  /**
+   * A thread started before the manifest was validated, which has looked at the cached files since (stat-ahead.ts):
+   * the parts it found as recorded are not looked at again. The caller starts it, and closes it.
+   */
+  statAhead?: StatAhead;
 }
 
 export interface StreamedBuildResult {
@@ -239,10 +245,18 @@ class StreamedBuild {
 
   /** The cached part, when its fingerprint matches and each of its files is on disk as recorded. */
   private reused(part: CachedPart | undefined, fingerprint: string): CachedPart | undefined {
+    // Found as recorded by the stat-ahead thread: its files and their folders need no look here. Any other answer
+    // (not found so, or not known) is found out here, as without the thread.
+    const isStatedAhead = part !== undefined && part.fingerprint === fingerprint && this.cache !== undefined && this.build.statAhead?.isFoundAsCached(this.cache, part) === true;
     const isReusable =
       part !== undefined &&
       part.fingerprint === fingerprint &&
-      part.files.every((file) => !this.produced.has(file.path) && this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path)));
+      part.files.every(
+        (file) =>
+          !this.produced.has(file.path) &&
+          this.checkFolders(file.path, isStatedAhead) === NOTHING_IN_THE_WAY &&
+          (isStatedAhead || isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
+      );
     if (!isReusable) {
       this.isCacheChanged = true;
       return undefined;
@@ -292,8 +306,9 @@ class StreamedBuild {
    * The folders on the way to `path` inside out/, each checked once per build: a link or anything but a folder
    * throws OutputError; regular files (which this build must be removing) are returned. NEW_FOLDER when a folder on
    * the way did not exist when the build first looked: everything in it is this build's.
+   * `isStatedAhead`: every folder on the way was a real folder when the stat-ahead thread looked (stat-ahead.ts).
    */
-  private checkFolders(path: string): readonly string[] | typeof NEW_FOLDER {
+  private checkFolders(path: string, isStatedAhead = false): readonly string[] | typeof NEW_FOLDER {
     // A folder is marked checked (or new) only once every folder above it was: a file whose own folder is marked
     // needs no more (the common case, tens of thousands of times a build, without making the list of its parents).
     const slash = path.lastIndexOf('/');
@@ -304,6 +319,10 @@ class StreamedBuild {
     const parents = parentsOf(path);
     for (const [index, folder] of parents.entries()) {
       if (this.checkedFolders.has(folder)) continue;
+      if (isStatedAhead && !this.newFolders.has(folder)) {
+        this.checkedFolders.add(folder);
+        continue;
+      }
       const full = join(this.outDir, folder);
       const stat = this.newFolders.has(folder) ? undefined : lstatOrUndefined(full);
       if (stat === undefined) {

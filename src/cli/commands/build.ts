@@ -8,6 +8,7 @@ import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions } 
 import { closest } from '../../validate/closest.js';
 import { readParseCache, writeParseCache } from '../../write/cache.js';
 import { buildIntoOut } from '../../write/incremental.js';
+import { StatAhead } from '../../write/stat-ahead.js';
 import { OutputError } from '../../write/output-error.js';
 import { comparedFiles, keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
 import { STATE_FILE, STATE_FORMAT_VERSION } from '../../write/state.js';
@@ -81,16 +82,21 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
         .example('$0 build fleet.yaml --host store-0001 --target cloud-init --stdout', "print one host's user-data, writing nothing"),
     handler: async (args) => {
       const progress = new Progress(context.io);
+      // First of all, on the second core: the build into out/ (not --check, --dry-run or --stdout, which do not use
+      // the cache) finds the cached files looked at by the time the manifest is validated (stat-ahead.ts).
+      const isBuildIntoOut = !args.check && !args['dry-run'] && !args.stdout;
+      const statAhead = isBuildIntoOut ? StatAhead.start(args.out) : undefined;
       try {
-        await runBuild(args, context, progress);
+        await runBuild(args, context, progress, statAhead);
       } finally {
+        statAhead?.close();
         progress.clear();
       }
     },
   };
 }
 
-async function runBuild(args: BuildArgs, context: CommandContext, progress: Progress): Promise<void> {
+async function runBuild(args: BuildArgs, context: CommandContext, progress: Progress, statAhead: StatAhead | undefined): Promise<void> {
   const io = progress.wrap(context.io);
   const targets = parseTargets(args.target);
   if (args.stdout) checkOneHostOutput(args.host, targets);
@@ -131,6 +137,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
       targets,
       options,
       ...scope,
+      ...(statAhead ? { statAhead } : {}),
       onProgress: (done, total) => progress.report(`building ${args.out}`, { done, total, unit: 'hosts' }),
       onWrite: (done, total) => progress.report(`writing ${args.out}`, { done, total, unit: 'files' }),
     }),

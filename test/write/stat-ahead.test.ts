@@ -1,0 +1,217 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { TARGET_PARTS } from '../../src/build.js';
+import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
+import { CACHE_DIR, readCache } from '../../src/write/cache.js';
+import { buildIntoOut, type StreamedBuildResult } from '../../src/write/incremental.js';
+import { OutputError } from '../../src/write/output-error.js';
+import { StatAhead, type StatAheadOptions } from '../../src/write/stat-ahead.js';
+import { sampleFleet } from '../support/sample-fleet.js';
+import { changedPaths, snapshotDisk } from './disk.js';
+
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(() => vi.restoreAllMocks());
+
+function tempOut(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-stat-ahead-'));
+  made.push(dir);
+  return join(dir, 'out');
+}
+
+const everything = { targets: TARGET_NAMES, options: {} as TargetOptions };
+const EDITED = 'chef/data_bags/acme_pos/store-0001.json';
+/**
+ * A thread that dies while loading (as generating-thread.test.ts's). It dies without a word (no exit handler runs):
+ * the build, which never waits for the thread, goes on without its report; a test waits a second for it.
+ */
+const dying: StatAheadOptions = { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } };
+
+/**
+ * The thread, forced on however small the cache, once it has reported (or stopped, or `ms` passed): what it found
+ * then does not depend on which thread was quicker.
+ */
+function statAheadOf(out: string, options: StatAheadOptions = {}, ms = 20_000): StatAhead {
+  const statAhead = StatAhead.start(out, { cacheBytesForStatAhead: 0, ...options });
+  if (statAhead === undefined) throw new Error(`no stat-ahead thread started for ${out}: it has no cache`);
+  statAhead.waitForReport(ms);
+  return statAhead;
+}
+
+function cachedPartCount(out: string): number {
+  const cache = readCache(out);
+  if (cache === undefined) throw new Error(`${out} has no cache`);
+  return Object.values(cache.hosts).reduce((count, parts) => count + Object.keys(parts).length, 0) + Object.keys(cache.fleet).length;
+}
+
+/** How often each target's host part runs during `step`. */
+function hostRuns(step: () => void): Record<string, number> {
+  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], 'host')] as const);
+  step();
+  const counts = Object.fromEntries(spies.map(([name, spy]) => [name, spy.mock.calls.length]));
+  for (const [, spy] of spies) spy.mockRestore();
+  return counts;
+}
+
+/** Edits a generated file by hand, keeping its size, and moves its mtime (so that it does not stat as recorded). */
+function editByHand(out: string): string {
+  const path = join(out, EDITED);
+  const generated = readFileSync(path, 'utf8');
+  writeFileSync(path, generated.replace('store-0001', 'store-0666'));
+  const past = new Date('2001-01-01T00:00:00Z');
+  utimesSync(path, past, past);
+  expect(statSync(path).size).toBe(Buffer.byteLength(generated));
+  return generated;
+}
+
+/**
+ * A build of out/ as it is, with the thread (as given) or without: what it threw (out/ shown as <out>) or changed
+ * (files other than unchanged), and which entries of out/ it changed, the cache included.
+ */
+function outcome(out: string, statAhead: StatAhead | undefined): { thrown?: string; actions?: StreamedBuildResult['files']; written: string[] } {
+  const before = snapshotDisk(out);
+  try {
+    const { files } = buildIntoOut(out, sampleFleet(), { ...everything, ...(statAhead ? { statAhead } : {}) });
+    return { actions: files.filter((f) => f.action !== 'unchanged'), written: changedPaths(before, snapshotDisk(out)) };
+  } catch (err) {
+    const thrown = err instanceof OutputError ? `OutputError: ${err.path} ${err.message}` : String(err);
+    return { thrown: thrown.replaceAll(out, '<out>'), written: changedPaths(before, snapshotDisk(out)) };
+  } finally {
+    statAhead?.close();
+  }
+}
+
+/** Two out/ folders built alike, then changed alike by `change` (given out/, and a folder outside it). */
+function twinOuts(change: (out: string, outside: string) => void): [string, string] {
+  const outs = [tempOut(), tempOut()] as [string, string];
+  for (const out of outs) {
+    buildIntoOut(out, sampleFleet(), everything);
+    const outside = tempOut();
+    mkdirSync(outside, { recursive: true });
+    change(out, outside);
+  }
+  return outs;
+}
+
+describe('buildIntoOut with the stat-ahead thread (cached files looked at while the manifest is validated)', () => {
+  it('regenerates no host and rewrites nothing when nothing changed, looking at no part again', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const before = snapshotDisk(out);
+    const statAhead = statAheadOf(out);
+    let result: StreamedBuildResult | undefined;
+    const runs = hostRuns(() => (result = buildIntoOut(out, sampleFleet(), { ...everything, statAhead })));
+    statAhead.close();
+    expect(statAhead.partsFoundAsCached).toBe(cachedPartCount(out));
+    expect(runs).toEqual({ chef: 0, ansible: 0, 'cloud-init': 0, ssh: 0, terraform: 0 });
+    expect(changedPaths(before, snapshotDisk(out))).toEqual([]);
+    expect(result?.files.every((f) => f.action === 'unchanged')).toBe(true);
+  });
+
+  it('finds a file edited by hand (same size, mtime moved) and restores it, trusting every other part', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const generated = editByHand(out);
+    const statAhead = statAheadOf(out);
+    let result: StreamedBuildResult | undefined;
+    const runs = hostRuns(() => (result = buildIntoOut(out, sampleFleet(), { ...everything, statAhead })));
+    statAhead.close();
+    expect(readFileSync(join(out, EDITED), 'utf8')).toBe(generated);
+    expect(result?.files.filter((f) => f.action !== 'unchanged')).toEqual([{ path: EDITED, action: 'change' }]);
+    // Only the edited file's part was not found as recorded: that host's chef part alone is regenerated.
+    expect(runs).toEqual({ chef: 1, ansible: 0, 'cloud-init': 0, ssh: 0, terraform: 0 });
+    expect(statAhead.partsFoundAsCached).toBe(cachedPartCount(out) - 1);
+  });
+
+  it('regenerates and compares a file whose mtime alone moved, writing nothing', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const path = join(out, EDITED);
+    utimesSync(path, new Date('2001-01-01T00:00:00Z'), new Date('2001-01-01T00:00:00Z'));
+    const statAhead = statAheadOf(out);
+    let result: StreamedBuildResult | undefined;
+    const runs = hostRuns(() => (result = buildIntoOut(out, sampleFleet(), { ...everything, statAhead })));
+    statAhead.close();
+    expect(runs.chef).toBe(1);
+    expect(result?.files.every((f) => f.action === 'unchanged')).toBe(true);
+  });
+
+  it.each([
+    [
+      'a cached file replaced by a link',
+      (out: string, outside: string): void => {
+        cpSync(join(out, EDITED), join(outside, 'store-0001.json'));
+        rmSync(join(out, EDITED));
+        symlinkSync(join(outside, 'store-0001.json'), join(out, EDITED));
+      },
+    ],
+    [
+      "a host's folder turned into a link to the very same files",
+      (out: string, outside: string): void => {
+        const folder = join(out, 'ansible/inventory/host_vars/store-0001');
+        renameSync(folder, join(outside, 'store-0001'));
+        symlinkSync(join(outside, 'store-0001'), folder);
+      },
+    ],
+  ])('refuses %s exactly as without the thread, leaving out/ as it was', (_, change) => {
+    const [alone, withThread] = twinOuts(change);
+    const statAhead = statAheadOf(withThread);
+    const threaded = outcome(withThread, statAhead);
+    expect(threaded).toMatchObject({ thrown: expect.stringMatching(/^OutputError: <out>\/.* is a symbolic link/), written: [] });
+    expect(threaded).toEqual(outcome(alone, undefined));
+    // Every other part was found as recorded: the refusal is not owed to a thread that reported nothing.
+    expect(statAhead.partsFoundAsCached).toBe(cachedPartCount(withThread) - 1);
+  });
+
+  it('does as without it when the thread dies while loading: finds the edited file, refuses a link', () => {
+    const edited = twinOuts((out) => editByHand(out));
+    const dead = statAheadOf(edited[1], dying, 1000);
+    const threaded = outcome(edited[1], dead);
+    expect(threaded).toEqual({ actions: [{ path: EDITED, action: 'change' }], written: [`${CACHE_DIR}/build.json`, EDITED] });
+    expect(threaded).toEqual(outcome(edited[0], undefined));
+    expect(dead.partsFoundAsCached).toBe(0);
+
+    const linked = twinOuts((out, outside) => {
+      const folder = join(out, 'ansible/inventory/host_vars/store-0001');
+      renameSync(folder, join(outside, 'store-0001'));
+      symlinkSync(join(outside, 'store-0001'), folder);
+    });
+    const refused = outcome(linked[1], statAheadOf(linked[1], dying, 1000));
+    expect(refused).toMatchObject({ thrown: expect.stringMatching(/^OutputError: <out>\/.* is a symbolic link/), written: [] });
+    expect(refused).toEqual(outcome(linked[0], undefined));
+  });
+
+  it('trusts nothing it found when the cache file changed after it read it, and so finds a file edited since', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const statAhead = statAheadOf(out);
+    // After the thread looked (it found every file as recorded): the file is edited, and the cache written again,
+    // the same text as another file.
+    const generated = editByHand(out);
+    const cacheFile = join(out, CACHE_DIR, 'build.json');
+    writeFileSync(`${cacheFile}.new`, readFileSync(cacheFile));
+    renameSync(`${cacheFile}.new`, cacheFile);
+    const result = buildIntoOut(out, sampleFleet(), { ...everything, statAhead });
+    statAhead.close();
+    expect(statAhead.partsFoundAsCached).toBe(0);
+    expect(readFileSync(join(out, EDITED), 'utf8')).toBe(generated);
+    expect(result.files.filter((f) => f.action !== 'unchanged')).toEqual([{ path: EDITED, action: 'change' }]);
+  });
+});
+
+describe('StatAhead.start', () => {
+  it('starts no thread for a cache smaller than the threshold, nor without a cache', () => {
+    const out = tempOut();
+    expect(StatAhead.start(out, { cacheBytesForStatAhead: 0 })).toBeUndefined();
+    buildIntoOut(out, sampleFleet(), everything);
+    const size = statSync(join(out, CACHE_DIR, 'build.json')).size;
+    expect(StatAhead.start(out, { cacheBytesForStatAhead: size + 1 })).toBeUndefined();
+    // The default: a sample fleet's cache is far too small to pay for a thread.
+    expect(StatAhead.start(out)).toBeUndefined();
+    const started = StatAhead.start(out, { cacheBytesForStatAhead: size });
+    expect(started).toBeInstanceOf(StatAhead);
+    started?.close();
+  });
+});
