@@ -76,13 +76,13 @@ export function recordStat(file: CachedFile, size: number, mtimeMs: number, ino:
 }
 
 /** Whether the file on disk is still the one the cache recorded (the same inode, size, mtime and mode). */
-export function isAsCached(file: CachedFile, stat: Stats | undefined): boolean {
+export function isAsCached(file: Pick<CachedFile, 'mode' | 'size' | 'mtimeMs' | 'ino'>, stat: Stats | undefined): boolean {
   return stat !== undefined && stat.isFile() && stat.ino === file.ino && stat.size === file.size && stat.mtimeMs === file.mtimeMs && (stat.mode & 0o7777) === file.mode;
 }
 
 /** The cache in out/, or undefined when there is none or it cannot be used (damaged, foreign, another format). */
 export function readCache(outDir: string): BuildCache | undefined {
-  const read = readText(join(outDir, CACHE_DIR, CACHE_FILE));
+  const read = readCacheText(outDir);
   if (read === undefined) return undefined;
   return decodeCache(read.text, read.identity);
 }
@@ -90,6 +90,11 @@ export function readCache(outDir: string): BuildCache | undefined {
 /** The cache file in out/ (stat-ahead.ts looks at its size before reading it). */
 export function cacheFilePath(outDir: string): string {
   return join(outDir, CACHE_DIR, CACHE_FILE);
+}
+
+/** The cache file's text, not decoded, and which file it was (the stat-ahead thread's reading: stat-ahead-worker.ts). */
+export function readCacheText(outDir: string): { text: string; identity: FileIdentity } | undefined {
+  return readText(cacheFilePath(outDir));
 }
 
 /** The identity of the file a cache was read from (readCache); undefined for a cache built, not read. */
@@ -244,7 +249,7 @@ const linesRead = new WeakMap<BuildCache, LinesRead>();
 
 const NO_WARNINGS = Object.freeze([]) as unknown as TargetWarning[];
 /** A file's values in FileFields: path, mode, flags (SECRET | KEPT_OUT_OF_GIT), size, mtimeMs, ino. */
-const FILE_FIELDS = 6;
+export const FILE_FIELDS = 6;
 const SECRET = 1;
 const KEPT_OUT_OF_GIT = 2;
 
@@ -316,6 +321,49 @@ function encodeFiles(files: readonly CachedFile[]): FileFields {
 
 function encodeWarning(warning: TargetWarning): WarningEntry {
   return [warning.target, warning.code, warning.message, warning.host ?? null, warning.detail ?? null];
+}
+
+/**
+ * Every part of a cache read from its file (none for a cache built: undefined), in the order of the text: each host's
+ * line, its parts in the order written, then the fleet-wide parts. forEachPartInText follows the same order.
+ */
+export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, index: number) => void): number | undefined {
+  const read = linesRead.get(cache);
+  if (read === undefined) return undefined;
+  let index = 0;
+  for (const { parts } of read.hosts.values()) for (const target of Object.keys(parts)) visit(parts[target] as CachedPart, index++);
+  for (const target of Object.keys(cache.fleet)) visit(cache.fleet[target] as CachedPart, index++);
+  return index;
+}
+
+/**
+ * The file fields (FileFields: path, mode, flags, size, mtimeMs, ino, file after file) of each part in a cache's
+ * text, in cachedPartsInOrder's order, without decoding the cache: for the stat-ahead thread, which needs no more and
+ * must not take the memory or time of a second decoded cache. Checks no more than the order depends on: what else is
+ * wrong makes readCache refuse the text, and the build then has no cache to use the stat-ahead report with.
+ * A part not in its shape comes as undefined. Returns the number of parts; undefined when the text is not lines of
+ * the shape cachedPartsInOrder reads.
+ */
+export function forEachPartInText(text: string, visit: (files: readonly unknown[] | undefined, index: number) => void): number | undefined {
+  if (!text.endsWith('\n')) return undefined;
+  let end = text.indexOf('\n');
+  const head = parseJson(text.slice(0, end));
+  if (!isObject(head) || head.version !== BUILD_FORMAT_VERSION || !isObject(head.fleet)) return undefined;
+  let index = 0;
+  const visitParts = (entries: Record<string, unknown>): void => {
+    for (const target of Object.keys(entries)) {
+      const entry = entries[target];
+      visit(Array.isArray(entry) && Array.isArray(entry[3]) ? (entry[3] as unknown[]) : undefined, index++);
+    }
+  };
+  for (let start = end + 1; start < text.length; start = end + 1) {
+    end = text.indexOf('\n', start);
+    const entry = parseJson(text.slice(start, end));
+    if (!Array.isArray(entry) || !isObject(entry[2])) return undefined;
+    visitParts(entry[2]);
+  }
+  visitParts(head.fleet);
+  return index;
 }
 
 /** The cache the text holds, or undefined when anything in it is not as encodeCache writes it. */

@@ -1,8 +1,10 @@
 /**
- * The stat-ahead thread's side (stat-ahead.ts has the build's side): reads the build cache itself and looks at every
- * cached file and the folders above it, while the build's own thread is still validating the manifest. It answers
- * with one byte per cached part, in the cache's own order (cachedPartsInOrder), and the identity of the cache file it
- * read: no paths, no cache, only what the build needs to skip looking again at what was found as recorded.
+ * The stat-ahead thread's side (stat-ahead.ts has the build's side): reads the build cache's text itself and looks at
+ * every cached file and the folders above it, while the build's own thread is still validating the manifest. It
+ * answers with one byte per cached part, in the cache's own order (cache.ts, cachedPartsInOrder), and the identity of
+ * the cache file it read: no paths and no cache, only what the build needs to skip looking again at what was found as
+ * recorded. It does not decode the cache (forEachPartInText): a second decoded cache would cost tens of megabytes
+ * while the build's own memory peaks.
  *
  * Loaded in a worker_threads worker, never on the build's own thread; it imports only the cache's reading.
  */
@@ -10,7 +12,7 @@ import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, sep } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import { identityOfCache, isAsCached, readCache, type BuildCache, type CachedFile, type CachedPart, type FileIdentity } from './cache.js';
+import { FILE_FIELDS, forEachPartInText, isAsCached, readCacheText, type FileIdentity } from './cache.js';
 
 /** Int32 slots of the shared signal buffer (as stage-worker.ts's). */
 export const SIGNAL = {
@@ -37,30 +39,15 @@ export interface StatAheadReport {
   parts: Uint8Array;
 }
 
-/**
- * Every part of the cache in one fixed order (each host's parts, then the fleet-wide parts), which the build's thread
- * and this one both follow: the same text decodes to the same order.
- */
-export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, index: number) => void): number {
-  let index = 0;
-  for (const host of Object.keys(cache.hosts)) {
-    const parts = cache.hosts[host] ?? {};
-    for (const target of Object.keys(parts)) visit(parts[target] as CachedPart, index++);
-  }
-  for (const target of Object.keys(cache.fleet)) visit(cache.fleet[target] as CachedPart, index++);
-  return index;
-}
-
 /** Posts one report (none when there is no usable cache); the thread then ends, having nothing left to do. */
 export function serveStatAhead({ port, signal: buffer, outDir }: StatAheadWorkerData): void {
   const signal = new Int32Array(buffer);
   try {
     yieldToOtherThreads();
-    const cache = readCache(outDir);
-    const identity = cache && identityOfCache(cache);
-    if (cache !== undefined && identity !== undefined) {
-      const parts = statCachedParts(outDir, cache);
-      const report: StatAheadReport = { identity, parts };
+    const read = readCacheText(outDir);
+    const parts = read && statCachedParts(outDir, read.text);
+    if (read !== undefined && parts !== undefined) {
+      const report: StatAheadReport = { identity: read.identity, parts };
       port.postMessage(report, [parts.buffer]);
     }
   } finally {
@@ -70,7 +57,7 @@ export function serveStatAhead({ port, signal: buffer, outDir }: StatAheadWorker
 }
 
 /** Looks at each part's files until one is not as recorded (the build's thread looks at that part again itself). */
-function statCachedParts(outDir: string, cache: BuildCache): Uint8Array<ArrayBuffer> {
+function statCachedParts(outDir: string, text: string): Uint8Array<ArrayBuffer> | undefined {
   const base = join(outDir, '.');
   const prefix = base.endsWith(sep) ? base : `${base}${sep}`;
   // Folder (relative) → whether it and every folder above it inside out/ is a real folder: each looked at once.
@@ -84,22 +71,31 @@ function statCachedParts(outDir: string, cache: BuildCache): Uint8Array<ArrayBuf
     }
     return isReal;
   };
-  const isFileAsCached = (file: CachedFile): boolean => {
-    const slash = file.path.lastIndexOf('/');
-    return (slash === -1 || isFolderChainReal(file.path.slice(0, slash))) && isAsCached(file, lstatOrUndefined(prefix + file.path));
+  const isFileAsCached = (fields: readonly unknown[], offset: number): boolean => {
+    const path = fields[offset];
+    const mode = fields[offset + 1];
+    const size = fields[offset + 3];
+    const mtimeMs = fields[offset + 4];
+    const ino = fields[offset + 5];
+    if (typeof path !== 'string' || typeof mode !== 'number' || typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number') return false;
+    const slash = path.lastIndexOf('/');
+    return (slash === -1 || isFolderChainReal(path.slice(0, slash))) && isAsCached({ mode, size, mtimeMs, ino }, lstatOrUndefined(prefix + path));
   };
   const found: number[] = [];
-  const count = cachedPartsInOrder(cache, (part, index) => {
-    if (part.files.every(isFileAsCached)) found.push(index);
+  const count = forEachPartInText(text, (fields, index) => {
+    if (fields === undefined || fields.length % FILE_FIELDS !== 0) return;
+    for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset)) return;
+    found.push(index);
   });
+  if (count === undefined) return undefined;
   const parts = new Uint8Array(count);
   for (const index of found) parts[index] = FOUND_AS_CACHED;
   return parts;
 }
 
 /**
- * The lowest priority for this thread alone (Linux: a thread id is a pid to setpriority): it is to use a core nobody
- * else needs, never to slow the build's own thread down. Elsewhere it keeps its priority.
+ * The lowest priority for this thread alone (on Linux a thread's id is a pid to setpriority): it is to use a core
+ * nobody else needs, never to slow the build's own thread down. Elsewhere it keeps the build's priority.
  */
 function yieldToOtherThreads(): void {
   try {

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { packageRoot } from '../package-root.js';
-import { cacheFilePath, identityOfCache, isSameFile, type BuildCache, type CachedPart } from './cache.js';
-import { cachedPartsInOrder, FOUND_AS_CACHED, SIGNAL, SIGNAL_SLOTS, type StatAheadReport, type StatAheadWorkerData } from './stat-ahead-worker.js';
+import { cacheFilePath, cachedPartsInOrder, identityOfCache, isSameFile, type BuildCache, type CachedPart } from './cache.js';
+import { FOUND_AS_CACHED, SIGNAL, SIGNAL_SLOTS, type StatAheadReport, type StatAheadWorkerData } from './stat-ahead-worker.js';
 import { threadBootstrap } from './thread-bootstrap.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE_DIR, readCache, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
+import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, readCache, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -224,5 +224,34 @@ describe('the build cache file', () => {
     const again = tempOut();
     writeCache(again, next);
     expect(readCache(out)).toEqual(readCache(again));
+  });
+});
+
+describe('the order of cached parts in the stat-ahead report', () => {
+  it('is the same in the text (forEachPartInText) as in the cache read from it (cachedPartsInOrder), with host names that look like numbers', () => {
+    const out = tempOut();
+    const part = (path: string): CachedPart => ({ fingerprint: HOST_FINGERPRINT, warnings: [], files: [file(path), file(`${path}.gz`)] });
+    const host = (name: string): BuildCache['hosts'][string] => ({ chef: part(`chef/data_bags/acme/${name}.json`), 'cloud-init': part(`cloud-init/${name}.yaml`) });
+    writeCache(out, { hosts: { 'web-1': host('web-1'), '10': host('10'), '2': host('2') }, fleet: sampleCache().fleet });
+    // Lines in an order an object would not keep (names that look like numbers first): the text's order is the one.
+    const [head = '', ...lines] = readFileSync(cachePath(out), 'utf8').split('\n');
+    const hostLines = lines.filter((line) => line !== '');
+    expect(hostLines.map((line) => (JSON.parse(line) as string[])[0])).toEqual(['2', '10', 'web-1']);
+    const text = [head, ...hostLines.reverse(), ''].join('\n');
+    writeFileSync(cachePath(out), text);
+
+    const cache = readCache(out);
+    if (cache === undefined) throw new Error('the cache was not read back');
+    const decoded: string[][] = [];
+    const decodedCount = cachedPartsInOrder(cache, (read, index) => (decoded[index] = read.files.map((f) => f.path)));
+    const inText: string[][] = [];
+    const textCount = forEachPartInText(text, (fields, index) => (inText[index] = (fields ?? []).filter((_, i) => i % FILE_FIELDS === 0) as string[]));
+    expect(decoded.map((paths) => paths[0])).toEqual(['chef/data_bags/acme/web-1.json', 'cloud-init/web-1.yaml', 'chef/data_bags/acme/10.json', 'cloud-init/10.yaml', 'chef/data_bags/acme/2.json', 'cloud-init/2.yaml', 'chef/cookbooks/acme/metadata.rb']);
+    expect(inText).toEqual(decoded);
+    expect(textCount).toBe(decodedCount);
+  });
+
+  it('is not known for a cache the build made rather than read', () => {
+    expect(cachedPartsInOrder(sampleCache(), () => {})).toBeUndefined();
   });
 });
