@@ -11,13 +11,10 @@
  * generating error is thrown as it would be without it, a thread that cannot start or dies costs no more than the
  * chunks it held (and one WAIT_MS when it died without a word), and the build never hangs on it.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import type { Fleet } from '../model/fleet.js';
 import type { TargetName, TargetOptions } from '../targets/target.js';
-import { packageRoot } from '../package-root.js';
-import { threadBootstrap } from './thread-bootstrap.js';
+import { startThread } from './thread-bootstrap.js';
 import {
   asBuffer,
   CHUNK_HOSTS,
@@ -44,9 +41,6 @@ const WAIT_MS = 2000;
 /** A chunk the build generates on its own thread, host by host, as it places them. */
 const GENERATE_HERE = Symbol('generate here');
 
-/** As staging-thread.ts's: a module that cannot be loaded, or a thread that dies, still marks the thread stopped. */
-const BOOTSTRAP = threadBootstrap('serveGenerating');
-
 export class GeneratingThread {
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(SIGNAL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
@@ -71,26 +65,11 @@ export class GeneratingThread {
     testing: { resourceLimits?: ResourceLimits; module?: string } = {},
   ) {
     this.chunkCount = Math.ceil(plan.hosts.length / CHUNK_HOSTS);
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    const workerData: GenerateWorkerData & {
-      module: string;
-      slots: typeof SIGNAL;
-    } = {
-      port: port2,
-      signal: this.signal.buffer as SharedArrayBuffer,
-      fleet,
-      options,
-      plan,
-      // The compiled module, also under vitest (see staging-thread.ts).
-      module: testing.module ?? pathToFileURL(join(packageRoot(), 'dist', 'src', 'write', 'generate-worker.js')).href,
-      slots: SIGNAL,
-    };
-    const { resourceLimits } = testing;
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList: [port2], execArgv: [], ...(resourceLimits ? { resourceLimits } : {}) });
-    // Its failure reaches the build through SIGNAL.stopped (or WAIT_MS); the event must not become an uncaught exception.
-    worker.on('error', () => {});
-    worker.unref();
+    const { resourceLimits, module } = testing;
+    this.port = startThread<GenerateWorkerData>('serveGenerating', 'generate-worker', { fleet, options, plan }, this.signal, SIGNAL, {
+      ...(resourceLimits ? { resourceLimits } : {}),
+      ...(module !== undefined ? { moduleUrl: module } : {}),
+    }).port;
   }
 
   /**

@@ -8,13 +8,10 @@
  * so memory stays bounded however far generating runs ahead — and at the end, before anything is renamed into
  * place. The first failure the thread meets comes back as the same error the build's own thread would have thrown.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InternalError } from '../diagnostics/diagnostic.js';
-import { packageRoot } from '../package-root.js';
 import { SIGNAL, SIGNAL_SLOTS, type StageFailure, type StageRequest, type StageResult, type StageWorkerData } from './stage-worker.js';
-import { threadBootstrap } from './thread-bootstrap.js';
+import { startThread } from './thread-bootstrap.js';
 
 /** A batch is posted once it holds this many files or bytes: one message per file cost more than its write. */
 const BATCH_FILES = 32;
@@ -23,11 +20,7 @@ const BATCH_BYTES = 128 * 1024;
 const MAX_IN_FLIGHT_FILES = 1024;
 const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 
-/** See thread-bootstrap.ts: a thread that cannot load or dies never leaves the build waiting. */
-const BOOTSTRAP = threadBootstrap('serveStaging');
-
 export class StagingThread {
-  private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(SIGNAL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   private batch: StageRequest[] = [];
@@ -43,23 +36,7 @@ export class StagingThread {
     /** Called with each answer, in the order the requests were made. */
     private readonly onResult: (result: StageResult) => void,
   ) {
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    const workerData: StageWorkerData & { module: string; slots: typeof SIGNAL } = {
-      port: port2,
-      signal: this.signal.buffer as SharedArrayBuffer,
-      token,
-      // The compiled module, also under vitest (which runs src/*.ts, where a thread gets plain Node, which cannot
-      // load TypeScript): vitest's global setup builds dist/ first.
-      module: pathToFileURL(join(packageRoot(), 'dist', 'src', 'write', 'stage-worker.js')).href,
-      slots: SIGNAL,
-    };
-    // execArgv: none of the build's own Node options (a profiler, a preloaded module) are meant for this thread.
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList: [port2], execArgv: [] });
-    // The thread's own failure reaches the build through SIGNAL.stopped; the event (delivered only after the build
-    // has returned) must not become an uncaught exception.
-    this.worker.on('error', () => {});
-    this.worker.unref();
+    this.port = startThread<StageWorkerData>('serveStaging', 'stage-worker', { token }, this.signal, SIGNAL).port;
   }
 
   /** Queues one file; throws the first failure the thread has reported so far. */

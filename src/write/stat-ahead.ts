@@ -12,22 +12,16 @@
  * edited file exactly as it would. The build never waits for the thread: it takes the report once it is there.
  */
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
-import { packageRoot } from '../package-root.js';
+import { receiveMessageOnPort, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
 import { cacheFilePath, cachedPartsInOrder, identityOfCache, isSameFile, type BuildCache, type CachedPart } from './cache.js';
 import { FOUND_AS_CACHED, SIGNAL, SIGNAL_SLOTS, type StatAheadReport, type StatAheadWorkerData } from './stat-ahead-worker.js';
-import { threadBootstrap } from './thread-bootstrap.js';
+import { startThread } from './thread-bootstrap.js';
 
 /**
  * A cache file of at least this many bytes starts the thread: about 1,000 hosts, some 6,000 files (a 10,000-host
  * fleet's is 12 MB). A smaller build has too little to look at to pay for starting a thread.
  */
 export const CACHE_BYTES_FOR_STAT_AHEAD = 1024 * 1024;
-
-/** See thread-bootstrap.ts: a thread that cannot load or dies still marks itself stopped. */
-const BOOTSTRAP = threadBootstrap('serveStatAhead');
 
 export interface StatAheadOptions {
   /** The smallest cache file (bytes) worth a thread; default about 1 MB. (Tests set 0.) */
@@ -56,20 +50,7 @@ export class StatAhead {
   }
 
   private constructor(outDir: string, resourceLimits: ResourceLimits | undefined) {
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    const workerData: StatAheadWorkerData & { module: string; slots: typeof SIGNAL } = {
-      port: port2,
-      signal: this.signal.buffer as SharedArrayBuffer,
-      outDir,
-      // The compiled module, also under vitest (see staging-thread.ts).
-      module: pathToFileURL(join(packageRoot(), 'dist', 'src', 'write', 'stat-ahead-worker.js')).href,
-      slots: SIGNAL,
-    };
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList: [port2], execArgv: [], ...(resourceLimits ? { resourceLimits } : {}) });
-    // Its failure shows as SIGNAL.stopped without a report; the event must not become an uncaught exception.
-    this.worker.on('error', () => {});
-    this.worker.unref();
+    ({ worker: this.worker, port: this.port } = startThread<StatAheadWorkerData>('serveStatAhead', 'stat-ahead-worker', { outDir }, this.signal, SIGNAL, resourceLimits ? { resourceLimits } : {}));
   }
 
   /**
