@@ -19,7 +19,7 @@
  * `--check` and `--dry-run` do not come here: they compare every file byte for byte (plan.ts).
  */
 import { lstatSync, readFileSync, renameSync, rmdirSync, rmSync, type Stats } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TARGET_PARTS } from '../build.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { Fleet } from '../model/fleet.js';
@@ -34,7 +34,7 @@ import { fleetWideFingerprint, hostFingerprint, settingsFingerprint } from './fi
 import { makeFolders } from './folders.js';
 import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
-import { lstatOrUndefined, parentsOf, topFolderOf } from './out-path.js';
+import { lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
 import { checkOutGitignoreIsOurs, outGitignoreFile } from './out-gitignore.js';
 import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
@@ -135,10 +135,7 @@ class StreamedBuild {
   private readonly checkedFolders = new Set<string>();
   /** Folders that did not exist when this build first looked (made by it since, or still to be). */
   private readonly newFolders = new Set<string>();
-  /**
-   * out/ and a separator: a cached file's place is this and its path, which the cache holds clean (cache.ts), so
-   * nothing is left for join() to normalize in the tens of thousands of paths a rebuild looks at.
-   */
+  /** out/ and a separator (outPrefixOf): a cached file's place is this and its path. */
   private readonly outPrefix: string;
   private readonly next: BuildCache = { hosts: {}, fleet: {} };
   private isCacheChanged = false;
@@ -154,8 +151,7 @@ class StreamedBuild {
     this.recorded = new Map(recorded.map((f) => [f.path, f]));
     this.chosen = TARGET_NAMES.filter((name) => build.targets.includes(name));
     this.settings = settingsFingerprint(fleet, build.options);
-    const base = join(outDir, '.');
-    this.outPrefix = base.endsWith(sep) ? base : `${base}${sep}`;
+    this.outPrefix = outPrefixOf(outDir);
   }
 
   run(): { produced: Map<string, RecordedFile>; actions: { path: string; action: PlannedAction }[]; warnings: TargetWarning[]; cache: BuildCache; isCacheChanged: boolean } {

@@ -9,8 +9,17 @@
  * each write or delete, which leaves that window as small as Node allows.
  */
 import { lstatSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { OutputError } from './output-error.js';
+
+/**
+ * out/ and a separator: a clean relative path (as the cache and the record hold them) appended to it is the file's
+ * place, with nothing left for join() to normalize in the tens of thousands of paths a rebuild looks at.
+ */
+export function outPrefixOf(outDir: string): string {
+  const base = join(outDir, '.');
+  return base.endsWith(sep) ? base : `${base}${sep}`;
+}
 
 /** Whether `path` is a clean relative path with `/` separators that cannot leave the folder it is joined to. */
 export function isCleanRelativePath(path: string): boolean {

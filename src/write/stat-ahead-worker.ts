@@ -6,13 +6,14 @@
  * recorded. It does not decode the cache (forEachPartInText): a second decoded cache would cost tens of megabytes
  * while the build's own memory peaks.
  *
- * Loaded in a worker_threads worker, never on the build's own thread; it imports only the cache's reading.
+ * Loaded in a worker_threads worker, never on the build's own thread; it imports only the cache's reading and out/'s
+ * paths.
  */
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { setPriority } from 'node:os';
-import { join, sep } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { FILE_FIELDS, forEachPartInText, isAsCached, readCacheText, type FileIdentity } from './cache.js';
+import { outPrefixOf } from './out-path.js';
 
 /** Int32 slots of the shared signal buffer (as stage-worker.ts's). */
 export const SIGNAL = {
@@ -58,8 +59,7 @@ export function serveStatAhead({ port, signal: buffer, outDir }: StatAheadWorker
 
 /** Looks at each part's files until one is not as recorded (the build's thread looks at that part again itself). */
 function statCachedParts(outDir: string, text: string): Uint8Array<ArrayBuffer> | undefined {
-  const base = join(outDir, '.');
-  const prefix = base.endsWith(sep) ? base : `${base}${sep}`;
+  const prefix = outPrefixOf(outDir);
   // Folder (relative) → whether it and every folder above it inside out/ is a real folder: each looked at once.
   const isRealChain = new Map<string, boolean>();
   const isFolderChainReal = (folder: string): boolean => {
