@@ -16,6 +16,7 @@ import { planOutput, staleFiles } from '../../src/write/plan.js';
 import { stagedByGitAdd } from '../support/git-add.js';
 import { sampleFleet, sampleFleetWithRemoteIngress } from '../support/sample-fleet.js';
 import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from './disk.js';
+import { fleetRuns, hostRuns } from './part-runs.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -39,18 +40,6 @@ function outputOf(out: string): Record<string, Omit<DiskEntry, 'mtimeMs'>> {
       .map(([path, { bytes, mode }]) => [path, { bytes, mode }]),
   );
 }
-
-/** How often each target's host part (or its fleet-wide part) runs during `step`. */
-function partRuns(part: 'host' | 'fleet', step: () => void): Record<string, number> {
-  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], part)] as const);
-  step();
-  const counts = Object.fromEntries(spies.map(([name, spy]) => [name, spy.mock.calls.length]));
-  for (const [, spy] of spies) spy.mockRestore();
-  return counts;
-}
-
-const hostRuns = (step: () => void): Record<string, number> => partRuns('host', step);
-const fleetRuns = (step: () => void): Record<string, number> => partRuns('fleet', step);
 
 function withPort(fleet: Fleet, host: string, port: number): Fleet {
   const changed = structuredClone(fleet);

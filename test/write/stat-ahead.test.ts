@@ -2,7 +2,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { TARGET_PARTS } from '../../src/build.js';
 import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
 import { CACHE_DIR, readCache } from '../../src/write/cache.js';
 import { buildIntoOut, type StreamedBuildResult } from '../../src/write/incremental.js';
@@ -10,6 +9,7 @@ import { OutputError } from '../../src/write/output-error.js';
 import { StatAhead, type StatAheadOptions } from '../../src/write/stat-ahead.js';
 import { sampleFleet } from '../support/sample-fleet.js';
 import { changedPaths, snapshotDisk } from './disk.js';
+import { hostRuns } from './part-runs.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -44,15 +44,6 @@ function cachedPartCount(out: string): number {
   const cache = readCache(out);
   if (cache === undefined) throw new Error(`${out} has no cache`);
   return Object.values(cache.hosts).reduce((count, parts) => count + Object.keys(parts).length, 0) + Object.keys(cache.fleet).length;
-}
-
-/** How often each target's host part runs during `step`. */
-function hostRuns(step: () => void): Record<string, number> {
-  const spies = TARGET_NAMES.map((name) => [name, vi.spyOn(TARGET_PARTS[name], 'host')] as const);
-  step();
-  const counts = Object.fromEntries(spies.map(([name, spy]) => [name, spy.mock.calls.length]));
-  for (const [, spy] of spies) spy.mockRestore();
-  return counts;
 }
 
 /** Edits a generated file by hand, keeping its size, and moves its mtime (so that it does not stat as recorded). */
