@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { isSecretShaped } from '../diagnostics/diagnostic.js';
 
@@ -45,17 +45,34 @@ export class SecretReader {
 
   private readFile(file: string): SecretLookup {
     const path = this.resolve(file);
-    const shown = isAbsolute(file) ? file : relative(process.cwd(), path) || path;
-    let size: number;
+    // One descriptor for the look and the read (a fleet references a credential file per host: tens of thousands of
+    // stat calls saved). O_NONBLOCK: a FIFO or a device opens without waiting for a writer, and is refused by its fstat
+    // before a byte is read; O_NOCTTY: a terminal never becomes fleetgen's. A file that cannot be opened is looked at
+    // by path, which tells a missing file from an unreadable one.
+    let fd: number;
     try {
-      const stat = statSync(path);
-      if (!stat.isFile()) return { ok: false, problem: 'not-a-file', message: `${JSON.stringify(file)} is not a regular file`, hint: 'reference the file itself' };
-      size = stat.size;
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch {
+      return this.readFileByPath(file, path);
+    }
+    try {
+      return this.readOpened(file, fstatSync(fd), () => readFileSync(fd));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** What readFile says of a file it could not open: missing, not a file, or unreadable. */
+  private readFileByPath(file: string, path: string): SecretLookup {
+    let stat: Stats;
+    try {
+      stat = statSync(path);
     } catch {
       if (isSecretShaped(file)) {
         // Not repeated: most likely the secret itself, pasted where its file's path belongs.
         return { ok: false, problem: 'missing-file', message: PASTED_FILE, hint: 'put the secret in a file beside the manifest (e.g. under secrets/) and write that path here' };
       }
+      const shown = isAbsolute(file) ? file : relative(process.cwd(), path) || path;
       return {
         ok: false,
         problem: 'missing-file',
@@ -63,12 +80,18 @@ export class SecretReader {
         hint: 'paths are relative to the manifest; create the file or fix the path',
       };
     }
-    if (size > MAX_SECRET_BYTES) {
-      return { ok: false, problem: 'too-large', message: `file ${JSON.stringify(file)} is ${size} bytes, more than a secret or key file can be (${MAX_SECRET_BYTES})`, hint: 'check that the path names the right file' };
+    return this.readOpened(file, stat, () => readFileSync(path));
+  }
+
+  /** A file found: refused unless it is a regular file of a secret's size, then read. */
+  private readOpened(file: string, stat: Stats, read: () => Buffer): SecretLookup {
+    if (!stat.isFile()) return { ok: false, problem: 'not-a-file', message: `${JSON.stringify(file)} is not a regular file`, hint: 'reference the file itself' };
+    if (stat.size > MAX_SECRET_BYTES) {
+      return { ok: false, problem: 'too-large', message: `file ${JSON.stringify(file)} is ${stat.size} bytes, more than a secret or key file can be (${MAX_SECRET_BYTES})`, hint: 'check that the path names the right file' };
     }
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = read();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       return { ok: false, problem: 'unreadable', message: `file ${JSON.stringify(file)} cannot be read (${code})`, hint: 'check its permissions' };
