@@ -51,13 +51,13 @@ export function effectiveSettings(manifest: Manifest, hostIndex: number): Effect
   for (const layer of layers) settings = mergeObjects(settings, pickSettings(layer.settings));
 
   const hostPath: ManifestPath = ['hosts', hostIndex];
+  const innermostFirst = layers.reverse();
   return {
     hostIndex,
     host,
     settings: settings as Settings,
     hostPath,
     originOf(subpath) {
-      const innermostFirst = [...layers].reverse();
       for (const layer of innermostFirst) {
         if (has(layer.settings, subpath)) return [...layer.path, ...subpath];
       }

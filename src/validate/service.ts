@@ -51,7 +51,22 @@ const SCHEME_BY_PORT: Readonly<Record<number, string>> = { 22: 'ssh', 3389: 'rdp
 
 const FORMS = 'a URL such as ssh://localhost:22 or http://localhost:8080, unix:/path, http_status:404, hello_world, bastion or socks-proxy';
 
+/**
+ * What each service string parsed to: a fleet writes the same few services on every host (ssh://localhost:22), and
+ * validation and normalization parse each several times. Frozen, as every caller shares them.
+ */
+const parsedServices = new Map<string, ParsedService>();
+
 export function parseService(service: string): ParsedService {
+  let parsed = parsedServices.get(service);
+  if (parsed === undefined) {
+    parsed = Object.freeze(parseServiceText(service));
+    parsedServices.set(service, parsed);
+  }
+  return parsed;
+}
+
+function parseServiceText(service: string): ParsedService {
   if (/[\s\p{Cc}]/u.test(service)) {
     return fail('ingress.service-invalid', `${quote(service)} contains spaces or control characters`, `write the service without them: ${FORMS}`);
   }

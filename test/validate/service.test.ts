@@ -31,6 +31,13 @@ describe('parseService', () => {
     expect(parseService(service)).toEqual({ ok: true, ...expected });
   });
 
+  it('parses each service once, and hands out the same frozen answer (validation and normalization share it)', () => {
+    const first = parseService('ssh://localhost:22');
+    expect(parseService('ssh://localhost:22')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(parseService('localhost:22'))).toBe(true);
+  });
+
   it('suggests the scheme for a bare host:port from the port', () => {
     expect(parseService('localhost:22')).toEqual({ ok: false, code: 'ingress.service-no-scheme', message: '"localhost:22" has no scheme', hint: 'write "ssh://localhost:22"' });
     expect(parseService('localhost:3389')).toMatchObject({ hint: 'write "rdp://localhost:3389"' });
