@@ -102,6 +102,20 @@ export function identityOfCache(cache: BuildCache): FileIdentity | undefined {
   return linesRead.get(cache)?.identity;
 }
 
+/**
+ * The record (out/.fleetgen-state.json) as the build that wrote a cache left it: the file's identity, and the
+ * generator (generatorDigest) that wrote it. A record still that very file is the text that generator's
+ * serializeState gave, so a build with the same generator and the same files need not serialize it again.
+ */
+export interface RecordLeft extends FileIdentity {
+  generator: string;
+}
+
+/** The record as the build that wrote the cache `cache` was read from left it; undefined when not known. */
+export function recordLeftBy(cache: BuildCache | undefined): RecordLeft | undefined {
+  return cache === undefined ? undefined : linesRead.get(cache)?.record;
+}
+
 /** What tells the file read apart from any other: a rename (keepCacheAside) keeps all three. */
 export interface FileIdentity {
   size: number;
@@ -146,14 +160,14 @@ export function restoreCache(outDir: string): void {
  * `previous`: the cache this build read (readCache), if any. A host whose parts are all the very objects read from it
  * (reused, not regenerated) is written as the line it was read from.
  */
-export function writeCache(outDir: string, cache: BuildCache, previous?: BuildCache): void {
+export function writeCache(outDir: string, cache: BuildCache, previous?: BuildCache, record?: RecordLeft): void {
   const dir = cacheFolder(outDir);
   const read = previous === undefined ? undefined : linesRead.get(previous);
   // The lines are read again rather than kept through the build (12 MB at 10,000 hosts, which raised the rebuild's
   // peak memory by about 60 MB): from the file set aside, or not yet set aside, when it is still the file read.
   const text = read === undefined ? undefined : textReadAgain(dir, read.identity);
   rmSync(join(dir, ASIDE_FILE), { force: true });
-  writeFileAtomic(join(dir, CACHE_FILE), encodeCache(cache, read !== undefined && text !== undefined ? { read, text } : undefined), { mode: 0o600 });
+  writeFileAtomic(join(dir, CACHE_FILE), encodeCache(cache, read !== undefined && text !== undefined ? { read, text } : undefined, record), { mode: 0o600 });
 }
 
 /** The text of the file once read, set aside since or not; undefined when neither file is that one any more. */
@@ -215,7 +229,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * host, so that a rebuild writes the lines of the hosts it did not regenerate as it read them, without encoding them
  * again; the first line, which holds what those lines refer to, is written new by every build.
  *
- *   {"version": 3, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}}
+ *   {"version": 3, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}, "record": <record>}
  *   ["web-1", "<fingerprint>", {"chef": <part>, …}]          a line per host: the fingerprint its parts share, once
  *   …
  *
@@ -224,6 +238,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…]]
  *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
+ *   <record>  {"size", "mtimeMs", "ino", "generator"}: out/.fleetgen-state.json as this build left it (RecordLeft);
+ *             absent when not known
  *
  * Read back, every part that refers to one summary gets the same object: a fleet's thousands of hosts with one
  * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range, a host twice, a
@@ -240,6 +256,8 @@ interface LinesRead {
   /** The file read (its text is read again by writeCache, and used only when the file is still this one). */
   identity: FileIdentity;
   summaries: readonly unknown[];
+  /** The record as the build that wrote this cache left it (RecordLeft). */
+  record: RecordLeft | undefined;
   /** host name → the parts read from its line, where the line is in the text (start, end), and the summaries it refers to. */
   hosts: Map<string, { parts: Record<string, CachedPart>; start: number; end: number; summaries: readonly number[] }>;
 }
@@ -254,7 +272,7 @@ const SECRET = 1;
 const KEPT_OUT_OF_GIT = 2;
 
 /** `previous`: the cache read, and the text of its file (read again). */
-function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: string } | undefined): string {
+function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: string } | undefined, record: RecordLeft | undefined): string {
   const previous = previousRead?.read;
   // The table read is kept as it is, for the lines written again; once fewer than half of its summaries are still
   // referred to, everything is encoded afresh into a new table.
@@ -302,9 +320,9 @@ function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: s
     lines.push(JSON.stringify([host, fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint))]));
   }
   const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined));
-  if (previous !== undefined && referred.size * 2 < summaries.length) return encodeCache(cache, undefined);
+  if (previous !== undefined && referred.size * 2 < summaries.length) return encodeCache(cache, undefined, record);
   // One join, with a line break after every line: no string per line and no second copy of the 12 MB text.
-  return [JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries, fleet }), ...lines, ''].join('\n');
+  return [JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries, fleet, ...(record !== undefined ? { record } : {}) }), ...lines, ''].join('\n');
 }
 
 /** The same targets, each with the very part object read. */
@@ -374,7 +392,7 @@ function decodeCache(text: string, identity: FileIdentity): BuildCache | undefin
   const head = parseJson(text.slice(0, end));
   if (!isObject(head) || head.version !== BUILD_FORMAT_VERSION || !Array.isArray(head.summaries) || !isObject(head.fleet)) return undefined;
   const summaries: unknown[] = head.summaries;
-  const read: LinesRead = { identity, summaries, hosts: new Map() };
+  const read: LinesRead = { identity, summaries, hosts: new Map(), record: recordLeftIn(head.record) };
   // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
   const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
   for (let start = end + 1; start < text.length; start = end + 1) {
@@ -394,6 +412,13 @@ function decodeCache(text: string, identity: FileIdentity): BuildCache | undefin
   const cache = { hosts, fleet };
   linesRead.set(cache, read);
   return cache;
+}
+
+/** The head's `record`, when it is one (an older cache has none: the record is then serialized as before). */
+function recordLeftIn(value: unknown): RecordLeft | undefined {
+  if (!isObject(value)) return undefined;
+  const { size, mtimeMs, ino, generator } = value;
+  return typeof size === 'number' && typeof mtimeMs === 'number' && typeof ino === 'number' && typeof generator === 'string' ? { size, mtimeMs, ino, generator } : undefined;
 }
 
 function parseJson(text: string): unknown {

@@ -29,8 +29,26 @@ import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
 import { fleetInputs, fleetSettingsOf, TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
 import { removeEmptyParents, removeGeneratedFile } from './apply.js';
 import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.js';
-import { CACHE_DIR, cachedFileOf, isAsCached, keepCacheAside, readCache, recordStat, restoreCache, unstatedFileOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from './cache.js';
+import {
+  CACHE_DIR,
+  cachedFileOf,
+  isAsCached,
+  isSameFile,
+  keepCacheAside,
+  readCache,
+  recordLeftBy,
+  recordStat,
+  restoreCache,
+  unstatedFileOf,
+  writeCache,
+  type BuildCache,
+  type CachedFile,
+  type CachedPart,
+  type FileIdentity,
+  type RecordLeft,
+} from './cache.js';
 import { fleetWideFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
+import { generatorDigest } from './generator-digest.js';
 import { makeFolders } from './folders.js';
 import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
@@ -86,7 +104,7 @@ export interface StreamedBuildResult {
 
 /** Throws OutputError (out/ left as it was) or, once files are being replaced, the file system's error. */
 export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildOptions): StreamedBuildResult {
-  const { outExists, state: previous, text: previousText } = readPreviousOutput(outDir);
+  const { outExists, state: previous, text: previousText, identity: recordIdentity } = readPreviousOutput(outDir);
   const cache = outExists ? readCache(outDir) : undefined;
   let isCacheAside = false;
   const setCacheAside = (): void => {
@@ -101,7 +119,10 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
     const removals = previous.files.filter((f) => !result.produced.has(f.path) && inScope(f.path)).flatMap((f) => planRemoval(outDir, f) ?? []);
     writer.checkFilesInTheWay(new Set(removals.map((f) => f.path)));
-    const state = serializeState({ files: [...previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path)), ...result.produced.values()] });
+    // The record on disk is kept as it is when it is the one the last build left (so its text is what serializeState
+    // gives its files) and this build produces the very same files: 70,000 lines not sorted and written again.
+    const isRecordKept = previousText !== undefined && isRecordAsLeft(recordLeftBy(cache), recordIdentity) && isSameRecord(previous.files, result.produced, inScope);
+    const state = isRecordKept ? previousText : serializeState({ files: [...previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path)), ...result.produced.values()] });
     const isAnythingWritten = writer.hasWork || removals.length > 0 || state !== previousText;
 
     if (isAnythingWritten || result.isCacheChanged) setCacheAside();
@@ -112,10 +133,15 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
       build.onWrite,
     );
     for (const file of removals) removeEmptyParents(outDir, file.path);
-    if (state !== previousText) writeFileAtomic(statePath(outDir), state, { mode: 0o644 });
+    // As this build leaves the record, for the next one (isRecordAsLeft): the file read, when its text is the one made.
+    let recordLeft = state === previousText ? recordIdentity : undefined;
+    if (state !== previousText) {
+      writeFileAtomic(statePath(outDir), state, { mode: 0o644 });
+      recordLeft = identityOf(lstatOrUndefined(statePath(outDir)));
+    }
     // A build killed before this one left temp files (and no cache): none of this build's are left by now.
     if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { force: true });
-    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache, cache);
+    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache, cache, recordLeft && { ...recordLeft, generator: generatorDigest() });
     return { files: [...result.actions, ...removals.map((f) => ({ path: f.path, action: f.action }))], warnings: result.warnings };
   } catch (err) {
     // A failure the writer thread met came first: it was met on a file generated before whatever threw here.
@@ -123,6 +149,33 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     if (failure instanceof OutputError && isCacheAside) restoreCache(outDir);
     throw failure;
   }
+}
+
+/** Whether the record read is the one the last build left (recordLeftBy), written by this very fleetgen. */
+export function isRecordAsLeft(left: RecordLeft | undefined, read: FileIdentity | undefined): boolean {
+  return left !== undefined && read !== undefined && isSameFile(left, read) && left.generator === generatorDigest();
+}
+
+/**
+ * Whether the record this build makes lists exactly the files of the one read: each file produced is listed there
+ * with the same mode and flags, and each file listed there is produced, or out of this build's scope (kept as listed).
+ */
+export function isSameRecord(previous: readonly RecordedFile[], produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): boolean {
+  let kept = 0;
+  for (const file of previous) {
+    const now = produced.get(file.path);
+    if (now === undefined) {
+      if (inScope(file.path)) return false;
+      kept++;
+    } else if (now.mode !== file.mode || now.isSecret !== file.isSecret || now.isKeptOutOfGit !== file.isKeptOutOfGit) {
+      return false;
+    }
+  }
+  return produced.size + kept === previous.length;
+}
+
+function identityOf(stat: Stats | undefined): FileIdentity | undefined {
+  return stat === undefined ? undefined : { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
 }
 
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */

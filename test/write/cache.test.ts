@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, readCache, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
+import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, readCache, recordLeftBy, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -44,7 +44,7 @@ function sampleCache(): BuildCache {
   };
 }
 
-type CacheJson = { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]>; fleet: Record<string, unknown[]>; version: number };
+type CacheJson = { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]>; fleet: Record<string, unknown[]>; version: number; record?: unknown };
 
 /** The cache file as one object (its first line, with each host's line under hosts), for a test to look at or damage. */
 function parsedCacheFile(out: string): CacheJson {
@@ -78,6 +78,20 @@ describe('the build cache file', () => {
     expect(readCache(out)).toEqual(sampleCache());
     expect(readCache(out)?.hosts['web-2']?.ssh).not.toHaveProperty('summary');
     expect(readCache(out)?.fleet.chef?.warnings[0]).not.toHaveProperty('host');
+  });
+
+  it('reads back the record the build left, and takes a cache without one, or with one out of shape, as knowing none', () => {
+    const out = tempOut();
+    const record = { size: 4096, mtimeMs: 1733300000123.25, ino: 424242, generator: 'a'.repeat(64) };
+    writeCache(out, sampleCache(), undefined, record);
+    expect(recordLeftBy(readCache(out))).toEqual(record);
+    writeCache(out, sampleCache());
+    expect(readCache(out)).toEqual(sampleCache());
+    expect(recordLeftBy(readCache(out))).toBeUndefined();
+    const json = writtenJson(out);
+    writeCacheFile(out, { ...json, record: { ...record, ino: '424242' } });
+    expect(readCache(out)).toEqual(sampleCache());
+    expect(recordLeftBy(readCache(out))).toBeUndefined();
   });
 
   it('stores a summary many hosts share once, and reads it back as one object', () => {

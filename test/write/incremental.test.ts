@@ -6,13 +6,15 @@ import { buildFleet, TARGET_PARTS } from '../../src/build.js';
 import type { Fleet } from '../../src/model/fleet.js';
 import { TARGET_NAMES, type TargetName, type TargetOptions } from '../../src/targets/target.js';
 import { applyPlan } from '../support/apply-plan.js';
-import { CACHE_DIR, isAsCached, readCache } from '../../src/write/cache.js';
+import { CACHE_DIR, isAsCached, readCache, recordLeftBy } from '../../src/write/cache.js';
 import { hostFingerprint, settingsFingerprint } from '../../src/write/fingerprint.js';
 import { tempFileOf } from '../../src/write/atomic.js';
-import { buildIntoOut } from '../../src/write/incremental.js';
+import { generatorDigest } from '../../src/write/generator-digest.js';
+import { buildIntoOut, isSameRecord } from '../../src/write/incremental.js';
 import { OUT_GITIGNORE } from '../../src/write/out-gitignore.js';
 import { OutputError } from '../../src/write/output-error.js';
 import { planOutput, staleFiles } from '../../src/write/plan.js';
+import { STATE_FILE, type RecordedFile } from '../../src/write/state.js';
 import { stagedByGitAdd } from '../support/git-add.js';
 import { sampleFleet, sampleFleetWithRemoteIngress } from '../support/sample-fleet.js';
 import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from './disk.js';
@@ -258,6 +260,63 @@ describe('buildIntoOut (fleetgen build)', () => {
     expect(buildIntoOut(out, sampleFleet(), everything).files.every((f) => f.action === 'unchanged')).toBe(true);
     const check = staleFiles(planOutput(out, buildFleet(sampleFleet(), everything).files));
     expect(check.map((f) => [f.path, f.action])).toEqual([['chef/data_bags/acme_pos/store-0001.json', 'change']]);
+  });
+
+  it('keeps the record it left unserialized when the files are the same, and writes it anew otherwise', () => {
+    const out = tempOut();
+    const record = join(out, STATE_FILE);
+    buildIntoOut(out, sampleFleet(), everything);
+    // The cache says which record the build left: that very file, by this fleetgen.
+    const left = recordLeftBy(readCache(out));
+    const { size, mtimeMs, ino } = lstatSync(record);
+    expect(left).toEqual({ size, mtimeMs, ino, generator: generatorDigest() });
+    const canonical = readFileSync(record, 'utf8');
+
+    // The same list, written another way and by another hand: not the file the build left, so it is made again.
+    writeFileSync(record, JSON.stringify(JSON.parse(canonical), null, 4));
+    buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 9090), everything);
+    expect(readFileSync(record, 'utf8')).toBe(canonical);
+
+    // A hand edit that keeps the list, the size, the mtime and the inode is trusted, as the files themselves are (as
+    // git does); build --check reads it and finds it. (One that changes the list is found by the list.)
+    ageFiles(out);
+    buildIntoOut(out, sampleFleet(), everything);
+    const { atime, mtime } = statSync(record);
+    const edited = canonical.replace('\n    [".gitignore","0644"]', '\n   [".gitignore", "0644"]');
+    expect(edited).not.toBe(canonical);
+    writeFileSync(record, edited);
+    utimesSync(record, atime, mtime);
+    buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 9091), everything);
+    expect(readFileSync(record, 'utf8')).toBe(edited);
+    expect(planOutput(out, buildFleet(withPort(sampleFleet(), 'store-0001', 9091), everything).files).state.isChanged).toBe(true);
+    const { atime: before, mtime: modified } = statSync(record);
+    writeFileSync(record, canonical.replace('[".gitignore","0644"]', '[".gitignore","0640"]'));
+    utimesSync(record, before, modified);
+    buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 9092), everything);
+    expect(readFileSync(record, 'utf8')).toBe(canonical);
+
+    // A file more: the record is made again, as a full build makes it.
+    const fleet = sampleFleet();
+    fleet.hosts = fleet.hosts.filter((h) => h.name !== 'lab-pi-3');
+    fleet.groups = fleet.groups.filter((g) => g.name !== 'lab');
+    buildIntoOut(out, fleet, everything);
+    buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 9091), everything);
+    expect(readFileSync(record, 'utf8')).toBe(canonical);
+  });
+
+  it('tells a record that lists the very files produced, with their modes and flags, and those out of scope kept', () => {
+    const file = (path: string, mode = 0o644, isSecret = false, isKeptOutOfGit = false): RecordedFile => ({ path, mode, isSecret, isKeptOutOfGit });
+    const previous = [file('chef/a'), file('chef/b', 0o600, true), file('ssh/config')];
+    const produced = (...files: RecordedFile[]): Map<string, RecordedFile> => new Map(files.map((f) => [f.path, f]));
+    const everyTarget = (): boolean => true;
+    const onlyChef = (path: string): boolean => path.startsWith('chef/');
+    expect(isSameRecord(previous, produced(file('chef/a'), file('chef/b', 0o600, true), file('ssh/config')), everyTarget)).toBe(true);
+    expect(isSameRecord(previous, produced(file('chef/a'), file('chef/b', 0o600, true)), onlyChef)).toBe(true);
+    expect(isSameRecord(previous, produced(file('chef/a'), file('chef/b', 0o600, true)), everyTarget)).toBe(false);
+    expect(isSameRecord(previous, produced(file('chef/a'), file('chef/b', 0o640, true), file('ssh/config')), everyTarget)).toBe(false);
+    expect(isSameRecord(previous, produced(file('chef/a'), file('chef/b', 0o600, false), file('ssh/config')), everyTarget)).toBe(false);
+    expect(isSameRecord(previous, produced(file('chef/a'), file('chef/b', 0o600, true), file('ssh/config', 0o644, false, true)), everyTarget)).toBe(false);
+    expect(isSameRecord(previous, produced(file('chef/a'), file('chef/b', 0o600, true), file('chef/c')), onlyChef)).toBe(false);
   });
 
   it('regenerates every host when a fleet-wide setting or a build option changes, and none when a host is added', () => {
