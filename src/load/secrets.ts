@@ -16,16 +16,28 @@ export type SecretLookup =
   | { ok: false; problem: 'missing-file' | 'not-a-file' | 'unreadable' | 'too-large' | 'unset-env' | 'empty'; message: string; hint: string };
 
 /**
+ * Secret files a build read ahead on another thread (write/secret-prefetch.ts), each exactly as readFile reads one
+ * (readSecretFileAhead): only clean successes, handed over by the absolute path they were read from.
+ */
+export interface PrefetchedSecretFiles {
+  /** The bytes read ahead from `path`, handed out once; undefined when there are none (not read, or not come yet). */
+  take(path: string): Buffer | undefined;
+}
+
+/**
  * Reads what the manifest references: `{ file }` relative to the manifest's folder, `{ env }` from the environment.
  * Lazy and cached, so validation and normalization read each file once. Messages never hold a secret's value.
  */
 export class SecretReader {
   private readonly cache = new Map<string, SecretLookup>();
+  private readonly pathsRead = new Set<string>();
 
   constructor(
     /** Folder of the manifest: `file` references are relative to it. */
     readonly baseDir: string,
     private readonly env: Readonly<Record<string, string | undefined>>,
+    /** Files a build read ahead: used instead of reading them again; any other file is read here, as without them. */
+    private readonly prefetched?: PrefetchedSecretFiles,
   ) {}
 
   read(ref: SecretReference): SecretLookup {
@@ -38,6 +50,11 @@ export class SecretReader {
     return found;
   }
 
+  /** The absolute paths of the files read (each a success), in the order first read: what the next build reads ahead. */
+  get filesRead(): readonly string[] {
+    return [...this.pathsRead];
+  }
+
   /** Absolute path of a file reference (for messages: the path relative to the manifest is what the user wrote). */
   resolve(file: string): string {
     return isAbsolute(file) ? file : resolve(this.baseDir, file);
@@ -45,18 +62,27 @@ export class SecretReader {
 
   private readFile(file: string): SecretLookup {
     const path = this.resolve(file);
+    // Read a moment ago in this same run, by the same steps as below: as good as reading it now. Only successes come
+    // that way, so every refusal and its message is this thread's own.
+    const prefetched = this.prefetched?.take(path);
+    const found = prefetched !== undefined ? fileFound(file, prefetched) : this.readFileHere(file, path);
+    if (found.ok) this.pathsRead.add(path);
+    return found;
+  }
+
+  private readFileHere(file: string, path: string): SecretLookup {
     // One descriptor for the look and the read (a fleet references a credential file per host: tens of thousands of
     // stat calls saved). O_NONBLOCK: a FIFO or a device opens without waiting for a writer, and is refused by its fstat
     // before a byte is read; O_NOCTTY: a terminal never becomes fleetgen's. A file that cannot be opened is looked at
     // by path, which tells a missing file from an unreadable one.
     let fd: number;
     try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+      fd = openSync(path, SECRET_OPEN_FLAGS);
     } catch {
       return this.readFileByPath(file, path);
     }
     try {
-      return this.readOpened(file, fstatSync(fd), () => readFileSync(fd));
+      return readOpened(file, fstatSync(fd), () => readFileSync(fd));
     } finally {
       closeSync(fd);
     }
@@ -80,24 +106,7 @@ export class SecretReader {
         hint: 'paths are relative to the manifest; create the file or fix the path',
       };
     }
-    return this.readOpened(file, stat, () => readFileSync(path));
-  }
-
-  /** A file found: refused unless it is a regular file of a secret's size, then read. */
-  private readOpened(file: string, stat: Stats, read: () => Buffer): SecretLookup {
-    if (!stat.isFile()) return { ok: false, problem: 'not-a-file', message: `${JSON.stringify(file)} is not a regular file`, hint: 'reference the file itself' };
-    if (stat.size > MAX_SECRET_BYTES) {
-      return { ok: false, problem: 'too-large', message: `file ${JSON.stringify(file)} is ${stat.size} bytes, more than a secret or key file can be (${MAX_SECRET_BYTES})`, hint: 'check that the path names the right file' };
-    }
-    let bytes: Buffer;
-    try {
-      bytes = read();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      return { ok: false, problem: 'unreadable', message: `file ${JSON.stringify(file)} cannot be read (${code})`, hint: 'check its permissions' };
-    }
-    if (bytes.length === 0) return { ok: false, problem: 'empty', message: `file ${JSON.stringify(file)} is empty`, hint: 'put the secret in it, or fix the path' };
-    return { ok: true, value: bytes.toString('utf8'), bytes, origin: { kind: 'file', file } };
+    return readOpened(file, stat, () => readFileSync(path));
   }
 
   private readEnv(name: string): SecretLookup {
@@ -111,4 +120,48 @@ export class SecretReader {
     if (value === '') return { ok: false, problem: 'empty', message: `environment variable ${name} is empty`, hint: `set ${name} to the secret` };
     return { ok: true, value, bytes: Buffer.from(value, 'utf8'), origin: { kind: 'env', env: name } };
   }
+}
+
+const SECRET_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/**
+ * The bytes of the secret file at `path` (absolute), read by the very steps SecretReader takes, when they succeed;
+ * undefined for anything else, which the reader then meets and reports itself. For a build's second thread, which
+ * reads the files the last build read (write/secret-prefetch-worker.ts).
+ */
+export function readSecretFileAhead(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, SECRET_OPEN_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const found = readOpened('', fstatSync(fd), () => readFileSync(fd));
+    return found.ok ? found.bytes : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file found: refused unless it is a regular file of a secret's size, then read. */
+function readOpened(file: string, stat: Stats, read: () => Buffer): SecretLookup {
+  if (!stat.isFile()) return { ok: false, problem: 'not-a-file', message: `${JSON.stringify(file)} is not a regular file`, hint: 'reference the file itself' };
+  if (stat.size > MAX_SECRET_BYTES) {
+    return { ok: false, problem: 'too-large', message: `file ${JSON.stringify(file)} is ${stat.size} bytes, more than a secret or key file can be (${MAX_SECRET_BYTES})`, hint: 'check that the path names the right file' };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = read();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, problem: 'unreadable', message: `file ${JSON.stringify(file)} cannot be read (${code})`, hint: 'check its permissions' };
+  }
+  return bytes.length === 0 ? { ok: false, problem: 'empty', message: `file ${JSON.stringify(file)} is empty`, hint: 'put the secret in it, or fix the path' } : fileFound(file, bytes);
+}
+
+function fileFound(file: string, bytes: Buffer): SecretLookup {
+  return { ok: true, value: bytes.toString('utf8'), bytes, origin: { kind: 'file', file } };
 }

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_SECRET_BYTES, SecretReader, type SecretLookup } from '../../src/load/secrets.js';
+import { MAX_SECRET_BYTES, readSecretFileAhead, SecretReader, type PrefetchedSecretFiles, type SecretLookup } from '../../src/load/secrets.js';
 
 describe('SecretReader: file references', () => {
   let dir: string;
@@ -55,5 +55,78 @@ describe('SecretReader: file references', () => {
     const first = reader.read({ file: 'k' });
     writeFileSync(join(dir, 'k'), 'two');
     expect(reader.read({ file: 'k' })).toBe(first);
+  });
+});
+
+describe('SecretReader: files read ahead, and the files it read', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fleetgen-secrets-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Bytes by absolute path, each handed out once (what write/secret-prefetch.ts does with the thread's batches). */
+  function readAhead(files: Record<string, string>): PrefetchedSecretFiles & { taken: string[] } {
+    const ahead = new Map(Object.entries(files).map(([path, text]) => [path, Buffer.from(text)]));
+    const taken: string[] = [];
+    return {
+      taken,
+      take(path) {
+        const bytes = ahead.get(path);
+        if (bytes !== undefined) taken.push(path);
+        ahead.delete(path);
+        return bytes;
+      },
+    };
+  }
+
+  it('uses the bytes read ahead for a path instead of reading it, and reads every other file itself', () => {
+    writeFileSync(join(dir, 'a'), 'on disk a');
+    writeFileSync(join(dir, 'b'), 'on disk b');
+    const ahead = readAhead({ [join(dir, 'a')]: 'read ahead a' });
+    const reader = new SecretReader(dir, {}, ahead);
+    const a = reader.read({ file: 'a' });
+    expect(a.ok && [a.value, a.bytes.toString(), a.origin]).toEqual(['read ahead a', 'read ahead a', { kind: 'file', file: 'a' }]);
+    expect(reader.read({ file: 'b' })).toMatchObject({ ok: true, value: 'on disk b' });
+    // Handed out once: another spelling of the same path is read from disk.
+    expect(reader.read({ file: './a' })).toMatchObject({ ok: true, value: 'on disk a' });
+    expect(ahead.taken).toEqual([join(dir, 'a')]);
+  });
+
+  it('lists the files it read, by absolute path in the order first read, and none it could not read', () => {
+    writeFileSync(join(dir, 'a'), 'a');
+    writeFileSync(join(dir, 'b'), 'b');
+    writeFileSync(join(dir, 'empty'), '');
+    const reader = new SecretReader(dir, { TOKEN: 't' }, readAhead({ [join(dir, 'b')]: 'b' }));
+    for (const file of ['b', 'missing', 'empty', 'a', './b', join(dir, 'a')]) reader.read({ file });
+    reader.read({ env: 'TOKEN' });
+    expect(reader.filesRead).toEqual([join(dir, 'b'), join(dir, 'a')]);
+  });
+
+  it('reads ahead exactly the files the reader reads, and nothing it refuses', () => {
+    writeFileSync(join(dir, 'k'), 'key');
+    mkdirSync(join(dir, 'folder'));
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    writeFileSync(join(dir, 'empty'), '');
+    writeFileSync(join(dir, 'big'), '');
+    truncateSync(join(dir, 'big'), MAX_SECRET_BYTES + 1);
+    writeFileSync(join(dir, 'largest'), '');
+    truncateSync(join(dir, 'largest'), MAX_SECRET_BYTES);
+    const answers = ['k', 'folder', 'pipe', 'empty', 'big', 'largest', 'missing', '/dev/null'].map((file) => {
+      const lookup = new SecretReader(dir, {}).read({ file });
+      const ahead = readSecretFileAhead(resolve(dir, file));
+      // (Buffer.equals: a deep comparison of a megabyte takes seconds.)
+      return [file, lookup.ok, ahead !== undefined && lookup.ok && ahead.equals(lookup.bytes)];
+    });
+    expect(answers).toEqual([
+      ['k', true, true],
+      ['folder', false, false],
+      ['pipe', false, false],
+      ['empty', false, false],
+      ['big', false, false],
+      ['largest', true, true],
+      ['missing', false, false],
+      ['/dev/null', false, false],
+    ]);
   });
 });
