@@ -12,7 +12,7 @@ import { lockfilePathBeside, parseLockfile, serializeLockfile, type Lockfile } f
 import type { SourceMap } from './load/source-map.js';
 import { manifestText, parseManifest, readManifestText } from './load/manifest.js';
 import type { ParseCache } from './load/parse-cache.js';
-import { SecretReader } from './load/secrets.js';
+import { SecretReader, type PrefetchedSecretFiles } from './load/secrets.js';
 import { readTerraformOutputs } from './load/terraform-outputs.js';
 import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf } from './manifest/terraform-layout.js';
 import type { Fleet } from './model/fleet.js';
@@ -38,6 +38,8 @@ export interface CompileOptions {
    * this run's go. Without it, the manifest is parsed whole, as `validate` does.
    */
   parsed?: ParseCache;
+  /** Secret files read ahead on another thread (`build`: write/secret-prefetch.ts); any other file is read here. */
+  prefetchedSecrets?: PrefetchedSecretFiles;
 }
 
 export interface CompileResult {
@@ -64,6 +66,8 @@ export interface CompileResult {
     /** What --frozen-lockfile reports when `changed`: one located error per difference (located on demand). */
     frozenDiagnostics(): Diagnostic[];
   };
+  /** The absolute paths of the secret files read (each read successfully), in the order read: `build` records them. */
+  secretFilesRead: readonly string[];
 }
 
 export const defaultLockfilePath = lockfilePathBeside;
@@ -77,7 +81,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   const { source, value } = parsed.manifest;
 
   const manifestDir = options.baseDir ?? dirname(manifestPath);
-  const secrets = new SecretReader(manifestDir, options.env ?? process.env);
+  const secrets = new SecretReader(manifestDir, options.env ?? process.env, options.prefetchedSecrets);
   const validation = validateManifest(value, source, secrets);
   if (!validation.isSchemaValid) throw new ManifestError(validation.diagnostics);
   const { manifest } = validation;
@@ -102,6 +106,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       hostsWithNewNames: [...new Set(diffLockfiles(lock, hostnames.lock).flatMap((c) => (c.path[0] === 'hosts' ? [String(c.path[1])] : [])))],
       frozenDiagnostics: () => frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
+    secretFilesRead: secrets.filesRead,
   };
 }
 

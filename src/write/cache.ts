@@ -211,7 +211,8 @@ export function writeParseCache(outDir: string, cache: ParseCache): void {
   }
 }
 
-function cacheFolder(outDir: string): string {
+/** out/.fleetgen-cache/, made (ignoring itself) when missing. */
+export function cacheFolder(outDir: string): string {
   const dir = join(outDir, CACHE_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const ignore = join(dir, '.gitignore');

@@ -6,14 +6,19 @@
  * recorded. It does not decode the cache (forEachPartInText): a second decoded cache would cost tens of megabytes
  * while the build's own memory peaks.
  *
- * Loaded in a worker_threads worker, never on the build's own thread; it imports only the cache's reading and out/'s
- * paths.
+ * Before all that, it reads the secret files the last build read (secret-prefetch-worker.ts), which validation needs
+ * first.
+ *
+ * Loaded in a worker_threads worker, never on the build's own thread; it imports only the cache's reading, out/'s
+ * paths and the reading of secret files.
  */
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { FILE_FIELDS, forEachPartInText, isAsCached, readCacheText, type FileIdentity } from './cache.js';
 import { outPrefixOf } from './out-path.js';
+import type { SecretPrefetchThreadEnd } from './secret-prefetch.js';
+import { prefetchSecretFiles } from './secret-prefetch-worker.js';
 
 /** Int32 slots of the shared signal buffer (as stage-worker.ts's). */
 export const SIGNAL = {
@@ -28,6 +33,8 @@ export interface StatAheadWorkerData {
   port: MessagePort;
   signal: SharedArrayBuffer;
   outDir: string;
+  /** Where the secret files read ahead go (secret-prefetch.ts). */
+  secretFiles: SecretPrefetchThreadEnd;
 }
 
 /** A part whose files all stat as recorded, below folders that are all real folders (no link, no file). */
@@ -40,11 +47,20 @@ export interface StatAheadReport {
   parts: Uint8Array;
 }
 
-/** Posts one report (none when there is no usable cache); the thread then ends, having nothing left to do. */
-export function serveStatAhead({ port, signal: buffer, outDir }: StatAheadWorkerData): void {
+/**
+ * First reads the secret files the last build read (secret-prefetch-worker.ts), then posts one report (none when there
+ * is no usable cache); the thread then ends, having nothing left to do.
+ */
+export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: StatAheadWorkerData): void {
   const signal = new Int32Array(buffer);
   try {
     yieldToOtherThreads();
+    // First what the build needs first: validation reads the secrets long before the build asks for this report.
+    try {
+      prefetchSecretFiles(outDir, secretFiles);
+    } catch {
+      // whatever was not posted, the build reads itself; the report is still worth making
+    }
     const read = readCacheText(outDir);
     const parts = read && statCachedParts(outDir, read.text);
     if (read !== undefined && parts !== undefined) {

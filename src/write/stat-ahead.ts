@@ -10,10 +10,13 @@
  * report that has not come yet, a thread that could not start or died, a cache file other than the one the build
  * read — leaves the build to look for itself, as it does without the thread, so it finds every link and every
  * edited file exactly as it would. The build never waits for the thread: it takes the report once it is there.
+ *
+ * The thread first reads the secret files the last build read, for validation (secretFiles: secret-prefetch.ts).
  */
 import { statSync } from 'node:fs';
 import { receiveMessageOnPort, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
 import { cacheFilePath, cachedPartsInOrder, identityOfCache, isSameFile, type BuildCache, type CachedPart } from './cache.js';
+import { SecretPrefetch } from './secret-prefetch.js';
 import { FOUND_AS_CACHED, SIGNAL, SIGNAL_SLOTS, type StatAheadReport, type StatAheadWorkerData } from './stat-ahead-worker.js';
 import { startThread } from './thread-bootstrap.js';
 
@@ -31,6 +34,8 @@ export interface StatAheadOptions {
 }
 
 export class StatAhead {
+  /** The secret files the thread reads first, for the build's SecretReader (secret-prefetch.ts). */
+  readonly secretFiles = new SecretPrefetch();
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(SIGNAL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
@@ -50,7 +55,11 @@ export class StatAhead {
   }
 
   private constructor(outDir: string, resourceLimits: ResourceLimits | undefined) {
-    ({ worker: this.worker, port: this.port } = startThread<StatAheadWorkerData>('serveStatAhead', 'stat-ahead-worker', { outDir }, this.signal, SIGNAL, resourceLimits ? { resourceLimits } : {}));
+    const { secretFiles } = this;
+    ({ worker: this.worker, port: this.port } = startThread<StatAheadWorkerData>('serveStatAhead', 'stat-ahead-worker', { outDir, secretFiles: secretFiles.threadEnd }, this.signal, SIGNAL, {
+      transfer: [secretFiles.threadEnd.port],
+      ...(resourceLimits ? { resourceLimits } : {}),
+    }));
   }
 
   /**
@@ -79,6 +88,7 @@ export class StatAhead {
 
   /** Ends the thread, if it is still looking (the build is done, or failed before it needed the report). */
   close(): void {
+    this.secretFiles.close();
     this.port.close();
     void this.worker.terminate().catch(() => {});
   }

@@ -32,7 +32,8 @@ interface ThreadBasics {
  * Starts a build thread running `serve` of the compiled dist/src/write/<module>.js with `data`, its end of a new
  * port and the shared `signal` (whose `slots` say where it marks itself stopped: see threadBootstrap). Returns the
  * thread and the build's end of the port. The thread does not keep the process alive, and its own failure reaches
- * the build through the signal only. (`moduleUrl`: tests run another module instead.)
+ * the build through the signal only. (`transfer`: more ports in `data`, moved to the thread; `moduleUrl`: tests run
+ * another module instead.)
  */
 export function startThread<Data extends ThreadBasics>(
   serve: string,
@@ -40,7 +41,7 @@ export function startThread<Data extends ThreadBasics>(
   data: Omit<Data, keyof ThreadBasics>,
   signal: Int32Array,
   slots: Readonly<Record<string, number>>,
-  options: { resourceLimits?: ResourceLimits; moduleUrl?: string } = {},
+  options: { resourceLimits?: ResourceLimits; transfer?: readonly MessagePort[]; moduleUrl?: string } = {},
 ): { worker: Worker; port: MessagePort } {
   const { port1, port2 } = new MessageChannel();
   const workerData = {
@@ -54,7 +55,7 @@ export function startThread<Data extends ThreadBasics>(
   };
   const { resourceLimits } = options;
   // execArgv: none of the build's own Node options (a profiler, a preloaded module) are meant for a thread.
-  const worker = new Worker(threadBootstrap(serve), { eval: true, workerData, transferList: [port2], execArgv: [], ...(resourceLimits ? { resourceLimits } : {}) });
+  const worker = new Worker(threadBootstrap(serve), { eval: true, workerData, transferList: [port2, ...(options.transfer ?? [])], execArgv: [], ...(resourceLimits ? { resourceLimits } : {}) });
   // The event (delivered only after the build may have returned) must not become an uncaught exception.
   worker.on('error', () => {});
   worker.unref();

@@ -10,6 +10,7 @@ import { readParseCache, writeParseCache } from '../../write/cache.js';
 import { buildIntoOut } from '../../write/incremental.js';
 import { StatAhead } from '../../write/stat-ahead.js';
 import { OutputError } from '../../write/output-error.js';
+import { writeSecretFileList } from '../../write/secret-prefetch.js';
 import { comparedFiles, keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
 import { STATE_FILE, STATE_FORMAT_VERSION } from '../../write/state.js';
 import { formatSummary, summarizePlan } from '../../write/summary.js';
@@ -83,7 +84,8 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
     handler: async (args) => {
       const progress = new Progress(context.io);
       // First of all, on the second core: the build into out/ (not --check, --dry-run or --stdout, which do not use
-      // the cache) finds the cached files looked at by the time the manifest is validated (stat-ahead.ts).
+      // the cache) finds the secret files read and the cached files looked at by the time the manifest is validated
+      // (stat-ahead.ts).
       const isBuildIntoOut = !args.check && !args['dry-run'] && !args.stdout;
       const statAhead = isBuildIntoOut ? StatAhead.start(args.out) : undefined;
       try {
@@ -108,7 +110,9 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
 
   progress.report(`checking ${manifest.path}`);
   const parsed = readParseCache(args.out);
-  const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, parsed, ...manifest.options });
+  const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, parsed, ...(statAhead ? { prefetchedSecrets: statAhead.secretFiles } : {}), ...manifest.options });
+  // Every secret is read: the thread goes on to the cached files, and lets go of what it read that was not used.
+  statAhead?.secretFiles.close();
   // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
   // Terraform target itself never needs them (it is what creates them).
   if (result.awaitingTerraform.length > 0 && targets.some((name) => HOST_TARGET_NAMES.includes(name))) {
@@ -143,6 +147,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
     }),
   );
   writeParseCache(args.out, parsed);
+  writeSecretFileList(args.out, result.secretFilesRead);
   const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
   const lockNote = writeChangedLockfile(result.lockfile);
   if (lockNote !== undefined) warnings.push(lockNote);
