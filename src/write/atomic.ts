@@ -31,14 +31,16 @@ export function tempPathOf(path: string, token: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${token}.tmp`);
 }
 
-export function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): void {
-  const { temp } = writeTempFile(path, content, options);
+/** Returns the stat of the file written (the temp file's, which the rename keeps). */
+export function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): Stats {
+  const { temp, stat } = writeTempFile(path, content, options);
   try {
     renameSync(temp, path);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
   }
+  return stat;
 }
 
 /**

@@ -123,17 +123,31 @@ export interface FileIdentity {
   ino: number;
 }
 
-/** The file's text, and the identity of the very file read (fstat of the descriptor read from). */
-function readText(path: string): { text: string; identity: FileIdentity } | undefined {
-  let fd: number | undefined;
+/** What identifies a file (FileIdentity) in its stat. */
+export function identityOf(stat: Pick<Stats, 'size' | 'mtimeMs' | 'ino'>): FileIdentity {
+  return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
+}
+
+/**
+ * The file's text, and the identity of the very file read (fstat of the descriptor read from); throws what opening or
+ * reading it throws.
+ */
+export function readTextAndIdentity(path: string): { text: string; identity: FileIdentity } {
+  const fd = openSync(path, 'r');
   try {
-    fd = openSync(path, 'r');
-    const { size, mtimeMs, ino } = fstatSync(fd);
-    return { text: readFileSync(fd, 'utf8'), identity: { size, mtimeMs, ino } };
+    const identity = identityOf(fstatSync(fd));
+    return { text: readFileSync(fd, 'utf8'), identity };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** readTextAndIdentity, or undefined when the file cannot be read: a cache that cannot be read is no cache. */
+function readText(path: string): { text: string; identity: FileIdentity } | undefined {
+  try {
+    return readTextAndIdentity(path);
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 /**

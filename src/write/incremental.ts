@@ -32,6 +32,7 @@ import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.
 import {
   CACHE_DIR,
   cachedFileOf,
+  identityOf,
   isAsCached,
   isSameFile,
   keepCacheAside,
@@ -134,11 +135,7 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     );
     for (const file of removals) removeEmptyParents(outDir, file.path);
     // As this build leaves the record, for the next one (isRecordAsLeft): the file read, when its text is the one made.
-    let recordLeft = state === previousText ? recordIdentity : undefined;
-    if (state !== previousText) {
-      writeFileAtomic(statePath(outDir), state, { mode: 0o644 });
-      recordLeft = identityOf(lstatOrUndefined(statePath(outDir)));
-    }
+    const recordLeft = state === previousText ? recordIdentity : identityOf(writeFileAtomic(statePath(outDir), state, { mode: 0o644 }));
     // A build killed before this one left temp files (and no cache): none of this build's are left by now.
     if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { force: true });
     if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache, cache, recordLeft && { ...recordLeft, generator: generatorDigest() });
@@ -172,10 +169,6 @@ export function isSameRecord(previous: readonly RecordedFile[], produced: Readon
     }
   }
   return produced.size + kept === previous.length;
-}
-
-function identityOf(stat: Stats | undefined): FileIdentity | undefined {
-  return stat === undefined ? undefined : { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
 }
 
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */

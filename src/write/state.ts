@@ -18,9 +18,8 @@
  * produces (plan.ts), and the build cache knows a file it wrote by its stat (cache.ts). Version 1 (an object per
  * file over five lines, with a sha256 that nothing read) is still read, and rewritten as version 2 by the next build.
  */
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FileIdentity } from './cache.js';
+import { readTextAndIdentity, type FileIdentity } from './cache.js';
 import { isCleanRelativePath } from './out-path.js';
 import { OutputError } from './output-error.js';
 
@@ -81,21 +80,14 @@ export interface RecordRead {
 /** The state as recorded in out/, empty when there is none yet. Throws OutputError when it is not fleetgen's. */
 export function readState(outDir: string): RecordRead {
   const path = statePath(outDir);
-  let text: string;
-  let identity: FileIdentity;
-  let fd: number | undefined;
+  let read: { text: string; identity: FileIdentity };
   try {
-    fd = openSync(path, 'r');
-    const { size, mtimeMs, ino } = fstatSync(fd);
-    identity = { size, mtimeMs, ino };
-    text = readFileSync(fd, 'utf8');
+    read = readTextAndIdentity(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: { files: [] }, text: undefined, formatVersion: undefined };
     throw new OutputError(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
-  return { ...parseRecord(text, path), text, identity };
+  return { ...parseRecord(read.text, path), ...read };
 }
 
 const RESTORE_HINT = 'restore it from version control; or delete it and rebuild, knowing that files fleetgen generated earlier and no longer produces will then stay';
