@@ -21,6 +21,8 @@ import { effectiveHosts } from './model/merge.js';
 import type { Manifest } from './validate/schema.js';
 import { needsTerraformOutputs, resolveTerraformOutputs, type ResolvedTerraformOutputs } from './validate/terraform-outputs.js';
 import { validateManifest } from './validate/validate.js';
+import { HostChecks, type CheckedHosts } from './validate/host-checks.js';
+import { generatorDigest } from './write/generator-digest.js';
 
 export interface CompileOptions {
   /** Environment for `{ env: NAME }` references. Default: process.env. */
@@ -40,6 +42,11 @@ export interface CompileOptions {
   parsed?: ParseCache;
   /** Secret files read ahead on another thread (`build`: write/secret-prefetch.ts); any other file is read here. */
   prefetchedSecrets?: PrefetchedSecretFiles;
+  /**
+   * Remember which hosts pass the host rules (validate/host-checks.ts), starting from what an earlier build remembered
+   * (`earlier`, if any): `build` keeps it in its cache. Without it, every rule runs over every host.
+   */
+  checkedHosts?: { earlier: CheckedHosts | undefined };
 }
 
 export interface CompileResult {
@@ -68,6 +75,8 @@ export interface CompileResult {
   };
   /** The absolute paths of the secret files read (each read successfully), in the order read: `build` records them. */
   secretFilesRead: readonly string[];
+  /** With options.checkedHosts: the hosts to remember as passing the host rules, and whether that changed. */
+  checkedHosts?: { checked: CheckedHosts; isChanged: boolean };
 }
 
 export const defaultLockfilePath = lockfilePathBeside;
@@ -82,7 +91,8 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
 
   const manifestDir = options.baseDir ?? dirname(manifestPath);
   const secrets = new SecretReader(manifestDir, options.env ?? process.env, options.prefetchedSecrets);
-  const validation = validateManifest(value, source, secrets);
+  const checks = options.checkedHosts !== undefined ? new HostChecks(parsed.manifest.texts, generatorDigest(), options.checkedHosts.earlier) : undefined;
+  const validation = validateManifest(value, source, secrets, checks);
   if (!validation.isSchemaValid) throw new ManifestError(validation.diagnostics);
   const { manifest } = validation;
   const diagnostics: Diagnostic[] = [...validation.diagnostics];
@@ -107,6 +117,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       frozenDiagnostics: () => frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
     secretFilesRead: secrets.filesRead,
+    ...(checks !== undefined ? { checkedHosts: checks.toRemember() } : {}),
   };
 }
 

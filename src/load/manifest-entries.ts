@@ -41,19 +41,37 @@ export interface HostEntries {
 }
 
 /**
+ * Digests of the manifest's parts as read apart: its frame, and each host entry in order (the keys of the parse cache).
+ * Equal digests mean equal texts, and so equal values: what depends only on a host's entry and the frame can be
+ * remembered by them (validate/host-checks.ts).
+ */
+export interface ManifestTexts {
+  frame: string;
+  entries: readonly string[];
+}
+
+/**
  * The manifest's value, from its frame and its host entries parsed apart (remembered ones not parsed again), or
  * undefined when the text is not one this way reads exactly as the whole parse does (the caller parses it whole).
  */
-export function readByEntry(text: string, options: YamlParseOptions, cache: ParseCache, maxAliasCount: number): { value: Record<string, unknown> } | undefined {
+export function readByEntry(
+  text: string,
+  options: YamlParseOptions,
+  cache: ParseCache,
+  maxAliasCount: number,
+): { value: Record<string, unknown>; texts: ManifestTexts } | undefined {
   const found = findHostEntries(text);
   if (found === undefined) return undefined;
-  const frame = parseFrame(text, found, options, maxAliasCount);
+  const frameText = text.slice(0, found.region.start) + text.slice(found.region.end);
+  const frame = parseFrame(frameText, found, options, maxAliasCount);
   if (frame === undefined) return undefined;
   const kind = `fleetgen manifest host entry 1\0${JSON.stringify(options)}`;
   const hosts: unknown[] = [];
+  const entries: string[] = [];
   for (const span of found.entries) {
     const entry = text.slice(span.start, span.end);
     const key = ParseCache.keyOf(kind, entry);
+    entries.push(key);
     const known = cache.lookup(key);
     if (known !== undefined) {
       hosts.push(known.value);
@@ -66,12 +84,11 @@ export function readByEntry(text: string, options: YamlParseOptions, cache: Pars
     hosts.push(value);
   }
   frame.hosts = hosts;
-  return { value: frame };
+  return { value: frame, texts: { frame: ParseCache.keyOf(`fleetgen manifest frame 1\0${JSON.stringify(options)}`, frameText), entries } };
 }
 
 /** The frame (the text without the entries) as data, its `hosts` still empty; undefined when it is not as expected. */
-function parseFrame(text: string, found: HostEntries, options: YamlParseOptions, maxAliasCount: number): Record<string, unknown> | undefined {
-  const frameText = text.slice(0, found.region.start) + text.slice(found.region.end);
+function parseFrame(frameText: string, found: HostEntries, options: YamlParseOptions, maxAliasCount: number): Record<string, unknown> | undefined {
   const { documents } = parseAllDocumentsWithUniqueKeys(frameText, options);
   const [doc] = documents;
   // A block mapping: in a flow one (`{ …, hosts:`), the entries' block list would be an error.

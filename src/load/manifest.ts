@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isSeq } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { readByEntry } from './manifest-entries.js';
+import { readByEntry, type ManifestTexts } from './manifest-entries.js';
 import type { ParseCache } from './parse-cache.js';
 import { firstDocument, parseAllDocumentsWithUniqueKeys, type YamlParseOptions } from './parse-yaml.js';
 import { SourceMap } from './source-map.js';
@@ -21,6 +21,8 @@ export interface ParsedManifest {
   source: SourceMap;
   /** The document as plain data (merge keys applied), not yet validated. */
   value: unknown;
+  /** When it was read host entry by host entry (manifest-entries.ts): a digest of each part's text. */
+  texts?: ManifestTexts;
 }
 
 export type ParseResult =
@@ -130,7 +132,7 @@ export function parseManifest(text: string, file: string, options: { cache?: Par
     const read = readByEntry(text, MANIFEST_YAML, options.cache, MAX_ALIAS_COUNT);
     if (read !== undefined) {
       const source = new SourceMap(file, () => firstDocument(text, MANIFEST_YAML));
-      return { ok: true, manifest: { file, source, value: read.value }, diagnostics: [] };
+      return { ok: true, manifest: { file, source, value: read.value, texts: read.texts }, diagnostics: [] };
     }
   }
   const { documents, lines } = parseAllDocumentsWithUniqueKeys(text, MANIFEST_YAML);

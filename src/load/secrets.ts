@@ -15,6 +15,11 @@ export type SecretLookup =
   | { ok: true; value: string; bytes: Buffer; origin: { kind: 'file'; file: string } | { kind: 'env'; env: string } }
   | { ok: false; problem: 'missing-file' | 'not-a-file' | 'unreadable' | 'too-large' | 'unset-env' | 'empty'; message: string; hint: string };
 
+/** What reads a reference: the SecretReader, or a reader that also notes what one host's rules read (host-checks.ts). */
+export interface SecretSource {
+  read(ref: SecretReference): SecretLookup;
+}
+
 /**
  * Secret files a build read ahead on another thread (write/secret-prefetch.ts), each exactly as readFile reads one
  * (readSecretFileAhead): only clean successes, handed over by the absolute path they were read from.
@@ -28,7 +33,7 @@ export interface PrefetchedSecretFiles {
  * Reads what the manifest references: `{ file }` relative to the manifest's folder, `{ env }` from the environment.
  * Lazy and cached, so validation and normalization read each file once. Messages never hold a secret's value.
  */
-export class SecretReader {
+export class SecretReader implements SecretSource {
   private readonly cache = new Map<string, SecretLookup>();
   private readonly pathsRead = new Set<string>();
 

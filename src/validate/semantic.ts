@@ -9,71 +9,98 @@ import type { SecretReader } from '../load/secrets.js';
 import type { SourceMap } from '../load/source-map.js';
 import { effectiveHosts } from '../model/merge.js';
 import { checkTerraformChunks } from './rules/terraform-layout.js';
-import { checkAccessPolicyNames, checkServiceTokenNames, checkTerraformCaHasApplication } from './rules/access.js';
+import { checkFrameAccessPolicyNames, checkOwnAccessPolicyNames, checkServiceTokenNames, checkTerraformCaHasApplication } from './rules/access.js';
 import { warnServiceTokenUnset } from './rules/client.js';
 import { checkBinaryInstalls, checkInstallSettings } from './rules/cloudflared.js';
-import type { FleetContext, FleetRule } from './rules/context.js';
+import type { FleetContext, FleetRule, HostContext, HostRule } from './rules/context.js';
 import { warnWhatDecommissionLeaves } from './rules/decommission.js';
 import { checkHostnamesClaimedOnce } from './rules/hostname-claims.js';
-import { checkGroupsExist, checkHostNamesUnique } from './rules/hosts.js';
-import { checkIngressLists } from './rules/ingress.js';
+import { checkGroupExists, checkHostNamesUnique } from './rules/hosts.js';
+import { checkFrameIngressLists, checkOwnIngressList } from './rules/ingress.js';
 import { checkLockdownCanProve, checkLockdownKeepsSsh } from './rules/lockdown.js';
-import { checkAccessSettings } from './rules/origin-request.js';
+import { checkFrameAccessSettings, checkHostAccessSettings } from './rules/origin-request.js';
 import { checkRemoteConfig } from './rules/remote-config.js';
 import { warnSharedOriginCert } from './rules/shared-origin-cert.js';
 import { warnHostsWithoutSsh, warnSshPortMismatch, warnSshUserWithoutPrincipals } from './rules/ssh.js';
 import { checkTunnelIdsUnique, checkTunnelNamesUnique } from './rules/tunnel-identity.js';
 import { checkTunnelModes } from './rules/tunnel.js';
 import type { RootKey } from './salvage.js';
-import { checkIpRules, checkMetricsAddress, checkPostQuantum, checkRegionWithEndpoint, checkTunnelOptionValues } from './rules/tunnel-options.js';
+import { checkFrameIpRules, checkMetricsAddress, checkOwnIpRules, checkPostQuantum, checkRegionWithEndpoint, checkTunnelOptionValues } from './rules/tunnel-options.js';
 import type { Manifest } from './schema.js';
+import type { HostChecks } from './host-checks.js';
 
-const RULES: readonly FleetRule[] = [
+/** Rules over the whole fleet: across hosts (what must be unique, what is reported once for many hosts) and the frame. */
+const FLEET_RULES: readonly FleetRule[] = [
   checkHostNamesUnique,
-  checkGroupsExist,
-  checkIngressLists,
+  checkFrameIngressLists,
   checkHostnamesClaimedOnce,
-  checkTunnelModes,
   checkTunnelIdsUnique,
   checkTunnelNamesUnique,
   warnSharedOriginCert,
   checkBinaryInstalls,
-  checkInstallSettings,
-  checkAccessSettings,
+  checkFrameAccessSettings,
   checkPostQuantum,
-  checkTunnelOptionValues,
-  checkRegionWithEndpoint,
   checkMetricsAddress,
-  checkIpRules,
-  warnSshPortMismatch,
+  checkFrameIpRules,
   warnHostsWithoutSsh,
   warnSshUserWithoutPrincipals,
   checkLockdownKeepsSsh,
   checkLockdownCanProve,
   warnServiceTokenUnset,
-  checkAccessPolicyNames,
+  checkFrameAccessPolicyNames,
   checkServiceTokenNames,
-  checkTerraformCaHasApplication,
-  checkRemoteConfig,
   checkTerraformChunks,
   warnWhatDecommissionLeaves,
 ];
 
+/** Rules over one host at a time (see HostRule): a host whose inputs did not change is not checked again (host-checks.ts). */
+const HOST_RULES: readonly HostRule[] = [
+  checkGroupExists,
+  checkOwnIngressList,
+  checkTunnelModes,
+  checkInstallSettings,
+  checkHostAccessSettings,
+  checkTunnelOptionValues,
+  checkRegionWithEndpoint,
+  checkOwnIpRules,
+  warnSshPortMismatch,
+  checkOwnAccessPolicyNames,
+  checkTerraformCaHasApplication,
+  checkRemoteConfig,
+];
+
 /**
  * Every semantic rule over a schema-valid manifest: errors and warnings, each located. `unknown` names root values
- * that stand in for rejected ones (see salvage.ts): the checks that depend on them are skipped.
+ * that stand in for rejected ones (see salvage.ts): the checks that depend on them are skipped. `checks`: the hosts
+ * known to pass the host rules (only for a manifest the schema accepted whole): they are not checked again.
  */
-export function checkFleet(manifest: Manifest, source: SourceMap, secrets: SecretReader, options: { unknown?: ReadonlySet<RootKey> } = {}): Diagnostic[] {
+export function checkFleet(
+  manifest: Manifest,
+  source: SourceMap,
+  secrets: SecretReader,
+  options: { unknown?: ReadonlySet<RootKey>; checks?: HostChecks } = {},
+): Diagnostic[] {
   const unknown = options.unknown ?? new Set<RootKey>();
-  const fleet: FleetContext = {
-    manifest,
-    source,
-    secrets,
-    hosts: effectiveHosts(manifest),
+  const { checks } = options;
+  const known = {
     ...(unknown.has('zone') ? {} : { zone: manifest.zone }),
     ...(unknown.has('fleet') ? {} : { fleetName: manifest.fleet }),
   };
-  return withoutRepeats(RULES.flatMap((rule) => rule(fleet)));
+  const hosts = effectiveHosts(manifest);
+  const fleet: FleetContext = { manifest, source, secrets, hosts, ...known };
+  const found: Diagnostic[] = [];
+  // Appended one by one: a finding per host of a large fleet is too many to spread into push()'s arguments.
+  for (const rule of FLEET_RULES) for (const diagnostic of rule(fleet)) found.push(diagnostic);
+  const { hosts: _hosts, ...frame } = manifest;
+  for (const host of hosts) {
+    if (checks?.isKnownClean(host.hostIndex, secrets) === true) continue;
+    const reader = checks?.noting(secrets);
+    const context: HostContext = { frame, source, secrets: reader ?? secrets, ...known };
+    const before = found.length;
+    for (const rule of HOST_RULES) for (const diagnostic of rule(context, host)) found.push(diagnostic);
+    if (checks !== undefined && reader !== undefined && found.length === before) checks.remember(host.hostIndex, reader);
+  }
+  return withoutRepeats(found);
 }
 
 /**

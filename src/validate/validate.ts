@@ -6,6 +6,7 @@ import { sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SecretReader } from '../load/secrets.js';
 import type { SourceMap } from '../load/source-map.js';
 import { validateSchema, type Manifest } from './schema.js';
+import type { HostChecks } from './host-checks.js';
 import { checkFleet } from './semantic.js';
 
 export type ManifestValidation =
@@ -14,9 +15,12 @@ export type ManifestValidation =
   /** Schema errors, and what the semantic rules found in the rest (never without an error). */
   | { isSchemaValid: false; diagnostics: Diagnostic[] };
 
-export function validateManifest(value: unknown, source: SourceMap, secrets: SecretReader): ManifestValidation {
+/** `checks`: hosts known to pass the host rules (host-checks.ts), used only when the schema accepts the whole manifest. */
+export function validateManifest(value: unknown, source: SourceMap, secrets: SecretReader, checks?: HostChecks): ManifestValidation {
   const schema = validateSchema(value, source);
-  if (schema.ok) return { isSchemaValid: true, manifest: schema.manifest, diagnostics: sortDiagnostics(checkFleet(schema.manifest, source, secrets)) };
+  if (schema.ok) {
+    return { isSchemaValid: true, manifest: schema.manifest, diagnostics: sortDiagnostics(checkFleet(schema.manifest, source, secrets, checks !== undefined ? { checks } : {})) };
+  }
   const { salvaged } = schema;
   if (!salvaged) return { isSchemaValid: false, diagnostics: sortDiagnostics(schema.diagnostics) };
   const semantic = checkFleet(salvaged.manifest, salvaged.source, secrets, { unknown: salvaged.unknown }).filter((d) => !salvaged.isConsequence(d));

@@ -125,6 +125,32 @@ describe('fleetgen build', () => {
     for (const line of located) expect(rebuilt.stderr).toContain(line);
   });
 
+  it('checks again, and refuses, a host whose secret changed since the build that found it clean', async () => {
+    const dir = await builtExample();
+    const checked = join(dir, 'out', CACHE_DIR, 'checked.json');
+    expect(statSync(checked).mode & 0o777).toBe(0o600);
+    expect(readFileSync(checked, 'utf8')).not.toContain('TunnelSecret'); // references and digests, never a secret
+    const remembered = statSync(checked).mtimeMs;
+    const again = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(again.status, again.stderr).toBe(0);
+    expect(statSync(checked).mtimeMs).toBe(remembered); // nothing new to remember: not rewritten
+
+    // Another tunnel's credentials in the file: the id in the manifest no longer matches them.
+    const file = join(dir, 'secrets', '84c7a8c5-e667-40fb-b6dc-4accc418da04.json');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, readFileSync(join(dir, 'secrets', '570156a2-cab0-49ca-91c4-d124f5b75ece.json')));
+    const refused = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^fleet\.yaml:\d+:\d+: error: hosts\[\d+\]\.tunnel/m);
+    const validated = await fleetgen(['validate', 'fleet.yaml'], { cwd: dir });
+    const located = (stderr: string): string[] => stderr.split('\n').filter((line) => /^fleet\.yaml:\d+:/.test(line));
+    expect(located(refused.stderr)).toEqual(located(validated.stderr));
+
+    writeFileSync(file, original);
+    const mended = await fleetgen(['build', 'fleet.yaml'], { cwd: dir });
+    expect(mended.status, mended.stderr).toBe(0);
+  });
+
   it("changes only that host's files and the lock file when a host's new rule gets a generated hostname", async () => {
     const dir = await builtExample();
     const out = join(dir, 'out');

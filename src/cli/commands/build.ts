@@ -7,6 +7,7 @@ import { compileFleet, type CompileResult } from '../../pipeline.js';
 import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions } from '../../targets/target.js';
 import { closest } from '../../validate/closest.js';
 import { readParseCache, writeParseCache } from '../../write/cache.js';
+import { readCheckedHosts, writeCheckedHosts } from '../../write/checked-hosts.js';
 import { buildIntoOut } from '../../write/incremental.js';
 import { StatAhead } from '../../write/stat-ahead.js';
 import { OutputError } from '../../write/output-error.js';
@@ -110,7 +111,14 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
 
   progress.report(`checking ${manifest.path}`);
   const parsed = readParseCache(args.out);
-  const result = compileFleet(manifest.path, { env: io.env, outDir: args.out, parsed, ...(statAhead ? { prefetchedSecrets: statAhead.secretFiles } : {}), ...manifest.options });
+  const result = compileFleet(manifest.path, {
+    env: io.env,
+    outDir: args.out,
+    parsed,
+    checkedHosts: { earlier: readCheckedHosts(args.out) },
+    ...(statAhead ? { prefetchedSecrets: statAhead.secretFiles } : {}),
+    ...manifest.options,
+  });
   // Every secret is read: the thread goes on to the cached files, and lets go of what it read that was not used.
   statAhead?.secretFiles.close();
   // Hosts whose tunnel or SSH CA Terraform creates cannot be built before its outputs are saved; the
@@ -147,6 +155,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
     }),
   );
   writeParseCache(args.out, parsed);
+  if (result.checkedHosts !== undefined) writeCheckedHosts(args.out, result.checkedHosts);
   writeSecretFileList(args.out, result.secretFilesRead);
   const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
   const lockNote = writeChangedLockfile(result.lockfile);

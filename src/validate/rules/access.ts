@@ -4,12 +4,12 @@
  * CA Terraform creates has what that CA belongs to: an Access application, which needs an SSH hostname and a policy.
  */
 import { quote, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import type { ManifestPath } from '../../load/source-map.js';
+import type { ManifestPath, SourceMap } from '../../load/source-map.js';
 import type { AccessRules } from '../../manifest/types.generated.js';
 import { closest } from '../closest.js';
 import { parseService } from '../service.js';
 import { usesTerraformCa } from '../terraform-outputs.js';
-import { effectiveIngress, forHost, type FleetRule } from './context.js';
+import { effectiveIngress, forHost, type FleetRule, type HostRule, type ManifestFrame } from './context.js';
 
 const RULE_SETS = ['include', 'require', 'exclude'] as const;
 
@@ -21,25 +21,28 @@ function unknownName(kind: string, name: string, known: readonly string[], where
   };
 }
 
-/** Every access.policies list as written (defaults, each group, each host), checked once where it is written. */
-export const checkAccessPolicyNames: FleetRule = ({ manifest, source }) => {
-  const known = Object.keys(manifest.access?.policies ?? {});
+/** Every access.policies list as written in defaults and each group, checked once where it is written. */
+export const checkFrameAccessPolicyNames: FleetRule = ({ manifest, source }) => {
   const lists: { path: ManifestPath; names: readonly string[] }[] = [];
   if (manifest.defaults?.access?.policies) lists.push({ path: ['defaults', 'access', 'policies'], names: manifest.defaults.access.policies });
   for (const [name, group] of Object.entries(manifest.groups ?? {})) {
     if (group.access?.policies) lists.push({ path: ['groups', name, 'access', 'policies'], names: group.access.policies });
   }
-  manifest.hosts.forEach((host, i) => {
-    if (host.access?.policies) lists.push({ path: ['hosts', i, 'access', 'policies'], names: host.access.policies });
-  });
-  return lists.flatMap(({ path, names }) =>
-    names.flatMap((name, j) => {
-      if (known.includes(name)) return [];
-      const { message, hint } = unknownName('access policy', name, known, 'access.policies');
-      return [source.error('access.unknown-policy', [...path, j], message, hint)];
-    }),
-  );
+  return lists.flatMap(({ path, names }) => checkPolicyNames(manifest, path, names, source));
 };
+
+/** The access.policies list written in a host's own entry. */
+export const checkOwnAccessPolicyNames: HostRule = ({ frame, source }, { host, hostPath }) =>
+  host.access?.policies ? checkPolicyNames(frame, [...hostPath, 'access', 'policies'], host.access.policies, source) : [];
+
+function checkPolicyNames(frame: ManifestFrame, path: ManifestPath, names: readonly string[], source: SourceMap): Diagnostic[] {
+  const known = Object.keys(frame.access?.policies ?? {});
+  return names.flatMap((name, j) => {
+    if (known.includes(name)) return [];
+    const { message, hint } = unknownName('access policy', name, known, 'access.policies');
+    return [source.error('access.unknown-policy', [...path, j], message, hint)];
+  });
+}
 
 export const checkServiceTokenNames: FleetRule = ({ manifest, source }) => {
   const known = Object.keys(manifest.access?.serviceTokens ?? {});
@@ -55,8 +58,7 @@ export const checkServiceTokenNames: FleetRule = ({ manifest, source }) => {
   );
 };
 
-export const checkTerraformCaHasApplication: FleetRule = ({ hosts, source }) =>
-  hosts.flatMap((host): Diagnostic[] => {
+export const checkTerraformCaHasApplication: HostRule = ({ source }, host) => {
     if (!usesTerraformCa(host)) return [];
     const hasSshRule = (effectiveIngress(host)?.rules ?? []).some((rule) => {
       const service = parseService(rule.service);
@@ -76,4 +78,4 @@ export const checkTerraformCaHasApplication: FleetRule = ({ hosts, source }) =>
           : 'name the policies that may log in under access.policies (in defaults, the group or the host), or give caPublicKey',
       ),
     ];
-  });
+};

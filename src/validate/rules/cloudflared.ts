@@ -8,7 +8,7 @@ import { quote } from '../../diagnostics/diagnostic.js';
 import type { ManifestPath } from '../../load/source-map.js';
 import type { EffectiveSettings } from '../../model/merge.js';
 import { checkOpenPgpPublicKey, normalizeFingerprint, primaryKeyFingerprints } from '../openpgp.js';
-import { describeHosts, describeReference, goesWithChoice, readReference, type FleetContext, type FleetRule } from './context.js';
+import { describeHosts, describeReference, goesWithChoice, readReference, type FleetRule, type HostContext, type HostRule } from './context.js';
 import { HostsByPlace } from './hosts-by-place.js';
 
 const INSTALL: readonly string[] = ['cloudflared', 'install'];
@@ -47,9 +47,7 @@ export const checkBinaryInstalls: FleetRule = ({ hosts, source }) => {
   ];
 };
 
-export const checkInstallSettings: FleetRule = (fleet) => fleet.hosts.flatMap((host) => checkInstallOf(fleet, host));
-
-function checkInstallOf(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] {
+export const checkInstallSettings: HostRule = (fleet, host) => {
   const { source } = fleet;
   const cloudflared = host.settings.cloudflared ?? {};
   const install = cloudflared.install ?? 'package';
@@ -116,16 +114,16 @@ function checkInstallOf(fleet: FleetContext, host: EffectiveSettings): Diagnosti
     }
   }
   return out;
-}
+};
 
 /** The most specific place that could hold the version; a fleet without any cloudflared settings is told once. */
-function unpinnedPlace(fleet: FleetContext, host: EffectiveSettings): ManifestPath {
+function unpinnedPlace(fleet: HostContext, host: EffectiveSettings): ManifestPath {
   if (host.settings.cloudflared?.install !== undefined) return host.originOf(INSTALL);
   if (host.settings.cloudflared !== undefined) return host.originOf(['cloudflared']);
-  return fleet.manifest.defaults ? ['defaults'] : [];
+  return fleet.frame.defaults ? ['defaults'] : [];
 }
 
-function checkRepositoryKey(fleet: FleetContext, path: ManifestPath, file: string, pinned: readonly string[] | undefined): Diagnostic[] {
+function checkRepositoryKey(fleet: HostContext, path: ManifestPath, file: string, pinned: readonly string[] | undefined): Diagnostic[] {
   const ref = { file };
   const read = readReference(fleet, path, ref, 'cloudflared.repository-key-unreadable');
   if (!read.ok) return [read.diagnostic];

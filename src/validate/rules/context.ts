@@ -1,25 +1,45 @@
 /** What every semantic rule reads, and the small vocabulary the rules share. */
 import { isSecretShaped, type Diagnostic } from '../../diagnostics/diagnostic.js';
-import type { SecretLookup, SecretReader, SecretReference } from '../../load/secrets.js';
+import type { SecretLookup, SecretReader, SecretReference, SecretSource } from '../../load/secrets.js';
 import type { ManifestPath, SourceMap } from '../../load/source-map.js';
 import type { IngressRule } from '../../manifest/types.generated.js';
 import type { EffectiveSettings } from '../../model/merge.js';
 import type { Manifest } from '../schema.js';
 
-export interface FleetContext {
-  manifest: Manifest;
+/** What every rule reads, whether it looks at one host or at the whole fleet. */
+export interface RuleContext {
   source: SourceMap;
-  secrets: SecretReader;
-  /** Merged settings (defaults ◀ group ◀ host) of every host, by host index. */
-  hosts: readonly EffectiveSettings[];
+  secrets: SecretSource;
   /** The zone, unless the schema rejected it (then checks against the zone are skipped). */
   zone?: string;
   /** The fleet name, unless the schema rejected it (then default tunnel names are not checked). */
   fleetName?: string;
 }
 
+export interface FleetContext extends RuleContext {
+  manifest: Manifest;
+  secrets: SecretReader;
+  /** Merged settings (defaults ◀ group ◀ host) of every host, by host index. */
+  hosts: readonly EffectiveSettings[];
+}
+
+/** The manifest without its host list: what every host inherits from (defaults, groups) and the fleet-wide settings. */
+export type ManifestFrame = Omit<Manifest, 'hosts'>;
+
+/** What a host rule reads besides its host: the frame, never another host. */
+export interface HostContext extends RuleContext {
+  frame: ManifestFrame;
+}
+
 /** A semantic rule: reads the whole fleet, returns its diagnostics (duplicates are removed by checkFleet). */
 export type FleetRule = (fleet: FleetContext) => Diagnostic[];
+
+/**
+ * A semantic rule about one host: what it finds depends only on that host's entry and merged settings, the frame, and
+ * the secrets it reads through `fleet.secrets`. So a host whose entry, frame and secrets are as when its host rules
+ * last found nothing is not checked again (host-checks.ts); the type keeps the other hosts out of reach.
+ */
+export type HostRule = (fleet: HostContext, host: EffectiveSettings) => Diagnostic[];
 
 export type TunnelMode = 'named' | 'token' | 'self-register';
 
@@ -122,7 +142,7 @@ export function asReference(ref: { file?: string; env?: string }): SecretReferen
  * `file`/`env` value and carries the reader's message, which names the file or variable but never a value.
  */
 export function readReference(
-  fleet: FleetContext,
+  fleet: RuleContext,
   refPath: ManifestPath,
   ref: SecretReference,
   code = 'secret.unreadable',
@@ -139,17 +159,19 @@ export interface WrittenIngress {
   rules: readonly IngressRule[];
 }
 
-/** Every ingress list as written, each once, whether or not a host ends up using it. */
-export function writtenIngressLists(manifest: Manifest): WrittenIngress[] {
+/** The ingress lists written in defaults and groups. */
+export function frameIngressLists(frame: ManifestFrame): WrittenIngress[] {
   const lists: WrittenIngress[] = [];
-  if (manifest.defaults?.ingress) lists.push({ path: ['defaults', 'ingress'], rules: manifest.defaults.ingress });
-  for (const [name, group] of Object.entries(manifest.groups ?? {})) {
+  if (frame.defaults?.ingress) lists.push({ path: ['defaults', 'ingress'], rules: frame.defaults.ingress });
+  for (const [name, group] of Object.entries(frame.groups ?? {})) {
     if (group.ingress) lists.push({ path: ['groups', name, 'ingress'], rules: group.ingress });
   }
-  manifest.hosts.forEach((host, i) => {
-    if (host.ingress) lists.push({ path: ['hosts', i, 'ingress'], rules: host.ingress });
-  });
   return lists;
+}
+
+/** The ingress list written in the host's own entry, if any. */
+export function ownIngressList(host: EffectiveSettings): WrittenIngress | undefined {
+  return host.host.ingress ? { path: [...host.hostPath, 'ingress'], rules: host.host.ingress } : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Rules about the host list itself: unique names, groups that exist. */
 import { quote } from '../../diagnostics/diagnostic.js';
 import { closest } from '../closest.js';
-import { lineOf, type FleetRule } from './context.js';
+import { lineOf, type FleetRule, type HostRule } from './context.js';
 
 export const checkHostNamesUnique: FleetRule = ({ manifest, source }) => {
   const firstIndex = new Map<string, number>();
@@ -22,16 +22,14 @@ export const checkHostNamesUnique: FleetRule = ({ manifest, source }) => {
   });
 };
 
-export const checkGroupsExist: FleetRule = ({ manifest, source }) => {
-  const groups = Object.keys(manifest.groups ?? {});
-  return manifest.hosts.flatMap((host, i) => {
-    if (host.group === undefined || groups.includes(host.group)) return [];
-    const guess = closest(host.group, groups);
-    const hint = guess
-      ? `did you mean ${quote(guess)}?`
-      : groups.length === 0
-        ? `there are no groups: define groups.${host.group}, or remove group`
-        : `define it under groups, or use one of ${groups.join(', ')}`;
-    return [source.error('host.unknown-group', ['hosts', i, 'group'], `group ${quote(host.group)} is not defined in groups`, hint)];
-  });
+export const checkGroupExists: HostRule = ({ frame, source }, { host, hostPath }) => {
+  const groups = Object.keys(frame.groups ?? {});
+  if (host.group === undefined || groups.includes(host.group)) return [];
+  const guess = closest(host.group, groups);
+  const hint = guess
+    ? `did you mean ${quote(guess)}?`
+    : groups.length === 0
+      ? `there are no groups: define groups.${host.group}, or remove group`
+      : `define it under groups, or use one of ${groups.join(', ')}`;
+  return [source.error('host.unknown-group', [...hostPath, 'group'], `group ${quote(host.group)} is not defined in groups`, hint)];
 };

@@ -10,14 +10,20 @@ import { checkGoRegexp } from '../go-regexp.js';
 import { CATCH_ALL_HOSTNAME, checkHostname } from '../hostname.js';
 import { isCatchAllRule } from '../ingress.js';
 import { parseService, type ServiceKind } from '../service.js';
-import { lineOf, writtenIngressLists, type FleetRule, type WrittenIngress } from './context.js';
+import { frameIngressLists, lineOf, ownIngressList, type FleetRule, type HostRule, type WrittenIngress } from './context.js';
 
-export const checkIngressLists: FleetRule = ({ manifest, source, zone }) =>
-  writtenIngressLists(manifest).flatMap((list) => [
-    ...list.rules.flatMap((rule, j) => checkRule(list, rule, j, zone, source)),
-    ...checkRepeatedRules(list, source),
-    ...checkSshAndHttpApart(list, source),
-  ]);
+/** The lists written in defaults and groups. */
+export const checkFrameIngressLists: FleetRule = ({ manifest, source, zone }) => frameIngressLists(manifest).flatMap((list) => checkList(list, zone, source));
+
+/** The list written in a host's own entry. */
+export const checkOwnIngressList: HostRule = ({ source, zone }, host) => {
+  const list = ownIngressList(host);
+  return list ? checkList(list, zone, source) : [];
+};
+
+function checkList(list: WrittenIngress, zone: string | undefined, source: SourceMap): Diagnostic[] {
+  return [...list.rules.flatMap((rule, j) => checkRule(list, rule, j, zone, source)), ...checkRepeatedRules(list, source), ...checkSshAndHttpApart(list, source)];
+}
 
 function checkRule(list: WrittenIngress, rule: IngressRule, index: number, zone: string | undefined, source: SourceMap): Diagnostic[] {
   const at: ManifestPath = [...list.path, index];

@@ -6,7 +6,8 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { ManifestPath, SourceMap } from '../../load/source-map.js';
 import type { OriginRequest } from '../../manifest/types.generated.js';
-import { writtenIngressLists, type FleetRule } from './context.js';
+import type { EffectiveSettings } from '../../model/merge.js';
+import { frameIngressLists, ownIngressList, type FleetRule, type HostRule, type WrittenIngress } from './context.js';
 
 type Access = NonNullable<OriginRequest['access']>;
 
@@ -23,9 +24,15 @@ function checkAccess(access: Access | undefined, audTagPath: ManifestPath, sourc
   ];
 }
 
-export const checkAccessSettings: FleetRule = ({ manifest, hosts, source }) => [
-  ...hosts.flatMap((host) => checkAccess(host.settings.originRequest?.access, host.originOf(['originRequest', 'access', 'audTag']), source)),
-  ...writtenIngressLists(manifest).flatMap((list) =>
-    list.rules.flatMap((rule, j) => checkAccess(rule.originRequest?.access, [...list.path, j, 'originRequest', 'access', 'audTag'], source)),
-  ),
-];
+/** The rules' own `access` in the ingress lists written in defaults and groups. */
+export const checkFrameAccessSettings: FleetRule = ({ manifest, source }) => frameIngressLists(manifest).flatMap((list) => checkListAccess(list, source));
+
+/** A host's merged top-level `access`, and the rules' own in the ingress list written in its entry. */
+export const checkHostAccessSettings: HostRule = ({ source }, host: EffectiveSettings) => {
+  const list = ownIngressList(host);
+  return [...checkAccess(host.settings.originRequest?.access, host.originOf(['originRequest', 'access', 'audTag']), source), ...(list ? checkListAccess(list, source) : [])];
+};
+
+function checkListAccess(list: WrittenIngress, source: SourceMap): Diagnostic[] {
+  return list.rules.flatMap((rule, j) => checkAccess(rule.originRequest?.access, [...list.path, j, 'originRequest', 'access', 'audTag'], source));
+}

@@ -8,7 +8,7 @@ import { quote } from '../../diagnostics/diagnostic.js';
 import type { ManifestPath, SourceMap } from '../../load/source-map.js';
 import type { OriginRequest } from '../../manifest/types.generated.js';
 import { REMOTE_ORIGIN_REQUEST, wholeSeconds, type OriginRequestKey } from '../remote-config.js';
-import { effectiveIngress, forHost, tunnelMode, type FleetRule } from './context.js';
+import { effectiveIngress, forHost, tunnelMode, type HostRule } from './context.js';
 import type { EffectiveSettings } from '../../model/merge.js';
 
 function checkOriginRequest(host: EffectiveSettings, request: OriginRequest | undefined, path: ManifestPath, source: SourceMap): Diagnostic[] {
@@ -55,12 +55,11 @@ function checkOriginRequest(host: EffectiveSettings, request: OriginRequest | un
   });
 }
 
-export const checkRemoteConfig: FleetRule = ({ hosts, source }) =>
-  hosts.flatMap((host) => {
+export const checkRemoteConfig: HostRule = ({ source }, host) => {
     const ingress = effectiveIngress(host);
     if (tunnelMode(host) !== 'token' || !ingress) return [];
     return [
       ...checkOriginRequest(host, host.settings.originRequest, host.originOf(['originRequest']), source),
       ...ingress.rules.flatMap((rule, j) => checkOriginRequest(host, rule.originRequest, [...ingress.path, j, 'originRequest'], source)),
     ];
-  });
+};

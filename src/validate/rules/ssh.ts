@@ -4,7 +4,7 @@
  */
 import { quote } from '../../diagnostics/diagnostic.js';
 import { parseService } from '../service.js';
-import { describeHosts, effectiveIngress, tunnelMode, type FleetRule } from './context.js';
+import { describeHosts, effectiveIngress, tunnelMode, type FleetRule, type HostRule } from './context.js';
 import { HostsByPlace } from './hosts-by-place.js';
 
 const DEFAULT_SSH_PORT = 22;
@@ -33,8 +33,7 @@ export const warnHostsWithoutSsh: FleetRule = ({ hosts, source }) => {
   );
 };
 
-export const warnSshPortMismatch: FleetRule = ({ hosts, source }) =>
-  hosts.flatMap((host) => {
+export const warnSshPortMismatch: HostRule = ({ source }, host) => {
     const ingress = effectiveIngress(host);
     if (!ingress) return [];
     const sshPort = host.settings.ssh?.port;
@@ -52,7 +51,7 @@ export const warnSshPortMismatch: FleetRule = ({ hosts, source }) =>
         ),
       ];
     });
-  });
+};
 
 /**
  * sshd's AuthorizedPrincipalsFile applies only to the users ssh.principals maps (a Match User block): any other user

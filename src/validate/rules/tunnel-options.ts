@@ -18,10 +18,10 @@
 import { isIP, isIPv4 } from 'node:net';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { quote } from '../../diagnostics/diagnostic.js';
-import type { ManifestPath } from '../../load/source-map.js';
+import type { ManifestPath, SourceMap } from '../../load/source-map.js';
 import type { EffectiveSettings } from '../../model/merge.js';
 import { decodeTunnelToken, parseCredentials } from '../tunnel-secrets.js';
-import { asReference, describeHosts, forHost, tunnelMode, writtenIngressLists, type FleetContext, type FleetRule } from './context.js';
+import { asReference, describeHosts, forHost, frameIngressLists, ownIngressList, tunnelMode, type FleetRule, type HostContext, type HostRule, type WrittenIngress } from './context.js';
 import { HostsByPlace } from './hosts-by-place.js';
 
 /** The first release in which post-quantum works over HTTP/2 and no longer forces QUIC (TUN-10413). */
@@ -89,8 +89,7 @@ export function goDurationSeconds(text: string): number {
   return total;
 }
 
-export const checkTunnelOptionValues: FleetRule = ({ hosts, source }) =>
-  hosts.flatMap((host) => {
+export const checkTunnelOptionValues: HostRule = ({ source }, host) => {
     const options = host.settings.tunnel?.options ?? {};
     const out: Diagnostic[] = [];
     const grace = options['grace-period'];
@@ -127,11 +126,10 @@ export const checkTunnelOptionValues: FleetRule = ({ hosts, source }) =>
       }
     }
     return out;
-  });
+};
 
 /** region and an Endpoint in the credentials or token are two answers to one question: cloudflared refuses both. */
-export const checkRegionWithEndpoint: FleetRule = (fleet) =>
-  fleet.hosts.flatMap((host) => {
+export const checkRegionWithEndpoint: HostRule = (fleet, host) => {
     if (host.settings.tunnel?.options?.region === undefined) return [];
     const endpoint = tunnelEndpoint(fleet, host);
     if (endpoint === undefined) return [];
@@ -146,10 +144,10 @@ export const checkRegionWithEndpoint: FleetRule = (fleet) =>
         'key',
       ),
     ];
-  });
+};
 
 /** The Endpoint of a named tunnel's credentials or a token's "e"; undefined when there is none or it is unreadable. */
-function tunnelEndpoint(fleet: FleetContext, host: EffectiveSettings): string | undefined {
+function tunnelEndpoint(fleet: HostContext, host: EffectiveSettings): string | undefined {
   const tunnel = host.settings.tunnel ?? {};
   const mode = tunnelMode(host);
   const ref = mode === 'named' ? tunnel.credentials : mode === 'token' ? tunnel.token : undefined;
@@ -201,17 +199,35 @@ export const checkMetricsAddress: FleetRule = ({ hosts, source }) => {
 };
 
 /** ipRules of originRequest (socks-proxy): cloudflared parses every prefix as a CIDR when it loads the ingress. */
-export const checkIpRules: FleetRule = ({ manifest, source }) => {
-  const places: { path: ManifestPath; rules: readonly { prefix: string }[] }[] = [];
-  const add = (path: ManifestPath, rules: readonly { prefix: string }[] | undefined): void => {
-    if (rules) places.push({ path, rules });
-  };
-  add(['defaults', 'originRequest', 'ipRules'], manifest.defaults?.originRequest?.ipRules);
-  for (const [name, group] of Object.entries(manifest.groups ?? {})) add(['groups', name, 'originRequest', 'ipRules'], group.originRequest?.ipRules);
-  manifest.hosts.forEach((host, i) => add(['hosts', i, 'originRequest', 'ipRules'], host.originRequest?.ipRules));
-  for (const list of writtenIngressLists(manifest)) {
-    list.rules.forEach((rule, j) => add([...list.path, j, 'originRequest', 'ipRules'], rule.originRequest?.ipRules));
-  }
+type IpRulePlaces = { path: ManifestPath; rules: readonly { prefix: string }[] }[];
+
+/** ipRules written in defaults and groups, and in the rules of their ingress lists. */
+export const checkFrameIpRules: FleetRule = ({ manifest, source }) => {
+  const places: IpRulePlaces = [];
+  addIpRules(places, ['defaults', 'originRequest', 'ipRules'], manifest.defaults?.originRequest?.ipRules);
+  for (const [name, group] of Object.entries(manifest.groups ?? {})) addIpRules(places, ['groups', name, 'originRequest', 'ipRules'], group.originRequest?.ipRules);
+  for (const list of frameIngressLists(manifest)) addIngressIpRules(places, list);
+  return checkIpRulePlaces(places, source);
+};
+
+/** ipRules written in a host's own entry, and in the rules of its own ingress list. */
+export const checkOwnIpRules: HostRule = ({ source }, host) => {
+  const places: IpRulePlaces = [];
+  addIpRules(places, [...host.hostPath, 'originRequest', 'ipRules'], host.host.originRequest?.ipRules);
+  const list = ownIngressList(host);
+  if (list) addIngressIpRules(places, list);
+  return checkIpRulePlaces(places, source);
+};
+
+function addIpRules(places: IpRulePlaces, path: ManifestPath, rules: readonly { prefix: string }[] | undefined): void {
+  if (rules) places.push({ path, rules });
+}
+
+function addIngressIpRules(places: IpRulePlaces, list: WrittenIngress): void {
+  list.rules.forEach((rule, j) => addIpRules(places, [...list.path, j, 'originRequest', 'ipRules'], rule.originRequest?.ipRules));
+}
+
+function checkIpRulePlaces(places: IpRulePlaces, source: SourceMap): Diagnostic[] {
   return places.flatMap(({ path, rules }) =>
     rules.flatMap((rule, k) =>
       isCidr(rule.prefix)
@@ -226,7 +242,7 @@ export const checkIpRules: FleetRule = ({ manifest, source }) => {
           ],
     ),
   );
-};
+}
 
 /** Go's net.ParseCIDR: an IPv4 or IPv6 address, "/", a prefix length that fits it. */
 export function isCidr(text: string): boolean {

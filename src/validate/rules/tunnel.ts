@@ -20,8 +20,8 @@ import {
   readReference,
   tunnelMode,
   tunnelOwner,
-  type FleetContext,
-  type FleetRule,
+  type HostContext,
+  type HostRule,
   type TunnelMode,
 } from './context.js';
 
@@ -41,8 +41,7 @@ const MODE_OF_KEY: Record<TunnelKey, TunnelMode> = {
   keepOriginCert: 'self-register',
 };
 
-export const checkTunnelModes: FleetRule = (fleet) =>
-  fleet.hosts.flatMap((host) => {
+export const checkTunnelModes: HostRule = (fleet, host) => {
     const mode = tunnelMode(host);
     const out = [...settingsOfOtherModes(fleet, host, mode)];
     if (mode === 'self-register' && host.settings.tunnel?.managedBy !== undefined) {
@@ -64,9 +63,9 @@ export const checkTunnelModes: FleetRule = (fleet) =>
     else if (mode === 'token') out.push(...checkToken(fleet, host));
     else out.push(...checkSelfRegister(fleet, host));
     return out;
-  });
+};
 
-function settingsOfOtherModes({ source }: FleetContext, host: EffectiveSettings, mode: TunnelMode): Diagnostic[] {
+function settingsOfOtherModes({ source }: HostContext, host: EffectiveSettings, mode: TunnelMode): Diagnostic[] {
   const tunnel = host.settings.tunnel ?? {};
   return (Object.keys(MODE_OF_KEY) as TunnelKey[])
     .filter((key) => tunnel[key] !== undefined && !MODE_KEYS[mode].includes(key) && !isAdoptedId(host, key))
@@ -93,7 +92,7 @@ function isAdoptedId(host: EffectiveSettings, key: TunnelKey): boolean {
  * Terraform creates the tunnel (or adopts the one tunnel.id names) and generates its secret, so a secret given for it
  * would be one the host never runs with.
  */
-function settingsOfExternalTunnels({ source }: FleetContext, host: EffectiveSettings): Diagnostic[] {
+function settingsOfExternalTunnels({ source }: HostContext, host: EffectiveSettings): Diagnostic[] {
   const tunnel = host.settings.tunnel ?? {};
   return (['credentials', 'token'] as const)
     .filter((key) => tunnel[key] !== undefined)
@@ -110,7 +109,7 @@ function settingsOfExternalTunnels({ source }: FleetContext, host: EffectiveSett
     );
 }
 
-function checkNamed(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] {
+function checkNamed(fleet: HostContext, host: EffectiveSettings): Diagnostic[] {
   const { source } = fleet;
   const tunnel = host.settings.tunnel ?? {};
   const out: Diagnostic[] = [];
@@ -158,7 +157,7 @@ function checkNamed(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] 
   return out;
 }
 
-function checkToken(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] {
+function checkToken(fleet: HostContext, host: EffectiveSettings): Diagnostic[] {
   const { source } = fleet;
   const tunnel = host.settings.tunnel ?? {};
   const out: Diagnostic[] = [];
@@ -191,7 +190,7 @@ function checkToken(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] 
   return out;
 }
 
-function checkSelfRegister(fleet: FleetContext, host: EffectiveSettings): Diagnostic[] {
+function checkSelfRegister(fleet: HostContext, host: EffectiveSettings): Diagnostic[] {
   const { source } = fleet;
   const tunnel = host.settings.tunnel ?? {};
   if (tunnel.originCert === undefined) {

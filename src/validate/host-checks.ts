@@ -1,0 +1,144 @@
+/**
+ * Hosts whose host rules found nothing, remembered by what those rules read, so that a rebuild checks only the hosts
+ * whose inputs changed (issue 10: a one-host rebuild of 10,000 hosts ran every rule over every host).
+ *
+ * A host rule (rules/context.ts, HostRule) sees one host's entry and merged settings, the frame (the manifest without
+ * its host list), and the secrets it reads. So its findings are decided by
+ * - the text of the host's entry and the frame's text (their digests, from the parse: ManifestTexts), which decide the
+ *   host's value, its merged settings, the zone and the fleet name;
+ * - what each secret it read gave (the bytes, or the refusal and its message), in the order read: the same answers
+ *   make the same rules take the same steps and read the same references next;
+ * - the rules themselves: fleetgen's own code (generatorDigest).
+ * A host is remembered only when its host rules found nothing at all: a finding needs its position, and its message
+ * may name other places; such a host is checked on every run. The fleet rules (uniqueness across hosts, anything
+ * that lists hosts) run over every host on every run.
+ *
+ * The build keeps this in out/.fleetgen-cache/checked.json (write/checked-hosts.ts); like the rest of the cache, a
+ * file that is missing, damaged or of another version only costs the checks.
+ */
+import { createHash } from 'node:crypto';
+import type { ManifestTexts } from '../load/manifest-entries.js';
+import type { SecretLookup, SecretReference, SecretSource } from '../load/secrets.js';
+
+/** What a host's host rules read, as remembered: the references in the order read, and a digest of the answers. */
+export interface CheckedHost {
+  refs: readonly string[];
+  answers: string;
+}
+
+/** What checked.json holds: for one generator and one frame, each clean host by the digest of its entry's text. */
+export interface CheckedHosts {
+  generator: string;
+  frame: string;
+  hosts: ReadonlyMap<string, CheckedHost>;
+}
+
+/** One run's view of the remembered hosts: which need no checking, and what to remember for the next run. */
+export class HostChecks {
+  private readonly earlier: ReadonlyMap<string, CheckedHost>;
+  private readonly now = new Map<string, CheckedHost>();
+  private isAnyAdded = false;
+  private notChecked = 0;
+  /** Whether what the last build remembered is for this frame and this fleetgen (else none of it is used). */
+  private readonly isEarlierUsable: boolean;
+
+  /**
+   * `texts`: the digests of this manifest's frame and entries (undefined when it was parsed whole: then every host
+   * is checked, and nothing is remembered). `earlier`: what the last build remembered, if anything.
+   */
+  constructor(
+    private readonly texts: ManifestTexts | undefined,
+    private readonly generator: string,
+    earlier: CheckedHosts | undefined,
+  ) {
+    this.isEarlierUsable = texts !== undefined && earlier !== undefined && earlier.generator === generator && earlier.frame === texts.frame;
+    this.earlier = this.isEarlierUsable && earlier !== undefined ? earlier.hosts : new Map();
+  }
+
+  /**
+   * Whether host `index`'s host rules found nothing the last time they ran on this very entry and frame, and every
+   * secret they read answers as it did then (each is read again, through `secrets`). A host found so is remembered again.
+   */
+  isKnownClean(index: number, secrets: SecretSource): boolean {
+    const key = this.texts?.entries[index];
+    const known = key === undefined ? undefined : this.earlier.get(key);
+    if (key === undefined || known === undefined) return false;
+    const answers = new AnswerDigest();
+    for (const ref of known.refs) answers.add(ref, secrets.read(referenceOf(ref)));
+    if (answers.digest() !== known.answers) return false;
+    this.now.set(key, known);
+    this.notChecked++;
+    return true;
+  }
+
+  /** How many hosts this run did not check again (isKnownClean). */
+  get hostsNotChecked(): number {
+    return this.notChecked;
+  }
+
+  /** A reader for host `index`'s host rules that notes what they read, for remember(). */
+  noting(secrets: SecretSource): NotingReader {
+    return new NotingReader(secrets);
+  }
+
+  /** Host `index`'s host rules ran, reading through `reader`, and found nothing. */
+  remember(index: number, reader: NotingReader): void {
+    const key = this.texts?.entries[index];
+    if (key === undefined) return;
+    this.now.set(key, reader.checked());
+    this.isAnyAdded = true;
+  }
+
+  /**
+   * What the next run may use: the hosts of this manifest found clean (none for a manifest parsed whole), and whether
+   * that differs from what this run started with (then it is written again).
+   */
+  toRemember(): { checked: CheckedHosts; isChanged: boolean } {
+    const checked = { generator: this.generator, frame: this.texts?.frame ?? '', hosts: this.now };
+    return { checked, isChanged: !this.isEarlierUsable || this.isAnyAdded || this.now.size !== this.earlier.size };
+  }
+}
+
+/** Reads through another reader and notes each reference and its answer, in order. */
+export class NotingReader implements SecretSource {
+  private readonly refs: string[] = [];
+  private readonly answers = new AnswerDigest();
+
+  constructor(private readonly reader: SecretSource) {}
+
+  read(ref: SecretReference): SecretLookup {
+    const found = this.reader.read(ref);
+    const key = keyOf(ref);
+    this.refs.push(key);
+    this.answers.add(key, found);
+    return found;
+  }
+
+  checked(): CheckedHost {
+    return { refs: this.refs, answers: this.answers.digest() };
+  }
+}
+
+/** A digest of references and their answers: the bytes read, or the refusal with its message. Never a secret in clear. */
+class AnswerDigest {
+  private readonly hash = createHash('sha256');
+
+  add(ref: string, found: SecretLookup): void {
+    // Lengths first: no reference, message or content can run into the next one.
+    if (found.ok) this.hash.update(`${ref.length}:${ref}\0ok\0${found.bytes.length}:`).update(found.bytes);
+    else this.hash.update(`${ref.length}:${ref}\0${found.problem}\0${found.message.length}:${found.message}\0${found.hint.length}:${found.hint}`);
+  }
+
+  digest(): string {
+    return this.hash.digest('base64');
+  }
+}
+
+/** `file:<path>` or `env:<name>`, as written (relative paths are relative to the manifest's folder). */
+function keyOf(ref: SecretReference): string {
+  return ref.file !== undefined ? `file:${ref.file}` : `env:${ref.env ?? ''}`;
+}
+
+function referenceOf(key: string): SecretReference {
+  return key.startsWith('file:') ? { file: key.slice('file:'.length) } : { env: key.slice('env:'.length) };
+}

@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CheckedHosts } from '../../src/validate/host-checks.js';
+import { CACHE_DIR } from '../../src/write/cache.js';
+import { readCheckedHosts, writeCheckedHosts } from '../../src/write/checked-hosts.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function outDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-checked-'));
+  made.push(dir);
+  return join(dir, 'out');
+}
+
+const CHECKED: CheckedHosts = {
+  generator: 'g1',
+  frame: 'frame-digest',
+  hosts: new Map([
+    ['entry-1', { answers: 'a1', refs: ['file:secrets/one.json', 'env:TOKEN'] }],
+    ['entry-2', { answers: 'a2', refs: [] }],
+  ]),
+};
+
+describe('checked.json', () => {
+  it('reads back what was written, 0600, in the cache folder', () => {
+    const out = outDir();
+    writeCheckedHosts(out, { checked: CHECKED, isChanged: true });
+    const path = join(out, CACHE_DIR, 'checked.json');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readCheckedHosts(out)).toEqual(CHECKED);
+  });
+
+  it('is not written when nothing changed', () => {
+    const out = outDir();
+    writeCheckedHosts(out, { checked: CHECKED, isChanged: false });
+    expect(readCheckedHosts(out)).toBeUndefined();
+  });
+
+  it('is no memory at all when missing, damaged, of another version or out of shape', () => {
+    const out = outDir();
+    expect(readCheckedHosts(out)).toBeUndefined();
+    writeCheckedHosts(out, { checked: CHECKED, isChanged: true });
+    const path = join(out, CACHE_DIR, 'checked.json');
+    const good = readFileSync(path, 'utf8');
+    const bad = [
+      good.slice(0, -10),
+      good.replace('"version":1', '"version":2'),
+      good.replace('"generator":"g1"', '"generator":1'),
+      good.replace('["entry-2","a2"]', '["entry-2"]'),
+      good.replace('["entry-2","a2"]', '["entry-1","a2"]'),
+      good.replace('"env:TOKEN"', '7'),
+      '[]',
+    ];
+    for (const text of bad) {
+      writeFileSync(path, text);
+      expect(readCheckedHosts(out), text).toBeUndefined();
+    }
+  });
+
+  it('leaves out/ as it was when the cache folder cannot be written', () => {
+    const out = outDir();
+    mkdirSync(out);
+    writeFileSync(join(out, CACHE_DIR), 'a file where the cache folder goes');
+    expect(() => writeCheckedHosts(out, { checked: CHECKED, isChanged: true })).not.toThrow();
+    expect(readFileSync(join(out, CACHE_DIR), 'utf8')).toBe('a file where the cache folder goes');
+  });
+});
