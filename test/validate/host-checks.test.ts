@@ -118,7 +118,8 @@ describe('host checks remembered by a build', () => {
     const dir = tempDir();
     const { text, env } = fleet(dir);
     const first = validateWith(dir, text, undefined, { env });
-    for (const changed of [{ ...env, CREDS_3: '{"AccountTag": "fake"}' }, { CREDS_1: env.CREDS_1 ?? '' }]) {
+    const variants: Record<string, string>[] = [{ ...env, CREDS_3: '{"AccountTag": "fake"}' }, { CREDS_1: env.CREDS_1 ?? '' }];
+    for (const changed of variants) {
       const second = validateWith(dir, text, first.remembered.checked, { env: changed });
       expect(second.diagnostics).toEqual(plain(dir, text, changed));
       expect(second.diagnostics.join('\n')).toContain('hosts[2].tunnel.credentials');
