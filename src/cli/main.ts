@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import { setFlagsFromString } from 'node:v8';
+import { growHeapSlowly } from '../write/heap-growth.js';
 import { run } from './run.js';
 
 // A build keeps the model and a record of every file live to its end, and allocates many times that in short-lived
 // text. V8 by default lets the heap grow to several times what is live before a full collection, which took a
 // 10,000-host build past 700 MB resident; growing by half of what is live keeps it near the 500 MB of issue 10 at no
-// measurable cost in time (npm run bench:scale). Read at every collection, so setting it here, first, is in time.
-setFlagsFromString('--heap-growing-percent=50');
+// measurable cost in time (npm run bench:scale). Read at every collection, so setting it here, first, is in time. A
+// rebuild lets it grow freely again (write/heap-growth.ts).
+growHeapSlowly();
 
 // exitCode, not process.exit(): stdout may be a pipe that still has to drain.
 process.exitCode = await run(process.argv);

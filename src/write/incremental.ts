@@ -51,6 +51,7 @@ import {
 import { fleetWideFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
 import { generatorDigest } from './generator-digest.js';
 import { makeFolders } from './folders.js';
+import { growHeapSlowly } from './heap-growth.js';
 import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
 import { lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
@@ -282,6 +283,8 @@ class StreamedBuild {
       targets.push(mask);
     }
     if (hosts.length === 0 || hosts.length < (this.build.hostsForGeneratingThread ?? HOSTS_FOR_GENERATING_THREAD)) return undefined;
+    // Many hosts to generate: much short-lived text, as in a first build (heap-growth.ts).
+    growHeapSlowly();
     return new GeneratingThread(this.fleet, this.build.options, { hosts: Int32Array.from(hosts), targets: Uint8Array.from(targets) });
   }
 

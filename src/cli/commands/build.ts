@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { buildFleet } from '../../build.js';
@@ -6,8 +6,9 @@ import { formatDiagnostic, InternalError, ManifestError } from '../../diagnostic
 import { compileFleet, type CompileResult } from '../../pipeline.js';
 import { HOST_TARGET_NAMES, TARGET_NAMES, type TargetName, type TargetOptions } from '../../targets/target.js';
 import { closest } from '../../validate/closest.js';
-import { readParseCache, writeParseCache } from '../../write/cache.js';
+import { cacheFilePath, readParseCache, writeParseCache } from '../../write/cache.js';
 import { readCheckedHosts, writeCheckedHosts } from '../../write/checked-hosts.js';
+import { growHeapFreely } from '../../write/heap-growth.js';
 import { buildIntoOut } from '../../write/incremental.js';
 import { StatAhead } from '../../write/stat-ahead.js';
 import { OutputError } from '../../write/output-error.js';
@@ -89,6 +90,9 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
       // (stat-ahead.ts).
       const isBuildIntoOut = !args.check && !args['dry-run'] && !args.stdout;
       const statAhead = isBuildIntoOut ? StatAhead.start(args.out) : undefined;
+      // A rebuild (out/ holds a build cache) usually regenerates few hosts: its heap is mostly what stays live, which
+      // V8's own growth suits better; it grows slowly again if many hosts are regenerated (write/heap-growth.ts).
+      if (isBuildIntoOut && existsSync(cacheFilePath(args.out))) growHeapFreely();
       try {
         await runBuild(args, context, progress, statAhead);
       } finally {
