@@ -59,23 +59,23 @@ export const checkServiceTokenNames: FleetRule = ({ manifest, source }) => {
 };
 
 export const checkTerraformCaHasApplication: HostRule = ({ source }, host) => {
-    if (!usesTerraformCa(host)) return [];
-    const hasSshRule = (effectiveIngress(host)?.rules ?? []).some((rule) => {
-      const service = parseService(rule.service);
-      return service.ok && service.kind === 'ssh' && !rule.hostname?.startsWith('*');
-    });
-    const hasPolicy = (host.settings.access?.policies ?? []).length > 0;
-    if (hasSshRule && hasPolicy) return [];
-    const at = host.originOf(['ssh', 'shortLivedCerts']);
-    const lacks = !hasSshRule ? 'no ssh:// ingress rule (so no SSH hostname)' : 'no access.policies';
-    return [
-      source.error(
-        'access.ca-without-application',
-        at,
-        `short-lived certificates without caPublicKey use the SSH CA that Terraform creates for the host's Access application, but the host has ${lacks}${forHost(host, at)}`,
-        !hasSshRule
-          ? 'add an ingress rule such as { service: "ssh://localhost:22" }, or give caPublicKey'
-          : 'name the policies that may log in under access.policies (in defaults, the group or the host), or give caPublicKey',
-      ),
-    ];
+  if (!usesTerraformCa(host)) return [];
+  const hasSshRule = (effectiveIngress(host)?.rules ?? []).some((rule) => {
+    const service = parseService(rule.service);
+    return service.ok && service.kind === 'ssh' && !rule.hostname?.startsWith('*');
+  });
+  const hasPolicy = (host.settings.access?.policies ?? []).length > 0;
+  if (hasSshRule && hasPolicy) return [];
+  const at = host.originOf(['ssh', 'shortLivedCerts']);
+  const lacks = !hasSshRule ? 'no ssh:// ingress rule (so no SSH hostname)' : 'no access.policies';
+  return [
+    source.error(
+      'access.ca-without-application',
+      at,
+      `short-lived certificates without caPublicKey use the SSH CA that Terraform creates for the host's Access application, but the host has ${lacks}${forHost(host, at)}`,
+      !hasSshRule
+        ? 'add an ingress rule such as { service: "ssh://localhost:22" }, or give caPublicKey'
+        : 'name the policies that may log in under access.policies (in defaults, the group or the host), or give caPublicKey',
+    ),
+  ];
 };

@@ -56,10 +56,10 @@ function checkOriginRequest(host: EffectiveSettings, request: OriginRequest | un
 }
 
 export const checkRemoteConfig: HostRule = ({ source }, host) => {
-    const ingress = effectiveIngress(host);
-    if (tunnelMode(host) !== 'token' || !ingress) return [];
-    return [
-      ...checkOriginRequest(host, host.settings.originRequest, host.originOf(['originRequest']), source),
-      ...ingress.rules.flatMap((rule, j) => checkOriginRequest(host, rule.originRequest, [...ingress.path, j, 'originRequest'], source)),
-    ];
+  const ingress = effectiveIngress(host);
+  if (tunnelMode(host) !== 'token' || !ingress) return [];
+  return [
+    ...checkOriginRequest(host, host.settings.originRequest, host.originOf(['originRequest']), source),
+    ...ingress.rules.flatMap((rule, j) => checkOriginRequest(host, rule.originRequest, [...ingress.path, j, 'originRequest'], source)),
+  ];
 };

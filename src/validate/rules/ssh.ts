@@ -34,23 +34,23 @@ export const warnHostsWithoutSsh: FleetRule = ({ hosts, source }) => {
 };
 
 export const warnSshPortMismatch: HostRule = ({ source }, host) => {
-    const ingress = effectiveIngress(host);
-    if (!ingress) return [];
-    const sshPort = host.settings.ssh?.port;
-    const listening = sshPort ?? DEFAULT_SSH_PORT;
-    return ingress.rules.flatMap((rule, j) => {
-      const service = parseService(rule.service);
-      if (!service.ok || service.kind !== 'ssh' || !LOOPBACK.has(service.host ?? '') || service.port === listening) return [];
-      const said = sshPort === undefined ? `sshd listens on ${DEFAULT_SSH_PORT} (ssh.port is not set)` : `ssh.port is ${sshPort}`;
-      return [
-        source.warning(
-          'ssh.port-mismatch',
-          [...ingress.path, j, 'service'],
-          `${quote(rule.service)} goes to port ${service.port}, but ${said}`,
-          'make them agree: set ssh.port to the port sshd listens on, and use the same port in the ssh:// service',
-        ),
-      ];
-    });
+  const ingress = effectiveIngress(host);
+  if (!ingress) return [];
+  const sshPort = host.settings.ssh?.port;
+  const listening = sshPort ?? DEFAULT_SSH_PORT;
+  return ingress.rules.flatMap((rule, j) => {
+    const service = parseService(rule.service);
+    if (!service.ok || service.kind !== 'ssh' || !LOOPBACK.has(service.host ?? '') || service.port === listening) return [];
+    const said = sshPort === undefined ? `sshd listens on ${DEFAULT_SSH_PORT} (ssh.port is not set)` : `ssh.port is ${sshPort}`;
+    return [
+      source.warning(
+        'ssh.port-mismatch',
+        [...ingress.path, j, 'service'],
+        `${quote(rule.service)} goes to port ${service.port}, but ${said}`,
+        'make them agree: set ssh.port to the port sshd listens on, and use the same port in the ssh:// service',
+      ),
+    ];
+  });
 };
 
 /**

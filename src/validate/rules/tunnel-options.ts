@@ -90,60 +90,60 @@ export function goDurationSeconds(text: string): number {
 }
 
 export const checkTunnelOptionValues: HostRule = ({ source }, host) => {
-    const options = host.settings.tunnel?.options ?? {};
-    const out: Diagnostic[] = [];
-    const grace = options['grace-period'];
-    if (grace !== undefined && goDurationSeconds(grace) > MAX_GRACE_PERIOD_SECONDS) {
+  const options = host.settings.tunnel?.options ?? {};
+  const out: Diagnostic[] = [];
+  const grace = options['grace-period'];
+  if (grace !== undefined && goDurationSeconds(grace) > MAX_GRACE_PERIOD_SECONDS) {
+    out.push(
+      source.error(
+        'tunnel.grace-period',
+        optionPath(host, 'grace-period'),
+        `grace-period ${quote(grace)} is over 3m: \`cloudflared tunnel run\` refuses it ("grace-period must be equal or less than 3m0s")`,
+        'write a duration of at most "3m"',
+      ),
+    );
+  }
+  const bind = options['edge-bind-address'];
+  if (bind !== undefined) {
+    if (isIP(bind) === 0) {
       out.push(
         source.error(
-          'tunnel.grace-period',
-          optionPath(host, 'grace-period'),
-          `grace-period ${quote(grace)} is over 3m: \`cloudflared tunnel run\` refuses it ("grace-period must be equal or less than 3m0s")`,
-          'write a duration of at most "3m"',
+          'tunnel.edge-bind-address',
+          optionPath(host, 'edge-bind-address'),
+          `edge-bind-address ${quote(bind)} is not an IP address: \`cloudflared tunnel run\` refuses it`,
+          'write an IPv4 or IPv6 address the host has, e.g. "192.0.2.10"',
+        ),
+      );
+    } else if ((options['edge-ip-version'] === '6' && isIPv4(bind)) || (options['edge-ip-version'] === '4' && !isIPv4(bind))) {
+      out.push(
+        source.warning(
+          'tunnel.edge-bind-address-ip-version',
+          optionPath(host, 'edge-bind-address'),
+          `edge-bind-address ${quote(bind)} is IPv${isIPv4(bind) ? 4 : 6} but edge-ip-version is "${options['edge-ip-version']}": cloudflared overrides edge-ip-version to match the address`,
+          'make them agree: remove edge-ip-version, or bind to an address of that IP version',
         ),
       );
     }
-    const bind = options['edge-bind-address'];
-    if (bind !== undefined) {
-      if (isIP(bind) === 0) {
-        out.push(
-          source.error(
-            'tunnel.edge-bind-address',
-            optionPath(host, 'edge-bind-address'),
-            `edge-bind-address ${quote(bind)} is not an IP address: \`cloudflared tunnel run\` refuses it`,
-            'write an IPv4 or IPv6 address the host has, e.g. "192.0.2.10"',
-          ),
-        );
-      } else if ((options['edge-ip-version'] === '6' && isIPv4(bind)) || (options['edge-ip-version'] === '4' && !isIPv4(bind))) {
-        out.push(
-          source.warning(
-            'tunnel.edge-bind-address-ip-version',
-            optionPath(host, 'edge-bind-address'),
-            `edge-bind-address ${quote(bind)} is IPv${isIPv4(bind) ? 4 : 6} but edge-ip-version is "${options['edge-ip-version']}": cloudflared overrides edge-ip-version to match the address`,
-            'make them agree: remove edge-ip-version, or bind to an address of that IP version',
-          ),
-        );
-      }
-    }
-    return out;
+  }
+  return out;
 };
 
 /** region and an Endpoint in the credentials or token are two answers to one question: cloudflared refuses both. */
 export const checkRegionWithEndpoint: HostRule = (fleet, host) => {
-    if (host.settings.tunnel?.options?.region === undefined) return [];
-    const endpoint = tunnelEndpoint(fleet, host);
-    if (endpoint === undefined) return [];
-    const path = optionPath(host, 'region');
-    const carrier = tunnelMode(host) === 'token' ? 'token carries' : 'credentials carry';
-    return [
-      fleet.source.error(
-        'tunnel.region-with-endpoint',
-        path,
-        `region is set, and the tunnel's ${carrier} an endpoint (${quote(endpoint)}): \`cloudflared tunnel run\` refuses both ("region provided with a token that has an endpoint")${forHost(host, path)}`,
-        'remove region for this host: the endpoint already decides where it connects',
-        'key',
-      ),
-    ];
+  if (host.settings.tunnel?.options?.region === undefined) return [];
+  const endpoint = tunnelEndpoint(fleet, host);
+  if (endpoint === undefined) return [];
+  const path = optionPath(host, 'region');
+  const carrier = tunnelMode(host) === 'token' ? 'token carries' : 'credentials carry';
+  return [
+    fleet.source.error(
+      'tunnel.region-with-endpoint',
+      path,
+      `region is set, and the tunnel's ${carrier} an endpoint (${quote(endpoint)}): \`cloudflared tunnel run\` refuses both ("region provided with a token that has an endpoint")${forHost(host, path)}`,
+      'remove region for this host: the endpoint already decides where it connects',
+      'key',
+    ),
+  ];
 };
 
 /** The Endpoint of a named tunnel's credentials or a token's "e"; undefined when there is none or it is unreadable. */

@@ -42,27 +42,27 @@ const MODE_OF_KEY: Record<TunnelKey, TunnelMode> = {
 };
 
 export const checkTunnelModes: HostRule = (fleet, host) => {
-    const mode = tunnelMode(host);
-    const out = [...settingsOfOtherModes(fleet, host, mode)];
-    if (mode === 'self-register' && host.settings.tunnel?.managedBy !== undefined) {
-      const path = host.originOf(['tunnel', 'managedBy']);
-      if (countsAgainstMode(host, path)) {
-        out.push(
-          fleet.source.error(
-            'tunnel.unused-setting',
-            path,
-            'tunnel.managedBy is not used in self-register mode: the host creates its own tunnel',
-            'remove it, or set tunnel.mode: named to let Terraform create the tunnel',
-            'key',
-          ),
-        );
-      }
+  const mode = tunnelMode(host);
+  const out = [...settingsOfOtherModes(fleet, host, mode)];
+  if (mode === 'self-register' && host.settings.tunnel?.managedBy !== undefined) {
+    const path = host.originOf(['tunnel', 'managedBy']);
+    if (countsAgainstMode(host, path)) {
+      out.push(
+        fleet.source.error(
+          'tunnel.unused-setting',
+          path,
+          'tunnel.managedBy is not used in self-register mode: the host creates its own tunnel',
+          'remove it, or set tunnel.mode: named to let Terraform create the tunnel',
+          'key',
+        ),
+      );
     }
-    if (tunnelOwner(host) === 'terraform') out.push(...settingsOfExternalTunnels(fleet, host));
-    else if (mode === 'named') out.push(...checkNamed(fleet, host));
-    else if (mode === 'token') out.push(...checkToken(fleet, host));
-    else out.push(...checkSelfRegister(fleet, host));
-    return out;
+  }
+  if (tunnelOwner(host) === 'terraform') out.push(...settingsOfExternalTunnels(fleet, host));
+  else if (mode === 'named') out.push(...checkNamed(fleet, host));
+  else if (mode === 'token') out.push(...checkToken(fleet, host));
+  else out.push(...checkSelfRegister(fleet, host));
+  return out;
 };
 
 function settingsOfOtherModes({ source }: HostContext, host: EffectiveSettings, mode: TunnelMode): Diagnostic[] {
