@@ -113,7 +113,8 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       path: lockfilePath,
       text: () => serializeLockfile(hostnames.lock),
       changed: hostnames.changed,
-      hostsWithNewNames: [...new Set(diffLockfiles(lock, hostnames.lock).flatMap((c) => (c.path[0] === 'hosts' ? [String(c.path[1])] : [])))],
+      // An unchanged lock holds the very names this run assigned: no diff to work out (10,000 hosts' names compared).
+      hostsWithNewNames: hostnames.changed ? [...new Set(diffLockfiles(lock, hostnames.lock).flatMap((c) => (c.path[0] === 'hosts' ? [String(c.path[1])] : [])))] : [],
       frozenDiagnostics: () => frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
     secretFilesRead: secrets.filesRead,
