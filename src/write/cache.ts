@@ -4,14 +4,16 @@
  * mtime and inode right after the write); beside it, the texts the build parsed (parsed.bin, load/parse-cache.ts). A host whose fingerprint is unchanged and whose files still stat as
  * recorded is neither regenerated nor read again; anything else is regenerated and compared byte for byte.
  *
- * A rebuild after a few hosts changed writes the lines of every other host as it read them (see the format below).
+ * A rebuild after a few hosts changed writes only what changed: a journal beside the cache file (build.delta.json) with
+ * the lines of the hosts whose parts changed since that file was written, bound to that very file; once the journal
+ * grows past a share of it, the build writes the whole file again, with no journal (see the format below).
  *
  * Only a cache: never committed (the folder ignores itself, like .pytest_cache), 0600 (fingerprints are digests
  * over secrets too), and anything wrong with it — missing, unreadable, another format — means a full build. It is
  * set aside before a build writes anything and written again last, so a build that was killed is followed by a full
  * one, which also removes the temp files the kill left (plan.ts, leftoverTemps).
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { ParseCache } from '../load/parse-cache.js';
@@ -23,6 +25,13 @@ import type { RecordedFile } from './state.js';
 export const CACHE_DIR = '.fleetgen-cache';
 const CACHE_FILE = 'build.json';
 const ASIDE_FILE = 'build.json.old';
+/** What changed since build.json was written: read with it, and only with that very file (see the format below). */
+const JOURNAL_FILE = 'build.delta.json';
+/**
+ * A journal is written while it stays below this share of build.json's size; past it, build.json is written whole
+ * (and the journal removed), so that reading the two never costs much more than reading one written whole.
+ */
+export const JOURNAL_SHARE = 0.25;
 /** Texts as parsed (load/parse-cache.ts), by a digest of their text. */
 const PARSED_FILE = 'parsed.bin';
 const PARSED_FORMAT_VERSION = 1;
@@ -84,7 +93,7 @@ export function isAsCached(file: Pick<CachedFile, 'mode' | 'size' | 'mtimeMs' | 
 export function readCache(outDir: string): BuildCache | undefined {
   const read = readCacheText(outDir);
   if (read === undefined) return undefined;
-  return decodeCache(read.text, read.identity);
+  return decodeCache(read);
 }
 
 /** The cache file in out/ (stat-ahead.ts looks at its size before reading it). */
@@ -92,14 +101,41 @@ export function cacheFilePath(outDir: string): string {
   return join(outDir, CACHE_DIR, CACHE_FILE);
 }
 
-/** The cache file's text, not decoded, and which file it was (the stat-ahead thread's reading: stat-ahead-worker.ts). */
-export function readCacheText(outDir: string): { text: string; identity: FileIdentity } | undefined {
-  return readText(cacheFilePath(outDir));
+/** The texts of the cache file and its journal (if any), not decoded, and which files they were. */
+export interface CacheText {
+  text: string;
+  identity: FileIdentity;
+  journal: { text: string; identity: FileIdentity } | undefined;
 }
 
-/** The identity of the file a cache was read from (readCache); undefined for a cache built, not read. */
-export function identityOfCache(cache: BuildCache): FileIdentity | undefined {
-  return linesRead.get(cache)?.identity;
+/** Which files a cache was read from: the cache file, and its journal when there was one. */
+export interface CacheIdentity {
+  base: FileIdentity;
+  journal: FileIdentity | undefined;
+}
+
+/**
+ * The cache file's text and its journal's, not decoded, and which files they were (the stat-ahead thread's reading:
+ * stat-ahead-worker.ts); undefined when either cannot be read (a journal that is not there is none).
+ */
+export function readCacheText(outDir: string): CacheText | undefined {
+  const base = readText(cacheFilePath(outDir));
+  if (base === undefined) return undefined;
+  try {
+    return { ...base, journal: readTextAndIdentity(join(outDir, CACHE_DIR, JOURNAL_FILE)) };
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? { ...base, journal: undefined } : undefined;
+  }
+}
+
+/** The identity of the files a cache was read from (readCache); undefined for a cache built, not read. */
+export function identityOfCache(cache: BuildCache): CacheIdentity | undefined {
+  const read = linesRead.get(cache);
+  return read === undefined ? undefined : { base: read.identity, journal: read.journal?.identity };
+}
+
+export function isSameCache(a: CacheIdentity, b: CacheIdentity): boolean {
+  return isSameFile(a.base, b.base) && (a.journal === undefined ? b.journal === undefined : b.journal !== undefined && isSameFile(a.journal, b.journal));
 }
 
 /**
@@ -172,23 +208,53 @@ export function restoreCache(outDir: string): void {
 
 /**
  * `previous`: the cache this build read (readCache), if any. A host whose parts are all the very objects read from it
- * (reused, not regenerated) is written as the line it was read from.
+ * (reused, not regenerated) is written as the line it was read from, or (a journal) not written at all.
+ *
+ * The cache file was set aside (keepCacheAside) before the build's first write. A journal goes first, bound to that
+ * file, which then comes back into place; a whole file removes the journal first. So a kill at any point in between
+ * leaves no cache file in place: no usable cache, as a kill before writeCache does.
  */
-export function writeCache(outDir: string, cache: BuildCache, previous?: BuildCache, record?: RecordLeft): void {
+export function writeCache(outDir: string, cache: BuildCache, previous?: BuildCache, record?: RecordLeft, options: { journalShare?: number } = {}): void {
   const dir = cacheFolder(outDir);
   const read = previous === undefined ? undefined : linesRead.get(previous);
+  const journalText = read?.journal === undefined ? undefined : textReadAgain(dir, [JOURNAL_FILE], read.journal.identity);
+  const isJournalAsRead = read !== undefined && (read.journal === undefined || journalText !== undefined);
+  if (read !== undefined && isJournalAsRead) {
+    // Only the cache file's identity is needed, not its 12 MB text: its lines stand as they are.
+    const base = placeOf(dir, read.identity, [ASIDE_FILE, CACHE_FILE]);
+    const journal = base === undefined ? undefined : encodeJournal(cache, read, journalText, record, read.identity.size * (options.journalShare ?? JOURNAL_SHARE));
+    if (base !== undefined && journal !== undefined) {
+      writeFileAtomic(join(dir, JOURNAL_FILE), journal, { mode: 0o600 });
+      if (base === ASIDE_FILE) renameSync(join(dir, ASIDE_FILE), join(dir, CACHE_FILE));
+      return;
+    }
+  }
   // The lines are read again rather than kept through the build (12 MB at 10,000 hosts, which raised the rebuild's
   // peak memory by about 60 MB): from the file set aside, or not yet set aside, when it is still the file read.
-  const text = read === undefined ? undefined : textReadAgain(dir, read.identity);
+  const text = read === undefined ? undefined : textReadAgain(dir, [ASIDE_FILE, CACHE_FILE], read.identity);
+  rmSync(join(dir, JOURNAL_FILE), { force: true });
   rmSync(join(dir, ASIDE_FILE), { force: true });
-  writeFileAtomic(join(dir, CACHE_FILE), encodeCache(cache, read !== undefined && text !== undefined ? { read, text } : undefined, record), { mode: 0o600 });
+  const previousRead = read !== undefined && text !== undefined && isJournalAsRead ? { read, text, journalText } : undefined;
+  writeFileAtomic(join(dir, CACHE_FILE), encodeCache(cache, previousRead, record), { mode: 0o600 });
 }
 
-/** The text of the file once read, set aside since or not; undefined when neither file is that one any more. */
-function textReadAgain(dir: string, identity: FileIdentity): string | undefined {
-  for (const name of [ASIDE_FILE, CACHE_FILE]) {
+/** The text of the file once read (under one of `names`: set aside since or not); undefined when none is that one any more. */
+function textReadAgain(dir: string, names: readonly string[], identity: FileIdentity): string | undefined {
+  for (const name of names) {
     const again = readText(join(dir, name));
     if (again !== undefined && isSameFile(again.identity, identity)) return again.text;
+  }
+  return undefined;
+}
+
+/** Where the file read is now (among `names`: the cache file set aside, or still in place); undefined when none is that file. */
+function placeOf<Name extends string>(dir: string, identity: FileIdentity, names: readonly Name[]): Name | undefined {
+  for (const name of names) {
+    try {
+      if (isSameFile(identityOf(lstatSync(join(dir, name))), identity)) return name;
+    } catch {
+      // not there
+    }
   }
   return undefined;
 }
@@ -260,6 +326,23 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range, a host twice, a
  * missing last line break) makes the whole cache unusable, which means a full build — never a part reused on the
  * strength of a damaged record.
+ *
+ * The journal, build.delta.json, holds what changed since build.json was written, in the same shape:
+ *
+ *   {"version": 3, "base": {"size", "mtimeMs", "ino"}, "summaries": […], "fleet": {…}, "record": <record>}
+ *   ["web-7", "<fingerprint>", {"chef": <part>, …}]          a host's line: replaces build.json's line for that host, or adds the host
+ *   ["web-9"]                                                 a host removed (one build.json has a line for)
+ *
+ *   base       build.json's identity (FileIdentity) when the journal was written: the journal is read with that very
+ *              file only. Any other file there (or a journal out of place, as above) means no cache at all: a journal
+ *              that does not fit is a sign of something gone wrong, and a full build is what clears it up.
+ *   summaries  added at the end of build.json's table: the lines of both refer to the two as one table
+ *   fleet, record  replace build.json's
+ *
+ * Each build writes the journal whole (temp + rename, as every file): the lines of every host whose parts differ from
+ * build.json's line, the ones it read from the journal as read. Read back, the hosts come in the order of build.json's
+ * lines (less those the journal replaces or removes), then the journal's lines: cachedPartsInOrder and forEachPartInText
+ * both follow it.
  */
 type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields];
 /** Each file's FILE_FIELDS values, one file after the other: no array per file to parse and collect. */
@@ -270,11 +353,20 @@ type WarningEntry = [target: string, code: string, message: string, host: string
 interface LinesRead {
   /** The file read (its text is read again by writeCache, and used only when the file is still this one). */
   identity: FileIdentity;
+  /** The journal read with it, if any (its text is read again too, under the same condition). */
+  journal: { identity: FileIdentity } | undefined;
+  /** The summaries of both files, one table: build.json's first (the first `baseSummaries`), then the journal's. */
   summaries: readonly unknown[];
+  baseSummaries: number;
   /** The record as the build that wrote this cache left it (RecordLeft). */
   record: RecordLeft | undefined;
-  /** host name → the parts read from its line, where the line is in the text (start, end), and the summaries it refers to. */
-  hosts: Map<string, { parts: Record<string, CachedPart>; start: number; end: number; summaries: readonly number[] }>;
+  /**
+   * host name → the parts read from its line, where the line is (start, end) in build.json's text or (isInJournal) the
+   * journal's, and the summaries it refers to.
+   */
+  hosts: Map<string, { parts: Record<string, CachedPart>; start: number; end: number; summaries: readonly number[]; isInJournal: boolean }>;
+  /** The hosts build.json has a line for, whether the journal replaced or removed it or not. */
+  baseHosts: readonly string[];
 }
 
 /** Kept beside each cache readCache returns, not in it: a BuildCache is the same whether read or built. */
@@ -286,12 +378,12 @@ export const FILE_FIELDS = 6;
 const SECRET = 1;
 const KEPT_OUT_OF_GIT = 2;
 
-/** `previous`: the cache read, and the text of its file (read again). */
-function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: string } | undefined, record: RecordLeft | undefined): string {
-  const previous = previousRead?.read;
-  // The table read is kept as it is, for the lines written again; once fewer than half of its summaries are still
-  // referred to, everything is encoded afresh into a new table.
-  const summaries: unknown[] = previous === undefined ? [] : [...previous.summaries];
+/**
+ * The summary table a build writes: the one read, kept as it is for the lines written again, with new summaries added
+ * at its end; `referred` collects the indexes the lines written (or left standing) refer to.
+ */
+function summaryTableOf(read: readonly unknown[]): { summaries: unknown[]; referred: Set<number>; indexOf: (summary: unknown) => number } {
+  const summaries: unknown[] = [...read];
   const referred = new Set<number>();
   // Summaries read from the cache are shared objects, found by identity; fresh ones by their JSON.
   const byObject = new Map<unknown, number>();
@@ -299,7 +391,7 @@ function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: s
   summaries.forEach((summary, index) => {
     if (typeof summary === 'object' && summary !== null && !byObject.has(summary)) byObject.set(summary, index);
   });
-  const summaryIndex = (summary: unknown): number => {
+  const indexOf = (summary: unknown): number => {
     let index = byObject.get(summary);
     if (index === undefined) {
       // Made on the first fresh summary only: a build that reuses every host never stringifies the table.
@@ -315,29 +407,77 @@ function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: s
     referred.add(index);
     return index;
   };
-  const encodePart = (part: CachedPart, hostFingerprint: string | undefined): PartEntry => [
-    part.fingerprint === hostFingerprint ? null : part.fingerprint,
-    part.summary !== undefined ? summaryIndex(part.summary) : null,
-    part.warnings.map(encodeWarning),
-    encodeFiles(part.files),
-  ];
+  return { summaries, referred, indexOf };
+}
+
+function encodePart(part: CachedPart, hostFingerprint: string | undefined, summaryIndex: (summary: unknown) => number): PartEntry {
+  return [part.fingerprint === hostFingerprint ? null : part.fingerprint, part.summary !== undefined ? summaryIndex(part.summary) : null, part.warnings.map(encodeWarning), encodeFiles(part.files)];
+}
+
+function encodeHostLine(host: string, byTarget: Record<string, CachedPart>, summaryIndex: (summary: unknown) => number): string {
+  const first = Object.keys(byTarget)[0];
+  const fingerprint = (first !== undefined ? byTarget[first]?.fingerprint : undefined) ?? '';
+  return JSON.stringify([host, fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint, summaryIndex))]);
+}
+
+/** `previous`: the cache read, and the texts of its files (read again). */
+function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: string; journalText: string | undefined } | undefined, record: RecordLeft | undefined): string {
+  const previous = previousRead?.read;
+  // Once fewer than half of the table read is still referred to, everything is encoded afresh into a new table.
+  const table = summaryTableOf(previous === undefined ? [] : previous.summaries);
   const lines: string[] = [];
   for (const host of Object.keys(cache.hosts)) {
     const byTarget = cache.hosts[host] ?? {};
     const read = previous?.hosts.get(host);
-    if (read !== undefined && previousRead !== undefined && isSameParts(read.parts, byTarget)) {
-      lines.push(previousRead.text.slice(read.start, read.end));
-      for (const index of read.summaries) referred.add(index);
+    const source = read === undefined ? undefined : read.isInJournal ? previousRead?.journalText : previousRead?.text;
+    if (read !== undefined && source !== undefined && isSameParts(read.parts, byTarget)) {
+      lines.push(source.slice(read.start, read.end));
+      for (const index of read.summaries) table.referred.add(index);
       continue;
     }
-    const first = Object.keys(byTarget)[0];
-    const fingerprint = (first !== undefined ? byTarget[first]?.fingerprint : undefined) ?? '';
-    lines.push(JSON.stringify([host, fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint))]));
+    lines.push(encodeHostLine(host, byTarget, table.indexOf));
   }
-  const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined));
-  if (previous !== undefined && referred.size * 2 < summaries.length) return encodeCache(cache, undefined, record);
+  const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined, table.indexOf));
+  if (previous !== undefined && table.referred.size * 2 < table.summaries.length) return encodeCache(cache, undefined, record);
   // One join, with a line break after every line: no string per line and no second copy of the 12 MB text.
-  return [JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries, fleet, ...(record !== undefined ? { record } : {}) }), ...lines, ''].join('\n');
+  return [JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries: table.summaries, fleet, ...(record !== undefined ? { record } : {}) }), ...lines, ''].join('\n');
+}
+
+/**
+ * The journal for `cache` over the cache file `read` was read from: the lines of the hosts whose parts are not the ones
+ * read from that file. Undefined when it would take more than `maxLength` characters, or a new summary table is due:
+ * the file is then written whole.
+ */
+function encodeJournal(cache: BuildCache, read: LinesRead, journalText: string | undefined, record: RecordLeft | undefined, maxLength: number): string | undefined {
+  const table = summaryTableOf(read.summaries);
+  const lines: string[] = [];
+  let length = 0;
+  for (const host of Object.keys(cache.hosts)) {
+    const byTarget = cache.hosts[host] ?? {};
+    const was = read.hosts.get(host);
+    let line: string;
+    if (was !== undefined && isSameParts(was.parts, byTarget) && (!was.isInJournal || journalText !== undefined)) {
+      for (const index of was.summaries) table.referred.add(index);
+      if (!was.isInJournal) continue;
+      line = (journalText ?? '').slice(was.start, was.end);
+    } else {
+      line = encodeHostLine(host, byTarget, table.indexOf);
+    }
+    length += line.length + 1;
+    if (length > maxLength) return undefined;
+    lines.push(line);
+  }
+  for (const host of read.baseHosts) {
+    if (Object.hasOwn(cache.hosts, host)) continue;
+    const removal = JSON.stringify([host]);
+    length += removal.length + 1;
+    lines.push(removal);
+  }
+  const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined, table.indexOf));
+  if (table.referred.size * 2 < table.summaries.length) return undefined;
+  const head = JSON.stringify({ version: BUILD_FORMAT_VERSION, base: read.identity, summaries: table.summaries.slice(read.baseSummaries), fleet, ...(record !== undefined ? { record } : {}) });
+  if (length + head.length + 1 > maxLength) return undefined;
+  return [head, ...lines, ''].join('\n');
 }
 
 /** The same targets, each with the very part object read. */
@@ -371,17 +511,20 @@ export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, 
 
 /**
  * The file fields (FileFields: path, mode, flags, size, mtimeMs, ino, file after file) of each part in a cache's
- * text, in cachedPartsInOrder's order, without decoding the cache: for the stat-ahead thread, which needs no more and
- * must not take the memory or time of a second decoded cache. Checks no more than the order depends on: what else is
- * wrong makes readCache refuse the text, and the build then has no cache to use the stat-ahead report with.
+ * text and its journal's (`journal`, if any), in cachedPartsInOrder's order, without decoding the cache: for the
+ * stat-ahead thread, which needs no more and must not take the memory or time of a second decoded cache. Checks no
+ * more than the order depends on: what else is wrong (a journal for another file among it) makes readCache refuse the
+ * texts, and the build then has no cache to use the stat-ahead report with.
  * A part not in its shape comes as undefined. Returns the number of parts; undefined when the text is not lines of
  * the shape cachedPartsInOrder reads.
  */
-export function forEachPartInText(text: string, visit: (files: readonly unknown[] | undefined, index: number) => void): number | undefined {
+export function forEachPartInText(text: string, visit: (files: readonly unknown[] | undefined, index: number) => void, journal?: string): number | undefined {
   if (!text.endsWith('\n')) return undefined;
   let end = text.indexOf('\n');
   const head = parseJson(text.slice(0, end));
   if (!isObject(head) || head.version !== BUILD_FORMAT_VERSION || !isObject(head.fleet)) return undefined;
+  const changes = journal === undefined ? undefined : journalEntries(journal);
+  if (journal !== undefined && changes === undefined) return undefined;
   let index = 0;
   const visitParts = (entries: Record<string, unknown>): void => {
     for (const target of Object.keys(entries)) {
@@ -393,40 +536,93 @@ export function forEachPartInText(text: string, visit: (files: readonly unknown[
     end = text.indexOf('\n', start);
     const entry = parseJson(text.slice(start, end));
     if (!Array.isArray(entry) || !isObject(entry[2])) return undefined;
+    if (changes?.hosts.has(entry[0] as string) !== true) visitParts(entry[2]);
+  }
+  for (const { entry } of changes?.lines ?? []) {
+    if (entry.length === 1) continue;
+    if (!isObject(entry[2])) return undefined;
     visitParts(entry[2]);
   }
-  visitParts(head.fleet);
+  visitParts(changes?.head.fleet ?? head.fleet);
   return index;
 }
 
-/** The cache the text holds, or undefined when anything in it is not as encodeCache writes it. */
-function decodeCache(text: string, identity: FileIdentity): BuildCache | undefined {
+/**
+ * A journal's head and lines, each line a host's (or a removal: one element), each host once; undefined when the text
+ * is not in that shape. (Its `base` is checked by decodeCache.)
+ */
+function journalEntries(text: string): { head: Record<string, unknown> & { fleet: Record<string, unknown> }; lines: { entry: unknown[]; start: number; end: number }[]; hosts: Set<string> } | undefined {
+  if (!text.endsWith('\n')) return undefined;
+  let end = text.indexOf('\n');
+  const head = parseJson(text.slice(0, end));
+  if (!isObject(head) || head.version !== BUILD_FORMAT_VERSION || !isObject(head.fleet) || !Array.isArray(head.summaries)) return undefined;
+  const lines: { entry: unknown[]; start: number; end: number }[] = [];
+  const hosts = new Set<string>();
+  for (let start = end + 1; start < text.length; start = end + 1) {
+    end = text.indexOf('\n', start);
+    const entry = parseJson(text.slice(start, end));
+    if (!Array.isArray(entry) || (entry.length !== 1 && entry.length !== 3) || typeof entry[0] !== 'string' || hosts.has(entry[0])) return undefined;
+    hosts.add(entry[0]);
+    lines.push({ entry, start, end });
+  }
+  return { head: head as Record<string, unknown> & { fleet: Record<string, unknown> }, lines, hosts };
+}
+
+/** The cache the texts hold, or undefined when anything in them is not as writeCache writes them. */
+function decodeCache({ text, identity, journal }: CacheText): BuildCache | undefined {
   // The last line break is there: nothing was cut off after a host's line.
   if (!text.endsWith('\n')) return undefined;
   let end = text.indexOf('\n');
   const head = parseJson(text.slice(0, end));
   if (!isObject(head) || head.version !== BUILD_FORMAT_VERSION || !Array.isArray(head.summaries) || !isObject(head.fleet)) return undefined;
-  const summaries: unknown[] = head.summaries;
-  const read: LinesRead = { identity, summaries, hosts: new Map(), record: recordLeftIn(head.record) };
+  const changes = journal === undefined ? undefined : journalEntries(journal.text);
+  if (journal !== undefined && (changes === undefined || !isIdentityOf(changes.head.base, identity))) return undefined;
+  const latest = changes?.head ?? head;
+  const summaries: unknown[] = changes === undefined ? head.summaries : [...(head.summaries as unknown[]), ...(changes.head.summaries as unknown[])];
+  const read: LinesRead = { identity, journal: journal && { identity: journal.identity }, summaries, baseSummaries: head.summaries.length, hosts: new Map(), record: recordLeftIn(latest.record), baseHosts: [] };
   // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
   const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
+  const baseHosts = new Set<string>();
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
     const entry = parseJson(text.slice(start, end));
     if (!Array.isArray(entry) || entry.length !== 3 || typeof entry[0] !== 'string' || typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
     const host: string = entry[0];
-    if (read.hosts.has(host)) return undefined;
+    if (baseHosts.has(host)) return undefined;
+    baseHosts.add(host);
+    const used: number[] = [];
+    const byTarget = decodeParts(entry[2], entry[1], summaries, used);
+    if (byTarget === undefined) return undefined;
+    if (changes?.hosts.has(host) === true) continue;
+    hosts[host] = byTarget;
+    read.hosts.set(host, { parts: byTarget, start, end, summaries: used, isInJournal: false });
+  }
+  for (const { entry, start, end: lineEnd } of changes?.lines ?? []) {
+    const host = entry[0] as string;
+    if (entry.length === 1) {
+      // A removal of a host build.json does not have is not one this code writes.
+      if (!baseHosts.has(host)) return undefined;
+      continue;
+    }
+    if (typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
     const used: number[] = [];
     const byTarget = decodeParts(entry[2], entry[1], summaries, used);
     if (byTarget === undefined) return undefined;
     hosts[host] = byTarget;
-    read.hosts.set(host, { parts: byTarget, start, end, summaries: used });
+    read.hosts.set(host, { parts: byTarget, start, end: lineEnd, summaries: used, isInJournal: true });
   }
-  const fleet = decodeParts(head.fleet, undefined, summaries, []);
+  read.baseHosts = [...baseHosts];
+  if (!isObject(latest.fleet)) return undefined;
+  const fleet = decodeParts(latest.fleet, undefined, summaries, []);
   if (fleet === undefined) return undefined;
   const cache = { hosts, fleet };
   linesRead.set(cache, read);
   return cache;
+}
+
+/** Whether `value` (a journal's `base`) names the file `identity` is of. */
+function isIdentityOf(value: unknown, identity: FileIdentity): boolean {
+  return isObject(value) && value.size === identity.size && value.mtimeMs === identity.mtimeMs && value.ino === identity.ino;
 }
 
 /** The head's `record`, when it is one (an older cache has none: the record is then serialized as before). */

@@ -96,6 +96,8 @@ export interface StreamedBuildOptions {
    * the parts it found as recorded are not looked at again. The caller starts it, and closes it.
    */
   statAhead?: StatAhead;
+  /** The share of the cache file past which a journal is not written, the file written whole instead (cache.ts, JOURNAL_SHARE). (Tests set it.) */
+  cacheJournalShare?: number;
 }
 
 export interface StreamedBuildResult {
@@ -139,7 +141,7 @@ export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildO
     const recordLeft = state === previousText ? recordIdentity : identityOf(writeFileAtomic(statePath(outDir), state, { mode: 0o644 }));
     // A build killed before this one left temp files (and no cache): none of this build's are left by now.
     if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { force: true });
-    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache, cache, recordLeft && { ...recordLeft, generator: generatorDigest() });
+    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache, cache, recordLeft && { ...recordLeft, generator: generatorDigest() }, { journalShare: build.cacheJournalShare });
     return { files: [...result.actions, ...removals.map((f) => ({ path: f.path, action: f.action }))], warnings: result.warnings };
   } catch (err) {
     // A failure the writer thread met came first: it was met on a file generated before whatever threw here.

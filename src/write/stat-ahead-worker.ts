@@ -2,7 +2,7 @@
  * The stat-ahead thread's side (stat-ahead.ts has the build's side): reads the build cache's text itself and looks at
  * every cached file and the folders above it, while the build's own thread is still validating the manifest. It
  * answers with one byte per cached part, in the cache's own order (cache.ts, cachedPartsInOrder), and the identity of
- * the cache file it read: no paths and no cache, only what the build needs to skip looking again at what was found as
+ * the cache file (and journal) it read: no paths and no cache, only what the build needs to skip looking again at what was found as
  * recorded. It does not decode the cache (forEachPartInText): a second decoded cache would cost tens of megabytes
  * while the build's own memory peaks.
  *
@@ -15,7 +15,7 @@
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
-import { FILE_FIELDS, forEachPartInText, isAsCached, readCacheText, type FileIdentity } from './cache.js';
+import { FILE_FIELDS, forEachPartInText, isAsCached, readCacheText, type CacheIdentity } from './cache.js';
 import { outPrefixOf } from './out-path.js';
 import type { SecretPrefetchThreadEnd } from './secret-prefetch.js';
 import { prefetchSecretFiles } from './secret-prefetch-worker.js';
@@ -41,8 +41,8 @@ export interface StatAheadWorkerData {
 export const FOUND_AS_CACHED = 1;
 
 export interface StatAheadReport {
-  /** The cache file read: the build uses the report only when it read that very file. */
-  identity: FileIdentity;
+  /** The cache file and journal read: the build uses the report only when it read those very files. */
+  identity: CacheIdentity;
   /** Per part, in cachedPartsInOrder's order: FOUND_AS_CACHED, or 0 (not as recorded, or not looked at). */
   parts: Uint8Array;
 }
@@ -62,9 +62,9 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
       // whatever was not posted, the build reads itself; the report is still worth making
     }
     const read = readCacheText(outDir);
-    const parts = read && statCachedParts(outDir, read.text);
+    const parts = read && statCachedParts(outDir, read.text, read.journal?.text);
     if (read !== undefined && parts !== undefined) {
-      const report: StatAheadReport = { identity: read.identity, parts };
+      const report: StatAheadReport = { identity: { base: read.identity, journal: read.journal?.identity }, parts };
       port.postMessage(report, [parts.buffer]);
     }
   } finally {
@@ -74,7 +74,7 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
 }
 
 /** Looks at each part's files until one is not as recorded (the build's thread looks at that part again itself). */
-function statCachedParts(outDir: string, text: string): Uint8Array<ArrayBuffer> | undefined {
+function statCachedParts(outDir: string, text: string, journal: string | undefined): Uint8Array<ArrayBuffer> | undefined {
   const prefix = outPrefixOf(outDir);
   // Folder (relative) → whether it and every folder above it inside out/ is a real folder: each looked at once.
   const isRealChain = new Map<string, boolean>();
@@ -102,7 +102,7 @@ function statCachedParts(outDir: string, text: string): Uint8Array<ArrayBuffer> 
     if (fields === undefined || fields.length % FILE_FIELDS !== 0) return;
     for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset)) return;
     found.push(index);
-  });
+  }, journal);
   if (count === undefined) return undefined;
   const parts = new Uint8Array(count);
   for (const index of found) parts[index] = FOUND_AS_CACHED;

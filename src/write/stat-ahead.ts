@@ -8,14 +8,14 @@
  * Only a shortcut for the common answer: a part the thread found on disk exactly as recorded (each file the same
  * inode, size, mtime and mode, below real folders) is not looked at again. Anything else — a part not found so, a
  * report that has not come yet, a thread that could not start or died, a cache file other than the one the build
- * read — leaves the build to look for itself, as it does without the thread, so it finds every link and every
+ * read (or its journal) — leaves the build to look for itself, as it does without the thread, so it finds every link and every
  * edited file exactly as it would. The build never waits for the thread: it takes the report once it is there.
  *
  * The thread first reads the secret files the last build read, for validation (secretFiles: secret-prefetch.ts).
  */
 import { statSync } from 'node:fs';
 import { receiveMessageOnPort, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
-import { cacheFilePath, cachedPartsInOrder, identityOfCache, isSameFile, type BuildCache, type CachedPart } from './cache.js';
+import { cacheFilePath, cachedPartsInOrder, identityOfCache, isSameCache, type BuildCache, type CachedPart } from './cache.js';
 import { SecretPrefetch } from './secret-prefetch.js';
 import { FOUND_AS_CACHED, SIGNAL, SIGNAL_SLOTS, type StatAheadReport, type StatAheadWorkerData } from './stat-ahead-worker.js';
 import { startThread } from './thread-bootstrap.js';
@@ -106,10 +106,10 @@ export class StatAhead {
 
 const EMPTY: ReadonlySet<CachedPart> = new Set();
 
-/** The parts of `cache` the report found as recorded; none when it is about another file than the one `cache` was read from. */
+/** The parts of `cache` the report found as recorded; none when it is about other files than the ones `cache` was read from. */
 function foundIn(report: StatAheadReport, cache: BuildCache): ReadonlySet<CachedPart> {
   const identity = identityOfCache(cache);
-  if (identity === undefined || !isSameFile(identity, report.identity)) return EMPTY;
+  if (identity === undefined || !isSameCache(identity, report.identity)) return EMPTY;
   const found = new Set<CachedPart>();
   const count = cachedPartsInOrder(cache, (part, index) => {
     if (report.parts[index] === FOUND_AS_CACHED) found.add(part);
