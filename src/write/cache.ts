@@ -34,6 +34,8 @@ const JOURNAL_FILE = 'build.delta.json';
 export const JOURNAL_SHARE = 0.25;
 /** Texts as parsed (load/parse-cache.ts), by a digest of their text. */
 const PARSED_FILE = 'parsed.bin';
+/** What changed since parsed.bin was written: entries added, keys no longer used (see writeParseCache). */
+const PARSED_DELTA_FILE = 'parsed.delta.bin';
 const PARSED_FORMAT_VERSION = 1;
 /**
  * build.json's own format (see the end of this file); version 1 held an object per part and per file, version 2 was
@@ -263,32 +265,105 @@ export function isSameFile(a: FileIdentity, b: FileIdentity): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }
 
-/** The texts an earlier build parsed; none when there are none or they cannot be used. */
+/** What a parse cache read from disk was read from: parsed.bin's identity and entries (for writeParseCache). */
+const parsedRead = new WeakMap<ParseCache, { identity: FileIdentity; base: ReadonlyMap<string, Uint8Array> }>();
+
+/**
+ * The texts an earlier build parsed: parsed.bin, with the entries its journal (parsed.delta.bin) adds and removes when
+ * that journal was written for that very file. None when parsed.bin is missing or cannot be used; parsed.bin alone
+ * when the journal cannot be (each entry is found by a digest of its text, so parsed.bin alone is never wrong either:
+ * it only lacks what the journal added).
+ */
 export function readParseCache(outDir: string): ParseCache {
+  const dir = join(outDir, CACHE_DIR);
+  let identity: FileIdentity;
+  let base: Map<string, Uint8Array>;
   try {
-    const data: unknown = deserialize(readFileSync(join(outDir, CACHE_DIR, PARSED_FILE)));
-    if (isObject(data) && data.version === PARSED_FORMAT_VERSION && data.entries instanceof Map) {
-      const entries = data.entries as Map<unknown, unknown>;
-      if ([...entries].every(([key, bytes]) => typeof key === 'string' && bytes instanceof Uint8Array)) return new ParseCache(entries as Map<string, Uint8Array>);
+    const fd = openSync(join(dir, PARSED_FILE), 'r');
+    try {
+      identity = identityOf(fstatSync(fd));
+      const entries = parsedEntriesIn(deserialize(readFileSync(fd)));
+      if (entries === undefined) return new ParseCache();
+      base = entries;
+    } finally {
+      closeSync(fd);
     }
   } catch {
     // missing, unreadable or not ours: every entry is parsed
+    return new ParseCache();
   }
-  return new ParseCache();
+  let earlier: ReadonlyMap<string, Uint8Array> = base;
+  try {
+    const delta: unknown = deserialize(readFileSync(join(dir, PARSED_DELTA_FILE)));
+    const added = isObject(delta) && isIdentityOf(delta.base, identity) && Array.isArray(delta.removed) ? parsedEntriesIn(delta) : undefined;
+    if (isObject(delta) && added !== undefined && (delta.removed as unknown[]).every((key) => typeof key === 'string')) {
+      const combined = new Map(base);
+      for (const key of delta.removed as string[]) combined.delete(key);
+      for (const [key, bytes] of added) combined.set(key, bytes);
+      earlier = combined;
+    }
+  } catch {
+    // none, or not for this parsed.bin: parsed.bin alone
+  }
+  const cache = new ParseCache(earlier);
+  parsedRead.set(cache, { identity, base });
+  return cache;
+}
+
+/** The entries of a parsed.bin (or a journal's added ones), or undefined when `data` is not one of ours. */
+function parsedEntriesIn(data: unknown): Map<string, Uint8Array> | undefined {
+  if (!isObject(data) || data.version !== PARSED_FORMAT_VERSION || !(data.entries instanceof Map)) return undefined;
+  const entries = data.entries as Map<unknown, unknown>;
+  for (const [key, bytes] of entries) if (typeof key !== 'string' || !(bytes instanceof Uint8Array)) return undefined;
+  return entries as Map<string, Uint8Array>;
 }
 
 /**
  * Remembers the texts this build parsed, when they changed. Each is found by a digest of its text, so whatever
  * happens to the build, a remembered parse is never wrong; a cache that cannot be written only costs the next build
  * the parse.
+ *
+ * What changed since parsed.bin was written (entries added, keys no longer used) goes into its journal while that
+ * stays below JOURNAL_SHARE of parsed.bin; past it, parsed.bin is written anew with exactly the entries this build used
+ * (so unused ones are dropped) and the journal removed.
  */
-export function writeParseCache(outDir: string, cache: ParseCache): void {
+export function writeParseCache(outDir: string, cache: ParseCache, options: { journalShare?: number } = {}): void {
   if (!cache.isChanged) return;
   try {
-    writeFileAtomic(join(cacheFolder(outDir), PARSED_FILE), serialize({ version: PARSED_FORMAT_VERSION, entries: cache.entries() }), { mode: 0o600 });
+    const dir = cacheFolder(outDir);
+    const used = cache.entries();
+    const read = parsedRead.get(cache);
+    const delta = read !== undefined && placeOf(dir, read.identity, [PARSED_FILE]) !== undefined ? parsedDeltaOf(used, read, read.identity.size * (options.journalShare ?? JOURNAL_SHARE)) : undefined;
+    if (delta !== undefined) {
+      writeFileAtomic(join(dir, PARSED_DELTA_FILE), delta, { mode: 0o600 });
+      return;
+    }
+    // (Entries read back are views into the buffer of the file read; serialize() writes each view's own bytes only.)
+    writeFileAtomic(join(dir, PARSED_FILE), serialize({ version: PARSED_FORMAT_VERSION, entries: used }), { mode: 0o600 });
+    rmSync(join(dir, PARSED_DELTA_FILE), { force: true });
   } catch {
     // see above
   }
+}
+
+/** The journal of `used` over the parsed.bin read, or undefined when it would take more than `maxBytes`. */
+function parsedDeltaOf(used: ReadonlyMap<string, Uint8Array>, read: { identity: FileIdentity; base: ReadonlyMap<string, Uint8Array> }, maxBytes: number): Uint8Array | undefined {
+  const added = new Map<string, Uint8Array>();
+  // Keys are 44 characters (a base64 sha256), each entry's bytes a few hundred: a bound, not an exact size.
+  let bytes = 0;
+  for (const [key, value] of used) {
+    if (read.base.has(key)) continue;
+    added.set(key, value);
+    bytes += key.length + value.byteLength;
+  }
+  const removed: string[] = [];
+  for (const key of read.base.keys()) {
+    if (used.has(key)) continue;
+    removed.push(key);
+    bytes += key.length;
+  }
+  if (bytes > maxBytes) return undefined;
+  return serialize({ version: PARSED_FORMAT_VERSION, base: read.identity, entries: added, removed });
 }
 
 /** out/.fleetgen-cache/, made (ignoring itself) when missing. */

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ParseCache } from '../../src/load/parse-cache.js';
 import {
   CACHE_DIR,
   cachedPartsInOrder,
@@ -11,9 +13,11 @@ import {
   keepCacheAside,
   readCache,
   readCacheText,
+  readParseCache,
   recordLeftBy,
   restoreCache,
   writeCache,
+  writeParseCache,
   type BuildCache,
   type CachedFile,
   type CachedPart,
@@ -264,3 +268,99 @@ describe('the order of cached parts with a journal', () => {
   });
 });
 
+describe('the parse cache journal (parsed.delta.bin)', () => {
+  const parsedPath = (out: string): string => join(out, CACHE_DIR, 'parsed.bin');
+  const deltaPath = (out: string): string => join(out, CACHE_DIR, 'parsed.delta.bin');
+  const keyOf = (i: number): string => ParseCache.keyOf('test', `entry ${i}`);
+  const valueOf = (i: number): unknown => ({ name: `host-${i}`, ingress: [{ service: `http://localhost:${8000 + i}` }], padding: 'x'.repeat(300) });
+
+  /** A parse cache of entries `from`..`to` written whole, as a first build leaves it. */
+  function writtenWhole(out: string, from: number, to: number): void {
+    const cache = new ParseCache();
+    for (let i = from; i <= to; i++) cache.remember(keyOf(i), valueOf(i));
+    writeParseCache(out, cache);
+  }
+
+  /** A build that reads the cache and uses entries `used` (parsing those it lacks), then writes it. */
+  function rebuild(out: string, used: readonly number[], options: { journalShare?: number } = {}): { parsed: number[] } {
+    const cache = readParseCache(out);
+    const parsed: number[] = [];
+    for (const i of used) {
+      const found = cache.lookup(keyOf(i));
+      if (found === undefined) {
+        parsed.push(i);
+        cache.remember(keyOf(i), valueOf(i));
+      } else {
+        expect(found.value).toEqual(valueOf(i));
+      }
+    }
+    writeParseCache(out, cache, options);
+    return { parsed };
+  }
+
+  const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const keysRead = (out: string): string[] => [...readParseCache(out)['earlier' as keyof ParseCache] as unknown as Map<string, Uint8Array>].map(([key]) => key).sort();
+
+  it('holds an entry added and a key no longer used; parsed.bin stays the very file it was; read back, the entries are exactly those used', () => {
+    const out = tempOut();
+    writtenWhole(out, 1, 100);
+    const before = statSync(parsedPath(out));
+    // Host 7's entry changed (a new text, entry 101), host 100 removed.
+    const used = [...range(1, 99).filter((i) => i !== 7), 101];
+    expect(rebuild(out, used)).toEqual({ parsed: [101] });
+    expect(identityOf(statSync(parsedPath(out)))).toEqual(identityOf(before));
+    expect(statSync(deltaPath(out)).mode & 0o777).toBe(0o600);
+    expect(statSync(deltaPath(out)).size).toBeLessThan(before.size / 20);
+    expect(keysRead(out)).toEqual(used.map(keyOf).sort());
+    // The next build parses nothing, and finds every value as remembered.
+    expect(rebuild(out, used)).toEqual({ parsed: [] });
+  });
+
+  it('is not applied to another parsed.bin, nor when damaged: parsed.bin alone is read', () => {
+    const out = tempOut();
+    writtenWhole(out, 1, 100);
+    rebuild(out, [...range(1, 99), 101]);
+    const delta = readFileSync(deltaPath(out));
+    writeFileSync(deltaPath(out), delta.subarray(0, delta.length - 10));
+    expect(keysRead(out)).toEqual(range(1, 100).map(keyOf).sort());
+    writeFileSync(deltaPath(out), delta);
+    expect(keysRead(out)).toEqual([...range(1, 99), 101].map(keyOf).sort());
+    // The same entries written whole again: another file.
+    writtenWhole(out, 1, 100);
+    expect(existsSync(deltaPath(out))).toBe(false);
+    writeFileSync(deltaPath(out), delta);
+    expect(keysRead(out)).toEqual(range(1, 100).map(keyOf).sort());
+  });
+
+  it('writes parsed.bin anew past its share, with exactly the entries used, and no journal', () => {
+    const out = tempOut();
+    writtenWhole(out, 1, 100);
+    const wholeSize = statSync(parsedPath(out)).size;
+    // Round after round, a tenth of the entries replaced: the journal grows until parsed.bin is written anew.
+    let used = range(1, 100);
+    const rounds: { journal: boolean; isWrittenAnew: boolean; bytes: number }[] = [];
+    for (let round = 1; round <= 6; round++) {
+      const before = identityOf(statSync(parsedPath(out)));
+      used = used.map((i) => (i % 10 === round % 10 ? i + 1000 : i));
+      rebuild(out, used);
+      expect({ round, keys: keysRead(out) }).toEqual({ round, keys: used.map(keyOf).sort() });
+      const journal = existsSync(deltaPath(out));
+      rounds.push({ journal, isWrittenAnew: !isDeepStrictEqual(identityOf(statSync(parsedPath(out))), before), bytes: statSync(parsedPath(out)).size + (journal ? statSync(deltaPath(out)).size : 0) });
+    }
+    // A journal for the first rounds; written anew (no journal) once it passed a quarter of parsed.bin; then again.
+    expect(rounds.map(({ journal, isWrittenAnew }) => ({ journal, isWrittenAnew }))).toEqual([
+      { journal: true, isWrittenAnew: false },
+      { journal: true, isWrittenAnew: false },
+      { journal: false, isWrittenAnew: true },
+      { journal: true, isWrittenAnew: false },
+      { journal: true, isWrittenAnew: false },
+      { journal: false, isWrittenAnew: true },
+    ]);
+    // Never much larger than a whole write of the entries used: parsed.bin plus at most a quarter.
+    expect(Math.max(...rounds.map((r) => r.bytes))).toBeLessThan(wholeSize * 1.3);
+    rebuild(out, used, { journalShare: 0 });
+    expect(existsSync(deltaPath(out))).toBe(false);
+    expect(keysRead(out)).toEqual(used.map(keyOf).sort());
+    expect(Math.abs(statSync(parsedPath(out)).size - wholeSize)).toBeLessThan(wholeSize * 0.02);
+  });
+});
