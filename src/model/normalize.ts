@@ -77,11 +77,19 @@ export function normalize(
   );
   hosts.sort((a, b) => compareNames(a.name, b.name));
 
+  // One pass over the hosts, not one per group: a fleet can have thousands of groups.
+  const namesByGroup = new Map<string, string[]>();
+  for (const host of hosts) {
+    if (host.group === undefined) continue;
+    const names = namesByGroup.get(host.group);
+    if (names) names.push(host.name);
+    else namesByGroup.set(host.group, [host.name]);
+  }
   const groups: Group[] = Object.entries(manifest.groups ?? {})
     .map(([name, group]) => ({
       name,
       ...(group.description !== undefined ? { description: group.description } : {}),
-      hosts: hosts.filter((h) => h.group === name).map((h) => h.name),
+      hosts: namesByGroup.get(name) ?? [],
     }))
     .sort((a, b) => compareNames(a.name, b.name));
 
