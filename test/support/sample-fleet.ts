@@ -247,3 +247,12 @@ export function sampleFleetWithRemoteIngress(): Fleet {
   for (const group of fleet.groups) if (group.name === 'kiosks') group.hosts = ['kiosk-17', 'kiosk-18'];
   return fleet;
 }
+
+/** A copy of `fleet` in which host `host`'s http:// ingress rule goes to `port` (a change that reaches only that host). */
+export function withPort(fleet: Fleet, host: string, port: number): Fleet {
+  const changed = structuredClone(fleet);
+  const rule = changed.hosts.find((h) => h.name === host)?.ingress.find((r) => r.kind === 'http');
+  if (!rule) throw new Error(`${host} has no http rule`);
+  rule.service = `http://localhost:${port}`;
+  return changed;
+}

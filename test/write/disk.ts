@@ -1,6 +1,7 @@
 /** What a folder holds on disk, to prove that a step wrote (or did not write) exactly what it should. */
 import { existsSync, lstatSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { CACHE_DIR } from '../../src/write/cache.js';
 
 export interface DiskEntry {
   /** base64 of the bytes; `link` for a symbolic link; empty for a folder (whose path ends in `/`). */
@@ -43,4 +44,13 @@ export function ageFiles(dir: string): void {
 export function changedPaths(before: Record<string, DiskEntry>, after: Record<string, DiskEntry>): string[] {
   const paths = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...paths].filter((path) => JSON.stringify(before[path]) !== JSON.stringify(after[path])).sort();
+}
+
+/** Every entry of out/ but fleetgen's build cache (out/.fleetgen-cache/), bytes and modes only. */
+export function outputOf(out: string): Record<string, Omit<DiskEntry, 'mtimeMs'>> {
+  return Object.fromEntries(
+    Object.entries(snapshotDisk(out))
+      .filter(([path]) => !path.startsWith(CACHE_DIR))
+      .map(([path, { bytes, mode }]) => [path, { bytes, mode }]),
+  );
 }

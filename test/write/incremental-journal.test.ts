@@ -8,8 +8,8 @@ import { CACHE_DIR, readCache } from '../../src/write/cache.js';
 import { buildIntoOut, type StreamedBuildOptions } from '../../src/write/incremental.js';
 import { OutputError } from '../../src/write/output-error.js';
 import { StatAhead } from '../../src/write/stat-ahead.js';
-import { sampleFleet, sampleFleetWithRemoteIngress } from '../support/sample-fleet.js';
-import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from './disk.js';
+import { sampleFleet, sampleFleetWithRemoteIngress, withPort } from '../support/sample-fleet.js';
+import { ageFiles, changedPaths, outputOf, snapshotDisk } from './disk.js';
 import { hostRuns } from './part-runs.js';
 
 const made: string[] = [];
@@ -31,22 +31,7 @@ const JOURNAL = `${CACHE_DIR}/build.delta.json`;
 const BASE = `${CACHE_DIR}/build.json`;
 const NO_RUNS = { chef: 0, ansible: 0, 'cloud-init': 0, ssh: 0, terraform: 0 };
 
-/** Every entry but the build cache, bytes and modes only. */
-function outputOf(out: string): Record<string, Omit<DiskEntry, 'mtimeMs'>> {
-  return Object.fromEntries(
-    Object.entries(snapshotDisk(out))
-      .filter(([path]) => !path.startsWith(CACHE_DIR))
-      .map(([path, { bytes, mode }]) => [path, { bytes, mode }]),
-  );
-}
 
-function withPort(fleet: Fleet, host: string, port: number): Fleet {
-  const changed = structuredClone(fleet);
-  const rule = changed.hosts.find((h) => h.name === host)?.ingress.find((r) => r.kind === 'http');
-  if (!rule) throw new Error(`${host} has no http rule`);
-  rule.service = `http://localhost:${port}`;
-  return changed;
-}
 
 function freshOutputOf(fleet: Fleet): ReturnType<typeof outputOf> {
   const fresh = tempOut();

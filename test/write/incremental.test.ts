@@ -16,8 +16,8 @@ import { OutputError } from '../../src/write/output-error.js';
 import { planOutput, staleFiles } from '../../src/write/plan.js';
 import { STATE_FILE, type RecordedFile } from '../../src/write/state.js';
 import { stagedByGitAdd } from '../support/git-add.js';
-import { sampleFleet, sampleFleetWithRemoteIngress } from '../support/sample-fleet.js';
-import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from './disk.js';
+import { sampleFleet, sampleFleetWithRemoteIngress, withPort } from '../support/sample-fleet.js';
+import { ageFiles, changedPaths, outputOf, snapshotDisk } from './disk.js';
 import { fleetRuns, hostRuns } from './part-runs.js';
 
 const made: string[] = [];
@@ -34,23 +34,7 @@ const everything = { targets: TARGET_NAMES, options: {} as TargetOptions };
 /** Every file written by the writer thread (a real build starts it only past its first 1,000 files). */
 const throughThread = { ...everything, filesBeforeWriterThread: 0 };
 
-/** Every entry but the build cache, bytes and modes only. */
-function outputOf(out: string): Record<string, Omit<DiskEntry, 'mtimeMs'>> {
-  return Object.fromEntries(
-    Object.entries(snapshotDisk(out))
-      .filter(([path]) => !path.startsWith(CACHE_DIR))
-      .map(([path, { bytes, mode }]) => [path, { bytes, mode }]),
-  );
-}
 
-function withPort(fleet: Fleet, host: string, port: number): Fleet {
-  const changed = structuredClone(fleet);
-  const target = changed.hosts.find((h) => h.name === host);
-  const rule = target?.ingress.find((r) => r.kind === 'http');
-  if (!rule) throw new Error(`${host} has no http rule`);
-  rule.service = `http://localhost:${port}`;
-  return changed;
-}
 
 describe('buildIntoOut (fleetgen build)', () => {
   it('puts out/.gitignore in place before any temp file, so git ignores those of a first build killed while generating', async () => {
