@@ -76,7 +76,7 @@ export class HostChecks {
     return this.notChecked;
   }
 
-  /** A reader for host `index`'s host rules that notes what they read, for remember(). */
+  /** A reader for one host's host rules that notes what they read, for remember(). */
   noting(secrets: SecretSource): NotingReader {
     return new NotingReader(secrets);
   }

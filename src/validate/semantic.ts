@@ -2,7 +2,8 @@
  * The semantic rules: everything the JSON Schema cannot say about a manifest (uniqueness across hosts, what each
  * tunnel mode needs, the content of referenced secrets, cloudflared's ingress rules). Runs on a manifest that
  * passed the schema, or on what is left of one once the schema's rejections are cut out (validate.ts). Each rule
- * lives in rules/; this file only lists them.
+ * lives in rules/; this file lists them and runs them: the fleet rules once, the host rules host by host (skipping
+ * the hosts known to pass them: host-checks.ts).
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SecretReader } from '../load/secrets.js';
