@@ -15,6 +15,16 @@ export type SecretLookup =
   | { ok: true; value: string; bytes: Buffer; origin: { kind: 'file'; file: string } | { kind: 'env'; env: string } }
   | { ok: false; problem: 'missing-file' | 'not-a-file' | 'unreadable' | 'too-large' | 'unset-env' | 'empty'; message: string; hint: string };
 
+/** `file:<path>` or `env:<name>`, as written: what tells references apart (relative paths are relative to the manifest's folder). */
+export function referenceKey(ref: SecretReference): string {
+  return ref.file !== undefined ? `file:${ref.file}` : `env:${ref.env ?? ''}`;
+}
+
+/** The reference a referenceKey names. */
+export function referenceOfKey(key: string): SecretReference {
+  return key.startsWith('file:') ? { file: key.slice('file:'.length) } : { env: key.slice('env:'.length) };
+}
+
 /** What reads a reference: the SecretReader, or a reader that also notes what one host's rules read (host-checks.ts). */
 export interface SecretSource {
   read(ref: SecretReference): SecretLookup;
@@ -46,7 +56,7 @@ export class SecretReader implements SecretSource {
   ) {}
 
   read(ref: SecretReference): SecretLookup {
-    const key = ref.file !== undefined ? `file:${ref.file}` : `env:${ref.env ?? ''}`;
+    const key = referenceKey(ref);
     let found = this.cache.get(key);
     if (!found) {
       found = ref.file !== undefined ? this.readFile(ref.file) : this.readEnv(ref.env ?? '');

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ManifestTexts } from '../load/manifest-entries.js';
-import type { SecretLookup, SecretReference, SecretSource } from '../load/secrets.js';
+import { referenceKey, referenceOfKey, type SecretLookup, type SecretReference, type SecretSource } from '../load/secrets.js';
 
 /** What a host's host rules read, as remembered: the references in the order read, and a digest of the answers. */
 export interface CheckedHost {
@@ -64,7 +64,7 @@ export class HostChecks {
     const known = key === undefined ? undefined : this.earlier.get(key);
     if (key === undefined || known === undefined) return false;
     const answers = new AnswerDigest();
-    for (const ref of known.refs) answers.add(ref, secrets.read(referenceOf(ref)));
+    for (const ref of known.refs) answers.add(ref, secrets.read(referenceOfKey(ref)));
     if (answers.digest() !== known.answers) return false;
     this.now.set(key, known);
     this.notChecked++;
@@ -108,7 +108,7 @@ export class NotingReader implements SecretSource {
 
   read(ref: SecretReference): SecretLookup {
     const found = this.reader.read(ref);
-    const key = keyOf(ref);
+    const key = referenceKey(ref);
     this.refs.push(key);
     this.answers.add(key, found);
     return found;
@@ -132,13 +132,4 @@ class AnswerDigest {
   digest(): string {
     return this.hash.digest('base64');
   }
-}
-
-/** `file:<path>` or `env:<name>`, as written (relative paths are relative to the manifest's folder). */
-function keyOf(ref: SecretReference): string {
-  return ref.file !== undefined ? `file:${ref.file}` : `env:${ref.env ?? ''}`;
-}
-
-function referenceOf(key: string): SecretReference {
-  return key.startsWith('file:') ? { file: key.slice('file:'.length) } : { env: key.slice('env:'.length) };
 }
