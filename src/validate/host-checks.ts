@@ -76,11 +76,6 @@ export class HostChecks {
     return this.notChecked;
   }
 
-  /** A reader for one host's host rules that notes what they read, for remember(). */
-  noting(secrets: SecretSource): NotingReader {
-    return new NotingReader(secrets);
-  }
-
   /** Host `index`'s host rules ran, reading through `reader`, and found nothing. */
   remember(index: number, reader: NotingReader): void {
     const key = this.texts?.entries[index];

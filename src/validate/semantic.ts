@@ -28,7 +28,7 @@ import { checkTunnelModes } from './rules/tunnel.js';
 import type { RootKey } from './salvage.js';
 import { checkFrameIpRules, checkMetricsAddress, checkOwnIpRules, checkPostQuantum, checkRegionWithEndpoint, checkTunnelOptionValues } from './rules/tunnel-options.js';
 import type { Manifest } from './schema.js';
-import type { HostChecks } from './host-checks.js';
+import { NotingReader, type HostChecks } from './host-checks.js';
 
 /** Rules over the whole fleet: across hosts (what must be unique, what is reported once for many hosts) and the frame. */
 const FLEET_RULES: readonly FleetRule[] = [
@@ -95,11 +95,12 @@ export function checkFleet(
   const { hosts: _hosts, ...frame } = manifest;
   for (const host of hosts) {
     if (checks?.isKnownClean(host.hostIndex, secrets) === true) continue;
-    const reader = checks?.noting(secrets);
+    // With checks, a reader that notes what the host's rules read, for remember().
+    const reader = checks !== undefined ? new NotingReader(secrets) : undefined;
     const context: HostContext = { frame, source, secrets: reader ?? secrets, ...known };
     const before = found.length;
     for (const rule of HOST_RULES) for (const diagnostic of rule(context, host)) found.push(diagnostic);
-    if (checks !== undefined && reader !== undefined && found.length === before) checks.remember(host.hostIndex, reader);
+    if (reader !== undefined && found.length === before) checks?.remember(host.hostIndex, reader);
   }
   return withoutRepeats(found);
 }
