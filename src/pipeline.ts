@@ -3,20 +3,23 @@
  * Reads files (manifest, referenced secrets, lock file) but writes nothing: the caller decides whether to
  * write the lock file (never with --frozen-lockfile, never when there are errors).
  */
+import { hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { hasErrors, ManifestError, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
+import { hasErrors, InternalError, ManifestError, sortDiagnostics, type Diagnostic } from './diagnostics/diagnostic.js';
 import { lockWarningDiagnostics } from './hostnames/assign.js';
 import { diffLockfiles, frozenLockfileDiagnostics } from './hostnames/frozen.js';
 import { lockfilePathBeside, parseLockfile, serializeLockfile, type Lockfile } from './hostnames/lockfile.js';
 import type { SourceMap } from './load/source-map.js';
 import { manifestText, parseManifest, readManifestText } from './load/manifest.js';
+import type { ManifestTexts } from './load/manifest-entries.js';
 import type { ParseCache } from './load/parse-cache.js';
 import { SecretReader, type PrefetchedSecretFiles } from './load/secrets.js';
 import { readTerraformOutputs } from './load/terraform-outputs.js';
 import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf } from './manifest/terraform-layout.js';
 import type { Fleet } from './model/fleet.js';
-import { normalize } from './model/normalize.js';
+import { fleetOf, type LazyFleet } from './model/lazy-fleet.js';
+import { normalizeLazily, type HostInputs } from './model/normalize.js';
 import { effectiveHosts } from './model/merge.js';
 import type { Manifest } from './validate/schema.js';
 import { needsTerraformOutputs, resolveTerraformOutputs, type ResolvedTerraformOutputs } from './validate/terraform-outputs.js';
@@ -50,7 +53,13 @@ export interface CompileOptions {
 }
 
 export interface CompileResult {
+  /** Every host's model made (on first use): what every command but `build` into out/ takes. */
   fleet: Fleet;
+  /**
+   * The same fleet with each host's model made when first asked for (model/lazy-fleet.ts), and, for a manifest read
+   * entry by entry (options.parsed), what decides each one (LazyHosts.inputKey): what `build` into out/ takes.
+   */
+  lazyFleet: LazyFleet;
   /** Warnings (errors never reach here: they throw ManifestError). Sorted by position. */
   warnings: Diagnostic[];
   /**
@@ -73,8 +82,11 @@ export interface CompileResult {
     /** What --frozen-lockfile reports when `changed`: one located error per difference (located on demand). */
     frozenDiagnostics(): Diagnostic[];
   };
-  /** The absolute paths of the secret files read (each read successfully), in the order read: `build` records them. */
-  secretFilesRead: readonly string[];
+  /**
+   * The absolute paths of the secret files read (each read successfully), in the order read: `build` records them,
+   * once it has made the host models it needed (a getter: each read gives the list as it is then).
+   */
+  readonly secretFilesRead: readonly string[];
   /** With options.checkedHosts: the hosts to remember as passing the host rules, and whether that changed. */
   checkedHosts?: { checked: CheckedHosts; isChanged: boolean };
 }
@@ -102,10 +114,16 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
   if (hasErrors(diagnostics)) throw new ManifestError(diagnostics);
 
   const terraform = terraformOutputsOf(manifest, source, manifestDir, { outDir: options.outDir ?? 'out' });
-  const { fleet, hostnames } = normalize(manifest, secrets, lock, terraform.byHost);
+  const texts = parsed.manifest.texts;
+  const { fleet: lazyFleet, hostnames } = normalizeLazily(manifest, secrets, lock, terraform.byHost, texts && hostInputKeys(texts, resolve(manifestDir)));
   if (lockSource) for (const warning of lockWarningDiagnostics(hostnames.warnings, lockSource)) diagnostics.push(warning); // too many for push(...)
+  let fleet: Fleet | undefined;
   return {
-    fleet,
+    get fleet(): Fleet {
+      fleet ??= fleetOf(lazyFleet.settings, lazyFleet.hosts.all());
+      return fleet;
+    },
+    lazyFleet,
     warnings: sortDiagnostics(diagnostics),
     awaitingTerraform: sortDiagnostics(terraform.awaiting),
     hasTerraformOutputs: terraform.isPresent,
@@ -117,10 +135,32 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       hostsWithNewNames: hostnames.changed ? [...new Set(diffLockfiles(lock, hostnames.lock).flatMap((c) => (c.path[0] === 'hosts' ? [String(c.path[1])] : [])))] : [],
       frozenDiagnostics: () => frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
-    secretFilesRead: secrets.filesRead,
+    get secretFilesRead() {
+      return secrets.filesRead;
+    },
     ...(checks !== undefined ? { checkedHosts: checks.toRemember() } : {}),
   };
 }
+
+/**
+ * LazyHosts.inputKey for a manifest read entry by entry: a digest of what decides a host's model besides the secrets it
+ * reads. That is the frame's text (defaults, groups, the fleet's own settings) and the host's entry's text (their
+ * digests: ManifestTexts), which decide its merged settings; what normalize works out across hosts and hands it
+ * (HostInputs: its generated hostnames, its Terraform outputs, its Terraform module); the folder its secret files are
+ * found in; and fleetgen's own code (generatorDigest). The secrets themselves are checked by what they answer
+ * (write/host-memo.ts).
+ */
+function hostInputKeys(texts: ManifestTexts, baseDir: string): (inputs: HostInputs) => string {
+  const generator = generatorDigest();
+  return (inputs) => {
+    const entry = texts.entries[inputs.hostIndex];
+    if (entry === undefined) throw new InternalError(`no entry text for host ${inputs.hostIndex}`);
+    const key = [HOST_INPUTS_FORMAT, generator, texts.frame, entry, baseDir, inputs.generated, inputs.terraform, inputs.terraformModule];
+    return hash('sha256', JSON.stringify(key), 'base64');
+  };
+}
+
+const HOST_INPUTS_FORMAT = 'fleetgen host inputs 1';
 
 /**
  * Reads terraformOutputs.dir when some host needs it or when it exists (saved outputs are checked even where no

@@ -1,7 +1,7 @@
 import { InternalError } from '../diagnostics/diagnostic.js';
 import { assignHostnames, type HostnameAssignment, type HostnameRequest } from '../hostnames/assign.js';
 import type { Lockfile } from '../hostnames/lockfile.js';
-import type { SecretReader, SecretReference } from '../load/secrets.js';
+import type { SecretReference, SecretSource } from '../load/secrets.js';
 import { DEFAULT_TERRAFORM_OUTPUTS_DIR, terraformLayoutOf, terraformModuleOf } from '../manifest/terraform-layout.js';
 import type { IngressRule as ManifestIngressRule } from '../manifest/types.generated.js';
 import { isCatchAllRule } from '../validate/ingress.js';
@@ -28,6 +28,7 @@ import type {
   SshAccess,
   Tunnel,
 } from './fleet.js';
+import { fleetOf, LazyHosts, type FleetWithoutHosts, type LazyFleet } from './lazy-fleet.js';
 import { effectiveHosts, type EffectiveSettings } from './merge.js';
 import { osFacts } from './platforms.js';
 
@@ -47,16 +48,48 @@ export interface NormalizeResult {
   hostnames: HostnameAssignment;
 }
 
+export interface LazyNormalizeResult {
+  fleet: LazyFleet;
+  hostnames: HostnameAssignment;
+}
+
+/** What decides a host's model besides the frame, its entry and the secrets it reads (see normalizeLazily). */
+export interface HostInputs {
+  /** The host's index in the manifest's host list. */
+  hostIndex: number;
+  /** The hostnames generated for its rules without one, in order. */
+  generated: readonly string[];
+  /** What Terraform's saved outputs give it. */
+  terraform: HostTerraformValues;
+  terraformModule: string;
+}
+
 /**
  * Turns a manifest that passed schema and semantic validation into the Fleet model. Anything it finds wrong
  * here is a bug in validation (InternalError), not a user mistake.
  */
 export function normalize(
   manifest: Manifest,
-  secrets: SecretReader,
+  secrets: SecretSource,
   lock: Lockfile | undefined,
   terraform: ReadonlyMap<string, HostTerraformValues> = new Map(),
 ): NormalizeResult {
+  const { fleet, hostnames } = normalizeLazily(manifest, secrets, lock, terraform, undefined);
+  return { fleet: fleetOf(fleet.settings, fleet.hosts.all()), hostnames };
+}
+
+/**
+ * As normalize, but each host's model is made when first asked for (LazyHosts): everything across hosts (names, order,
+ * groups, generated hostnames) is decided here. `inputKeyOf`, when given, gives each host's LazyHosts.inputKey from
+ * what normalize hands the host's model besides the frame, its entry and the secrets it reads: HostInputs.
+ */
+export function normalizeLazily(
+  manifest: Manifest,
+  secrets: SecretSource,
+  lock: Lockfile | undefined,
+  terraform: ReadonlyMap<string, HostTerraformValues>,
+  inputKeyOf: ((inputs: HostInputs) => string) | undefined,
+): LazyNormalizeResult {
   const effective = effectiveHosts(manifest);
 
   const taken = new Set<string>();
@@ -72,18 +105,34 @@ export function normalize(
   const hostnames = assignHostnames({ fleet: manifest.fleet, zone: manifest.zone, requests, taken, lock });
 
   const layout = terraformLayoutOf(manifest.cloudflare?.terraform);
-  const hosts = effective.map((e) =>
-    normalizeHost(manifest, e, secrets, hostnames.names.get(e.host.name) ?? [], terraform.get(e.host.name) ?? {}, terraformModuleOf(e.host, layout)),
-  );
-  hosts.sort((a, b) => compareNames(a.name, b.name));
+  // Fleet order: by name (names are unique).
+  const byName = effective.map((e) => e).sort((a, b) => compareNames(a.host.name, b.host.name));
+  const inputsOf = (e: EffectiveSettings): HostInputs => ({
+    hostIndex: e.hostIndex,
+    generated: hostnames.names.get(e.host.name) ?? [],
+    terraform: terraform.get(e.host.name) ?? {},
+    terraformModule: terraformModuleOf(e.host, layout),
+  });
+  const make = (index: number, reader: SecretSource): Host => {
+    const e = byName[index];
+    if (e === undefined) throw new InternalError(`no host at index ${index}`);
+    const inputs = inputsOf(e);
+    return normalizeHost(manifest, e, reader, inputs.generated, inputs.terraform, inputs.terraformModule);
+  };
+  const position = new Map(byName.map((e, index) => [e, index]));
+  // all() makes the models in manifest order: the order their secrets were read in before (and `build` reads them
+  // ahead in next time).
+  const manifestOrder = effective.map((e) => position.get(e) ?? -1);
+  const names = byName.map((e) => e.host.name);
+  const hosts = new LazyHosts(names, make, secrets, inputKeyOf && byName.map((e) => inputKeyOf(inputsOf(e))), manifestOrder);
 
   // One pass over the hosts, not one per group: a fleet can have thousands of groups.
   const namesByGroup = new Map<string, string[]>();
-  for (const host of hosts) {
-    if (host.group === undefined) continue;
-    const names = namesByGroup.get(host.group);
-    if (names) names.push(host.name);
-    else namesByGroup.set(host.group, [host.name]);
+  for (const e of byName) {
+    if (e.host.group === undefined) continue;
+    const names = namesByGroup.get(e.host.group);
+    if (names) names.push(e.host.name);
+    else namesByGroup.set(e.host.group, [e.host.name]);
   }
   const groups: Group[] = Object.entries(manifest.groups ?? {})
     .map(([name, group]) => ({
@@ -94,13 +143,12 @@ export function normalize(
     .sort((a, b) => compareNames(a.name, b.name));
 
   const serviceToken = manifest.client?.serviceToken;
-  const fleet: Fleet = {
+  const settings: FleetWithoutHosts = {
     name: manifest.fleet,
     zone: manifest.zone,
     cookbookName: manifest.fleet.replace(/-/g, '_'),
     roleName: manifest.fleet.replace(/-/g, '_'),
     groups,
-    hosts,
     client: {
       ...(serviceToken ? { serviceToken: { idEnv: serviceToken.id.env, secretEnv: serviceToken.secret.env } } : {}),
       ...(manifest.client?.sshUser !== undefined ? { sshUser: manifest.client.sshUser } : {}),
@@ -129,7 +177,7 @@ export function normalize(
         .sort((a, b) => compareNames(a.name, b.name)),
     },
   };
-  return { fleet, hostnames };
+  return { fleet: { settings, hosts }, hostnames };
 }
 
 /** Byte order, not locale order: output must not depend on the machine's locale. */
@@ -144,8 +192,8 @@ function ingressOf(e: EffectiveSettings): ManifestIngressRule[] {
 function normalizeHost(
   manifest: Manifest,
   e: EffectiveSettings,
-  secrets: SecretReader,
-  generated: string[],
+  secrets: SecretSource,
+  generated: readonly string[],
   terraform: HostTerraformValues,
   terraformModule: string,
 ): Host {
@@ -216,14 +264,14 @@ function platformOf(os: OsId, arch: Arch): Platform {
   return { os, arch, family: osFacts(os).family };
 }
 
-function readSecret(secrets: SecretReader, ref: SecretReference | undefined, what: string, host: string): Secret {
+function readSecret(secrets: SecretSource, ref: SecretReference | undefined, what: string, host: string): Secret {
   if (!ref) throw new InternalError(`host ${host}: ${what} is missing after validation`);
   const found = secrets.read(ref);
   if (!found.ok) throw new InternalError(`host ${host}: ${what} unreadable after validation: ${found.message}`);
   return { origin: found.origin, value: found.value };
 }
 
-function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReader, terraform: HostTerraformValues): Tunnel {
+function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretSource, terraform: HostTerraformValues): Tunnel {
   const t = e.settings.tunnel ?? {};
   const host = e.host.name;
   const mode = t.mode ?? 'named';
@@ -264,7 +312,7 @@ function tunnelOf(manifest: Manifest, e: EffectiveSettings, secrets: SecretReade
 }
 
 /** A host without ingress (a token tunnel whose ingress is managed in Cloudflare by hand) has none, not a catch-all. */
-function ingressRules(rules: ManifestIngressRule[], generated: string[], mode: Tunnel['mode']): IngressRule[] {
+function ingressRules(rules: ManifestIngressRule[], generated: readonly string[], mode: Tunnel['mode']): IngressRule[] {
   // A token tunnel without rules keeps whatever ingress Cloudflare has. A locally managed one needs its catch-all:
   // `ingress: []` fails `ingress validate`, which every target runs before config.yml replaces the old one.
   if (rules.length === 0 && mode === 'token') return [];
@@ -299,7 +347,7 @@ function ingressRules(rules: ManifestIngressRule[], generated: string[], mode: T
   return out;
 }
 
-function installOf(e: EffectiveSettings, platform: Platform, secrets: SecretReader): CloudflaredInstall {
+function installOf(e: EffectiveSettings, platform: Platform, secrets: SecretSource): CloudflaredInstall {
   const c = e.settings.cloudflared ?? {};
   const method = c.install ?? 'package';
   const mirror = c.mirror?.replace(/\/+$/, '');

@@ -101,7 +101,7 @@ export interface FleetInputs<Summary, View> {
  *   build makes them again only when one of those changed.
  */
 export interface HostTarget<Summary = unknown, View = unknown> {
-  host(fleet: Fleet, host: Host, options: TargetOptions): HostOutput<Summary>;
+  host(fleet: FleetSettings, host: Host, options: TargetOptions): HostOutput<Summary>;
   view(host: Host): View;
   fleet(fleet: FleetSettings, inputs: FleetInputs<Summary, View>, options: TargetOptions): TargetOutput;
   /** Every kind of warning `host` gives (each host warning's code is one of theirs). */

@@ -63,9 +63,7 @@ export class HostChecks {
     const key = this.texts?.entries[index];
     const known = key === undefined ? undefined : this.earlier.get(key);
     if (key === undefined || known === undefined) return false;
-    const answers = new AnswerDigest();
-    for (const ref of known.refs) answers.add(ref, secrets.read(referenceOfKey(ref)));
-    if (answers.digest() !== known.answers) return false;
+    if (answersOf(known.refs, secrets) !== known.answers) return false;
     this.now.set(key, known);
     this.notChecked++;
     return true;
@@ -112,6 +110,13 @@ export class NotingReader implements SecretSource {
   checked(): CheckedHost {
     return { refs: this.refs, answers: this.answers.digest() };
   }
+}
+
+/** The digest of what `refs` answer when read again through `secrets`: CheckedHost.answers when they answer the same. */
+export function answersOf(refs: readonly string[], secrets: SecretSource): string {
+  const answers = new AnswerDigest();
+  for (const ref of refs) answers.add(ref, secrets.read(referenceOfKey(ref)));
+  return answers.digest();
 }
 
 /** A digest of references and their answers: the bytes read, or the refusal with its message. Never a secret in clear. */

@@ -39,9 +39,9 @@ const PARSED_DELTA_FILE = 'parsed.delta.bin';
 const PARSED_FORMAT_VERSION = 1;
 /**
  * build.json's own format (see the end of this file); version 1 held an object per part and per file, version 2 was
- * one JSON document.
+ * one JSON document, version 3 had no host models and views.
  */
-const BUILD_FORMAT_VERSION = 3;
+const BUILD_FORMAT_VERSION = 4;
 
 export interface CachedFile extends RecordedFile {
   size: number;
@@ -54,8 +54,24 @@ export interface CachedPart {
   fingerprint: string;
   /** HostOutput.summary (host parts only). */
   summary?: unknown;
+  /** HostTarget.view of the host's model (host parts only; absent when not known). */
+  view?: unknown;
   warnings: TargetWarning[];
   files: CachedFile[];
+}
+
+/**
+ * What a build knew of a host's model (model/lazy-fleet.ts), so that the next one can tell it unchanged without making
+ * it: the digest of the model, and what decided it.
+ */
+export interface ModelMemo {
+  /** LazyHosts.inputKey: what decides the model besides the secrets it reads. */
+  inputs: string;
+  /** The secrets the model read, in order, and a digest of what they answered (validate/host-checks.ts, CheckedHost). */
+  refs: readonly string[];
+  answers: string;
+  /** The model's digest (fingerprint.ts, modelDigest). */
+  model: string;
 }
 
 export interface BuildCache {
@@ -63,6 +79,8 @@ export interface BuildCache {
   hosts: Record<string, Record<string, CachedPart>>;
   /** target name → its fleet-wide part. */
   fleet: Record<string, CachedPart>;
+  /** host name → what is known of its model (only for hosts whose inputs were known). */
+  models?: Record<string, ModelMemo>;
 }
 
 // Field by field rather than `{ ...record, size, … }`: V8 makes an object spread with properties after it the slow way
@@ -386,12 +404,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * again; the first line, which holds what those lines refer to, is written new by every build.
  *
  *   {"version": 3, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}, "record": <record>}
- *   ["web-1", "<fingerprint>", {"chef": <part>, …}]          a line per host: the fingerprint its parts share, once
+ *   ["web-1", "<fingerprint>", {"chef": <part>, …}, <model>] a line per host: the fingerprint its parts share, once
  *   …
  *
  *   summaries each distinct summary once; a rebuild keeps the table it read as it is (the lines it writes again
  *             refer to it) and adds new summaries at its end, and starts a new table when most of it is unused
- *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…]]
+ *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…], view]
+ *             (view: a host part's HostTarget.view, any JSON; absent when not known, and in a fleet-wide part)
+ *   <model>   [inputs, [ref…], answers, model]: the host's ModelMemo; absent when not known
  *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
  *   <record>  {"size", "mtimeMs", "ino", "generator"}: out/.fleetgen-state.json as this build left it (RecordLeft);
@@ -405,7 +425,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * The journal, build.delta.json, holds what changed since build.json was written, in the same shape:
  *
  *   {"version": 3, "base": {"size", "mtimeMs", "ino"}, "summaries": […], "fleet": {…}, "record": <record>}
- *   ["web-7", "<fingerprint>", {"chef": <part>, …}]          a host's line: replaces build.json's line for that host, or adds the host
+ *   ["web-7", "<fingerprint>", {"chef": <part>, …}, <model>] a host's line: replaces build.json's line for that host, or adds the host
  *   ["web-9"]                                                 a host removed (one build.json has a line for)
  *
  *   base       build.json's identity (FileIdentity) when the journal was written: the journal is read with that very
@@ -414,12 +434,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *   summaries  added at the end of build.json's table: the lines of both refer to the two as one table
  *   fleet, record  replace build.json's
  *
- * Each build writes the journal whole (temp + rename, as every file): the lines of every host whose parts differ from
+ * Each build writes the journal whole (temp + rename, as every file): the lines of every host whose parts (or model) differ from
  * build.json's line, the ones it read from the journal as read. Read back, the hosts come in the order of build.json's
  * lines (less those the journal replaces or removes), then the journal's lines: cachedPartsInOrder and forEachPartInText
  * both follow it.
  */
-type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields];
+type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields, view?: unknown];
+type ModelEntry = [inputs: string, refs: string[], answers: string, model: string];
 /** Each file's FILE_FIELDS values, one file after the other: no array per file to parse and collect. */
 type FileFields = (string | number)[];
 type WarningEntry = [target: string, code: string, message: string, host: string | null, detail: TargetWarning['detail'] | null];
@@ -439,7 +460,7 @@ interface LinesRead {
    * host name → the parts read from its line, where the line is (start, end) in build.json's text or (isInJournal) the
    * journal's, and the summaries it refers to.
    */
-  hosts: Map<string, { parts: Record<string, CachedPart>; start: number; end: number; summaries: readonly number[]; isInJournal: boolean }>;
+  hosts: Map<string, { parts: Record<string, CachedPart>; model: ModelMemo | undefined; start: number; end: number; summaries: readonly number[]; isInJournal: boolean }>;
   /** The hosts build.json has a line for, whether the journal replaced or removed it or not. */
   baseHosts: readonly string[];
 }
@@ -486,13 +507,18 @@ function summaryTableOf(read: readonly unknown[]): { summaries: unknown[]; refer
 }
 
 function encodePart(part: CachedPart, hostFingerprint: string | undefined, summaryIndex: (summary: unknown) => number): PartEntry {
-  return [part.fingerprint === hostFingerprint ? null : part.fingerprint, part.summary !== undefined ? summaryIndex(part.summary) : null, part.warnings.map(encodeWarning), encodeFiles(part.files)];
+  const entry: PartEntry = [part.fingerprint === hostFingerprint ? null : part.fingerprint, part.summary !== undefined ? summaryIndex(part.summary) : null, part.warnings.map(encodeWarning), encodeFiles(part.files)];
+  if (part.view !== undefined) entry.push(part.view);
+  return entry;
 }
 
-function encodeHostLine(host: string, byTarget: Record<string, CachedPart>, summaryIndex: (summary: unknown) => number): string {
+function encodeHostLine(host: string, byTarget: Record<string, CachedPart>, model: ModelMemo | undefined, summaryIndex: (summary: unknown) => number): string {
   const first = Object.keys(byTarget)[0];
   const fingerprint = (first !== undefined ? byTarget[first]?.fingerprint : undefined) ?? '';
-  return JSON.stringify([host, fingerprint, mapValues(byTarget, (part) => encodePart(part, fingerprint, summaryIndex))]);
+  const parts = mapValues(byTarget, (part) => encodePart(part, fingerprint, summaryIndex));
+  if (model === undefined) return JSON.stringify([host, fingerprint, parts]);
+  const modelEntry: ModelEntry = [model.inputs, [...model.refs], model.answers, model.model];
+  return JSON.stringify([host, fingerprint, parts, modelEntry]);
 }
 
 /** `previous`: the cache read, and the texts of its files (read again). */
@@ -505,12 +531,13 @@ function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: s
     const byTarget = cache.hosts[host] ?? {};
     const read = previous?.hosts.get(host);
     const source = read === undefined ? undefined : read.isInJournal ? previousRead?.journalText : previousRead?.text;
-    if (read !== undefined && source !== undefined && isSameParts(read.parts, byTarget)) {
+    const model = cache.models?.[host];
+    if (read !== undefined && source !== undefined && isSameParts(read.parts, byTarget) && read.model === model) {
       lines.push(source.slice(read.start, read.end));
       for (const index of read.summaries) table.referred.add(index);
       continue;
     }
-    lines.push(encodeHostLine(host, byTarget, table.indexOf));
+    lines.push(encodeHostLine(host, byTarget, model, table.indexOf));
   }
   const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined, table.indexOf));
   if (previous !== undefined && table.referred.size * 2 < table.summaries.length) return encodeCache(cache, undefined, record);
@@ -530,13 +557,14 @@ function encodeJournal(cache: BuildCache, read: LinesRead, journalText: string |
   for (const host of Object.keys(cache.hosts)) {
     const byTarget = cache.hosts[host] ?? {};
     const was = read.hosts.get(host);
+    const model = cache.models?.[host];
     let line: string;
-    if (was !== undefined && isSameParts(was.parts, byTarget) && (!was.isInJournal || journalText !== undefined)) {
+    if (was !== undefined && isSameParts(was.parts, byTarget) && was.model === model && (!was.isInJournal || journalText !== undefined)) {
       for (const index of was.summaries) table.referred.add(index);
       if (!was.isInJournal) continue;
       line = (journalText ?? '').slice(was.start, was.end);
     } else {
-      line = encodeHostLine(host, byTarget, table.indexOf);
+      line = encodeHostLine(host, byTarget, model, table.indexOf);
     }
     length += line.length + 1;
     if (length > maxLength) return undefined;
@@ -636,7 +664,7 @@ function journalEntries(text: string): { head: Record<string, unknown> & { fleet
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
     const entry = parseJson(text.slice(start, end));
-    if (!Array.isArray(entry) || (entry.length !== 1 && entry.length !== 3) || typeof entry[0] !== 'string' || hosts.has(entry[0])) return undefined;
+    if (!Array.isArray(entry) || (entry.length !== 1 && entry.length !== 3 && entry.length !== 4) || typeof entry[0] !== 'string' || hosts.has(entry[0])) return undefined;
     hosts.add(entry[0]);
     lines.push({ entry, start, end });
   }
@@ -657,20 +685,23 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   const read: LinesRead = { identity, journal: journal && { identity: journal.identity }, summaries, baseSummaries: head.summaries.length, hosts: new Map(), record: recordLeftIn(latest.record), baseHosts: [] };
   // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
   const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
+  const modelsRead = new Map<string, ModelMemo | undefined>();
   const baseHosts = new Set<string>();
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
     const entry = parseJson(text.slice(start, end));
-    if (!Array.isArray(entry) || entry.length !== 3 || typeof entry[0] !== 'string' || typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
+    if (!Array.isArray(entry) || (entry.length !== 3 && entry.length !== 4) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
     const host: string = entry[0];
     if (baseHosts.has(host)) return undefined;
     baseHosts.add(host);
     const used: number[] = [];
     const byTarget = decodeParts(entry[2], entry[1], summaries, used);
-    if (byTarget === undefined) return undefined;
+    const model = entry.length === 4 ? decodeModel(entry[3]) : undefined;
+    if (byTarget === undefined || (entry.length === 4 && model === undefined)) return undefined;
     if (changes?.hosts.has(host) === true) continue;
     hosts[host] = byTarget;
-    read.hosts.set(host, { parts: byTarget, start, end, summaries: used, isInJournal: false });
+    modelsRead.set(host, model);
+    read.hosts.set(host, { parts: byTarget, model, start, end, summaries: used, isInJournal: false });
   }
   for (const { entry, start, end: lineEnd } of changes?.lines ?? []) {
     const host = entry[0] as string;
@@ -682,15 +713,24 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
     if (typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
     const used: number[] = [];
     const byTarget = decodeParts(entry[2], entry[1], summaries, used);
-    if (byTarget === undefined) return undefined;
+    const model = entry.length === 4 ? decodeModel(entry[3]) : undefined;
+    if (byTarget === undefined || (entry.length === 4 && model === undefined)) return undefined;
     hosts[host] = byTarget;
-    read.hosts.set(host, { parts: byTarget, start, end: lineEnd, summaries: used, isInJournal: true });
+    modelsRead.set(host, model);
+    read.hosts.set(host, { parts: byTarget, model, start, end: lineEnd, summaries: used, isInJournal: true });
   }
   read.baseHosts = [...baseHosts];
   if (!isObject(latest.fleet)) return undefined;
   const fleet = decodeParts(latest.fleet, undefined, summaries, []);
   if (fleet === undefined) return undefined;
-  const cache = { hosts, fleet };
+  const models: Record<string, ModelMemo> = Object.create(null) as Record<string, ModelMemo>;
+  let modelCount = 0;
+  for (const [host, model] of modelsRead) {
+    if (model === undefined || !Object.hasOwn(hosts, host)) continue;
+    models[host] = model;
+    modelCount++;
+  }
+  const cache: BuildCache = modelCount > 0 ? { hosts, fleet, models } : { hosts, fleet };
   linesRead.set(cache, read);
   return cache;
 }
@@ -729,7 +769,7 @@ function decodeParts(entries: Record<string, unknown>, hostFingerprint: string |
 
 // Indexed rather than destructured, and no spreads: this runs for every file of the fleet on every rebuild.
 function decodePart(entry: unknown, hostFingerprint: string | undefined, summaries: unknown[], used: number[]): CachedPart | undefined {
-  if (!Array.isArray(entry) || entry.length !== 4) return undefined;
+  if (!Array.isArray(entry) || (entry.length !== 4 && entry.length !== 5)) return undefined;
   const fingerprint: unknown = entry[0] === null ? hostFingerprint : entry[0];
   const summaryEntry: unknown = entry[1];
   const warningEntries: unknown = entry[2];
@@ -751,7 +791,19 @@ function decodePart(entry: unknown, hostFingerprint: string | undefined, summari
     if (file === undefined) return undefined;
     files.push(file);
   }
-  return summaryEntry === null ? { fingerprint, warnings, files } : { fingerprint, summary: summaries[summaryEntry], warnings, files };
+  const part: CachedPart = summaryEntry === null ? { fingerprint, warnings, files } : { fingerprint, summary: summaries[summaryEntry], warnings, files };
+  if (entry.length === 5) part.view = entry[4] as unknown;
+  return part;
+}
+
+function decodeModel(entry: unknown): ModelMemo | undefined {
+  if (!Array.isArray(entry) || entry.length !== 4) return undefined;
+  const inputs: unknown = entry[0];
+  const refs: unknown = entry[1];
+  const answers: unknown = entry[2];
+  const model: unknown = entry[3];
+  if (typeof inputs !== 'string' || !Array.isArray(refs) || !refs.every((ref) => typeof ref === 'string') || typeof answers !== 'string' || typeof model !== 'string') return undefined;
+  return { inputs, refs: refs as string[], answers, model };
 }
 
 function decodeFile(fields: readonly unknown[], offset: number): CachedFile | undefined {

@@ -5,19 +5,21 @@
  * - settings: fleetgen's own code and templates (generator-digest.ts), the build options (digests of the vault
  *   password and the Chef secret, never the secrets), and the fleet without its hosts — nor each group's host list,
  *   which changes whenever a host is added and decides nothing in another host's files (HostTarget.host);
- * - a host: the settings and the host's whole model (secrets' content included: a rotated credential rewrites
- *   the files that carry it);
+ * - a host: the settings and a digest of the host's whole model (modelDigest; secrets' content included: a rotated
+ *   credential rewrites the files that carry it). A rebuild knows that digest without making the model when the
+ *   model's inputs are as the last build found them (host-memo.ts);
  * - a target's fleet-wide files: the settings, each group's host names, and what the target's fleet() is given of each
  *   host (HostTarget: its summary and its view, in fleet.hosts order), and which of the hosts' files its .gitignore
  *   lists. fleet() sees the fleet without its hosts (FleetSettings), so that is all it can depend on: a host change that
  *   reaches none of it (a service's port, a credential) leaves the fleet-wide files alone.
  */
 import { createHash, hash } from 'node:crypto';
-import type { Fleet, Host } from '../model/fleet.js';
+import type { Group, Host } from '../model/fleet.js';
+import type { FleetWithoutHosts } from '../model/lazy-fleet.js';
 import type { FleetInputs, TargetName, TargetOptions } from '../targets/target.js';
 import { generatorDigest } from './generator-digest.js';
 
-export function settingsFingerprint(fleet: Fleet, options: TargetOptions): string {
+export function settingsFingerprint(fleet: FleetWithoutHosts, options: TargetOptions): string {
   const settings = {
     ...fleet,
     hosts: undefined,
@@ -31,14 +33,29 @@ export function settingsFingerprint(fleet: Fleet, options: TargetOptions): strin
   return digest(`${generatorDigest()}\0${JSON.stringify(buildOptions)}\0${JSON.stringify(settings)}`);
 }
 
-export function hostFingerprint(settings: string, host: Host): string {
-  return digest(`${settings}\0${JSON.stringify(host)}`);
+/** A digest of a host's whole model: equal digests, equal models. */
+export function modelDigest(host: Host): string {
+  return digest(JSON.stringify(host));
 }
 
-/** `keptOutOfGit`: the paths of the hosts' files that the target's .gitignore lists. */
-export function fleetWideFingerprint(settings: string, target: TargetName, fleet: Fleet, inputs: Pick<FleetInputs<unknown, unknown>, 'summaries' | 'views'>, keptOutOfGit: readonly string[]): string {
+/** `model`: the host's modelDigest. */
+export function hostFingerprint(settings: string, model: string): string {
+  return digest(`${settings}\0${model}`);
+}
+
+/**
+ * `groups`: the fleet's groups, whose host lists are part of it; `hostNames`: every host's name, in fleet order.
+ * `keptOutOfGit`: the paths of the hosts' files that the target's .gitignore lists.
+ */
+export function fleetWideFingerprint(
+  settings: string,
+  target: TargetName,
+  fleet: { groups: readonly Group[]; hostNames: readonly string[] },
+  inputs: Pick<FleetInputs<unknown, unknown>, 'summaries' | 'views'>,
+  keptOutOfGit: readonly string[],
+): string {
   const sha = createHash('sha256');
-  sha.update(`${settings}\0${target}\0${JSON.stringify(fleet.groups.map((group) => group.hosts))}\0${fleet.hosts.map((host) => host.name).join('\0')}\0`);
+  sha.update(`${settings}\0${target}\0${JSON.stringify(fleet.groups.map((group) => group.hosts))}\0${fleet.hostNames.join('\0')}\0`);
   sha.update(JSON.stringify(inputs.views));
   // Summaries read from the cache are shared by the hosts that have the same (Chef and Ansible: one per profile):
   // each object is written out once.

@@ -23,10 +23,11 @@ import { dirname, join } from 'node:path';
 import { TARGET_PARTS } from '../build.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { Fleet } from '../model/fleet.js';
+import { fleetOf, lazyFleetOf, LazyHosts, type LazyFleet } from '../model/lazy-fleet.js';
 import type { GeneratedFile } from '../targets/fileset.js';
 import { shareHostState } from '../targets/common/host-state.js';
 import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
-import { fleetInputs, fleetSettingsOf, TARGET_NAMES, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
+import { TARGET_NAMES, type FleetInputs, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
 import { removeEmptyParents, removeGeneratedFile } from './apply.js';
 import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.js';
 import {
@@ -46,9 +47,10 @@ import {
   type CachedFile,
   type CachedPart,
   type FileIdentity,
+  type ModelMemo,
   type RecordLeft,
 } from './cache.js';
-import { fleetWideFingerprint, hostFingerprint, settingsFingerprint } from './fingerprint.js';
+import { fleetWideFingerprint, hostFingerprint, modelDigest, settingsFingerprint } from './fingerprint.js';
 import { generatorDigest } from './generator-digest.js';
 import { makeFolders } from './folders.js';
 import { growHeapSlowly } from './heap-growth.js';
@@ -106,8 +108,13 @@ export interface StreamedBuildResult {
   warnings: TargetWarning[];
 }
 
-/** Throws OutputError (out/ left as it was) or, once files are being replaced, the file system's error. */
-export function buildIntoOut(outDir: string, fleet: Fleet, build: StreamedBuildOptions): StreamedBuildResult {
+/**
+ * `fleet`: a Fleet, or a LazyFleet (`build` into out/: model/lazy-fleet.ts) whose host models are made only for the
+ * hosts the build cannot tell unchanged without them.
+ * Throws OutputError (out/ left as it was) or, once files are being replaced, the file system's error.
+ */
+export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, build: StreamedBuildOptions): StreamedBuildResult {
+  const fleet = fleetGiven.hosts instanceof LazyHosts ? (fleetGiven as LazyFleet) : lazyFleetOf(fleetGiven as Fleet);
   const { outExists, state: previous, text: previousText, identity: recordIdentity } = readPreviousOutput(outDir);
   const cache = outExists ? readCache(outDir) : undefined;
   let isCacheAside = false;
@@ -186,12 +193,12 @@ class StreamedBuild {
   private readonly newFolders = new Set<string>();
   /** out/ and a separator (outPrefixOf): a cached file's place is this and its path. */
   private readonly outPrefix: string;
-  private readonly next: BuildCache = { hosts: {}, fleet: {} };
+  private readonly next: BuildCache & { models: Record<string, ModelMemo> } = { hosts: {}, fleet: {}, models: {} };
   private isCacheChanged = false;
 
   constructor(
     private readonly outDir: string,
-    private readonly fleet: Fleet,
+    private readonly fleet: LazyFleet,
     private readonly build: StreamedBuildOptions,
     recorded: readonly RecordedFile[],
     private readonly cache: BuildCache | undefined,
@@ -199,7 +206,7 @@ class StreamedBuild {
   ) {
     this.recorded = new Map(recorded.map((f) => [f.path, f]));
     this.chosen = TARGET_NAMES.filter((name) => build.targets.includes(name));
-    this.settings = settingsFingerprint(fleet, build.options);
+    this.settings = settingsFingerprint(fleet.settings, build.options);
     this.outPrefix = outPrefixOf(outDir);
   }
 
@@ -210,48 +217,60 @@ class StreamedBuild {
     // content is the same whatever the fleet, so it never stands beside files it does not fit.
     checkOutGitignoreIsOurs(this.outDir, this.recorded);
     this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
+    const { hosts } = fleet;
     const summaries = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
+    const views = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
     const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));
     const keptOutOfGit = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
-    const hostFingerprints = fleet.hosts.map((host) => hostFingerprint(this.settings, host));
+    const hostFingerprints = hosts.names.map((_, index) => hostFingerprint(this.settings, this.modelDigestOf(index)));
     const generating = this.startGeneratingThread(hostFingerprints);
     try {
-      for (const [index, host] of fleet.hosts.entries()) {
+      for (const [index, hostName] of hosts.names.entries()) {
         const fingerprint = hostFingerprints[index] ?? '';
-        const cached = this.cache?.hosts[host.name] ?? {};
+        const cached = this.cache?.hosts[hostName] ?? {};
         const parts: Record<string, CachedPart> = {};
         // Taken before this host's state is shared: taking may generate later hosts on this thread.
         const generated = generating?.take(index);
-        shareHostState(host, () => {
-          for (const name of chosen) {
+        // Which parts can be reused is found first: a host whose every part can needs no model.
+        const reusable = chosen.map((name) => this.isReusable(cached[name], fingerprint));
+        const placeParts = (): void => {
+          for (const [position, name] of chosen.entries()) {
+            const was = cached[name];
             const part =
-              this.reused(cached[name], fingerprint) ??
-              (() => {
-                const output = generated?.get(name) ?? hostPartOf(TARGET_PARTS[name].host(fleet, host, this.build.options));
-                return { fingerprint, summary: output.summary, warnings: output.warnings, files: output.files.map((f) => this.place(name, f)) };
-              })();
+              reusable[position] === true && was !== undefined
+                ? this.reuse(was)
+                : (() => {
+                    const host = hosts.model(index);
+                    const output = generated?.get(name) ?? hostPartOf(TARGET_PARTS[name].host(fleet.settings, host, this.build.options));
+                    const view: unknown = TARGET_PARTS[name].view(host);
+                    return { fingerprint, summary: output.summary, view, warnings: output.warnings, files: output.files.map((f) => this.place(name, f)) };
+                  })();
             parts[name] = part;
             summaries.get(name)?.push(part.summary);
+            // A part cached without its view (none is, from this code) has it worked out from the model.
+            views.get(name)?.push(part.view !== undefined ? part.view : TARGET_PARTS[name].view(hosts.model(index)));
             hostWarnings.get(name)?.push(...part.warnings);
             for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
           }
-        });
+        };
+        if (reusable.every(Boolean)) placeParts();
+        else shareHostState(hosts.model(index), placeParts);
         // The targets this build leaves alone keep what the cache knows of them.
         for (const [name, part] of Object.entries(cached)) if (!(chosen as string[]).includes(name)) parts[name] = part;
-        this.next.hosts[host.name] = parts;
-        this.build.onProgress?.(index + 1, fleet.hosts.length);
+        this.next.hosts[hostName] = parts;
+        this.build.onProgress?.(index + 1, hosts.length);
       }
     } finally {
       // Also after a failure: the thread stops at its next host instead of waiting for the build forever.
       generating?.close();
     }
-    if (this.cache && Object.keys(this.cache.hosts).length !== fleet.hosts.length) this.isCacheChanged = true;
+    if (this.cache && Object.keys(this.cache.hosts).length !== hosts.length) this.isCacheChanged = true;
 
     const warnings: TargetWarning[] = [];
-    const settings = fleetSettingsOf(fleet);
+    const { settings } = fleet;
     for (const name of chosen) {
-      const inputs = fleetInputs(TARGET_PARTS[name], fleet, summaries.get(name) ?? []);
-      const fingerprint = fleetWideFingerprint(this.settings, name, fleet, inputs, keptOutOfGit.get(name) ?? []);
+      const inputs: FleetInputs<unknown, unknown> = { summaries: summaries.get(name) ?? [], views: views.get(name) ?? [], hostForContent: (index) => hosts.model(index) };
+      const fingerprint = fleetWideFingerprint(this.settings, name, { groups: settings.groups, hostNames: hosts.names }, inputs, keptOutOfGit.get(name) ?? []);
       const part =
         this.reused(this.cache?.fleet[name], fingerprint) ??
         (() => {
@@ -269,6 +288,29 @@ class StreamedBuild {
   }
 
   /**
+   * Host `index`'s modelDigest: the one the last build knew, when the model's inputs (LazyHosts.inputKey) are the same
+   * and every secret it read answers the same (read again); else the model's own, made now. Either way, what is known
+   * goes into this build's cache for the next one.
+   */
+  private modelDigestOf(index: number): string {
+    const { hosts } = this.fleet;
+    const name = hosts.names[index] ?? '';
+    const inputs = hosts.inputKey(index);
+    const known = inputs === undefined ? undefined : this.cache?.models?.[name];
+    if (known !== undefined && known.inputs === inputs && hosts.answersOf(known.refs) === known.answers) {
+      this.next.models[name] = known;
+      return known.model;
+    }
+    const model = modelDigest(hosts.model(index));
+    const reads = hosts.readsOf(index);
+    if (inputs !== undefined && reads !== undefined) {
+      this.next.models[name] = { inputs, refs: reads.refs, answers: reads.answers, model };
+      this.isCacheChanged = true;
+    }
+    return model;
+  }
+
+  /**
    * A thread generating ahead the hosts sure to be regenerated (for the targets whose cached fingerprint does not
    * match), when there are enough of them. A host regenerated only because its files on disk are not as cached
    * (edited by hand: rare) is generated on this thread, once reused() finds out.
@@ -276,8 +318,8 @@ class StreamedBuild {
   private startGeneratingThread(hostFingerprints: readonly string[]): GeneratingThread | undefined {
     const hosts: number[] = [];
     const targets: number[] = [];
-    for (const [index, host] of this.fleet.hosts.entries()) {
-      const cached = this.cache?.hosts[host.name];
+    for (const [index, name] of this.fleet.hosts.names.entries()) {
+      const cached = this.cache?.hosts[name];
       let mask = 0;
       for (const name of this.chosen) if (cached?.[name]?.fingerprint !== hostFingerprints[index]) mask |= 1 << TARGET_NAMES.indexOf(name);
       if (mask === 0) continue;
@@ -287,11 +329,17 @@ class StreamedBuild {
     if (hosts.length === 0 || hosts.length < (this.build.hostsForGeneratingThread ?? HOSTS_FOR_GENERATING_THREAD)) return undefined;
     // Many hosts to generate: much short-lived text, as in a first build (heap-growth.ts).
     growHeapSlowly();
-    return new GeneratingThread(this.fleet, this.build.options, { hosts: Int32Array.from(hosts), targets: Uint8Array.from(targets) });
+    // The thread is given every host's model (most of them regenerated, or a first build, which makes them all anyway).
+    return new GeneratingThread(fleetOf(this.fleet.settings, this.fleet.hosts.all()), this.build.options, { hosts: Int32Array.from(hosts), targets: Uint8Array.from(targets) });
   }
 
-  /** The cached part, when its fingerprint matches and each of its files is on disk as recorded. */
+  /** The cached part, when its fingerprint matches and each of its files is on disk as recorded (isReusable, reuse). */
   private reused(part: CachedPart | undefined, fingerprint: string): CachedPart | undefined {
+    return part !== undefined && this.isReusable(part, fingerprint) ? this.reuse(part) : undefined;
+  }
+
+  /** Whether the cached part's fingerprint matches and each of its files is on disk as recorded. */
+  private isReusable(part: CachedPart | undefined, fingerprint: string): boolean {
     // Found as recorded by the stat-ahead thread: its files and their folders need no look here. Any other answer
     // (not found so, or not known) is found out here, as without the thread.
     const isStatedAhead = part !== undefined && part.fingerprint === fingerprint && this.cache !== undefined && this.build.statAhead?.isFoundAsCached(this.cache, part) === true;
@@ -304,10 +352,12 @@ class StreamedBuild {
           this.checkFolders(file.path, isStatedAhead) === NOTHING_IN_THE_WAY &&
           (isStatedAhead || isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
       );
-    if (!isReusable) {
-      this.isCacheChanged = true;
-      return undefined;
-    }
+    if (!isReusable) this.isCacheChanged = true;
+    return isReusable;
+  }
+
+  /** The part, found reusable: its files are produced, unchanged. */
+  private reuse(part: CachedPart): CachedPart {
     for (const file of part.files) {
       // The cached file is a RecordedFile too: kept as it is, not copied (a build keeps one per file).
       this.produced.set(file.path, file);

@@ -7,7 +7,7 @@ import type { Fleet } from '../../src/model/fleet.js';
 import { TARGET_NAMES, type TargetName, type TargetOptions } from '../../src/targets/target.js';
 import { applyPlan } from '../support/apply-plan.js';
 import { CACHE_DIR, isAsCached, readCache, recordLeftBy } from '../../src/write/cache.js';
-import { hostFingerprint, settingsFingerprint } from '../../src/write/fingerprint.js';
+import { hostFingerprint, modelDigest, settingsFingerprint } from '../../src/write/fingerprint.js';
 import { tempFileOf } from '../../src/write/atomic.js';
 import { generatorDigest } from '../../src/write/generator-digest.js';
 import { buildIntoOut, isSameRecord } from '../../src/write/incremental.js';
@@ -322,9 +322,9 @@ describe('buildIntoOut (fleetgen build)', () => {
     const settings = settingsFingerprint(fleet, {});
     const store = fleet.hosts.find((h) => h.name === 'store-0001');
     if (store?.tunnel.mode !== 'named') throw new Error('store-0001 has a named tunnel');
-    const before = hostFingerprint(settings, store);
+    const before = hostFingerprint(settings, modelDigest(store));
     store.tunnel.credentials.value = store.tunnel.credentials.value.replace(/"TunnelSecret":"[^"]*"/, '"TunnelSecret":"cm90YXRlZA=="');
-    expect(hostFingerprint(settings, store)).not.toBe(before);
+    expect(hostFingerprint(settings, modelDigest(store))).not.toBe(before);
   });
 
   it('removes a removed host’s files and rewrites no other host’s', () => {

@@ -149,7 +149,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
   }
 
   const built = withOutputErrors(() =>
-    buildIntoOut(args.out, result.fleet, {
+    buildIntoOut(args.out, result.lazyFleet, {
       targets,
       options,
       ...scope,

@@ -7,7 +7,8 @@
  * - a DNS record is `<host>_<hostname relative to the zone>` with `.` and `*` written `_` (hostnames hold no `_`
  *   and no empty label, so `__` can only come from a wildcard, and the apex is `_apex`).
  */
-import { runningMode, type Fleet, type Host } from '../../model/fleet.js';
+import { runningMode, type Host } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 
 export const RESOURCE = {
   randomId: 'random_id',
@@ -54,7 +55,7 @@ export interface TerraformOwnership {
   shortLivedCertificate?: string;
 }
 
-export function terraformOwnership(fleet: Fleet, host: Host): TerraformOwnership {
+export function terraformOwnership(fleet: FleetSettings, host: Host): TerraformOwnership {
   const name = hostResourceName(host.name);
   const mode = runningMode(host.tunnel);
   const isTerraformTunnel = mode !== 'self-register' && host.tunnel.mode !== 'self-register' && host.tunnel.managedBy === 'terraform';

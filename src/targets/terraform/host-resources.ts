@@ -12,7 +12,8 @@
  */
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import { HOST_OUTPUT_FIELDS } from '../../load/terraform-outputs.js';
-import { runningMode, type Fleet, type Host } from '../../model/fleet.js';
+import { runningMode, type Host } from '../../model/fleet.js';
+import type { FleetSettings } from '../target.js';
 import { dnsRecordName, hasAccessApplication, hostResourceName, RESOURCE, routedHostnames } from './addresses.js';
 import { Expression, Template, type TfValue } from './hcl.js';
 import { remoteConfig } from './remote-ingress.js';
@@ -33,7 +34,7 @@ export interface HostResources {
 
 const CFARGOTUNNEL = '.cfargotunnel.com';
 
-export function hostResources(fleet: Fleet, host: Host): HostResources | undefined {
+export function hostResources(fleet: FleetSettings, host: Host): HostResources | undefined {
   const name = hostResourceName(host.name);
   const mode = runningMode(host.tunnel);
   const resources: Record<string, Block> = {};
