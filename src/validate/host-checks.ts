@@ -9,9 +9,10 @@
  * - what each secret it read gave (the bytes, or the refusal and its message), in the order read: the same answers
  *   make the same rules take the same steps and read the same references next;
  * - the rules themselves: fleetgen's own code (generatorDigest).
- * A host is remembered only when its host rules found nothing at all: a finding needs its position, and its message
- * may name other places; such a host is checked on every run. The fleet rules (uniqueness across hosts, anything
- * that lists hosts) run over every host on every run.
+ * A host is remembered only when the schema accepted the whole manifest and its host rules found nothing at all: a
+ * finding needs its position, and its message may name other places; such a host is checked on every run. The fleet
+ * rules (uniqueness across hosts, anything that lists hosts) run over every host on every run. The schema checks the
+ * frame and the entries not remembered, and the whole manifest only when that finds anything (schema.ts).
  *
  * The build keeps this in out/.fleetgen-cache/checked.json (write/checked-hosts.ts); like the rest of the cache, a
  * file that is missing, damaged or of another version only costs the checks.
@@ -67,6 +68,15 @@ export class HostChecks {
     this.now.set(key, known);
     this.notChecked++;
     return true;
+  }
+
+  /**
+   * Whether host `index`'s entry is remembered: then the schema accepted it, as part of a manifest it accepted, with
+   * this frame and this fleetgen (the schema is part of generatorDigest), whatever the secrets it reads hold now.
+   */
+  isKnownSchemaValid(index: number): boolean {
+    const key = this.texts?.entries[index];
+    return key !== undefined && this.earlier.has(key);
   }
 
   /** How many hosts this run did not check again (isKnownClean). */

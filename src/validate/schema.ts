@@ -108,13 +108,70 @@ function loadPrecompiled(): unknown {
 
 export type SchemaResult = { ok: true; manifest: Manifest } | { ok: false; diagnostics: Diagnostic[]; salvaged: Salvaged | undefined };
 
+/** Host entries known to pass the schema, by their index in `hosts` (a build's memory of them: host-checks.ts). */
+export interface KnownValidHosts {
+  isKnownSchemaValid(index: number): boolean;
+}
+
 /**
  * Checks the raw document against schemas/fleet.schema.json; every violation becomes a located diagnostic. When
  * there are some, `salvaged` is the manifest without what was rejected, for the semantic rules (salvage.ts).
+ *
+ * With `known`, the schema first checks the manifest without the host entries known to pass it (issue 10: in a
+ * one-host rebuild of 10,000 hosts, checking every entry again). As the schema judges each entry on its own
+ * (hostListJudgedByEntry), that accepts the manifest exactly when checking it whole does; ajv changes nothing in the
+ * value (no defaults, coercion or removal), so it is handed on as it is. On any finding there, the whole manifest is
+ * checked as without `known`: the diagnostics are always the ones `validate` gives.
  */
-export function validateSchema(value: unknown, source: SourceMap): SchemaResult {
+export function validateSchema(value: unknown, source: SourceMap, known?: KnownValidHosts): SchemaResult {
   const validate = validator();
+  const unknownPart = known !== undefined ? withoutKnownHosts(value, known) : undefined;
+  if (unknownPart !== undefined && validate(unknownPart)) return { ok: true, manifest: value as Manifest };
   if (validate(value)) return { ok: true, manifest: value as Manifest };
   const errors = [...(validate.errors ?? [])];
   return { ok: false, diagnostics: explainSchemaErrors(errors, source, value), salvaged: salvage(value, errors, validate, source) };
+}
+
+/**
+ * The manifest with only the host entries not known to pass the schema (and as many known ones as the list's least
+ * length needs), or undefined when the schema might judge that otherwise than the whole, or when no entry is known.
+ */
+function withoutKnownHosts(value: unknown, known: KnownValidHosts): Record<string, unknown> | undefined {
+  const list = hostListOfFleetSchema();
+  if (list === undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { hosts } = value as Record<string, unknown>;
+  if (!Array.isArray(hosts)) return undefined;
+  const unknown: unknown[] = [];
+  const spare: unknown[] = [];
+  for (let index = 0; index < hosts.length; index++) (known.isKnownSchemaValid(index) ? spare : unknown).push(hosts[index]);
+  if (spare.length === 0) return undefined;
+  while (unknown.length < list.minItems && spare.length > 0) unknown.push(spare.pop());
+  return { ...value, hosts: unknown };
+}
+
+let fleetHostList: { minItems: number } | null | undefined;
+function hostListOfFleetSchema(): { minItems: number } | undefined {
+  fleetHostList ??= hostListJudgedByEntry(fleetSchema()) ?? null;
+  return fleetHostList ?? undefined;
+}
+
+/**
+ * What `schema` says of the hosts list when it judges each host entry on its own, whatever the other entries and the
+ * rest of the manifest hold; undefined otherwise. So it does when the root reaches the entries only through
+ * properties.hosts, and that says of the list only its type, a least length and one schema for every item: no
+ * maxItems, uniqueItems, contains, prefixItems or unevaluatedItems, nothing that compares entries or looks at where
+ * one stands. Inside an item's schema nothing can read outside the item, as ajv runs without $data. Then the
+ * manifest passes exactly when the rest of it with some of its entries (as many as the least length) passes and
+ * each other entry passes the item schema, as a known entry did, in a manifest the schema accepted.
+ */
+export function hostListJudgedByEntry(schema: Record<string, unknown>): { minItems: number } | undefined {
+  const ROOT = new Set(['$schema', '$id', '$comment', 'title', 'description', 'type', 'additionalProperties', 'required', 'properties', '$defs']);
+  const LIST = new Set(['$comment', 'title', 'description', 'type', 'minItems', 'items']);
+  if (!Object.keys(schema).every((key) => ROOT.has(key))) return undefined;
+  const list = (schema.properties as Record<string, unknown> | undefined)?.hosts;
+  if (typeof list !== 'object' || list === null || !Object.keys(list).every((key) => LIST.has(key))) return undefined;
+  const { type, minItems, items } = list as Record<string, unknown>;
+  if (type !== 'array' || typeof items !== 'object' || items === null || Array.isArray(items)) return undefined;
+  if (minItems !== undefined && typeof minItems !== 'number') return undefined;
+  return { minItems: minItems ?? 0 };
 }

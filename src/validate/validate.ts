@@ -15,9 +15,12 @@ export type ManifestValidation =
   /** Schema errors, and what the semantic rules found in the rest (never without an error). */
   | { isSchemaValid: false; diagnostics: Diagnostic[] };
 
-/** `checks`: hosts known to pass the host rules (host-checks.ts), used only when the schema accepts the whole manifest. */
+/**
+ * `checks`: hosts known to pass the schema and the host rules (host-checks.ts): the schema checks the others first,
+ * and the rules skip the known ones when the schema accepts the whole manifest.
+ */
 export function validateManifest(value: unknown, source: SourceMap, secrets: SecretReader, checks?: HostChecks): ManifestValidation {
-  const schema = validateSchema(value, source);
+  const schema = validateSchema(value, source, checks);
   if (schema.ok) {
     return { isSchemaValid: true, manifest: schema.manifest, diagnostics: sortDiagnostics(checkFleet(schema.manifest, source, secrets, checks !== undefined ? { checks } : {})) };
   }

@@ -11,16 +11,23 @@ import { packageRoot } from '../package-root.js';
 
 let digest: string | undefined;
 
-/** sha256 over the running code (dist/src, or src under the tests), generators/ and package.json, by path. */
+/**
+ * sha256 over the running code (dist/src, or src under the tests), generators/, schemas/ (a schema edited after the
+ * build is compiled at run time, not precompiled into dist/src) and package.json, by path.
+ */
 export function generatorDigest(): string {
-  if (digest !== undefined) return digest;
+  digest ??= generatorDigestOf(dirname(dirname(fileURLToPath(import.meta.url))), packageRoot());
+  return digest;
+}
+
+/** generatorDigest for the code in `code` of the package at `root`. */
+export function generatorDigestOf(code: string, root: string): string {
   const hash = createHash('sha256');
-  const code = dirname(dirname(fileURLToPath(import.meta.url)));
-  for (const root of [code, join(packageRoot(), 'generators')]) {
-    for (const path of filesBelow(root)) hash.update(`${path}\0`).update(readFileSync(path)).update('\0');
+  for (const folder of [code, join(root, 'generators'), join(root, 'schemas')]) {
+    for (const path of filesBelow(folder)) hash.update(`${path}\0`).update(readFileSync(path)).update('\0');
   }
-  hash.update(readFileSync(join(packageRoot(), 'package.json')));
-  return (digest = hash.digest('hex'));
+  hash.update(readFileSync(join(root, 'package.json')));
+  return hash.digest('hex');
 }
 
 function filesBelow(root: string): string[] {

@@ -2,12 +2,15 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/diagnostics/diagnostic.js';
 import { parseManifest } from '../../src/load/manifest.js';
 import { ParseCache } from '../../src/load/parse-cache.js';
 import { SecretReader } from '../../src/load/secrets.js';
 import { HostChecks, type CheckedHosts } from '../../src/validate/host-checks.js';
+import { fleetSchema, hostListJudgedByEntry } from '../../src/validate/schema.js';
 import { validateManifest } from '../../src/validate/validate.js';
 import { fixtureEnv } from './run-fixture.js';
 
@@ -18,6 +21,9 @@ interface Run {
   diagnostics: string[];
   remembered: { checked: CheckedHosts; isChanged: boolean };
   notChecked: number;
+  /** What validateManifest was given, and what it handed on when the schema accepted it. */
+  value?: unknown;
+  manifest?: unknown;
 }
 
 /** Validates as `build` does: read entry by entry, with what an earlier run remembered (if anything). */
@@ -26,7 +32,13 @@ function validateWith(dir: string, text: string, earlier: CheckedHosts | undefin
   if (!parsed.ok) return { diagnostics: parsed.diagnostics.map(formatDiagnostic), remembered: { checked: { generator: '', frame: '', hosts: new Map() }, isChanged: false }, notChecked: 0 };
   const checks = new HostChecks(parsed.manifest.texts, options.generator ?? GENERATOR, earlier);
   const validation = validateManifest(parsed.manifest.value, parsed.manifest.source, new SecretReader(dir, options.env ?? {}), checks);
-  return { diagnostics: validation.diagnostics.map(formatDiagnostic), remembered: checks.toRemember(), notChecked: checks.hostsNotChecked };
+  return {
+    diagnostics: validation.diagnostics.map(formatDiagnostic),
+    remembered: checks.toRemember(),
+    notChecked: checks.hostsNotChecked,
+    value: parsed.manifest.value,
+    ...(validation.isSchemaValid ? { manifest: validation.manifest } : {}),
+  };
 }
 
 /** What `validate` reports: no parse cache, nothing remembered. */
@@ -50,12 +62,12 @@ function tempDir(): string {
 }
 
 /** Three clean hosts: named tunnels, host 2's credentials from a file, the others' from the environment. */
-function fleet(dir: string, options: { defaults?: string; host2?: string } = {}): { text: string; env: Record<string, string> } {
+function fleet(dir: string, options: { defaults?: string; host2?: string; top?: string } = {}): { text: string; env: Record<string, string> } {
   writeFileSync(join(dir, 'creds-2.json'), credentials(2));
   const text = `version: 1
 fleet: acme
 zone: example.com
-defaults:
+${options.top ?? ''}defaults:
   cloudflared: { version: "2025.8.1" }
   ingress: [{ service: "ssh://localhost:22" }]
 ${options.defaults ?? ''}hosts:
@@ -200,5 +212,115 @@ describe('host checks remembered by a build', () => {
     const missing = validateWith(moved, text, first.remembered.checked, { env });
     expect(missing.notChecked).toBe(2);
     expect(missing.diagnostics).toEqual(plain(moved, text, env));
+  });
+});
+
+/** Whether one host entry passes the schema's host item schema on its own: ajv asked directly, not through fleetgen. */
+const isValidHostEntry = (() => {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  (addFormats as unknown as (ajv: Ajv2020) => Ajv2020)(ajv);
+  const schema = fleetSchema();
+  ajv.addSchema(schema);
+  const validate = ajv.getSchema(`${String(schema.$id)}#/$defs/host`);
+  if (validate === undefined) throw new Error('the schema has no $defs/host');
+  return (entry: unknown): boolean => validate(entry) === true;
+})();
+
+/** A memory that says only that these entries passed the schema: no host rule is skipped (the answers never match). */
+function schemaOnly(text: string, indexes: (value: unknown[]) => number[]): CheckedHosts {
+  const parsed = parseManifest(text, 'fleet.yaml', { cache: new ParseCache() });
+  if (!parsed.ok || parsed.manifest.texts === undefined) throw new Error('test setup: the manifest must be read entry by entry');
+  const { texts } = parsed.manifest;
+  const hosts = (parsed.manifest.value as { hosts: unknown[] }).hosts;
+  return { generator: GENERATOR, frame: texts.frame, hosts: new Map(indexes(hosts).map((i) => [texts.entries[i] ?? '', { refs: [], answers: 'no answers' }])) };
+}
+
+describe('the schema, with host checks remembered by a build', () => {
+  it('the schema judges each host entry on its own: nothing in it compares entries or reads outside one', () => {
+    const schema = fleetSchema();
+    expect(hostListJudgedByEntry(schema)).toEqual({ minItems: 1 });
+    const properties = schema.properties as Record<string, Record<string, unknown>>;
+    const withHostList = (list: Record<string, unknown>): Record<string, unknown> => ({ ...schema, properties: { ...properties, hosts: { ...properties.hosts, ...list } } });
+    for (const list of [{ maxItems: 100 }, { uniqueItems: true }, { contains: { required: ['group'] } }, { prefixItems: [{}] }, { unevaluatedItems: false }, { items: true }, { minItems: '1' }]) {
+      expect(hostListJudgedByEntry(withHostList(list)), JSON.stringify(list)).toBeUndefined();
+    }
+    for (const root of [{ allOf: [{}] }, { if: {} }, { dependentSchemas: {} }, { unevaluatedProperties: false }, { patternProperties: {} }, { $ref: '#/$defs/x' }]) {
+      expect(hostListJudgedByEntry({ ...schema, ...root }), JSON.stringify(root)).toBeUndefined();
+    }
+  });
+
+  it('reports what validate reports for every fixture, with every entry the schema accepts remembered, and hands on the same value', () => {
+    let fellBack = 0;
+    let skipped = 0;
+    for (const kind of ['invalid', 'valid']) {
+      for (const name of readdirSync(join(FIXTURES, kind))) {
+        const dir = join(FIXTURES, kind, name);
+        if (!existsSync(join(dir, 'fleet.yaml'))) continue;
+        const text = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
+        const parsed = parseManifest(text, 'fleet.yaml', { cache: new ParseCache() });
+        if (!parsed.ok || parsed.manifest.texts === undefined) continue;
+        const env = fixtureEnv(dir);
+        const valid = (hosts: unknown[]): number[] => hosts.flatMap((host, i) => (isValidHostEntry(host) ? [i] : []));
+        const before = structuredClone(parsed.manifest.value);
+        const run = validateWith(dir, text, schemaOnly(text, valid), { env });
+        expect(run.diagnostics, `${kind}/${name}`).toEqual(plain(dir, text, env));
+        if (run.manifest !== undefined) {
+          expect(run.manifest, `${kind}/${name}: the very value parsed`).toBe(run.value);
+          expect(run.manifest, `${kind}/${name}: unchanged`).toEqual(before);
+          skipped++;
+        } else if (valid((parsed.manifest.value as { hosts: unknown[] }).hosts).length > 0) fellBack++;
+      }
+    }
+    // Not vacuous: both ways were taken, the memory's and the whole manifest's after a finding.
+    expect(skipped).toBeGreaterThan(3);
+    expect(fellBack).toBeGreaterThan(3);
+  });
+
+  it("finds an entry changed since the last build that breaks the schema, with validate's message and position", () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    const first = validateWith(dir, text, undefined, { env });
+    expect(first.remembered.checked.hosts.size).toBe(3);
+    const edited = fleet(dir, { host2: '    colour: blue\n    ssh: { port: "22" }\n' });
+    const second = validateWith(dir, edited.text, first.remembered.checked, { env });
+    expect(second.diagnostics).toEqual(plain(dir, edited.text, env));
+    expect(second.diagnostics).toEqual([
+      'fleet.yaml:12:5: error: hosts[1].colour: unknown key "colour" — allowed here: name, group, address, platform, cloudflared, tunnel, ingress, originRequest, ssh, metrics, lockdown, state, access',
+      'fleet.yaml:13:18: error: hosts[1].ssh.port: expected a whole number, found a string "22" — Port sshd listens on',
+    ]);
+  });
+
+  it('checks a changed frame, with every entry remembered', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    const remembered = validateWith(dir, text, undefined, { env }).remembered.checked;
+    // Even a memory of this very frame (forged: the frame changed) keeps the frame from being skipped.
+    const edited = fleet(dir, { top: 'colour: blue\n' });
+    const forged = schemaOnly(edited.text, (hosts) => hosts.map((_, i) => i));
+    for (const earlier of [remembered, forged]) {
+      const run = validateWith(dir, edited.text, earlier, { env });
+      expect(run.diagnostics).toEqual(plain(dir, edited.text, env));
+      expect(run.diagnostics.join('\n')).toContain('fleet.yaml:4:1: error: colour: unknown key "colour"');
+    }
+  });
+
+  it('trusts what it remembers: an entry remembered as passing the schema is not checked by it', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir, { host2: '    colour: blue\n' });
+    expect(plain(dir, text, env).join('\n')).toContain('hosts[1].colour: unknown key');
+    // Forged: host 2's broken entry remembered, with the two others (so only the frame and one entry are left).
+    for (const remembered of [[1], [0, 1, 2]]) {
+      const run = validateWith(dir, text, schemaOnly(text, () => remembered), { env });
+      expect(run.diagnostics, `remembered ${remembered.join(', ')}`).toEqual([]);
+      expect(run.manifest).toBe(run.value);
+    }
+  });
+
+  it('checks every entry where nothing is remembered, as validate does', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir, { host2: '    colour: blue\n' });
+    const broken = validateWith(dir, text, schemaOnly(text, () => [1]), { env, generator: 'generator-2' });
+    expect(broken.diagnostics).toEqual(plain(dir, text, env));
+    expect(broken.diagnostics.join('\n')).toContain('hosts[1].colour: unknown key');
   });
 });
