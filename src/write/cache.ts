@@ -165,6 +165,12 @@ export function isSameCache(a: CacheIdentity, b: CacheIdentity): boolean {
  */
 export interface RecordLeft extends FileIdentity {
   generator: string;
+  /**
+   * The record's ctime as left, given only when the record lists exactly the files of this cache and out/.gitignore,
+   * with their modes and flags: a rebuild that finds it with this ctime too (a write, utimes or chmod moves a file's
+   * ctime, and nothing sets it back) takes the record's files from the cache without reading it (incremental.ts).
+   */
+  ctimeMs?: number;
 }
 
 /** The record as the build that wrote the cache `cache` was read from left it; undefined when not known. */
@@ -414,8 +420,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *   <model>   [inputs, [ref…], answers, model]: the host's ModelMemo; absent when not known
  *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
- *   <record>  {"size", "mtimeMs", "ino", "generator"}: out/.fleetgen-state.json as this build left it (RecordLeft);
- *             absent when not known
+ *   <record>  {"size", "mtimeMs", "ino", "generator", "ctimeMs"}: out/.fleetgen-state.json as this build left it
+ *             (RecordLeft; "ctimeMs" only when it lists exactly the cached files); absent when not known
  *
  * Read back, every part that refers to one summary gets the same object: a fleet's thousands of hosts with one
  * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range, a host twice, a
@@ -743,8 +749,9 @@ function isIdentityOf(value: unknown, identity: FileIdentity): boolean {
 /** The head's `record`, when it is one (an older cache has none: the record is then serialized as before). */
 function recordLeftIn(value: unknown): RecordLeft | undefined {
   if (!isObject(value)) return undefined;
-  const { size, mtimeMs, ino, generator } = value;
-  return typeof size === 'number' && typeof mtimeMs === 'number' && typeof ino === 'number' && typeof generator === 'string' ? { size, mtimeMs, ino, generator } : undefined;
+  const { size, mtimeMs, ino, generator, ctimeMs } = value;
+  if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number' || typeof generator !== 'string') return undefined;
+  return typeof ctimeMs === 'number' ? { size, mtimeMs, ino, generator, ctimeMs } : { size, mtimeMs, ino, generator };
 }
 
 function parseJson(text: string): unknown {

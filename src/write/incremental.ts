@@ -15,6 +15,8 @@
  *   file is replaced: the temp files and the folders made for them are removed again and out/ stays as it was.
  * - A kill at any point leaves each file old or new (rename is atomic) and no cache; the next build is then a full
  *   one, finishes the job and removes the temp files the kill left.
+ * - The record of the files written (state.ts) is not read when the cache vouches for it: the last build left it
+ *   listing exactly the cached files, and it is still that very file, ctime included (previousRecordOf).
  *
  * `--check` and `--dry-run` do not come here: they compare every file byte for byte (plan.ts).
  */
@@ -59,11 +61,11 @@ import { GeneratingThread } from './generating-thread.js';
 import { lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
 import { checkOutGitignoreIsOurs, outGitignoreFile } from './out-gitignore.js';
-import { findLeftoverTemps, planFile, planRemoval, readPreviousOutput, type PlannedAction, type PlannedFile } from './plan.js';
+import { findLeftoverTemps, findPreviousOutput, planFile, planRemoval, type PlannedAction, type PlannedFile } from './plan.js';
 import type { StageResult } from './stage-worker.js';
 import type { StatAhead } from './stat-ahead.js';
 import { StagingThread } from './staging-thread.js';
-import { serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
+import { compareBytes, readState, serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
 
 /** checkFolders' answers: no folder in the way and all there before; a folder on the way is new (this build's). */
 const NOTHING_IN_THE_WAY: readonly string[] = Object.freeze([]);
@@ -115,8 +117,9 @@ export interface StreamedBuildResult {
  */
 export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, build: StreamedBuildOptions): StreamedBuildResult {
   const fleet = fleetGiven.hosts instanceof LazyHosts ? (fleetGiven as LazyFleet) : lazyFleetOf(fleetGiven as Fleet);
-  const { outExists, state: previous, text: previousText, identity: recordIdentity } = readPreviousOutput(outDir);
+  const { outExists, record: recordStat } = findPreviousOutput(outDir);
   const cache = outExists ? readCache(outDir) : undefined;
+  const previous = previousRecordOf(outDir, recordStat, cache);
   let isCacheAside = false;
   const setCacheAside = (): void => {
     if (!isCacheAside && cache !== undefined) keepCacheAside(outDir);
@@ -129,12 +132,18 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     writer.finishStaging();
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
     const removals = previous.files.filter((f) => !result.produced.has(f.path) && inScope(f.path)).flatMap((f) => planRemoval(outDir, f) ?? []);
+    // In the record's order (sorted), which the cache's files are not in.
+    if (previous.isFromCache) removals.sort((a, b) => compareBytes(a.path, b.path));
     writer.checkFilesInTheWay(new Set(removals.map((f) => f.path)));
     // The record on disk is kept as it is when it is the one the last build left (so its text is what serializeState
     // gives its files) and this build produces the very same files: 70,000 lines not sorted and written again.
-    const isRecordKept = previousText !== undefined && isRecordAsLeft(recordLeftBy(cache), recordIdentity) && isSameRecord(previous.files, result.produced, inScope);
-    const state = isRecordKept ? previousText : serializeState({ files: [...previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path)), ...result.produced.values()] });
-    const isAnythingWritten = writer.hasWork || removals.length > 0 || state !== previousText;
+    const isRecordKept = previous.isAsLeft && isSameRecord(previous.files, result.produced, inScope);
+    // The files it lists that this build neither produces nor removes (those of other targets, with --target).
+    const kept = build.scope === undefined ? [] : previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path));
+    const state = isRecordKept ? undefined : serializeState({ files: [...kept, ...result.produced.values()] });
+    // A record taken from the cache is the text serializeState gave its files (isAsLeft): another list is another text.
+    const isRecordChanged = state !== undefined && (previous.isFromCache || state !== previous.text);
+    const isAnythingWritten = writer.hasWork || removals.length > 0 || isRecordChanged;
 
     if (isAnythingWritten || result.isCacheChanged) setCacheAside();
     // A .gitignore goes only once the clear-text files it lists are gone or no longer in clear text (commit()).
@@ -145,10 +154,12 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     );
     for (const file of removals) removeEmptyParents(outDir, file.path);
     // As this build leaves the record, for the next one (isRecordAsLeft): the file read, when its text is the one made.
-    const recordLeft = state === previousText ? recordIdentity : identityOf(writeFileAtomic(statePath(outDir), state, { mode: 0o644 }));
+    const recordLeft = state !== undefined && isRecordChanged ? writtenRecordIdentity(statePath(outDir), writeFileAtomic(statePath(outDir), state, { mode: 0o644 })) : previous.identity;
     // A build killed before this one left temp files (and no cache): none of this build's are left by now.
     if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { force: true });
-    if (isAnythingWritten || result.isCacheChanged) writeCache(outDir, result.cache, cache, recordLeft && { ...recordLeft, generator: generatorDigest() }, { journalShare: build.cacheJournalShare });
+    if (isAnythingWritten || result.isCacheChanged) {
+      writeCache(outDir, result.cache, cache, recordLeft && recordLeftOf(recordLeft, isCachedFileList(kept, result.cache, build.targets)), { journalShare: build.cacheJournalShare });
+    }
     return { files: [...result.actions, ...removals.map((f) => ({ path: f.path, action: f.action }))], warnings: result.warnings };
   } catch (err) {
     // A failure the writer thread met came first: it was met on a file generated before whatever threw here.
@@ -156,6 +167,93 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     if (failure instanceof OutputError && isCacheAside) restoreCache(outDir);
     throw failure;
   }
+}
+
+/** Which file the record is (FileIdentity), and its ctime when known (RecordLeft.ctimeMs). */
+type RecordIdentity = FileIdentity & { ctimeMs?: number };
+
+/** The record a build starts from (out/.fleetgen-state.json), read or taken from the cache. */
+interface PreviousRecord {
+  files: readonly RecordedFile[];
+  /** Its text, when read (undefined: there is none, or it was taken from the cache). */
+  text: string | undefined;
+  /** Which file it was (undefined: none). */
+  identity: RecordIdentity | undefined;
+  /** It is the record the last build left, by this fleetgen (isRecordAsLeft): its text is what serializeState gives its files. */
+  isAsLeft: boolean;
+  /** Its files were taken from the cache, in no particular order, and its text not read. */
+  isFromCache: boolean;
+}
+
+/**
+ * The record in out/ (`stat`: as findPreviousOutput found it). When the cache says the last build left it listing
+ * exactly the cached files, and it is still that very file, ctime included (an edit, even one that puts back the size
+ * and mtime, moves the ctime), its files are the cache's and out/.gitignore: 70,000 lines not read and parsed. Any
+ * other record is read (readState: throws OutputError when it is not fleetgen's).
+ */
+export function previousRecordOf(outDir: string, stat: Stats | undefined, cache: BuildCache | undefined): PreviousRecord {
+  if (stat === undefined) return { files: [], text: undefined, identity: undefined, isAsLeft: false, isFromCache: false };
+  const left = recordLeftBy(cache);
+  if (cache !== undefined && left?.ctimeMs !== undefined && stat.ctimeMs === left.ctimeMs && isRecordAsLeft(left, identityOf(stat))) {
+    return { files: cachedFileList(cache), text: undefined, identity: { ...identityOf(stat), ctimeMs: stat.ctimeMs }, isAsLeft: true, isFromCache: true };
+  }
+  const { state, text, identity } = readState(outDir);
+  // The ctime seen before reading: any change since moves it, so the next build reads the record again.
+  const seen = identity !== undefined && isSameFile(identityOf(stat), identity) ? { ...identity, ctimeMs: stat.ctimeMs } : identity;
+  return { files: state.files, text, identity: seen, isAsLeft: text !== undefined && isRecordAsLeft(left, identity), isFromCache: false };
+}
+
+/** What a record listing exactly the cached files lists: every cached file (a RecordedFile too), and out/.gitignore. */
+function cachedFileList(cache: BuildCache): RecordedFile[] {
+  const { path, mode, isSecret, isKeptOutOfGit } = outGitignoreFile();
+  const files: RecordedFile[] = [{ path, mode, isSecret, isKeptOutOfGit }];
+  for (const host of Object.keys(cache.hosts)) {
+    const parts = cache.hosts[host] ?? {};
+    for (const target of Object.keys(parts)) for (const file of parts[target]?.files ?? []) files.push(file);
+  }
+  for (const target of Object.keys(cache.fleet)) for (const file of cache.fleet[target]?.files ?? []) files.push(file);
+  return files;
+}
+
+/**
+ * Whether the record this build leaves lists exactly the files of the cache it leaves, and out/.gitignore, with the
+ * same modes and flags. Those of the targets built are in both by construction: each file produced is out/.gitignore
+ * or a file of one of their parts, and each file of their parts is produced. The other targets' parts (kept in the
+ * cache as read, --target) must list the files the record keeps (`kept`, listed as read), no more and no fewer.
+ */
+export function isCachedFileList(kept: readonly RecordedFile[], cache: BuildCache, targets: readonly TargetName[]): boolean {
+  const others = TARGET_NAMES.filter((name) => !targets.includes(name));
+  const unmatched = new Map(kept.map((f) => [f.path, f]));
+  const matches = (file: RecordedFile): boolean => {
+    const listed = unmatched.get(file.path);
+    if (listed === undefined || listed.mode !== file.mode || listed.isSecret !== file.isSecret || listed.isKeptOutOfGit !== file.isKeptOutOfGit) return false;
+    return unmatched.delete(file.path);
+  };
+  if (others.length > 0) {
+    for (const parts of Object.values(cache.hosts)) for (const name of others) for (const file of parts[name]?.files ?? []) if (!matches(file)) return false;
+    for (const name of others) for (const file of cache.fleet[name]?.files ?? []) if (!matches(file)) return false;
+  }
+  return unmatched.size === 0;
+}
+
+/**
+ * The record as a build leaves it (RecordLeft), for the next build: its ctime only when it lists exactly the cached
+ * files (isCachedFileList) and is known.
+ */
+function recordLeftOf(identity: RecordIdentity, isCached: boolean): RecordLeft {
+  const { size, mtimeMs, ino, ctimeMs } = identity;
+  const generator = generatorDigest();
+  return isCached && ctimeMs !== undefined ? { size, mtimeMs, ino, generator, ctimeMs } : { size, mtimeMs, ino, generator };
+}
+
+/**
+ * The record just written: the identity of the file written (`written`, the temp file's stat, which the rename keeps),
+ * and its ctime, which the rename moved, when the file there is still that one.
+ */
+function writtenRecordIdentity(path: string, written: Stats): RecordIdentity {
+  const identity = identityOf(written);
+  const now = lstatOrUndefined(path);
+  return now !== undefined && isSameFile(identityOf(now), identity) ? { ...identity, ctimeMs: now.ctimeMs } : identity;
 }
 
 /** Whether the record read is the one the last build left (recordLeftBy), written by this very fleetgen. */

@@ -3,7 +3,7 @@
  * of what it wrote before — without writing anything. `build --check` and `--dry-run` stop here; a build then
  * applies the plan (apply.ts).
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { tempFileOf } from './atomic.js';
 import { join } from 'node:path';
 import type { FileSet, GeneratedFile } from '../targets/fileset.js';
@@ -124,6 +124,16 @@ export function findLeftoverTemps(outDir: string, paths: readonly string[]): str
 
 /** out/ as a previous build left it: whether it exists, and fleetgen's record in it. Throws OutputError. */
 export function readPreviousOutput(outDir: string): RecordRead & { outExists: boolean } {
+  const { outExists, record } = findPreviousOutput(outDir);
+  const read = record === undefined ? { state: { files: [] }, text: undefined, formatVersion: undefined } : readState(outDir);
+  return { outExists, ...read };
+}
+
+/**
+ * Whether out/ exists, and the stat of fleetgen's record in it (undefined: none), without reading the record. Throws
+ * OutputError when out/ is not a folder or the record not a regular file.
+ */
+export function findPreviousOutput(outDir: string): { outExists: boolean; record: Stats | undefined } {
   const outStat = lstatOrUndefined(outDir);
   // out/ may itself be a symbolic link (the user's choice of location): stat through it here.
   if (outStat !== undefined && !outStat.isDirectory() && !(outStat.isSymbolicLink() && isFolder(outDir))) {
@@ -133,8 +143,7 @@ export function readPreviousOutput(outDir: string): RecordRead & { outExists: bo
   if (stateStat !== undefined && !stateStat.isFile()) {
     throw new OutputError(statePath(outDir), 'is not a regular file', 'remove it: fleetgen keeps its record of written files there');
   }
-  const record = stateStat === undefined ? { state: { files: [] }, text: undefined, formatVersion: undefined } : readState(outDir);
-  return { outExists: outStat !== undefined, ...record };
+  return { outExists: outStat !== undefined, record: stateStat };
 }
 
 /**

@@ -250,10 +250,11 @@ describe('buildIntoOut (fleetgen build)', () => {
     const out = tempOut();
     const record = join(out, STATE_FILE);
     buildIntoOut(out, sampleFleet(), everything);
-    // The cache says which record the build left: that very file, by this fleetgen.
+    // The cache says which record the build left: that very file, by this fleetgen (and its ctime: it lists exactly
+    // the cached files).
     const left = recordLeftBy(readCache(out));
-    const { size, mtimeMs, ino } = lstatSync(record);
-    expect(left).toEqual({ size, mtimeMs, ino, generator: generatorDigest() });
+    const { size, mtimeMs, ino, ctimeMs } = lstatSync(record);
+    expect(left).toEqual({ size, mtimeMs, ino, generator: generatorDigest(), ctimeMs });
     const canonical = readFileSync(record, 'utf8');
 
     // The same list, written another way and by another hand: not the file the build left, so it is made again.
