@@ -39,9 +39,9 @@ const PARSED_DELTA_FILE = 'parsed.delta.bin';
 const PARSED_FORMAT_VERSION = 1;
 /**
  * build.json's own format (see the end of this file); version 1 held an object per part and per file, version 2 was
- * one JSON document, version 3 had no host models and views.
+ * one JSON document, version 3 had no host models and views, version 4 held a view as JSON rather than its text.
  */
-const BUILD_FORMAT_VERSION = 4;
+const BUILD_FORMAT_VERSION = 5;
 
 export interface CachedFile extends RecordedFile {
   size: number;
@@ -54,8 +54,11 @@ export interface CachedPart {
   fingerprint: string;
   /** HostOutput.summary (host parts only). */
   summary?: unknown;
-  /** HostTarget.view of the host's model (host parts only; absent when not known). */
-  view?: unknown;
+  /**
+   * HostTarget.view of the host's model, as JSON text (host parts only; absent when not known): what the fleet-wide
+   * fingerprint reads, as it is, and the fleet-wide files parse when they are made again.
+   */
+  viewJson?: string;
   warnings: TargetWarning[];
   files: CachedFile[];
 }
@@ -416,7 +419,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *   summaries each distinct summary once; a rebuild keeps the table it read as it is (the lines it writes again
  *             refer to it) and adds new summaries at its end, and starts a new table when most of it is unused
  *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…], view]
- *             (view: a host part's HostTarget.view, any JSON; absent when not known, and in a fleet-wide part)
+ *             (view: a host part's HostTarget.view as JSON text, a string; absent when not known, and in a fleet-wide part)
  *   <model>   [inputs, [ref…], answers, model]: the host's ModelMemo; absent when not known
  *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
@@ -445,7 +448,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * lines (less those the journal replaces or removes), then the journal's lines: cachedPartsInOrder and forEachPartInText
  * both follow it.
  */
-type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields, view?: unknown];
+type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields, view?: string];
 type ModelEntry = [inputs: string, refs: string[], answers: string, model: string];
 /** Each file's FILE_FIELDS values, one file after the other: no array per file to parse and collect. */
 type FileFields = (string | number)[];
@@ -514,7 +517,7 @@ function summaryTableOf(read: readonly unknown[]): { summaries: unknown[]; refer
 
 function encodePart(part: CachedPart, hostFingerprint: string | undefined, summaryIndex: (summary: unknown) => number): PartEntry {
   const entry: PartEntry = [part.fingerprint === hostFingerprint ? null : part.fingerprint, part.summary !== undefined ? summaryIndex(part.summary) : null, part.warnings.map(encodeWarning), encodeFiles(part.files)];
-  if (part.view !== undefined) entry.push(part.view);
+  if (part.viewJson !== undefined) entry.push(part.viewJson);
   return entry;
 }
 
@@ -799,7 +802,11 @@ function decodePart(entry: unknown, hostFingerprint: string | undefined, summari
     files.push(file);
   }
   const part: CachedPart = summaryEntry === null ? { fingerprint, warnings, files } : { fingerprint, summary: summaries[summaryEntry], warnings, files };
-  if (entry.length === 5) part.view = entry[4] as unknown;
+  if (entry.length === 5) {
+    const viewJson: unknown = entry[4];
+    if (typeof viewJson !== 'string') return undefined;
+    part.viewJson = viewJson;
+  }
   return part;
 }
 

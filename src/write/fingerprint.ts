@@ -16,7 +16,7 @@
 import { createHash, hash } from 'node:crypto';
 import type { Group, Host } from '../model/fleet.js';
 import type { FleetWithoutHosts } from '../model/lazy-fleet.js';
-import type { FleetInputs, TargetName, TargetOptions } from '../targets/target.js';
+import type { TargetName, TargetOptions } from '../targets/target.js';
 import { generatorDigest } from './generator-digest.js';
 
 export function settingsFingerprint(fleet: FleetWithoutHosts, options: TargetOptions): string {
@@ -45,18 +45,22 @@ export function hostFingerprint(settings: string, model: string): string {
 
 /**
  * `groups`: the fleet's groups, whose host lists are part of it; `hostNames`: every host's name, in fleet order.
- * `keptOutOfGit`: the paths of the hosts' files that the target's .gitignore lists.
+ * `inputs`: each host's summary (FleetInputs.summaries) and view as JSON text (JSON.stringify of FleetInputs.views'
+ * entry), in fleet order. `keptOutOfGit`: the paths of the hosts' files that the target's .gitignore lists.
  */
 export function fleetWideFingerprint(
   settings: string,
   target: TargetName,
   fleet: { groups: readonly Group[]; hostNames: readonly string[] },
-  inputs: Pick<FleetInputs<unknown, unknown>, 'summaries' | 'views'>,
+  inputs: { summaries: readonly unknown[]; viewJsons: readonly string[] },
   keptOutOfGit: readonly string[],
 ): string {
   const sha = createHash('sha256');
   sha.update(`${settings}\0${target}\0${JSON.stringify(fleet.groups.map((group) => group.hosts))}\0${fleet.hostNames.join('\0')}\0`);
-  sha.update(JSON.stringify(inputs.views));
+  // The views' list as JSON.stringify writes it: its entries' texts between brackets, comma-separated.
+  sha.update('[');
+  for (const [index, json] of inputs.viewJsons.entries()) sha.update(index === 0 ? json : `,${json}`);
+  sha.update(']');
   // Summaries read from the cache are shared by the hosts that have the same (Chef and Ansible: one per profile):
   // each object is written out once.
   const summaryJson = new Map<unknown, string>();

@@ -317,7 +317,7 @@ class StreamedBuild {
     this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
     const { hosts } = fleet;
     const summaries = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
-    const views = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
+    const viewJsons = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
     const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));
     const keptOutOfGit = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
     const hostFingerprints = hosts.names.map((_, index) => hostFingerprint(this.settings, this.modelDigestOf(index)));
@@ -340,13 +340,12 @@ class StreamedBuild {
                 : (() => {
                     const host = hosts.model(index);
                     const output = generated?.get(name) ?? hostPartOf(TARGET_PARTS[name].host(fleet.settings, host, this.build.options));
-                    const view: unknown = TARGET_PARTS[name].view(host);
-                    return { fingerprint, summary: output.summary, view, warnings: output.warnings, files: output.files.map((f) => this.place(name, f)) };
+                    return { fingerprint, summary: output.summary, viewJson: viewJsonOf(TARGET_PARTS[name].view(host)), warnings: output.warnings, files: output.files.map((f) => this.place(name, f)) };
                   })();
             parts[name] = part;
             summaries.get(name)?.push(part.summary);
             // A part cached without its view (none is, from this code) has it worked out from the model.
-            views.get(name)?.push(part.view !== undefined ? part.view : TARGET_PARTS[name].view(hosts.model(index)));
+            viewJsons.get(name)?.push(part.viewJson ?? viewJsonOf(TARGET_PARTS[name].view(hosts.model(index))));
             hostWarnings.get(name)?.push(...part.warnings);
             for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
           }
@@ -367,11 +366,14 @@ class StreamedBuild {
     const warnings: TargetWarning[] = [];
     const { settings } = fleet;
     for (const name of chosen) {
-      const inputs: FleetInputs<unknown, unknown> = { summaries: summaries.get(name) ?? [], views: views.get(name) ?? [], hostForContent: (index) => hosts.model(index) };
-      const fingerprint = fleetWideFingerprint(this.settings, name, { groups: settings.groups, hostNames: hosts.names }, inputs, keptOutOfGit.get(name) ?? []);
+      const hostSummaries = summaries.get(name) ?? [];
+      const hostViewJsons = viewJsons.get(name) ?? [];
+      const fingerprint = fleetWideFingerprint(this.settings, name, { groups: settings.groups, hostNames: hosts.names }, { summaries: hostSummaries, viewJsons: hostViewJsons }, keptOutOfGit.get(name) ?? []);
       const part =
         this.reused(this.cache?.fleet[name], fingerprint) ??
         (() => {
+          // The views are parsed only here: a build that makes the fleet-wide files again.
+          const inputs: FleetInputs<unknown, unknown> = { summaries: hostSummaries, views: hostViewJsons.map((json) => JSON.parse(json) as unknown), hostForContent: (index) => hosts.model(index) };
           const output = TARGET_PARTS[name].fleet(settings, inputs, this.build.options);
           const files = output.files.list();
           const ignore = renderGitignore([...(keptOutOfGit.get(name) ?? []).map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles);
@@ -536,6 +538,11 @@ class StreamedBuild {
     }
     return NOTHING_IN_THE_WAY;
   }
+}
+
+/** A view as the cache keeps it (CachedPart.viewJson): its JSON text, as JSON.stringify writes it in a list. */
+function viewJsonOf(view: unknown): string {
+  return JSON.stringify(view) ?? 'null';
 }
 
 /**
