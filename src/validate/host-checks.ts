@@ -129,14 +129,36 @@ export function answersOf(refs: readonly string[], secrets: SecretSource): strin
   return answers.digest();
 }
 
-/** A digest of references and their answers: the bytes read, or the refusal with its message. Never a secret in clear. */
+/**
+ * Each answer's digest, by the answer: a reader gives the same object for every read of a reference in a run
+ * (SecretReader keeps what it read), so the hosts that read one file, the host checks and the host models
+ * (model/lazy-fleet.ts) hash its bytes once.
+ */
+const answerDigests = new WeakMap<SecretLookup, string>();
+
+function answerDigestOf(found: SecretLookup): string {
+  let digest = answerDigests.get(found);
+  if (digest === undefined) {
+    const hash = createHash('sha256');
+    // Lengths first: no message or content can run into the next field.
+    if (found.ok) hash.update(`ok\0${found.bytes.length}:`).update(found.bytes);
+    else hash.update(`${found.problem}\0${found.message.length}:${found.message}\0${found.hint.length}:${found.hint}`);
+    digest = hash.digest('base64');
+    answerDigests.set(found, digest);
+  }
+  return digest;
+}
+
+/**
+ * A digest of references and their answers (each answer by its own digest, answerDigestOf): the bytes read, or the
+ * refusal with its message. Never a secret in clear.
+ */
 class AnswerDigest {
   private readonly hash = createHash('sha256');
 
   add(ref: string, found: SecretLookup): void {
-    // Lengths first: no reference, message or content can run into the next one.
-    if (found.ok) this.hash.update(`${ref.length}:${ref}\0ok\0${found.bytes.length}:`).update(found.bytes);
-    else this.hash.update(`${ref.length}:${ref}\0${found.problem}\0${found.message.length}:${found.message}\0${found.hint.length}:${found.hint}`);
+    // Lengths first: no reference can run into its answer's digest.
+    this.hash.update(`${ref.length}:${ref}\0${answerDigestOf(found)}\0`);
   }
 
   digest(): string {
