@@ -57,13 +57,13 @@ export function fleetWideFingerprint(
 ): string {
   const sha = createHash('sha256');
   sha.update(`${settings}\0${target}\0${JSON.stringify(fleet.groups.map((group) => group.hosts))}\0${fleet.hostNames.join('\0')}\0`);
-  // The views' list as JSON.stringify writes it: its entries' texts between brackets, comma-separated.
-  sha.update('[');
-  for (const [index, json] of inputs.viewJsons.entries()) sha.update(index === 0 ? json : `,${json}`);
-  sha.update(']');
+  // The views' list as JSON.stringify writes it: its entries' texts between brackets, comma-separated. (Each text
+  // given to the hash in one piece: 10,000 small updates cost more than the join.)
+  sha.update(`[${inputs.viewJsons.join(',')}]`);
   // Summaries read from the cache are shared by the hosts that have the same (Chef and Ansible: one per profile):
   // each object is written out once.
   const summaryJson = new Map<unknown, string>();
+  const texts: string[] = [];
   for (const summary of inputs.summaries) {
     let json = summaryJson.get(summary);
     if (json === undefined) {
@@ -71,8 +71,9 @@ export function fleetWideFingerprint(
       summaryJson.set(summary, json);
     }
     // JSON never holds a raw NUL: one between entries keeps them apart.
-    sha.update(`\0${json}`);
+    texts.push(`\0${json}`);
   }
+  sha.update(texts.join(''));
   sha.update(`\0\0${keptOutOfGit.join('\0')}`);
   return sha.digest('hex');
 }
