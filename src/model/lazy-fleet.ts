@@ -26,6 +26,9 @@ export type HostMaker = (index: number, secrets: SecretSource) => Host;
 export class LazyHosts {
   private readonly models: (Host | undefined)[];
   private readonly reads: (CheckedHost | undefined)[];
+  /** How many models are not made yet: once none is, `make` is let go, and with it the manifest it reads from. */
+  private unmade: number;
+  private make: HostMaker | undefined;
 
   /**
    * `names`: in fleet order (sorted by name). `inputKeys`: for each host, a digest of everything that decides its
@@ -34,13 +37,15 @@ export class LazyHosts {
    */
   constructor(
     readonly names: readonly string[],
-    private readonly make: HostMaker,
+    make: HostMaker,
     private readonly secrets: SecretSource,
     private readonly inputKeys: readonly string[] | undefined,
     private readonly makingOrder?: readonly number[],
   ) {
     this.models = new Array<Host | undefined>(names.length).fill(undefined);
     this.reads = new Array<CheckedHost | undefined>(names.length).fill(undefined);
+    this.make = make;
+    this.unmade = names.length;
   }
 
   /** Hosts that are already models (a Fleet): nothing is made, and no input is known. */
@@ -52,6 +57,8 @@ export class LazyHosts {
       undefined,
     );
     hosts.forEach((host, index) => (lazy.models[index] = host));
+    lazy.unmade = 0;
+    lazy.make = undefined;
     return lazy;
   }
 
@@ -68,11 +75,14 @@ export class LazyHosts {
   model(index: number): Host {
     let host = this.models[index];
     if (host === undefined) {
-      if (index < 0 || index >= this.names.length) throw new InternalError(`no host at index ${index} of ${this.names.length}`);
+      if (index < 0 || index >= this.names.length || this.make === undefined) throw new InternalError(`no host at index ${index} of ${this.names.length}`);
       const reader = new NotingReader(this.secrets);
       host = this.make(index, reader);
       this.models[index] = host;
       this.reads[index] = reader.checked();
+      // Every model made (a first build makes them all): what they were made from (the manifest, every host's merged
+      // settings) need not stay in memory for the rest of the build.
+      if (--this.unmade === 0) this.make = undefined;
     }
     return host;
   }
