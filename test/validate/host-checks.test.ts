@@ -48,6 +48,17 @@ function plain(dir: string, text: string, env: Record<string, string> = {}): str
   return validateManifest(parsed.manifest.value, parsed.manifest.source, new SecretReader(dir, env)).diagnostics.map(formatDiagnostic);
 }
 
+/** Every fixture with a manifest (invalid and valid): where it is, its text and the environment it runs with. */
+function fixtures(): { label: string; dir: string; text: string; env: Record<string, string> }[] {
+  return ['invalid', 'valid'].flatMap((kind) =>
+    readdirSync(join(FIXTURES, kind)).flatMap((name) => {
+      const dir = join(FIXTURES, kind, name);
+      if (!existsSync(join(dir, 'fleet.yaml'))) return [];
+      return [{ label: `${kind}/${name}`, dir, text: readFileSync(join(dir, 'fleet.yaml'), 'utf8'), env: fixtureEnv(dir) }];
+    }),
+  );
+}
+
 const ID = (n: number): string => `${String(n).repeat(8)}-${String(n).repeat(4)}-4${String(n).repeat(3)}-8${String(n).repeat(3)}-${String(n).repeat(12)}`;
 const credentials = (n: number): string => JSON.stringify({ AccountTag: 'fake', TunnelSecret: Buffer.alloc(32, n).toString('base64'), TunnelID: ID(n) });
 
@@ -84,19 +95,13 @@ ${options.host2 ?? ''}  - name: store-3
 describe('host checks remembered by a build', () => {
   it('find what a run without them finds, for every fixture, on a first run and on the run after it', () => {
     let skipped = 0;
-    for (const kind of ['invalid', 'valid']) {
-      for (const name of readdirSync(join(FIXTURES, kind))) {
-        const dir = join(FIXTURES, kind, name);
-        if (!existsSync(join(dir, 'fleet.yaml'))) continue;
-        const text = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
-        const env = fixtureEnv(dir);
-        const expected = plain(dir, text, env);
-        const first = validateWith(dir, text, undefined, { env });
-        expect(first.diagnostics, `${kind}/${name}, first run`).toEqual(expected);
-        const second = validateWith(dir, text, first.remembered.checked, { env });
-        expect(second.diagnostics, `${kind}/${name}, second run`).toEqual(expected);
-        skipped += second.notChecked;
-      }
+    for (const { label, dir, text, env } of fixtures()) {
+      const expected = plain(dir, text, env);
+      const first = validateWith(dir, text, undefined, { env });
+      expect(first.diagnostics, `${label}, first run`).toEqual(expected);
+      const second = validateWith(dir, text, first.remembered.checked, { env });
+      expect(second.diagnostics, `${label}, second run`).toEqual(expected);
+      skipped += second.notChecked;
     }
     // Not vacuous: the fixtures' clean hosts were not checked again.
     expect(skipped).toBeGreaterThan(10);
@@ -252,24 +257,18 @@ describe('the schema, with host checks remembered by a build', () => {
   it('reports what validate reports for every fixture, with every entry the schema accepts remembered, and hands on the same value', () => {
     let fellBack = 0;
     let skipped = 0;
-    for (const kind of ['invalid', 'valid']) {
-      for (const name of readdirSync(join(FIXTURES, kind))) {
-        const dir = join(FIXTURES, kind, name);
-        if (!existsSync(join(dir, 'fleet.yaml'))) continue;
-        const text = readFileSync(join(dir, 'fleet.yaml'), 'utf8');
-        const parsed = parseManifest(text, 'fleet.yaml', { cache: new ParseCache() });
-        if (!parsed.ok || parsed.manifest.texts === undefined) continue;
-        const env = fixtureEnv(dir);
-        const valid = (hosts: unknown[]): number[] => hosts.flatMap((host, i) => (isValidHostEntry(host) ? [i] : []));
-        const before = structuredClone(parsed.manifest.value);
-        const run = validateWith(dir, text, schemaOnly(text, valid), { env });
-        expect(run.diagnostics, `${kind}/${name}`).toEqual(plain(dir, text, env));
-        if (run.manifest !== undefined) {
-          expect(run.manifest, `${kind}/${name}: the very value parsed`).toBe(run.value);
-          expect(run.manifest, `${kind}/${name}: unchanged`).toEqual(before);
-          skipped++;
-        } else if (valid((parsed.manifest.value as { hosts: unknown[] }).hosts).length > 0) fellBack++;
-      }
+    for (const { label, dir, text, env } of fixtures()) {
+      const parsed = parseManifest(text, 'fleet.yaml', { cache: new ParseCache() });
+      if (!parsed.ok || parsed.manifest.texts === undefined) continue;
+      const valid = (hosts: unknown[]): number[] => hosts.flatMap((host, i) => (isValidHostEntry(host) ? [i] : []));
+      const before = structuredClone(parsed.manifest.value);
+      const run = validateWith(dir, text, schemaOnly(text, valid), { env });
+      expect(run.diagnostics, label).toEqual(plain(dir, text, env));
+      if (run.manifest !== undefined) {
+        expect(run.manifest, `${label}: the very value parsed`).toBe(run.value);
+        expect(run.manifest, `${label}: unchanged`).toEqual(before);
+        skipped++;
+      } else if (valid((parsed.manifest.value as { hosts: unknown[] }).hosts).length > 0) fellBack++;
     }
     // Not vacuous: both ways were taken, the memory's and the whole manifest's after a finding.
     expect(skipped).toBeGreaterThan(3);
