@@ -148,7 +148,7 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
  * digests: ManifestTexts), which decide its merged settings; what normalize works out across hosts and hands it
  * (HostInputs: its generated hostnames, its Terraform outputs, its Terraform module); the folder its secret files are
  * found in; and fleetgen's own code (generatorDigest). The secrets themselves are checked by what they answer
- * (write/host-memo.ts).
+ * (write/incremental.ts, StreamedBuild.modelDigestOf).
  */
 function hostInputKeys(texts: ManifestTexts, baseDir: string): (inputs: HostInputs) => string {
   const generator = generatorDigest();

@@ -4,7 +4,8 @@
  *
  * normalize.ts decides everything that takes the whole fleet (the hosts' names and order, each group's host names, the
  * generated hostnames) at once; what is left is one function per host, and LazyHosts runs it for the hosts a build
- * needs: those it regenerates, or whose model it cannot tell unchanged from its inputs (`inputKey`, write/host-memo.ts).
+ * needs: those it regenerates, or whose model it cannot tell unchanged from its inputs (`inputKey`; see
+ * StreamedBuild.modelDigestOf in write/incremental.ts).
  * A host's model, once made, is kept: every caller gets the same object.
  */
 import { InternalError } from '../diagnostics/diagnostic.js';

@@ -7,7 +7,7 @@
  *   which changes whenever a host is added and decides nothing in another host's files (HostTarget.host);
  * - a host: the settings and a digest of the host's whole model (modelDigest; secrets' content included: a rotated
  *   credential rewrites the files that carry it). A rebuild knows that digest without making the model when the
- *   model's inputs are as the last build found them (host-memo.ts);
+ *   model's inputs are as the last build found them (incremental.ts, modelDigestOf);
  * - a target's fleet-wide files: the settings, each group's host names, and what the target's fleet() is given of each
  *   host (HostTarget: its summary and its view, in fleet.hosts order), and which of the hosts' files its .gitignore
  *   lists. fleet() sees the fleet without its hosts (FleetSettings), so that is all it can depend on: a host change that
