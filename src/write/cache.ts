@@ -694,7 +694,6 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   const read: LinesRead = { identity, journal: journal && { identity: journal.identity }, summaries, baseSummaries: head.summaries.length, hosts: new Map(), record: recordLeftIn(latest.record), baseHosts: [] };
   // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
   const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
-  const modelsRead = new Map<string, ModelMemo | undefined>();
   const baseHosts = new Set<string>();
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
@@ -709,7 +708,6 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
     if (byTarget === undefined || (entry.length === 4 && model === undefined)) return undefined;
     if (changes?.hosts.has(host) === true) continue;
     hosts[host] = byTarget;
-    modelsRead.set(host, model);
     read.hosts.set(host, { parts: byTarget, model, start, end, summaries: used, isInJournal: false });
   }
   for (const { entry, start, end: lineEnd } of changes?.lines ?? []) {
@@ -725,17 +723,18 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
     const model = entry.length === 4 ? decodeModel(entry[3]) : undefined;
     if (byTarget === undefined || (entry.length === 4 && model === undefined)) return undefined;
     hosts[host] = byTarget;
-    modelsRead.set(host, model);
     read.hosts.set(host, { parts: byTarget, model, start, end: lineEnd, summaries: used, isInJournal: true });
   }
   read.baseHosts = [...baseHosts];
   if (!isObject(latest.fleet)) return undefined;
   const fleet = decodeParts(latest.fleet, undefined, summaries, []);
   if (fleet === undefined) return undefined;
+  // read.hosts holds exactly the hosts of the cache (a line replaced or removed by the journal is not there), each
+  // with the model entry of its latest line.
   const models: Record<string, ModelMemo> = Object.create(null) as Record<string, ModelMemo>;
   let modelCount = 0;
-  for (const [host, model] of modelsRead) {
-    if (model === undefined || !Object.hasOwn(hosts, host)) continue;
+  for (const [host, { model }] of read.hosts) {
+    if (model === undefined) continue;
     models[host] = model;
     modelCount++;
   }
