@@ -36,7 +36,8 @@ export const JOURNAL_SHARE = 0.25;
 const PARSED_FILE = 'parsed.bin';
 /** What changed since parsed.bin was written: entries added, keys no longer used (see writeParseCache). */
 const PARSED_DELTA_FILE = 'parsed.delta.bin';
-const PARSED_FORMAT_VERSION = 1;
+/** Version 1 held each value as v8-serialized bytes; version 2 holds it as JSON text (load/parse-cache.ts). */
+const PARSED_FORMAT_VERSION = 2;
 /**
  * build.json's own format (see the end of this file); version 1 held an object per part and per file, version 2 was
  * one JSON document, version 3 had no host models and views, version 4 held a view as JSON rather than its text.
@@ -293,7 +294,7 @@ export function isSameFile(a: FileIdentity, b: FileIdentity): boolean {
 }
 
 /** What a parse cache read from disk was read from: parsed.bin's identity and entries (for writeParseCache). */
-const parsedRead = new WeakMap<ParseCache, { identity: FileIdentity; base: ReadonlyMap<string, Uint8Array> }>();
+const parsedRead = new WeakMap<ParseCache, { identity: FileIdentity; base: ReadonlyMap<string, string> }>();
 
 /**
  * The texts an earlier build parsed: parsed.bin, with the entries its journal (parsed.delta.bin) adds and removes when
@@ -304,7 +305,7 @@ const parsedRead = new WeakMap<ParseCache, { identity: FileIdentity; base: Reado
 export function readParseCache(outDir: string): ParseCache {
   const dir = join(outDir, CACHE_DIR);
   let identity: FileIdentity;
-  let base: Map<string, Uint8Array>;
+  let base: Map<string, string>;
   try {
     const fd = openSync(join(dir, PARSED_FILE), 'r');
     try {
@@ -319,7 +320,7 @@ export function readParseCache(outDir: string): ParseCache {
     // missing, unreadable or not ours: every entry is parsed
     return new ParseCache();
   }
-  let earlier: ReadonlyMap<string, Uint8Array> = base;
+  let earlier: ReadonlyMap<string, string> = base;
   try {
     const delta: unknown = deserialize(readFileSync(join(dir, PARSED_DELTA_FILE)));
     const added = isObject(delta) && isIdentityOf(delta.base, identity) && Array.isArray(delta.removed) ? parsedEntriesIn(delta) : undefined;
@@ -338,11 +339,11 @@ export function readParseCache(outDir: string): ParseCache {
 }
 
 /** The entries of a parsed.bin (or a journal's added ones), or undefined when `data` is not one of ours. */
-function parsedEntriesIn(data: unknown): Map<string, Uint8Array> | undefined {
+function parsedEntriesIn(data: unknown): Map<string, string> | undefined {
   if (!isObject(data) || data.version !== PARSED_FORMAT_VERSION || !(data.entries instanceof Map)) return undefined;
   const entries = data.entries as Map<unknown, unknown>;
-  for (const [key, bytes] of entries) if (typeof key !== 'string' || !(bytes instanceof Uint8Array)) return undefined;
-  return entries as Map<string, Uint8Array>;
+  for (const [key, json] of entries) if (typeof key !== 'string' || typeof json !== 'string') return undefined;
+  return entries as Map<string, string>;
 }
 
 /**
@@ -365,7 +366,6 @@ export function writeParseCache(outDir: string, cache: ParseCache, options: { jo
       writeFileAtomic(join(dir, PARSED_DELTA_FILE), delta, { mode: 0o600 });
       return;
     }
-    // (Entries read back are views into the buffer of the file read; serialize() writes each view's own bytes only.)
     writeFileAtomic(join(dir, PARSED_FILE), serialize({ version: PARSED_FORMAT_VERSION, entries: used }), { mode: 0o600 });
     rmSync(join(dir, PARSED_DELTA_FILE), { force: true });
   } catch {
@@ -374,14 +374,14 @@ export function writeParseCache(outDir: string, cache: ParseCache, options: { jo
 }
 
 /** The journal of `used` over the parsed.bin read, or undefined when it would take more than `maxBytes`. */
-function parsedDeltaOf(used: ReadonlyMap<string, Uint8Array>, read: { identity: FileIdentity; base: ReadonlyMap<string, Uint8Array> }, maxBytes: number): Uint8Array | undefined {
-  const added = new Map<string, Uint8Array>();
+function parsedDeltaOf(used: ReadonlyMap<string, string>, read: { identity: FileIdentity; base: ReadonlyMap<string, string> }, maxBytes: number): Uint8Array | undefined {
+  const added = new Map<string, string>();
   // Keys are 44 characters (a base64 sha256), each entry's bytes a few hundred: a bound, not an exact size.
   let bytes = 0;
   for (const [key, value] of used) {
     if (read.base.has(key)) continue;
     added.set(key, value);
-    bytes += key.length + value.byteLength;
+    bytes += key.length + value.length;
   }
   const removed: string[] = [];
   for (const key of read.base.keys()) {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Document, Scalar } from 'yaml';
 import { findHostEntries, readByEntry } from '../../src/load/manifest-entries.js';
@@ -138,6 +138,24 @@ describe('reading a manifest host entry by host entry', () => {
     expect(refused).toBeGreaterThan(total / 4);
   });
 
+  it('gives exactly what the whole parse gives when read again with what a first read remembered', () => {
+    const next = seeded(11);
+    // Values JSON does not keep (NaN, -0, infinities) beside ones it does, then generated manifests.
+    const texts = ['hosts:\n  - name: a\n    weight: .nan\n  - name: b\n    offset: -0\n  - name: c\n    limit: -.inf\n  - name: d\n    port: 1e3\n'];
+    for (let i = 0; i < 2000; i++) texts.push(i % 3 === 2 ? renderedManifest(next) : randomManifest(next));
+    let remembered = 0;
+    for (const text of texts) {
+      const first = new ParseCache();
+      if (readByEntry(text, OPTIONS, first, MAX_ALIAS_COUNT) === undefined) continue;
+      // Through the form the build stores (out/.fleetgen-cache/parsed.bin), as the next run reads it.
+      const again = readByEntry(text, OPTIONS, new ParseCache(new Map(first.entries())), MAX_ALIAS_COUNT);
+      remembered += first.entries().size;
+      const whole = parsedWhole(text);
+      if (!serialize(again?.value).equals(serialize(whole))) expect({ text, again: again?.value }).toEqual({ text, again: whole });
+    }
+    expect(remembered).toBeGreaterThan(1000);
+  });
+
   it('refuses what would change meaning across entries, and reads plain lists at any indent', () => {
     const refused = [
       'hosts:\n  - name: a\n    description: "open\n  - name: b"\n',
@@ -257,6 +275,23 @@ describe('the remembered entries in out/.fleetgen-cache', () => {
     const before = statSync(file).mtimeMs;
     writeParseCache(out, again);
     expect(statSync(file).mtimeMs).toBe(before);
+  });
+
+  it('cost only the parse of an entry whose remembered value is damaged', () => {
+    const out = tempOut();
+    const text = 'hosts:\n  - name: a\n  - name: b\n';
+    const cache = readParseCache(out);
+    readByEntry(text, OPTIONS, cache, MAX_ALIAS_COUNT);
+    const [[damagedKey], [keptKey, keptJson]] = [...cache.entries()] as [[string, string], [string, string]];
+    const file = join(out, '.fleetgen-cache', 'parsed.bin');
+    writeParseCache(out, cache);
+    const stored = deserialize(readFileSync(file)) as { entries: Map<string, string> };
+    writeFileSync(file, serialize({ ...stored, entries: new Map([[damagedKey, '{"name": "a'], [keptKey, keptJson]]) }));
+    const read = readParseCache(out);
+    expect(readByEntry(text, OPTIONS, read, MAX_ALIAS_COUNT)?.value).toEqual({ hosts: [{ name: 'a' }, { name: 'b' }] });
+    // The damaged entry was parsed again (and is remembered anew); the other was taken from memory.
+    expect(read.isChanged).toBe(true);
+    expect(read.entries().get(damagedKey)).toBe(JSON.stringify({ name: 'a' }));
   });
 
   it('are ignored when damaged or of another format: every entry is parsed again', () => {

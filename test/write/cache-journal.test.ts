@@ -299,7 +299,7 @@ describe('the parse cache journal (parsed.delta.bin)', () => {
   }
 
   const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  const keysRead = (out: string): string[] => [...readParseCache(out)['earlier' as keyof ParseCache] as unknown as Map<string, Uint8Array>].map(([key]) => key).sort();
+  const keysRead = (out: string): string[] => [...readParseCache(out)['earlier' as keyof ParseCache] as unknown as Map<string, string>].map(([key]) => key).sort();
 
   it('holds an entry added and a key no longer used; parsed.bin stays the very file it was; read back, the entries are exactly those used', () => {
     const out = tempOut();
