@@ -6,7 +6,7 @@
 import { InternalError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ManifestPath, SourceMap } from '../load/source-map.js';
 import { candidateHostname } from './candidate.js';
-import { isSameLockfile, type Lockfile } from './lockfile.js';
+import type { Lockfile } from './lockfile.js';
 import { ruleKeys, type RuleIdentity } from './rule-key.js';
 import { compareCodeUnits, DEFAULT_HOSTNAME_WORDS } from './words.js';
 
@@ -81,45 +81,76 @@ export function assignHostnames(input: {
   const words = input.words ?? DEFAULT_HOSTNAME_WORDS;
   const warnings: HostnameWarning[] = [];
   // DNS names compare case-insensitively; the manifest demands lowercase, but a stray capital must not slip by.
-  const taken = new Set([...input.taken].map((name) => name.toLowerCase()));
+  const taken = new Set<string>();
+  for (const name of input.taken) taken.add(name.toLowerCase());
 
+  // Requests given in host order (normalize gives them so) are sorted in one pass over them.
   const requests = [...input.requests].sort((a, b) => compareCodeUnits(a.host, b.host));
   const usableLock = usableLockEntries(lock, fleet, zone, warnings);
   const claimed = new Set<string>();
 
   // Pass 1: reuse what the lock records, even if today's word list would never produce it.
-  const slotsByHost: { host: string; slots: RuleSlot[] }[] = [];
+  const slotsByHost: HostSlots[] = [];
+  let previous: string | undefined;
   for (const request of requests) {
-    if (slotsByHost.at(-1)?.host === request.host) {
+    if (previous === request.host) {
       throw new InternalError(`host ${request.host} is requested twice; validation must reject duplicate host names`);
     }
-    const recorded = usableLock && Object.hasOwn(usableLock, request.host) ? usableLock[request.host] : undefined;
-    const slots = ruleKeys(request.rules).map((key, ruleIndex): RuleSlot => {
-      const name = recorded && Object.hasOwn(recorded, key) ? recorded[key] : undefined;
-      if (name === undefined) return { key };
+    previous = request.host;
+    const recorded = usableLock !== undefined && Object.hasOwn(usableLock, request.host) ? usableLock[request.host] : undefined;
+    const keys = ruleKeys(request.rules);
+    const names: (string | undefined)[] = new Array<string | undefined>(keys.length).fill(undefined);
+    let conflicts: (LockConflict | undefined)[] | undefined;
+    let isAsRecorded = recorded !== undefined;
+    for (let ruleIndex = 0; ruleIndex < keys.length; ruleIndex++) {
+      const key = keys[ruleIndex] as string;
+      const name = recorded !== undefined && Object.hasOwn(recorded, key) ? recorded[key] : undefined;
+      if (name === undefined) {
+        isAsRecorded = false;
+        continue;
+      }
       const clash = taken.has(name.toLowerCase()) ? 'explicit' : claimed.has(name) ? 'locked' : undefined;
-      if (clash) return { key, conflict: { host: request.host, key, ruleIndex, name, clash } };
+      if (clash) {
+        (conflicts ??= [])[ruleIndex] = { host: request.host, key, ruleIndex, name, clash };
+        isAsRecorded = false;
+        continue;
+      }
       claimed.add(name);
-      return { key, locked: name };
-    });
-    slotsByHost.push({ host: request.host, slots });
+      names[ruleIndex] = name;
+    }
+    // Keys are distinct: every one recorded, and no other, is the very entry the lock holds.
+    if (isAsRecorded && recorded !== undefined && Object.keys(recorded).length !== keys.length) isAsRecorded = false;
+    slotsByHost.push({ host: request.host, keys, names, conflicts, recorded: isAsRecorded ? recorded : undefined });
   }
 
   // Pass 2: generate what is missing, host by host in sorted order.
   const names = new Map<string, string[]>();
   const entries: [string, Record<string, string>][] = [];
-  for (const { host, slots } of slotsByHost) {
-    const assigned = slots.map(({ key, locked, conflict }, ruleIndex) => {
-      const name = locked ?? generate(fleet, host, ruleIndex, zone, words, taken, claimed);
+  let isEveryEntryAsRecorded = usableLock !== undefined;
+  for (const slots of slotsByHost) {
+    const { host, keys, conflicts } = slots;
+    const assigned = slots.names;
+    for (let ruleIndex = 0; ruleIndex < assigned.length; ruleIndex++) {
+      if (assigned[ruleIndex] !== undefined) continue;
+      const name = generate(fleet, host, ruleIndex, zone, words, taken, claimed);
+      assigned[ruleIndex] = name;
+      const conflict = conflicts?.[ruleIndex];
       if (conflict) warnings.push(lockConflictWarning(conflict, name));
-      return [key, name] as const;
-    });
-    names.set(host, assigned.map(([, name]) => name));
-    if (assigned.length > 0) entries.push([host, Object.fromEntries(assigned)]);
+    }
+    names.set(host, assigned as string[]);
+    if (keys.length === 0) continue;
+    if (slots.recorded !== undefined) entries.push([host, slots.recorded]);
+    else {
+      isEveryEntryAsRecorded = false;
+      entries.push([host, Object.fromEntries(keys.map((key, ruleIndex) => [key, assigned[ruleIndex] as string]))]);
+    }
   }
 
-  const newLock: Lockfile = { version: 1, fleet, zone, hosts: Object.fromEntries(entries) };
-  const changed = lock === undefined ? entries.length > 0 : !isSameLockfile(newLock, lock);
+  // Every entry is the lock's own, and there are as many as it holds: the lock needs nothing new, and the one read is
+  // kept (what isSameLockfile would find out host by host).
+  const isLockAsRead = usableLock !== undefined && isEveryEntryAsRecorded && entries.length === Object.keys(usableLock).length;
+  const newLock: Lockfile = { version: 1, fleet, zone, hosts: isLockAsRead ? usableLock : Object.fromEntries(entries) };
+  const changed = lock === undefined ? entries.length > 0 : !isLockAsRead;
   return { names, lock: newLock, changed, warnings };
 }
 
@@ -163,13 +194,17 @@ function usableLockEntries(
   return lock.hosts;
 }
 
-/** One rule on its way through the two passes. */
-interface RuleSlot {
-  key: string;
-  /** The name from the lock, when it may be reused. */
-  locked?: string;
-  /** The name from the lock, when it may not. */
-  conflict?: LockConflict;
+/** One host's rules on their way through the two passes. */
+interface HostSlots {
+  host: string;
+  /** The lock file keys of its rules (ruleKeys). */
+  keys: string[];
+  /** Rule by rule: the name from the lock when it may be reused (pass 1), then generated where there was none (pass 2). */
+  names: (string | undefined)[];
+  /** Rule by rule: the name from the lock, when it may not be reused. */
+  conflicts?: (LockConflict | undefined)[];
+  /** The host's entry in the lock, when it holds exactly the names pass 1 reused: the new lock keeps it as it is. */
+  recorded?: Record<string, string>;
 }
 
 interface LockConflict {

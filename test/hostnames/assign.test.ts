@@ -3,6 +3,7 @@ import { InternalError } from '../../src/diagnostics/diagnostic.js';
 import { assignHostnames, lockWarningDiagnostics, type HostnameRequest } from '../../src/hostnames/assign.js';
 import { candidateHostname } from '../../src/hostnames/candidate.js';
 import { parseLockfile, serializeLockfile, type Lockfile } from '../../src/hostnames/lockfile.js';
+import { ruleKeys } from '../../src/hostnames/rule-key.js';
 import { DEFAULT_HOSTNAME_WORDS } from '../../src/hostnames/words.js';
 
 const SSH = { service: 'ssh://localhost:22' };
@@ -250,6 +251,45 @@ describe('assignHostnames', () => {
     it('is true when a rule of a host is added', () => {
       const first = assign(hosts('a'));
       expect(assign([{ host: 'a', rules: [SSH, API] }], { lock: first.lock }).changed).toBe(true);
+    });
+
+    it('is true exactly when the lock text changes, and the lock holds exactly the names given (random fleets and locks)', () => {
+      let seed = 11;
+      const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+      const RULES = [SSH, API, { service: 'http://localhost:9000' }, SSH];
+      const someRequests = (): HostnameRequest[] =>
+        ['a', 'b', 'c', 'd'].filter(() => random() < 0.8).map((host) => ({ host, rules: RULES.filter(() => random() < 0.5) }));
+      const seen = { changed: 0, unchanged: 0 };
+      for (let round = 0; round < 400; round++) {
+        const requests = someRequests();
+        // Mostly the lock of these very requests, often edited a little: an entry, a rule or a name more or less.
+        const lock = structuredClone(assign(random() < 0.7 ? requests : someRequests()).lock);
+        const hostsInLock = Object.keys(lock.hosts);
+        const edit = pick(['none', 'none', 'none', 'drop host', 'drop rule', 'add rule', 'add host', 'rename', 'empty host', 'zone']);
+        const host = pick(hostsInLock.length > 0 ? hostsInLock : ['a']);
+        const rules = (lock.hosts[host] ??= {});
+        const firstRule = Object.keys(rules)[0];
+        if (edit === 'drop host') lock.hosts = Object.fromEntries(Object.entries(lock.hosts).filter(([name]) => name !== host));
+        if (edit === 'drop rule') lock.hosts[host] = Object.fromEntries(Object.entries(rules).slice(1));
+        if (edit === 'add rule') rules['tcp://localhost:5432'] = 'extra-rule.example.com';
+        if (edit === 'add host') lock.hosts['e'] = { 'ssh://localhost:22': 'extra-host.example.com' };
+        if (edit === 'rename' && firstRule !== undefined) rules[firstRule] = pick(['other-name.example.com', ...Object.values(lock.hosts).flatMap((r) => Object.values(r))]);
+        if (edit === 'empty host') lock.hosts['f'] = {};
+        if (edit === 'zone') lock.zone = 'example.org';
+        const taken = random() < 0.2 ? [...Object.values(lock.hosts).flatMap((r) => Object.values(r)).slice(0, 1)] : [];
+
+        const result = assign(requests, { lock, taken });
+        const isSameText = serializeLockfile(result.lock) === serializeLockfile(lock);
+        expect(result.changed, `${serializeLockfile(lock)}\n--- edit: ${edit}\n${serializeLockfile(result.lock)}`).toBe(!isSameText);
+        seen[result.changed ? 'changed' : 'unchanged'] += 1;
+        const fromNames = Object.fromEntries(
+          requests.filter((r) => r.rules.length > 0).map((r) => [r.host, Object.fromEntries(ruleKeys(r.rules).map((key, i) => [key, result.names.get(r.host)?.[i]]))]),
+        );
+        expect(result.lock).toEqual({ version: 1, fleet: 'acme-pos', zone: 'example.com', hosts: fromNames });
+      }
+      // Both answers were given often enough for the property to mean something.
+      expect(Math.min(seen.changed, seen.unchanged)).toBeGreaterThan(50);
     });
 
     it('is true when every entry is dropped', () => {
