@@ -145,22 +145,23 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
 /**
  * LazyHosts.inputKey for a manifest read entry by entry: a digest of what decides a host's model besides the secrets it
  * reads. That is the frame's text (defaults, groups, the fleet's own settings) and the host's entry's text (their
- * digests: ManifestTexts), which decide its merged settings; what normalize works out across hosts and hands it
- * (HostInputs: its generated hostnames, its Terraform outputs, its Terraform module); the folder its secret files are
- * found in; and fleetgen's own code (generatorDigest). The secrets themselves are checked by what they answer
+ * digests: ManifestTexts), which decide its merged settings and its Terraform module; what normalize works out across
+ * hosts and hands it (HostInputs: its generated hostnames, its Terraform outputs); the folder its secret files are found
+ * in; and fleetgen's own code (generatorDigest). The secrets themselves are checked by what they answer
  * (write/incremental.ts, StreamedBuild.modelDigestOf).
  */
 function hostInputKeys(texts: ManifestTexts, baseDir: string): (inputs: HostInputs) => string {
-  const generator = generatorDigest();
+  // What every host shares is digested once (10,000 hosts digested it each); a digest has one length, so what follows
+  // it in a host's key can never pass for part of it.
+  const shared = hash('sha256', JSON.stringify([HOST_INPUTS_FORMAT, generatorDigest(), texts.frame, baseDir]), 'base64');
   return (inputs) => {
     const entry = texts.entries[inputs.hostIndex];
     if (entry === undefined) throw new InternalError(`no entry text for host ${inputs.hostIndex}`);
-    const key = [HOST_INPUTS_FORMAT, generator, texts.frame, entry, baseDir, inputs.generated, inputs.terraform, inputs.terraformModule];
-    return hash('sha256', JSON.stringify(key), 'base64');
+    return hash('sha256', shared + JSON.stringify([entry, inputs.generated, inputs.terraform]), 'base64');
   };
 }
 
-const HOST_INPUTS_FORMAT = 'fleetgen host inputs 1';
+const HOST_INPUTS_FORMAT = 'fleetgen host inputs 2';
 
 /**
  * Reads terraformOutputs.dir when some host needs it or when it exists (saved outputs are checked even where no

@@ -61,7 +61,7 @@ export interface HostInputs {
   generated: readonly string[];
   /** What Terraform's saved outputs give it. */
   terraform: HostTerraformValues;
-  terraformModule: string;
+  // Its Terraform module is not here: the frame (cloudflare.terraform.split) and its entry (name, group) decide it.
 }
 
 /**
@@ -91,38 +91,42 @@ export function normalizeLazily(
   inputKeyOf: ((inputs: HostInputs) => string) | undefined,
 ): LazyNormalizeResult {
   const effective = effectiveHosts(manifest);
+  // Fleet order: by name (names are unique).
+  const byName = [...effective].sort((a, b) => compareNames(a.host.name, b.host.name));
 
+  // Asked for in fleet order, the order assignHostnames works in: its sort finds them sorted.
   const taken = new Set<string>();
   const requests: HostnameRequest[] = [];
-  for (const e of effective) {
-    const rules = ingressOf(e);
-    for (const rule of rules) if (rule.hostname && rule.hostname !== '*') taken.add(rule.hostname);
-    const unnamed = rules.filter((rule) => !rule.hostname && !isCatchAllRule(rule));
-    if (unnamed.length > 0) {
-      requests.push({ host: e.host.name, rules: unnamed.map((r) => ({ service: r.service, ...(r.path !== undefined ? { path: r.path } : {}) })) });
+  for (const e of byName) {
+    const rules = effectiveIngress(e)?.rules;
+    if (rules === undefined) continue;
+    let unnamed: ManifestIngressRule[] | undefined;
+    for (const rule of rules) {
+      if (rule.hostname) {
+        if (rule.hostname !== '*') taken.add(rule.hostname);
+      } else if (!isCatchAllRule(rule)) (unnamed ??= []).push(rule);
     }
+    // A rule is its own RuleIdentity: its service and path name it in the lock.
+    if (unnamed !== undefined) requests.push({ host: e.host.name, rules: unnamed });
   }
   const hostnames = assignHostnames({ fleet: manifest.fleet, zone: manifest.zone, requests, taken, lock });
 
   const layout = terraformLayoutOf(manifest.cloudflare?.terraform);
-  // Fleet order: by name (names are unique).
-  const byName = effective.map((e) => e).sort((a, b) => compareNames(a.host.name, b.host.name));
   const inputsOf = (e: EffectiveSettings): HostInputs => ({
     hostIndex: e.hostIndex,
     generated: hostnames.names.get(e.host.name) ?? [],
     terraform: terraform.get(e.host.name) ?? {},
-    terraformModule: terraformModuleOf(e.host, layout),
   });
   const make = (index: number, reader: SecretSource): Host => {
     const e = byName[index];
     if (e === undefined) throw new InternalError(`no host at index ${index}`);
     const inputs = inputsOf(e);
-    return normalizeHost(manifest, e, reader, inputs.generated, inputs.terraform, inputs.terraformModule);
+    return normalizeHost(manifest, e, reader, inputs.generated, inputs.terraform, terraformModuleOf(e.host, layout));
   };
-  const position = new Map(byName.map((e, index) => [e, index]));
   // all() makes the models in manifest order: the order their secrets were read in before (and `build` reads them
   // ahead in next time).
-  const manifestOrder = effective.map((e) => position.get(e) ?? -1);
+  const manifestOrder = new Array<number>(byName.length).fill(-1);
+  for (const [index, e] of byName.entries()) manifestOrder[e.hostIndex] = index;
   const names = byName.map((e) => e.host.name);
   const hosts = new LazyHosts(names, make, secrets, inputKeyOf && byName.map((e) => inputKeyOf(inputsOf(e))), manifestOrder);
 
