@@ -40,9 +40,10 @@ const PARSED_DELTA_FILE = 'parsed.delta.bin';
 const PARSED_FORMAT_VERSION = 2;
 /**
  * build.json's own format (see the end of this file); version 1 held an object per part and per file, version 2 was
- * one JSON document, version 3 had no host models and views, version 4 held a view as JSON rather than its text.
+ * one JSON document, version 3 had no host models and views, version 4 held a view as JSON rather than its text,
+ * version 5 had no digest of what the fleet-wide files read of a host part.
  */
-const BUILD_FORMAT_VERSION = 5;
+const BUILD_FORMAT_VERSION = 6;
 
 export interface CachedFile extends RecordedFile {
   size: number;
@@ -60,6 +61,11 @@ export interface CachedPart {
    * fingerprint reads, as it is, and the fleet-wide files parse when they are made again.
    */
   viewJson?: string;
+  /**
+   * fingerprint.ts's fleetInputsDigest of the summary and the view (host parts only; absent when not known): what the
+   * fleet-wide fingerprint reads of the part.
+   */
+  fleetInputs?: string;
   warnings: TargetWarning[];
   files: CachedFile[];
 }
@@ -412,14 +418,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * host, so that a rebuild writes the lines of the hosts it did not regenerate as it read them, without encoding them
  * again; the first line, which holds what those lines refer to, is written new by every build.
  *
- *   {"version": 3, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}, "record": <record>}
+ *   {"version": 6, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}, "record": <record>}
  *   ["web-1", "<fingerprint>", {"chef": <part>, …}, <model>] a line per host: the fingerprint its parts share, once
  *   …
  *
  *   summaries each distinct summary once; a rebuild keeps the table it read as it is (the lines it writes again
  *             refer to it) and adds new summaries at its end, and starts a new table when most of it is unused
- *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…], view]
- *             (view: a host part's HostTarget.view as JSON text, a string; absent when not known, and in a fleet-wide part)
+ *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…], view, inputs]
+ *             (view: a host part's HostTarget.view as JSON text, a string; inputs: CachedPart.fleetInputs, a string, only
+ *             after a view; both absent when not known, and in a fleet-wide part)
  *   <model>   [inputs, [ref…], answers, model]: the host's ModelMemo; absent when not known
  *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
@@ -433,7 +440,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *
  * The journal, build.delta.json, holds what changed since build.json was written, in the same shape:
  *
- *   {"version": 3, "base": {"size", "mtimeMs", "ino"}, "summaries": […], "fleet": {…}, "record": <record>}
+ *   {"version": 6, "base": {"size", "mtimeMs", "ino"}, "summaries": […], "fleet": {…}, "record": <record>}
  *   ["web-7", "<fingerprint>", {"chef": <part>, …}, <model>] a host's line: replaces build.json's line for that host, or adds the host
  *   ["web-9"]                                                 a host removed (one build.json has a line for)
  *
@@ -448,7 +455,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * lines (less those the journal replaces or removes), then the journal's lines: cachedPartsInOrder and forEachPartInText
  * both follow it.
  */
-type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields, view?: string];
+type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields, view?: string, inputs?: string];
 type ModelEntry = [inputs: string, refs: string[], answers: string, model: string];
 /** Each file's FILE_FIELDS values, one file after the other: no array per file to parse and collect. */
 type FileFields = (string | number)[];
@@ -517,7 +524,10 @@ function summaryTableOf(read: readonly unknown[]): { summaries: unknown[]; refer
 
 function encodePart(part: CachedPart, hostFingerprint: string | undefined, summaryIndex: (summary: unknown) => number): PartEntry {
   const entry: PartEntry = [part.fingerprint === hostFingerprint ? null : part.fingerprint, part.summary !== undefined ? summaryIndex(part.summary) : null, part.warnings.map(encodeWarning), encodeFiles(part.files)];
-  if (part.viewJson !== undefined) entry.push(part.viewJson);
+  if (part.viewJson !== undefined) {
+    entry.push(part.viewJson);
+    if (part.fleetInputs !== undefined) entry.push(part.fleetInputs);
+  }
   return entry;
 }
 
@@ -778,7 +788,7 @@ function decodeParts(entries: Record<string, unknown>, hostFingerprint: string |
 
 // Indexed rather than destructured, and no spreads: this runs for every file of the fleet on every rebuild.
 function decodePart(entry: unknown, hostFingerprint: string | undefined, summaries: unknown[], used: number[]): CachedPart | undefined {
-  if (!Array.isArray(entry) || (entry.length !== 4 && entry.length !== 5)) return undefined;
+  if (!Array.isArray(entry) || entry.length < 4 || entry.length > 6) return undefined;
   const fingerprint: unknown = entry[0] === null ? hostFingerprint : entry[0];
   const summaryEntry: unknown = entry[1];
   const warningEntries: unknown = entry[2];
@@ -801,10 +811,15 @@ function decodePart(entry: unknown, hostFingerprint: string | undefined, summari
     files.push(file);
   }
   const part: CachedPart = summaryEntry === null ? { fingerprint, warnings, files } : { fingerprint, summary: summaries[summaryEntry], warnings, files };
-  if (entry.length === 5) {
+  if (entry.length >= 5) {
     const viewJson: unknown = entry[4];
     if (typeof viewJson !== 'string') return undefined;
     part.viewJson = viewJson;
+  }
+  if (entry.length === 6) {
+    const fleetInputs: unknown = entry[5];
+    if (typeof fleetInputs !== 'string') return undefined;
+    part.fleetInputs = fleetInputs;
   }
   return part;
 }

@@ -52,7 +52,7 @@ import {
   type ModelMemo,
   type RecordLeft,
 } from './cache.js';
-import { fleetWideFingerprint, hostFingerprint, modelDigest, settingsFingerprint } from './fingerprint.js';
+import { fleetInputsDigest, fleetWideFingerprint, hostFingerprint, modelDigest, settingsFingerprint } from './fingerprint.js';
 import { generatorDigest } from './generator-digest.js';
 import { makeFolders } from './folders.js';
 import { growHeapSlowly } from './heap-growth.js';
@@ -66,6 +66,7 @@ import type { StageResult } from './stage-worker.js';
 import type { StatAhead } from './stat-ahead.js';
 import { StagingThread } from './staging-thread.js';
 import { compareBytes, readState, serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
+import { summarizePlan, type FolderSummary } from './summary.js';
 
 /** checkFolders' answers: no folder in the way and all there before; a folder on the way is new (this build's). */
 const NOTHING_IN_THE_WAY: readonly string[] = Object.freeze([]);
@@ -105,8 +106,13 @@ export interface StreamedBuildOptions {
 }
 
 export interface StreamedBuildResult {
-  /** Every produced file and every removed one, with what the build did (for the summary per target). */
-  files: { path: string; action: PlannedAction }[];
+  /**
+   * Every produced file and every removed one, with what the build did: made when asked for (a rebuild reuses tens of
+   * thousands of files part by part, and the summary needs only their number).
+   */
+  readonly files: { path: string; action: PlannedAction }[];
+  /** What the build did, counted per target's folder (summarizePlan). */
+  summary: FolderSummary[];
   warnings: TargetWarning[];
 }
 
@@ -160,7 +166,17 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     if (isAnythingWritten || result.isCacheChanged) {
       writeCache(outDir, result.cache, cache, recordLeft && recordLeftOf(recordLeft, isCachedFileList(kept, result.cache, build.targets)), { journalShare: build.cacheJournalShare });
     }
-    return { files: [...result.actions, ...removals.map((f) => ({ path: f.path, action: f.action }))], warnings: result.warnings };
+    const removed = removals.map((f) => ({ path: f.path, action: f.action }));
+    // The reused parts' files are counted per target (each part's files are in its target's folder), not listed.
+    const unchanged = new Map<string, number>();
+    for (const { target, part } of result.reused) unchanged.set(target, (unchanged.get(target) ?? 0) + part.files.length);
+    return {
+      get files() {
+        return [...result.actions, ...result.reused.flatMap(({ part }) => part.files.map((f) => ({ path: f.path, action: 'unchanged' as const }))), ...removed];
+      },
+      summary: summarizePlan({ files: [...result.actions, ...removed] }, unchanged),
+      warnings: result.warnings,
+    };
   } catch (err) {
     // A failure the writer thread met came first: it was met on a file generated before whatever threw here.
     const failure = writer.rollback() ?? err;
@@ -282,7 +298,10 @@ export function isSameRecord(previous: readonly RecordedFile[], produced: Readon
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */
 class StreamedBuild {
   readonly produced = new Map<string, RecordedFile>();
+  /** What the build did with each file it placed (not those of the parts it reused: `reused`). */
   readonly actions: { path: string; action: PlannedAction }[] = [];
+  /** The parts reused whole, with their targets: their files are produced, unchanged. */
+  readonly reused: { target: TargetName; part: CachedPart }[] = [];
   private readonly recorded: Map<string, RecordedFile>;
   private readonly chosen: TargetName[];
   private readonly settings: string;
@@ -308,7 +327,14 @@ class StreamedBuild {
     this.outPrefix = outPrefixOf(outDir);
   }
 
-  run(): { produced: Map<string, RecordedFile>; actions: { path: string; action: PlannedAction }[]; warnings: TargetWarning[]; cache: BuildCache; isCacheChanged: boolean } {
+  run(): {
+    produced: Map<string, RecordedFile>;
+    actions: { path: string; action: PlannedAction }[];
+    reused: { target: TargetName; part: CachedPart }[];
+    warnings: TargetWarning[];
+    cache: BuildCache;
+    isCacheChanged: boolean;
+  } {
     const { fleet, chosen } = this;
     // out/.gitignore belongs to no target: produced by every build, as the record is. It goes into place first, before
     // any temp file exists, so that git ignores them even when the first build is killed while generating; its
@@ -316,10 +342,8 @@ class StreamedBuild {
     checkOutGitignoreIsOurs(this.outDir, this.recorded);
     this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
     const { hosts } = fleet;
-    const summaries = new Map<TargetName, unknown[]>(chosen.map((name) => [name, []]));
-    const viewJsons = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
-    const hostWarnings = new Map<TargetName, TargetWarning[]>(chosen.map((name) => [name, []]));
-    const keptOutOfGit = new Map<TargetName, string[]>(chosen.map((name) => [name, []]));
+    // What each chosen target's fleet-wide part is made from (and fingerprinted by), host after host.
+    const collected = chosen.map(() => ({ summaries: [] as unknown[], viewJsons: [] as string[], fleetInputs: [] as string[], warnings: [] as TargetWarning[], keptOutOfGit: [] as string[] }));
     const hostFingerprints = hosts.names.map((_, index) => hostFingerprint(this.settings, this.modelDigestOf(index)));
     const generating = this.startGeneratingThread(hostFingerprints);
     try {
@@ -336,18 +360,29 @@ class StreamedBuild {
             const was = cached[name];
             const part =
               reusable[position] === true && was !== undefined
-                ? this.reuse(was)
+                ? this.reuse(name, was)
                 : (() => {
                     const host = hosts.model(index);
                     const output = generated?.get(name) ?? hostPartOf(TARGET_PARTS[name].host(fleet.settings, host, this.build.options));
-                    return { fingerprint, summary: output.summary, viewJson: viewJsonOf(TARGET_PARTS[name].view(host)), warnings: output.warnings, files: output.files.map((f) => this.place(name, f)) };
+                    const viewJson = viewJsonOf(TARGET_PARTS[name].view(host));
+                    return {
+                      fingerprint,
+                      summary: output.summary,
+                      viewJson,
+                      fleetInputs: fleetInputsDigest(output.summary, viewJson),
+                      warnings: output.warnings,
+                      files: output.files.map((f) => this.place(name, f)),
+                    };
                   })();
             parts[name] = part;
-            summaries.get(name)?.push(part.summary);
-            // A part cached without its view (none is, from this code) has it worked out from the model.
-            viewJsons.get(name)?.push(part.viewJson ?? viewJsonOf(TARGET_PARTS[name].view(hosts.model(index))));
-            hostWarnings.get(name)?.push(...part.warnings);
-            for (const file of part.files) if (file.isKeptOutOfGit) keptOutOfGit.get(name)?.push(file.path.slice(name.length + 1));
+            const into = collected[position] as (typeof collected)[number];
+            into.summaries.push(part.summary);
+            // A part cached without its view or digest (none is, from this code) has them worked out from the model.
+            const viewJson = part.viewJson ?? viewJsonOf(TARGET_PARTS[name].view(hosts.model(index)));
+            into.viewJsons.push(viewJson);
+            into.fleetInputs.push(part.fleetInputs ?? fleetInputsDigest(part.summary, viewJson));
+            for (const warning of part.warnings) into.warnings.push(warning);
+            for (const file of part.files) if (file.isKeptOutOfGit) into.keptOutOfGit.push(file.path.slice(name.length + 1));
           }
         };
         if (reusable.every(Boolean)) placeParts();
@@ -365,26 +400,25 @@ class StreamedBuild {
 
     const warnings: TargetWarning[] = [];
     const { settings } = fleet;
-    for (const name of chosen) {
-      const hostSummaries = summaries.get(name) ?? [];
-      const hostViewJsons = viewJsons.get(name) ?? [];
-      const fingerprint = fleetWideFingerprint(this.settings, name, { groups: settings.groups, hostNames: hosts.names }, { summaries: hostSummaries, viewJsons: hostViewJsons }, keptOutOfGit.get(name) ?? []);
+    for (const [position, name] of chosen.entries()) {
+      const { summaries: hostSummaries, viewJsons: hostViewJsons, fleetInputs, warnings: hostWarnings, keptOutOfGit } = collected[position] as (typeof collected)[number];
+      const fingerprint = fleetWideFingerprint(this.settings, name, { groups: settings.groups, hostNames: hosts.names }, fleetInputs, keptOutOfGit);
       const part =
-        this.reused(this.cache?.fleet[name], fingerprint) ??
+        this.reusedPart(name, this.cache?.fleet[name], fingerprint) ??
         (() => {
           // The views are parsed only here: a build that makes the fleet-wide files again.
           const inputs: FleetInputs<unknown, unknown> = { summaries: hostSummaries, views: hostViewJsons.map((json) => JSON.parse(json) as unknown), hostForContent: (index) => hosts.model(index) };
           const output = TARGET_PARTS[name].fleet(settings, inputs, this.build.options);
           const files = output.files.list();
-          const ignore = renderGitignore([...(keptOutOfGit.get(name) ?? []).map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles);
+          const ignore = renderGitignore([...keptOutOfGit.map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles);
           return { fingerprint, warnings: output.warnings, files: [...files.map((f) => this.place(name, f)), ...(ignore !== undefined ? [this.place(name, gitignoreFile(ignore))] : [])] };
         })();
       this.next.fleet[name] = part;
       // Appended one by one: a warning per host of a 100,000-host fleet is too many to spread into push()'s arguments.
-      for (const warning of [...part.warnings, ...(hostWarnings.get(name) ?? [])]) warnings.push(warning);
+      for (const warning of [...part.warnings, ...hostWarnings]) warnings.push(warning);
     }
     for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
-    return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
+    return { produced: this.produced, actions: this.actions, reused: this.reused, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
   }
 
   /**
@@ -434,14 +468,15 @@ class StreamedBuild {
   }
 
   /** The cached part, when its fingerprint matches and each of its files is on disk as recorded (isReusable, reuse). */
-  private reused(part: CachedPart | undefined, fingerprint: string): CachedPart | undefined {
-    return part !== undefined && this.isReusable(part, fingerprint) ? this.reuse(part) : undefined;
+  private reusedPart(target: TargetName, part: CachedPart | undefined, fingerprint: string): CachedPart | undefined {
+    return part !== undefined && this.isReusable(part, fingerprint) ? this.reuse(target, part) : undefined;
   }
 
   /** Whether the cached part's fingerprint matches and each of its files is on disk as recorded. */
   private isReusable(part: CachedPart | undefined, fingerprint: string): boolean {
-    // Found as recorded by the stat-ahead thread: its files and their folders need no look here. Any other answer
-    // (not found so, or not known) is found out here, as without the thread.
+    // Found as recorded by the stat-ahead thread: its files and their folders need no look here (a file placed later
+    // in one of those folders has its folders checked then). Any other answer (not found so, or not known) is found
+    // out here, as without the thread.
     const isStatedAhead = part !== undefined && part.fingerprint === fingerprint && this.cache !== undefined && this.build.statAhead?.isFoundAsCached(this.cache, part) === true;
     const isReusable =
       part !== undefined &&
@@ -449,20 +484,17 @@ class StreamedBuild {
       part.files.every(
         (file) =>
           !this.produced.has(file.path) &&
-          this.checkFolders(file.path, isStatedAhead) === NOTHING_IN_THE_WAY &&
-          (isStatedAhead || isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
+          (isStatedAhead ? !this.isInNewFolder(file.path) : this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
       );
     if (!isReusable) this.isCacheChanged = true;
     return isReusable;
   }
 
   /** The part, found reusable: its files are produced, unchanged. */
-  private reuse(part: CachedPart): CachedPart {
-    for (const file of part.files) {
-      // The cached file is a RecordedFile too: kept as it is, not copied (a build keeps one per file).
-      this.produced.set(file.path, file);
-      this.actions.push({ path: file.path, action: 'unchanged' });
-    }
+  private reuse(target: TargetName, part: CachedPart): CachedPart {
+    // The cached file is a RecordedFile too: kept as it is, not copied (a build keeps one per file).
+    for (const file of part.files) this.produced.set(file.path, file);
+    this.reused.push({ target, part });
     return part;
   }
 
@@ -500,12 +532,19 @@ class StreamedBuild {
   }
 
   /**
+   * Whether a folder on the way to `path` was not there when this build looked (checkFolders): a file the stat-ahead
+   * thread found there before is gone since. (None, in all but a build racing something that removes files.)
+   */
+  private isInNewFolder(path: string): boolean {
+    return this.newFolders.size > 0 && parentsOf(path).some((folder) => this.newFolders.has(folder));
+  }
+
+  /**
    * The folders on the way to `path` inside out/, each checked once per build: a link or anything but a folder
    * throws OutputError; regular files (which this build must be removing) are returned. NEW_FOLDER when a folder on
    * the way did not exist when the build first looked: everything in it is this build's.
-   * `isStatedAhead`: every folder on the way was a real folder when the stat-ahead thread looked (stat-ahead.ts).
    */
-  private checkFolders(path: string, isStatedAhead = false): readonly string[] | typeof NEW_FOLDER {
+  private checkFolders(path: string): readonly string[] | typeof NEW_FOLDER {
     // A folder is marked checked (or new) only once every folder above it was: a file whose own folder is marked
     // needs no more (the common case, tens of thousands of times a build, without making the list of its parents).
     const slash = path.lastIndexOf('/');
@@ -516,10 +555,6 @@ class StreamedBuild {
     const parents = parentsOf(path);
     for (const [index, folder] of parents.entries()) {
       if (this.checkedFolders.has(folder)) continue;
-      if (isStatedAhead && !this.newFolders.has(folder)) {
-        this.checkedFolders.add(folder);
-        continue;
-      }
       const full = join(this.outDir, folder);
       const stat = this.newFolders.has(folder) ? undefined : lstatOrUndefined(full);
       if (stat === undefined) {

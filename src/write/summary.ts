@@ -18,17 +18,22 @@ export interface FolderSummary {
 /**
  * One entry per folder the plan (or a build) touches, targets in their usual order, anything else after them. Files
  * directly in out/ (its .gitignore: fleetgen's own, as the record is) belong to no target and are not counted.
+ * `unchanged`: more unchanged files, counted per folder rather than listed (a build's reused parts).
  */
-export function summarizePlan(plan: { files: readonly { path: string; action: PlannedAction }[] }): FolderSummary[] {
+export function summarizePlan(plan: { files: readonly { path: string; action: PlannedAction }[] }, unchanged: ReadonlyMap<string, number> = new Map()): FolderSummary[] {
   const byFolder = new Map<string, FolderSummary>();
-  for (const file of plan.files) {
-    if (!file.path.includes('/')) continue;
-    const folder = topFolderOf(file.path);
+  const summaryOf = (folder: string): FolderSummary => {
     let summary = byFolder.get(folder);
     if (!summary) {
       summary = { folder, written: 0, added: 0, changed: 0, unchanged: 0, removed: 0 };
       byFolder.set(folder, summary);
     }
+    return summary;
+  };
+  for (const [folder, count] of unchanged) if (count > 0) summaryOf(folder).unchanged += count;
+  for (const file of plan.files) {
+    if (!file.path.includes('/')) continue;
+    const summary = summaryOf(topFolderOf(file.path));
     if (file.action === 'add') summary.added++;
     else if (file.action === 'change') summary.changed++;
     else if (file.action === 'unchanged') summary.unchanged++;

@@ -15,6 +15,7 @@ import { OUT_GITIGNORE } from '../../src/write/out-gitignore.js';
 import { OutputError } from '../../src/write/output-error.js';
 import { planOutput, staleFiles } from '../../src/write/plan.js';
 import { STATE_FILE, type RecordedFile } from '../../src/write/state.js';
+import { summarizePlan } from '../../src/write/summary.js';
 import { stagedByGitAdd } from '../support/git-add.js';
 import { sampleFleet, sampleFleetWithRemoteIngress, withPort } from '../support/sample-fleet.js';
 import { ageFiles, changedPaths, outputOf, snapshotDisk } from './disk.js';
@@ -326,6 +327,19 @@ describe('buildIntoOut (fleetgen build)', () => {
     const before = hostFingerprint(settings, modelDigest(store));
     store.tunnel.credentials.value = store.tunnel.credentials.value.replace(/"TunnelSecret":"[^"]*"/, '"TunnelSecret":"cm90YXRlZA=="');
     expect(hostFingerprint(settings, modelDigest(store))).not.toBe(before);
+  });
+
+  it('counts per target what it did with every file it lists: added, changed, unchanged (reused parts among them) and removed', () => {
+    const out = tempOut();
+    const builds = [
+      buildIntoOut(out, sampleFleet(), everything),
+      buildIntoOut(out, sampleFleet(), everything),
+      buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 8081), everything),
+      buildIntoOut(out, { ...sampleFleet(), hosts: sampleFleet().hosts.filter((h) => h.name !== 'lab-pi-3') }, { targets: ['cloud-init', 'ssh'], options: {} }),
+    ];
+    const actions = builds.map((result) => new Set(result.files.map((f) => f.action)));
+    expect(actions).toEqual([new Set(['add']), new Set(['unchanged']), new Set(['unchanged', 'change']), new Set(['unchanged', 'change', 'remove'])]);
+    for (const result of builds) expect(result.summary).toEqual(summarizePlan(result));
   });
 
   it('removes a removed host’s files and rewrites no other host’s', () => {

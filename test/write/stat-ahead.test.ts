@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -172,6 +172,26 @@ describe('buildIntoOut with the stat-ahead thread (cached files looked at while 
     const refused = outcome(linked[1], statAheadOf(linked[1], dying, 1000));
     expect(refused).toMatchObject({ thrown: expect.stringMatching(/^OutputError: <out>\/.* is a symbolic link/), written: [] });
     expect(refused).toEqual(outcome(linked[0], undefined));
+  });
+
+  it('reuses no part it found in a folder removed since it looked, which the build finds missing', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    // The first host's user-data not as recorded (its mtime moved): the build looks at its folder itself, before
+    // any other host's user-data, and finds it gone.
+    const past = new Date('2001-01-01T00:00:00Z');
+    utimesSync(join(out, 'cloud-init/kiosk-17.yaml'), past, past);
+    const statAhead = statAheadOf(out);
+    rmSync(join(out, 'cloud-init'), { recursive: true });
+    let result: StreamedBuildResult | undefined;
+    const runs = hostRuns(() => (result = buildIntoOut(out, sampleFleet(), { ...everything, statAhead })));
+    statAhead.close();
+    // The thread had found every other part as recorded, the other hosts' user-data among them.
+    expect(statAhead.partsFoundAsCached).toBe(cachedPartCount(out) - 1);
+    const produced = result?.files.filter((f) => f.action !== 'remove') ?? [];
+    expect(produced.filter((f) => f.path.startsWith('cloud-init/')).length).toBeGreaterThan(2);
+    expect(produced.filter((f) => !existsSync(join(out, f.path)))).toEqual([]);
+    expect(runs['cloud-init']).toBe(sampleFleet().hosts.length);
   });
 
   it('trusts nothing it found when the cache file changed after it read it, and so finds a file edited since', () => {

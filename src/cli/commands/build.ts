@@ -15,7 +15,7 @@ import { OutputError } from '../../write/output-error.js';
 import { writeSecretFileList } from '../../write/secret-prefetch.js';
 import { comparedFiles, keptOutOfGit, planOutput, staleCommittedFiles, staleFiles, type Plan, type PlannedFile } from '../../write/plan.js';
 import { STATE_FILE, STATE_FORMAT_VERSION } from '../../write/state.js';
-import { formatSummary, summarizePlan } from '../../write/summary.js';
+import { formatSummary } from '../../write/summary.js';
 import { unifiedDiff } from '../../write/unified-diff.js';
 import type { CliIo, CommandContext } from '../context.js';
 import { ExitCode, UsageError, UserError } from '../failure.js';
@@ -164,7 +164,7 @@ async function runBuild(args: BuildArgs, context: CommandContext, progress: Prog
   const warnings = [...diagnostics, ...formatTargetWarnings(built.warnings, { isVerbose: args.verbose })];
   const lockNote = writeChangedLockfile(result.lockfile);
   if (lockNote !== undefined) warnings.push(lockNote);
-  const summary = summarizePlan(built).map(formatSummary);
+  const summary = built.summary.map(formatSummary);
   io.stdout(summary.length > 0 ? summary.join('\n') + '\n' : `${args.out}: nothing to write\n`);
   if (warnings.length > 0) io.stderr(warnings.join('\n') + '\n');
 }
