@@ -60,7 +60,7 @@ import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
 import { lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
-import { checkOutGitignoreIsOurs, outGitignoreFile } from './out-gitignore.js';
+import { checkOutGitignoreIsOurs, outGitignoreFile, OUT_GITIGNORE } from './out-gitignore.js';
 import { findLeftoverTemps, findPreviousOutput, planFile, planRemoval, type PlannedAction, type PlannedFile } from './plan.js';
 import type { StageResult } from './stage-worker.js';
 import type { StatAhead } from './stat-ahead.js';
@@ -133,17 +133,19 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
   };
   const writer = new StagedWriter(outDir, setCacheAside, build.filesBeforeWriterThread ?? FILES_BEFORE_WRITER_THREAD);
   try {
-    const result = new StreamedBuild(outDir, fleet, build, previous.files, cache, writer).run();
+    const result = new StreamedBuild(outDir, fleet, build, previous, cache, writer).run();
     // Every temp file written, or the first failure thrown, before anything in out/ is removed or replaced.
     writer.finishStaging();
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
-    const removals = previous.files.filter((f) => !result.produced.has(f.path) && inScope(f.path)).flatMap((f) => planRemoval(outDir, f) ?? []);
+    const fromCache = previous.cache === undefined ? undefined : compareWithCachedRecord(previous.cache, new Set(result.reused.map(({ part }) => part)), result.produced, inScope);
+    const gone = fromCache?.gone ?? previous.files.filter((f) => !result.produced.has(f.path) && inScope(f.path));
+    const removals = gone.flatMap((f) => planRemoval(outDir, f) ?? []);
     // In the record's order (sorted), which the cache's files are not in.
     if (previous.isFromCache) removals.sort((a, b) => compareBytes(a.path, b.path));
     writer.checkFilesInTheWay(new Set(removals.map((f) => f.path)));
     // The record on disk is kept as it is when it is the one the last build left (so its text is what serializeState
     // gives its files) and this build produces the very same files: 70,000 lines not sorted and written again.
-    const isRecordKept = previous.isAsLeft && isSameRecord(previous.files, result.produced, inScope);
+    const isRecordKept = previous.isAsLeft && (fromCache?.isSame ?? isSameRecord(previous.files, result.produced, inScope));
     // The files it lists that this build neither produces nor removes (those of other targets, with --target).
     const kept = build.scope === undefined ? [] : previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path));
     const state = isRecordKept ? undefined : serializeState({ files: [...kept, ...result.produced.values()] });
@@ -190,7 +192,8 @@ type RecordIdentity = FileIdentity & { ctimeMs?: number };
 
 /** The record a build starts from (out/.fleetgen-state.json), read or taken from the cache. */
 interface PreviousRecord {
-  files: readonly RecordedFile[];
+  /** (Taken from the cache: listed when first asked for, which a rebuild that reuses most parts need not do.) */
+  readonly files: readonly RecordedFile[];
   /** Its text, when read (undefined: there is none, or it was taken from the cache). */
   text: string | undefined;
   /** Which file it was (undefined: none). */
@@ -199,6 +202,8 @@ interface PreviousRecord {
   isAsLeft: boolean;
   /** Its files were taken from the cache, in no particular order, and its text not read. */
   isFromCache: boolean;
+  /** When isFromCache: that cache (the record lists each file of its parts, and out/.gitignore: cachedFileList). */
+  cache?: BuildCache;
 }
 
 /**
@@ -211,7 +216,17 @@ export function previousRecordOf(outDir: string, stat: Stats | undefined, cache:
   if (stat === undefined) return { files: [], text: undefined, identity: undefined, isAsLeft: false, isFromCache: false };
   const left = recordLeftBy(cache);
   if (cache !== undefined && left?.ctimeMs !== undefined && stat.ctimeMs === left.ctimeMs && isRecordAsLeft(left, identityOf(stat))) {
-    return { files: cachedFileList(cache), text: undefined, identity: { ...identityOf(stat), ctimeMs: stat.ctimeMs }, isAsLeft: true, isFromCache: true };
+    let files: RecordedFile[] | undefined;
+    return {
+      get files() {
+        return (files ??= cachedFileList(cache));
+      },
+      text: undefined,
+      identity: { ...identityOf(stat), ctimeMs: stat.ctimeMs },
+      isAsLeft: true,
+      isFromCache: true,
+      cache,
+    };
   }
   const { state, text, identity } = readState(outDir);
   // The ctime seen before reading: any change since moves it, so the next build reads the record again.
@@ -221,14 +236,59 @@ export function previousRecordOf(outDir: string, stat: Stats | undefined, cache:
 
 /** What a record listing exactly the cached files lists: every cached file (a RecordedFile too), and out/.gitignore. */
 function cachedFileList(cache: BuildCache): RecordedFile[] {
+  const files: RecordedFile[] = [OUT_GITIGNORE_RECORD];
+  forEachCachedPart(cache, (part) => {
+    for (const file of part.files) files.push(file);
+  });
+  return files;
+}
+
+/** out/.gitignore as a record lists it. */
+const OUT_GITIGNORE_RECORD: RecordedFile = (() => {
   const { path, mode, isSecret, isKeptOutOfGit } = outGitignoreFile();
-  const files: RecordedFile[] = [{ path, mode, isSecret, isKeptOutOfGit }];
+  return Object.freeze({ path, mode, isSecret, isKeptOutOfGit });
+})();
+
+/** Every part of the cache: each host's, then the fleet-wide ones. */
+function forEachCachedPart(cache: BuildCache, visit: (part: CachedPart) => void): void {
   for (const host of Object.keys(cache.hosts)) {
     const parts = cache.hosts[host] ?? {};
-    for (const target of Object.keys(parts)) for (const file of parts[target]?.files ?? []) files.push(file);
+    for (const target of Object.keys(parts)) visit(parts[target] as CachedPart);
   }
-  for (const target of Object.keys(cache.fleet)) for (const file of cache.fleet[target]?.files ?? []) files.push(file);
-  return files;
+  for (const target of Object.keys(cache.fleet)) visit(cache.fleet[target] as CachedPart);
+}
+
+/**
+ * For a record taken from the cache (it lists cachedFileList(cache)): the files it lists that this build does not
+ * produce and are in its scope (to be removed), and whether the record this build makes lists exactly its files
+ * (isSameRecord). Part by part: a part reused (`reused`) lists the very files produced, so only the other parts'
+ * files are looked at one by one: a rebuild of 70,000 files does not go through them all again.
+ */
+function compareWithCachedRecord(cache: BuildCache, reused: ReadonlySet<CachedPart>, produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): { gone: RecordedFile[]; isSame: boolean } {
+  const gone: RecordedFile[] = [];
+  let listed = 0;
+  let kept = 0;
+  let isSame = true;
+  const compare = (file: RecordedFile): void => {
+    const now = produced.get(file.path);
+    if (now === undefined) {
+      if (inScope(file.path)) {
+        gone.push(file);
+        isSame = false;
+      } else {
+        kept++;
+      }
+    } else if (now.mode !== file.mode || now.isSecret !== file.isSecret || now.isKeptOutOfGit !== file.isKeptOutOfGit) {
+      isSame = false;
+    }
+  };
+  listed++;
+  compare(OUT_GITIGNORE_RECORD);
+  forEachCachedPart(cache, (part) => {
+    listed += part.files.length;
+    if (!reused.has(part)) for (const file of part.files) compare(file);
+  });
+  return { gone, isSame: isSame && produced.size + kept === listed };
 }
 
 /**
@@ -302,7 +362,6 @@ class StreamedBuild {
   readonly actions: { path: string; action: PlannedAction }[] = [];
   /** The parts reused whole, with their targets: their files are produced, unchanged. */
   readonly reused: { target: TargetName; part: CachedPart }[] = [];
-  private readonly recorded: Map<string, RecordedFile>;
   private readonly chosen: TargetName[];
   private readonly settings: string;
   private readonly checkedFolders = new Set<string>();
@@ -317,11 +376,10 @@ class StreamedBuild {
     private readonly outDir: string,
     private readonly fleet: LazyFleet,
     private readonly build: StreamedBuildOptions,
-    recorded: readonly RecordedFile[],
+    private readonly previous: PreviousRecord,
     private readonly cache: BuildCache | undefined,
     private readonly writer: StagedWriter,
   ) {
-    this.recorded = new Map(recorded.map((f) => [f.path, f]));
     this.chosen = TARGET_NAMES.filter((name) => build.targets.includes(name));
     this.settings = settingsFingerprint(fleet.settings, build.options);
     this.outPrefix = outPrefixOf(outDir);
@@ -339,7 +397,8 @@ class StreamedBuild {
     // out/.gitignore belongs to no target: produced by every build, as the record is. It goes into place first, before
     // any temp file exists, so that git ignores them even when the first build is killed while generating; its
     // content is the same whatever the fleet, so it never stands beside files it does not fit.
-    checkOutGitignoreIsOurs(this.outDir, this.recorded);
+    // A record taken from the cache lists it (cachedFileList).
+    checkOutGitignoreIsOurs(this.outDir, this.previous.isFromCache ? OUT_GITIGNORE_RECORD : this.previous.files.find((file) => file.path === OUT_GITIGNORE));
     this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
     const { hosts } = fleet;
     // What each chosen target's fleet-wide part is made from (and fingerprinted by), host after host.
@@ -514,7 +573,9 @@ class StreamedBuild {
     // In a folder this build makes, nothing was there before: no need to look (tens of thousands of lstat calls in a
     // first build). Unless the path is itself a folder on the way to a file placed before: then the look finds it.
     const isSurelyNew = folders === NEW_FOLDER && !this.newFolders.has(file.path);
-    const planned: PlannedFile = planFile(this.outDir, file, this.recorded.get(file.path), isSurelyNew);
+    // Only the action is taken: the record's entry, which decides nothing else here (PlannedFile.isSecret: for --diff), is
+    // not looked up.
+    const planned: PlannedFile = planFile(this.outDir, file, undefined, isSurelyNew);
     const record: RecordedFile = { path: file.path, mode: file.mode, isSecret: file.isSecret, isKeptOutOfGit: file.isKeptOutOfGit };
     this.actions.push({ path: file.path, action: planned.action });
     let cached: CachedFile;

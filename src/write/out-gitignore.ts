@@ -23,11 +23,12 @@ export function outGitignoreFile(): GeneratedFile {
 }
 
 /**
- * A .gitignore in out/ that fleetgen did not write (not in its record, and not what fleetgen writes there) holds the
+ * A .gitignore in out/ that fleetgen did not write (not in its record: `recorded`, its entry there, if any; and not
+ * what fleetgen writes there) holds the
  * user's own rules: a build would replace them. Refused before anything is written, so that nothing is lost.
  */
-export function checkOutGitignoreIsOurs(outDir: string, recorded: ReadonlyMap<string, RecordedFile>): void {
-  if (recorded.has(OUT_GITIGNORE)) return;
+export function checkOutGitignoreIsOurs(outDir: string, recorded: RecordedFile | undefined): void {
+  if (recorded !== undefined) return;
   const full = join(outDir, OUT_GITIGNORE);
   const stat = lstatOrUndefined(full);
   if (stat === undefined || !stat.isFile()) return; // none (it is added), or a link or folder: refused where the file goes

@@ -64,7 +64,7 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
   const recorded = new Map(previous.files.map((f) => [f.path, f]));
   // out/.gitignore is fleetgen's own, as the record is: every build produces it (refused, as a build refuses it, when
   // the one there holds someone else's rules).
-  checkOutGitignoreIsOurs(outDir, recorded);
+  checkOutGitignoreIsOurs(outDir, recorded.get(OUT_GITIGNORE));
   const produced = [...files.list(), outGitignoreFile()];
   const isProduced = (path: string): boolean => path === OUT_GITIGNORE || files.get(path) !== undefined;
 
