@@ -5,7 +5,8 @@
  * which one host changed (issue 10). Here the `hosts:` list of a block-style manifest is cut into its entries, each
  * from its `- ` line to the next one; every entry is parsed on its own, by the same library with the same options,
  * and what the rest of the manifest (the "frame": every line but the entries) holds is parsed once more on its own.
- * A parsed entry is remembered by its text (ParseCache), so an entry whose text did not change is not parsed again.
+ * A parsed entry, and the frame, is remembered by its text (ParseCache), so a part whose text did not change is not
+ * parsed again.
  *
  * This gives the value the whole parse gives, or nothing: any doubt makes readByEntry return undefined and the caller
  * parses the whole text as before. It answers only when
@@ -63,7 +64,8 @@ export function readByEntry(
   const found = findHostEntries(text);
   if (found === undefined) return undefined;
   const frameText = text.slice(0, found.region.start) + text.slice(found.region.end);
-  const frame = parseFrame(frameText, found, options, maxAliasCount);
+  const frameKey = ParseCache.keyOf(`fleetgen manifest frame 1\0${JSON.stringify(options)}`, frameText);
+  const frame = frameOf(frameText, frameKey, found, options, cache, maxAliasCount);
   if (frame === undefined) return undefined;
   const kind = `fleetgen manifest host entry 1\0${JSON.stringify(options)}`;
   const hosts: unknown[] = [];
@@ -84,7 +86,19 @@ export function readByEntry(
     hosts.push(value);
   }
   frame.hosts = hosts;
-  return { value: frame, texts: { frame: ParseCache.keyOf(`fleetgen manifest frame 1\0${JSON.stringify(options)}`, frameText), entries } };
+  return { value: frame, texts: { frame: frameKey, entries } };
+}
+
+/**
+ * The frame as data (parseFrame), remembered by its text like an entry. What parseFrame decides is decided by that text:
+ * the `hosts:` line it checks is the text's first, which lies in the frame (the entries come after it).
+ */
+function frameOf(frameText: string, key: string, found: HostEntries, options: YamlParseOptions, cache: ParseCache, maxAliasCount: number): Record<string, unknown> | undefined {
+  const known = cache.lookup(key);
+  if (known !== undefined) return known.value as Record<string, unknown>;
+  const frame = parseFrame(frameText, found, options, maxAliasCount);
+  if (frame !== undefined) cache.remember(key, frame);
+  return frame;
 }
 
 /** The frame (the text without the entries) as data, its `hosts` still empty; undefined when it is not as expected. */

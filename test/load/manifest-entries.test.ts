@@ -195,12 +195,13 @@ describe('reading a manifest host entry by host entry', () => {
     expect(found && text.slice(0, found.region.start) + text.slice(found.region.end)).toBe('version: 1\nhosts:\nzone: z\n');
   });
 
-  it('parses only the entries it does not remember, and hands out copies the caller cannot change', () => {
-    const text = 'hosts:\n  - name: a\n    tags: [x]\n  - name: b\n';
+  it('parses only the entries (and the frame) it does not remember, and hands out copies the caller cannot change', () => {
+    const text = 'version: 1\nhosts:\n  - name: a\n    tags: [x]\n  - name: b\n';
     const first = new ParseCache();
     const one = readByEntry(text, OPTIONS, first, MAX_ALIAS_COUNT);
     expect(first.isChanged).toBe(true);
-    expect(first.entries().size).toBe(2);
+    // The two entries and the frame.
+    expect(first.entries().size).toBe(3);
 
     const second = new ParseCache(first.entries());
     const two = readByEntry(text, OPTIONS, second, MAX_ALIAS_COUNT);
@@ -209,19 +210,23 @@ describe('reading a manifest host entry by host entry', () => {
     ((two?.value.hosts as { tags: string[] }[])[0] as { tags: string[] }).tags.push('changed');
     expect(readByEntry(text, OPTIONS, new ParseCache(second.entries()), MAX_ALIAS_COUNT)?.value).toEqual(one?.value);
 
-    // One entry changed: one new entry parsed, the other remembered; the one no longer used is dropped.
+    // One entry changed: one new entry parsed, the other and the frame remembered; the one no longer used is dropped.
     const third = new ParseCache(second.entries());
     readByEntry(text.replace('name: b', 'name: c'), OPTIONS, third, MAX_ALIAS_COUNT);
     expect(third.isChanged).toBe(true);
-    expect([...third.entries().keys()].filter((key) => second.entries().has(key))).toHaveLength(1);
-    expect(third.entries().size).toBe(2);
+    expect([...third.entries().keys()].filter((key) => second.entries().has(key))).toHaveLength(2);
+    expect(third.entries().size).toBe(3);
+    // The frame changed: it is parsed again, and its value is the new one.
+    const fourth = new ParseCache(second.entries());
+    expect(readByEntry(text.replace('version: 1', 'version: 2'), OPTIONS, fourth, MAX_ALIAS_COUNT)?.value).toEqual({ ...(one?.value ?? {}), version: 2 });
+    expect([...fourth.entries().keys()].filter((key) => second.entries().has(key))).toHaveLength(2);
   });
 
   it('never takes a remembered value for a text that differs, even in a comment or an indent', () => {
     const cache = new ParseCache();
-    readByEntry('hosts:\n  - name: a\n', OPTIONS, cache, MAX_ALIAS_COUNT);
+    readByEntry('version: 1\nhosts:\n  - name: a\n', OPTIONS, cache, MAX_ALIAS_COUNT);
     const again = new ParseCache(cache.entries());
-    readByEntry('hosts:\n  - name: a # now commented\n', OPTIONS, again, MAX_ALIAS_COUNT);
+    readByEntry('version:  1\nhosts:\n  - name: a # now commented\n', OPTIONS, again, MAX_ALIAS_COUNT);
     expect([...again.entries().keys()].some((key) => cache.entries().has(key))).toBe(false);
   });
 });
@@ -281,12 +286,13 @@ describe('the remembered entries in out/.fleetgen-cache', () => {
     const out = tempOut();
     const text = 'hosts:\n  - name: a\n  - name: b\n';
     const cache = readParseCache(out);
-    readByEntry(text, OPTIONS, cache, MAX_ALIAS_COUNT);
-    const [[damagedKey], [keptKey, keptJson]] = [...cache.entries()] as [[string, string], [string, string]];
+    const [damagedKey, keptKey] = readByEntry(text, OPTIONS, cache, MAX_ALIAS_COUNT)?.texts.entries ?? [];
+    const keptJson = cache.entries().get(keptKey ?? '');
+    if (damagedKey === undefined || keptKey === undefined || keptJson === undefined) throw new Error('both entries remembered');
     const file = join(out, '.fleetgen-cache', 'parsed.bin');
     writeParseCache(out, cache);
     const stored = deserialize(readFileSync(file)) as { entries: Map<string, string> };
-    writeFileSync(file, serialize({ ...stored, entries: new Map([[damagedKey, '{"name": "a'], [keptKey, keptJson]]) }));
+    writeFileSync(file, serialize({ ...stored, entries: new Map([...stored.entries, [damagedKey, '{"name": "a'], [keptKey, keptJson]]) }));
     const read = readParseCache(out);
     expect(readByEntry(text, OPTIONS, read, MAX_ALIAS_COUNT)?.value).toEqual({ hosts: [{ name: 'a' }, { name: 'b' }] });
     // The damaged entry was parsed again (and is remembered anew); the other was taken from memory.
