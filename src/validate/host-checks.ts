@@ -17,9 +17,10 @@
  * The build keeps this in out/.fleetgen-cache/checked.json (write/checked-hosts.ts); like the rest of the cache, a
  * file that is missing, damaged or of another version only costs the checks.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { ManifestTexts } from '../load/manifest-entries.js';
-import { referenceKey, referenceOfKey, type SecretLookup, type SecretReference, type SecretSource } from '../load/secrets.js';
+import { referenceKey, referenceOfKey, type SecretLookup, type SecretReader, type SecretReference, type SecretSource } from '../load/secrets.js';
+import { fileAnswersOf, SecretFileAnswers, setFileAnswers, type KnownFiles } from './secret-file-answers.js';
 
 /** What a host's host rules read, as remembered: the references in the order read, and a digest of the answers. */
 export interface CheckedHost {
@@ -32,6 +33,8 @@ export interface CheckedHosts {
   generator: string;
   frame: string;
   hosts: ReadonlyMap<string, CheckedHost>;
+  /** Secret files whose answers a stat confirms (secret-file-answers.ts); none when absent. */
+  files?: KnownFiles;
 }
 
 /** One run's view of the remembered hosts: which need no checking, and what to remember for the next run. */
@@ -42,18 +45,40 @@ export class HostChecks {
   private notChecked = 0;
   /** Whether what the last build remembered is for this frame and this fleetgen (else none of it is used). */
   private readonly isEarlierUsable: boolean;
+  /** The secret files' answers known by stat: from the last build when it was this fleetgen's, else none. */
+  private readonly earlierFiles: KnownFiles | undefined;
+  private fileAnswers: SecretFileAnswers | undefined;
+  private readonly startedAt: number;
+  private readonly racyMarginMs: number | undefined;
 
   /**
    * `texts`: the digests of this manifest's frame and entries (undefined when it was parsed whole: then every host
-   * is checked, and nothing is remembered). `earlier`: what the last build remembered, if anything.
+   * is checked, and nothing is remembered). `earlier`: what the last build remembered, if anything. `startedAt`: when
+   * this build began reading (ms since the epoch; the process's start, see secret-file-answers.ts); `racyMarginMs`:
+   * RACY_MARGIN_MS, for tests.
    */
   constructor(
     private readonly texts: ManifestTexts | undefined,
     private readonly generator: string,
     earlier: CheckedHosts | undefined,
+    options: { startedAt?: number; racyMarginMs?: number } = {},
   ) {
     this.isEarlierUsable = texts !== undefined && earlier !== undefined && earlier.generator === generator && earlier.frame === texts.frame;
     this.earlier = this.isEarlierUsable && earlier !== undefined ? earlier.hosts : new Map();
+    // The files' answers do not depend on the frame: a frame edited does not make every file be read again.
+    this.earlierFiles = earlier !== undefined && earlier.generator === generator ? earlier.files : undefined;
+    this.startedAt = options.startedAt ?? performance.timeOrigin;
+    this.racyMarginMs = options.racyMarginMs;
+  }
+
+  /**
+   * The build reads its secrets through `reader`: from now on, whatever confirms answers read through it (answersOf:
+   * here, and for the host models) takes a secret file's answer from its stat when that shows it unchanged.
+   */
+  readsThrough(reader: SecretReader): void {
+    if (this.fileAnswers !== undefined) return;
+    this.fileAnswers = new SecretFileAnswers(reader, this.earlierFiles, this.startedAt, this.racyMarginMs);
+    setFileAnswers(reader, this.fileAnswers);
   }
 
   /**
@@ -97,9 +122,27 @@ export class HostChecks {
    * that differs from what this run started with (then it is written again).
    */
   toRemember(): { checked: CheckedHosts; isChanged: boolean } {
-    const checked = { generator: this.generator, frame: this.texts?.frame ?? '', hosts: this.now };
-    return { checked, isChanged: !this.isEarlierUsable || this.isAnyAdded || this.now.size !== this.earlier.size };
+    // Worked out when first asked for, after the build: the files the host models read are remembered too.
+    let checked: CheckedHosts | undefined;
+    const checkedNow = (): CheckedHosts => {
+      if (checked === undefined) {
+        const files = this.fileAnswers?.remembered();
+        checked = { generator: this.generator, frame: this.texts?.frame ?? '', hosts: this.now, ...(files !== undefined ? { files } : {}) };
+      }
+      return checked;
+    };
+    const isHostsChanged = (): boolean => !this.isEarlierUsable || this.isAnyAdded || this.now.size !== this.earlier.size;
+    const isFilesChanged = (): boolean => this.fileAnswers !== undefined && (checkedNow(), this.fileAnswers.isChanged);
+    return {
+      get checked() {
+        return checkedNow();
+      },
+      get isChanged() {
+        return isHostsChanged() || isFilesChanged();
+      },
+    };
   }
+
 }
 
 /** Reads through another reader and notes each reference and its answer, in order. */
@@ -113,7 +156,9 @@ export class NotingReader implements SecretSource {
     const found = this.reader.read(ref);
     const key = referenceKey(ref);
     this.refs.push(key);
-    this.answers.add(key, found);
+    const answer = answerDigestOf(found);
+    this.answers.add(key, answer);
+    fileAnswersOf(this.reader)?.noteRead(found, answer);
     return found;
   }
 
@@ -124,8 +169,17 @@ export class NotingReader implements SecretSource {
 
 /** The digest of what `refs` answer when read again through `secrets`: CheckedHost.answers when they answer the same. */
 export function answersOf(refs: readonly string[], secrets: SecretSource): string {
+  const files = fileAnswersOf(secrets);
   const answers = new AnswerDigest();
-  for (const ref of refs) answers.add(ref, secrets.read(referenceOfKey(ref)));
+  for (const ref of refs) {
+    let answer = files?.answerOf(ref);
+    if (answer === undefined) {
+      const found = secrets.read(referenceOfKey(ref));
+      answer = answerDigestOf(found);
+      files?.noteRead(found, answer);
+    }
+    answers.add(ref, answer);
+  }
   return answers.digest();
 }
 
@@ -150,18 +204,29 @@ function answerDigestOf(found: SecretLookup): string {
 }
 
 /**
- * A digest of references and their answers (each answer by its own digest, answerDigestOf): the bytes read, or the
- * refusal with its message. Never a secret in clear.
+ * A digest of references' answers (each by its own digest, answerDigestOf): the bytes read, or the refusal with its
+ * message. Never a secret in clear. It is only ever compared with one taken for the very same references (CheckedHost
+ * keeps them together), so it need only tell answers apart: the one answer's own digest for one reference (most hosts
+ * read one credential file: no hash to set up, twice a host, in a rebuild), else a hash over them all.
  */
 class AnswerDigest {
-  private readonly hash = createHash('sha256');
+  private first: string | undefined;
+  private hash: Hash | undefined;
+  private count = 0;
 
-  add(ref: string, found: SecretLookup): void {
+  /** `answer`: the reference's answer's digest (answerDigestOf). */
+  add(ref: string, answer: string): void {
+    if (this.count++ === 0) {
+      this.first = answer;
+      return;
+    }
+    this.hash ??= createHash('sha256').update(`${this.first}\0`);
     // Lengths first: no reference can run into its answer's digest.
-    this.hash.update(`${ref.length}:${ref}\0${answerDigestOf(found)}\0`);
+    this.hash.update(`${ref.length}:${ref}\0${answer}\0`);
   }
 
   digest(): string {
-    return this.hash.digest('base64');
+    if (this.count === 1 && this.first !== undefined) return this.first;
+    return (this.hash ?? createHash('sha256').update(`${this.count}\0`)).digest('base64');
   }
 }

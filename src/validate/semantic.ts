@@ -89,6 +89,7 @@ export function checkFleet(
   };
   const hosts = effectiveHosts(manifest);
   const fleet: FleetContext = { manifest, source, secrets, hosts, ...known };
+  checks?.readsThrough(secrets);
   const found: Diagnostic[] = [];
   // Appended one by one: a finding per host of a large fleet is too many to spread into push()'s arguments.
   for (const rule of FLEET_RULES) for (const diagnostic of rule(fleet)) found.push(diagnostic);

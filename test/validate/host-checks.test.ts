@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { parseManifest } from '../../src/load/manifest.js';
 import { ParseCache } from '../../src/load/parse-cache.js';
 import { SecretReader } from '../../src/load/secrets.js';
 import { HostChecks, type CheckedHosts } from '../../src/validate/host-checks.js';
+import { RACY_MARGIN_MS, type KnownFiles } from '../../src/validate/secret-file-answers.js';
 import { fleetSchema, hostListJudgedByEntry } from '../../src/validate/schema.js';
 import { validateManifest } from '../../src/validate/validate.js';
 import { fixtureEnv } from './run-fixture.js';
@@ -21,18 +22,31 @@ interface Run {
   diagnostics: string[];
   remembered: { checked: CheckedHosts; isChanged: boolean };
   notChecked: number;
+  /** The secret files read (absolute paths). */
+  filesRead?: readonly string[];
   /** What validateManifest was given, and what it handed on when the schema accepted it. */
   value?: unknown;
   manifest?: unknown;
 }
 
 /** Validates as `build` does: read entry by entry, with what an earlier run remembered (if anything). */
-function validateWith(dir: string, text: string, earlier: CheckedHosts | undefined, options: { env?: Record<string, string>; generator?: string; whole?: boolean } = {}): Run {
+function validateWith(
+  dir: string,
+  text: string,
+  earlier: CheckedHosts | undefined,
+  options: { env?: Record<string, string>; generator?: string; whole?: boolean; startedAt?: number; racyMarginMs?: number } = {},
+): Run {
   const parsed = parseManifest(text, 'fleet.yaml', options.whole === true ? {} : { cache: new ParseCache() });
   if (!parsed.ok) return { diagnostics: parsed.diagnostics.map(formatDiagnostic), remembered: { checked: { generator: '', frame: '', hosts: new Map() }, isChanged: false }, notChecked: 0 };
-  const checks = new HostChecks(parsed.manifest.texts, options.generator ?? GENERATOR, earlier);
-  const validation = validateManifest(parsed.manifest.value, parsed.manifest.source, new SecretReader(dir, options.env ?? {}), checks);
+  const { startedAt, racyMarginMs } = options;
+  const checks = new HostChecks(parsed.manifest.texts, options.generator ?? GENERATOR, earlier, {
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(racyMarginMs !== undefined ? { racyMarginMs } : {}),
+  });
+  const reader = new SecretReader(dir, options.env ?? {});
+  const validation = validateManifest(parsed.manifest.value, parsed.manifest.source, reader, checks);
   return {
+    filesRead: reader.filesRead,
     diagnostics: validation.diagnostics.map(formatDiagnostic),
     remembered: checks.toRemember(),
     notChecked: checks.hostsNotChecked,
@@ -321,5 +335,137 @@ describe('the schema, with host checks remembered by a build', () => {
     const broken = validateWith(dir, text, schemaOnly(text, () => [1]), { env, generator: 'generator-2' });
     expect(broken.diagnostics).toEqual(plain(dir, text, env));
     expect(broken.diagnostics.join('\n')).toContain('hosts[1].colour: unknown key');
+  });
+});
+
+describe('secret files known unchanged by their stat', () => {
+  /**
+   * A build that begins now, with a margin of MARGIN ms (not RACY_MARGIN_MS's seconds): files changed more than
+   * MARGIN ms before can be remembered by stat.
+   */
+  const MARGIN = 40;
+  const now = (): { startedAt: number; racyMarginMs: number } => ({ startedAt: Date.now(), racyMarginMs: MARGIN });
+  /** Waits until what was just written is older than MARGIN ms. */
+  const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, MARGIN * 2);
+
+  it('confirms a remembered host without reading its secret file when the stat shows it unchanged since before that build began', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    settle();
+    const first = validateWith(dir, text, undefined, { env, ...now() });
+    expect(first.filesRead).toEqual([join(dir, 'creds-2.json')]);
+    expect([...(first.remembered.checked.files?.files.keys() ?? [])]).toEqual(['file:creds-2.json']);
+    const second = validateWith(dir, text, first.remembered.checked, { env, ...now() });
+    expect(second.notChecked).toBe(3);
+    expect(second.filesRead).toEqual([]);
+    expect(second.remembered.isChanged).toBe(false);
+  });
+
+  it('notices a changed secret file even when its size, inode and mtime are as remembered: a change sets the ctime', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    settle();
+    const path = join(dir, 'creds-2.json');
+    const first = validateWith(dir, text, undefined, { env, ...now() });
+    const files = first.remembered.checked.files;
+    const known = files?.files.get('file:creds-2.json');
+    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    // Another tunnel's credentials, of the same length, written in place: the id no longer matches.
+    expect(credentials(4).length).toBe(credentials(2).length);
+    writeFileSync(path, credentials(4));
+    const after = statSync(path);
+    expect([after.ino, after.size]).toEqual([known.stamp.ino, known.stamp.size]);
+    // As if the mtime had been put back (touch -r, tar, cp -p): only the ctime tells.
+    const memo = { ...files, files: new Map([['file:creds-2.json', { ...known, stamp: { ...known.stamp, mtimeMs: after.mtimeMs } }]]) };
+    const second = validateWith(dir, text, { ...first.remembered.checked, files: memo }, { env, ...now() });
+    expect(second.filesRead).toEqual([path]);
+    expect(second.diagnostics).toEqual(plain(dir, text, env));
+    expect(second.diagnostics.join('\n')).toContain('hosts[1].tunnel');
+    expect(second.notChecked).toBe(2);
+  });
+
+  it('does not remember a file changed too close to when the build began (it may change again within one timestamp tick)', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    settle();
+    const ctime = statSync(join(dir, 'creds-2.json')).ctimeMs;
+    const racy = validateWith(dir, text, undefined, { env, startedAt: ctime + RACY_MARGIN_MS, racyMarginMs: RACY_MARGIN_MS });
+    expect(racy.remembered.checked.files?.files.size).toBe(0);
+    const settled = validateWith(dir, text, undefined, { env, startedAt: ctime + RACY_MARGIN_MS + 1, racyMarginMs: RACY_MARGIN_MS });
+    expect(settled.remembered.checked.files?.files.size).toBe(1);
+    // Not remembered: the next build reads it, and remembers it then if it is old enough by that build's start.
+    const next = validateWith(dir, text, racy.remembered.checked, { env, ...now() });
+    expect(next.notChecked).toBe(3);
+    expect(next.filesRead).toEqual([join(dir, 'creds-2.json')]);
+    expect(next.remembered.checked.files?.files.size).toBe(1);
+  });
+
+  it('reads the file again when what is remembered of it does not match: another stamp, another user, another folder', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    settle();
+    const first = validateWith(dir, text, undefined, { env, ...now() });
+    const files = first.remembered.checked.files;
+    const known = files?.files.get('file:creds-2.json');
+    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    const damaged: KnownFiles[] = [
+      ...(['dev', 'ino', 'mode', 'size', 'mtimeMs', 'ctimeMs'] as const).map((field) => ({
+        ...files,
+        files: new Map([['file:creds-2.json', { ...known, stamp: { ...known.stamp, [field]: known.stamp[field] + 1 } }]]),
+      })),
+      { ...files, reader: 'someone else' },
+      { ...files, base: '/elsewhere' },
+    ];
+    for (const memo of damaged) {
+      const run = validateWith(dir, text, { ...first.remembered.checked, files: memo }, { env, ...now() });
+      expect(run.filesRead, JSON.stringify(memo, (_, v: unknown) => (v instanceof Map ? [...v] : v))).toEqual([join(dir, 'creds-2.json')]);
+      expect(run.notChecked).toBe(3);
+    }
+  });
+
+  it('vouches for a file however its reference spells the path (./, .., a folder), by the path the reader opens', () => {
+    const dir = tempDir();
+    const fleetText = fleet(dir);
+    settle();
+    for (const spelling of ['./creds-2.json', 'sub/../creds-2.json', `${dir}/creds-2.json`, `${dir}//creds-2.json`]) {
+      const text = fleetText.text.replace('file: creds-2.json', `file: ${spelling}`);
+      const first = validateWith(dir, text, undefined, { env: fleetText.env, ...now() });
+      expect(first.filesRead, spelling).toHaveLength(1);
+      const second = validateWith(dir, text, first.remembered.checked, { env: fleetText.env, ...now() });
+      expect(second.filesRead, spelling).toEqual([]);
+      expect(second.notChecked, spelling).toBe(3);
+    }
+  });
+
+  it("vouches for a reference only by the stat of the file it names: a path remembered for it that is another file's is not used", () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    const other = join(dir, 'other.json');
+    writeFileSync(other, credentials(2));
+    settle();
+    const first = validateWith(dir, text, undefined, { env, ...now() });
+    const files = first.remembered.checked.files;
+    const known = files?.files.get('file:creds-2.json');
+    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    const { dev, ino, mode, size, mtimeMs, ctimeMs } = statSync(other);
+    const memo = { ...files, files: new Map([['file:creds-2.json', { ...known, path: other, stamp: { dev, ino, mode, size, mtimeMs, ctimeMs } }]]) };
+    writeFileSync(join(dir, 'creds-2.json'), credentials(4));
+    const run = validateWith(dir, text, { ...first.remembered.checked, files: memo }, { env, ...now() });
+    expect(run.filesRead).toEqual([join(dir, 'creds-2.json')]);
+    expect(run.diagnostics.join('\n')).toContain('hosts[1].tunnel');
+  });
+
+  it('a wrong answer remembered for an unchanged file only costs the checks: the host is checked again', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    settle();
+    const first = validateWith(dir, text, undefined, { env, ...now() });
+    const files = first.remembered.checked.files;
+    const known = files?.files.get('file:creds-2.json');
+    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    const memo = { ...files, files: new Map([['file:creds-2.json', { ...known, answer: 'not the digest' }]]) };
+    const run = validateWith(dir, text, { ...first.remembered.checked, files: memo }, { env, ...now() });
+    expect(run.notChecked).toBe(2);
+    expect(run.diagnostics).toEqual([]);
   });
 });

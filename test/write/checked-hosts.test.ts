@@ -23,6 +23,11 @@ const CHECKED: CheckedHosts = {
     ['entry-1', { answers: 'a1', refs: ['file:secrets/one.json', 'env:TOKEN'] }],
     ['entry-2', { answers: 'a2', refs: [] }],
   ]),
+  files: {
+    reader: '1000:1000:1000,27',
+    base: '/fleet',
+    files: new Map([['file:secrets/one.json', { path: '/fleet/secrets/one.json', answer: 'd1', stamp: { dev: 2049, ino: 77, mode: 0o100600, size: 161, mtimeMs: 1796424281050.7449, ctimeMs: 1796424281051.5 } }]]),
+  },
 };
 
 describe('checked.json', () => {
@@ -48,7 +53,12 @@ describe('checked.json', () => {
     const good = readFileSync(path, 'utf8');
     const bad = [
       good.slice(0, -10),
-      good.replace('"version":1', '"version":2'),
+      good.replace('"version":2', '"version":1'),
+      good.replace('"reader":"1000:1000:1000,27",', ''),
+      good.replace('"base":"/fleet"', '"base":null'),
+      good.replace('"/fleet/secrets/one.json","d1",', '"/fleet/secrets/one.json",'),
+      good.replace('"d1",2049', '"d1","2049"'),
+      good.replace('"files":[[', '"files":[7,['),
       good.replace('"generator":"g1"', '"generator":1'),
       good.replace('["entry-2","a2"]', '["entry-2"]'),
       good.replace('["entry-2","a2"]', '["entry-1","a2"]'),
