@@ -66,10 +66,10 @@ export class SecretFileAnswers {
   private readonly known: ReadonlyMap<string, KnownFile>;
   /** The folder file references are relative to, absolute. */
   private readonly base: string;
-  /** The references looked at this run: the known answer when the stat vouched for it, else null. */
-  private readonly looked = new Map<string, string | null>();
-  /** What to remember, by reference: the files vouched for, and (once remembered()) the ones read whole this run. */
-  private readonly kept = new Map<string, KnownFile>();
+  /** The known files looked at this run, and whether their stat vouched for them. */
+  private readonly looked = new Map<KnownFile, boolean>();
+  /** What to remember, by reference: the files vouched for, and the ones read whole this run (remembered()). */
+  private kept: Map<string, KnownFile> | undefined;
   /** Files read this run, by reference, with their answers' digests and lengths: remembered if their stat allows. */
   private readonly read = new Map<string, { answer: string; size: number }>();
 
@@ -89,52 +89,59 @@ export class SecretFileAnswers {
 
   /** The digest of what `ref` (a referenceKey) answers now, when a stat shows its file unchanged; else undefined. */
   answerOf(ref: string): string | undefined {
-    let answer = this.looked.get(ref);
-    if (answer === undefined) {
-      answer = this.vouch(ref);
-      this.looked.set(ref, answer);
+    const known = this.known.get(ref);
+    if (known === undefined) return undefined;
+    let isVouched = this.looked.get(known);
+    if (isVouched === undefined) {
+      isVouched = this.isUnchanged(ref, known);
+      this.looked.set(known, isVouched);
     }
-    return answer ?? undefined;
+    return isVouched ? known.answer : undefined;
   }
 
-  /** `found` was read for `ref` and answers `answer`: remembered with its stat, if that allows (see remembered()). */
+  /** `found` was read and answers `answer`: remembered with its stat, if that allows (see remembered()). */
   noteRead(found: SecretLookup, answer: string): void {
     if (!found.ok || found.origin.kind !== 'file') return;
     this.read.set(`file:${found.origin.file}`, { answer, size: found.bytes.length });
   }
 
-  /** What the next build may use: the files vouched for, and those read whole that changed before this build began. */
+  /**
+   * What the next build may use: the files vouched for, and those read whole that changed before this build began.
+   * Worked out on the first call, once the build read all it reads.
+   */
   remembered(): KnownFiles {
+    if (this.kept !== undefined) return { reader: this.identity, base: this.base, files: this.kept };
+    const kept = new Map<string, KnownFile>();
+    this.kept = kept;
+    for (const [ref, known] of this.known) if (this.looked.get(known) === true) kept.set(ref, known);
     for (const [ref, { answer, size }] of this.read) {
-      if (this.kept.get(ref)?.answer === answer) continue;
+      if (kept.get(ref)?.answer === answer) continue;
       const path = this.reader.resolve(ref.slice('file:'.length));
       const stat = statOf(path);
       // The size is the length read: a file grown or cut since is not what was read.
       if (stat === undefined || !stat.isFile() || stat.size !== size || !(stat.ctimeMs < this.startedAt - this.racyMarginMs)) {
-        this.kept.delete(ref);
+        kept.delete(ref);
         continue;
       }
       const known = this.known.get(ref);
-      this.kept.set(ref, known !== undefined && known.path === path && known.answer === answer && isSameStamp(known.stamp, stat) ? known : { path, stamp: stampOf(stat), answer });
+      kept.set(ref, known !== undefined && known.path === path && known.answer === answer && isSameStamp(known.stamp, stat) ? known : { path, stamp: stampOf(stat), answer });
     }
-    this.read.clear();
-    return { reader: this.identity, base: this.base, files: this.kept };
+    return { reader: this.identity, base: this.base, files: kept };
   }
 
   /** Whether remembered() differs from what this build started with. */
   get isChanged(): boolean {
-    if (this.kept.size !== this.known.size) return true;
-    for (const [ref, file] of this.kept) if (this.known.get(ref) !== file) return true;
+    const kept = this.remembered().files;
+    if (kept.size !== this.known.size) return true;
+    for (const [ref, file] of kept) if (this.known.get(ref) !== file) return true;
     return false;
   }
 
-  private vouch(ref: string): string | null {
-    const known = this.known.get(ref);
-    if (known === undefined || known.path !== this.pathOf(ref.slice('file:'.length))) return null;
+  /** Whether the file `ref` names is the one remembered, unchanged since. */
+  private isUnchanged(ref: string, known: KnownFile): boolean {
+    if (known.path !== this.pathOf(ref.slice('file:'.length))) return false;
     const stat = statOf(known.path);
-    if (stat === undefined || !isSameStamp(known.stamp, stat)) return null;
-    this.kept.set(ref, known);
-    return known.answer;
+    return stat !== undefined && isSameStamp(known.stamp, stat);
   }
 
 
