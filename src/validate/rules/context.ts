@@ -186,3 +186,13 @@ export function effectiveIngress(host: EffectiveSettings): WrittenIngress | unde
   if (tunnelMode(host) === 'token' && !countsAgainstMode(host, path)) return undefined;
   return { path, rules };
 }
+
+/**
+ * effectiveIngress(host)?.rules, without working out where they were written unless the host's tunnel mode needs it:
+ * for the fleet rules' passes over every host, which need the place only for the few hosts they report.
+ */
+export function effectiveIngressRules(host: EffectiveSettings): readonly IngressRule[] | undefined {
+  const rules = host.settings.ingress;
+  if (!rules) return undefined;
+  return tunnelMode(host) === 'token' ? effectiveIngress(host)?.rules : rules;
+}

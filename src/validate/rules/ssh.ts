@@ -4,7 +4,7 @@
  */
 import { quote } from '../../diagnostics/diagnostic.js';
 import { parseService } from '../service.js';
-import { describeHosts, effectiveIngress, tunnelMode, type FleetRule, type HostRule } from './context.js';
+import { describeHosts, effectiveIngress, effectiveIngressRules, tunnelMode, type FleetRule, type HostRule } from './context.js';
 import { HostsByPlace } from './hosts-by-place.js';
 
 const DEFAULT_SSH_PORT = 22;
@@ -17,10 +17,21 @@ function isSshRule(rule: { service: string }): boolean {
 
 export const warnHostsWithoutSsh: FleetRule = ({ hosts, source }) => {
   const unreachable = new HostsByPlace();
+  // Most hosts share their ssh:// rule's text (often from the defaults): each service is parsed once.
+  const isSsh = new Map<string, boolean>();
+  const isSshService = (rule: { service: string }): boolean => {
+    let found = isSsh.get(rule.service);
+    if (found === undefined) {
+      found = isSshRule(rule);
+      isSsh.set(rule.service, found);
+    }
+    return found;
+  };
   for (const host of hosts) {
-    const ingress = effectiveIngress(host);
-    if (tunnelMode(host) === 'token' && !ingress) continue;
-    if (!ingress?.rules.some(isSshRule)) unreachable.add(ingress?.path ?? host.hostPath, '', host.host.name);
+    const rules = effectiveIngressRules(host);
+    if (tunnelMode(host) === 'token' && !rules) continue;
+    if (rules?.some(isSshService) === true) continue;
+    unreachable.add(effectiveIngress(host)?.path ?? host.hostPath, '', host.host.name);
   }
   return unreachable.entries().map(({ path, hosts: names }) =>
     source.warning(

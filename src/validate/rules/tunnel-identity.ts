@@ -35,10 +35,20 @@ export const checkTunnelNamesUnique: FleetRule = ({ fleetName, hosts, source }) 
 };
 
 export const checkTunnelIdsUnique: FleetRule = ({ hosts, source }) => {
-  const claims = new Map<string, Claim[]>();
+  // First which ids two hosts claim (a claim for each of 10,000 ids that one host claims is a lot of paths); then
+  // the claims of those, as a claim of every id would be.
+  const claimed = new Set<string>();
+  const contested = new Set<string>();
   for (const host of hosts) {
     const id = host.settings.tunnel?.id;
-    if (tunnelMode(host) !== 'named' || id === undefined) continue;
+    if (id === undefined || tunnelMode(host) !== 'named') continue;
+    if (claimed.has(id)) contested.add(id);
+    else claimed.add(id);
+  }
+  const claims = new Map<string, Claim[]>();
+  for (const host of contested.size > 0 ? hosts : []) {
+    const id = host.settings.tunnel?.id;
+    if (tunnelMode(host) !== 'named' || id === undefined || !contested.has(id)) continue;
     addClaim(claims, { value: id, owner: host.host.name, path: host.originOf(['tunnel', 'id']) });
   }
   const hint = 'each host runs its own tunnel: create one per host with `cloudflared tunnel create` and set tunnel.id on the host';
