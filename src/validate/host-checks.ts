@@ -20,7 +20,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ManifestTexts } from '../load/manifest-entries.js';
 import { referenceKey, referenceOfKey, type SecretLookup, type SecretReader, type SecretReference, type SecretSource } from '../load/secrets.js';
-import { fileAnswersOf, SecretFileAnswers, setFileAnswers, type KnownFiles } from './secret-file-answers.js';
+import { fileAnswersOf, PROCESS_START, SecretFileAnswers, setFileAnswers, type KnownFiles } from './secret-file-answers.js';
 
 /** What a host's host rules read, as remembered: the references in the order read, and a digest of the answers. */
 export interface CheckedHost {
@@ -66,8 +66,8 @@ export class HostChecks {
     this.isEarlierUsable = texts !== undefined && earlier !== undefined && earlier.generator === generator && earlier.frame === texts.frame;
     this.earlier = this.isEarlierUsable && earlier !== undefined ? earlier.hosts : new Map();
     // The files' answers do not depend on the frame: a frame edited does not make every file be read again.
-    this.earlierFiles = earlier !== undefined && earlier.generator === generator ? earlier.files : undefined;
-    this.startedAt = options.startedAt ?? performance.timeOrigin;
+    this.earlierFiles = earlier?.files;
+    this.startedAt = options.startedAt ?? PROCESS_START;
     this.racyMarginMs = options.racyMarginMs;
   }
 
@@ -77,7 +77,7 @@ export class HostChecks {
    */
   readsThrough(reader: SecretReader): void {
     if (this.fileAnswers !== undefined) return;
-    this.fileAnswers = new SecretFileAnswers(reader, this.earlierFiles, this.startedAt, this.racyMarginMs);
+    this.fileAnswers = new SecretFileAnswers(reader, this.generator, this.earlierFiles, this.startedAt, this.racyMarginMs);
     setFileAnswers(reader, this.fileAnswers);
   }
 
@@ -132,7 +132,7 @@ export class HostChecks {
       return checked;
     };
     const isHostsChanged = (): boolean => !this.isEarlierUsable || this.isAnyAdded || this.now.size !== this.earlier.size;
-    const isFilesChanged = (): boolean => this.fileAnswers !== undefined && (checkedNow(), this.fileAnswers.isChanged);
+    const isFilesChanged = (): boolean => checkedNow().files?.isChanged === true;
     return {
       get checked() {
         return checkedNow();

@@ -10,11 +10,11 @@
  * (its bytes, its mode, its owner, a rename over it) sets its ctime to the time of the change, and no one can set a
  * ctime back, so a change made after the reading gets a later ctime than the one remembered, and the stat differs.
  * A file changed in the same tick as it was read (git's "racy" case) is simply not remembered: it is read next time.
- * The moment is the start of the process (performance.timeOrigin): every read of this build, on any of its threads,
- * comes after it. Whether a file can be read at all depends on who reads it too, so the memo is only used by the same
+ * The moment is the start of the process (PROCESS_START): every read of this build, on any of its threads, comes
+ * after it. Whether a file can be read at all depends on who reads it too, so the memo is only used by the same
  * user and groups.
  *
- * Kept in out/.fleetgen-cache/checked.json with the hosts (write/checked-hosts.ts); a memo that is missing or damaged
+ * Kept in out/.fleetgen-cache/secret-stamps.json beside the hosts (write/checked-hosts.ts); a memo missing or damaged
  * only costs the reads: a wrong digest makes hosts be checked again, it never makes a changed file pass.
  * This module stats files, the one bit of I/O in validation besides reading the secrets themselves (through SecretReader).
  */
@@ -33,21 +33,24 @@ export interface FileStamp {
   ctimeMs: number;
 }
 
-/** A secret file's absolute path, its answer's digest, and the stamp that vouches for it. */
+/** A secret file's answer's digest, and the stamp that vouches for it. */
 export interface KnownFile {
-  path: string;
   stamp: FileStamp;
   answer: string;
 }
 
 /**
  * Secret files' answers by reference (`file:<path as written>`), for references read from folder `base` (absolute),
- * as known to the user and groups `reader` names (readerIdentity).
+ * as known to the user and groups `reader` names (readerIdentity), by fleetgen `generator` (generatorDigest: the
+ * digests' format is its own).
  */
 export interface KnownFiles {
+  generator: string;
   reader: string;
   base: string;
   files: ReadonlyMap<string, KnownFile>;
+  /** Whether this differs from what the build started with (then it is written again); undefined: not known. */
+  isChanged?: boolean;
 }
 
 /**
@@ -55,6 +58,12 @@ export interface KnownFiles {
  * timestamp granularity (FAT's 2 s) and the kernel's coarse clock (a few ms).
  */
 export const RACY_MARGIN_MS = 3000;
+
+/**
+ * When this process started (ms since the epoch), before any of its threads read a byte: the main thread's time
+ * origin, or, for a build run on another thread, the process's own start as its uptime tells.
+ */
+export const PROCESS_START = Math.min(performance.timeOrigin, Date.now() - process.uptime() * 1000);
 
 /** The user and groups this process reads files as. */
 export function readerIdentity(): string {
@@ -75,6 +84,7 @@ export class SecretFileAnswers {
 
   constructor(
     private readonly reader: SecretReader,
+    private readonly generator: string,
     earlier: KnownFiles | undefined,
     /** When this build started reading (ms since the epoch): no byte it read was read before. */
     private readonly startedAt: number,
@@ -83,8 +93,9 @@ export class SecretFileAnswers {
     private readonly identity = readerIdentity(),
   ) {
     this.base = reader.resolve('.');
-    // Each known path is where its reference led from `base`: the same here only from the same folder.
-    this.known = earlier !== undefined && earlier.reader === identity && earlier.base === this.base ? earlier.files : new Map();
+    // A reference leads to the same file only from the same folder.
+    const isUsable = earlier !== undefined && earlier.generator === generator && earlier.reader === identity && earlier.base === this.base;
+    this.known = isUsable ? earlier.files : new Map();
   }
 
   /** The digest of what `ref` (a referenceKey) answers now, when a stat shows its file unchanged; else undefined. */
@@ -110,28 +121,29 @@ export class SecretFileAnswers {
    * Worked out on the first call, once the build read all it reads.
    */
   remembered(): KnownFiles {
-    if (this.kept !== undefined) return { reader: this.identity, base: this.base, files: this.kept };
+    if (this.kept !== undefined) return this.rememberedOf(this.kept);
     const kept = new Map<string, KnownFile>();
     this.kept = kept;
     for (const [ref, known] of this.known) if (this.looked.get(known) === true) kept.set(ref, known);
     for (const [ref, { answer, size }] of this.read) {
       if (kept.get(ref)?.answer === answer) continue;
-      const path = this.reader.resolve(ref.slice('file:'.length));
-      const stat = statOf(path);
+      const stat = statOf(this.pathOf(ref.slice('file:'.length)));
       // The size is the length read: a file grown or cut since is not what was read.
       if (stat === undefined || !stat.isFile() || stat.size !== size || !(stat.ctimeMs < this.startedAt - this.racyMarginMs)) {
         kept.delete(ref);
         continue;
       }
       const known = this.known.get(ref);
-      kept.set(ref, known !== undefined && known.path === path && known.answer === answer && isSameStamp(known.stamp, stat) ? known : { path, stamp: stampOf(stat), answer });
+      kept.set(ref, known !== undefined && known.answer === answer && isSameStamp(known.stamp, stat) ? known : { stamp: stampOf(stat), answer });
     }
-    return { reader: this.identity, base: this.base, files: kept };
+    return this.rememberedOf(kept);
   }
 
-  /** Whether remembered() differs from what this build started with. */
-  get isChanged(): boolean {
-    const kept = this.remembered().files;
+  private rememberedOf(kept: ReadonlyMap<string, KnownFile>): KnownFiles {
+    return { generator: this.generator, reader: this.identity, base: this.base, files: kept, isChanged: this.isChangedTo(kept) };
+  }
+
+  private isChangedTo(kept: ReadonlyMap<string, KnownFile>): boolean {
     if (kept.size !== this.known.size) return true;
     for (const [ref, file] of kept) if (this.known.get(ref) !== file) return true;
     return false;
@@ -139,8 +151,7 @@ export class SecretFileAnswers {
 
   /** Whether the file `ref` names is the one remembered, unchanged since. */
   private isUnchanged(ref: string, known: KnownFile): boolean {
-    if (known.path !== this.pathOf(ref.slice('file:'.length))) return false;
-    const stat = statOf(known.path);
+    const stat = statOf(this.pathOf(ref.slice('file:'.length)));
     return stat !== undefined && isSameStamp(known.stamp, stat);
   }
 
