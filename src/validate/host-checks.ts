@@ -83,7 +83,8 @@ export class HostChecks {
 
   /**
    * Whether host `index`'s host rules found nothing the last time they ran on this very entry and frame, and every
-   * secret they read answers as it did then (each is read again, through `secrets`). A host found so is remembered again.
+   * secret they read answers as it did then (each is read again through `secrets`, or, for a secret file whose stat shows
+   * it unchanged, taken as remembered: readsThrough). A host found so is remembered again.
    */
   isKnownClean(index: number, secrets: SecretSource): boolean {
     const key = this.texts?.entries[index];
@@ -167,7 +168,10 @@ export class NotingReader implements SecretSource {
   }
 }
 
-/** The digest of what `refs` answer when read again through `secrets`: CheckedHost.answers when they answer the same. */
+/**
+ * The digest of what `refs` answer when read again through `secrets` (a secret file whose stat shows it unchanged is
+ * not read: secret-file-answers.ts): CheckedHost.answers when they answer the same.
+ */
 export function answersOf(refs: readonly string[], secrets: SecretSource): string {
   const files = fileAnswersOf(secrets);
   const answers = new AnswerDigest();
