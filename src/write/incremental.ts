@@ -137,20 +137,20 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     // Every temp file written, or the first failure thrown, before anything in out/ is removed or replaced.
     writer.finishStaging();
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
-    const fromCache = previous.cache === undefined ? undefined : compareWithCachedRecord(previous.cache, new Set(result.reused.map(({ part }) => part)), result.produced, inScope);
-    const gone = fromCache?.gone ?? previous.files.filter((f) => !result.produced.has(f.path) && inScope(f.path));
-    const removals = gone.flatMap((f) => planRemoval(outDir, f) ?? []);
+    const comparison =
+      previous.cache === undefined ? compareWithRecord(previous.files, result.produced, inScope) : compareWithCachedRecord(previous.cache, new Set(result.reused.map(({ part }) => part)), result.produced, inScope);
+    const removals = comparison.gone.flatMap((f) => planRemoval(outDir, f) ?? []);
     // In the record's order (sorted), which the cache's files are not in.
-    if (previous.isFromCache) removals.sort((a, b) => compareBytes(a.path, b.path));
+    if (previous.cache !== undefined) removals.sort((a, b) => compareBytes(a.path, b.path));
     writer.checkFilesInTheWay(new Set(removals.map((f) => f.path)));
     // The record on disk is kept as it is when it is the one the last build left (so its text is what serializeState
     // gives its files) and this build produces the very same files: 70,000 lines not sorted and written again.
-    const isRecordKept = previous.isAsLeft && (fromCache?.isSame ?? isSameRecord(previous.files, result.produced, inScope));
+    const isRecordKept = previous.isAsLeft && comparison.isSame;
     // The files it lists that this build neither produces nor removes (those of other targets, with --target).
     const kept = build.scope === undefined ? [] : previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path));
     const state = isRecordKept ? undefined : serializeState({ files: [...kept, ...result.produced.values()] });
     // A record taken from the cache is the text serializeState gave its files (isAsLeft): another list is another text.
-    const isRecordChanged = state !== undefined && (previous.isFromCache || state !== previous.text);
+    const isRecordChanged = state !== undefined && (previous.cache !== undefined || state !== previous.text);
     const isAnythingWritten = writer.hasWork || removals.length > 0 || isRecordChanged;
 
     if (isAnythingWritten || result.isCacheChanged) setCacheAside();
@@ -200,9 +200,10 @@ interface PreviousRecord {
   identity: RecordIdentity | undefined;
   /** It is the record the last build left, by this fleetgen (isRecordAsLeft): its text is what serializeState gives its files. */
   isAsLeft: boolean;
-  /** Its files were taken from the cache, in no particular order, and its text not read. */
-  isFromCache: boolean;
-  /** When isFromCache: that cache (the record lists each file of its parts, and out/.gitignore: cachedFileList). */
+  /**
+   * When its files were taken from the cache (in no particular order, its text not read): that cache. The record
+   * lists each file of its parts, and out/.gitignore (cachedFileList).
+   */
   cache?: BuildCache;
 }
 
@@ -213,7 +214,7 @@ interface PreviousRecord {
  * other record is read (readState: throws OutputError when it is not fleetgen's).
  */
 export function previousRecordOf(outDir: string, stat: Stats | undefined, cache: BuildCache | undefined): PreviousRecord {
-  if (stat === undefined) return { files: [], text: undefined, identity: undefined, isAsLeft: false, isFromCache: false };
+  if (stat === undefined) return { files: [], text: undefined, identity: undefined, isAsLeft: false };
   const left = recordLeftBy(cache);
   if (cache !== undefined && left?.ctimeMs !== undefined && stat.ctimeMs === left.ctimeMs && isRecordAsLeft(left, identityOf(stat))) {
     let files: RecordedFile[] | undefined;
@@ -224,14 +225,13 @@ export function previousRecordOf(outDir: string, stat: Stats | undefined, cache:
       text: undefined,
       identity: { ...identityOf(stat), ctimeMs: stat.ctimeMs },
       isAsLeft: true,
-      isFromCache: true,
       cache,
     };
   }
   const { state, text, identity } = readState(outDir);
   // The ctime seen before reading: any change since moves it, so the next build reads the record again.
   const seen = identity !== undefined && isSameFile(identityOf(stat), identity) ? { ...identity, ctimeMs: stat.ctimeMs } : identity;
-  return { files: state.files, text, identity: seen, isAsLeft: text !== undefined && isRecordAsLeft(left, identity), isFromCache: false };
+  return { files: state.files, text, identity: seen, isAsLeft: text !== undefined && isRecordAsLeft(left, identity) };
 }
 
 /** What a record listing exactly the cached files lists: every cached file (a RecordedFile too), and out/.gitignore. */
@@ -259,36 +259,71 @@ function forEachCachedPart(cache: BuildCache, visit: (part: CachedPart) => void)
 }
 
 /**
- * For a record taken from the cache (it lists cachedFileList(cache)): the files it lists that this build does not
- * produce and are in its scope (to be removed), and whether the record this build makes lists exactly its files
- * (isSameRecord). Part by part: a part reused (`reused`) lists the very files produced, so only the other parts'
- * files are looked at one by one: a rebuild of 70,000 files does not go through them all again.
+ * The files a record lists, against those a build produces (`produced`; `inScope`: the paths the build is responsible
+ * for): which it lists that the build does not produce and are in its scope (`gone`: to be removed), and whether the
+ * record the build makes lists exactly its files (isSame).
  */
-function compareWithCachedRecord(cache: BuildCache, reused: ReadonlySet<CachedPart>, produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): { gone: RecordedFile[]; isSame: boolean } {
-  const gone: RecordedFile[] = [];
-  let listed = 0;
-  let kept = 0;
-  let isSame = true;
-  const compare = (file: RecordedFile): void => {
-    const now = produced.get(file.path);
+class RecordComparison {
+  readonly gone: RecordedFile[] = [];
+  private listed = 0;
+  private kept = 0;
+  private isAnyDifferent = false;
+
+  constructor(
+    private readonly produced: ReadonlyMap<string, RecordedFile>,
+    private readonly inScope: (path: string) => boolean,
+  ) {}
+
+  /** A file the record lists: produced with the same mode and flags, or gone (in scope), or kept as listed. */
+  compare(file: RecordedFile): void {
+    this.listed++;
+    const now = this.produced.get(file.path);
     if (now === undefined) {
-      if (inScope(file.path)) {
-        gone.push(file);
-        isSame = false;
+      if (this.inScope(file.path)) {
+        this.gone.push(file);
+        this.isAnyDifferent = true;
       } else {
-        kept++;
+        this.kept++;
       }
     } else if (now.mode !== file.mode || now.isSecret !== file.isSecret || now.isKeptOutOfGit !== file.isKeptOutOfGit) {
-      isSame = false;
+      this.isAnyDifferent = true;
     }
-  };
-  listed++;
-  compare(OUT_GITIGNORE_RECORD);
+  }
+
+  /** `count` files the record lists that the build produces as the very objects listed (a reused part's). */
+  compareProducedAsListed(count: number): void {
+    this.listed += count;
+  }
+
+  /**
+   * Whether the record the build makes lists exactly the files of this one: each file produced is listed with the same
+   * mode and flags, and each file listed is produced, or out of the build's scope (kept as listed).
+   */
+  get isSame(): boolean {
+    return !this.isAnyDifferent && this.produced.size + this.kept === this.listed;
+  }
+}
+
+/** A record read (or any list of recorded files) against what the build produces, file by file. */
+function compareWithRecord(previous: readonly RecordedFile[], produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): RecordComparison {
+  const comparison = new RecordComparison(produced, inScope);
+  for (const file of previous) comparison.compare(file);
+  return comparison;
+}
+
+/**
+ * A record taken from the cache (it lists cachedFileList(cache)) against what the build produces, part by part: a part
+ * reused (`reused`) lists the very files produced, so only the other parts' files are looked at one by one: a rebuild
+ * of 70,000 files does not go through them all again.
+ */
+function compareWithCachedRecord(cache: BuildCache, reused: ReadonlySet<CachedPart>, produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): RecordComparison {
+  const comparison = new RecordComparison(produced, inScope);
+  comparison.compare(OUT_GITIGNORE_RECORD);
   forEachCachedPart(cache, (part) => {
-    listed += part.files.length;
-    if (!reused.has(part)) for (const file of part.files) compare(file);
+    if (reused.has(part)) comparison.compareProducedAsListed(part.files.length);
+    else for (const file of part.files) comparison.compare(file);
   });
-  return { gone, isSame: isSame && produced.size + kept === listed };
+  return comparison;
 }
 
 /**
@@ -337,22 +372,9 @@ export function isRecordAsLeft(left: RecordLeft | undefined, read: FileIdentity 
   return left !== undefined && read !== undefined && isSameFile(left, read) && left.generator === generatorDigest();
 }
 
-/**
- * Whether the record this build makes lists exactly the files of the one read: each file produced is listed there
- * with the same mode and flags, and each file listed there is produced, or out of this build's scope (kept as listed).
- */
+/** Whether the record this build makes lists exactly the files of the one read (RecordComparison.isSame). */
 export function isSameRecord(previous: readonly RecordedFile[], produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): boolean {
-  let kept = 0;
-  for (const file of previous) {
-    const now = produced.get(file.path);
-    if (now === undefined) {
-      if (inScope(file.path)) return false;
-      kept++;
-    } else if (now.mode !== file.mode || now.isSecret !== file.isSecret || now.isKeptOutOfGit !== file.isKeptOutOfGit) {
-      return false;
-    }
-  }
-  return produced.size + kept === previous.length;
+  return compareWithRecord(previous, produced, inScope).isSame;
 }
 
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */
@@ -398,7 +420,7 @@ class StreamedBuild {
     // any temp file exists, so that git ignores them even when the first build is killed while generating; its
     // content is the same whatever the fleet, so it never stands beside files it does not fit.
     // A record taken from the cache lists it (cachedFileList).
-    checkOutGitignoreIsOurs(this.outDir, this.previous.isFromCache ? OUT_GITIGNORE_RECORD : this.previous.files.find((file) => file.path === OUT_GITIGNORE));
+    checkOutGitignoreIsOurs(this.outDir, this.previous.cache !== undefined ? OUT_GITIGNORE_RECORD : this.previous.files.find((file) => file.path === OUT_GITIGNORE));
     this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
     const { hosts } = fleet;
     // What each chosen target's fleet-wide part is made from (and fingerprinted by), host after host.
