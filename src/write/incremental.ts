@@ -7,14 +7,16 @@
  * - Fleet-wide files (a cookbook, an inventory, ssh/config, …) come from the fleet's settings and what each host's
  *   summary and view give them (HostTarget); they are regenerated when one of those changed (a host added, removed or
  *   renamed, an address, …), not for every host change, and written only when their bytes did.
- * - Output is streamed, never held whole: a file to write goes at once to a temp file beside its place (in a large
- *   build, by a second thread while generating goes on: staging-thread.ts, with a bound on what is in flight), and only
- *   when every file has been generated and checked are the temp files renamed into place (after removing the files
- *   fleetgen no longer produces), in an order that never leaves a clear-text secret where git would commit it
- *   (COMMIT_STEPS). Something in the way (a link, a folder where a file goes) is found before any
- *   file is replaced: the temp files and the folders made for them are removed again and out/ stays as it was.
+ * - Output is streamed, never held whole: a file to write goes at once to a temp file beside its place, or, in a
+ *   folder that was not there, at its own name into a temp folder beside that new folder's place (in a large build,
+ *   by a second thread while generating goes on: staging-thread.ts, with a bound on what is in flight), and only when
+ *   every file has been generated and checked are the temp files and temp folders renamed into place (after removing
+ *   the files fleetgen no longer produces), in an order that never leaves a clear-text secret where git would commit
+ *   it (COMMIT_STEPS). A first build so renames a folder per target, not a file per file. Something in the way (a
+ *   link, a folder where a file goes) is found before any file is replaced: the temp files, temp folders and the
+ *   folders made for them are removed again and out/ stays as it was.
  * - A kill at any point leaves each file old or new (rename is atomic) and no cache; the next build is then a full
- *   one, finishes the job and removes the temp files the kill left.
+ *   one, finishes the job and removes the temp files and temp folders the kill left.
  * - The record of the files written (state.ts) is not read when the cache vouches for it: the last build left it
  *   listing exactly the cached files, and it is still that very file, ctime included (previousRecordOf).
  *
@@ -31,7 +33,7 @@ import { shareHostState } from '../targets/common/host-state.js';
 import { GITIGNORE, renderGitignore } from '../targets/gitignore.js';
 import { TARGET_NAMES, type FleetInputs, type TargetName, type TargetOptions, type TargetWarning } from '../targets/target.js';
 import { removeEmptyParents, removeGeneratedFile } from './apply.js';
-import { tempPathOf, tempToken, writeFileAtomic, writeTempFile } from './atomic.js';
+import { tempPathOf, tempToken, writeFileAtomic, writeNewFile, writeTempFile } from './atomic.js';
 import {
   CACHE_DIR,
   cachedFileOf,
@@ -163,8 +165,8 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     for (const file of removals) removeEmptyParents(outDir, file.path);
     // As this build leaves the record, for the next one (isRecordAsLeft): the file read, when its text is the one made.
     const recordLeft = state !== undefined && isRecordChanged ? writtenRecordIdentity(statePath(outDir), writeFileAtomic(statePath(outDir), state, { mode: 0o644 })) : previous.identity;
-    // A build killed before this one left temp files (and no cache): none of this build's are left by now.
-    if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { force: true });
+    // A build killed before this one left temp files and temp folders (and no cache): none of this build's are left by now.
+    if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { recursive: true, force: true });
     if (isAnythingWritten || result.isCacheChanged) {
       writeCache(outDir, result.cache, cache, recordLeft && recordLeftOf(recordLeft, isCachedFileList(kept, result.cache, build.targets)), { journalShare: build.cacheJournalShare });
     }
@@ -387,8 +389,11 @@ class StreamedBuild {
   private readonly chosen: TargetName[];
   private readonly settings: string;
   private readonly checkedFolders = new Set<string>();
-  /** Folders that did not exist when this build first looked (made by it since, or still to be). */
-  private readonly newFolders = new Set<string>();
+  /**
+   * Folders that did not exist when this build first looked (made by it since, or still to be), each with the topmost
+   * new folder on its way (itself, or one above it): StagedWriter makes that one whole and puts it in place at once.
+   */
+  private readonly newFolders = new Map<string, string>();
   /** out/ and a separator (outPrefixOf): a cached file's place is this and its path. */
   private readonly outPrefix: string;
   private readonly next: BuildCache & { models: Record<string, ModelMemo> } = { hosts: {}, fleet: {}, models: {} };
@@ -591,10 +596,17 @@ class StreamedBuild {
     if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
     const folders = this.checkFolders(file.path);
     const filesInTheWay = folders === NEW_FOLDER ? [] : folders;
-    this.writer.waitIfFolderBeingMade(join(this.outDir, file.path));
+    // The path is a new folder on the way to a file placed before (a target producing both `a/b` and `a`): that folder
+    // stands in its temp folder, not here, so it is told as a look at the disk would find it there (planFile).
+    if (this.newFolders.has(file.path)) throw new OutputError(join(this.outDir, file.path), 'is in the way: fleetgen generates a file there', 'move it out of the output folder');
+    // The topmost new folder on the way, when there is one: the file is staged in it, and goes into place with it.
+    const newFolder = folders === NEW_FOLDER ? this.newFolders.get(file.path.slice(0, file.path.lastIndexOf('/'))) : undefined;
+    // Written at once, a file would make its new folder in place, where the new folder's temp folder goes later (the
+    // only one, out/.gitignore, is in out/ itself).
+    if (isWrittenAtOnce && newFolder !== undefined) throw new InternalError(`${file.path} is to be written at once, in a folder this build makes whole`);
     // In a folder this build makes, nothing was there before: no need to look (tens of thousands of lstat calls in a
-    // first build). Unless the path is itself a folder on the way to a file placed before: then the look finds it.
-    const isSurelyNew = folders === NEW_FOLDER && !this.newFolders.has(file.path);
+    // first build).
+    const isSurelyNew = folders === NEW_FOLDER;
     // Only the action is taken: the record's entry, which decides nothing else here (PlannedFile.isSecret: for --diff), is
     // not looked up.
     const planned: PlannedFile = planFile(this.outDir, file, undefined, isSurelyNew);
@@ -608,7 +620,7 @@ class StreamedBuild {
     } else {
       // Its stat comes with its temp file, maybe from the writer thread later on, but before the cache is written.
       cached = unstatedFileOf(record);
-      this.writer.stage(file, filesInTheWay, cached);
+      this.writer.stage(file, filesInTheWay, cached, newFolder);
     }
     this.produced.set(file.path, cached);
     return cached;
@@ -625,7 +637,7 @@ class StreamedBuild {
   /**
    * The folders on the way to `path` inside out/, each checked once per build: a link or anything but a folder
    * throws OutputError; regular files (which this build must be removing) are returned. NEW_FOLDER when a folder on
-   * the way did not exist when the build first looked: everything in it is this build's.
+   * the way did not exist when the build first looked: everything in it is this build's (newFolders).
    */
   private checkFolders(path: string): readonly string[] | typeof NEW_FOLDER {
     // A folder is marked checked (or new) only once every folder above it was: a file whose own folder is marked
@@ -641,7 +653,14 @@ class StreamedBuild {
       const full = join(this.outDir, folder);
       const stat = this.newFolders.has(folder) ? undefined : lstatOrUndefined(full);
       if (stat === undefined) {
-        for (const below of parents.slice(index)) this.newFolders.add(below);
+        // Every folder above it is there (checked): it is the topmost new one, unless it was met before.
+        const topmost = this.newFolders.get(folder) ?? folder;
+        for (const below of parents.slice(index)) {
+          // A file placed before where a new folder goes (a target producing both `a` and `a/b`): its temp file stands
+          // where the folder's temp folder would.
+          if (this.produced.has(below)) throw new InternalError(`generated path ${JSON.stringify(below)} produced both as a file and as a folder (for ${JSON.stringify(path)})`);
+          this.newFolders.set(below, topmost);
+        }
         return NEW_FOLDER;
       }
       if (stat.isDirectory()) {
@@ -665,8 +684,14 @@ function viewJsonOf(view: unknown): string {
 
 /**
  * Files to write, as temp files beside their places until commit() renames them all; rollback() removes them and
- * the folders made for them. A file whose folder is blocked by a file this build removes waits in memory instead
- * (rare: a generated file that became a folder) and is written after the removals.
+ * the folders made for them. A folder that was not there when the build looked (StreamedBuild.newFolders; the topmost
+ * such folder on a file's way) is made whole instead: its files are written at their own names inside a temp folder
+ * beside its place, named as a temp file of that folder would be (atomic.ts: out/.gitignore keeps it and all it
+ * holds out of git, and the next build after a kill removes it, plan.ts findLeftoverTemps), and commit() renames that
+ * one folder into place. A first build so renames a handful of folders rather than tens of thousands of files, and a
+ * rebuild that adds a host renames each new folder of that host once. A file whose folder is blocked by a file this
+ * build removes waits in memory instead (rare: a generated file that became a folder) and is written after the
+ * removals.
  *
  * The first files are written here; past `filesBeforeThread`, a second thread makes the folders and temp files,
  * in the same order, while the build goes on generating (staging-thread.ts). finishStaging() waits for it.
@@ -674,8 +699,12 @@ function viewJsonOf(view: unknown): string {
 class StagedWriter {
   /** Files staged, as paths relative to out/ (the strings the build already keeps): their temp files follow from
    * them and the build's token, so that tens of thousands of staged files cost no more than their paths. One list
-   * per step of commit(), each in the order staged. */
+   * per step of commit(), each in the order staged. (Not those in a new folder: `newFolders`.) */
   private readonly staged: Record<CommitStep, string[]> = { committed: [], ignoreRules: [], keptOutOfGit: [] };
+  /** The new folders made whole, by their paths relative to out/, in the order their first files were staged. */
+  private readonly newFolders = new Map<string, NewFolder>();
+  /** How many files the new folders hold, all together. */
+  private filesInNewFolders = 0;
   private readonly token = tempToken();
   private readonly waiting: { file: GeneratedFile; filesInTheWay: readonly string[] }[] = [];
   private readonly madeFolders: string[] = [];
@@ -688,12 +717,12 @@ class StagedWriter {
   private thread: StagingThread | undefined;
   /**
    * Files given to the thread, oldest first: as the thread's answers come back, their stats are recorded and their
-   * paths join `staged` (or, after a failure, do not: the thread did not write them).
+   * paths join `staged` (or, after a failure, do not: the thread did not write them). Beside it: whether each goes
+   * into a new folder's temp folder (its path joins no list: the folder is put in place whole).
    */
   private readonly sentToThread: CachedFile[] = [];
+  private readonly isSentIntoNewFolder: boolean[] = [];
   private answered = 0;
-  /** Folders the thread has been asked to make, and their parents: full paths. */
-  private readonly threadFolders = new Set<string>();
 
   constructor(
     private readonly outDir: string,
@@ -707,7 +736,7 @@ class StagedWriter {
   }
 
   private get stagedCount(): number {
-    return COMMIT_STEPS.reduce((count, step) => count + this.staged[step].length, 0);
+    return COMMIT_STEPS.reduce((count, step) => count + this.staged[step].length, this.filesInNewFolders);
   }
 
   private stagedInCommitOrder(): string[] {
@@ -727,42 +756,53 @@ class StagedWriter {
 
   /**
    * Records in `cached` the stat the file will have once in place, now or (written by the thread) by the end of
-   * finishStaging(). A waiting file's stays unknown: it never matches the cache.
+   * finishStaging(). A waiting file's stays unknown: it never matches the cache. `newFolder`: the topmost folder on
+   * the file's way that was not there when the build looked (relative to out/), if any: the file goes into place with
+   * that folder, whole.
    */
-  stage(file: GeneratedFile, filesInTheWay: readonly string[], cached: CachedFile): void {
+  stage(file: GeneratedFile, filesInTheWay: readonly string[], cached: CachedFile, newFolder?: string): void {
     if (filesInTheWay.length > 0) {
       this.waiting.push({ file, filesInTheWay });
       return;
     }
     this.beforeFirstWrite();
-    const full = join(this.outDir, file.path);
+    const into = newFolder === undefined ? undefined : this.newFolderAt(newFolder);
+    // In a new folder, the file goes at its own name inside the folder's temp folder.
+    const full = into === undefined ? join(this.outDir, file.path) : join(into.temp, file.path.slice(into.path.length + 1));
     const folder = dirname(full);
     // Each folder is made (or found) once per build, not once per file.
     const isFolderNew = !this.readyFolders.has(folder);
     if (this.thread === undefined && this.stagedCount >= this.filesBeforeThread) {
       this.thread = new StagingThread(this.token, (result) => this.acceptStaged(result));
     }
+    if (into !== undefined) {
+      into.files++;
+      this.filesInNewFolders++;
+      into.step = laterStep(into.step, commitStepOf(file));
+    }
     if (this.thread !== undefined) {
-      if (isFolderNew) {
-        this.readyFolders.add(folder);
-        for (let parent = folder; parent !== this.outDir && parent !== dirname(parent) && !this.threadFolders.has(parent); parent = dirname(parent)) this.threadFolders.add(parent);
-      }
+      if (isFolderNew) this.readyFolders.add(folder);
       this.sentToThread.push(cached);
-      this.thread.stage({ full, folder: isFolderNew ? folder : undefined, content: file.content, mode: file.mode });
+      this.isSentIntoNewFolder.push(into !== undefined);
+      this.thread.stage({ full, folder: isFolderNew ? folder : undefined, content: file.content, mode: file.mode, isInTempFolder: into !== undefined });
       return;
     }
     this.makeFolderOf(full);
+    if (into !== undefined) {
+      const stat = writeNewFile(full, file.content, file.mode);
+      recordStat(cached, stat.size, stat.mtimeMs, stat.ino);
+      return;
+    }
     const { stat } = writeTempFile(full, file.content, { mode: file.mode, token: this.token });
     this.staged[commitStepOf(file)].push(file.path);
     recordStat(cached, stat.size, stat.mtimeMs, stat.ino);
   }
 
-  /**
-   * Before the build looks at `full` on disk: when it is a folder the thread is to make (a target producing both
-   * `a` and `a/b`), the build waits for it, and so finds the folder there as it would have without the thread.
-   */
-  waitIfFolderBeingMade(full: string): void {
-    if (this.thread !== undefined && this.threadFolders.has(full)) this.thread.finish();
+  /** The new folder at `path` (relative to out/), as staged so far. */
+  private newFolderAt(path: string): NewFolder {
+    let folder = this.newFolders.get(path);
+    if (folder === undefined) this.newFolders.set(path, (folder = { path, temp: tempPathOf(join(this.outDir, path), this.token), files: 0, step: COMMIT_STEPS[0], isPlaced: false }));
+    return folder;
   }
 
   /** Waits for the thread's last temp files; throws the first error it met (as writing here would have). */
@@ -778,7 +818,7 @@ class StagedWriter {
       const cached = this.sentToThread[this.answered + i];
       if (cached === undefined) throw new InternalError('the thread writing temp files answered for a file it was not given');
       recordStat(cached, stats[i * 3] ?? -1, stats[i * 3 + 1] ?? 0, stats[i * 3 + 2] ?? 0);
-      this.staged[commitStepOf(cached)].push(cached.path);
+      if (this.isSentIntoNewFolder[this.answered + i] !== true) this.staged[commitStepOf(cached)].push(cached.path);
     }
     this.answered += result.requested;
     for (const folder of result.madeFolders) this.madeFolders.push(folder);
@@ -806,7 +846,8 @@ class StagedWriter {
   /**
    * Puts every staged and waiting file in place, and removes the .gitignore files this build no longer produces
    * (`removedIgnoreRules`; every other removal comes before), in the steps of COMMIT_STEPS: killed between any two
-   * renames, out/ never holds a file in clear text that its folder's .gitignore on disk does not list.
+   * renames, out/ never holds a file in clear text that its folder's .gitignore on disk does not list. A new folder
+   * goes whole, in the step of COMMIT_STEPS its last file belongs to (see there).
    */
   commit(removedIgnoreRules: readonly string[], onWrite?: (done: number, total: number) => void): void {
     // From here on out/ takes this build's files: what writeAtOnce() wrote stays, whatever happens.
@@ -823,6 +864,14 @@ class StagedWriter {
         this.renamed++;
         onWrite?.(++done, total);
       }
+      // Each of its files goes into place with it, at once.
+      for (const folder of this.newFolders.values()) {
+        if (folder.step !== step) continue;
+        renameSync(folder.temp, join(this.outDir, folder.path));
+        folder.isPlaced = true;
+        done += folder.files;
+        onWrite?.(done, total);
+      }
       // Rare (see the class comment): written in their step too, after the removals that made room for them.
       for (const { file } of this.waiting) {
         if (commitStepOf(file) !== step) continue;
@@ -834,20 +883,27 @@ class StagedWriter {
     }
     for (const step of COMMIT_STEPS) this.staged[step].length = 0;
     this.renamed = 0;
+    this.newFolders.clear();
+    this.filesInNewFolders = 0;
     this.waiting.length = 0;
   }
 
   /**
-   * After a failure: no temp file stays, nor a folder made for one (when nothing else went into it). Returns the
-   * failure the writer thread met, if any.
+   * After a failure: no temp file or temp folder stays, nor a folder made for one (when nothing else went into it).
+   * Returns the failure the writer thread met, if any.
    */
   rollback(): Error | undefined {
     // The thread first: it finishes what it was given, and answers for what it did (files written, folders made).
     const threadFailure = this.thread?.settle();
     this.thread?.close();
     this.thread = undefined;
-    // Files it never answered for (it stopped on its own): whatever of them it wrote goes too.
-    for (const file of this.sentToThread.splice(0).slice(this.answered)) {
+    // Files it never answered for (it stopped on its own): whatever of them it wrote goes too (those in a new folder's
+    // temp folder with that folder, below).
+    const sent = this.sentToThread.splice(0);
+    const isIntoNewFolder = this.isSentIntoNewFolder.splice(0);
+    for (let i = this.answered; i < sent.length; i++) {
+      const file = sent[i];
+      if (file === undefined || isIntoNewFolder[i] === true) continue;
       try {
         rmSync(tempPathOf(join(this.outDir, file.path), this.token), { force: true });
       } catch {
@@ -858,6 +914,11 @@ class StagedWriter {
     for (const path of this.stagedInCommitOrder().slice(this.renamed)) rmSync(tempPathOf(join(this.outDir, path), this.token), { force: true });
     for (const step of COMMIT_STEPS) this.staged[step].length = 0;
     this.renamed = 0;
+    // A new folder not yet in place goes whole, whatever the thread wrote into it; one in place stays, as a file
+    // renamed into place does.
+    for (const folder of this.newFolders.values()) if (!folder.isPlaced) rmSync(folder.temp, { recursive: true, force: true });
+    this.newFolders.clear();
+    this.filesInNewFolders = 0;
     for (const { full, before } of this.writtenAtOnce.splice(0).reverse()) {
       if (before) writeFileAtomic(full, before.content, { mode: before.mode });
       else rmSync(full, { force: true });
@@ -866,11 +927,25 @@ class StagedWriter {
       try {
         rmdirSync(folder);
       } catch {
-        // not empty (a file of this build was already renamed into it): it stays
+        // not empty (a file of this build was already renamed into it), or gone with its new folder's temp folder: it stays
       }
     }
     return threadFailure;
   }
+}
+
+/** A new folder made whole (StagedWriter): the files staged in its temp folder go into place with it. */
+interface NewFolder {
+  /** Relative to out/. */
+  readonly path: string;
+  /** Its temp folder (full path): tempPathOf the folder's place, with the build's token. */
+  readonly temp: string;
+  /** How many files are staged in it. */
+  files: number;
+  /** The latest step of COMMIT_STEPS any of its files belongs to: the step it goes into place in. */
+  step: CommitStep;
+  /** Renamed into place (by commit()). */
+  isPlaced: boolean;
 }
 
 /**
@@ -879,9 +954,27 @@ class StagedWriter {
  * listed by the .gitignore then on disk. So first the files to commit (among them a file that was in clear text and is
  * now encrypted, which the new .gitignore no longer lists), then the .gitignore files (and the removal of those no
  * longer produced), then the files kept out of git (new ones among them, which only the new .gitignore lists).
+ *
+ * A new folder (StagedWriter) goes into place whole, in the latest step any of its files belongs to; that keeps the
+ * same promise. Its files are all new: none of them is a file whose rules change under it. A clear-text file in it
+ * needs the rules of .gitignore files in the folders on its way (git reads no other), each of which is either
+ *   - inside the new folder: new as well, it goes into place with the file, in the same rename; or
+ *   - above it, in a folder that was there before the build (the new folder is the topmost new one on its way, so
+ *     every folder above it was there, and none of them is in another new folder): such a .gitignore is put in place
+ *     file by file, as unchanged, written at once (out/.gitignore), staged or waiting, and by the end of the
+ *     .gitignore step it is on disk as this build leaves it. A folder holding a file kept out of git goes in the last
+ *     step, after that.
+ * A new folder's .gitignore lists only files inside that folder, all of which come with it: whatever step the folder
+ * goes in, no other file's verdict changes. And until it is renamed, the temp folder and everything in it are ignored
+ * by out/.gitignore (TEMP_NAME_PATTERN), which is in place before anything is staged.
  */
 const COMMIT_STEPS = ['committed', 'ignoreRules', 'keptOutOfGit'] as const;
 type CommitStep = (typeof COMMIT_STEPS)[number];
+
+/** The later of two steps of COMMIT_STEPS. */
+function laterStep(a: CommitStep, b: CommitStep): CommitStep {
+  return COMMIT_STEPS.indexOf(b) > COMMIT_STEPS.indexOf(a) ? b : a;
+}
 
 function commitStepOf(file: { path: string; isKeptOutOfGit: boolean }): CommitStep {
   if (isIgnoreRules(file.path)) return 'ignoreRules';

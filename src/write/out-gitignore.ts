@@ -3,7 +3,10 @@
  * target, the record's own included. A build killed between writing a file's temp copy and renaming it into place
  * (atomic.ts) leaves the copy until the next build removes it; the target folders' .gitignore files list the
  * clear-text secrets by name, which their temp copies do not match, so without this `git add out/` would stage a
- * secret. fleetgen writes it (and records it) as it writes the record: it belongs to no target.
+ * secret. The same pattern matches the temp folder of a folder a build makes whole (incremental.ts, StagedWriter),
+ * and git then looks at nothing inside it: its files keep their own names there, a .gitignore among them.
+ * fleetgen writes it (and records it) as it writes the record: it belongs to no target. (Its text stays as it was
+ * before temp folders: an out/ whose record is lost is still recognised as fleetgen's, checkOutGitignoreIsOurs.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -43,7 +43,10 @@ export interface Plan {
    * byte (another format, a line missing, another order or layout); `formatVersion`: the format of the one on disk.
    */
   state: { path: string; content: string; isChanged: boolean; formatVersion: number | undefined };
-  /** Temp files of fleetgen's own files that a killed build left behind (relative to out/): removed when applied. */
+  /**
+   * Temp files of fleetgen's own files, and temp folders of the folders it writes into, that a killed build left behind
+   * (relative to out/): removed (a folder whole) when applied.
+   */
   leftoverTemps: string[];
 }
 
@@ -94,17 +97,33 @@ export function planOutput(outDir: string, files: FileSet, options: PlanOptions 
 }
 
 /**
- * Temp files (atomic.ts) of the given files, in their folders: what a build killed in the middle of a write leaves.
- * Only temp names of files fleetgen itself writes there count, so a user's own file is never taken for one.
+ * Temp files (atomic.ts) of the given files, in their folders, and temp folders of the folders on their way, beside
+ * those folders (a folder a build makes whole: incremental.ts, StagedWriter): what a build killed in the middle of a
+ * write leaves. Only temp names of files and folders fleetgen itself writes there count, so a user's own file or
+ * folder is never taken for one. (A temp folder is removed whole.)
  */
 export function findLeftoverTemps(outDir: string, paths: readonly string[]): string[] {
-  const namesByFolder = new Map<string, Set<string>>();
+  /** Per folder: the names of the files and of the folders fleetgen writes there. */
+  const namesByFolder = new Map<string, { files: Set<string>; folders: Set<string> }>();
+  const namesIn = (folder: string): { files: Set<string>; folders: Set<string> } => {
+    let names = namesByFolder.get(folder);
+    if (!names) namesByFolder.set(folder, (names = { files: new Set(), folders: new Set() }));
+    return names;
+  };
   for (const path of paths) {
     const slash = path.lastIndexOf('/');
-    const folder = slash === -1 ? '' : path.slice(0, slash);
-    let names = namesByFolder.get(folder);
-    if (!names) namesByFolder.set(folder, (names = new Set()));
-    names.add(path.slice(slash + 1));
+    let folder = slash === -1 ? '' : path.slice(0, slash);
+    namesIn(folder).files.add(path.slice(slash + 1));
+    // Each folder on the way, in its parent, up to the first one met before (the ones above it were met with it).
+    while (folder !== '') {
+      const up = folder.lastIndexOf('/');
+      const parent = up === -1 ? '' : folder.slice(0, up);
+      const names = namesIn(parent);
+      const name = folder.slice(up + 1);
+      if (names.folders.has(name)) break;
+      names.folders.add(name);
+      folder = parent;
+    }
   }
   const found: string[] = [];
   for (const [folder, names] of namesByFolder) {
@@ -115,8 +134,8 @@ export function findLeftoverTemps(outDir: string, paths: readonly string[]): str
       continue; // not there (yet), or not a folder: checkNothingInTheWay has said what matters
     }
     for (const entry of entries) {
-      const owner = entry.isFile() ? tempFileOf(entry.name) : undefined;
-      if (owner !== undefined && names.has(owner)) found.push(folder === '' ? entry.name : `${folder}/${entry.name}`);
+      const owner = entry.isFile() || entry.isDirectory() ? tempFileOf(entry.name) : undefined;
+      if (owner !== undefined && (entry.isFile() ? names.files : names.folders).has(owner)) found.push(folder === '' ? entry.name : `${folder}/${entry.name}`);
     }
   }
   return found.sort(compareBytes);

@@ -1,22 +1,28 @@
 /**
  * The writer thread's side of staging (staging-thread.ts has the build's side): makes the folders and writes the
- * temp files the build posts, in the order posted, exactly as the build would itself (makeFolders, writeTempFile),
- * and sends back each file's stat and the folders it made. After the first failure it writes nothing more: the
- * build stops at that failure and rolls back everything staged until then.
+ * temp files the build posts (or a file at its own name in a new folder's temp folder), in the order posted, exactly
+ * as the build would itself (makeFolders, writeTempFile, writeNewFile), and sends back each file's stat and the
+ * folders it made. After the first failure it writes nothing more: the build stops at that failure and rolls back
+ * everything staged until then.
  *
  * Loaded in a worker_threads worker, never on the build's own thread; what it may import is kept to the writing
  * itself, so the thread starts in a few milliseconds.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { writeTempFile } from './atomic.js';
+import { writeNewFile, writeTempFile } from './atomic.js';
 import { makeFolders } from './folders.js';
 
-/** One file for the thread: its full path, the folder to make first (when no earlier file made it), bytes, mode. */
+/**
+ * One file for the thread: its full path, the folder to make first (when no earlier file made it), bytes, mode, and
+ * whether `full` is its place in a new folder's temp folder (written there at its own name) rather than its place in
+ * out/ (written to a temp file beside it).
+ */
 export interface StageRequest {
   full: string;
   folder: string | undefined;
   content: string | Uint8Array;
   mode: number;
+  isInTempFolder: boolean;
 }
 
 /** What the thread did with one batch of requests, in their order. */
@@ -70,7 +76,7 @@ export function serveStaging({ port, signal: buffer, token }: StageWorkerData): 
       if (isFailed) break;
       try {
         if (request.folder !== undefined) for (const folder of makeFolders(request.folder, 0o755)) madeFolders.push(folder);
-        const { stat } = writeTempFile(request.full, request.content, { mode: request.mode, token });
+        const stat = request.isInTempFolder ? writeNewFile(request.full, request.content, request.mode) : writeTempFile(request.full, request.content, { mode: request.mode, token }).stat;
         stats[staged * 3] = stat.size;
         stats[staged * 3 + 1] = stat.mtimeMs;
         stats[staged * 3 + 2] = stat.ino;

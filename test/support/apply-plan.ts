@@ -19,7 +19,7 @@ export function applyPlan(plan: Plan): void {
   // What a killed build left behind (never a file of someone else's: only temp names of files fleetgen writes).
   for (const temp of plan.leftoverTemps) {
     checkParents(outDir, temp);
-    rmSync(join(outDir, temp), { force: true });
+    rmSync(join(outDir, temp), { recursive: true, force: true });
   }
   const removals = plan.files.filter((f) => f.action === 'remove');
   // Removals first: a file fleetgen no longer produces may stand where a folder is now needed.

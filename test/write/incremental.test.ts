@@ -37,21 +37,30 @@ const throughThread = { ...everything, filesBeforeWriterThread: 0 };
 
 
 
+/** Every file in the cache stats as the cache recorded it: the stat of the file that ended up in place. */
+function cachedStatsHold(out: string): boolean {
+  const cache = readCache(out);
+  if (!cache) return false;
+  const files = [...Object.values(cache.hosts).flatMap((parts) => Object.values(parts)), ...Object.values(cache.fleet)].flatMap((part) => part.files);
+  return files.length > 0 && files.every((file) => isAsCached(file, lstatSync(join(out, file.path))));
+}
+
 describe('buildIntoOut (fleetgen build)', () => {
-  it('puts out/.gitignore in place before any temp file, so git ignores those of a first build killed while generating', async () => {
+  it('puts out/.gitignore in place before any temp file or folder, so git ignores those of a first build killed while generating', async () => {
     const out = tempOut();
     const killed = join(dirname(out), 'killed');
     // out/ as a kill -9 after the first host would leave it.
     buildIntoOut(out, sampleFleet(), { ...everything, onProgress: (done) => done === 1 && cpSync(out, join(killed, 'out'), { recursive: true }) });
     const left = Object.keys(snapshotDisk(join(killed, 'out')));
-    const temps = left.filter((path) => tempFileOf(basename(path)) !== undefined);
+    // A first build makes each target's folder whole: its files stand at their own names inside its temp folder,
+    // where git finds none of them. Of the build's own files, git stages out/.gitignore alone.
+    expect(await stagedByGitAdd(killed)).toEqual([OUT_GITIGNORE]);
+    const temps = left.filter(isInTempFolder);
     // The first host's clear-text secrets among them: user-data, its Ansible secrets.yml and its Chef secrets item.
-    const secrets = [/^cloud-init\/\.[^/]+\.yaml\./, /\/\.secrets\.yml\./, /^chef\/data_bags\/[^/]+_secrets\//];
+    const secrets = [/^\.cloud-init\.[^/]+\.tmp\/[^/]+\.yaml$/, /^\.ansible\.[^/]+\.tmp\/.+\/secrets\.yml$/, /^\.chef\.[^/]+\.tmp\/data_bags\/[^/]+_secrets\//];
     expect(temps).toEqual(expect.arrayContaining(secrets.map((pattern) => expect.stringMatching(pattern))));
-    expect(left).toContain(OUT_GITIGNORE);
-    const staged = await stagedByGitAdd(killed);
-    expect(staged).toContain(OUT_GITIGNORE);
-    expect(staged.filter((path) => temps.includes(path))).toEqual([]);
+    // Nothing of the build's own stands in out/ yet but out/.gitignore.
+    expect(left.filter((path) => !temps.includes(path))).toEqual(['/', OUT_GITIGNORE]);
   });
 
   it('leaves no out/.gitignore when it refuses a fresh out/ half-way, and puts back the one that stood there (its own, edited)', () => {
@@ -426,6 +435,11 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
 
   /** A name that fits on disk, but not with the temp file's suffix: open() of its temp file fails (ENAMETOOLONG). */
   const longName = `${'n'.repeat(240)}.txt`;
+  /**
+   * A name that fits on no disk (over 255 bytes). In a folder the build makes whole, where nothing is looked at first,
+   * the file goes at its own name into the folder's temp folder: open() fails (ENAMETOOLONG).
+   */
+  const tooLongName = `${'n'.repeat(300)}.txt`;
 
   /** Adds files to the host part of `target`: host name → path → content. */
   function withExtraFiles(target: TargetName, extra: Record<string, Record<string, string>>): void {
@@ -435,14 +449,6 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
       for (const [path, content] of Object.entries(extra[host.name] ?? {})) output.files.add(path, content);
       return output;
     });
-  }
-
-  /** Every file in the cache stats as the cache recorded it: the stat of the file that ended up in place. */
-  function cachedStatsHold(out: string): boolean {
-    const cache = readCache(out);
-    if (!cache) return false;
-    const files = [...Object.values(cache.hosts).flatMap((parts) => Object.values(parts)), ...Object.values(cache.fleet)].flatMap((part) => part.files);
-    return files.length > 0 && files.every((file) => isAsCached(file, lstatSync(join(out, file.path))));
   }
 
   it('writes the same files and modes as without it, and caches the stat of each file in place', () => {
@@ -478,7 +484,7 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
       const out = tempOut();
       if (previous === 'built') buildIntoOut(out, sampleFleet(), everything);
       const before = snapshotDisk(out);
-      withExtraFiles('chef', { 'store-0001': { [longName]: 'x\n' } });
+      withExtraFiles('chef', { 'store-0001': { [previous === 'built' ? longName : tooLongName]: 'x\n' } });
       let thrown: unknown;
       try {
         buildIntoOut(out, withPort(sampleFleet(), 'store-0001', 9090), build);
@@ -531,19 +537,154 @@ describe('buildIntoOut with the writer thread (large builds: temp files written 
       expect(snapshotDisk(out)).toEqual({});
     }
   });
+
+  it('refuses a path produced as a file and then as a new folder on a later file’s way, and writes nothing', () => {
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      withExtraFiles('chef', { 'kiosk-17': { 'shared/notes': 'b\n' }, 'store-0001': { 'shared/notes/a.txt': 'a\n' } });
+      expect(() => buildIntoOut(out, sampleFleet(), build)).toThrow(/"chef\/shared\/notes" produced both as a file and as a folder/);
+      vi.restoreAllMocks();
+      expect(snapshotDisk(out)).toEqual({});
+    }
+  });
+});
+
+describe('buildIntoOut: a folder that was not there, made whole and put in place at once', () => {
+  /** Each call of onWrite: how many files were in place, of how many. */
+  function writesOf(out: string, fleet: Fleet, build: typeof everything): { result: ReturnType<typeof buildIntoOut>; writes: [number, number][] } {
+    const writes: [number, number][] = [];
+    const result = buildIntoOut(out, fleet, { ...build, onWrite: (done, total) => writes.push([done, total]) });
+    return { result, writes };
+  }
+
+  /** The entries of a snapshot that are temp files or folders, or inside a temp folder. */
+  const tempsIn = (out: string): string[] => Object.keys(snapshotDisk(out)).filter(isInTempFolder);
+
+  it('puts a first build in place a target folder at a time, every file counted, and leaves no temp folder, with or without the writer thread', () => {
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      const { result, writes } = writesOf(out, sampleFleet(), build);
+      // out/.gitignore is written at once, first; every other file is in a target's folder, which is new.
+      const staged = result.files.filter((f) => f.path !== OUT_GITIGNORE).length;
+      expect(writes.map(([, total]) => total)).toEqual(TARGET_NAMES.map(() => staged));
+      expect(writes.at(-1)).toEqual([staged, staged]);
+      expect(tempsIn(out)).toEqual([]);
+      // The stats recorded for each file are those of the file in place: a folder's rename keeps its files' inodes,
+      // sizes and mtimes. The next build reuses every host and writes nothing.
+      expect(cachedStatsHold(out)).toBe(true);
+      const before = snapshotDisk(out);
+      expect(hostRuns(() => buildIntoOut(out, sampleFleet(), build)).chef).toBe(0);
+      expect(changedPaths(before, snapshotDisk(out))).toEqual([]);
+    }
+  });
+
+  it('puts each of an added host’s new folders in place in one rename, and each file in a folder that was there by itself', () => {
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      buildIntoOut(out, sampleFleet(), everything);
+      const before = snapshotDisk(out);
+      const { result, writes } = writesOf(out, sampleFleetWithRemoteIngress(), build);
+      const written = result.files.filter((f) => f.action === 'add' || f.action === 'change').map((f) => f.path);
+      // The topmost folders that were not there (its folder in Ansible's host_vars/ among them), with their files.
+      const newFolders = Object.keys(snapshotDisk(out)).filter((path) => path.endsWith('/') && before[path] === undefined && before[`${dirname(path)}/`] !== undefined);
+      expect(newFolders).toContain('ansible/inventory/host_vars/kiosk-18/');
+      const inNewFolders = newFolders.map((folder) => written.filter((path) => path.startsWith(folder)).length);
+      // One call per file renamed, and one per new folder, which puts all its files in place.
+      const steps = writes.map(([done], i) => done - (writes[i - 1]?.[0] ?? 0));
+      const elsewhere = written.filter((path) => !newFolders.some((folder) => path.startsWith(folder)));
+      expect(steps.sort((a, b) => b - a)).toEqual([...inNewFolders.sort((a, b) => b - a), ...elsewhere.map(() => 1)]);
+      expect(writes.at(-1)).toEqual([written.length, written.length]);
+      expect(tempsIn(out)).toEqual([]);
+      expect(cachedStatsHold(out)).toBe(true);
+      const fresh = tempOut();
+      buildIntoOut(fresh, sampleFleetWithRemoteIngress(), everything);
+      expect(outputOf(out)).toEqual(outputOf(fresh));
+    }
+  });
+
+  it('leaves nothing of its own in sight when killed before its new folders are in place; the next build completes out/ and removes their temp folders', () => {
+    const { hosts } = sampleFleetWithRemoteIngress();
+    for (const build of [everything, throughThread]) {
+      // A first build, and a rebuild adding kiosk-18 (its new folder in host_vars/): out/ as a kill -9 after
+      // `killedAt` hosts would leave it (kiosk-18 is generated by then; after the last host only the renames are left).
+      for (const killedAt of [hosts.findIndex((h) => h.name === 'kiosk-18') + 1, hosts.length]) {
+        for (const isFirstBuild of [true, false]) {
+          const out = tempOut();
+          if (!isFirstBuild) buildIntoOut(out, sampleFleet(), everything);
+          const before = outputOf(out);
+          const killed = join(dirname(out), 'killed', 'out');
+          buildIntoOut(out, sampleFleetWithRemoteIngress(), { ...build, onProgress: (done) => done === killedAt && cpSync(out, killed, { recursive: true }) });
+          // (On the writer thread, files may still be on their way to it: only the build's own thread is sure to have
+          // written them by then.)
+          if (build === everything) expect(tempsIn(killed).length).toBeGreaterThan(0);
+          // The build's files are all in temp folders: out/ is as it was but for them (and a cache set aside).
+          const visible = Object.fromEntries(Object.entries(outputOf(killed)).filter(([path]) => !isInTempFolder(path)));
+          expect(visible).toEqual(isFirstBuild ? { '/': { bytes: '', mode: 0o755 }, [OUT_GITIGNORE]: before[OUT_GITIGNORE] ?? outputOf(out)[OUT_GITIGNORE] } : before);
+          // The next build (no cache: a full one) completes out/ and removes every temp folder the kill left.
+          buildIntoOut(killed, sampleFleetWithRemoteIngress(), build);
+          expect(tempsIn(killed)).toEqual([]);
+          expect(outputOf(killed)).toEqual(outputOf(out));
+        }
+      }
+    }
+  });
+
+  it('removes its temp folders and the folders it made when it fails before they are in place, with or without the writer thread', () => {
+    for (const build of [everything, throughThread]) {
+      for (const isFirstBuild of [true, false]) {
+        const out = tempOut();
+        if (!isFirstBuild) buildIntoOut(out, sampleFleet(), everything);
+        const before = snapshotDisk(out);
+        const failing = sampleFleetWithRemoteIngress();
+        // After the host that brings the new folder (kiosk-18) and more: a failure while generating, every file staged.
+        const failAt = failing.hosts.findIndex((h) => h.name === 'kiosk-18') + 2;
+        const onProgress = (done: number): void => {
+          if (done === failAt) throw new Error('failed while generating');
+        };
+        expect(() => buildIntoOut(out, failing, { ...build, onProgress })).toThrow('failed while generating');
+        // Not a byte, folder or temp folder more: out/ is as it was (for a first build: not there).
+        expect(changedPaths(before, snapshotDisk(out)).filter((path) => !path.startsWith(CACHE_DIR))).toEqual([]);
+      }
+    }
+  });
+
+  it('removes the temp folders not yet in place when a folder’s rename fails half-way, and keeps those in place; the next build completes out/', () => {
+    for (const build of [everything, throughThread]) {
+      const out = tempOut();
+      // Where the new cloud-init/ goes, a folder appears (not empty) once the first folder is in place: its rename,
+      // in the last step (it holds user-data), fails.
+      const onWrite = (): void => void mkdirSync(join(out, 'cloud-init', 'in-the-way'), { recursive: true });
+      expect(() => buildIntoOut(out, sampleFleet(), { ...build, onWrite })).toThrow(/^(ENOTEMPTY|EEXIST)/);
+      const left = Object.keys(snapshotDisk(out));
+      expect(left.filter(isInTempFolder)).toEqual([]);
+      // In place before it: the folders of the earlier steps (ssh/: no .gitignore, nothing kept out of git; terraform/:
+      // its .gitignore) and those of its step placed first (chef/, ansible/), each with its .gitignore and secrets.
+      expect(left).toEqual(expect.arrayContaining(['ssh/config', 'terraform/.gitignore', 'chef/.gitignore', 'chef/cookbooks/acme_pos/metadata.rb', 'ansible/.gitignore', 'ansible/inventory/host_vars/kiosk-17/secrets.yml']));
+      // Not there: its own files, of which only the folder in the way stands.
+      expect(left.filter((path) => path.startsWith('cloud-init/'))).toEqual(['cloud-init/', 'cloud-init/in-the-way/']);
+      rmSync(join(out, 'cloud-init'), { recursive: true });
+      buildIntoOut(out, sampleFleet(), build);
+      const fresh = tempOut();
+      buildIntoOut(fresh, sampleFleet(), everything);
+      expect(outputOf(out)).toEqual(outputOf(fresh));
+    }
+  });
 });
 
 describe('buildIntoOut: the order in which files go into place', () => {
   /**
    * Builds into one out/, each a change that a kill between two renames (kill -9, power loss) must survive: a first
-   * build (every secret new, in clear text); a host added while Ansible's and Chef's secrets become encrypted, so
-   * committed (Ansible's .gitignore goes; Chef's now lists the new node secrets); that host removed and the secrets
-   * back in clear text (Ansible's .gitignore comes back).
+   * build (every secret new, in clear text, each target's folder made whole with its .gitignore); a host added while
+   * Ansible's and Chef's secrets become encrypted, so committed (Ansible's .gitignore goes; Chef's now lists the new
+   * node secrets); that host removed and the secrets back in clear text (Ansible's .gitignore comes back); that host
+   * added again, its secrets in clear text: its new folder in host_vars/ holds its secrets.yml, which only the new
+   * Ansible .gitignore (outside that folder) lists.
    */
   const builds: { fleet: () => Fleet; options: TargetOptions }[] = [
     { fleet: sampleFleet, options: {} },
     { fleet: sampleFleetWithRemoteIngress, options: { vaultPassword: 'vault', chefSecret: 'chef secret' } },
     { fleet: sampleFleet, options: {} },
+    { fleet: sampleFleetWithRemoteIngress, options: {} },
   ];
 
   it('never leaves a clear-text secret or user-data where git add out/ would stage it, after any rename, with or without the writer thread', async () => {
@@ -587,9 +728,12 @@ describe('buildIntoOut: the order in which files go into place', () => {
         ['add ansible/.gitignore', 'add chef/.gitignore', 'add cloud-init/.gitignore', 'add terraform/.gitignore'],
         ['change chef/.gitignore', 'change cloud-init/.gitignore', 'remove ansible/.gitignore'],
         ['add ansible/.gitignore', 'change chef/.gitignore', 'change cloud-init/.gitignore'],
+        ['change ansible/.gitignore', 'change chef/.gitignore', 'change cloud-init/.gitignore'],
       ]);
       const secretsYml = 'ansible/inventory/host_vars/store-0001/secrets.yml';
-      expect(changes.map((list) => list.find((f) => f.path === secretsYml)?.action)).toEqual(['add', 'change', 'change']);
+      expect(changes.map((list) => list.find((f) => f.path === secretsYml)?.action)).toEqual(['add', 'change', 'change', undefined]);
+      // The added host's folder is new in the last build: its clear-text secrets.yml goes into place with it.
+      expect(changes[3]?.filter((f) => f.path.startsWith('ansible/inventory/host_vars/kiosk-18/'))).toContainEqual({ path: 'ansible/inventory/host_vars/kiosk-18/secrets.yml', action: 'add' });
       expect(changes[1]?.map((f) => f.path)).toEqual(expect.arrayContaining(['cloud-init/kiosk-18.yaml', expect.stringMatching(/^chef\/[^/]+\/kiosk-17$/)]));
 
       // Each state laid out again in a folder of its own (a clear-text file's bytes do not matter to git; its path does).
@@ -618,6 +762,9 @@ describe('buildIntoOut: the order in which files go into place', () => {
   it('leaves no temp file when a rename fails half-way, with or without the writer thread', () => {
     for (const build of [everything, throughThread]) {
       const out = tempOut();
+      // Every folder there already, and no file: each file is renamed into place on its own.
+      buildIntoOut(out, sampleFleet(), everything);
+      for (const path of Object.keys(snapshotDisk(out))) if (!path.endsWith('/')) rmSync(join(out, path));
       // A folder (not empty) where a file kept out of git goes: its rename, in the last step, fails.
       const blocked = 'cloud-init/kiosk-17.yaml';
       const onWrite = (done: number): void => {
@@ -632,6 +779,11 @@ describe('buildIntoOut: the order in which files go into place', () => {
     }
   });
 });
+
+/** Whether a path (as snapshotDisk gives it) is a temp file or folder, or inside a temp folder. */
+function isInTempFolder(path: string): boolean {
+  return path.split('/').some((name) => tempFileOf(name) !== undefined);
+}
 
 function writeAt(full: string, content: string): void {
   mkdirSync(dirname(full), { recursive: true });

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSet } from '../../src/targets/fileset.js';
 import { applyPlan } from '../support/apply-plan.js';
@@ -139,6 +139,25 @@ describe('planOutput + applyPlan', () => {
     applyPlan(dryRun);
     expect(readdirSync(folder).sort()).toEqual(['.notes.txt.4242.0123456789ab.tmp', 'web-1.json']);
     expect(existsSync(join(out, '..fleetgen-state.json.4242.0123456789ab.tmp'))).toBe(false);
+  });
+
+  it("removes the temp folders a killed build left beside the folders it writes into, whole, and never a user's folder named like one", () => {
+    const out = tempOut();
+    build(out, fleetFiles({ 'web-1': 'a' }));
+    const hostVars = join(out, 'ansible/inventory/host_vars');
+    // A first build killed before its folders went into place (chef/ made whole), and a rebuild that was adding web-2.
+    const left = ['.chef.4242.0123456789ab.tmp', 'ansible/inventory/host_vars/.web-2.4242.0123456789ab.tmp'];
+    writeAt(join(out, left[0] ?? '', 'data_bags/hosts/web-1.json'), '{"setting":');
+    writeAt(join(out, left[1] ?? '', 'secrets.yml'), `secret: ${SECRET}-web-2\n`);
+    // Named like temp folders, but of no folder fleetgen writes into there (a file's name is not a folder's): the user's.
+    const own = ['.notes.4242.0123456789ab.tmp', 'chef/data_bags/hosts/.web-1.json.4242.0123456789ab.tmp'];
+    for (const path of own) writeAt(join(out, path, 'mine.txt'), 'mine\n');
+    const dryRun = planOutput(out, fleetFiles({ 'web-1': 'a', 'web-2': 'b' }));
+    expect(dryRun.leftoverTemps).toEqual(left);
+    applyPlan(dryRun);
+    for (const path of left) expect(existsSync(join(out, path)), path).toBe(false);
+    expect(readdirSync(hostVars).sort()).toEqual(['web-1', 'web-2']);
+    for (const path of own) expect(readFileSync(join(out, path, 'mine.txt'), 'utf8')).toBe('mine\n');
   });
 
   it('applies a mode change by rewriting the file with the new mode', () => {
@@ -333,3 +352,8 @@ describe('a failure in the middle of applying a plan', () => {
     expect(staleFiles(planOutput(out, fleetFiles({ 'web-1': 'A', 'web-2': 'B' })))).toEqual([]);
   });
 });
+
+function writeAt(full: string, content: string): void {
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, content);
+}
