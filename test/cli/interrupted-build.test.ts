@@ -25,8 +25,8 @@ function contentOf(snapshot: Record<string, DiskEntry>): Record<string, string> 
 }
 
 /**
- * Starts a build and kills it with SIGKILL as soon as it is writing: when a temp file of its first appears in
- * `folder` (of `file`, when given). Resolves with the signal that ended it and the temp files seen.
+ * Starts a build and kills it with SIGKILL as soon as it is writing: when a temp file (or temp folder) of its first
+ * appears in `folder` (of `file`, when given). Resolves with the signal that ended it and the temp files seen.
  */
 function buildKilledWhileWriting(dir: string, folder: string, file?: string): Promise<{ signal: NodeJS.Signals | null; temps: string[] }> {
   const child = spawn(process.execPath, [BIN, 'build', 'fleet.yaml'], { cwd: dir, stdio: 'ignore' });
@@ -75,6 +75,33 @@ describe('a build killed in the middle (kill -9)', () => {
     for (const [path, entry] of Object.entries(interrupted)) {
       if (tempFileOf(basename(path)) !== undefined) continue; // a temp file the kill left: never read as output
       expect([before[path], after[path]], path).toContain(entry);
+    }
+
+    await built(dir);
+    expect(contentOf(snapshotDisk(join(dir, 'out')))).toEqual(after);
+    const check = await fleetgen(['build', 'fleet.yaml', '--check'], { cwd: dir, timeoutMs: 120_000 });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  }, 300_000);
+
+  it('while a first build writes its new folders (each made whole in a temp folder): shows nothing of its own but what it had put in place, and the next build completes out/ exactly, leaving no temp folder', async () => {
+    const dir = tempDir();
+    writeScaleFleet(dir, HOSTS, { port: 8080 });
+    const reference = tempDir();
+    writeScaleFleet(reference, HOSTS, { port: 8080 });
+    await built(reference);
+    const after = contentOf(snapshotDisk(join(reference, 'out')));
+
+    // Killed once the temp folder of out/cloud-init/ is there: its files are being written, or have been.
+    const { signal, temps } = await buildKilledWhileWriting(dir, 'out', 'cloud-init');
+    expect(signal, 'the build finished before it could be killed: raise HOSTS').toBe('SIGKILL');
+    expect(temps.length).toBeGreaterThan(0);
+
+    // Outside the temp folders, only what the finished build leaves (out/.gitignore, and whatever folder the kill
+    // let go into place): nothing half-made.
+    const interrupted = contentOf(snapshotDisk(join(dir, 'out')));
+    for (const [path, entry] of Object.entries(interrupted)) {
+      if (path.split('/').some((name) => tempFileOf(name) !== undefined)) continue;
+      expect(after[path], path).toBe(entry);
     }
 
     await built(dir);
