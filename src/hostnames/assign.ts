@@ -8,7 +8,7 @@ import type { ManifestPath, SourceMap } from '../load/source-map.js';
 import { candidateHostname } from './candidate.js';
 import type { Lockfile } from './lockfile.js';
 import { ruleKeys, type RuleIdentity } from './rule-key.js';
-import { compareCodeUnits, DEFAULT_HOSTNAME_WORDS } from './words.js';
+import { compareCodeUnits, defaultHostnameWords } from './words.js';
 
 /**
  * Attempts per rule before giving up: with ~3 million word pairs a fleet needs a handful at most; running out
@@ -78,7 +78,6 @@ export function assignHostnames(input: {
   words?: readonly string[];
 }): HostnameAssignment {
   const { fleet, zone, lock } = input;
-  const words = input.words ?? DEFAULT_HOSTNAME_WORDS;
   const warnings: HostnameWarning[] = [];
   // DNS names compare case-insensitively; the manifest demands lowercase, but a stray capital must not slip by.
   const taken = new Set<string>();
@@ -132,7 +131,8 @@ export function assignHostnames(input: {
     const assigned = slots.names;
     for (let ruleIndex = 0; ruleIndex < assigned.length; ruleIndex++) {
       if (assigned[ruleIndex] !== undefined) continue;
-      const name = generate(fleet, host, ruleIndex, zone, words, taken, claimed);
+      // The words only when a name is drawn: a rebuild finds every name in the lock (see words.ts).
+      const name = generate(fleet, host, ruleIndex, zone, input.words ?? defaultHostnameWords(), taken, claimed);
       assigned[ruleIndex] = name;
       const conflict = conflicts?.[ruleIndex];
       if (conflict) warnings.push(lockConflictWarning(conflict, name));

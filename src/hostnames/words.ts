@@ -1,4 +1,4 @@
-import * as randomWords from 'random-words';
+import { createRequire } from 'node:module';
 import { InternalError } from '../diagnostics/diagnostic.js';
 
 /**
@@ -43,9 +43,13 @@ export function compareCodeUnits(a: string, b: string): number {
  * random-words 2.0.1 exports `wordList` at runtime but its typings declare `wordsList`; read whichever exists
  * and check it, so a release that fixes either side (or renames the export) fails here loudly, not with
  * `undefined` words.
+ *
+ * Loaded when first asked for, not with this module: a rebuild takes every hostname from the lock file and draws
+ * none, and loading random-words (and seedrandom) cost every run some 15 ms. (An ES module, required: Node 20.19,
+ * the oldest fleetgen runs on, requires one synchronously.)
  */
 function randomWordsList(): readonly string[] {
-  const exports = randomWords as unknown as Record<string, unknown>;
+  const exports = createRequire(import.meta.url)('random-words') as Record<string, unknown>;
   const list = exports['wordList'] ?? exports['wordsList'];
   if (!Array.isArray(list) || !list.every((word) => typeof word === 'string')) {
     throw new InternalError('random-words no longer exports a word list (wordList); fleetgen cannot generate hostnames');
@@ -53,5 +57,9 @@ function randomWordsList(): readonly string[] {
   return list as string[];
 }
 
+let defaultWords: readonly string[] | undefined;
+
 /** The word list generated hostnames are made of, unless a caller (a test) injects another. */
-export const DEFAULT_HOSTNAME_WORDS: readonly string[] = hostnameWords(randomWordsList());
+export function defaultHostnameWords(): readonly string[] {
+  return (defaultWords ??= hostnameWords(randomWordsList()));
+}

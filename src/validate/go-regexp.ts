@@ -16,7 +16,14 @@
  * - Go also refuses programs that compile too large ("expression too large", about 128 MiB of instructions) for
  *   patterns far below the repeat limit, e.g. deeply nested large character-class repeats; not reproduced here.
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS as RE2JSClass } from 're2js';
+
+/**
+ * Loaded when a path is first checked, not with this module: few fleets give ingress paths, and loading re2js cost
+ * every run some 10 ms.
+ */
+let re2js: typeof RE2JSClass | undefined;
 
 export type RegexpCheck = { ok: true } | { ok: false; message: string; hint: string };
 
@@ -27,7 +34,8 @@ export function checkGoRegexp(pattern: string): RegexpCheck {
     return { ok: false, message: 'invalid UTF-8', hint: 'remove the lone \\uD800-\\uDFFF escape' };
   }
   try {
-    RE2JS.compile(pattern);
+    re2js ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JSClass }).RE2JS;
+    re2js.compile(pattern);
     return { ok: true };
   } catch (err) {
     const raw = err instanceof Error ? err.message : String(err);

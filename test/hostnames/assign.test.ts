@@ -4,7 +4,7 @@ import { assignHostnames, lockWarningDiagnostics, type HostnameRequest } from '.
 import { candidateHostname } from '../../src/hostnames/candidate.js';
 import { parseLockfile, serializeLockfile, type Lockfile } from '../../src/hostnames/lockfile.js';
 import { ruleKeys } from '../../src/hostnames/rule-key.js';
-import { DEFAULT_HOSTNAME_WORDS } from '../../src/hostnames/words.js';
+import { defaultHostnameWords } from '../../src/hostnames/words.js';
 
 const SSH = { service: 'ssh://localhost:22' };
 const API = { service: 'http://localhost:8080', path: '^/api' };
@@ -61,7 +61,7 @@ describe('assignHostnames', () => {
     const requests: HostnameRequest[] = [];
     for (let i = 0; i < 5000; i++) requests.push({ host: `store-${String(i).padStart(4, '0')}`, rules: [SSH, API] });
     // Explicit hostnames that are exactly what some hosts would get first: those hosts must move on.
-    const taken = requests.slice(0, 50).map(({ host }) => candidateHostname({ fleet: 'acme-pos', host, ruleIndex: 0, attempt: 0 }, 'example.com', DEFAULT_HOSTNAME_WORDS));
+    const taken = requests.slice(0, 50).map(({ host }) => candidateHostname({ fleet: 'acme-pos', host, ruleIndex: 0, attempt: 0 }, 'example.com', defaultHostnameWords()));
     const result = assign(requests, { taken });
     const all = [...result.names.values()].flat();
     expect(all).toHaveLength(10_000);
@@ -74,7 +74,7 @@ describe('assignHostnames', () => {
     }
     expect(Object.keys(result.lock.hosts)).toHaveLength(5000);
     // The taken names forced at least 50 second attempts: collision handling was exercised, not just luck.
-    const firstChoices = requests.map(({ host }) => candidateHostname({ fleet: 'acme-pos', host, ruleIndex: 0, attempt: 0 }, 'example.com', DEFAULT_HOSTNAME_WORDS));
+    const firstChoices = requests.map(({ host }) => candidateHostname({ fleet: 'acme-pos', host, ruleIndex: 0, attempt: 0 }, 'example.com', defaultHostnameWords()));
     const moved = firstChoices.filter((name, i) => result.names.get(requests[i]?.host ?? '')?.[0] !== name);
     expect(moved.length).toBeGreaterThanOrEqual(50);
   });
