@@ -25,6 +25,7 @@ import type { Manifest } from './validate/schema.js';
 import { needsTerraformOutputs, resolveTerraformOutputs, type ResolvedTerraformOutputs } from './validate/terraform-outputs.js';
 import { validateManifest } from './validate/validate.js';
 import { HostChecks, type CheckedHosts } from './validate/host-checks.js';
+import { fileAnswersOf } from './validate/secret-file-answers.js';
 import { generatorDigest } from './write/generator-digest.js';
 
 export interface CompileOptions {
@@ -83,8 +84,9 @@ export interface CompileResult {
     frozenDiagnostics(): Diagnostic[];
   };
   /**
-   * The absolute paths of the secret files read (each read successfully), in the order read: `build` records them,
-   * once it has made the host models it needed (a getter: each read gives the list as it is then).
+   * The absolute paths of the secret files read (each read successfully), in the order read, but for those the next
+   * build knows by their stat: `build` records them for the next build to read ahead, once it has made the host models
+   * it needed (a getter: each read gives the list as it is then).
    */
   readonly secretFilesRead: readonly string[];
   /** With options.checkedHosts: the hosts to remember as passing the host rules, and whether that changed. */
@@ -136,7 +138,10 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
       frozenDiagnostics: () => frozenLockfileDiagnostics(lock, hostnames.lock, displayPath(lockfilePath), lockSource),
     },
     get secretFilesRead() {
-      return secrets.filesRead;
+      // Not those the next build knows by their stat: it only stats them. (Listed, they would be read ahead once more,
+      // and the list written again by the build after.)
+      const known = fileAnswersOf(secrets)?.rememberedPaths();
+      return known === undefined ? secrets.filesRead : secrets.filesRead.filter((path) => !known.has(path));
     },
     ...(checks !== undefined ? { checkedHosts: checks.toRemember() } : {}),
   };

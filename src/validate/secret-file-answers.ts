@@ -139,6 +139,14 @@ export class SecretFileAnswers {
     return this.rememberedOf(kept);
   }
 
+  /**
+   * The absolute paths of the files remembered() keeps: the next build stats them rather than reading them, so they are
+   * not worth reading ahead (write/secret-prefetch.ts).
+   */
+  rememberedPaths(): Set<string> {
+    return new Set([...this.remembered().files.keys()].map((ref) => this.pathOf(ref.slice('file:'.length))));
+  }
+
   private rememberedOf(kept: ReadonlyMap<string, KnownFile>): KnownFiles {
     return { generator: this.generator, reader: this.identity, base: this.base, files: kept, isChanged: this.isChangedTo(kept) };
   }

@@ -1,8 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
 import { CACHE_DIR } from '../../src/write/cache.js';
+import { RACY_MARGIN_MS } from '../../src/validate/secret-file-answers.js';
 import { readState, STATE_FILE, type OutputState } from '../../src/write/state.js';
 import { asVersion1 } from '../support/state-version-1.js';
 import { ageFiles, changedPaths, snapshotDisk, type DiskEntry } from '../write/disk.js';
@@ -31,6 +33,25 @@ function editManifest(dir: string, from: string | RegExp, to: string): void {
 /** Drops one host's block (from its `- name:` line to the next host or the end of hosts). */
 function removeHost(dir: string, name: string): void {
   editManifest(dir, new RegExp(`\\n  - name: ${name}\\b[\\s\\S]*?(?=\\n  - name: |\\n\\S)`), '');
+}
+
+/**
+ * Waits until every file of the copy outside out/ (the secret files among them) changed more than RACY_MARGIN_MS
+ * before now: a build started then remembers the secret files by their stat (secret-file-answers.ts). Before that, a
+ * build reads them again and remembers them only once they have settled, which a later build would then write down.
+ */
+async function untilFilesSettle(dir: string): Promise<void> {
+  let newest = 0;
+  const walk = (folder: string): void => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const full = join(folder, entry.name);
+      if (entry.isDirectory() && full !== join(dir, 'out')) walk(full);
+      else if (entry.isFile()) newest = Math.max(newest, statSync(full).ctimeMs);
+    }
+  };
+  walk(dir);
+  const wait = newest + RACY_MARGIN_MS + 100 - Date.now();
+  if (wait > 0) await sleep(wait);
 }
 
 /** A snapshot of out/ without the build cache (which a build rewrites whenever it records anything new). */
@@ -66,6 +87,9 @@ describe('fleetgen build', () => {
   it('writes nothing on a second build: every file unchanged, bytes and mtimes kept', async () => {
     const dir = await builtExample();
     const out = join(dir, 'out');
+    // However long the machine took so far, the second build (not a third one) is the first to find the secret files
+    // settled: it may write that down in the cache, the third has nothing to write.
+    await untilFilesSettle(dir);
     ageFiles(out);
     const before = snapshotDisk(out);
     const lockBefore = readFileSync(join(dir, 'fleet.lock.yaml'));
