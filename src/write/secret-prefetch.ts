@@ -4,7 +4,8 @@
  * while the second core waited for the thread's lstat work.
  *
  * A build records the files its SecretReader read (their absolute paths, never a byte of them) in the cache folder
- * (writeSecretFileList); the next build's stat-ahead thread reads that list first, reads each file by the very steps
+ * (writeSecretFileList), but for those the next build knows by their stat (validate/secret-file-answers.ts), which it
+ * only stats; the next build's stat-ahead thread reads that list first, reads each file by the very steps
  * SecretReader takes (load/secrets.ts, readSecretFileAhead) and posts the bytes in batches
  * (secret-prefetch-worker.ts). SecretReader takes a file's bytes from here when they have come, and reads the file
  * itself otherwise. Only clean successes are sent: a file missing, not a file, too large, empty or unreadable is met
