@@ -11,7 +11,7 @@
  * Only a cache: never committed (the folder ignores itself, like .pytest_cache), 0600 (fingerprints are digests
  * over secrets too), and anything wrong with it — missing, unreadable, another format — means a full build. It is
  * set aside before a build writes anything and written again last, so a build that was killed is followed by a full
- * one, which also removes the temp files the kill left (plan.ts, leftoverTemps).
+ * one, which also removes the temp files and temp folders the kill left (plan.ts, findLeftoverTemps).
  */
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
