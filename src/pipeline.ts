@@ -139,9 +139,10 @@ export function compileFleet(manifestPath: string, options: CompileOptions = {})
     },
     get secretFilesRead() {
       // Not those the next build knows by their stat: it only stats them. (Listed, they would be read ahead once more,
-      // and the list written again by the build after.)
-      const known = fileAnswersOf(secrets)?.rememberedPaths();
-      return known === undefined ? secrets.filesRead : secrets.filesRead.filter((path) => !known.has(path));
+      // and the list written again by the build after.) A rebuild with nothing changed reads none: it asks for no paths.
+      const read = secrets.filesRead;
+      const known = read.length > 0 ? fileAnswersOf(secrets)?.rememberedPaths() : undefined;
+      return known === undefined ? read : read.filter((path) => !known.has(path));
     },
     ...(checks !== undefined ? { checkedHosts: checks.toRemember() } : {}),
   };
