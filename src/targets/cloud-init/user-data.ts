@@ -11,15 +11,14 @@
  * user that does not exist yet aborted write_files, and nothing was installed.
  */
 import { gzipSync } from 'node:zlib';
-import { Document, isMap, isScalar } from 'yaml';
 import { InternalError } from '../../diagnostics/diagnostic.js';
 import type { Host } from '../../model/fleet.js';
 import { GENERATED_HEADER } from '../common/config-yaml.js';
 import { hostState, SERVICE_USER, sshdCandidatePath, type ManagedFile } from '../common/host-state.js';
 import { packageSource } from '../common/package-source.js';
 import { Remembered } from '../common/remembered.js';
-import { rememberedNode } from '../common/remembered-nodes.js';
 import { rememberStrings } from '../common/remembered-strings.js';
+import { rememberedStyled, Styled, YamlWriter } from '../common/yaml-writer.js';
 import { hostWarning, type TargetWarning } from '../target.js';
 import { firstBoot, shellCode } from './first-boot.js';
 import { BINARY_REPOSITORY_KEY } from './warnings.js';
@@ -39,6 +38,21 @@ export interface UserData {
   data: Record<string, unknown>;
   warnings: TargetWarning[];
 }
+
+/**
+ * cloud-init parses user-data with PyYAML, i.e. YAML 1.1: written with the 1.1 schema, so that strings like "yes", "on"
+ * or "0640" are quoted (YAML 1.2 would leave some of them plain, and 1.1 would read a bool or a number). No %YAML or
+ * %TAG line: the document has none to write.
+ */
+const writer = new YamlWriter({ version: '1.1', customTags: rememberStrings }, { lineWidth: 0, flowCollectionPadding: false, directives: false });
+
+const BOOTCMD_COMMENT = [
+  'Runs before write_files: the service user exists before the files it reads are written with their group, and the',
+  'secrets\' folder is root-only before anything is written into it (cloud-init sets a file\'s mode only after writing',
+  'it). Both leave things alone on later boots.',
+]
+  .map((line) => ` ${line}`)
+  .join('\n');
 
 export function renderUserData(host: Host): UserData {
   const state = hostState(host);
@@ -62,30 +76,23 @@ export function renderUserData(host: Host): UserData {
   const bootcmd = [['sh', '-c', shellCode('cloud-init/create-service-user.sh'), 'sh', SERVICE_USER], ['mkdir', '-p', '-m', '0700', host.paths.configDir]];
   const userData = { bootcmd, write_files: writeFiles, runcmd: boot.steps.map((s) => s.argv) };
 
-  // cloud-init parses user-data with PyYAML, i.e. YAML 1.1: serialize with the 1.1 schema so that strings like
-  // "yes", "on" or "0640" are quoted (YAML 1.2 would leave some of them plain, and 1.1 would read a bool or a number).
-  const doc = new Document(undefined, { version: '1.1', customTags: rememberStrings });
-  // The entries every host shares (helper scripts, the unit, most steps) are made and written once per build. The
-  // argv lists print on one line each; each step's reason is a comment above its entry.
-  doc.contents = doc.createNode({
-    bootcmd: bootcmd.map((argv) => rememberedNode(doc, argv, { flow: true })),
-    write_files: writeFiles.map((entry) => rememberedNode(doc, entry)),
-    runcmd: boot.steps.map((step) => rememberedNode(doc, step.argv, { flow: true, ...(step.why ? { commentBefore: wrappedComment(step.why) } : {}) })),
-  });
-  doc.commentBefore = [
+  // The entries every host shares (helper scripts, the unit, most steps) are found once per build and written once per
+  // place (rememberedStyled). The argv lists print on one line each; each step's reason is a comment above its entry.
+  const commentBefore = [
     'cloud-config',
     ` ${GENERATED_HEADER}`,
     ` First-boot user-data for ${host.name} (${host.platform.os}, ${host.platform.arch}): installs cloudflared, starts the tunnel.`,
     ' It holds this host\'s tunnel secrets: give it to the VM launch only, never commit it.',
   ].join('\n');
-  annotateKey(doc, 'bootcmd', [
-    'Runs before write_files: the service user exists before the files it reads are written with their group, and the',
-    'secrets\' folder is root-only before anything is written into it (cloud-init sets a file\'s mode only after writing',
-    'it). Both leave things alone on later boots.',
-  ]);
-  // directives: false — the document has none to write (no %YAML, no %TAG); the library would search the whole tree
-  // for tags to find that out.
-  const text = doc.toString({ lineWidth: 0, flowCollectionPadding: false, directives: false });
+  const contents = {
+    bootcmd: new Styled(
+      bootcmd.map((argv) => rememberedStyled(argv, { flow: true })),
+      { commentBefore: BOOTCMD_COMMENT },
+    ),
+    write_files: writeFiles.map((entry) => rememberedStyled(entry)),
+    runcmd: boot.steps.map((step) => rememberedStyled(step.argv, { flow: true, ...(step.why ? { commentBefore: wrappedComment(step.why) } : {}) })),
+  };
+  const text = writer.write(contents, commentBefore);
   if (!text.startsWith('#cloud-config\n')) throw new InternalError('user-data must start with #cloud-config');
   return { text, data: userData, warnings };
 }
@@ -134,12 +141,6 @@ function needsEncoding(text: string): boolean {
 /** Whether `text` has no lone surrogate (String.prototype.isWellFormed, Node 20; not in TypeScript's ES2022 lib). */
 function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
-}
-
-function annotateKey(doc: Document, key: string, lines: string[]): void {
-  const pair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
-  if (!pair || !isScalar(pair.key)) throw new InternalError(`user-data has no ${key}`);
-  pair.key.commentBefore = lines.map((l) => ` ${l}`).join('\n');
 }
 
 /** The steps' reasons are the same few texts for every host: each is wrapped once per build. */
