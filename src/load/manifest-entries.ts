@@ -26,6 +26,7 @@
 import { isAlias, isMap, isScalar, isSeq, visit, type Document } from 'yaml';
 import { ParseCache } from './parse-cache.js';
 import { parseAllDocumentsWithUniqueKeys, parseDocumentWithUniqueKeys, type YamlParseOptions } from './parse-yaml.js';
+import { readPlainEntry } from './plain-entry.js';
 
 /** One entry of the hosts list: [start, end) offsets in the text. */
 export interface EntrySpan {
@@ -79,14 +80,27 @@ export function readByEntry(
       hosts.push(known.value);
       continue;
     }
-    const { document } = parseDocumentWithUniqueKeys(entry, options);
-    if (!isClean(document) || !isSeq(document.contents) || document.contents.items.length !== 1) return undefined;
-    const [value] = document.toJS({ maxAliasCount }) as unknown[];
+    const value = entryValue(entry, options, maxAliasCount);
+    if (value === NOT_READ) return undefined;
     cache.remember(key, value);
     hosts.push(value);
   }
   frame.hosts = hosts;
   return { value: frame, texts: { frame: frameKey, entries } };
+}
+
+const NOT_READ = Symbol('not read');
+
+/**
+ * One entry's value: read as plain block YAML (plain-entry.ts) when it is written so, else parsed by the library;
+ * NOT_READ when the library finds it is not one clean item of a list (see the file's comment).
+ */
+function entryValue(entry: string, options: YamlParseOptions, maxAliasCount: number): unknown {
+  const plain = readPlainEntry(entry, options);
+  if (plain !== undefined) return (plain.value as unknown[])[0];
+  const { document } = parseDocumentWithUniqueKeys(entry, options);
+  if (!isClean(document) || !isSeq(document.contents) || document.contents.items.length !== 1) return NOT_READ;
+  return (document.toJS({ maxAliasCount }) as unknown[])[0];
 }
 
 /**
