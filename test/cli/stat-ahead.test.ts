@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scaleFleetTunnelId, writeScaleFleet } from '../../bench/scale-fleet.js';
@@ -48,7 +48,15 @@ describe('fleetgen build over a cache large enough for the stat-ahead thread', (
     const list = join(dir, 'out', CACHE_DIR, 'secret-files.json');
     const secretsOf = (hosts: number): string[] => Array.from({ length: hosts }, (_, i) => join(dir, 'secrets', `${scaleFleetTunnelId(i)}.json`));
     const listed = (): string[] => (JSON.parse(readFileSync(list, 'utf8')) as { files: string[] }).files;
+    // Each build below is to find the secret files changed just before it, as if written then: their ctime is too
+    // recent for the build to know them by their stat (RACY_MARGIN_MS), so it reads them all and lists them to read
+    // ahead. Written once before the first build, they would stop being that recent a few seconds later, at a time that
+    // depends on how busy the machine is; a chmod to their own mode sets their ctime to now.
+    const changeJustNow = (hosts: number): void => {
+      for (const path of secretsOf(hosts)) chmodSync(path, statSync(path).mode & 0o7777);
+    };
 
+    changeJustNow(HOSTS);
     const first = await build();
     expect(first.status, first.stderr).toBe(0);
     expect([...listed()].sort()).toEqual(secretsOf(HOSTS).sort());
@@ -62,6 +70,7 @@ describe('fleetgen build over a cache large enough for the stat-ahead thread', (
     // One host changed: the thread reads the files ahead; the same files read, the list is not written again.
     const { ino } = statSync(list);
     writeScaleFleet(dir, HOSTS, { withSecrets: false, changedHost: 3 });
+    changeJustNow(HOSTS);
     const rebuilt = await build();
     expect(rebuilt.status, rebuilt.stderr).toBe(0);
     expect(rebuilt.stdout).toContain('cloud-init: 1 written');
@@ -92,6 +101,7 @@ describe('fleetgen build over a cache large enough for the stat-ahead thread', (
       expect(other.status, other.stderr).toBe(status);
       expect(existsSync(list), args.join(' ')).toBe(false);
     }
+    changeJustNow(HOSTS + 1);
     const grown = await build();
     expect(grown.status, grown.stderr).toBe(0);
     expect([...listed()].sort()).toEqual(secretsOf(HOSTS + 1).sort());
