@@ -12,15 +12,16 @@
  *         - { hostname: web-1.example.com, service: "http://localhost:8080" }
  *
  * are read here line by line, into the value `parseDocument(entry, options).toJS()` gives (a list of one item), or not
- * at all. What is read, and how:
- * - block mappings whose keys are plain words (letters, digits, `_`, `-`, starting with a letter or `_`) and block
- *   lists, each item a value, a mapping begun on the `- ` line, or a block under it; a key with nothing after it is
- *   null, or holds the block indented under it;
- * - flow mappings and lists (`{ a: b }`, `[a, b]`) on one line, nested, with word keys;
+ * at all; so is a document that is a block mapping, such as a lock file (readPlainDocument). What is read, and how:
+ * - block mappings whose keys are plain scalars on one line (`name`, `ssh://localhost:22`) and block lists, each item
+ *   a value, a mapping begun on the `- ` line, or a block under it; a key or item with nothing after it holds the
+ *   block indented under it, or the empty scalar (null in the core schema, "" in the failsafe one);
+ * - flow mappings and lists (`{ a: b }`, `[a, b]`) on one line, nested, with keys that are words (letters, digits,
+ *   `_`, `-`, starting with a letter or `_`);
  * - scalars on one line: plain ones typed by the schema's own tags (the library's tests and resolve functions: null,
  *   bool, int, float, or string), single-quoted ones, and double-quoted ones without a backslash; comments after
  *   values and on lines of their own.
- * Anything else gives undefined: a tab, a control character, a tag, an anchor or alias, a block scalar (`|`, `>`), a
+ * YAML 1.2's core and failsafe schemas only. Anything else gives undefined: a tab, a control character, a tag, an anchor or alias, a block scalar (`|`, `>`), a
  * scalar or flow collection on more than one line, a key the schema reads as anything but a string (`true`, `null`,
  * `<<`), a key met twice, a list written at its key's own indent, a character a plain scalar must not start with,
  * `: ` or ` #` where the library would read something else. Tests compare this with the library over generated
@@ -40,7 +41,6 @@ interface ScalarTag {
 /** A reason to leave the entry to the library. */
 class NotPlain extends Error {}
 
-const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 /** Characters a scalar on one line may hold (no control character, no BOM, no lone surrogate half). */
 const PRINTABLE = /^[\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
 /** What a plain scalar must not start with (the indicators; `-`, `?` and `:` only before a space or at the end). */
@@ -66,10 +66,24 @@ function schemaOf(options: Options): { tags: ScalarTag[]; options: unknown } {
  * `options`, or undefined when the text is not one this reads (see the file's comment).
  */
 export function readPlainEntry(text: string, options: Options): { value: unknown } | undefined {
-  // A schema the composer would test with another schema too (compat), or that types keys apart: the library's.
-  if (options.compat !== undefined || options.schema !== undefined || options.customTags !== undefined || options.stringKeys || options.intAsBigInt) return undefined;
+  return readWith(text, options, (reader) => reader.readEntry());
+}
+
+/**
+ * The value of a document that is a block mapping at the left edge (a lock file), as the library's
+ * `parseDocument(text, options).toJS()` gives it, or undefined when the text is not one this reads.
+ */
+export function readPlainDocument(text: string, options: Options): { value: unknown } | undefined {
+  return readWith(text, options, (reader) => reader.readMap());
+}
+
+function readWith(text: string, options: Options, read: (reader: PlainReader) => unknown): { value: unknown } | undefined {
+  // YAML 1.2's core or failsafe schema, alone: no other schema's rules for plain scalars, no second schema to test with
+  // (compat), no custom tags, keys typed as values are.
+  const isSchemaKnown = options.schema === undefined || options.schema === 'core' || options.schema === 'failsafe';
+  if (!isSchemaKnown || (options.version ?? '1.2') !== '1.2' || options.compat !== undefined || options.customTags !== undefined || options.stringKeys || options.intAsBigInt) return undefined;
   try {
-    return { value: new EntryReader(text, schemaOf(options)).read() };
+    return { value: read(new PlainReader(text, schemaOf(options))) };
   } catch (error) {
     if (error instanceof NotPlain) return undefined;
     throw error;
@@ -82,7 +96,7 @@ interface Line {
   text: string;
 }
 
-class EntryReader {
+class PlainReader {
   private readonly lines: Line[] = [];
   private at = 0;
 
@@ -101,7 +115,17 @@ class EntryReader {
     }
   }
 
-  read(): unknown {
+  /** A top-level block mapping, every line read. */
+  readMap(): Record<string, unknown> {
+    const first = this.lines[0];
+    if (first === undefined || first.indent !== 0) throw new NotPlain();
+    const map = this.blockMap(0);
+    if (this.at !== this.lines.length) throw new NotPlain();
+    return map;
+  }
+
+  /** A block list of exactly one item, every line read. */
+  readEntry(): unknown {
     const first = this.lines[0];
     if (first === undefined || !isItemLine(first.text)) throw new NotPlain();
     const list = this.blockList(first.indent);
@@ -111,10 +135,10 @@ class EntryReader {
     return list;
   }
 
-  /** The block at the next line, which must be indented deeper than `parent`; null when there is none. */
+  /** The block at the next line, which must be indented deeper than `parent`; an empty scalar when there is none. */
   private nestedBlock(parent: number): unknown {
     const next = this.lines[this.at];
-    if (next === undefined || next.indent <= parent) return null;
+    if (next === undefined || next.indent <= parent) return this.resolve('');
     return isItemLine(next.text) ? this.blockList(next.indent) : this.blockMap(next.indent);
   }
 
@@ -166,7 +190,7 @@ class EntryReader {
   }
 
   private key(text: string): string {
-    if (!KEY.test(text) || text === '__proto__') throw new NotPlain();
+    if (text === '__proto__') throw new NotPlain();
     // A word the schema reads as a bool or null (`true`, `null`) is a key of another type: the library's.
     if (this.tagOf(text, true).tag !== STRING_TAG) throw new NotPlain();
     return text;
@@ -207,7 +231,7 @@ class EntryReader {
       if (Object.prototype.hasOwnProperty.call(map, key)) throw new NotPlain();
       cursor.at += match[0].length;
       const end = cursor.text[cursor.at];
-      map[key] = end === ',' || end === '}' ? null : this.flowValue(cursor, true);
+      map[key] = end === ',' || end === '}' ? this.resolve('') : this.flowValue(cursor, true);
       skipSpaces(cursor);
       const next = cursor.text[cursor.at];
       cursor.at++;
@@ -298,10 +322,19 @@ function startsKey(text: string): boolean {
   return keyEnd(text) !== undefined;
 }
 
-/** Where the `:` after a line's key is, when the line is `word:` or `word: …`. */
+/**
+ * Where the `:` after a line's plain key is, when the line is `key:` or `key: …`: the first `: ` (or a `:` ending the
+ * line), after a key that is a plain scalar on its own (no indicator first, no ` #`, no space at either end).
+ */
 function keyEnd(text: string): number | undefined {
-  const match = /^[A-Za-z_][A-Za-z0-9_-]*:(?= |$)/.exec(text);
-  return match === null ? undefined : match[0].length - 1;
+  const word = /^[A-Za-z_][A-Za-z0-9_-]*:(?= |$)/.exec(text);
+  if (word !== null) return word[0].length - 1;
+  const separator = text.indexOf(': ');
+  const colon = separator !== -1 ? separator : text.endsWith(':') ? text.length - 1 : -1;
+  if (colon <= 0) return undefined;
+  const key = text.slice(0, colon);
+  if (PLAIN_START.test(key) || key.includes(' #') || key.endsWith(':') || key.trim() !== key) return undefined;
+  return colon;
 }
 
 function skipSpaces(cursor: { text: string; at: number }): void {

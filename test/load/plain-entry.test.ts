@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { findHostEntries } from '../../src/load/manifest-entries.js';
 import type { YamlParseOptions } from '../../src/load/parse-yaml.js';
-import { readPlainEntry } from '../../src/load/plain-entry.js';
+import { readPlainDocument, readPlainEntry } from '../../src/load/plain-entry.js';
 
 const OPTIONS: YamlParseOptions = { version: '1.2', merge: true, strict: true, prettyErrors: false };
 
@@ -32,13 +32,13 @@ function libraryValue(text: string): { value: unknown } | undefined {
 // and quotes treat apart.
 const PLAIN = ['web-1', 'host_2', 'yes', 'No', 'true', 'False', 'TRUE', 'null', 'Null', '~', '0', '-0', '+12', '017', '0o17', '0o8', '0x1F', '0xG', '1.5', '.5', '1.', '1e3', '-1E-3', '.inf', '-.Inf', '.nan', '.NaN', 'nan', '1_000', '2001-12-14', '12:30', 'ssh://localhost:22', 'http://a:8080/x', 'a:b', 'a: b', 'a #b', 'a#b', 'a:', ':a', '?a', '? a', '-a', '- a', '--', '-', '@a', '`a', '%a', '!a', '&a', '*a', '|', '>', '#a', ',a', 'a,b', '[a]', '{a}', 'a]', 'a}', 'é', 'x y  z', 'a\'b', 'a"b', 'a\\b', '<<', '='];
 const QUOTED = ['"a"', '"a b"', '""', '"yes"', '"12"', '"a\\"b"', '"a\\nb"', '"\\u00e9"', '"a#b"', '"a: b"', "'a'", "''", "'it''s'", "'a\"b'", "'12'", "'a\\b'", '"a"b', "'a'b", '"open', "'open"];
-const KEYS = ['name', 'group', 'a-b', 'a_b', '_x', 'x1', 'true', 'null', 'Null', '~', '1', '1x', '<<', '__proto__', 'yes', 'on', '"quoted"', "'single'", 'a b', 'é'];
+const KEYS = ['name', 'group', 'a-b', 'a_b', '_x', 'x1', 'true', 'null', 'Null', '~', '1', '1x', '<<', '__proto__', 'yes', 'on', '"quoted"', "'single'", 'a b', 'é', 'ssh://localhost:22', 'http://x:80 path=^/y', 'a:b', 'x#y', 'x #y', '-x', '- x', '?x', 'a:', '[k]', '{k}', 'k,l', ' k'];
 
 /** What a manifest mostly holds: words, numbers, URLs, quoted strings. */
 const TAME_PLAIN = ['web-1', 'host_2', 'yes', 'true', 'null', '~', '0', '017', '0x1F', '1.5', '1e3', '.inf', 'ssh://localhost:22', 'http://a:8080/x', 'é', 'x y', 'a#b', '-a', '2001-12-14'];
 const TAME_QUOTED = ['"a"', '"a b"', '""', '"yes"', '"12"', "'a'", "'it''s'", '"a#b"', '"a: b"'];
 
-function entry(next: () => number): string {
+function entry(next: () => number, isDocument = false): string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   // Half the entries are tame (mostly read here), half hold anything (mostly left to the library).
   const isTame = next() < 0.5;
@@ -71,7 +71,7 @@ function entry(next: () => number): string {
       return lines;
     }
     for (let n = 1 + Math.floor(next() * 4); n > 0; n--) {
-      const key = pick(isTame ? KEYS.slice(0, 6) : KEYS.slice(0, 12));
+      const key = pick(isTame ? KEYS.slice(0, 6) : KEYS);
       const shape = next();
       if (shape < 0.55) lines.push(`${indent}${key}:${pick([' ', '  '])}${inline()}`);
       else if (shape < 0.85 && depth < 3) lines.push(`${indent}${key}:${pick(['', ' # why', ' '])}`, ...block(`${indent}${isTame || next() < 0.9 ? step : ''}`, depth + 1));
@@ -80,6 +80,11 @@ function entry(next: () => number): string {
     }
     return lines;
   };
+  if (isDocument) {
+    const lines = block('', 0);
+    if (next() < 0.1) lines.unshift(pick(['# a header', '', '  # indented']));
+    return `${lines.join('\n')}${pick(['\n', '', '\n\n'])}`;
+  }
   const dash = pick(['', '  ', '    ']);
   const body = block(`${dash}  `, 0);
   const first = body[0]?.trimStart() ?? '';
@@ -110,6 +115,24 @@ describe('readPlainEntry', () => {
     // Both ways are exercised: many entries are read, and many are left to the library.
     expect(read).toBeGreaterThan(total / 5);
     expect(read).toBeLessThan(total * 0.8);
+  });
+
+  it('gives exactly what the yaml library gives for a document that is a block mapping, in the core and failsafe schemas', () => {
+    const next = seeded(27);
+    const total = 3000;
+    let read = 0;
+    for (const options of [OPTIONS, { schema: 'failsafe', strict: true, prettyErrors: false } satisfies YamlParseOptions]) {
+      for (let i = 0; i < total; i++) {
+        const text = entry(next, true);
+        const plain = readPlainDocument(text, options);
+        if (plain === undefined) continue;
+        read++;
+        const doc = parseDocument(text, options);
+        const library = doc.errors.length === 0 && doc.warnings.length === 0 ? (doc.toJS() as unknown) : undefined;
+        if (!isDeepStrictEqual(plain.value, library) || !serialize(plain.value).equals(serialize(library))) expect({ text, plain: plain.value }).toEqual({ text, plain: library });
+      }
+    }
+    expect(read).toBeGreaterThan(total / 3);
   });
 
   it("reads every host entry of the test manifests and the bench's, as the library does", () => {
