@@ -218,13 +218,7 @@ class PlainReader {
 
   private flowMap(cursor: { text: string; at: number }): Record<string, unknown> {
     const map: Record<string, unknown> = {};
-    cursor.at++;
-    skipSpaces(cursor);
-    if (cursor.text[cursor.at] === '}') {
-      cursor.at++;
-      return map;
-    }
-    for (;;) {
+    this.flowItems(cursor, '}', () => {
       const match = /^([A-Za-z_][A-Za-z0-9_-]*):(?: +|(?=[,}]))/.exec(cursor.text.slice(cursor.at));
       if (match === null) throw new NotPlain();
       const key = this.key(match[1] ?? '');
@@ -232,36 +226,38 @@ class PlainReader {
       cursor.at += match[0].length;
       const end = cursor.text[cursor.at];
       map[key] = end === ',' || end === '}' ? this.resolve('') : this.flowValue(cursor, true);
-      skipSpaces(cursor);
-      const next = cursor.text[cursor.at];
-      cursor.at++;
-      if (next === '}') return map;
-      if (next !== ',') throw new NotPlain();
-      skipSpaces(cursor);
-      // A trailing comma before the end: the library reads it so, but nothing here needs it.
-      if (cursor.text[cursor.at] === '}') throw new NotPlain();
-    }
+    });
+    return map;
   }
 
   private flowList(cursor: { text: string; at: number }): unknown[] {
     const list: unknown[] = [];
-    cursor.at++;
-    skipSpaces(cursor);
-    if (cursor.text[cursor.at] === ']') {
-      cursor.at++;
-      return list;
-    }
-    for (;;) {
+    this.flowItems(cursor, ']', () => {
       const char = cursor.text[cursor.at];
       if (char === ',' || char === ']') throw new NotPlain();
       list.push(this.flowValue(cursor, true));
+    });
+    return list;
+  }
+
+  /** A flow collection from its opening bracket at the cursor to `close`: `readItem` reads each item, at the cursor. */
+  private flowItems(cursor: { text: string; at: number }, close: '}' | ']', readItem: () => void): void {
+    cursor.at++;
+    skipSpaces(cursor);
+    if (cursor.text[cursor.at] === close) {
+      cursor.at++;
+      return;
+    }
+    for (;;) {
+      readItem();
       skipSpaces(cursor);
       const next = cursor.text[cursor.at];
       cursor.at++;
-      if (next === ']') return list;
+      if (next === close) return;
       if (next !== ',') throw new NotPlain();
       skipSpaces(cursor);
-      if (cursor.text[cursor.at] === ']') throw new NotPlain();
+      // A trailing comma before the end: the library reads it so, but nothing here needs it.
+      if (cursor.text[cursor.at] === close) throw new NotPlain();
     }
   }
 

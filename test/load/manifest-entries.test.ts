@@ -10,19 +10,9 @@ import { ParseCache } from '../../src/load/parse-cache.js';
 import { MAX_ALIAS_COUNT, parseManifest } from '../../src/load/manifest.js';
 import type { YamlParseOptions } from '../../src/load/parse-yaml.js';
 import { readParseCache, writeParseCache } from '../../src/write/cache.js';
+import { seeded } from '../support/seeded.js';
 
 const OPTIONS: YamlParseOptions = { version: '1.2', merge: true, strict: true, prettyErrors: false };
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Lines of one host entry's body (after `name:`), `at` spaces in, each a construct that could fool a cut at `- `

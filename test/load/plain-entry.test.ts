@@ -6,19 +6,9 @@ import { parseDocument } from 'yaml';
 import { findHostEntries } from '../../src/load/manifest-entries.js';
 import type { YamlParseOptions } from '../../src/load/parse-yaml.js';
 import { readPlainDocument, readPlainEntry } from '../../src/load/plain-entry.js';
+import { seeded } from '../support/seeded.js';
 
 const OPTIONS: YamlParseOptions = { version: '1.2', merge: true, strict: true, prettyErrors: false };
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The library's reading of an entry: its one item, or undefined when it is not exactly one clean item. */
 function libraryValue(text: string): { value: unknown } | undefined {
