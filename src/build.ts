@@ -53,7 +53,7 @@ export function buildFleet(fleet: Fleet, build: BuildOptions): BuildOutput {
   for (const [index, name] of chosen.entries()) {
     build.onTarget?.(name, index, chosen.length);
     const output = TARGETS[name](fleet, build.options);
-    const ignore = renderGitignore(output.files.list(), output.toolFiles);
+    const ignore = renderGitignore(output.files.list(), output.toolFiles, output.keptOutOfGitPatterns);
     files.merge(output.files, name);
     if (ignore !== undefined) files.add(`${name}/${GITIGNORE}`, ignore);
     for (const warning of output.warnings) warnings.push(warning); // one per host may be too many for push(...)

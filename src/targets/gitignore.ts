@@ -4,6 +4,8 @@
  * (`isKeptOutOfGit`) that tells `build --check` not to ask for those files, so the two cannot disagree.
  */
 
+import { InternalError } from '../diagnostics/diagnostic.js';
+
 export const GITIGNORE = '.gitignore';
 
 /** The first line of every .gitignore fleetgen writes. */
@@ -17,17 +19,50 @@ const HEADER = [
 
 /**
  * The .gitignore for one target's folder, or undefined when nothing in it must be kept out of git: the generated
- * files that hold secrets in clear text, then what the target's own tool writes there (`toolFiles`).
+ * files that hold secrets in clear text, then what the target's own tool writes there (`toolFiles`). A file that one
+ * of the target's `keptOutPatterns` covers is not listed: the pattern is, once (when it covers any file here).
+ * Throws InternalError when a pattern covers a file to be committed.
  */
-export function renderGitignore(files: readonly { path: string; isKeptOutOfGit: boolean }[], toolFiles?: { reason: string; patterns: string[] }): string | undefined {
+export function renderGitignore(
+  files: readonly { path: string; isKeptOutOfGit: boolean }[],
+  toolFiles?: { reason: string; patterns: string[] },
+  keptOutPatterns: readonly string[] = [],
+): string | undefined {
+  const patterns = keptOutPatterns.map((pattern) => ({ pattern, matches: matcherOf(pattern), isUsed: false }));
   // Sorted by path (byte order), whatever order they come in.
   const kept = files.filter((file) => file.isKeptOutOfGit).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const lines = kept.length > 0 ? [...HEADER, ...kept.map((file) => `/${escapePattern(file.path)}`)] : [];
+  const listed: string[] = [];
+  for (const file of kept) {
+    const covering = patterns.filter((p) => p.matches(file.path));
+    for (const p of covering) p.isUsed = true;
+    if (covering.length === 0) listed.push(`/${escapePattern(file.path)}`);
+  }
+  for (const file of files) {
+    const covering = file.isKeptOutOfGit ? undefined : patterns.find((p) => p.matches(file.path));
+    if (covering) throw new InternalError(`the pattern ${covering.pattern} of the .gitignore would keep ${file.path} out of git, which is to be committed`);
+  }
+  const used = patterns.filter((p) => p.isUsed).map((p) => p.pattern);
+  const lines = kept.length > 0 ? [...HEADER, ...used, ...listed] : [];
   if (toolFiles && toolFiles.patterns.length > 0) {
     if (lines.length === 0) lines.push(HEADER[0] ?? '');
     lines.push(`# ${toolFiles.reason}`, ...toolFiles.patterns);
   }
   return lines.length > 0 ? lines.join('\n') + '\n' : undefined;
+}
+
+/**
+ * Whether a path (relative to the folder) is one that an anchored pattern of keptOutOfGitPatterns' two forms covers:
+ * a folder, `/a/b/` (everything below it), or a path whose segments may hold `*`, any part of one segment (`/*.yaml`).
+ */
+function matcherOf(pattern: string): (path: string) => boolean {
+  if (!pattern.startsWith('/') || /[?[\]\\!#]|\*\*| $/.test(pattern)) throw new InternalError(`a kept-out pattern fleetgen cannot check: ${pattern}`);
+  const isFolder = pattern.endsWith('/');
+  const body = (isFolder ? pattern.slice(1, -1) : pattern.slice(1))
+    .split('*')
+    .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]*');
+  const regexp = new RegExp(isFolder ? `^${body}/` : `^${body}$`);
+  return (path) => regexp.test(path);
 }
 
 /** A path as a literal gitignore pattern: glob characters, a leading "!" or "#" and trailing spaces escaped. */

@@ -56,6 +56,14 @@ export interface TargetOutput {
    * as gitignore patterns relative to the target's folder, with the reason; listed in the folder's .gitignore.
    */
   toolFiles?: { reason: string; patterns: string[] };
+  /**
+   * Gitignore patterns relative to the target's folder (anchored, `/…`), each covering a family of files the target
+   * keeps out of git and nothing it commits, whatever the fleet (a folder of clear-text secrets, every host's
+   * secrets.yml): the folder's .gitignore writes the pattern rather than a line per file. With a line per file, a
+   * 10,000-host fleet's .gitignore files held 30,000 lines, and git, which tries each line on each path, took seconds
+   * for a `git status`.
+   */
+  keptOutOfGitPatterns?: readonly string[];
 }
 
 /** A target is a pure function of the model: no disk, no clock, no randomness. */
@@ -141,6 +149,11 @@ export function wholeTarget<Summary, View>(parts: HostTarget<Summary, View>): Ta
     }
     const shared = parts.fleet(fleetSettingsOf(fleet), fleetInputs(parts, fleet, summaries), options);
     files.merge(shared.files);
-    return { files, warnings: [...shared.warnings, ...warnings], ...(shared.toolFiles ? { toolFiles: shared.toolFiles } : {}) };
+    return {
+      files,
+      warnings: [...shared.warnings, ...warnings],
+      ...(shared.toolFiles ? { toolFiles: shared.toolFiles } : {}),
+      ...(shared.keptOutOfGitPatterns ? { keptOutOfGitPatterns: shared.keptOutOfGitPatterns } : {}),
+    };
   };
 }

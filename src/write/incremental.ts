@@ -496,7 +496,7 @@ class StreamedBuild {
           const inputs: FleetInputs<unknown, unknown> = { summaries: hostSummaries, views: hostViewJsons.map((json) => JSON.parse(json) as unknown), hostForContent: (index) => hosts.model(index) };
           const output = TARGET_PARTS[name].fleet(settings, inputs, this.build.options);
           const files = output.files.list();
-          const ignore = renderGitignore([...keptOutOfGit.map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles);
+          const ignore = renderGitignore([...keptOutOfGit.map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles, output.keptOutOfGitPatterns);
           return { fingerprint, warnings: output.warnings, files: [...files.map((f) => this.place(name, f)), ...(ignore !== undefined ? [this.place(name, gitignoreFile(ignore))] : [])] };
         })();
       this.next.fleet[name] = part;

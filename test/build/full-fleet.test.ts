@@ -4,12 +4,14 @@
  * normalize → every target. The snapshot pins the output a user would commit or paste; the tests below state
  * what must hold whatever the snapshot says.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildFleet } from '../../src/build.js';
 import { compileFleet } from '../../src/pipeline.js';
 import { TARGET_NAMES } from '../../src/targets/target.js';
+import { stagedByGitAdd } from '../support/git-add.js';
 import { fixtureEnv } from '../validate/run-fixture.js';
 
 const FIXTURE = 'fixtures/valid/full';
@@ -78,26 +80,43 @@ describe('fleetgen build of fixtures/valid/full', () => {
     }
   });
 
-  it('lists every file holding a secret in clear text in its target folder\'s .gitignore, and only those', () => {
+  it('keeps every file holding a secret in clear text out of git, and only those, as git reads the .gitignore files', async () => {
     const files = build().files;
     const secrets = secretValues();
     for (const target of TARGET_NAMES) {
       const inTarget = files.list().filter((f) => f.path.startsWith(`${target}/`) && !f.path.endsWith('/.gitignore'));
       const clear = inTarget.filter((f) => secrets.some((s) => f.content.toString().includes(s))).map((f) => f.path);
-      const kept = inTarget.filter((f) => f.isKeptOutOfGit).map((f) => f.path);
-      expect(kept, target).toEqual(clear);
+      expect(inTarget.filter((f) => f.isKeptOutOfGit).map((f) => f.path), target).toEqual(clear);
       const ignore = files.get(`${target}/.gitignore`);
-      // Terraform's local state and plans (written by terraform, not fleetgen) hold secrets too.
-      const toolPatterns = target === 'terraform' ? ['*.tfstate', '*.tfstate.*', '*.tfplan', '.terraform/'] : [];
-      if (kept.length === 0 && toolPatterns.length === 0) {
-        expect(ignore, target).toBeUndefined();
-        continue;
-      }
-      const patterns = (ignore?.content.toString() ?? '').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-      expect(patterns).toEqual([...kept.map((path) => path.slice(target.length)), ...toolPatterns]);
-      expect(ignore).toMatchObject({ isSecret: false, isKeptOutOfGit: false, mode: 0o644 });
+      if (ignore !== undefined) expect(ignore).toMatchObject({ isSecret: false, isKeptOutOfGit: false, mode: 0o644 });
     }
     expect(files.get('ssh/.gitignore')).toBeUndefined();
+    // With encrypted secrets too: git stages exactly the files not kept out of git (Terraform's tool files aside).
+    for (const options of [{}, { vaultPassword: 'pw', chefSecret: 'chef' }]) {
+      const built = build(options).files;
+      const dir = mkdtempSync(join(tmpdir(), 'fleetgen-full-git-'));
+      for (const file of built.list()) {
+        mkdirSync(dirname(join(dir, 'out', file.path)), { recursive: true });
+        writeFileSync(join(dir, 'out', file.path), file.content);
+      }
+      expect(await stagedByGitAdd(dir), JSON.stringify(options)).toEqual(built.list().filter((f) => !f.isKeptOutOfGit).map((f) => f.path).sort());
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a .gitignore whose length does not grow with the fleet: a pattern per family of secret files', () => {
+    const patterns = (options: { vaultPassword?: string; chefSecret?: string }): Record<string, string[]> =>
+      Object.fromEntries(
+        TARGET_NAMES.map((target) => [target, (build(options).files.get(`${target}/.gitignore`)?.content.toString() ?? '').split('\n').filter((line) => line !== '' && !line.startsWith('#'))]),
+      );
+    expect(patterns({})).toEqual({
+      chef: ['/data_bags/acme_pos_secrets/'],
+      ansible: ['/inventory/host_vars/*/secrets.yml'],
+      'cloud-init': ['/*.yaml'],
+      ssh: [],
+      terraform: ['*.tfstate', '*.tfstate.*', '*.tfplan', '.terraform/'],
+    });
+    expect(patterns({ vaultPassword: 'pw', chefSecret: 'chef' })).toMatchObject({ chef: ['/node_secrets/'], ansible: [], 'cloud-init': ['/*.yaml'] });
   });
 
   it('lets encrypted secrets be committed: with a vault password and a chef secret only user-data and the nodes\' own secrets are git-ignored', () => {

@@ -61,7 +61,8 @@ export const ansibleParts: HostTarget<AnsibleHostSummary, AnsibleHostView> = {
           'inventory/host_vars/*/secrets.yml hold tunnel secrets in clear text (git-ignored in out/): do not commit or copy them into a repository; build with --vault-password-file to encrypt them',
       });
     }
-    return { files, warnings };
+    // Every host's secrets.yml, while they are in clear text: no other file is named so.
+    return { files, warnings, ...(options.vaultPassword === undefined ? { keptOutOfGitPatterns: ['/inventory/host_vars/*/secrets.yml'] } : {}) };
   },
   hostWarningKinds: [],
 };

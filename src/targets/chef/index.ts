@@ -21,6 +21,7 @@
 import type { Fleet, Host } from '../../model/fleet.js';
 import { FileStore, sharedParts } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
+import { escapePattern } from '../gitignore.js';
 import { wholeTarget, type HostTarget, type TargetOptions, type TargetOutput, type TargetWarning } from '../target.js';
 import { dataBagNames, renderCookbook } from './cookbook.js';
 import { encryptDataBagItem, nodeDataBagSecret } from './encrypted-item.js';
@@ -121,7 +122,10 @@ export const chefParts: HostTarget<ChefHostSummary, ChefHostView> = {
         message: `data_bags/${bags.secrets}/ holds tunnel secrets in clear text (git-ignored in out/): do not commit or upload it; build with --chef-secret-file to encrypt it`,
       });
     }
-    return { files, warnings };
+    // The secrets bag holds nothing but the hosts' secret items: kept out of git whole while they are in clear text.
+    // Encrypted, they are committed, and the nodes' own secrets are kept out instead.
+    const keptOutOfGitPatterns = [options.chefSecret === undefined ? `/data_bags/${escapePattern(bags.secrets)}/` : `/${NODE_SECRETS_DIR}/`];
+    return { files, warnings, keptOutOfGitPatterns };
   },
   hostWarningKinds: [],
 };

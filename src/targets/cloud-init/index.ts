@@ -34,7 +34,8 @@ export const cloudInitParts: HostTarget<null> = {
     return { files, warnings, summary: null };
   },
   view: () => null,
-  fleet: () => ({ files: new FileSet(), warnings: [] }),
+  // Every file here is a host's user-data (gzipped too, with --gzip), which holds its secrets.
+  fleet: () => ({ files: new FileSet(), warnings: [], keptOutOfGitPatterns: ['/*.yaml', '/*.yaml.gz'] }),
   hostWarningKinds: CLOUD_INIT_HOST_WARNINGS,
 };
 
