@@ -21,7 +21,6 @@
 import type { Fleet, Host } from '../../model/fleet.js';
 import { FileStore, sharedParts } from '../common/file-store.js';
 import { FileSet } from '../fileset.js';
-import { escapePattern } from '../gitignore.js';
 import { wholeTarget, type HostTarget, type TargetOptions, type TargetOutput, type TargetWarning } from '../target.js';
 import { dataBagNames, renderCookbook } from './cookbook.js';
 import { encryptDataBagItem, nodeDataBagSecret } from './encrypted-item.js';
@@ -123,8 +122,9 @@ export const chefParts: HostTarget<ChefHostSummary, ChefHostView> = {
       });
     }
     // The secrets bag holds nothing but the hosts' secret items: kept out of git whole while they are in clear text.
-    // Encrypted, they are committed, and the nodes' own secrets are kept out instead.
-    const keptOutOfGitPatterns = [options.chefSecret === undefined ? `/data_bags/${escapePattern(bags.secrets)}/` : `/${NODE_SECRETS_DIR}/`];
+    // Encrypted, they are committed, and the nodes' own secrets are kept out instead. (The bag is named after the fleet:
+    // letters, digits and underscores, nothing a pattern reads apart.)
+    const keptOutOfGitPatterns = [options.chefSecret === undefined ? `/data_bags/${bags.secrets}/` : `/${NODE_SECRETS_DIR}/`];
     return { files, warnings, keptOutOfGitPatterns };
   },
   hostWarningKinds: [],
