@@ -118,7 +118,7 @@ function compressedScript(content: string | Buffer): string {
 
 function writeFile(path: string, content: string | Buffer, owner: string, group: string, mode: string, compress = false): WriteFile {
   if (compress) return { path, owner: `${owner}:${group}`, permissions: mode, encoding: 'gz+b64', content: compressedScript(content) };
-  const isText = typeof content === 'string' && !needsEncoding(content);
+  const isText = typeof content === 'string' && !encodings.get(content, () => needsEncoding(content));
   return {
     path,
     owner: `${owner}:${group}`,
@@ -127,6 +127,9 @@ function writeFile(path: string, content: string | Buffer, owner: string, group:
     content: isText ? content : Buffer.from(content).toString('base64'),
   };
 }
+
+/** Whether a file's text needs base64, by the text: the same scripts and units for every host, tested once each. */
+const encodings = new Remembered<boolean>(1024);
 
 /**
  * Text that YAML 1.1 could not carry byte for byte in a block scalar: control characters other than tab and

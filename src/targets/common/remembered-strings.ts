@@ -45,16 +45,20 @@ export function idOf(object: object): number {
 }
 
 const signatureIds = new Map<string, number>();
-/** The last document's options object and its id: every string of one document shares them. */
-let lastOptions: object | undefined;
-let lastSignature = 0;
+/**
+ * Each document's options object and its id: every string of one document shares them, and a writer (yaml-writer.ts)
+ * keeps one options object for all its documents. By object, not the last one only: a host's files alternate between
+ * writers (config.yml inside user-data), which made the last-one cache work the signature out again string after string.
+ */
+const signaturesByOptions = new WeakMap<object, number>();
 
 /**
  * A document's serializer options and schema as a small id, the same for the same options and schema: the options
  * the string stringifier reads, the indent step, and the schema's name and the tags that may claim a plain scalar.
  */
 function signatureOf(ctx: StringifyContext): number {
-  if (ctx.options === lastOptions) return lastSignature;
+  const known = signaturesByOptions.get(ctx.options);
+  if (known !== undefined) return known;
   const { schema } = ctx.doc;
   // The tags that may claim a plain scalar, by identity: the same tag objects have the same patterns.
   const claimers: number[] = [];
@@ -64,8 +68,7 @@ function signatureOf(ctx: StringifyContext): number {
   const signature = JSON.stringify([schema.name, claimers, STRING_OPTIONS.map((key) => ctx.options[key] ?? null), idOf(ctx.options.commentString), ctx.indentStep]);
   let id = signatureIds.get(signature);
   if (id === undefined) signatureIds.set(signature, (id = signatureIds.size));
-  lastOptions = ctx.options;
-  lastSignature = id;
+  signaturesByOptions.set(ctx.options, id);
   return id;
 }
 

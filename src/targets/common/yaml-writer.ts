@@ -43,8 +43,8 @@ export interface EntryStyle {
  * per writer and place, so that one made once and shared by many hosts' documents is written once per place.
  */
 export class Styled {
-  /** Its text per writer and place. */
-  readonly renderings = new Map<string, string>();
+  /** Its text per writer (by id) and place (placeOf). */
+  readonly renderings = new Map<number, Map<number | string, string>>();
   constructor(
     readonly value: object,
     readonly style: Readonly<EntryStyle> = {},
@@ -67,6 +67,8 @@ const DOCUMENT_FIELDS = new Set(['anchors', 'doc', 'flowCollectionPadding', 'ind
 const PLACE_FIELDS = new Set(['indent', 'indentAtStart', 'implicitKey', 'inFlow', 'forceBlockIndent', 'allNullValues', 'type']);
 
 let writerCount = 0;
+/** Comment lines a writer keeps (commentLine): more than a fleet's files have, fewer than its hosts. */
+const MAX_COMMENT_LINES = 1024;
 
 export class YamlWriter {
   /** An empty document of the writer's schema and options: the context's `doc`, read by the scalar stringifiers. */
@@ -77,6 +79,9 @@ export class YamlWriter {
   private readonly id = ++writerCount;
   /** Documents written by the library because this writer could not (tests check the example fleets write none). */
   fallbacks = 0;
+  /** commentLine's lines, by indent and comment. */
+  private readonly commentLines = new Map<string, Map<string, string>>();
+  private commentLineCount = 0;
 
   constructor(
     private readonly documentOptions: DocumentOptions & SchemaOptions,
@@ -126,8 +131,10 @@ export class YamlWriter {
     if (commentBefore) lines.push(indentComment(this.commentString(commentBefore), ''), '');
     if (contents === undefined) throw new NotPlain();
     const seen = new Set<object>();
-    lines.push(this.valueText(contents, ctx, seen));
-    return `${lines.join('\n')}\n`;
+    // The final line break as a last, empty line: one join makes the whole text flat at once, where a line break
+    // appended after it would be flattened again (a copy of the whole file) by whatever reads it first.
+    lines.push(this.valueText(contents, ctx, seen), '');
+    return lines.join('\n');
   }
 
   private commentString(comment: string): string {
@@ -158,8 +165,9 @@ export class YamlWriter {
 
   /** A Styled value: its text at this place, remembered. */
   private styledText(styled: Styled, ctx: StringifyContext): string {
-    const place = this.placeOf(ctx);
-    let text = styled.renderings.get(place);
+    const place = placeOf(ctx);
+    let byPlace = styled.renderings.get(this.id);
+    let text = byPlace?.get(place);
     if (text === undefined) {
       // A Styled value's nodes are made by themselves (libraryText): no anchors shared with the rest of the document.
       const seen = new Set<object>([styled.value]);
@@ -167,18 +175,10 @@ export class YamlWriter {
       if (Array.isArray(value)) text = this.seqText(value, style.flow, ctx, seen);
       else if (Object.getPrototypeOf(value) === Object.prototype) text = this.mapText(value as Record<string, unknown>, style.flow, ctx, seen);
       else throw new NotPlain();
-      styled.renderings.set(place, text);
+      if (byPlace === undefined) styled.renderings.set(this.id, (byPlace = new Map()));
+      byPlace.set(place, text);
     }
     return text;
-  }
-
-  /**
-   * Where a value is written: this writer (its options and schema, and the context fields that come from them), and
-   * the fields the library's stringifiers read that change from place to place (PLACE_FIELDS).
-   */
-  private placeOf(ctx: StringifyContext): string {
-    const { indent, indentAtStart, implicitKey, inFlow, forceBlockIndent, allNullValues, type } = ctx as StringifyContext & { type?: unknown };
-    return `${this.id}\u0000${indent}\u0000${indentAtStart}\u0000${implicitKey}\u0000${inFlow}\u0000${forceBlockIndent}\u0000${allNullValues}\u0000${String(type)}`;
   }
 
   /** stringify.js's stringify for a scalar: its tag, its props (`!unsafe`), and the tag's stringify. */
@@ -283,9 +283,21 @@ export class YamlWriter {
    * them anyway.)
    */
   private commentLine(ctx: StringifyContext, comment: string): string {
+    // The same few comments (a step's reason, a section's note) come above entries of every host's document: each is
+    // worked out once per indent, for the first MAX_COMMENT_LINES of them.
+    const indent = ctx.indent;
+    let byComment = this.commentLines.get(indent);
+    let line = byComment?.get(comment);
+    if (line !== undefined) return line;
     // A comment of blank lines only is a blank line, or nothing after `|+`: left to the library.
     if (/^\n+$/.test(comment)) throw new NotPlain();
-    return indentComment(this.commentString(comment), ctx.indent).trimStart();
+    line = indentComment(this.commentString(comment), indent).trimStart();
+    if (this.commentLineCount < MAX_COMMENT_LINES) {
+      if (byComment === undefined) this.commentLines.set(indent, (byComment = new Map()));
+      byComment.set(comment, line);
+      this.commentLineCount++;
+    }
+    return line;
   }
 
   /**
@@ -317,6 +329,35 @@ export class YamlWriter {
     }
     return map;
   }
+}
+
+/** Indents met, each a small number for placeOf (the first 64: a document nests no deeper). */
+const indentIds = new Map<string, number>();
+
+/**
+ * Where a value is written within one writer (whose options and schema decide the rest of the context): the fields the
+ * library's stringifiers read that change from place to place (PLACE_FIELDS), as one small integer, since a Styled value
+ * is looked up by it for every host; or, for values out of those ranges, as a string of them all.
+ */
+function placeOf(ctx: StringifyContext): number | string {
+  const { indent, indentAtStart, implicitKey, inFlow, forceBlockIndent, allNullValues, type } = ctx as StringifyContext & { type?: unknown };
+  let indentId = indentIds.get(indent);
+  if (indentId === undefined && indentIds.size < 64) indentIds.set(indent, (indentId = indentIds.size));
+  const start = indentAtStart === undefined ? 0 : Number.isInteger(indentAtStart) && indentAtStart >= 0 && indentAtStart < 1023 ? indentAtStart + 1 : -1;
+  const key = flagOf(implicitKey);
+  const flow = flagOf(inFlow);
+  const force = flagOf(forceBlockIndent);
+  const allNull = flagOf(allNullValues);
+  const typeId = type === undefined ? 0 : type === null ? 1 : -1;
+  if (indentId === undefined || start === -1 || typeId === -1 || key === -1 || flow === -1 || force === -1 || allNull === -1) {
+    return `${indent}\u0000${indentAtStart}\u0000${implicitKey}\u0000${inFlow}\u0000${forceBlockIndent}\u0000${allNullValues}\u0000${String(type)}`;
+  }
+  return (((((indentId * 1024 + start) * 4 + key) * 4 + flow) * 4 + force) * 4 + allNull) * 2 + typeId;
+}
+
+/** A context flag's number in placeOf: undefined, false, true or null; -1 for anything else. */
+function flagOf(flag: unknown): number {
+  return flag === undefined ? 0 : flag === false ? 1 : flag === true ? 2 : flag === null ? 3 : -1;
 }
 
 /** Whether plain data (an array or a plain object) holds a Styled value, at any depth. */
