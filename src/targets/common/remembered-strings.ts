@@ -83,7 +83,7 @@ const wrappers = new WeakMap<ScalarTag, ScalarTag>();
 const remembered = new Map<number, Map<string, Map<string, Rendered>>>();
 let rememberedCount = 0;
 /** String → the place it was met in, for strings met once (not remembered yet); emptied when full. */
-const metOnce = new Map<string, string>();
+const metOnce = new Map<string, number | string>();
 
 /**
  * Where a string stands, apart from its indent, as one integer: the document's signature, the flow and key flags,
@@ -100,8 +100,18 @@ function placeOf(ctx: StringifyContext, type: string | undefined): number | unde
 
 const SCALAR_TYPES: string[] = [Scalar.BLOCK_FOLDED, Scalar.BLOCK_LITERAL, Scalar.PLAIN, Scalar.QUOTE_DOUBLE, Scalar.QUOTE_SINGLE];
 
+/** Indents met, each a small number for whereOf (the first 64: a document nests no deeper). */
+const indentIds = new Map<string, number>();
+
+/** A place (placeOf, below 2^23) and an indent as one number, without a string built for each string met once. */
+function whereOf(place: number, indent: string): number | string {
+  let id = indentIds.get(indent);
+  if (id === undefined && indentIds.size < 64) indentIds.set(indent, (id = indentIds.size));
+  return id === undefined ? `${place} ${indent}` : place * 64 + id;
+}
+
 /** Whether `value` was met at `where` before: then it is worth keeping. Otherwise notes that it was. */
-function isMetAgain(value: string, where: string): boolean {
+function isMetAgain(value: string, where: number | string): boolean {
   if (metOnce.get(value) === where) {
     metOnce.delete(value);
     return true;
@@ -131,7 +141,7 @@ function remembering(tag: ScalarTag): ScalarTag {
         // (onComment is called only for a scalar's own comment, and such a scalar is never remembered.)
         const text = stringify(item, ctx, onComment, () => (calledOnChompKeep = true));
         rendered = { text, calledOnChompKeep };
-        if (rememberedCount < MAX_REMEMBERED && isMetAgain(value, `${place} ${ctx.indent}`)) {
+        if (rememberedCount < MAX_REMEMBERED && isMetAgain(value, whereOf(place, ctx.indent))) {
           if (byIndent === undefined) remembered.set(place, (byIndent = new Map()));
           if (byValue === undefined) byIndent.set(ctx.indent, (byValue = new Map()));
           byValue.set(value, rendered);
