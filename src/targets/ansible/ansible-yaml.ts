@@ -7,7 +7,7 @@
  * U+0085, U+2028 and U+2029 as line breaks, where the yaml library (YAML 1.2) writes them raw; strings with
  * those or any other control character are therefore written double-quoted with every such character escaped.
  */
-import { Document, Scalar, type DocumentOptions, type ScalarTag, type SchemaOptions, type ToStringOptions } from 'yaml';
+import { Scalar, type DocumentOptions, type ScalarTag, type SchemaOptions, type ToStringOptions } from 'yaml';
 import { stringifyString } from 'yaml/util';
 import { rememberStrings } from '../common/remembered-strings.js';
 import { Remembered } from '../common/remembered.js';
@@ -51,15 +51,13 @@ export function unsafe(value: string): Readonly<Scalar<string>> {
 
 const unsafeScalars = new Remembered<Readonly<Scalar<string>>>(4096);
 
-/** Serializes data for Ansible with the generated-file header (and comment lines after it); `decorate` may add
- * comments to nodes before serializing. */
-export function ansibleYaml(contents: unknown, comment: string[] = [], decorate?: (doc: Document) => void): string {
+/**
+ * Serializes data for Ansible with the generated-file header (and comment lines after it). A comment above an entry:
+ * a Styled value (yaml-writer.ts).
+ */
+export function ansibleYaml(contents: unknown, comment: string[] = []): string {
   const commentBefore = [GENERATED_HEADER, ...comment].map((line) => ` ${line}`).join('\n');
-  if (decorate === undefined) return writer.write(contents, commentBefore);
-  const doc = new Document(contents, DOCUMENT_OPTIONS);
-  doc.commentBefore = commentBefore;
-  decorate(doc);
-  return doc.toString(TO_STRING_OPTIONS);
+  return writer.write(contents, commentBefore);
 }
 
 const DOCUMENT_OPTIONS = { version: '1.1', customTags: (tags) => [...rememberStrings(tags), unsafeTag] } satisfies DocumentOptions & SchemaOptions;
