@@ -60,7 +60,7 @@ import { makeFolders } from './folders.js';
 import { growHeapSlowly } from './heap-growth.js';
 import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
-import { lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
+import { isCleanRelativePath, lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
 import { checkOutGitignoreIsOurs, outGitignoreFile, OUT_GITIGNORE } from './out-gitignore.js';
 import { findLeftoverTemps, findPreviousOutput, planFile, planRemoval, type PlannedAction, type PlannedFile } from './plan.js';
@@ -599,6 +599,8 @@ class StreamedBuild {
   private placeAt(file: GeneratedFile, { isWrittenAtOnce = false } = {}): CachedFile {
     if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
     if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
+    // A clean path: its place is out/ and the path as it is (StagedWriter), with nothing for join() to normalize.
+    if (!isCleanRelativePath(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} is not a clean relative path`);
     const folders = this.checkFolders(file.path);
     const filesInTheWay = folders === NEW_FOLDER ? [] : folders;
     // The path is a new folder on the way to a file placed before (a target producing both `a/b` and `a`): that folder
@@ -728,13 +730,17 @@ class StagedWriter {
   private readonly sentToThread: CachedFile[] = [];
   private readonly isSentIntoNewFolder: boolean[] = [];
   private answered = 0;
+  /** out/ and a separator (outPrefixOf): a clean path's place is this and the path. */
+  private readonly outPrefix: string;
 
   constructor(
     private readonly outDir: string,
     /** Called before the first temp file is made. */
     private readonly beforeFirstWrite: () => void,
     private readonly filesBeforeThread: number,
-  ) {}
+  ) {
+    this.outPrefix = outPrefixOf(outDir);
+  }
 
   get hasWork(): boolean {
     return this.stagedCount > 0 || this.waiting.length > 0 || this.writtenAtOnce.length > 0;
@@ -772,9 +778,11 @@ class StagedWriter {
     }
     this.beforeFirstWrite();
     const into = newFolder === undefined ? undefined : this.newFolderAt(newFolder);
-    // In a new folder, the file goes at its own name inside the folder's temp folder.
-    const full = into === undefined ? join(this.outDir, file.path) : join(into.temp, file.path.slice(into.path.length + 1));
-    const folder = dirname(full);
+    // In a new folder, the file goes at its own name inside the folder's temp folder. (The path is clean, placeAt: the
+    // place needs no join(), and its folder is what is before its last slash.)
+    const full = into === undefined ? this.outPrefix + file.path : `${into.temp}/${file.path.slice(into.path.length + 1)}`;
+    const slash = full.lastIndexOf('/');
+    const folder = slash === 0 ? '/' : full.slice(0, slash);
     // Each folder is made (or found) once per build, not once per file.
     const isFolderNew = !this.readyFolders.has(folder);
     if (this.thread === undefined && this.stagedCount >= this.filesBeforeThread) {

@@ -210,10 +210,11 @@ function isExecutable(mode: number): boolean {
 
 /** `isSurelyNew`: the caller knows nothing is at the file's place (its folder is new), so it is not looked at. */
 export function planFile(outDir: string, file: GeneratedFile, recorded: RecordedFile | undefined, isSurelyNew = false): PlannedFile {
-  const full = join(outDir, file.path);
-  const stat = isSurelyNew ? undefined : lstatOrUndefined(full);
   const isSecret = file.isSecret || (recorded?.isSecret ?? false);
   const { isKeptOutOfGit } = file;
+  if (isSurelyNew) return { path: file.path, action: 'add', file, isSecret, isKeptOutOfGit };
+  const full = join(outDir, file.path);
+  const stat = lstatOrUndefined(full);
   if (stat === undefined) return { path: file.path, action: 'add', file, isSecret, isKeptOutOfGit };
   if (stat.isSymbolicLink()) {
     throw new OutputError(full, 'is a symbolic link; fleetgen never writes through a link inside the output folder', 'remove the link: fleetgen generates this file');
