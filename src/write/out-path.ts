@@ -33,7 +33,9 @@ const EMPTY_OR_DOT_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 /** The first segment of a relative path: the target's folder (`chef` for `chef/metadata.rb`). */
 export function topFolderOf(path: string): string {
-  return path.split('/', 1)[0] ?? path;
+  // No split: called for every file a build places.
+  const slash = path.indexOf('/');
+  return slash === -1 ? path : path.slice(0, slash);
 }
 
 /** The parent folders of a relative path, shallowest first: `a/b/c.txt` → `a`, `a/b`. */

@@ -62,10 +62,9 @@ export function serializeState(state: OutputState): string {
 
 /** The file's entry, `[path, mode, ...flags]`, as JSON.stringify writes it, on a line of its own. */
 function fileLine(file: RecordedFile): string {
-  const entry = [file.path, file.mode.toString(8).padStart(4, '0')];
-  if (file.isSecret) entry.push('secret');
-  if (file.isKeptOutOfGit) entry.push('gitignored');
-  return `    ${JSON.stringify(entry)}`;
+  // JSON.stringify([path, mode, ...flags]), written out: only the path needs escaping (the mode is octal digits, the
+  // flags are words), and no array per file of 70,000.
+  return `    [${JSON.stringify(file.path)},"${file.mode.toString(8).padStart(4, '0')}"${file.isSecret ? ',"secret"' : ''}${file.isKeptOutOfGit ? ',"gitignored"' : ''}]`;
 }
 
 /** What a record on disk holds, and in which format it was written (undefined: there is no record yet). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCleanRelativePath } from '../../src/write/out-path.js';
+import { isCleanRelativePath, topFolderOf } from '../../src/write/out-path.js';
 
 describe('isCleanRelativePath', () => {
   const clean = ['a', 'chef/metadata.rb', '...', 'a/.../b', '.gitignore', 'a/.b', 'a/..b', 'a/b..', 'ansible/inventory/host_vars/web-1/cloudflared.yml', 'a\n/b'];
@@ -7,4 +7,13 @@ describe('isCleanRelativePath', () => {
 
   it.each(clean)('accepts %j', (path) => expect(isCleanRelativePath(path)).toBe(true));
   it.each(unclean)('refuses %j: it is empty, absolute, has an empty, "." or ".." segment, a backslash or a NUL', (path) => expect(isCleanRelativePath(path)).toBe(false));
+});
+
+describe('topFolderOf', () => {
+  it("is a path's first segment: its target's folder", () => {
+    expect(topFolderOf('chef/cookbooks/acme/metadata.rb')).toBe('chef');
+    expect(topFolderOf('.fleetgen-cache/build.json')).toBe('.fleetgen-cache');
+    expect(topFolderOf('.gitignore')).toBe('.gitignore');
+    expect(topFolderOf('')).toBe('');
+  });
 });
