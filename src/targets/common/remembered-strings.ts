@@ -100,13 +100,22 @@ function placeOf(ctx: StringifyContext, type: string | undefined): number | unde
 
 const SCALAR_TYPES: string[] = [Scalar.BLOCK_FOLDED, Scalar.BLOCK_LITERAL, Scalar.PLAIN, Scalar.QUOTE_DOUBLE, Scalar.QUOTE_SINGLE];
 
-/** Indents met, each a small number for whereOf (the first 64: a document nests no deeper). */
+/** Indents met, each with a small number (indentIdOf). */
 const indentIds = new Map<string, number>();
+
+/**
+ * A small number for an indent, the same for the same indent, below 64 (no document nests deeper); undefined past the
+ * 64th indent met. For keys made of numbers: here (whereOf) and a Styled value's place (yaml-writer.ts).
+ */
+export function indentIdOf(indent: string): number | undefined {
+  let id = indentIds.get(indent);
+  if (id === undefined && indentIds.size < 64) indentIds.set(indent, (id = indentIds.size));
+  return id;
+}
 
 /** A place (placeOf, below 2^23) and an indent as one number, without a string built for each string met once. */
 function whereOf(place: number, indent: string): number | string {
-  let id = indentIds.get(indent);
-  if (id === undefined && indentIds.size < 64) indentIds.set(indent, (id = indentIds.size));
+  const id = indentIdOf(indent);
   return id === undefined ? `${place} ${indent}` : place * 64 + id;
 }
 

@@ -23,6 +23,7 @@
 import { Document, isScalar, Scalar, YAMLMap, YAMLSeq, type DocumentOptions, type Node, type SchemaOptions, type ToStringOptions } from 'yaml';
 import { stringifyString } from 'yaml/util';
 import { InternalError } from '../../diagnostics/diagnostic.js';
+import { indentIdOf } from './remembered-strings.js';
 import { ValueTrie } from './value-trie.js';
 
 type StringifyContext = Parameters<NonNullable<YAMLMap['toString']>>[0] & object;
@@ -350,9 +351,6 @@ function derived(ctx: StringifyContext): StringifyContext {
   return { ...ctx };
 }
 
-/** Indents met, each a small number for placeOf (the first 64: a document nests no deeper). */
-const indentIds = new Map<string, number>();
-
 /**
  * Where a value is written within one writer (whose options and schema decide the rest of the context): the fields the
  * library's stringifiers read that change from place to place (PLACE_FIELDS), as one small integer, since a Styled value
@@ -360,8 +358,7 @@ const indentIds = new Map<string, number>();
  */
 function placeOf(ctx: StringifyContext): number | string {
   const { indent, indentAtStart, implicitKey, inFlow, forceBlockIndent, allNullValues, type } = ctx as StringifyContext & { type?: unknown };
-  let indentId = indentIds.get(indent);
-  if (indentId === undefined && indentIds.size < 64) indentIds.set(indent, (indentId = indentIds.size));
+  const indentId = indentIdOf(indent);
   const start = indentAtStart === undefined ? 0 : Number.isInteger(indentAtStart) && indentAtStart >= 0 && indentAtStart < 1023 ? indentAtStart + 1 : -1;
   const key = flagOf(implicitKey);
   const flow = flagOf(inFlow);
