@@ -1,5 +1,6 @@
 /**
- * YAML data for Ansible: inventories and host_vars, built with the yaml library's Document API.
+ * YAML data for Ansible: inventories and host_vars, written by the YamlWriter (yaml-writer.ts), which gives the yaml
+ * library's own bytes for the data, with this schema and these options.
  *
  * Ansible reads YAML with PyYAML, a YAML 1.1 parser, so documents are written with the 1.1 schema (`yes`, `on`,
  * `1:20` are quoted as 1.1 would misread them). Strings from the manifest or holding file content are tagged
