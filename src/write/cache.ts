@@ -14,6 +14,7 @@
  * one, which also removes the temp files and temp folders the kill left (plan.ts, findLeftoverTemps).
  */
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { ParseCache } from '../load/parse-cache.js';
@@ -208,10 +209,19 @@ export function readTextAndIdentity(path: string): { text: string; identity: Fil
   const fd = openSync(path, 'r');
   try {
     const identity = identityOf(fstatSync(fd));
-    return { text: readFileSync(fd, 'utf8'), identity };
+    return { text: textOf(readFileSync(fd)), identity };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The UTF-8 text of `bytes`. The cache's files are ASCII (JSON.stringify of ASCII paths, digests and numbers, unless a
+ * warning or a summary carries other characters): read one byte a character, a 20 MB build.json decodes in about a
+ * fifth of the time UTF-8 decoding takes (10 ms against 45), and ASCII is the same text either way.
+ */
+export function textOf(bytes: Buffer): string {
+  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 }
 
 /** readTextAndIdentity, or undefined when the file cannot be read: a cache that cannot be read is no cache. */

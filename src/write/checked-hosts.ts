@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { CheckedHost, CheckedHosts } from '../validate/host-checks.js';
 import type { KnownFile, KnownFiles } from '../validate/secret-file-answers.js';
 import { writeFileAtomic } from './atomic.js';
-import { CACHE_DIR, cacheFolder } from './cache.js';
+import { CACHE_DIR, cacheFolder, textOf } from './cache.js';
 
 const CHECKED_FILE = 'checked.json';
 const FORMAT_VERSION = 1;
@@ -99,7 +99,7 @@ function writeStamps(outDir: string, known: KnownFiles): void {
 
 function readJson(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(textOf(readFileSync(path)));
   } catch {
     return undefined;
   }

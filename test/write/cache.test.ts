@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, readCache, recordLeftBy, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
+import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, readCache, recordLeftBy, textOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -78,6 +78,28 @@ describe('the build cache file', () => {
     expect(readCache(out)).toEqual(sampleCache());
     expect(readCache(out)?.hosts['web-2']?.ssh).not.toHaveProperty('summary');
     expect(readCache(out)?.fleet.chef?.warnings[0]).not.toHaveProperty('host');
+  });
+
+  it('reads back text that is not ASCII (a warning, a summary, a path) as written, beside ASCII text', () => {
+    const out = tempOut();
+    const cache = sampleCache();
+    const web1 = cache.hosts['web-1'] as BuildCache['hosts'][string];
+    web1.chef = { ...(web1.chef as CachedPart), summary: { profile: 'café — ✓ 𝄞', stored: [] } };
+    web1.terraform = { ...(web1.terraform as CachedPart), warnings: [{ target: 'terraform', code: 'x', message: 'naïve — “quoted” 日本' }] };
+    web1['cloud-init'] = { ...(web1['cloud-init'] as CachedPart), files: [file('cloud-init/wëb-1.yaml')] };
+    writeCache(out, cache);
+    expect(readFileSync(cachePath(out)).some((byte) => byte >= 0x80)).toBe(true);
+    expect(readCache(out)).toEqual(cache);
+  });
+
+  it('decodes bytes as UTF-8 does, whether they are ASCII or not (textOf)', () => {
+    const samples = [Buffer.from(''), Buffer.from('{"a":1}\n'), Buffer.from('é—✓𝄞'), Buffer.from([0x41, 0xc3]), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\u0000\u007f')];
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 500; i++) samples.push(Buffer.from(Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * (random() < 0.8 ? 0x80 : 0x100)))));
+    for (const bytes of samples) expect(textOf(bytes)).toBe(bytes.toString('utf8'));
+    expect(samples.some((bytes) => bytes.length > 0 && bytes.every((byte) => byte < 0x80))).toBe(true);
+    expect(samples.some((bytes) => bytes.some((byte) => byte >= 0x80))).toBe(true);
   });
 
   it('reads back the record the build left, and takes a cache without one, or with one out of shape, as knowing none', () => {
