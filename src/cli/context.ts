@@ -1,3 +1,4 @@
+import type { EarlyStatAhead } from './early-start.js';
 import type { ExitCodeValue } from './failure.js';
 
 /** The process around a command: where it prints and what environment it reads. Tests pass their own. */
@@ -16,4 +17,6 @@ export interface CliIo {
 export interface CommandContext {
   io: CliIo;
   exitCode: ExitCodeValue;
+  /** The stat-ahead thread main.ts started before parsing the command line (early-start.ts): `build` takes it or closes it. */
+  early?: EarlyStatAhead;
 }

@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIo, CommandContext } from './context.js';
+import type { EarlyStatAhead } from './early-start.js';
 import { STDIN_ARG } from './manifest-arg.js';
 import { terminalStatus } from './progress.js';
 import { describeCommands, explainUsage } from './usage.js';
@@ -39,8 +40,8 @@ export function processIo(): CliIo {
 }
 
 /** Runs fleetgen with a full argv (node, script, arguments…) and returns the exit code; never exits the process. */
-export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCodeValue> {
-  const context: CommandContext = { io, exitCode: ExitCode.ok };
+export async function run(argv: readonly string[], io: CliIo = processIo(), early?: EarlyStatAhead): Promise<ExitCodeValue> {
+  const context: CommandContext = { io, exitCode: ExitCode.ok, ...(early ? { early } : {}) };
   try {
     const args = hideBin([...argv]).map((arg) => (arg === '-' ? STDIN_ARG : arg));
     await parser(args, context).parseAsync();
@@ -49,6 +50,9 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     const failure = explainFailure(err, { debug: io.env.FLEETGEN_DEBUG === '1' });
     io.stderr(failure.text);
     return failure.exitCode;
+  } finally {
+    // Not taken by a build (another command, a usage error, another --out): closed all the same (closing twice is nothing).
+    early?.statAhead.close();
   }
 }
 

@@ -41,6 +41,7 @@ export class StatAhead {
   private readonly signal = new Int32Array(new SharedArrayBuffer(SIGNAL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   /** Once the report is taken (or known never to come): the parts it found as recorded, in the cache the build read. */
   private found: ReadonlySet<CachedPart> | undefined;
+  private closed = false;
 
   /** The thread, when out/ holds a cache large enough to pay for it; undefined otherwise. */
   static start(outDir: string, options: StatAheadOptions = {}): StatAhead | undefined {
@@ -86,8 +87,14 @@ export class StatAhead {
     }
   }
 
+  /** Whether close() was called (tests). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Ends the thread, if it is still looking (the build is done, or failed before it needed the report). */
   close(): void {
+    this.closed = true;
     this.secretFiles.close();
     this.port.close();
     void this.worker.terminate().catch(() => {});

@@ -20,6 +20,7 @@ import { unifiedDiff } from '../../write/unified-diff.js';
 import type { CliIo, CommandContext } from '../context.js';
 import { ExitCode, UsageError, UserError } from '../failure.js';
 import { lockfileOutOfDate, writeChangedLockfile } from '../lockfile-drift.js';
+import { takeEarlyStatAhead } from '../early-start.js';
 import { resolveManifestArg } from '../manifest-arg.js';
 import { Progress } from '../progress.js';
 import { formatTargetWarnings } from '../target-warnings.js';
@@ -89,7 +90,9 @@ export function buildCommand(context: CommandContext): CommandModule<object, Bui
       // the cache) finds the secret files read and the cached files looked at by the time the manifest is validated
       // (stat-ahead.ts).
       const isBuildIntoOut = !args.check && !args['dry-run'] && !args.stdout;
-      const statAhead = isBuildIntoOut ? StatAhead.start(args.out) : undefined;
+      // The one started before the command line was parsed (early-start.ts), when it was for this very build.
+      const early = takeEarlyStatAhead(context.early, isBuildIntoOut ? args.out : undefined);
+      const statAhead = isBuildIntoOut ? (early ?? StatAhead.start(args.out)) : undefined;
       // A rebuild (out/ holds a build cache) usually regenerates few hosts: its heap is mostly what stays live, which
       // V8's own growth suits better; it grows slowly again if many hosts are regenerated (write/heap-growth.ts).
       if (isBuildIntoOut && existsSync(cacheFilePath(args.out))) growHeapFreely();
