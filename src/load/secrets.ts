@@ -34,9 +34,18 @@ export interface SecretSource {
  * Secret files a build read ahead on another thread (write/secret-prefetch.ts), each exactly as readFile reads one
  * (readSecretFileAhead): only clean successes, handed over by the absolute path they were read from.
  */
+/** What a stat says of a file that tells it unchanged (validate/secret-file-answers.ts, FileStamp). */
+export type StatTaken = Pick<Stats, 'dev' | 'ino' | 'mode' | 'size' | 'mtimeMs' | 'ctimeMs'>;
+
 export interface PrefetchedSecretFiles {
   /** The bytes read ahead from `path`, handed out once; undefined when there are none (not read, or not come yet). */
   take(path: string): Buffer | undefined;
+  /**
+   * The stat taken ahead of `path` (an absolute path, as resolve() gives it), by this build, since it started:
+   * validate/secret-file-answers.ts compares it with the stamp it remembers instead of statting the file itself.
+   * Undefined when there is none (not taken, not come yet, or the file could not be statted).
+   */
+  statOf?(path: string): StatTaken | undefined;
 }
 
 /**
@@ -54,6 +63,11 @@ export class SecretReader implements SecretSource {
     /** Files a build read ahead: used instead of reading them again; any other file is read here, as without them. */
     private readonly prefetched?: PrefetchedSecretFiles,
   ) {}
+
+  /** The stat of `path` (as resolve() gives it) taken ahead by this build (PrefetchedSecretFiles.statOf), if any. */
+  statTakenAhead(path: string): StatTaken | undefined {
+    return this.prefetched?.statOf?.(path);
+  }
 
   read(ref: SecretReference): SecretLookup {
     const key = referenceKey(ref);

@@ -21,7 +21,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { sep } from 'node:path';
 import { getegid, geteuid, getgroups } from 'node:process';
-import type { SecretLookup, SecretReader, SecretSource } from '../load/secrets.js';
+import type { SecretLookup, SecretReader, SecretSource, StatTaken } from '../load/secrets.js';
 
 /** What a file's stat says of it, as compared: equal stamps, the same file with the same bytes (see above). */
 export interface FileStamp {
@@ -157,9 +157,15 @@ export class SecretFileAnswers {
     return false;
   }
 
-  /** Whether the file `ref` names is the one remembered, unchanged since. */
+  /**
+   * Whether the file `ref` names is the one remembered, unchanged since: by its stat, taken here or (a build's
+   * stat-ahead thread: write/secret-prefetch.ts) taken ahead by this build, which is as good, since this build started.
+   */
   private isUnchanged(ref: string, known: KnownFile): boolean {
-    const stat = statOf(this.pathOf(ref.slice('file:'.length)));
+    const path = this.pathOf(ref.slice('file:'.length));
+    const ahead = this.reader.statTakenAhead(path);
+    if (ahead !== undefined && isSameStamp(known.stamp, ahead)) return true;
+    const stat = statOf(path);
     return stat !== undefined && isSameStamp(known.stamp, stat);
   }
 
@@ -186,7 +192,7 @@ function stampOf(stat: Stats): FileStamp {
   return { dev: stat.dev, ino: stat.ino, mode: stat.mode, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
 }
 
-function isSameStamp(stamp: FileStamp, stat: Stats): boolean {
+function isSameStamp(stamp: FileStamp, stat: StatTaken): boolean {
   return (
     stamp.ctimeMs === stat.ctimeMs &&
     stamp.mtimeMs === stat.mtimeMs &&

@@ -29,7 +29,7 @@ const STAMP_FIELDS = 6;
 /** What the last build remembered; undefined when there is nothing usable. */
 export function readCheckedHosts(outDir: string): CheckedHosts | undefined {
   const hosts = readHosts(outDir);
-  const files = readStamps(outDir);
+  const files = readSecretStamps(outDir);
   if (files === undefined) return hosts;
   // Stamps without hosts still save the reading (hosts remembered for no generator are not used).
   return { ...(hosts ?? { generator: '', frame: '', hosts: new Map() }), files };
@@ -48,7 +48,8 @@ function readHosts(outDir: string): CheckedHosts | undefined {
   return { generator: data.generator, frame: data.frame, hosts };
 }
 
-function readStamps(outDir: string): KnownFiles | undefined {
+/** The secret files known by their stat (secret-stamps.json); undefined when there is no usable list. */
+export function readSecretStamps(outDir: string): KnownFiles | undefined {
   const data = readJson(join(outDir, CACHE_DIR, STAMPS_FILE));
   if (!isObject(data) || data.version !== STAMPS_VERSION) return undefined;
   const { generator, reader, base, refs, answers, stamps } = data;

@@ -3,8 +3,12 @@
  * read, each by the very steps SecretReader takes, posted in batches in the order that build read them — the order in
  * which validation asks for them again. Loaded in the stat-ahead thread only.
  */
+import { statSync, type Stats } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
 import { readSecretFileAhead } from '../load/secrets.js';
-import { readSecretFileList, SECRET_SIGNAL, type SecretFileBatch, type SecretPrefetchThreadEnd } from './secret-prefetch.js';
+import { readSecretStamps } from './checked-hosts.js';
+import { readSecretFileList, SECRET_SIGNAL, STAT_FIELDS, type SecretFileBatch, type SecretPrefetchThreadEnd, type SecretStatsTaken } from './secret-prefetch.js';
 
 /** A few hundred files a message: the first ones reach the build early, and 10,000 files are some 40 messages. */
 const BATCH_FILES = 256;
@@ -18,6 +22,7 @@ const PREFETCH_BYTES = 64 * 1024 * 1024;
 export function prefetchSecretFiles(outDir: string, { port, signal: buffer }: SecretPrefetchThreadEnd): void {
   const signal = new Int32Array(buffer);
   try {
+    statKnownFiles(outDir, port, signal);
     const paths = readSecretFileList(outDir) ?? [];
     let batch: { paths: string[]; files: Buffer[]; bytes: number } = { paths: [], files: [], bytes: 0 };
     let total = 0;
@@ -48,6 +53,34 @@ export function prefetchSecretFiles(outDir: string, { port, signal: buffer }: Se
   } finally {
     port.close();
   }
+}
+
+/**
+ * Stats the secret files the last build knew by their stat (secret-stamps.json), each by the path validation stats
+ * (validate/secret-file-answers.ts: the reference resolved from the folder the stamps are for), and posts them in one
+ * message: validation compares them with the stamps instead of statting 10,000 files on the build's own thread.
+ */
+function statKnownFiles(outDir: string, port: MessagePort, signal: Int32Array): void {
+  const known = readSecretStamps(outDir);
+  if (known === undefined || known.files.size === 0) return;
+  const statPaths: string[] = [];
+  const stats = new Float64Array(known.files.size * STAT_FIELDS).fill(NaN);
+  for (const ref of known.files.keys()) {
+    if (Atomics.load(signal, SECRET_SIGNAL.isOver) !== 0) return;
+    const file = ref.slice('file:'.length);
+    const path = isAbsolute(file) ? file : resolve(known.base, file);
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      // left to the build, which stats it itself
+    }
+    if (stat !== undefined) stats.set([stat.dev, stat.ino, stat.mode, stat.size, stat.mtimeMs, stat.ctimeMs], statPaths.length * STAT_FIELDS);
+    statPaths.push(path);
+  }
+  const message: SecretStatsTaken = { statPaths, stats };
+  port.postMessage(message, [stats.buffer]);
+  Atomics.add(signal, SECRET_SIGNAL.batches, 1);
 }
 
 /** The message and its transfer list: the bytes are copied into a buffer of their own, which is moved, not cloned. */

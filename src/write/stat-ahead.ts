@@ -11,7 +11,8 @@
  * read (or its journal) — leaves the build to look for itself, as it does without the thread, so it finds every link and every
  * edited file exactly as it would. The build never waits for the thread: it takes the report once it is there.
  *
- * The thread first reads the secret files the last build read, for validation (secretFiles: secret-prefetch.ts).
+ * The thread first stats the secret files the last build knew by their stat, and reads those it read, for validation
+ * (secretFiles: secret-prefetch.ts).
  */
 import { statSync } from 'node:fs';
 import { receiveMessageOnPort, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/diagnostics/diagnostic.js';
 import { parseManifest } from '../../src/load/manifest.js';
 import { ParseCache } from '../../src/load/parse-cache.js';
-import { SecretReader } from '../../src/load/secrets.js';
+import { SecretReader, type PrefetchedSecretFiles, type StatTaken } from '../../src/load/secrets.js';
 import { HostChecks, type CheckedHosts } from '../../src/validate/host-checks.js';
 import { RACY_MARGIN_MS, type KnownFiles } from '../../src/validate/secret-file-answers.js';
 import { fleetSchema, hostListJudgedByEntry } from '../../src/validate/schema.js';
@@ -34,7 +34,7 @@ function validateWith(
   dir: string,
   text: string,
   earlier: CheckedHosts | undefined,
-  options: { env?: Record<string, string>; generator?: string; whole?: boolean; startedAt?: number; racyMarginMs?: number } = {},
+  options: { env?: Record<string, string>; generator?: string; whole?: boolean; startedAt?: number; racyMarginMs?: number; prefetched?: PrefetchedSecretFiles } = {},
 ): Run {
   const parsed = parseManifest(text, 'fleet.yaml', options.whole === true ? {} : { cache: new ParseCache() });
   if (!parsed.ok) return { diagnostics: parsed.diagnostics.map(formatDiagnostic), remembered: { checked: { generator: '', frame: '', hosts: new Map() }, isChanged: false }, notChecked: 0 };
@@ -43,7 +43,7 @@ function validateWith(
     ...(startedAt !== undefined ? { startedAt } : {}),
     ...(racyMarginMs !== undefined ? { racyMarginMs } : {}),
   });
-  const reader = new SecretReader(dir, options.env ?? {});
+  const reader = new SecretReader(dir, options.env ?? {}, options.prefetched);
   const validation = validateManifest(parsed.manifest.value, parsed.manifest.source, reader, checks);
   return {
     filesRead: reader.filesRead,
@@ -422,6 +422,41 @@ describe('secret files known unchanged by their stat', () => {
       expect(run.filesRead, JSON.stringify(memo, (_, v: unknown) => (v instanceof Map ? [...v] : v))).toEqual([join(dir, 'creds-2.json')]);
       expect(run.notChecked).toBe(3);
     }
+  });
+
+  it('takes a stat the build took ahead (on its stat-ahead thread) as its own, and stats the file itself when that one does not vouch for it', () => {
+    const dir = tempDir();
+    const { text, env } = fleet(dir);
+    settle();
+    const path = join(dir, 'creds-2.json');
+    const first = validateWith(dir, text, undefined, { env, ...now() });
+    const known = first.remembered.checked.files?.files.get('file:creds-2.json');
+    if (known === undefined) throw new Error('nothing remembered');
+    const asked: string[] = [];
+    const aheadWith = (stat: StatTaken | undefined): PrefetchedSecretFiles => ({ take: () => undefined, statOf: (at) => (asked.push(at), stat) });
+
+    // Taken ahead as remembered, and changed on disk since: only the stat taken ahead can have vouched for it.
+    writeFileSync(path, credentials(4));
+    const vouched = validateWith(dir, text, first.remembered.checked, { env, ...now(), prefetched: aheadWith(known.stamp) });
+    expect(asked).toEqual([path]);
+    expect(vouched.filesRead).toEqual([]);
+    expect(vouched.notChecked).toBe(3);
+
+    // Taken ahead otherwise (or not at all): the file's own stat decides, and it shows the change.
+    for (const stat of [{ ...known.stamp, ino: known.stamp.ino + 1 }, undefined]) {
+      const run = validateWith(dir, text, first.remembered.checked, { env, ...now(), prefetched: aheadWith(stat) });
+      expect(run.filesRead).toEqual([path]);
+      expect(run.notChecked).toBe(2);
+    }
+
+    // Put back, unchanged since the first run by its own stat: vouched for by that, whatever was taken ahead.
+    writeFileSync(path, credentials(2));
+    settle();
+    const again = validateWith(dir, text, undefined, { env, ...now() });
+    const stale = { ...(again.remembered.checked.files?.files.get('file:creds-2.json')?.stamp ?? known.stamp), ino: -1 };
+    const own = validateWith(dir, text, again.remembered.checked, { env, ...now(), prefetched: aheadWith(stale) });
+    expect(own.filesRead).toEqual([]);
+    expect(own.notChecked).toBe(3);
   });
 
   it('vouches for a file however its reference spells the path (./, .., a folder), by the path the reader opens', () => {

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scaleFleetTunnelId, writeScaleFleet } from '../../bench/scale-fleet.js';
-import { MAX_SECRET_BYTES, SecretReader, type SecretLookup } from '../../src/load/secrets.js';
+import { MAX_SECRET_BYTES, SecretReader, type SecretLookup, type StatTaken } from '../../src/load/secrets.js';
 import { compileFleet } from '../../src/pipeline.js';
 import { CACHE_DIR } from '../../src/write/cache.js';
+import { writeCheckedHosts } from '../../src/write/checked-hosts.js';
 import { readSecretFileList, writeSecretFileList } from '../../src/write/secret-prefetch.js';
 import { StatAhead, type StatAheadOptions } from '../../src/write/stat-ahead.js';
 
@@ -112,6 +113,31 @@ describe('secret files read ahead on the stat-ahead thread', () => {
       expect(statAhead.secretFiles.filesTaken).toBe(0);
       statAhead.close();
     }
+  });
+
+  it('stats the files the last build knew by their stat, by the paths validation stats them at, and hands out each stat until closed', () => {
+    const { dir, paths } = secretFiles(4);
+    mkdirSync(join(dir, 'sub'));
+    const stamp = { dev: 1, ino: 2, mode: 0o100600, size: 3, mtimeMs: 4, ctimeMs: 5 };
+    const refs = ['file:key-0', `file:${paths[1] as string}`, 'file:sub/../key-2', 'file:missing', 'file:sub'];
+    const out = outWithList([]);
+    const files = new Map(refs.map((ref) => [ref, { answer: 'digest', stamp }]));
+    writeCheckedHosts(out, { checked: { generator: 'g', frame: 'f', hosts: new Map(), files: { generator: 'g', reader: 'r', base: dir, files } }, isChanged: true });
+    const statAhead = threadDone(out);
+    const prefetch = statAhead.secretFiles;
+    const fields = (path: string): StatTaken => {
+      const { dev, ino, mode, size, mtimeMs, ctimeMs } = statSync(path);
+      return { dev, ino, mode, size, mtimeMs, ctimeMs };
+    };
+    // As validation resolves each reference from the folder the stamps are for (resolve(): `..` taken out).
+    for (const path of [paths[0], paths[1], paths[2], join(dir, 'sub')] as string[]) expect(prefetch.statOf(path), path).toEqual(fields(path));
+    // None for a file it could not stat, or did not stat (key-3 is not in the list).
+    expect(prefetch.statOf(join(dir, 'missing'))).toBeUndefined();
+    expect(prefetch.statOf(paths[3] as string)).toBeUndefined();
+    expect(prefetch.statOf(`${dir}/sub/../key-2`)).toBeUndefined();
+    prefetch.close();
+    expect(prefetch.statOf(paths[0] as string)).toBeUndefined();
+    statAhead.close();
   });
 
   it('hands nothing out once closed (the build has read every secret)', () => {
