@@ -629,15 +629,30 @@ function encodeWarning(warning: TargetWarning): WarningEntry {
 }
 
 /**
- * Every part of a cache read from its file (none for a cache built: undefined), in the order of the text: each host's
- * line, its parts in the order written, then the fleet-wide parts. forEachPartInText follows the same order.
+ * What tells a part's place in the order both visitors below follow: the ordinal of its host among the hosts visited
+ * (undefined: a fleet-wide part) and its target. The stat-ahead thread sends it with each part's answer, and the
+ * build takes an answer only for the part whose own tag it carries.
  */
-export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, index: number) => void): number | undefined {
+export function partTagOf(hostOrdinal: number | undefined, target: string): number {
+  const targetIndex = (TARGET_NAMES as readonly string[]).indexOf(target);
+  return ((hostOrdinal ?? -1) + 1) * 8 + (targetIndex === -1 ? 7 : targetIndex);
+}
+
+/**
+ * Every part of a cache read from its file (none for a cache built: undefined), in the order of the text: each host's
+ * line, its parts in the order written, then the fleet-wide parts, each with its partTagOf. forEachPartInText follows
+ * the same order.
+ */
+export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, index: number, tag: number) => void): number | undefined {
   const read = linesRead.get(cache);
   if (read === undefined) return undefined;
   let index = 0;
-  for (const { parts } of read.hosts.values()) for (const target of Object.keys(parts)) visit(parts[target] as CachedPart, index++);
-  for (const target of Object.keys(cache.fleet)) visit(cache.fleet[target] as CachedPart, index++);
+  let ordinal = 0;
+  for (const { parts } of read.hosts.values()) {
+    for (const target of Object.keys(parts)) visit(parts[target] as CachedPart, index++, partTagOf(ordinal, target));
+    ordinal++;
+  }
+  for (const target of Object.keys(cache.fleet)) visit(cache.fleet[target] as CachedPart, index++, partTagOf(undefined, target));
   return index;
 }
 
@@ -650,7 +665,7 @@ export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, 
  * A part not in its shape comes as undefined. Returns the number of parts; undefined when the text is not lines of
  * the shape cachedPartsInOrder reads.
  */
-export function forEachPartInText(text: string, visit: (files: readonly unknown[] | undefined, index: number) => void, journal?: string): number | undefined {
+export function forEachPartInText(text: string, visit: (files: readonly unknown[] | undefined, index: number, tag: number) => void, journal?: string): number | undefined {
   if (!text.endsWith('\n')) return undefined;
   let end = text.indexOf('\n');
   const head = parseJson(text.slice(0, end));
@@ -658,24 +673,25 @@ export function forEachPartInText(text: string, visit: (files: readonly unknown[
   const changes = journal === undefined ? undefined : journalEntries(journal);
   if (journal !== undefined && changes === undefined) return undefined;
   let index = 0;
-  const visitParts = (entries: Record<string, unknown>): void => {
+  let ordinal = 0;
+  const visitParts = (entries: Record<string, unknown>, hostOrdinal: number | undefined): void => {
     for (const target of Object.keys(entries)) {
       const entry = entries[target];
-      visit(Array.isArray(entry) && Array.isArray(entry[3]) ? (entry[3] as unknown[]) : undefined, index++);
+      visit(Array.isArray(entry) && Array.isArray(entry[3]) ? (entry[3] as unknown[]) : undefined, index++, partTagOf(hostOrdinal, target));
     }
   };
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
     const entry = parseJson(text.slice(start, end));
     if (!Array.isArray(entry) || !isObject(entry[2])) return undefined;
-    if (changes?.hosts.has(entry[0] as string) !== true) visitParts(entry[2]);
+    if (changes?.hosts.has(entry[0] as string) !== true) visitParts(entry[2], ordinal++);
   }
   for (const { entry } of changes?.lines ?? []) {
     if (entry.length === 1) continue;
     if (!isObject(entry[2])) return undefined;
-    visitParts(entry[2]);
+    visitParts(entry[2], ordinal++);
   }
-  visitParts(changes?.head.fleet ?? head.fleet);
+  visitParts(changes?.head.fleet ?? head.fleet, undefined);
   return index;
 }
 

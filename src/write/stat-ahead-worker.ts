@@ -1,13 +1,14 @@
 /**
  * The stat-ahead thread's side (stat-ahead.ts has the build's side): reads the build cache's text itself and looks at
  * every cached file and the folders above it, while the build's own thread is still validating the manifest. It
- * answers with one byte per cached part, in the cache's own order (cache.ts, cachedPartsInOrder), and the identity of
- * the cache file (and journal) it read: no paths and no cache, only what the build needs to skip looking again at what was found as
- * recorded. It does not decode the cache (forEachPartInText): a second decoded cache would cost tens of megabytes
- * while the build's own memory peaks.
+ * answers with one byte per cached part, in the cache's own order (cache.ts, cachedPartsInOrder), with each part's tag
+ * (partTagOf), in shared memory the build reads as the answers come, and the identity of the cache file (and journal)
+ * it read: no paths and no cache, only what the build needs to skip looking again at what was found as recorded. It
+ * does not decode the cache (forEachPartInText): a second decoded cache would cost tens of megabytes while the build's
+ * own memory peaks.
  *
- * Before all that, it reads the secret files the last build read (secret-prefetch-worker.ts), which validation needs
- * first.
+ * Before all that, it stats and reads the secret files the last build knew by their stat and read
+ * (secret-prefetch-worker.ts), which validation needs first.
  *
  * Loaded in a worker_threads worker, never on the build's own thread; it imports only the cache's reading, out/'s
  * paths and the reading of secret files.
@@ -22,12 +23,14 @@ import { prefetchSecretFiles } from './secret-prefetch-worker.js';
 
 /** Int32 slots of the shared signal buffer (as stage-worker.ts's). */
 export const SIGNAL = {
-  /** Bumped (and notified) once the report is posted, and when the thread stops. */
+  /** Bumped (and notified) once the report is posted, once every part is looked at, and when the thread stops. */
   results: 0,
   /** Set when the thread has stopped (done, failed to start, or crashed). */
   stopped: 1,
+  /** Set once every part is looked at. */
+  done: 2,
 } as const;
-export const SIGNAL_SLOTS = 2;
+export const SIGNAL_SLOTS = 3;
 
 export interface StatAheadWorkerData {
   port: MessagePort;
@@ -40,16 +43,31 @@ export interface StatAheadWorkerData {
 /** A part whose files all stat as recorded, below folders that are all real folders (no link, no file). */
 export const FOUND_AS_CACHED = 1;
 
+/**
+ * Posted once the thread has read the cache, before it looks at any file: the build takes each part's answer as soon
+ * as it is there, rather than the whole report or none (a report that came late left the build looking at every file
+ * itself until it came, while the thread went on looking at the same files).
+ */
 export interface StatAheadReport {
   /** The cache file and journal read: the build uses the report only when it read those very files. */
   identity: CacheIdentity;
-  /** Per part, in cachedPartsInOrder's order: FOUND_AS_CACHED, or 0 (not as recorded, or not looked at). */
-  parts: Uint8Array;
+  /** Per part, in cachedPartsInOrder's order: FOUND_AS_CACHED, or 0 (not as recorded). Uint8 over a SharedArrayBuffer. */
+  verdicts: SharedArrayBuffer;
+  /** Per part, its partTagOf (cache.ts): the build takes an answer only for the part whose tag it carries. Int32. */
+  tags: SharedArrayBuffer;
+  /**
+   * Int32 [looked, total]: the parts answered so far (each part's answer and tag are written before `looked` counts it),
+   * and their number once all are (-1 until then).
+   */
+  progress: SharedArrayBuffer;
 }
 
+/** Each part's entry in the cache's text takes more characters than this: the most parts a text can hold. */
+const MIN_PART_CHARS = 16;
+
 /**
- * First reads the secret files the last build read (secret-prefetch-worker.ts), then posts one report (none when there
- * is no usable cache); the thread then ends, having nothing left to do.
+ * First the secret files (secret-prefetch-worker.ts), then the report (none when there is no cache to read), posted
+ * before any cached file is looked at and filled in part after part; the thread then ends, having nothing left to do.
  */
 export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: StatAheadWorkerData): void {
   const signal = new Int32Array(buffer);
@@ -62,19 +80,41 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
       // whatever was not posted, the build reads itself; the report is still worth making
     }
     const read = readCacheText(outDir);
-    const parts = read && statCachedParts(outDir, read.text, read.journal?.text);
-    if (read !== undefined && parts !== undefined) {
-      const report: StatAheadReport = { identity: { base: read.identity, journal: read.journal?.identity }, parts };
-      port.postMessage(report, [parts.buffer]);
-    }
+    if (read === undefined) return;
+    const most = Math.ceil((read.text.length + (read.journal?.text.length ?? 0)) / MIN_PART_CHARS);
+    const report: StatAheadReport = {
+      identity: { base: read.identity, journal: read.journal?.identity },
+      verdicts: new SharedArrayBuffer(most),
+      tags: new SharedArrayBuffer(most * Int32Array.BYTES_PER_ELEMENT),
+      progress: new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT),
+    };
+    const verdicts = new Uint8Array(report.verdicts);
+    const tags = new Int32Array(report.tags);
+    const progress = new Int32Array(report.progress);
+    progress[1] = -1;
+    port.postMessage(report);
+    Atomics.add(signal, SIGNAL.results, 1);
+    Atomics.notify(signal, SIGNAL.results);
+    const count = statCachedParts(outDir, read.text, read.journal?.text, (index, tag, isFound) => {
+      if (index >= most) return;
+      verdicts[index] = isFound ? FOUND_AS_CACHED : 0;
+      tags[index] = tag;
+      // After the answer and the tag: the build reads them only once it sees them counted.
+      Atomics.store(progress, 0, index + 1);
+    });
+    Atomics.store(progress, 1, count ?? 0);
   } finally {
+    Atomics.store(signal, SIGNAL.done, 1);
     Atomics.add(signal, SIGNAL.results, 1);
     Atomics.notify(signal, SIGNAL.results);
   }
 }
 
-/** Looks at each part's files until one is not as recorded (the build's thread looks at that part again itself). */
-function statCachedParts(outDir: string, text: string, journal: string | undefined): Uint8Array<ArrayBuffer> | undefined {
+/**
+ * Looks at each part's files until one is not as recorded (the build's thread looks at that part again itself), and
+ * gives each part's answer as it has it. Returns the number of parts (undefined: the text is not in shape).
+ */
+function statCachedParts(outDir: string, text: string, journal: string | undefined, answer: (index: number, tag: number, isFound: boolean) => void): number | undefined {
   const prefix = outPrefixOf(outDir);
   // Folder (relative) → whether it and every folder above it inside out/ is a real folder: each looked at once.
   const isRealChain = new Map<string, boolean>();
@@ -97,16 +137,12 @@ function statCachedParts(outDir: string, text: string, journal: string | undefin
     const slash = path.lastIndexOf('/');
     return (slash === -1 || isFolderChainReal(path.slice(0, slash))) && isAsCached({ mode, size, mtimeMs, ino }, lstatOrUndefined(prefix + path));
   };
-  const found: number[] = [];
-  const count = forEachPartInText(text, (fields, index) => {
-    if (fields === undefined || fields.length % FILE_FIELDS !== 0) return;
-    for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset)) return;
-    found.push(index);
-  }, journal);
-  if (count === undefined) return undefined;
-  const parts = new Uint8Array(count);
-  for (const index of found) parts[index] = FOUND_AS_CACHED;
-  return parts;
+  const isPartAsCached = (fields: readonly unknown[] | undefined): boolean => {
+    if (fields === undefined || fields.length % FILE_FIELDS !== 0) return false;
+    for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset)) return false;
+    return true;
+  };
+  return forEachPartInText(text, (fields, index, tag) => answer(index, tag, isPartAsCached(fields)), journal);
 }
 
 /**

@@ -40,8 +40,8 @@ export class StatAhead {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(SIGNAL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
-  /** Once the report is taken (or known never to come): the parts it found as recorded, in the cache the build read. */
-  private found: ReadonlySet<CachedPart> | undefined;
+  /** Once the report is taken: its answers, for the cache the build read; NO_ANSWERS when it never comes or is about another. */
+  private answers: ReportAnswers | undefined;
   private closed = false;
 
   /** The thread, when out/ holds a cache large enough to pay for it; undefined otherwise. */
@@ -66,25 +66,27 @@ export class StatAhead {
 
   /**
    * Whether the thread found every file of `part` (a part of `cache`, the cache the build read) on disk as recorded,
-   * below real folders. False whenever it does not know, or its report has not come yet: the build then looks itself.
+   * below real folders. False whenever it does not know, or has not looked at the part yet: the build then looks itself.
    */
   isFoundAsCached(cache: BuildCache, part: CachedPart): boolean {
-    return (this.found ?? this.take(cache))?.has(part) === true;
+    return (this.answers ?? this.take(cache))?.isFoundAsCached(part) === true;
   }
 
-  /** How many parts the report found as recorded, in the cache the build read (0 before, and without, a report). */
+  /** How many parts the thread has found as recorded so far, in the cache the build read (0 before, and without, a report). */
   get partsFoundAsCached(): number {
-    return this.found?.size ?? 0;
+    return this.answers?.foundSoFar ?? 0;
   }
 
   /**
-   * Waits at most `ms` for the report (or for the thread to stop). The build itself never waits (tests do, so that
-   * what they state does not depend on which thread was quicker).
+   * Waits at most `ms` for every part to be looked at (or for the thread to stop). The build itself never waits (tests
+   * do, so that what they state does not depend on which thread was quicker).
    */
   waitForReport(ms: number): void {
     const until = Date.now() + ms;
-    for (let left = ms; Atomics.load(this.signal, SIGNAL.results) === 0 && left > 0; left = until - Date.now()) {
-      Atomics.wait(this.signal, SIGNAL.results, 0, left);
+    for (let left = ms; left > 0; left = until - Date.now()) {
+      const seen = Atomics.load(this.signal, SIGNAL.results);
+      if (Atomics.load(this.signal, SIGNAL.done) !== 0 || Atomics.load(this.signal, SIGNAL.stopped) !== 0) return;
+      Atomics.wait(this.signal, SIGNAL.results, seen, left);
     }
   }
 
@@ -101,27 +103,62 @@ export class StatAhead {
     void this.worker.terminate().catch(() => {});
   }
 
-  /** The report, once it is there; EMPTY for good when it never comes or is not about `cache`. */
-  private take(cache: BuildCache): ReadonlySet<CachedPart> | undefined {
+  /** The report, once it is there; NO_ANSWERS for good when it never comes or is not about `cache`. */
+  private take(cache: BuildCache): ReportAnswers | undefined {
     // Nothing posted and the thread not stopped: too early, and not worth a look at the port (this runs per part).
     if (Atomics.load(this.signal, SIGNAL.results) === 0) return undefined;
     const message = receiveMessageOnPort(this.port);
-    this.found = message === undefined ? EMPTY : foundIn(message.message as StatAheadReport, cache);
-    this.close();
-    return this.found;
+    this.answers = message === undefined ? NO_ANSWERS : ReportAnswers.of(message.message as StatAheadReport, cache);
+    // The thread goes on answering (into shared memory) until it is done, or closed.
+    if (this.answers === NO_ANSWERS) this.close();
+    return this.answers;
   }
 }
 
-const EMPTY: ReadonlySet<CachedPart> = new Set();
+/**
+ * A report's answers for the cache the build read (`cache`): a part is found as recorded when the thread has answered
+ * for it (counted in `progress`), with that part's own tag (the part at that place in the thread's order is the same
+ * one), and found it so.
+ */
+export class ReportAnswers {
+  private constructor(
+    private readonly verdicts: Uint8Array,
+    private readonly tags: Int32Array,
+    private readonly progress: Int32Array,
+    /** Each part's place in the order, and its own tag. */
+    private readonly places: ReadonlyMap<CachedPart, number>,
+    private readonly ownTags: Int32Array,
+  ) {}
 
-/** The parts of `cache` the report found as recorded; none when it is about other files than the ones `cache` was read from. */
-function foundIn(report: StatAheadReport, cache: BuildCache): ReadonlySet<CachedPart> {
-  const identity = identityOfCache(cache);
-  if (identity === undefined || !isSameCache(identity, report.identity)) return EMPTY;
-  const found = new Set<CachedPart>();
-  const count = cachedPartsInOrder(cache, (part, index) => {
-    if (report.parts[index] === FOUND_AS_CACHED) found.add(part);
-  });
-  // The same file decodes to the same parts; should they differ in number all the same, nothing is trusted.
-  return count === report.parts.length ? found : EMPTY;
+  /** The answers of `report` for `cache`; NO_ANSWERS when the report is about other files than `cache` was read from. */
+  static of(report: StatAheadReport, cache: BuildCache): ReportAnswers {
+    const identity = identityOfCache(cache);
+    if (identity === undefined || !isSameCache(identity, report.identity)) return NO_ANSWERS;
+    const places = new Map<CachedPart, number>();
+    const ownTags: number[] = [];
+    cachedPartsInOrder(cache, (part, index, tag) => {
+      places.set(part, index);
+      ownTags.push(tag);
+    });
+    return new ReportAnswers(new Uint8Array(report.verdicts), new Int32Array(report.tags), new Int32Array(report.progress), places, Int32Array.from(ownTags));
+  }
+
+  static none(): ReportAnswers {
+    return new ReportAnswers(new Uint8Array(0), new Int32Array(0), new Int32Array(2), new Map(), new Int32Array(0));
+  }
+
+  isFoundAsCached(part: CachedPart): boolean {
+    const index = this.places.get(part);
+    // Read before the answer: an answer is written before the thread counts it.
+    return index !== undefined && index < Atomics.load(this.progress, 0) && this.tags[index] === this.ownTags[index] && this.verdicts[index] === FOUND_AS_CACHED;
+  }
+
+  /** How many parts are found as recorded so far. */
+  get foundSoFar(): number {
+    let found = 0;
+    for (const part of this.places.keys()) if (this.isFoundAsCached(part)) found++;
+    return found;
+  }
 }
+
+const NO_ANSWERS = ReportAnswers.none();

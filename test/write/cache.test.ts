@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, readCache, recordLeftBy, textOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
+import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, partTagOf, readCache, recordLeftBy, textOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -279,12 +279,24 @@ describe('the order of cached parts in the stat-ahead report', () => {
     const cache = readCache(out);
     if (cache === undefined) throw new Error('the cache was not read back');
     const decoded: string[][] = [];
-    const decodedCount = cachedPartsInOrder(cache, (read, index) => (decoded[index] = read.files.map((f) => f.path)));
+    const decodedTags: number[] = [];
+    const decodedCount = cachedPartsInOrder(cache, (read, index, tag) => {
+      decoded[index] = read.files.map((f) => f.path);
+      decodedTags[index] = tag;
+    });
     const inText: string[][] = [];
-    const textCount = forEachPartInText(text, (fields, index) => (inText[index] = (fields ?? []).filter((_, i) => i % FILE_FIELDS === 0) as string[]));
+    const textTags: number[] = [];
+    const textCount = forEachPartInText(text, (fields, index, tag) => {
+      inText[index] = (fields ?? []).filter((_, i) => i % FILE_FIELDS === 0) as string[];
+      textTags[index] = tag;
+    });
     expect(decoded.map((paths) => paths[0])).toEqual(['chef/data_bags/acme/web-1.json', 'cloud-init/web-1.yaml', 'chef/data_bags/acme/10.json', 'cloud-init/10.yaml', 'chef/data_bags/acme/2.json', 'cloud-init/2.yaml', 'chef/cookbooks/acme/metadata.rb']);
     expect(inText).toEqual(decoded);
     expect(textCount).toBe(decodedCount);
+    // Each part's tag tells its host (by ordinal) and its target apart from every other part's.
+    expect(textTags).toEqual(decodedTags);
+    expect(new Set(decodedTags).size).toBe(decodedTags.length);
+    expect(decodedTags).toEqual([partTagOf(0, 'chef'), partTagOf(0, 'cloud-init'), partTagOf(1, 'chef'), partTagOf(1, 'cloud-init'), partTagOf(2, 'chef'), partTagOf(2, 'cloud-init'), partTagOf(undefined, 'chef')]);
   });
 
   it('is not known for a cache the build made rather than read', () => {

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
-import { CACHE_DIR, readCache } from '../../src/write/cache.js';
+import { CACHE_DIR, cachedPartsInOrder, identityOfCache, readCache, type BuildCache, type CachedPart } from '../../src/write/cache.js';
 import { buildIntoOut, type StreamedBuildResult } from '../../src/write/incremental.js';
 import { OutputError } from '../../src/write/output-error.js';
-import { StatAhead, type StatAheadOptions } from '../../src/write/stat-ahead.js';
+import { ReportAnswers, StatAhead, type StatAheadOptions } from '../../src/write/stat-ahead.js';
+import { FOUND_AS_CACHED, type StatAheadReport } from '../../src/write/stat-ahead-worker.js';
 import { sampleFleet } from '../support/sample-fleet.js';
 import { changedPaths, snapshotDisk } from './disk.js';
 import { hostRuns } from './part-runs.js';
@@ -224,5 +225,64 @@ describe('StatAhead.start', () => {
     const started = StatAhead.start(out, { cacheBytesForStatAhead: size });
     expect(started).toBeInstanceOf(StatAhead);
     started?.close();
+  });
+});
+
+describe("the thread's answers, taken as they come (ReportAnswers)", () => {
+  /** A report for the cache in `out`, as the thread posts it, with every part answered "found" and its own tag. */
+  function reportFor(cache: BuildCache): { report: StatAheadReport; verdicts: Uint8Array; tags: Int32Array; progress: Int32Array; count: number } {
+    const identity = identityOfCache(cache);
+    if (identity === undefined) throw new Error('a cache read from a file has an identity');
+    const tagsInOrder: number[] = [];
+    const count = cachedPartsInOrder(cache, (_, index, tag) => (tagsInOrder[index] = tag)) ?? 0;
+    const report: StatAheadReport = { identity, verdicts: new SharedArrayBuffer(count), tags: new SharedArrayBuffer(count * 4), progress: new SharedArrayBuffer(8) };
+    const verdicts = new Uint8Array(report.verdicts).fill(FOUND_AS_CACHED);
+    const tags = Int32Array.from(tagsInOrder);
+    new Int32Array(report.tags).set(tags);
+    return { report, verdicts, tags: new Int32Array(report.tags), progress: new Int32Array(report.progress), count };
+  }
+
+  it('trusts an answer only once the thread counted it, for the part whose tag it carries, and only when it is "found"', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const cache = readCache(out);
+    if (cache === undefined) throw new Error('no cache');
+    const parts: CachedPart[] = [];
+    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
+    const { report, verdicts, tags, progress, count } = reportFor(cache);
+    expect(count).toBeGreaterThan(4);
+    const answers = ReportAnswers.of(report, cache);
+    const found = (): boolean[] => parts.map((part) => answers.isFoundAsCached(part));
+
+    // Nothing counted yet: nothing trusted, though every answer is written.
+    expect(found().some(Boolean)).toBe(false);
+    // Counted as they come: the first three.
+    Atomics.store(progress, 0, 3);
+    expect(found()).toEqual(parts.map((_, index) => index < 3));
+    expect(answers.foundSoFar).toBe(3);
+    Atomics.store(progress, 0, count);
+    expect(found().every(Boolean)).toBe(true);
+    // A part answered "not as recorded", and a part whose place holds another part's tag (the thread's order and the
+    // build's differ there): not trusted.
+    verdicts[1] = 0;
+    tags[2] = tags[3] as number;
+    expect(found()).toEqual(parts.map((_, index) => index !== 1 && index !== 2));
+    // A part of another cache read from the same file is not one of these.
+    expect(answers.isFoundAsCached({ ...(parts[0] as CachedPart) })).toBe(false);
+  });
+
+  it('trusts nothing of a report about another cache file than the one the build read', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const cache = readCache(out);
+    if (cache === undefined) throw new Error('no cache');
+    const { report, progress, count } = reportFor(cache);
+    Atomics.store(progress, 0, count);
+    const other: StatAheadReport = { ...report, identity: { ...report.identity, base: { ...report.identity.base, ino: report.identity.base.ino + 1 } } };
+    const answers = ReportAnswers.of(other, cache);
+    const parts: CachedPart[] = [];
+    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
+    expect(parts.some((part) => answers.isFoundAsCached(part))).toBe(false);
+    expect(ReportAnswers.of(report, cache).foundSoFar).toBe(count);
   });
 });
