@@ -30,13 +30,14 @@ export interface SecretSource {
   read(ref: SecretReference): SecretLookup;
 }
 
-/**
- * Secret files a build read ahead on another thread (write/secret-prefetch.ts), each exactly as readFile reads one
- * (readSecretFileAhead): only clean successes, handed over by the absolute path they were read from.
- */
 /** What a stat says of a file that tells it unchanged (validate/secret-file-answers.ts, FileStamp). */
 export type StatTaken = Pick<Stats, 'dev' | 'ino' | 'mode' | 'size' | 'mtimeMs' | 'ctimeMs'>;
 
+/**
+ * Secret files a build read ahead on another thread (write/secret-prefetch.ts), each exactly as readFile reads one
+ * (readSecretFileAhead): only clean successes, handed over by the absolute path they were read from; and the stats it
+ * took of the files the last build knew by their stat.
+ */
 export interface PrefetchedSecretFiles {
   /** The bytes read ahead from `path`, handed out once; undefined when there are none (not read, or not come yet). */
   take(path: string): Buffer | undefined;
