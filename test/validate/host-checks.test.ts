@@ -10,7 +10,7 @@ import { parseManifest } from '../../src/load/manifest.js';
 import { ParseCache } from '../../src/load/parse-cache.js';
 import { SecretReader, type PrefetchedSecretFiles, type StatTaken } from '../../src/load/secrets.js';
 import { HostChecks, type CheckedHosts } from '../../src/validate/host-checks.js';
-import { RACY_MARGIN_MS, type KnownFiles } from '../../src/validate/secret-file-answers.js';
+import { RACY_MARGIN_MS, type KnownFile, type KnownFiles } from '../../src/validate/secret-file-answers.js';
 import { fleetSchema, hostListJudgedByEntry } from '../../src/validate/schema.js';
 import { validateManifest } from '../../src/validate/validate.js';
 import { fixtureEnv } from './run-fixture.js';
@@ -348,6 +348,17 @@ describe('secret files known unchanged by their stat', () => {
   /** Waits until what was just written is older than MARGIN ms. */
   const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, MARGIN * 2);
 
+  /** A first run over fleet(dir), once its files are old enough to be remembered, and what it remembered of creds-2.json. */
+  const rememberedFirst = (dir: string): { text: string; env: Record<string, string>; path: string; first: Run; files: KnownFiles; known: KnownFile } => {
+    const { text, env } = fleet(dir);
+    settle();
+    const first = validateWith(dir, text, undefined, { env, ...now() });
+    const files = first.remembered.checked.files;
+    const known = files?.files.get('file:creds-2.json');
+    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    return { text, env, path: join(dir, 'creds-2.json'), first, files, known };
+  };
+
   it('confirms a remembered host without reading its secret file when the stat shows it unchanged since before that build began', () => {
     const dir = tempDir();
     const { text, env } = fleet(dir);
@@ -363,13 +374,7 @@ describe('secret files known unchanged by their stat', () => {
 
   it('notices a changed secret file even when its size, inode and mtime are as remembered: a change sets the ctime', () => {
     const dir = tempDir();
-    const { text, env } = fleet(dir);
-    settle();
-    const path = join(dir, 'creds-2.json');
-    const first = validateWith(dir, text, undefined, { env, ...now() });
-    const files = first.remembered.checked.files;
-    const known = files?.files.get('file:creds-2.json');
-    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    const { text, env, path, first, files, known } = rememberedFirst(dir);
     // Another tunnel's credentials, of the same length, written in place: the id no longer matches.
     expect(credentials(4).length).toBe(credentials(2).length);
     writeFileSync(path, credentials(4));
@@ -402,12 +407,7 @@ describe('secret files known unchanged by their stat', () => {
 
   it('reads the file again when what is remembered of it does not match: another stamp, another user, another folder, another fleetgen', () => {
     const dir = tempDir();
-    const { text, env } = fleet(dir);
-    settle();
-    const first = validateWith(dir, text, undefined, { env, ...now() });
-    const files = first.remembered.checked.files;
-    const known = files?.files.get('file:creds-2.json');
-    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    const { text, env, first, files, known } = rememberedFirst(dir);
     const damaged: KnownFiles[] = [
       ...(['dev', 'ino', 'mode', 'size', 'mtimeMs', 'ctimeMs'] as const).map((field) => ({
         ...files,
@@ -426,12 +426,7 @@ describe('secret files known unchanged by their stat', () => {
 
   it('takes a stat the build took ahead (on its stat-ahead thread) as its own, and stats the file itself when that one does not vouch for it', () => {
     const dir = tempDir();
-    const { text, env } = fleet(dir);
-    settle();
-    const path = join(dir, 'creds-2.json');
-    const first = validateWith(dir, text, undefined, { env, ...now() });
-    const known = first.remembered.checked.files?.files.get('file:creds-2.json');
-    if (known === undefined) throw new Error('nothing remembered');
+    const { text, env, path, first, known } = rememberedFirst(dir);
     const asked: string[] = [];
     const aheadWith = (stat: StatTaken | undefined): PrefetchedSecretFiles => ({ take: () => undefined, statOf: (at) => (asked.push(at), stat) });
 
@@ -475,12 +470,7 @@ describe('secret files known unchanged by their stat', () => {
 
   it('a wrong answer remembered for an unchanged file only costs the checks: the host is checked again', () => {
     const dir = tempDir();
-    const { text, env } = fleet(dir);
-    settle();
-    const first = validateWith(dir, text, undefined, { env, ...now() });
-    const files = first.remembered.checked.files;
-    const known = files?.files.get('file:creds-2.json');
-    if (files === undefined || known === undefined) throw new Error('nothing remembered');
+    const { text, env, first, files, known } = rememberedFirst(dir);
     const memo = { ...files, files: new Map([['file:creds-2.json', { ...known, answer: 'not the digest' }]]) };
     const run = validateWith(dir, text, { ...first.remembered.checked, files: memo }, { env, ...now() });
     expect(run.notChecked).toBe(2);
