@@ -55,10 +55,7 @@ export interface StatAheadReport {
   verdicts: SharedArrayBuffer;
   /** Per part, its partTagOf (cache.ts): the build takes an answer only for the part whose tag it carries. Int32. */
   tags: SharedArrayBuffer;
-  /**
-   * Int32 [looked, total]: the parts answered so far (each part's answer and tag are written before `looked` counts it),
-   * and their number once all are (-1 until then).
-   */
+  /** One Int32: how many parts are answered so far (each part's answer and tag are written before it is counted). */
   progress: SharedArrayBuffer;
 }
 
@@ -86,23 +83,21 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
       identity: { base: read.identity, journal: read.journal?.identity },
       verdicts: new SharedArrayBuffer(most),
       tags: new SharedArrayBuffer(most * Int32Array.BYTES_PER_ELEMENT),
-      progress: new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT),
+      progress: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
     };
     const verdicts = new Uint8Array(report.verdicts);
     const tags = new Int32Array(report.tags);
     const progress = new Int32Array(report.progress);
-    progress[1] = -1;
     port.postMessage(report);
     Atomics.add(signal, SIGNAL.results, 1);
     Atomics.notify(signal, SIGNAL.results);
-    const count = statCachedParts(outDir, read.text, read.journal?.text, (index, tag, isFound) => {
+    statCachedParts(outDir, read.text, read.journal?.text, (index, tag, isFound) => {
       if (index >= most) return;
       verdicts[index] = isFound ? FOUND_AS_CACHED : 0;
       tags[index] = tag;
       // After the answer and the tag: the build reads them only once it sees them counted.
       Atomics.store(progress, 0, index + 1);
     });
-    Atomics.store(progress, 1, count ?? 0);
   } finally {
     Atomics.store(signal, SIGNAL.done, 1);
     Atomics.add(signal, SIGNAL.results, 1);
@@ -112,9 +107,10 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
 
 /**
  * Looks at each part's files until one is not as recorded (the build's thread looks at that part again itself), and
- * gives each part's answer as it has it. Returns the number of parts (undefined: the text is not in shape).
+ * gives each part's answer as it has it. (A text not in shape stops it: the build, which reads the same text, then
+ * has no cache to ask about.)
  */
-function statCachedParts(outDir: string, text: string, journal: string | undefined, answer: (index: number, tag: number, isFound: boolean) => void): number | undefined {
+function statCachedParts(outDir: string, text: string, journal: string | undefined, answer: (index: number, tag: number, isFound: boolean) => void): void {
   const prefix = outPrefixOf(outDir);
   // Folder (relative) → whether it and every folder above it inside out/ is a real folder: each looked at once.
   const isRealChain = new Map<string, boolean>();
@@ -142,7 +138,7 @@ function statCachedParts(outDir: string, text: string, journal: string | undefin
     for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset)) return false;
     return true;
   };
-  return forEachPartInText(text, (fields, index, tag) => answer(index, tag, isPartAsCached(fields)), journal);
+  forEachPartInText(text, (fields, index, tag) => answer(index, tag, isPartAsCached(fields)), journal);
 }
 
 /**

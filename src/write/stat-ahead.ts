@@ -144,7 +144,7 @@ export class ReportAnswers {
   }
 
   static none(): ReportAnswers {
-    return new ReportAnswers(new Uint8Array(0), new Int32Array(0), new Int32Array(2), new Map(), new Int32Array(0));
+    return new ReportAnswers(new Uint8Array(0), new Int32Array(0), new Int32Array(1), new Map(), new Int32Array(0));
   }
 
   isFoundAsCached(part: CachedPart): boolean {

@@ -235,7 +235,7 @@ describe("the thread's answers, taken as they come (ReportAnswers)", () => {
     if (identity === undefined) throw new Error('a cache read from a file has an identity');
     const tagsInOrder: number[] = [];
     const count = cachedPartsInOrder(cache, (_, index, tag) => (tagsInOrder[index] = tag)) ?? 0;
-    const report: StatAheadReport = { identity, verdicts: new SharedArrayBuffer(count), tags: new SharedArrayBuffer(count * 4), progress: new SharedArrayBuffer(8) };
+    const report: StatAheadReport = { identity, verdicts: new SharedArrayBuffer(count), tags: new SharedArrayBuffer(count * 4), progress: new SharedArrayBuffer(4) };
     const verdicts = new Uint8Array(report.verdicts).fill(FOUND_AS_CACHED);
     const tags = Int32Array.from(tagsInOrder);
     new Int32Array(report.tags).set(tags);
