@@ -1,15 +1,17 @@
 /**
  * Looking at a large rebuild's cached files on a second thread, before the build needs them: a one-host rebuild of a
  * 10,000-host fleet otherwise lstat's some 80,000 files and folders on the build's own thread, after validating the
- * manifest, while the second core has nothing to do. `fleetgen build` starts this thread first (StatAhead.start), it
- * reads the build cache and looks at every cached file while the manifest is validated (stat-ahead-worker.ts), and
- * the build asks it about each cached part it would reuse (isFoundAsCached).
+ * manifest, while the second core has nothing to do. `fleetgen` starts this thread before anything else
+ * (cli/early-start.ts; the build command starts it itself when that did not), it reads the build cache and looks at
+ * every cached file while the manifest is validated (stat-ahead-worker.ts), and the build asks it about each cached
+ * part it would reuse (isFoundAsCached).
  *
  * Only a shortcut for the common answer: a part the thread found on disk exactly as recorded (each file the same
  * inode, size, mtime and mode, below real folders) is not looked at again. Anything else — a part not found so, a
- * report that has not come yet, a thread that could not start or died, a cache file other than the one the build
- * read (or its journal) — leaves the build to look for itself, as it does without the thread, so it finds every link and every
- * edited file exactly as it would. The build never waits for the thread: it takes the report once it is there.
+ * part the thread has not answered for yet, a thread that could not start or died, a cache file other than the one
+ * the build read (or its journal) — leaves the build to look for itself, as it does without the thread, so it finds
+ * every link and every edited file exactly as it would. The build never waits for the thread: it takes each answer
+ * once it is there (ReportAnswers).
  *
  * The thread first stats the secret files the last build knew by their stat, and reads those it read, for validation
  * (secretFiles: secret-prefetch.ts).
