@@ -237,9 +237,9 @@ describe("the thread's answers, taken as they come (ReportAnswers)", () => {
     const count = cachedPartsInOrder(cache, (_, index, tag) => (tagsInOrder[index] = tag)) ?? 0;
     const report: StatAheadReport = { identity, verdicts: new SharedArrayBuffer(count), tags: new SharedArrayBuffer(count * 4), progress: new SharedArrayBuffer(4) };
     const verdicts = new Uint8Array(report.verdicts).fill(FOUND_AS_CACHED);
-    const tags = Int32Array.from(tagsInOrder);
-    new Int32Array(report.tags).set(tags);
-    return { report, verdicts, tags: new Int32Array(report.tags), progress: new Int32Array(report.progress), count };
+    const tags = new Int32Array(report.tags);
+    tags.set(tagsInOrder);
+    return { report, verdicts, tags, progress: new Int32Array(report.progress), count };
   }
 
   it('trusts an answer only once the thread counted it, for the part whose tag it carries, and only when it is "found"', () => {
