@@ -62,6 +62,7 @@ import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
 import { isCleanRelativePath, lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
+import { ProducedFiles, type ProducedLookup } from './produced.js';
 import { checkOutGitignoreIsOurs, outGitignoreFile, OUT_GITIGNORE } from './out-gitignore.js';
 import { findLeftoverTemps, findPreviousOutput, planFile, planRemoval, type PlannedAction, type PlannedFile } from './plan.js';
 import type { StageResult } from './stage-worker.js';
@@ -148,8 +149,9 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     // The record on disk is kept as it is when it is the one the last build left (so its text is what serializeState
     // gives its files) and this build produces the very same files: 70,000 lines not sorted and written again.
     const isRecordKept = previous.isAsLeft && comparison.isSame;
-    // The files it lists that this build neither produces nor removes (those of other targets, with --target).
-    const kept = build.scope === undefined ? [] : previous.files.filter((f) => !inScope(f.path) && !result.produced.has(f.path));
+    // The files it lists that this build neither produces nor removes (those of other targets, with --target). Out of
+    // scope, a file is no file of a part this build reused (of the targets it builds): only one it placed can be there.
+    const kept = build.scope === undefined ? [] : previous.files.filter((f) => !inScope(f.path) && !result.produced.isPlaced(f.path));
     const state = isRecordKept ? undefined : serializeState({ files: [...kept, ...result.produced.values()] });
     // A record taken from the cache is the text serializeState gave its files (isAsLeft): another list is another text.
     const isRecordChanged = state !== undefined && (previous.cache !== undefined || state !== previous.text);
@@ -166,7 +168,7 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     // As this build leaves the record, for the next one (isRecordAsLeft): the file read, when its text is the one made.
     const recordLeft = state !== undefined && isRecordChanged ? writtenRecordIdentity(statePath(outDir), writeFileAtomic(statePath(outDir), state, { mode: 0o644 })) : previous.identity;
     // A build killed before this one left temp files and temp folders (and no cache): none of this build's are left by now.
-    if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.keys()])) rmSync(join(outDir, temp), { recursive: true, force: true });
+    if (outExists && cache === undefined) for (const temp of findLeftoverTemps(outDir, [STATE_FILE, ...result.produced.paths()])) rmSync(join(outDir, temp), { recursive: true, force: true });
     if (isAnythingWritten || result.isCacheChanged) {
       writeCache(outDir, result.cache, cache, recordLeft && recordLeftOf(recordLeft, isCachedFileList(kept, result.cache, build.targets)), { journalShare: build.cacheJournalShare });
     }
@@ -272,7 +274,7 @@ class RecordComparison {
   private isAnyDifferent = false;
 
   constructor(
-    private readonly produced: ReadonlyMap<string, RecordedFile>,
+    private readonly produced: ProducedLookup,
     private readonly inScope: (path: string) => boolean,
   ) {}
 
@@ -307,7 +309,7 @@ class RecordComparison {
 }
 
 /** A record read (or any list of recorded files) against what the build produces, file by file. */
-function compareWithRecord(previous: readonly RecordedFile[], produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): RecordComparison {
+function compareWithRecord(previous: readonly RecordedFile[], produced: ProducedLookup, inScope: (path: string) => boolean): RecordComparison {
   const comparison = new RecordComparison(produced, inScope);
   for (const file of previous) comparison.compare(file);
   return comparison;
@@ -318,8 +320,10 @@ function compareWithRecord(previous: readonly RecordedFile[], produced: Readonly
  * reused (`reused`) lists the very files produced, so only the other parts' files are looked at one by one: a rebuild
  * of 70,000 files does not go through them all again.
  */
-function compareWithCachedRecord(cache: BuildCache, reused: ReadonlySet<CachedPart>, produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): RecordComparison {
-  const comparison = new RecordComparison(produced, inScope);
+function compareWithCachedRecord(cache: BuildCache, reused: ReadonlySet<CachedPart>, produced: ProducedFiles, inScope: (path: string) => boolean): RecordComparison {
+  // A file of a part not reused is produced again only as a file placed: the cache lists each path once (produced.ts),
+  // so it is no reused part's.
+  const comparison = new RecordComparison({ get: (path) => produced.placedFile(path), size: produced.size }, inScope);
   comparison.compare(OUT_GITIGNORE_RECORD);
   forEachCachedPart(cache, (part) => {
     if (reused.has(part)) comparison.compareProducedAsListed(part.files.length);
@@ -375,13 +379,13 @@ export function isRecordAsLeft(left: RecordLeft | undefined, read: FileIdentity 
 }
 
 /** Whether the record this build makes lists exactly the files of the one read (RecordComparison.isSame). */
-export function isSameRecord(previous: readonly RecordedFile[], produced: ReadonlyMap<string, RecordedFile>, inScope: (path: string) => boolean): boolean {
+export function isSameRecord(previous: readonly RecordedFile[], produced: ProducedLookup, inScope: (path: string) => boolean): boolean {
   return compareWithRecord(previous, produced, inScope).isSame;
 }
 
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */
 class StreamedBuild {
-  readonly produced = new Map<string, RecordedFile>();
+  readonly produced = new ProducedFiles();
   /** What the build did with each file it placed (not those of the parts it reused: `reused`). */
   readonly actions: { path: string; action: PlannedAction }[] = [];
   /** The parts reused whole, with their targets: their files are produced, unchanged. */
@@ -413,7 +417,7 @@ class StreamedBuild {
   }
 
   run(): {
-    produced: Map<string, RecordedFile>;
+    produced: ProducedFiles;
     actions: { path: string; action: PlannedAction }[];
     reused: { target: TargetName; part: CachedPart }[];
     warnings: TargetWarning[];
@@ -461,7 +465,7 @@ class StreamedBuild {
                       viewJson,
                       fleetInputs: fleetInputsDigest(output.summary, viewJson),
                       warnings: output.warnings,
-                      files: output.files.map((f) => this.place(name, f)),
+                      files: output.files.map((f) => this.place(name, f, was)),
                     };
                   })();
             parts[name] = part;
@@ -501,7 +505,8 @@ class StreamedBuild {
           const output = TARGET_PARTS[name].fleet(settings, inputs, this.build.options);
           const files = output.files.list();
           const ignore = renderGitignore([...keptOutOfGit.map((path) => ({ path, isKeptOutOfGit: true })), ...files], output.toolFiles, output.keptOutOfGitPatterns);
-          return { fingerprint, warnings: output.warnings, files: [...files.map((f) => this.place(name, f)), ...(ignore !== undefined ? [this.place(name, gitignoreFile(ignore))] : [])] };
+          const former = this.cache?.fleet[name];
+          return { fingerprint, warnings: output.warnings, files: [...files.map((f) => this.place(name, f, former)), ...(ignore !== undefined ? [this.place(name, gitignoreFile(ignore), former)] : [])] };
         })();
       this.next.fleet[name] = part;
       // Appended one by one: a warning per host of a 100,000-host fleet is too many to spread into push()'s arguments.
@@ -574,7 +579,9 @@ class StreamedBuild {
       part.fingerprint === fingerprint &&
       part.files.every(
         (file) =>
-          !this.produced.has(file.path) &&
+          // Looked for among the files placed, not among those of the parts reused before: the cache lists each path
+          // once (produced.ts).
+          !this.produced.isPlaced(file.path) &&
           (isStatedAhead ? !this.isInNewFolder(file.path) : this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
       );
     if (!isReusable) this.isCacheChanged = true;
@@ -584,21 +591,24 @@ class StreamedBuild {
   /** The part, found reusable: its files are produced, unchanged. */
   private reuse(target: TargetName, part: CachedPart): CachedPart {
     // The cached file is a RecordedFile too: kept as it is, not copied (a build keeps one per file).
-    for (const file of part.files) this.produced.set(file.path, file);
+    this.produced.reuse(part);
     this.reused.push({ target, part });
     return part;
   }
 
-  /** One generated file (path relative to its target's folder): compared with the disk, staged when it differs. */
-  private place(target: TargetName, generated: GeneratedFile): CachedFile {
+  /**
+   * One generated file (path relative to its target's folder): compared with the disk, staged when it differs.
+   * `former`: the cached part of the part it belongs to (the same host and target), if any (ProducedFiles.has).
+   */
+  private place(target: TargetName, generated: GeneratedFile, former: CachedPart | undefined): CachedFile {
     // Not a spread: see cachedFileOf.
-    return this.placeAt({ path: `${target}/${generated.path}`, content: generated.content, mode: generated.mode, isSecret: generated.isSecret, isKeptOutOfGit: generated.isKeptOutOfGit });
+    return this.placeAt({ path: `${target}/${generated.path}`, content: generated.content, mode: generated.mode, isSecret: generated.isSecret, isKeptOutOfGit: generated.isKeptOutOfGit }, { former });
   }
 
   /** One generated file, its path relative to out/; staged, or (isWrittenAtOnce) put in place now. */
-  private placeAt(file: GeneratedFile, { isWrittenAtOnce = false } = {}): CachedFile {
+  private placeAt(file: GeneratedFile, { isWrittenAtOnce = false, former }: { isWrittenAtOnce?: boolean; former?: CachedPart | undefined } = {}): CachedFile {
     if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
-    if (this.produced.has(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
+    if (this.produced.has(file.path, former)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
     // A clean path: its place is out/ and the path as it is (StagedWriter), with nothing for join() to normalize.
     if (!isCleanRelativePath(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} is not a clean relative path`);
     const folders = this.checkFolders(file.path);
@@ -629,7 +639,7 @@ class StreamedBuild {
       cached = unstatedFileOf(record);
       this.writer.stage(file, filesInTheWay, cached, newFolder);
     }
-    this.produced.set(file.path, cached);
+    this.produced.place(cached);
     return cached;
   }
 

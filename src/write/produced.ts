@@ -1,0 +1,96 @@
+/**
+ * The files a build produces (incremental.ts): those it places (generated, and out/.gitignore), one by one, and those
+ * of the cached parts it reuses, part by part.
+ *
+ * A rebuild of 10,000 hosts reuses some 60,000 files. Putting each of them into one map by path, only to ask that map
+ * about the few files the build generates, took about 35 ms of a one-host rebuild's 1.2 s; so the reused parts' files
+ * are counted, and indexed by path only when a question needs them (issue 10). What makes that safe is what
+ * writeCache writes: the parts of one build, which produced each path once (a path produced twice is an InternalError
+ * there), so a cache lists every path once, and a path a part had when the cache was written is no other cached part's.
+ * A file generated at a path its own part had last time (its `former` part) is so no reused part's: no index is needed
+ * for it, and a one-host rebuild never makes one. Any other path (a new host's, a renamed one's, a fleet-wide file that
+ * is new) is looked up in the index, made then, over the parts reused so far, and kept up to date from there on. A part
+ * reused has its files looked for among those placed (isPlaced), not among those of the parts reused before it.
+ */
+import type { CachedPart } from './cache.js';
+import type { RecordedFile } from './state.js';
+
+/** What a record is compared with (RecordComparison): a file by path, and how many there are. A Map is one. */
+export interface ProducedLookup {
+  get(path: string): RecordedFile | undefined;
+  readonly size: number;
+}
+
+export class ProducedFiles implements ProducedLookup {
+  private readonly placed = new Map<string, RecordedFile>();
+  private readonly reusedParts: CachedPart[] = [];
+  private reusedFileCount = 0;
+  /** Path → file of every reused part, once asked for (reusedIndex). */
+  private byPath: Map<string, RecordedFile> | undefined;
+
+  /** A file this build places. (The caller has made sure no file was produced at its path: has.) */
+  place(file: RecordedFile): void {
+    this.placed.set(file.path, file);
+  }
+
+  /** A cached part this build reuses: its files are produced as cached. (The caller has made sure none was placed: isPlaced.) */
+  reuse(part: CachedPart): void {
+    this.reusedParts.push(part);
+    this.reusedFileCount += part.files.length;
+    if (this.byPath !== undefined) for (const file of part.files) this.byPath.set(file.path, file);
+  }
+
+  /** Whether this build placed a file at `path`. */
+  isPlaced(path: string): boolean {
+    return this.placed.has(path);
+  }
+
+  /** The file this build placed at `path`, if any. */
+  placedFile(path: string): RecordedFile | undefined {
+    return this.placed.get(path);
+  }
+
+  /**
+   * Whether a file is produced at `path`: placed, or one of a reused part's files. `former`: the cached part of the
+   * part being generated (the same host and target), when there is one: a path it had is no reused part's.
+   */
+  has(path: string, former?: CachedPart): boolean {
+    if (this.placed.has(path)) return true;
+    if (this.reusedFileCount === 0 || (former !== undefined && former.files.some((file) => file.path === path))) return false;
+    return this.reusedIndex().has(path);
+  }
+
+  /** The file produced at `path`, placed or reused. */
+  get(path: string): RecordedFile | undefined {
+    return this.placed.get(path) ?? (this.reusedFileCount === 0 ? undefined : this.reusedIndex().get(path));
+  }
+
+  /** How many files are produced. */
+  get size(): number {
+    return this.placed.size + this.reusedFileCount;
+  }
+
+  /** Every file produced, placed or reused (a reused part's file is the cached one, a RecordedFile too). */
+  *values(): IterableIterator<RecordedFile> {
+    yield* this.placed.values();
+    for (const part of this.reusedParts) yield* part.files;
+  }
+
+  /** Every produced file's path. */
+  *paths(): IterableIterator<string> {
+    for (const file of this.values()) yield file.path;
+  }
+
+  private reusedIndex(): Map<string, RecordedFile> {
+    if (this.byPath === undefined) {
+      this.byPath = new Map();
+      for (const part of this.reusedParts) for (const file of part.files) this.byPath.set(file.path, file);
+    }
+    return this.byPath;
+  }
+
+  /** Whether the reused parts' files were indexed by path (for tests: a one-host rebuild never indexes them). */
+  get isReusedIndexed(): boolean {
+    return this.byPath !== undefined;
+  }
+}
