@@ -11,6 +11,8 @@
  * - nothing changed     ÷ `fleetgen validate` of the same manifest;
  * - one host changed    ÷ the cold build (and how many files the build touched: written, renamed or removed);
  * - peak RSS of the cold build (process.resourceUsage().maxRSS of the fleetgen process);
+ * - startup: the same CLI printing its version (`fleetgen --version`: Node starting and fleetgen's modules loading),
+ *   which every figure above includes: at 1,000 hosts it is more than a tenth of the cold build by itself;
  * - committed size: bytes per host of everything a user commits, which is what `git add out/` stages (git itself is
  *   asked, so the .gitignore files the build writes decide: user-data and clear-text secrets aside, the record in);
  *   beside it, the part in out/chef + out/ansible (issue 10's goal: ≤ 2 KB per host), and each folder's part below
@@ -135,6 +137,8 @@ interface Row {
   floorMs: number;
   coldMs: number;
   coldCpuMs: number;
+  /** `fleetgen --version`: what every run of the CLI takes before it reads anything. */
+  startupMs: number;
   validateMs: number;
   noChangeMs: number;
   oneHostMs: number;
@@ -159,7 +163,9 @@ async function measure(n: number, runs: number): Promise<Row> {
     }
     const validate: number[] = [];
     const noChange: number[] = [];
+    const startup: number[] = [];
     for (let i = 0; i < runs; i++) {
+      startup.push((await fleetgen(['--version'], dir)).ms);
       validate.push((await fleetgen(['validate', manifest], dir)).ms);
       noChange.push((await fleetgen(['build', manifest, '--out', 'out'], dir)).ms);
     }
@@ -183,6 +189,7 @@ async function measure(n: number, runs: number): Promise<Row> {
       oneHostMs: median(oneHost),
       oneHostTouched: touched,
       rssMb: Math.max(...cold.map((m) => m.rssMb)),
+      startupMs: median(startup),
       committed: await committedPerHost(dir, n),
     };
   } finally {
@@ -212,6 +219,7 @@ async function main(): Promise<void> {
     ['nothing/validate', 23, (row) => `${fixed(row.noChangeMs / row.validateMs)}× (${fixed(row.noChangeMs / 1000, 1)} s / ${fixed(row.validateMs / 1000, 1)} s)`],
     ['one-host/cold (files touched)', 29, (row) => `${fixed(row.oneHostMs / row.coldMs)}× (${fixed(row.oneHostMs / 1000, 1)} s, ${row.oneHostTouched} files)`],
     ['peak RSS', 8, (row) => `${fixed(row.rssMb, 0)} MB`],
+    ['startup/cold', 20, (row) => `${fixed(row.startupMs / row.coldMs)}× (${fixed(row.startupMs / 1000)} s)`],
     ['committed/host (on disk)', 24, (row) => kilobytes(row.committed.all)],
     ['of it chef+ansible', 18, (row) => kilobytes(row.committed.chefAndAnsible)],
   ];
