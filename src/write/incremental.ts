@@ -141,7 +141,7 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     writer.finishStaging();
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
     const comparison =
-      previous.cache === undefined ? compareWithRecord(previous.files, result.produced, inScope) : compareWithCachedRecord(previous.cache, new Set(result.reused.map(({ part }) => part)), result.produced, inScope);
+      previous.cache === undefined ? compareWithRecord(previous.files, result.produced, inScope) : compareWithCachedRecord(previous.cache, new Set(result.produced.reused.map(({ part }) => part)), result.produced, inScope);
     const removals = comparison.gone.flatMap((f) => planRemoval(outDir, f) ?? []);
     // In the record's order (sorted), which the cache's files are not in.
     if (previous.cache !== undefined) removals.sort((a, b) => compareBytes(a.path, b.path));
@@ -175,10 +175,10 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     const removed = removals.map((f) => ({ path: f.path, action: f.action }));
     // The reused parts' files are counted per target (each part's files are in its target's folder), not listed.
     const unchanged = new Map<string, number>();
-    for (const { target, part } of result.reused) unchanged.set(target, (unchanged.get(target) ?? 0) + part.files.length);
+    for (const { target, part } of result.produced.reused) unchanged.set(target, (unchanged.get(target) ?? 0) + part.files.length);
     return {
       get files() {
-        return [...result.actions, ...result.reused.flatMap(({ part }) => part.files.map((f) => ({ path: f.path, action: 'unchanged' as const }))), ...removed];
+        return [...result.actions, ...result.produced.reused.flatMap(({ part }) => part.files.map((f) => ({ path: f.path, action: 'unchanged' as const }))), ...removed];
       },
       summary: summarizePlan({ files: [...result.actions, ...removed] }, unchanged),
       warnings: result.warnings,
@@ -386,10 +386,8 @@ export function isSameRecord(previous: readonly RecordedFile[], produced: Produc
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */
 class StreamedBuild {
   readonly produced = new ProducedFiles();
-  /** What the build did with each file it placed (not those of the parts it reused: `reused`). */
+  /** What the build did with each file it placed (not those of the parts it reused: produced.reused). */
   readonly actions: { path: string; action: PlannedAction }[] = [];
-  /** The parts reused whole, with their targets: their files are produced, unchanged. */
-  readonly reused: { target: TargetName; part: CachedPart }[] = [];
   private readonly chosen: TargetName[];
   private readonly settings: string;
   private readonly checkedFolders = new Set<string>();
@@ -419,7 +417,6 @@ class StreamedBuild {
   run(): {
     produced: ProducedFiles;
     actions: { path: string; action: PlannedAction }[];
-    reused: { target: TargetName; part: CachedPart }[];
     warnings: TargetWarning[];
     cache: BuildCache;
     isCacheChanged: boolean;
@@ -513,7 +510,7 @@ class StreamedBuild {
       for (const warning of [...part.warnings, ...hostWarnings]) warnings.push(warning);
     }
     for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
-    return { produced: this.produced, actions: this.actions, reused: this.reused, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
+    return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
   }
 
   /**
@@ -591,8 +588,7 @@ class StreamedBuild {
   /** The part, found reusable: its files are produced, unchanged. */
   private reuse(target: TargetName, part: CachedPart): CachedPart {
     // The cached file is a RecordedFile too: kept as it is, not copied (a build keeps one per file).
-    this.produced.reuse(part);
-    this.reused.push({ target, part });
+    this.produced.reuse(target, part);
     return part;
   }
 

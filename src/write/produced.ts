@@ -12,6 +12,7 @@
  * is new) is looked up in the index, made then, over the parts reused so far, and kept up to date from there on. A part
  * reused has its files looked for among those placed (isPlaced), not among those of the parts reused before it.
  */
+import type { TargetName } from '../targets/target.js';
 import type { CachedPart } from './cache.js';
 import type { RecordedFile } from './state.js';
 
@@ -23,7 +24,8 @@ export interface ProducedLookup {
 
 export class ProducedFiles implements ProducedLookup {
   private readonly placed = new Map<string, RecordedFile>();
-  private readonly reusedParts: CachedPart[] = [];
+  /** The parts reused whole, with their targets, in the order reused. */
+  readonly reused: { target: TargetName; part: CachedPart }[] = [];
   private reusedFileCount = 0;
   /** Path → file of every reused part, once asked for (reusedIndex). */
   private byPath: Map<string, RecordedFile> | undefined;
@@ -34,8 +36,8 @@ export class ProducedFiles implements ProducedLookup {
   }
 
   /** A cached part this build reuses: its files are produced as cached. (The caller has made sure none was placed: isPlaced.) */
-  reuse(part: CachedPart): void {
-    this.reusedParts.push(part);
+  reuse(target: TargetName, part: CachedPart): void {
+    this.reused.push({ target, part });
     this.reusedFileCount += part.files.length;
     if (this.byPath !== undefined) for (const file of part.files) this.byPath.set(file.path, file);
   }
@@ -73,7 +75,7 @@ export class ProducedFiles implements ProducedLookup {
   /** Every file produced, placed or reused (a reused part's file is the cached one, a RecordedFile too). */
   *values(): IterableIterator<RecordedFile> {
     yield* this.placed.values();
-    for (const part of this.reusedParts) yield* part.files;
+    for (const { part } of this.reused) yield* part.files;
   }
 
   /** Every produced file's path. */
@@ -84,7 +86,7 @@ export class ProducedFiles implements ProducedLookup {
   private reusedIndex(): Map<string, RecordedFile> {
     if (this.byPath === undefined) {
       this.byPath = new Map();
-      for (const part of this.reusedParts) for (const file of part.files) this.byPath.set(file.path, file);
+      for (const { part } of this.reused) for (const file of part.files) this.byPath.set(file.path, file);
     }
     return this.byPath;
   }

@@ -20,11 +20,15 @@ describe('the files a build produces', () => {
     const produced = new ProducedFiles();
     const web1 = part('chef/nodes/web-1.json', 'cloud-init/web-1.yaml');
     produced.place(placed('.gitignore'));
-    produced.reuse(web1);
+    produced.reuse('chef', web1);
     produced.place(placed('chef/nodes/web-2.json'));
-    produced.reuse(part('cloud-init/web-2.yaml'));
+    produced.reuse('cloud-init', part('cloud-init/web-2.yaml'));
 
     expect(produced.size).toBe(5);
+    expect(produced.reused.map(({ target, part: reused }) => [target, reused.files.length])).toEqual([
+      ['chef', 2],
+      ['cloud-init', 1],
+    ]);
     expect([...produced.paths()].sort()).toEqual(['.gitignore', 'chef/nodes/web-1.json', 'chef/nodes/web-2.json', 'cloud-init/web-1.yaml', 'cloud-init/web-2.yaml']);
     expect(produced.get('cloud-init/web-1.yaml')).toBe(web1.files[1]);
     expect(produced.get('chef/nodes/web-2.json')).toEqual(placed('chef/nodes/web-2.json'));
@@ -33,7 +37,7 @@ describe('the files a build produces', () => {
 
   it('tells a placed file from a reused one: a reused part is asked only about the files placed', () => {
     const produced = new ProducedFiles();
-    produced.reuse(part('chef/nodes/web-1.json'));
+    produced.reuse('chef', part('chef/nodes/web-1.json'));
     produced.place(placed('chef/nodes/web-2.json'));
 
     expect(produced.isPlaced('chef/nodes/web-2.json')).toBe(true);
@@ -45,7 +49,7 @@ describe('the files a build produces', () => {
 
   it('finds a path a reused part has without indexing them when the path is one its own former part had', () => {
     const produced = new ProducedFiles();
-    for (let host = 0; host < 100; host++) produced.reuse(part(`chef/nodes/web-${host}.json`));
+    for (let host = 0; host < 100; host++) produced.reuse('chef', part(`chef/nodes/web-${host}.json`));
     const former = part('chef/nodes/changed.json');
 
     // A one-host rebuild: the host's files come back at the paths its former part had, and no reused part is indexed.
@@ -58,14 +62,14 @@ describe('the files a build produces', () => {
 
   it('looks any other path up among the reused parts, and keeps that index up to date as more are reused', () => {
     const produced = new ProducedFiles();
-    produced.reuse(part('chef/nodes/web-1.json'));
+    produced.reuse('chef', part('chef/nodes/web-1.json'));
 
     // A new host (no former part) or a path its former part did not have: every reused part is asked.
     expect(produced.has('chef/nodes/web-1.json')).toBe(true);
     expect(produced.isReusedIndexed).toBe(true);
     expect(produced.has('chef/nodes/web-1.json', part('chef/nodes/other.json'))).toBe(true);
     expect(produced.has('chef/nodes/web-2.json')).toBe(false);
-    produced.reuse(part('chef/nodes/web-2.json'));
+    produced.reuse('chef', part('chef/nodes/web-2.json'));
     expect(produced.has('chef/nodes/web-2.json')).toBe(true);
     expect(produced.get('chef/nodes/web-2.json')?.path).toBe('chef/nodes/web-2.json');
   });
