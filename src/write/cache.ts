@@ -42,9 +42,10 @@ const PARSED_FORMAT_VERSION = 2;
 /**
  * build.json's own format (see the end of this file); version 1 held an object per part and per file, version 2 was
  * one JSON document, version 3 had no host models and views, version 4 held a view as JSON rather than its text,
- * version 5 had no digest of what the fleet-wide files read of a host part.
+ * version 5 had no digest of what the fleet-wide files read of a host part, version 6 held a host's files in its line's
+ * one JSON value (not after a tab, apart from the rest).
  */
-const BUILD_FORMAT_VERSION = 6;
+const BUILD_FORMAT_VERSION = 7;
 
 export interface CachedFile extends RecordedFile {
   size: number;
@@ -68,7 +69,44 @@ export interface CachedPart {
    */
   fleetInputs?: string;
   warnings: TargetWarning[];
+  /**
+   * A host part read from the cache's file has its files decoded when first asked for (PartRead): a rebuild that
+   * reuses the part whole never asks (fileCountOf, keptOutOfGitOf), and the stat-ahead thread has looked at them.
+   * Asking may throw CacheDamaged.
+   */
   files: CachedFile[];
+}
+
+/**
+ * A host part's files in the cache's file are not in the shape the rest of its line says (decoded only when asked
+ * for: PartRead). Like any other damage, it means no cache: the build that meets it starts again as a full one.
+ */
+export class CacheDamaged extends Error {
+  constructor() {
+    super("a host's files in the build cache are not in shape");
+    this.name = 'CacheDamaged';
+  }
+}
+
+/** How many files a part has, without decoding the files of a part read (PartRead). */
+export function fileCountOf(part: CachedPart): number {
+  return part instanceof PartRead ? part.fileCount : part.files.length;
+}
+
+/**
+ * The part's files kept out of git (clear-text secrets, user-data), their paths relative to the target's folder
+ * `target` (what its fleet-wide .gitignore lists), without decoding the files of a part read (PartRead).
+ */
+export function keptOutOfGitOf(part: CachedPart, target: string): readonly string[] {
+  if (part instanceof PartRead) return part.keptOutOfGit;
+  const kept: string[] = [];
+  for (const file of part.files) if (file.isKeptOutOfGit) kept.push(file.path.slice(target.length + 1));
+  return kept;
+}
+
+/** Whether the part's files were made (generated, or decoded from the cache's file): asking for them costs nothing. */
+export function isFilesDecoded(part: CachedPart): boolean {
+  return !(part instanceof PartRead) || part.isDecoded;
 }
 
 /**
@@ -426,17 +464,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * The file's format. At 10,000 hosts the cache is read whole by every rebuild, and what it holds stays in memory for
  * the build: so what many hosts share is stored once, and what every host has is stored without key names. A line per
  * host, so that a rebuild writes the lines of the hosts it did not regenerate as it read them, without encoding them
- * again; the first line, which holds what those lines refer to, is written new by every build.
+ * again; the first line, which holds what those lines refer to, is written new by every build. A host's line is its
+ * index, a tab, and its body: the index is all a rebuild needs to reuse the host whole; the body, the host's files, is
+ * decoded only for a part the build looks at file by file (PartRead), and the stat-ahead thread reads only the bodies.
  *
- *   {"version": 6, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}, "record": <record>}
- *   ["web-1", "<fingerprint>", {"chef": <part>, …}, <model>] a line per host: the fingerprint its parts share, once
- *   …
+ *   {"version": 7, "summaries": [{"profile": "8ea7…", "stored": […]}, …], "fleet": {"chef": <part>, …}, "record": <record>}
+ *   ["web-1", "<fingerprint>", {"chef": <host part>, …}, <model>]<TAB>{"chef": [<file>, <file>…], …}
+ *   …                         a line per host: the fingerprint its parts share, once; its body has the same targets, in
+ *                             the same order
  *
  *   summaries each distinct summary once; a rebuild keeps the table it read as it is (the lines it writes again
  *             refer to it) and adds new summaries at its end, and starts a new table when most of it is unused
- *   <part>    [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], [<file>, <file>…], view, inputs]
- *             (view: a host part's HostTarget.view as JSON text, a string; inputs: CachedPart.fleetInputs, a string, only
- *             after a view; both absent when not known, and in a fleet-wide part)
+ *   <part>    a fleet-wide part: [fingerprint, index into summaries or null (none), [<warning>…], [<file>, <file>…]]
+ *   <host part> [fingerprint or null (the host's), index into summaries or null (none), [<warning>…], file count,
+ *             [kept…], view, inputs]: kept, the paths of its files kept out of git, relative to the target's folder
+ *             (keptOutOfGitOf), in the order of its files; view, a host part's HostTarget.view as JSON text, a string;
+ *             inputs, CachedPart.fleetInputs, a string, only after a view; both absent when not known
  *   <model>   [inputs, [ref…], answers, model]: the host's ModelMemo; absent when not known
  *   <file>    path, mode, flags (1 secret, 2 kept out of git), size, mtimeMs, ino: six values in the part's list
  *   <warning> [target, code, message, host or null, detail or null]
@@ -446,13 +489,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Read back, every part that refers to one summary gets the same object: a fleet's thousands of hosts with one
  * Chef profile hold it once in memory too. Anything out of place (a wrong type, an index out of range, a host twice, a
  * missing last line break) makes the whole cache unusable, which means a full build — never a part reused on the
- * strength of a damaged record.
+ * strength of a damaged record. A host's body is checked when it is decoded, if ever (a part reused whole never is; the
+ * stat-ahead thread, which vouches for its files, checks each path it looks at): out of place, the build that decodes
+ * it throws CacheDamaged and starts again as a full build (incremental.ts).
  *
  * The journal, build.delta.json, holds what changed since build.json was written, in the same shape:
  *
- *   {"version": 6, "base": {"size", "mtimeMs", "ino"}, "summaries": […], "fleet": {…}, "record": <record>}
- *   ["web-7", "<fingerprint>", {"chef": <part>, …}, <model>] a host's line: replaces build.json's line for that host, or adds the host
- *   ["web-9"]                                                 a host removed (one build.json has a line for)
+ *   {"version": 7, "base": {"size", "mtimeMs", "ino"}, "summaries": […], "fleet": {…}, "record": <record>}
+ *   ["web-7", "<fingerprint>", {"chef": <host part>, …}, <model>]<TAB>{…} a host's line: replaces build.json's line for that host, or adds the host
+ *   ["web-9"]                                                              a host removed (one build.json has a line for): no tab, no body
  *
  *   base       build.json's identity (FileIdentity) when the journal was written: the journal is read with that very
  *              file only. Any other file there (or a journal out of place, as above) means no cache at all: a journal
@@ -466,6 +511,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * both follow it.
  */
 type PartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], files: FileFields, view?: string, inputs?: string];
+type HostPartEntry = [fingerprint: string | null, summary: number | null, warnings: WarningEntry[], fileCount: number, kept: string[], view?: string, inputs?: string];
 type ModelEntry = [inputs: string, refs: string[], answers: string, model: string];
 /** Each file's FILE_FIELDS values, one file after the other: no array per file to parse and collect. */
 type FileFields = (string | number)[];
@@ -541,13 +587,37 @@ function encodePart(part: CachedPart, hostFingerprint: string | undefined, summa
   return entry;
 }
 
+function encodeHostPart(part: CachedPart, target: string, hostFingerprint: string, summaryIndex: (summary: unknown) => number): HostPartEntry {
+  const entry: HostPartEntry = [
+    part.fingerprint === hostFingerprint ? null : part.fingerprint,
+    part.summary !== undefined ? summaryIndex(part.summary) : null,
+    part.warnings.map(encodeWarning),
+    fileCountOf(part),
+    [...keptOutOfGitOf(part, target)],
+  ];
+  if (part.viewJson !== undefined) {
+    entry.push(part.viewJson);
+    if (part.fleetInputs !== undefined) entry.push(part.fleetInputs);
+  }
+  return entry;
+}
+
 function encodeHostLine(host: string, byTarget: Record<string, CachedPart>, model: ModelMemo | undefined, summaryIndex: (summary: unknown) => number): string {
   const first = Object.keys(byTarget)[0];
   const fingerprint = (first !== undefined ? byTarget[first]?.fingerprint : undefined) ?? '';
-  const parts = mapValues(byTarget, (part) => encodePart(part, fingerprint, summaryIndex));
-  if (model === undefined) return JSON.stringify([host, fingerprint, parts]);
-  const modelEntry: ModelEntry = [model.inputs, [...model.refs], model.answers, model.model];
-  return JSON.stringify([host, fingerprint, parts, modelEntry]);
+  const parts: Record<string, HostPartEntry> = {};
+  const body: Record<string, FileFields> = {};
+  for (const target of Object.keys(byTarget)) {
+    const part = byTarget[target] as CachedPart;
+    parts[target] = encodeHostPart(part, target, fingerprint, summaryIndex);
+  }
+  const index = model === undefined ? [host, fingerprint, parts] : [host, fingerprint, parts, [model.inputs, [...model.refs], model.answers, model.model] satisfies ModelEntry];
+  // The very parts of one body read (a host whose model memo alone changed): that body, as read, not decoded.
+  const bodyRead = HostBody.of(byTarget);
+  if (bodyRead !== undefined) return `${JSON.stringify(index)}\t${bodyRead}`;
+  for (const target of Object.keys(byTarget)) body[target] = encodeFiles((byTarget[target] as CachedPart).files);
+  // JSON.stringify writes a tab inside a string as \t: the line's first tab is the one between the two.
+  return `${JSON.stringify(index)}\t${JSON.stringify(body)}`;
 }
 
 /** `previous`: the cache read, and the texts of its files (read again). */
@@ -665,7 +735,7 @@ export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, 
  * A part not in its shape comes as undefined. Returns the number of parts; undefined when the text is not lines of
  * the shape cachedPartsInOrder reads.
  */
-export function forEachPartInText(text: string, visit: (files: readonly unknown[] | undefined, index: number, tag: number) => void, journal?: string): number | undefined {
+export function forEachPartInText(text: string, visit: (files: readonly unknown[] | undefined, index: number, tag: number, target: string) => void, journal?: string): number | undefined {
   if (!text.endsWith('\n')) return undefined;
   let end = text.indexOf('\n');
   const head = parseJson(text.slice(0, end));
@@ -674,44 +744,69 @@ export function forEachPartInText(text: string, visit: (files: readonly unknown[
   if (journal !== undefined && changes === undefined) return undefined;
   let index = 0;
   let ordinal = 0;
-  const visitParts = (entries: Record<string, unknown>, hostOrdinal: number | undefined): void => {
-    for (const target of Object.keys(entries)) {
-      const entry = entries[target];
-      visit(Array.isArray(entry) && Array.isArray(entry[3]) ? (entry[3] as unknown[]) : undefined, index++, partTagOf(hostOrdinal, target));
+  // A host's files: its line's body (after the tab), target by target.
+  const visitBody = (source: string, bodyStart: number, bodyEnd: number, hostOrdinal: number): boolean => {
+    const body = parseJson(source.slice(bodyStart, bodyEnd));
+    if (!isObject(body)) return false;
+    for (const target of Object.keys(body)) {
+      const files = body[target];
+      visit(Array.isArray(files) ? files : undefined, index++, partTagOf(hostOrdinal, target), target);
     }
+    return true;
   };
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
-    const entry = parseJson(text.slice(start, end));
-    if (!Array.isArray(entry) || !isObject(entry[2])) return undefined;
-    if (changes?.hosts.has(entry[0] as string) !== true) visitParts(entry[2], ordinal++);
+    const tab = text.indexOf('\t', start);
+    if (tab === -1 || tab > end) return undefined;
+    // Only a journal replaces lines: the host's name is needed then, not otherwise.
+    if (changes !== undefined) {
+      const entry = parseJson(text.slice(start, tab));
+      if (!Array.isArray(entry) || changes.hosts.has(entry[0] as string)) continue;
+    }
+    if (!visitBody(text, tab + 1, end, ordinal++)) return undefined;
   }
-  for (const { entry } of changes?.lines ?? []) {
+  for (const { entry, end: lineEnd, bodyStart } of changes?.lines ?? []) {
     if (entry.length === 1) continue;
-    if (!isObject(entry[2])) return undefined;
-    visitParts(entry[2], ordinal++);
+    if (journal === undefined || !visitBody(journal, bodyStart, lineEnd, ordinal++)) return undefined;
   }
-  visitParts(changes?.head.fleet ?? head.fleet, undefined);
+  const fleet = changes?.head.fleet ?? head.fleet;
+  for (const target of Object.keys(fleet)) {
+    const entry = fleet[target];
+    visit(Array.isArray(entry) && Array.isArray(entry[3]) ? (entry[3] as unknown[]) : undefined, index++, partTagOf(undefined, target), target);
+  }
   return index;
 }
 
+/** A journal's line, read: its entry (a host's index, or a removal), where it is, and where its body starts (after the tab). */
+interface JournalLine {
+  entry: unknown[];
+  start: number;
+  end: number;
+  /** A host's line: the first character after its tab. A removal has no body (its end). */
+  bodyStart: number;
+}
+
 /**
- * A journal's head and lines, each line a host's (or a removal: one element), each host once; undefined when the text
- * is not in that shape. (Its `base` is checked by decodeCache.)
+ * A journal's head and lines, each line a host's (its index, before the tab, parsed; its body not) or a removal (one
+ * element, no tab), each host once; undefined when the text is not in that shape. (Its `base` is checked by decodeCache.)
  */
-function journalEntries(text: string): { head: Record<string, unknown> & { fleet: Record<string, unknown> }; lines: { entry: unknown[]; start: number; end: number }[]; hosts: Set<string> } | undefined {
+function journalEntries(text: string): { head: Record<string, unknown> & { fleet: Record<string, unknown> }; lines: JournalLine[]; hosts: Set<string> } | undefined {
   if (!text.endsWith('\n')) return undefined;
   let end = text.indexOf('\n');
   const head = parseJson(text.slice(0, end));
   if (!isObject(head) || head.version !== BUILD_FORMAT_VERSION || !isObject(head.fleet) || !Array.isArray(head.summaries)) return undefined;
-  const lines: { entry: unknown[]; start: number; end: number }[] = [];
+  const lines: JournalLine[] = [];
   const hosts = new Set<string>();
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
-    const entry = parseJson(text.slice(start, end));
-    if (!Array.isArray(entry) || (entry.length !== 1 && entry.length !== 3 && entry.length !== 4) || typeof entry[0] !== 'string' || hosts.has(entry[0])) return undefined;
+    const found = text.indexOf('\t', start);
+    const tab = found === -1 || found > end ? end : found;
+    const entry = parseJson(text.slice(start, tab));
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || hosts.has(entry[0])) return undefined;
+    // A removal has no body; a host's line has one.
+    if (entry.length === 1 ? tab !== end : (entry.length !== 3 && entry.length !== 4) || tab === end) return undefined;
     hosts.add(entry[0]);
-    lines.push({ entry, start, end });
+    lines.push({ entry, start, end, bodyStart: entry.length === 1 ? end : tab + 1 });
   }
   return { head: head as Record<string, unknown> & { fleet: Record<string, unknown> }, lines, hosts };
 }
@@ -733,29 +828,31 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   const baseHosts = new Set<string>();
   for (let start = end + 1; start < text.length; start = end + 1) {
     end = text.indexOf('\n', start);
-    const entry = parseJson(text.slice(start, end));
+    const tab = text.indexOf('\t', start);
+    if (tab === -1 || tab > end) return undefined;
+    const entry = parseJson(text.slice(start, tab));
     if (!Array.isArray(entry) || (entry.length !== 3 && entry.length !== 4) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
     const host: string = entry[0];
     if (baseHosts.has(host)) return undefined;
     baseHosts.add(host);
     const used: number[] = [];
-    const byTarget = decodeParts(entry[2], entry[1], summaries, used);
+    const byTarget = decodeHostParts(entry[2], entry[1], summaries, used, text, tab + 1, end);
     const model = entry.length === 4 ? decodeModel(entry[3]) : undefined;
     if (byTarget === undefined || (entry.length === 4 && model === undefined)) return undefined;
     if (changes?.hosts.has(host) === true) continue;
     hosts[host] = byTarget;
     read.hosts.set(host, { parts: byTarget, model, start, end, summaries: used, isInJournal: false });
   }
-  for (const { entry, start, end: lineEnd } of changes?.lines ?? []) {
+  for (const { entry, start, end: lineEnd, bodyStart } of changes?.lines ?? []) {
     const host = entry[0] as string;
     if (entry.length === 1) {
       // A removal of a host build.json does not have is not one this code writes.
       if (!baseHosts.has(host)) return undefined;
       continue;
     }
-    if (typeof entry[1] !== 'string' || !isObject(entry[2])) return undefined;
+    if (typeof entry[1] !== 'string' || !isObject(entry[2]) || journal === undefined) return undefined;
     const used: number[] = [];
-    const byTarget = decodeParts(entry[2], entry[1], summaries, used);
+    const byTarget = decodeHostParts(entry[2], entry[1], summaries, used, journal.text, bodyStart, lineEnd);
     const model = entry.length === 4 ? decodeModel(entry[3]) : undefined;
     if (byTarget === undefined || (entry.length === 4 && model === undefined)) return undefined;
     hosts[host] = byTarget;
@@ -850,6 +947,164 @@ function decodePart(entry: unknown, hostFingerprint: string | undefined, summari
   return part;
 }
 
+/**
+ * A host's parts from its line's index (`entries`), their files left in the body, `source` from `bodyStart` to
+ * `bodyEnd`, to decode when first asked for (HostBody). `used`: gets the index of each summary the parts refer to.
+ */
+function decodeHostParts(entries: Record<string, unknown>, hostFingerprint: string, summaries: unknown[], used: number[], source: string, bodyStart: number, bodyEnd: number): Record<string, CachedPart> | undefined {
+  const parts: Record<string, PartRead> = {};
+  const body = new HostBody(source, bodyStart, bodyEnd, parts);
+  for (const target of Object.keys(entries)) {
+    const part = isTargetName(target) ? decodeHostPart(entries[target], hostFingerprint, summaries, used, body, target) : undefined;
+    if (part === undefined) return undefined;
+    parts[target] = part;
+  }
+  return parts;
+}
+
+// As decodePart: indexed, no spreads.
+function decodeHostPart(entry: unknown, hostFingerprint: string, summaries: unknown[], used: number[], body: HostBody, target: TargetName): PartRead | undefined {
+  if (!Array.isArray(entry) || entry.length < 5 || entry.length > 7) return undefined;
+  const fingerprint: unknown = entry[0] === null ? hostFingerprint : entry[0];
+  const summaryEntry: unknown = entry[1];
+  const warnings = decodeWarnings(entry[2]);
+  const fileCount: unknown = entry[3];
+  const kept: unknown = entry[4];
+  if (typeof fingerprint !== 'string' || (summaryEntry !== null && !isIndexInto(summaries, summaryEntry)) || warnings === undefined) return undefined;
+  if (!Number.isInteger(fileCount) || (fileCount as number) < 0 || !Array.isArray(kept) || !kept.every((path) => typeof path === 'string')) return undefined;
+  if (summaryEntry !== null) used.push(summaryEntry);
+  const viewJson: unknown = entry[5];
+  const fleetInputs: unknown = entry[6];
+  if ((entry.length >= 6 && typeof viewJson !== 'string') || (entry.length === 7 && typeof fleetInputs !== 'string')) return undefined;
+  return new PartRead(fingerprint, summaryEntry === null ? NO_SUMMARY : summaries[summaryEntry], viewJson as string | undefined, fleetInputs as string | undefined, warnings, fileCount as number, kept as string[], body, target);
+}
+
+/** PartRead's summary when the part has none (a part built has no `summary` property then). */
+const NO_SUMMARY: unique symbol = Symbol('no summary');
+
+/**
+ * A host part read from the cache's file: all but its files, which stay text (the line's body, HostBody) until first
+ * asked for. A rebuild that reuses the part whole takes their number and the paths kept out of git from the line's
+ * index, and leaves the line as it was read: tens of thousands of files are never made, nor garbage collected.
+ * (`summary` and the others are properties of the object only when the part has them, as in a part built.)
+ */
+class PartRead implements CachedPart {
+  declare summary?: unknown;
+  declare viewJson?: string;
+  declare fleetInputs?: string;
+
+  constructor(
+    public fingerprint: string,
+    summary: unknown,
+    viewJson: string | undefined,
+    fleetInputs: string | undefined,
+    public warnings: TargetWarning[],
+    /** How many files the part has (checked against the body when it is decoded). */
+    readonly fileCount: number,
+    /** keptOutOfGitOf the part (checked against the body when it is decoded). */
+    readonly keptOutOfGit: readonly string[],
+    private readonly body: HostBody,
+    private readonly target: TargetName,
+  ) {
+    if (summary !== NO_SUMMARY) this.summary = summary;
+    if (viewJson !== undefined) this.viewJson = viewJson;
+    if (fleetInputs !== undefined) this.fleetInputs = fleetInputs;
+  }
+
+  /** Decoded from the body when first asked for; throws CacheDamaged when the body is not in shape. */
+  get files(): CachedFile[] {
+    return this.body.filesOf(this.target);
+  }
+
+  get isDecoded(): boolean {
+    return this.body.isDecoded;
+  }
+
+  /** The body the part's files are in (HostBody.of). */
+  get bodyRead(): HostBody {
+    return this.body;
+  }
+}
+
+/**
+ * A host line's body in the text read: `{"chef": [<file>…], …}`, the files of each of its parts (`parts`: the same
+ * targets, in the same order), decoded all at once when a part's files are first asked for.
+ */
+class HostBody {
+  private decoded: Record<string, CachedFile[]> | undefined;
+
+  constructor(
+    private readonly source: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly parts: Readonly<Record<string, PartRead>>,
+  ) {}
+
+  get isDecoded(): boolean {
+    return this.decoded !== undefined;
+  }
+
+  /** The text of the body whose parts `byTarget` are, all of them and in its order; undefined when it is no such body. */
+  static of(byTarget: Readonly<Record<string, CachedPart>>): string | undefined {
+    const first = Object.values(byTarget)[0];
+    if (!(first instanceof PartRead)) return undefined;
+    const body = first.bodyRead;
+    const targets = Object.keys(byTarget);
+    const own = Object.keys(body.parts);
+    if (targets.length !== own.length || targets.some((target, index) => target !== own[index] || byTarget[target] !== body.parts[target])) return undefined;
+    return body.source.slice(body.start, body.end);
+  }
+
+  filesOf(target: string): CachedFile[] {
+    this.decoded ??= this.decode();
+    const files = this.decoded[target];
+    if (files === undefined) throw new CacheDamaged();
+    return files;
+  }
+
+  /**
+   * The files of every part: each path clean and inside its target's folder, each part with as many files as its
+   * index says, and the files kept out of git it lists.
+   */
+  private decode(): Record<string, CachedFile[]> {
+    const body = parseJson(this.source.slice(this.start, this.end));
+    const targets = Object.keys(this.parts);
+    if (!isObject(body)) throw new CacheDamaged();
+    const bodyTargets = Object.keys(body);
+    if (bodyTargets.length !== targets.length || bodyTargets.some((target, index) => target !== targets[index])) throw new CacheDamaged();
+    const decoded: Record<string, CachedFile[]> = {};
+    for (const target of targets) {
+      const part = this.parts[target] as PartRead;
+      const fields = body[target];
+      if (!Array.isArray(fields) || fields.length !== part.fileCount * FILE_FIELDS) throw new CacheDamaged();
+      const files: CachedFile[] = [];
+      let kept = 0;
+      for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) {
+        const file = decodeFile(fields, offset);
+        if (file === undefined || !file.path.startsWith(`${target}/`)) throw new CacheDamaged();
+        if (file.isKeptOutOfGit && part.keptOutOfGit[kept++] !== file.path.slice(target.length + 1)) throw new CacheDamaged();
+        files.push(file);
+      }
+      if (kept !== part.keptOutOfGit.length) throw new CacheDamaged();
+      decoded[target] = files;
+    }
+    return decoded;
+  }
+}
+
+function decodeWarnings(entries: unknown): TargetWarning[] | undefined {
+  if (!Array.isArray(entries)) return undefined;
+  // Most parts have no warning: they share one empty list (frozen: nothing adds to a cached part's warnings).
+  if (entries.length === 0) return NO_WARNINGS;
+  const warnings: TargetWarning[] = [];
+  for (const entry of entries) {
+    const warning = decodeWarning(entry);
+    if (warning === undefined) return undefined;
+    warnings.push(warning);
+  }
+  return warnings;
+}
+
 function decodeModel(entry: unknown): ModelMemo | undefined {
   if (!Array.isArray(entry) || entry.length !== 4) return undefined;
   const inputs: unknown = entry[0];
@@ -867,12 +1122,16 @@ function decodeFile(fields: readonly unknown[], offset: number): CachedFile | un
   const size = fields[offset + 3];
   const mtimeMs = fields[offset + 4];
   const ino = fields[offset + 5];
-  if (typeof path !== 'string' || !isCleanRelativePath(path) || !Number.isInteger(mode) || !Number.isInteger(flags)) return undefined;
+  if (typeof path !== 'string' || !isCleanRelativePath(path) || !Number.isInteger(mode) || !isFileFlags(flags)) return undefined;
   if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number') return undefined;
-  const bits = flags as number;
-  if ((bits & ~(SECRET | KEPT_OUT_OF_GIT)) !== 0) return undefined;
+  const bits = flags;
   // The property order of cachedFileOf's objects: one shape for every file of a build.
   return { path, mode: mode as number, isSecret: (bits & SECRET) !== 0, isKeptOutOfGit: (bits & KEPT_OUT_OF_GIT) !== 0, size, mtimeMs, ino };
+}
+
+/** Whether `value` is a file's flags in FileFields (SECRET | KEPT_OUT_OF_GIT), no other bit. */
+export function isFileFlags(value: unknown): value is number {
+  return Number.isInteger(value) && ((value as number) & ~(SECRET | KEPT_OUT_OF_GIT)) === 0;
 }
 
 function decodeWarning(entry: unknown): TargetWarning | undefined {

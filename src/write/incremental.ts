@@ -36,11 +36,14 @@ import { removeEmptyParents, removeGeneratedFile } from './apply.js';
 import { tempPathOf, tempToken, writeFileAtomic, writeNewFile, writeTempFile } from './atomic.js';
 import {
   CACHE_DIR,
+  CacheDamaged,
   cachedFileOf,
+  fileCountOf,
   identityOf,
   isAsCached,
   isSameFile,
   keepCacheAside,
+  keptOutOfGitOf,
   readCache,
   recordLeftBy,
   recordStat,
@@ -126,8 +129,20 @@ export interface StreamedBuildResult {
  */
 export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, build: StreamedBuildOptions): StreamedBuildResult {
   const fleet = fleetGiven.hosts instanceof LazyHosts ? (fleetGiven as LazyFleet) : lazyFleetOf(fleetGiven as Fleet);
+  try {
+    return buildOnce(outDir, fleet, build, true);
+  } catch (err) {
+    // A host's files in the cache, decoded late (cache.ts, PartRead), were not in shape: the cache is no cache, and
+    // the build, rolled back, starts again as a full one (as it would have, had the damage been found on reading).
+    if (!(err instanceof CacheDamaged)) throw err;
+    return buildOnce(outDir, fleet, build, false);
+  }
+}
+
+/** buildIntoOut, with the cache in out/ (`isCacheUsed`) or as if there were none. */
+function buildOnce(outDir: string, fleet: LazyFleet, build: StreamedBuildOptions, isCacheUsed: boolean): StreamedBuildResult {
   const { outExists, record: recordStat } = findPreviousOutput(outDir);
-  const cache = outExists ? readCache(outDir) : undefined;
+  const cache = outExists && isCacheUsed ? readCache(outDir) : undefined;
   const previous = previousRecordOf(outDir, recordStat, cache);
   let isCacheAside = false;
   const setCacheAside = (): void => {
@@ -175,7 +190,7 @@ export function buildIntoOut(outDir: string, fleetGiven: Fleet | LazyFleet, buil
     const removed = removals.map((f) => ({ path: f.path, action: f.action }));
     // The reused parts' files are counted per target (each part's files are in its target's folder), not listed.
     const unchanged = new Map<string, number>();
-    for (const { target, part } of result.produced.reused) unchanged.set(target, (unchanged.get(target) ?? 0) + part.files.length);
+    for (const { target, part } of result.produced.reused) unchanged.set(target, (unchanged.get(target) ?? 0) + fileCountOf(part));
     return {
       get files() {
         return [...result.actions, ...result.produced.reused.flatMap(({ part }) => part.files.map((f) => ({ path: f.path, action: 'unchanged' as const }))), ...removed];
@@ -326,7 +341,7 @@ function compareWithCachedRecord(cache: BuildCache, reused: ReadonlySet<CachedPa
   const comparison = new RecordComparison({ get: (path) => produced.placedFile(path), size: produced.size }, inScope);
   comparison.compare(OUT_GITIGNORE_RECORD);
   forEachCachedPart(cache, (part) => {
-    if (reused.has(part)) comparison.compareProducedAsListed(part.files.length);
+    if (reused.has(part)) comparison.compareProducedAsListed(fileCountOf(part));
     else for (const file of part.files) comparison.compare(file);
   });
   return comparison;
@@ -445,7 +460,7 @@ class StreamedBuild {
         // Taken before this host's state is shared: taking may generate later hosts on this thread.
         const generated = generating?.take(index);
         // Which parts can be reused is found first: a host whose every part can needs no model.
-        const reusable = chosen.map((name) => this.isReusable(cached[name], fingerprint));
+        const reusable = chosen.map((name) => this.isReusable(name, cached[name], fingerprint));
         const placeParts = (): void => {
           for (const [position, name] of chosen.entries()) {
             const was = cached[name];
@@ -473,7 +488,7 @@ class StreamedBuild {
             into.viewJsons.push(viewJson);
             into.fleetInputs.push(part.fleetInputs ?? fleetInputsDigest(part.summary, viewJson));
             for (const warning of part.warnings) into.warnings.push(warning);
-            for (const file of part.files) if (file.isKeptOutOfGit) into.keptOutOfGit.push(file.path.slice(name.length + 1));
+            for (const path of keptOutOfGitOf(part, name)) into.keptOutOfGit.push(path);
           }
         };
         if (reusable.every(Boolean)) placeParts();
@@ -562,25 +577,30 @@ class StreamedBuild {
 
   /** The cached part, when its fingerprint matches and each of its files is on disk as recorded (isReusable, reuse). */
   private reusedPart(target: TargetName, part: CachedPart | undefined, fingerprint: string): CachedPart | undefined {
-    return part !== undefined && this.isReusable(part, fingerprint) ? this.reuse(target, part) : undefined;
+    return part !== undefined && this.isReusable(target, part, fingerprint) ? this.reuse(target, part) : undefined;
   }
 
-  /** Whether the cached part's fingerprint matches and each of its files is on disk as recorded. */
-  private isReusable(part: CachedPart | undefined, fingerprint: string): boolean {
+  /** Whether the cached part (of `target`) has a matching fingerprint and each of its files is on disk as recorded. */
+  private isReusable(target: TargetName, part: CachedPart | undefined, fingerprint: string): boolean {
     // Found as recorded by the stat-ahead thread: its files and their folders need no look here (a file placed later
     // in one of those folders has its folders checked then). Any other answer (not found so, or not known) is found
     // out here, as without the thread.
     const isStatedAhead = part !== undefined && part.fingerprint === fingerprint && this.cache !== undefined && this.build.statAhead?.isFoundAsCached(this.cache, part) === true;
+    // Nor need its files be looked for one by one, when no file was placed in its target's folder at a path new to its
+    // part, and no folder was found missing: a part read from the cache is then reused whole without being decoded
+    // (the common case of a rebuild: tens of thousands of files never made).
+    const isWhole = isStatedAhead && this.newFolders.size === 0 && !this.produced.hasNewPathIn(target);
     const isReusable =
       part !== undefined &&
       part.fingerprint === fingerprint &&
-      part.files.every(
+      (isWhole ||
+        part.files.every(
         (file) =>
           // Looked for among the files placed, not among those of the parts reused before: the cache lists each path
           // once (produced.ts).
           !this.produced.isPlaced(file.path) &&
           (isStatedAhead ? !this.isInNewFolder(file.path) : this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
-      );
+        ));
     if (!isReusable) this.isCacheChanged = true;
     return isReusable;
   }
@@ -635,7 +655,7 @@ class StreamedBuild {
       cached = unstatedFileOf(record);
       this.writer.stage(file, filesInTheWay, cached, newFolder);
     }
-    this.produced.place(cached);
+    this.produced.place(cached, former);
     return cached;
   }
 

@@ -13,7 +13,8 @@
  * reused has its files looked for among those placed (isPlaced), not among those of the parts reused before it.
  */
 import type { TargetName } from '../targets/target.js';
-import type { CachedPart } from './cache.js';
+import { fileCountOf, type CachedPart } from './cache.js';
+import { topFolderOf } from './out-path.js';
 import type { RecordedFile } from './state.js';
 
 /** What a record is compared with (RecordComparison): a file by path, and how many there are. A Map is one. */
@@ -29,16 +30,34 @@ export class ProducedFiles implements ProducedLookup {
   private reusedFileCount = 0;
   /** Path → file of every reused part, once asked for (reusedIndex). */
   private byPath: Map<string, RecordedFile> | undefined;
+  /** The top folders (targets' folders) of the files placed at a path their former part did not have (hasNewPathIn). */
+  private readonly newPathFolders = new Set<string>();
 
-  /** A file this build places. (The caller has made sure no file was produced at its path: has.) */
-  place(file: RecordedFile): void {
+  /**
+   * A file this build places. (The caller has made sure no file was produced at its path: has.) `former`: as for has,
+   * the cached part of the part it belongs to, if any.
+   */
+  place(file: RecordedFile, former?: CachedPart): void {
     this.placed.set(file.path, file);
+    if (former === undefined || !former.files.some((was) => was.path === file.path)) this.newPathFolders.add(topFolderOf(file.path));
   }
 
-  /** A cached part this build reuses: its files are produced as cached. (The caller has made sure none was placed: isPlaced.) */
+  /**
+   * Whether a file was placed in `folder` (a target's folder, as `chef`) at a path its former part did not have: only
+   * such a file can be at a path a cached part of that target lists (the cache lists each path once), so a part to
+   * reuse needs its files looked for among those placed (isPlaced) only when this is true.
+   */
+  hasNewPathIn(folder: string): boolean {
+    return this.newPathFolders.has(folder);
+  }
+
+  /**
+   * A cached part this build reuses: its files are produced as cached. (The caller has made sure none was placed:
+   * isPlaced, or hasNewPathIn.) A part read from the cache is not decoded for it (fileCountOf).
+   */
   reuse(target: TargetName, part: CachedPart): void {
     this.reused.push({ target, part });
-    this.reusedFileCount += part.files.length;
+    this.reusedFileCount += fileCountOf(part);
     if (this.byPath !== undefined) for (const file of part.files) this.byPath.set(file.path, file);
   }
 

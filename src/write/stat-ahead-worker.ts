@@ -16,8 +16,8 @@
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
-import { FILE_FIELDS, forEachPartInText, isAsCached, readCacheText, type CacheIdentity } from './cache.js';
-import { outPrefixOf } from './out-path.js';
+import { FILE_FIELDS, forEachPartInText, isAsCached, isFileFlags, readCacheText, type CacheIdentity } from './cache.js';
+import { isCleanRelativePath, outPrefixOf } from './out-path.js';
 import type { SecretPrefetchThreadEnd } from './secret-prefetch.js';
 import { prefetchSecretFiles } from './secret-prefetch-worker.js';
 
@@ -123,22 +123,27 @@ function statCachedParts(outDir: string, text: string, journal: string | undefin
     }
     return isReal;
   };
-  const isFileAsCached = (fields: readonly unknown[], offset: number): boolean => {
+  // A file found as recorded is one the build does not decode (cache.ts, PartRead): so it is checked here as decoding
+  // would check it (cache.ts, decodeFile), its path clean and in its target's folder.
+  const isFileAsCached = (fields: readonly unknown[], offset: number, folder: string): boolean => {
     const path = fields[offset];
     const mode = fields[offset + 1];
+    const flags = fields[offset + 2];
     const size = fields[offset + 3];
     const mtimeMs = fields[offset + 4];
     const ino = fields[offset + 5];
-    if (typeof path !== 'string' || typeof mode !== 'number' || typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number') return false;
+    if (typeof path !== 'string' || !Number.isInteger(mode) || !isFileFlags(flags) || typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number') return false;
+    if (!path.startsWith(folder) || !isCleanRelativePath(path)) return false;
     const slash = path.lastIndexOf('/');
-    return (slash === -1 || isFolderChainReal(path.slice(0, slash))) && isAsCached({ mode, size, mtimeMs, ino }, lstatOrUndefined(prefix + path));
+    return (slash === -1 || isFolderChainReal(path.slice(0, slash))) && isAsCached({ mode: mode as number, size, mtimeMs, ino }, lstatOrUndefined(prefix + path));
   };
-  const isPartAsCached = (fields: readonly unknown[] | undefined): boolean => {
+  const isPartAsCached = (fields: readonly unknown[] | undefined, target: string): boolean => {
     if (fields === undefined || fields.length % FILE_FIELDS !== 0) return false;
-    for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset)) return false;
+    const folder = `${target}/`;
+    for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset, folder)) return false;
     return true;
   };
-  forEachPartInText(text, (fields, index, tag) => answer(index, tag, isPartAsCached(fields)), journal);
+  forEachPartInText(text, (fields, index, tag, target) => answer(index, tag, isPartAsCached(fields, target)), journal);
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   type CachedPart,
   type RecordLeft,
 } from '../../src/write/cache.js';
+import { plainCache } from './plain-cache.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -76,7 +77,13 @@ function changed(read: BuildCache, change: (hosts: BuildCache['hosts']) => void)
 function wholeWrite(cache: BuildCache, record?: RecordLeft): BuildCache | undefined {
   const fresh = tempOut();
   writeCache(fresh, cache, undefined, record);
-  return readCache(fresh);
+  return plainCache(readCache(fresh));
+}
+
+/** A line's index: the JSON before its tab (a removal has no tab, no body). */
+function indexOfLine(line: string): unknown[] {
+  const tab = line.indexOf('\t');
+  return JSON.parse(tab === -1 ? line : line.slice(0, tab)) as unknown[];
 }
 
 /** The journal as lines (the head parsed), for a test to look at or damage. */
@@ -99,10 +106,10 @@ describe('the build cache journal (build.delta.json)', () => {
     expect(identityOf(statSync(basePath(out)))).toEqual(identityOf(before));
     expect(readFileSync(basePath(out), 'utf8')).toBe(baseText);
     const { head, lines } = journalLines(out);
-    expect(lines.map((line) => (JSON.parse(line) as string[])[0])).toEqual(['web-7']);
+    expect(lines.map((line) => indexOfLine(line)[0])).toEqual(['web-7']);
     expect(head.base).toEqual(identityOf(before));
     expect(statSync(journalPath(out)).mode & 0o777).toBe(0o600);
-    expect(readCache(out)).toEqual(wholeWrite(next, record));
+    expect(plainCache(readCache(out))).toEqual(wholeWrite(next, record));
     expect(recordLeftBy(readCache(out))).toEqual(record);
   });
 
@@ -123,11 +130,11 @@ describe('the build cache journal (build.delta.json)', () => {
       const read = readOrThrow(out);
       const next = changed(read, step);
       writeCache(out, next, read);
-      expect({ index, cache: readCache(out) }).toEqual({ index, cache: wholeWrite(next) });
+      expect({ index, cache: plainCache(readCache(out)) }).toEqual({ index, cache: wholeWrite(next) });
       expect(readFileSync(basePath(out), 'utf8')).toBe(baseText);
     }
     const { head, lines } = journalLines(out);
-    expect(lines.map((line) => JSON.parse(line) as unknown[]).map((entry) => (entry.length === 1 ? `-${String(entry[0])}` : entry[0])).sort()).toEqual(['-web-3', 'web-41', 'web-7', 'web-9']);
+    expect(lines.map((line) => indexOfLine(line)).map((entry) => (entry.length === 1 ? `-${String(entry[0])}` : entry[0])).sort()).toEqual(['-web-3', 'web-41', 'web-7', 'web-9']);
     // The journal's table holds the summaries build.json's has not: "another profile", and the added host's name.
     expect(head.summaries).toEqual([{ profile: 'another profile', stored: ['cloudflared.service'] }, { name: 'web-41' }]);
   });
@@ -148,7 +155,7 @@ describe('the build cache journal (build.delta.json)', () => {
     writeCache(out, many, read);
     expect(existsSync(journalPath(out))).toBe(false);
     expect(identityOf(statSync(basePath(out)))).not.toEqual(identityOf(before));
-    expect(readCache(out)).toEqual(wholeWrite(many));
+    expect(plainCache(readCache(out))).toEqual(wholeWrite(many));
     expect(statSync(basePath(out)).mode & 0o777).toBe(0o600);
   });
 
@@ -162,7 +169,7 @@ describe('the build cache journal (build.delta.json)', () => {
     });
     writeCache(out, next, read, undefined, { journalShare: 100 });
     expect(existsSync(journalPath(out))).toBe(false);
-    expect(readCache(out)).toEqual(wholeWrite(next));
+    expect(plainCache(readCache(out))).toEqual(wholeWrite(next));
   });
 
   it('makes the cache unusable (a full build) when it was written over another cache file than the one in place', () => {
@@ -173,7 +180,7 @@ describe('the build cache journal (build.delta.json)', () => {
     const journal = readFileSync(journalPath(out));
     // The same cache file written again (another file, the same bytes): the journal is not about it.
     writeCache(out, fleetCache(40));
-    expect(readCache(out)).toEqual(wholeWrite(fleetCache(40)));
+    expect(plainCache(readCache(out))).toEqual(wholeWrite(fleetCache(40)));
     writeFileSync(journalPath(out), journal);
     expect(readCache(out)).toBeUndefined();
   });
@@ -187,13 +194,16 @@ describe('the build cache journal (build.delta.json)', () => {
     const [head = '', line = ''] = text.split('\n');
     const parsedHead = JSON.parse(head) as Record<string, unknown>;
     const tableLength = (JSON.parse(readFileSync(basePath(out), 'utf8').split('\n')[0] ?? '') as { summaries: unknown[] }).summaries.length + (parsedHead.summaries as unknown[]).length;
-    const pastTable = JSON.parse(line) as [string, string, Record<string, unknown[]>];
+    const pastTable = indexOfLine(line) as [string, string, Record<string, unknown[]>];
     for (const part of Object.values(pastTable[2])) part[1] = tableLength;
+    const body = line.slice(line.indexOf('\t'));
     const damaged = {
       'cut off': text.slice(0, -1),
       'a host twice': `${head}\n${line}\n${line}\n`,
       'a removal of a host build.json lacks': `${head}\n${line}\n["web-99"]\n`,
-      'a summary past both tables': `${head}\n${JSON.stringify(pastTable)}\n`,
+      'a summary past both tables': `${head}\n${JSON.stringify(pastTable)}${body}\n`,
+      "a host's line without its body": `${head}\n${line.slice(0, line.indexOf('\t'))}\n`,
+      'a removal with a body': `${head}\n${line}\n["web-3"]${body}\n`,
       'another version': `${JSON.stringify({ ...parsedHead, version: 2 })}\n${line}\n`,
       'no base': `${JSON.stringify({ ...parsedHead, base: undefined })}\n${line}\n`,
     };
@@ -216,7 +226,7 @@ describe('the build cache journal (build.delta.json)', () => {
     expect(existsSync(journalPath(out))).toBe(true);
     expect(readCache(out)).toBeUndefined();
     restoreCache(out);
-    expect(readCache(out)).toEqual(wholeWrite(next));
+    expect(plainCache(readCache(out))).toEqual(wholeWrite(next));
   });
 
   it('is written while the cache file is set aside (as a build does), and puts that file back in place', () => {
@@ -230,7 +240,7 @@ describe('the build cache journal (build.delta.json)', () => {
     expect(identityOf(statSync(basePath(out)))).toEqual(before);
     expect(existsSync(`${basePath(out)}.old`)).toBe(false);
     expect(journalLines(out).lines).toHaveLength(1);
-    expect(readCache(out)).toEqual(wholeWrite(next));
+    expect(plainCache(readCache(out))).toEqual(wholeWrite(next));
   });
 });
 

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CACHE_DIR, cachedPartsInOrder, FILE_FIELDS, forEachPartInText, partTagOf, readCache, recordLeftBy, textOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
+import { CACHE_DIR, CacheDamaged, cachedPartsInOrder, FILE_FIELDS, fileCountOf, forEachPartInText, keptOutOfGitOf, partTagOf, readCache, recordLeftBy, textOf, writeCache, type BuildCache, type CachedFile, type CachedPart } from '../../src/write/cache.js';
+import { plainCache } from './plain-cache.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -44,24 +45,36 @@ function sampleCache(): BuildCache {
   };
 }
 
-type CacheJson = { summaries: unknown[]; hosts: Record<string, [string, Record<string, unknown[]>]>; fleet: Record<string, unknown[]>; version: number; record?: unknown };
+type CacheJson = {
+  summaries: unknown[];
+  /** Each host's index (its line before the tab), less its name. */
+  hosts: Record<string, [string, Record<string, unknown[]>]>;
+  /** Each host's body (its line after the tab): its files, target by target. */
+  bodies: Record<string, Record<string, unknown>>;
+  fleet: Record<string, unknown[]>;
+  version: number;
+  record?: unknown;
+};
 
-/** The cache file as one object (its first line, with each host's line under hosts), for a test to look at or damage. */
+/** The cache file as one object (its first line, with each host's line under hosts and bodies), for a test to look at or damage. */
 function parsedCacheFile(out: string): CacheJson {
   const [head = '', ...lines] = readFileSync(cachePath(out), 'utf8').split('\n');
   const json = JSON.parse(head) as CacheJson;
   json.hosts = {};
+  json.bodies = {};
   for (const line of lines.filter((l) => l !== '')) {
-    const [host, ...entry] = JSON.parse(line) as [string, string, Record<string, unknown[]>];
+    const tab = line.indexOf('\t');
+    const [host, ...entry] = JSON.parse(line.slice(0, tab)) as [string, string, Record<string, unknown[]>];
     json.hosts[host] = entry;
+    json.bodies[host] = JSON.parse(line.slice(tab + 1)) as Record<string, unknown>;
   }
   return json;
 }
 
-/** Writes `json` back as parsedCacheFile read it: the head line, then a line per host. */
+/** Writes `json` back as parsedCacheFile read it: the head line, then a line per host, its index, a tab and its body. */
 function writeCacheFile(out: string, json: CacheJson): void {
-  const { hosts, ...head } = json;
-  const lines = [JSON.stringify(head), ...Object.entries(hosts).map(([host, entry]) => JSON.stringify([host, ...(entry as unknown[])]))];
+  const { hosts, bodies, ...head } = json;
+  const lines = [JSON.stringify(head), ...Object.entries(hosts).map(([host, entry]) => `${JSON.stringify([host, ...(entry as unknown[])])}\t${JSON.stringify(bodies[host])}`)];
   writeFileSync(cachePath(out), `${lines.join('\n')}\n`);
 }
 
@@ -75,7 +88,7 @@ describe('the build cache file', () => {
   it('reads back exactly what was written: summaries (none, null, objects), warnings with and without host and detail, file flags, a part with its own fingerprint', () => {
     const out = tempOut();
     writeCache(out, sampleCache());
-    expect(readCache(out)).toEqual(sampleCache());
+    expect(plainCache(readCache(out))).toEqual(sampleCache());
     expect(readCache(out)?.hosts['web-2']?.ssh).not.toHaveProperty('summary');
     expect(readCache(out)?.fleet.chef?.warnings[0]).not.toHaveProperty('host');
   });
@@ -89,7 +102,7 @@ describe('the build cache file', () => {
     web1['cloud-init'] = { ...(web1['cloud-init'] as CachedPart), files: [file('cloud-init/wëb-1.yaml')] };
     writeCache(out, cache);
     expect(readFileSync(cachePath(out)).some((byte) => byte >= 0x80)).toBe(true);
-    expect(readCache(out)).toEqual(cache);
+    expect(plainCache(readCache(out))).toEqual(cache);
   });
 
   it('decodes bytes as UTF-8 does, whether they are ASCII or not (textOf)', () => {
@@ -108,11 +121,11 @@ describe('the build cache file', () => {
     writeCache(out, sampleCache(), undefined, record);
     expect(recordLeftBy(readCache(out))).toEqual(record);
     writeCache(out, sampleCache());
-    expect(readCache(out)).toEqual(sampleCache());
+    expect(plainCache(readCache(out))).toEqual(sampleCache());
     expect(recordLeftBy(readCache(out))).toBeUndefined();
     const json = writtenJson(out);
     writeCacheFile(out, { ...json, record: { ...record, ino: '424242' } });
-    expect(readCache(out)).toEqual(sampleCache());
+    expect(plainCache(readCache(out))).toEqual(sampleCache());
     expect(recordLeftBy(readCache(out))).toBeUndefined();
   });
 
@@ -143,8 +156,8 @@ describe('the build cache file', () => {
     writeCache(out, sampleCache());
     writeFileSync(cachePath(out), JSON.stringify({ version: 1, ...sampleCache() }));
     expect(readCache(out)).toBeUndefined();
-    const { hosts, ...head } = writtenJson(out);
-    writeFileSync(cachePath(out), `${JSON.stringify({ ...head, version: 2, hosts })}\n`);
+    const { hosts, bodies, ...head } = writtenJson(out);
+    writeFileSync(cachePath(out), `${JSON.stringify({ ...head, version: 2, hosts, bodies })}\n`);
     expect(readCache(out)).toBeUndefined();
   });
 
@@ -162,8 +175,8 @@ describe('the build cache file', () => {
 
   type Damage = [string, (json: ReturnType<typeof writtenJson>) => void];
   const chefOf = (json: ReturnType<typeof writtenJson>): unknown[] => json.hosts['web-1']?.[1].chef ?? [];
-  /** The part's files, six values each: the first file's values come first. */
-  const filesOf = (json: ReturnType<typeof writtenJson>): unknown[] => chefOf(json)[3] as unknown[];
+  /** The part's files in the host's body, six values each: the first file's values come first. */
+  const filesOf = (json: ReturnType<typeof writtenJson>): unknown[] => json.bodies['web-1']?.chef as unknown[];
   const damages: Damage[] = [
     ['a summary index past the end', (json) => (chefOf(json)[1] = json.summaries.length)],
     ['a negative summary index', (json) => (chefOf(json)[1] = -1)],
@@ -175,13 +188,11 @@ describe('the build cache file', () => {
     ['a fleet part without its own fingerprint', (json) => ((json.fleet.chef ?? [])[0] = null)],
     ['a part of an unknown target', (json) => ((json.hosts['web-1'] ?? ['', {}])[1].puppet = [null, null, [], []])],
     ['a part with an element missing', (json) => chefOf(json).pop()],
-    ['a file whose path leaves out/', (json) => (filesOf(json)[0] = '../../etc/passwd')],
-    ['a file whose size is a string', (json) => (filesOf(json)[3] = '941')],
-    ['a file whose mode is not an integer', (json) => (filesOf(json)[1] = 420.5)],
-    ['a file with unknown flags', (json) => (filesOf(json)[2] = 4)],
-    ['a file as an object', (json) => (filesOf(json)[0] = { path: 'chef/x', mode: 420 })],
-    ['a file with a value missing', (json) => filesOf(json).pop()],
-    ['files that are not a list', (json) => (chefOf(json)[3] = {})],
+    ['a file count that is not a whole number', (json) => (chefOf(json)[3] = 1.5)],
+    ['a negative file count', (json) => (chefOf(json)[3] = -2)],
+    ['files kept out of git that are not a list of paths', (json) => (chefOf(json)[4] = [7])],
+    ['a fleet part whose file has a value missing', (json) => ((json.fleet.chef ?? [])[3] as unknown[]).pop()],
+    ['a fleet part whose file leaves out/', (json) => (((json.fleet.chef ?? [])[3] as unknown[])[0] = '../x')],
     ['a warning of an unknown target', (json) => (((json.fleet.chef ?? [])[2] as unknown[][])[0] = ['puppet', 'code', 'message', null, null])],
     ['a warning whose detail holds an object', (json) => (((json.fleet.chef ?? [])[2] as unknown[][])[0] = ['chef', 'code', 'message', 'web-1', { hostnames: { a: 1 } }])],
     ['warnings that are not a list', (json) => (chefOf(json)[2] = {})],
@@ -192,6 +203,70 @@ describe('the build cache file', () => {
     damage(json);
     writeCacheFile(out, json);
     expect(readCache(out)).toBeUndefined();
+  });
+
+  it('treats a host line without its tab and body as no cache', () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    const [head = '', ...lines] = readFileSync(cachePath(out), 'utf8').split('\n');
+    const cut = lines.map((line, index) => (index === 0 ? line.slice(0, line.indexOf('\t')) : line));
+    writeFileSync(cachePath(out), [head, ...cut].join('\n'));
+    expect(readCache(out)).toBeUndefined();
+  });
+
+  // A host's body is decoded when its files are first asked for: a damaged one is found then, and is CacheDamaged
+  // (the build starts again without the cache: incremental.test.ts).
+  const bodyDamages: Damage[] = [
+    ['a file whose path leaves out/', (json) => (filesOf(json)[0] = '../../etc/passwd')],
+    ["a file in another target's folder", (json) => (filesOf(json)[0] = 'cloud-init/web-1.yaml')],
+    ['a file whose size is a string', (json) => (filesOf(json)[3] = '941')],
+    ['a file whose mode is not an integer', (json) => (filesOf(json)[1] = 420.5)],
+    ['a file with unknown flags', (json) => (filesOf(json)[2] = 4)],
+    ['a file as an object', (json) => (filesOf(json)[0] = { path: 'chef/x', mode: 420 })],
+    ['a file with a value missing', (json) => filesOf(json).pop()],
+    ['a file more than its count', (json) => filesOf(json).push(...filesOf(json).slice(0, FILE_FIELDS))],
+    ['a file kept out of git that its index does not list', (json) => (filesOf(json)[FILE_FIELDS + 2] = 1)],
+    ['a file its index lists as kept out of git, not kept', (json) => (filesOf(json)[2] = 2)],
+    ['files that are not a list', (json) => ((json.bodies['web-1'] ?? {}).chef = {})],
+    ['a body without one of its targets', (json) => delete json.bodies['web-1']?.chef],
+    ['a body with its targets in another order', (json) => (json.bodies['web-1'] = Object.fromEntries(Object.entries(json.bodies['web-1'] ?? {}).reverse()))],
+    ['a body that is not an object', (json) => (json.bodies['web-1'] = [] as unknown as Record<string, unknown>)],
+  ];
+  it.each(bodyDamages)("reads a cache with %s in a host's body, and throws CacheDamaged when its files are asked for", (_, damage) => {
+    const out = tempOut();
+    const json = writtenJson(out);
+    damage(json);
+    writeCacheFile(out, json);
+    const cache = readCache(out);
+    const chef = cache?.hosts['web-1']?.chef;
+    if (chef === undefined) throw new Error('the cache was not read');
+    // What the index says is there without the body.
+    expect(fileCountOf(chef)).toBe(2);
+    expect(keptOutOfGitOf(chef, 'chef')).toEqual(['data_bags/acme_secrets/web-1.json']);
+    expect(() => chef.files).toThrow(CacheDamaged);
+    // Another host's body is its own: decoded as written.
+    expect(cache?.hosts['web-2']?.chef?.files).toEqual(sampleCache().hosts['web-2']?.chef?.files);
+  });
+
+  it("counts a part's files and lists those kept out of git from its line's index, the body left as text", () => {
+    const out = tempOut();
+    writeCache(out, sampleCache());
+    const read = readCache(out);
+    for (const [host, parts] of Object.entries(sampleCache().hosts)) {
+      for (const [target, part] of Object.entries(parts)) {
+        const readPart = read?.hosts[host]?.[target];
+        if (readPart === undefined) throw new Error(`${host} ${target} not read`);
+        expect({ host, target, count: fileCountOf(readPart), kept: keptOutOfGitOf(readPart, target) }).toEqual({
+          host,
+          target,
+          count: part.files.length,
+          kept: part.files.filter((f) => f.isKeptOutOfGit).map((f) => f.path.slice(target.length + 1)),
+        });
+      }
+    }
+    // A part built answers the same from its files.
+    const built = sampleCache().hosts['web-1']?.terraform as CachedPart;
+    expect([fileCountOf(built), keptOutOfGitOf(built, 'terraform')]).toEqual([1, ['host-web-1.tf.json']]);
   });
 
   it('finds nothing for a host named like an Object property', () => {
@@ -218,7 +293,7 @@ describe('the build cache file', () => {
     const rewritten = readCache(out);
     const again = tempOut();
     writeCache(again, next);
-    expect(rewritten).toEqual(readCache(again));
+    expect(plainCache(rewritten)).toEqual(plainCache(readCache(again)));
     expect(rewritten?.hosts['web-2']?.terraform?.summary).toEqual({ name: 'web-2', moved: true });
     // The table read is kept (web-1's line refers to it), the new summary added at its end.
     expect(parsedCacheFile(out).summaries).toHaveLength(5);
@@ -237,7 +312,7 @@ describe('the build cache file', () => {
     writeCache(out, { hosts: { ...read.hosts }, fleet: read.fleet }, read);
     const again = tempOut();
     writeCache(again, sampleCache());
-    expect(readCache(out)).toEqual(readCache(again));
+    expect(plainCache(readCache(out))).toEqual(plainCache(readCache(again)));
     expect(readFileSync(cachePath(out), 'utf8').split('\n')[1]).not.toBe(otherLines[1]);
   });
 
@@ -259,7 +334,7 @@ describe('the build cache file', () => {
     ]);
     const again = tempOut();
     writeCache(again, next);
-    expect(readCache(out)).toEqual(readCache(again));
+    expect(plainCache(readCache(out))).toEqual(plainCache(readCache(again)));
   });
 });
 
@@ -272,7 +347,7 @@ describe('the order of cached parts in the stat-ahead report', () => {
     // Lines in an order an object would not keep (names that look like numbers first): the text's order is the one.
     const [head = '', ...lines] = readFileSync(cachePath(out), 'utf8').split('\n');
     const hostLines = lines.filter((line) => line !== '');
-    expect(hostLines.map((line) => (JSON.parse(line) as string[])[0])).toEqual(['2', '10', 'web-1']);
+    expect(hostLines.map((line) => (JSON.parse(line.slice(0, line.indexOf('\t'))) as string[])[0])).toEqual(['2', '10', 'web-1']);
     const text = [head, ...hostLines.reverse(), ''].join('\n');
     writeFileSync(cachePath(out), text);
 

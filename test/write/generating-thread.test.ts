@@ -9,6 +9,7 @@ import { InternalError } from '../../src/diagnostics/diagnostic.js';
 import type { Fleet, Host } from '../../src/model/fleet.js';
 import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
 import { CACHE_DIR, readCache } from '../../src/write/cache.js';
+import { plainCache } from './plain-cache.js';
 import { CHUNK_HOSTS, generateHostParts, SIGNAL, type GeneratePlan } from '../../src/write/generate-worker.js';
 import { GeneratingThread } from '../../src/write/generating-thread.js';
 import { buildIntoOut, type StreamedBuildOptions } from '../../src/write/incremental.js';
@@ -80,7 +81,7 @@ function build(fleet: Fleet, options: StreamedBuildOptions): unknown {
       .map(([path, { bytes, mode }]) => [path, { bytes, mode }]),
   );
   // Fingerprints, summaries, warnings and files of every part; not the stats, which differ from one build to the next.
-  const parts = Object.values(readCache(out)?.hosts ?? {}).flatMap((byTarget) => Object.values(byTarget));
+  const parts = Object.values(plainCache(readCache(out))?.hosts ?? {}).flatMap((byTarget) => Object.values(byTarget));
   const cache = parts.map((part) => ({ ...part, files: part.files.map(({ path, mode, isSecret, isKeptOutOfGit }) => ({ path, mode, isSecret, isKeptOutOfGit })) }));
   return { disk, cache, warnings: result.warnings, files: result.files };
 }

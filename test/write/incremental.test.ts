@@ -7,6 +7,7 @@ import type { Fleet } from '../../src/model/fleet.js';
 import { TARGET_NAMES, type TargetName, type TargetOptions } from '../../src/targets/target.js';
 import { applyPlan } from '../support/apply-plan.js';
 import { CACHE_DIR, isAsCached, readCache, recordLeftBy } from '../../src/write/cache.js';
+import { plainCache } from './plain-cache.js';
 import { hostFingerprint, modelDigest, settingsFingerprint } from '../../src/write/fingerprint.js';
 import { tempFileOf } from '../../src/write/atomic.js';
 import { generatorDigest } from '../../src/write/generator-digest.js';
@@ -396,7 +397,7 @@ describe('buildIntoOut (fleetgen build)', () => {
     const out = tempOut();
     buildIntoOut(out, sampleFleet(), everything);
     // Version 1 held the in-memory objects as they are: an object per file and per part.
-    writeFileSync(join(out, CACHE_DIR, 'build.json'), JSON.stringify({ version: 1, ...readCache(out) }));
+    writeFileSync(join(out, CACHE_DIR, 'build.json'), JSON.stringify({ version: 1, ...plainCache(readCache(out)) }));
     expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
     expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(0);
   });
@@ -405,20 +406,42 @@ describe('buildIntoOut (fleetgen build)', () => {
     const out = tempOut();
     buildIntoOut(out, sampleFleet(), everything);
     const path = join(out, CACHE_DIR, 'build.json');
-    // The first line holds the summary table, each further line a host: [name, fingerprint, parts].
+    // The first line holds the summary table, each further line a host: [name, fingerprint, parts], a tab, its files.
     const [head = '', ...hosts] = readFileSync(path, 'utf8').split('\n');
     const { summaries } = JSON.parse(head) as { summaries: unknown[] };
     const damaged = hosts.map((line) => {
       if (line === '') return line;
-      const entry = JSON.parse(line) as [string, string, Record<string, unknown[]>];
+      const tab = line.indexOf('\t');
+      const entry = JSON.parse(line.slice(0, tab)) as [string, string, Record<string, unknown[]>];
       for (const part of Object.values(entry[2])) part[1] = summaries.length;
-      return JSON.stringify(entry);
+      return JSON.stringify(entry) + line.slice(tab);
     });
     writeFileSync(path, [head, ...damaged].join('\n'));
     expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
     const fresh = tempOut();
     buildIntoOut(fresh, sampleFleet(), everything);
     expect(outputOf(out)).toEqual(outputOf(fresh));
+  });
+
+  it("makes a full build, with the same result, when a host's files in the cache are found damaged only once decoded, and leaves a cache the next build reuses whole", () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const path = join(out, CACHE_DIR, 'build.json');
+    // The last host's body: its first Chef file's path leaves out/. Reading the cache does not decode it (its line's
+    // index is in shape); the build does, when it looks at that part's files, after reusing the hosts before it.
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const last = lines.length - 2;
+    lines[last] = (lines[last] ?? '').replace(/\t\{"chef":\["chef\//, '\t{"chef":["../');
+    expect(lines[last]).toContain('\t{"chef":["../');
+    writeFileSync(path, lines.join('\n'));
+    expect(readCache(out)).toBeDefined();
+    // A build whose host had changed (its part regenerated, compared byte for byte) changes nothing on disk either.
+    expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(sampleFleet().hosts.length);
+    const fresh = tempOut();
+    buildIntoOut(fresh, sampleFleet(), everything);
+    expect(outputOf(out)).toEqual(outputOf(fresh));
+    expect(cachedStatsHold(out)).toBe(true);
+    expect(hostRuns(() => buildIntoOut(out, sampleFleet(), everything)).chef).toBe(0);
   });
 
   it('keeps its cache out of git and unreadable by others', () => {

@@ -214,6 +214,33 @@ describe('buildIntoOut with the stat-ahead thread (cached files looked at while 
 });
 
 describe('StatAhead.start', () => {
+  it("vouches for no part whose path in the cache is not clean, though it stats as recorded: the build decodes that host's files, finds them damaged, and makes a full build", () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const path = join(out, CACHE_DIR, 'build.json');
+    // A Chef file of the first host, as `chef/./…`: the same file on disk, a path no build writes.
+    const text = readFileSync(path, 'utf8');
+    const damaged = text.replace(/(\t\{"chef":\[")chef\//, '$1chef/./');
+    expect(damaged).not.toBe(text);
+    writeFileSync(path, damaged);
+    const cache = readCache(out);
+    if (cache === undefined) throw new Error('the cache was not read');
+    const first = Object.values(cache.hosts)[0]?.chef;
+    const looked = statAheadOf(out);
+    const parts: CachedPart[] = [];
+    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
+    expect(parts.filter((part) => !looked.isFoundAsCached(cache, part))).toEqual([first]);
+    looked.close();
+
+    const statAhead = statAheadOf(out);
+    expect(hostRuns(() => buildIntoOut(out, sampleFleet(), { ...everything, statAhead })).chef).toBe(sampleFleet().hosts.length);
+    statAhead.close();
+    const fresh = tempOut();
+    buildIntoOut(fresh, sampleFleet(), everything);
+    const bytesOf = (dir: string): Record<string, string> => Object.fromEntries(Object.entries(snapshotDisk(dir)).filter(([p]) => !p.startsWith(CACHE_DIR) && p !== '.fleetgen-state.json').map(([p, { bytes }]) => [p, bytes]));
+    expect(bytesOf(out)).toEqual(bytesOf(fresh));
+  });
+
   it('starts no thread for a cache smaller than the threshold, nor without a cache', () => {
     const out = tempOut();
     expect(StatAhead.start(out, { cacheBytesForStatAhead: 0 })).toBeUndefined();
