@@ -535,6 +535,8 @@ interface LinesRead {
   hosts: Map<string, { parts: Record<string, CachedPart>; model: ModelMemo | undefined; start: number; end: number; summaries: readonly number[]; isInJournal: boolean }>;
   /** The hosts build.json has a line for, whether the journal replaced or removed it or not. */
   baseHosts: readonly string[];
+  /** Each fleet-wide part's place in cachedPartsInOrder's order, and its tag (a host part read knows its own: PartRead). */
+  fleetPlaces: Map<CachedPart, { index: number; tag: number }>;
 }
 
 /** Kept beside each cache readCache returns, not in it: a BuildCache is the same whether read or built. */
@@ -709,6 +711,23 @@ export function partTagOf(hostOrdinal: number | undefined, target: string): numb
 }
 
 /**
+ * The place of `part` in cachedPartsInOrder's order of `cache` (a cache read from its file), -1 when it is no part of
+ * that cache; partPlaceTagOf, its tag. Kept on each part when the cache is read: no map of tens of thousands of parts.
+ */
+export function partPlaceOf(cache: BuildCache, part: CachedPart): number {
+  const read = linesRead.get(cache);
+  if (read === undefined) return -1;
+  if (part instanceof PartRead) return part.readFrom === read ? part.placeIndex : -1;
+  return read.fleetPlaces.get(part)?.index ?? -1;
+}
+
+/** The tag (partTagOf) of `part`, a part of `cache` (partPlaceOf is not -1). */
+export function partPlaceTagOf(cache: BuildCache, part: CachedPart): number {
+  if (part instanceof PartRead) return partTagOf(part.hostOrdinal, part.target);
+  return linesRead.get(cache)?.fleetPlaces.get(part)?.tag ?? -1;
+}
+
+/**
  * Every part of a cache read from its file (none for a cache built: undefined), in the order of the text: each host's
  * line, its parts in the order written, then the fleet-wide parts, each with its partTagOf. forEachPartInText follows
  * the same order.
@@ -822,7 +841,16 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   if (journal !== undefined && (changes === undefined || !isIdentityOf(changes.head.base, identity))) return undefined;
   const latest = changes?.head ?? head;
   const summaries: unknown[] = changes === undefined ? head.summaries : [...(head.summaries as unknown[]), ...(changes.head.summaries as unknown[])];
-  const read: LinesRead = { identity, journal: journal && { identity: journal.identity }, summaries, baseSummaries: head.summaries.length, hosts: new Map(), record: recordLeftIn(latest.record), baseHosts: [] };
+  const read: LinesRead = {
+    identity,
+    journal: journal && { identity: journal.identity },
+    summaries,
+    baseSummaries: head.summaries.length,
+    hosts: new Map(),
+    record: recordLeftIn(latest.record),
+    baseHosts: [],
+    fleetPlaces: new Map(),
+  };
   // No prototype: a host named like an Object property ("constructor") must not find one in the cache.
   const hosts: BuildCache['hosts'] = Object.create(null) as BuildCache['hosts'];
   const baseHosts = new Set<string>();
@@ -862,6 +890,14 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   if (!isObject(latest.fleet)) return undefined;
   const fleet = decodeParts(latest.fleet, undefined, summaries, []);
   if (fleet === undefined) return undefined;
+  // Each part's place in cachedPartsInOrder's order, kept on the part (partPlaceOf): the stat-ahead thread answers by place.
+  let index = 0;
+  let ordinal = 0;
+  for (const { parts } of read.hosts.values()) {
+    for (const target of Object.keys(parts)) (parts[target] as PartRead).placeIn(read, ordinal, index++);
+    ordinal++;
+  }
+  for (const target of Object.keys(fleet)) read.fleetPlaces.set(fleet[target] as CachedPart, { index: index++, tag: partTagOf(undefined, target) });
   // read.hosts holds exactly the hosts of the cache (a line replaced or removed by the journal is not there), each
   // with the model entry of its latest line.
   const models: Record<string, ModelMemo> = Object.create(null) as Record<string, ModelMemo>;
@@ -1004,11 +1040,22 @@ class PartRead implements CachedPart {
     /** keptOutOfGitOf the part (checked against the body when it is decoded). */
     readonly keptOutOfGit: readonly string[],
     private readonly body: HostBody,
-    private readonly target: TargetName,
+    readonly target: TargetName,
   ) {
     if (summary !== NO_SUMMARY) this.summary = summary;
     if (viewJson !== undefined) this.viewJson = viewJson;
     if (fleetInputs !== undefined) this.fleetInputs = fleetInputs;
+  }
+
+  /** The cache read it is a part of, its host's ordinal and its own index in cachedPartsInOrder's order (partPlaceOf). */
+  readFrom: LinesRead | undefined = undefined;
+  hostOrdinal = -1;
+  placeIndex = -1;
+
+  placeIn(read: LinesRead, hostOrdinal: number, index: number): void {
+    this.readFrom = read;
+    this.hostOrdinal = hostOrdinal;
+    this.placeIndex = index;
   }
 
   /** Decoded from the body when first asked for; throws CacheDamaged when the body is not in shape. */

@@ -18,7 +18,7 @@
  */
 import { statSync } from 'node:fs';
 import { receiveMessageOnPort, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
-import { cacheFilePath, cachedPartsInOrder, identityOfCache, isSameCache, type BuildCache, type CachedPart } from './cache.js';
+import { cacheFilePath, cachedPartsInOrder, identityOfCache, isSameCache, partPlaceOf, partPlaceTagOf, type BuildCache, type CachedPart } from './cache.js';
 import { SecretPrefetch } from './secret-prefetch.js';
 import { FOUND_AS_CACHED, SIGNAL, SIGNAL_SLOTS, type StatAheadReport, type StatAheadWorkerData } from './stat-ahead-worker.js';
 import { startThread } from './thread-bootstrap.js';
@@ -120,45 +120,39 @@ export class StatAhead {
 /**
  * A report's answers for the cache the build read (`cache`): a part is found as recorded when the thread has answered
  * for it (counted in `progress`), with that part's own tag (the part at that place in the thread's order is the same
- * one), and found it so.
+ * one), and found it so. Each part of the cache knows its place in the order (cache.ts, partPlaceOf).
  */
 export class ReportAnswers {
   private constructor(
     private readonly verdicts: Uint8Array,
     private readonly tags: Int32Array,
     private readonly progress: Int32Array,
-    /** Each part's place in the order, and its own tag. */
-    private readonly places: ReadonlyMap<CachedPart, number>,
-    private readonly ownTags: Int32Array,
+    /** The cache the build read (undefined: no answers). */
+    private readonly cache: BuildCache | undefined,
   ) {}
 
   /** The answers of `report` for `cache`; NO_ANSWERS when the report is about other files than `cache` was read from. */
   static of(report: StatAheadReport, cache: BuildCache): ReportAnswers {
     const identity = identityOfCache(cache);
     if (identity === undefined || !isSameCache(identity, report.identity)) return NO_ANSWERS;
-    const places = new Map<CachedPart, number>();
-    const ownTags: number[] = [];
-    cachedPartsInOrder(cache, (part, index, tag) => {
-      places.set(part, index);
-      ownTags.push(tag);
-    });
-    return new ReportAnswers(new Uint8Array(report.verdicts), new Int32Array(report.tags), new Int32Array(report.progress), places, Int32Array.from(ownTags));
+    return new ReportAnswers(new Uint8Array(report.verdicts), new Int32Array(report.tags), new Int32Array(report.progress), cache);
   }
 
   static none(): ReportAnswers {
-    return new ReportAnswers(new Uint8Array(0), new Int32Array(0), new Int32Array(1), new Map(), new Int32Array(0));
+    return new ReportAnswers(new Uint8Array(0), new Int32Array(0), new Int32Array(1), undefined);
   }
 
   isFoundAsCached(part: CachedPart): boolean {
-    const index = this.places.get(part);
+    if (this.cache === undefined) return false;
+    const index = partPlaceOf(this.cache, part);
     // Read before the answer: an answer is written before the thread counts it.
-    return index !== undefined && index < Atomics.load(this.progress, 0) && this.tags[index] === this.ownTags[index] && this.verdicts[index] === FOUND_AS_CACHED;
+    return index !== -1 && index < Atomics.load(this.progress, 0) && this.tags[index] === partPlaceTagOf(this.cache, part) && this.verdicts[index] === FOUND_AS_CACHED;
   }
 
   /** How many parts are found as recorded so far. */
   get foundSoFar(): number {
     let found = 0;
-    for (const part of this.places.keys()) if (this.isFoundAsCached(part)) found++;
+    if (this.cache !== undefined) cachedPartsInOrder(this.cache, (part) => void (this.isFoundAsCached(part) && found++));
     return found;
   }
 }

@@ -11,6 +11,8 @@ import {
   forEachPartInText,
   identityOf,
   keepCacheAside,
+  partPlaceOf,
+  partPlaceTagOf,
   readCache,
   readCacheText,
   readParseCache,
@@ -264,11 +266,33 @@ describe('the order of cached parts with a journal', () => {
     if (texts?.journal === undefined) throw new Error('no journal written');
     const cache = readOrThrow(out);
     const decoded: string[][] = [];
-    const decodedCount = cachedPartsInOrder(cache, (part, index) => (decoded[index] = part.files.map((f) => f.path)));
+    const decodedTags: number[] = [];
+    // Each part knows its own place and tag (partPlaceOf): those of the order.
+    const places: { index: number; tag: number }[] = [];
+    const decodedCount = cachedPartsInOrder(cache, (part, index, tag) => {
+      decoded[index] = part.files.map((f) => f.path);
+      decodedTags[index] = tag;
+      places[index] = { index: partPlaceOf(cache, part), tag: partPlaceTagOf(cache, part) };
+    });
     const inText: string[][] = [];
-    const textCount = forEachPartInText(texts.text, (fields, index) => (inText[index] = (fields ?? []).filter((_, i) => i % FILE_FIELDS === 0) as string[]), texts.journal.text);
+    const textTags: number[] = [];
+    const textCount = forEachPartInText(
+      texts.text,
+      (fields, index, tag) => {
+        inText[index] = (fields ?? []).filter((_, i) => i % FILE_FIELDS === 0) as string[];
+        textTags[index] = tag;
+      },
+      texts.journal.text,
+    );
     expect(textCount).toBe(decodedCount);
     expect(inText).toEqual(decoded);
+    expect(textTags).toEqual(decodedTags);
+    expect(places).toEqual(decodedTags.map((tag, index) => ({ index, tag })));
+    // A part of another cache, or one built, has no place in this one.
+    const other = readOrThrow(out);
+    expect(partPlaceOf(cache, other.hosts['web-1']?.chef as CachedPart)).toBe(-1);
+    expect(partPlaceOf(cache, other.fleet.chef as CachedPart)).toBe(-1);
+    expect(partPlaceOf(cache, hostParts('web-1').chef as CachedPart)).toBe(-1);
     // build.json's lines less those replaced or removed, then the journal's, then the fleet-wide parts.
     const hostOrder = decoded.filter((paths) => paths[0]?.startsWith('cloud-init/')).map((paths) => paths[0]?.slice('cloud-init/'.length, -'.yaml'.length));
     expect(hostOrder.slice(0, 2)).toEqual(['web-1', 'web-4']);
