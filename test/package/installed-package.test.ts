@@ -107,6 +107,17 @@ describe('the packed package', () => {
     expect(probe.stdout.trim()).toBe('precompiled');
   });
 
+  it('renders with the templates the build precompiled, not ones compiled at each run', async () => {
+    const templates = join(project, 'node_modules', 'fleetgen', 'dist', 'src', 'targets', 'templates.js');
+    const probe = await runCommand(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(templates)}).then((m) => console.log([...new Set(m.templatePaths().map(m.templateKind))].join()))`], {
+      cwd: project,
+      env: userEnv(),
+      timeoutMs: 30_000,
+    });
+    expect(probe.stderr).toBe('');
+    expect(probe.stdout.trim()).toBe('precompiled');
+  });
+
   it("runs init, validate and build there: what init writes builds once Terraform's outputs are saved", async () => {
     const init = await fleetgen(['init', 'my-fleet']);
     expect(init.status, init.stderr).toBe(0);
