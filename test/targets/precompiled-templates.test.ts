@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { compileTemplate, PRECOMPILED_TEMPLATES, precompiledSpec, precompiledTemplatesCode, readGeneratorFile, templateKind, templatePaths } from '../../src/targets/templates.js';
 import { copyExample, fleetgen, REPO } from '../cli/fleetgen.js';
+import { modulesLoadedBy } from '../support/modules-loaded.js';
 import { runCommand } from '../support/run-command.js';
 import { snapshotDisk } from '../write/disk.js';
 
@@ -126,16 +127,7 @@ describe('the precompiled templates', () => {
 
   it("spare a build with precompiled templates from loading handlebars' compiler", async () => {
     const dir = copyExample({ withLock: true });
-    const probe = [
-      `const { run } = await import(${JSON.stringify(join(REPO, 'dist', 'src', 'cli', 'run.js'))});`,
-      `const code = await run(['node', 'fleetgen', 'build', ${JSON.stringify(join(dir, 'fleet.yaml'))}, '--out', ${JSON.stringify(join(dir, 'out'))}, '--frozen-lockfile'], { stdout() {}, stderr() {}, env: {} });`,
-      "const { createRequire } = await import('node:module');",
-      "const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /[/]handlebars[/]/.test(path));",
-      'console.log(JSON.stringify({ code, loaded }));',
-    ].join('\n');
-    const result = await runCommand(process.execPath, ['--input-type=module', '-e', probe], { cwd: REPO, timeoutMs: 60_000 });
-    expect(result.stderr).toBe('');
-    const { code, loaded } = JSON.parse(result.stdout) as { code: number; loaded: string[] };
+    const { code, loaded } = await modulesLoadedBy(['build', join(dir, 'fleet.yaml'), '--out', join(dir, 'out'), '--frozen-lockfile'], /[/]handlebars[/]/);
     expect(code).toBe(0);
     expect(loaded.some((path) => path.endsWith('handlebars.runtime.js'))).toBe(true);
     expect(loaded.filter((path) => /[/]compiler[/]/.test(path))).toEqual([]);

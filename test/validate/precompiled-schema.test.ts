@@ -11,6 +11,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO } from '../cli/fleetgen.js';
+import { modulesLoadedBy } from '../support/modules-loaded.js';
 import { runCommand } from '../support/run-command.js';
 import { compileFleetSchema, fleetSchemaDigest, PRECOMPILED_VALIDATOR, precompiledValidator, standaloneValidatorCode } from '../../src/validate/schema.js';
 
@@ -95,18 +96,7 @@ describe('the precompiled schema validator', () => {
   it('spares a run with the precompiled validator from loading ajv: the validator needs only its runtime helpers', async () => {
     // The built CLI validating the example; then, which of ajv's modules the process loaded (ESM imports of CommonJS
     // packages go through require's cache too).
-    const cli = JSON.stringify(join(REPO, 'dist', 'src', 'cli', 'run.js'));
-    const manifest = JSON.stringify(join(REPO, 'fixtures', 'example', 'fleet.yaml'));
-    const probe = [
-      `const { run } = await import(${cli});`,
-      `const code = await run(['node', 'fleetgen', 'validate', ${manifest}], { stdout() {}, stderr() {}, env: {} });`,
-      "const { createRequire } = await import('node:module');",
-      "const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /[/]ajv(-formats)?[/]/.test(path));",
-      'console.log(JSON.stringify({ code, loaded }));',
-    ].join('\n');
-    const result = await runCommand(process.execPath, ['--input-type=module', '-e', probe], { cwd: REPO, timeoutMs: 60_000 });
-    expect(result.stderr).toBe('');
-    const { code, loaded } = JSON.parse(result.stdout) as { code: number; loaded: string[] };
+    const { code, loaded } = await modulesLoadedBy(['validate', join(REPO, 'fixtures', 'example', 'fleet.yaml')], /[/]ajv(-formats)?[/]/);
     expect(code).toBe(0);
     expect(loaded.some((path) => path.includes('runtime'))).toBe(true);
     expect(loaded.filter((path) => !/[/]ajv[/]dist[/]runtime[/]|[/]ajv-formats[/]dist[/]formats\.js$/.test(path))).toEqual([]);
