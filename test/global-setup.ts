@@ -1,6 +1,6 @@
 /**
  * The CLI tests run the built bin (dist/src/cli/main.js), as a user would. `npm test` builds before vitest;
- * this builds once more (tsc, then the precompiled schema validator) only when the sources are newer than the build
+ * this builds once more (tsc, then the precompiled schema validator and templates) only when the sources are newer than the build
  * (e.g. `npx vitest run` after an edit).
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { runCommand } from './support/run-command.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BUILT_BIN = join(REPO, 'dist', 'src', 'cli', 'main.js');
-const SOURCES = ['src', 'schemas', 'tsconfig.json', 'package.json'];
+const SOURCES = ['src', 'schemas', 'generators', 'tsconfig.json', 'package.json'];
 
 export default async function setup(): Promise<void> {
   if (builtAt() >= newestSource()) return;
@@ -20,8 +20,11 @@ export default async function setup(): Promise<void> {
   if (result.status !== 0 && builtAt() < 0) throw new Error(`the build failed (tsc -p tsconfig.json):\n${result.stdout}${result.stderr}`);
   if (result.status !== 0) console.warn(`tsc reported errors; the CLI tests run the JavaScript it emitted:\n${result.stdout}`);
   // The second step of `npm run build`: the precompiled schema validator the bin loads (without it, the bin compiles the schema).
-  const schema = await runCommand(process.execPath, [join(REPO, 'scripts', 'compile-schema.mjs')], { cwd: REPO, timeoutMs: 120_000 });
-  if (schema.status !== 0) throw new Error(`scripts/compile-schema.mjs failed:\n${schema.stdout}${schema.stderr}`);
+  // And its third: the precompiled templates (without them, each run compiles the templates it renders).
+  for (const script of ['compile-schema.mjs', 'precompile-templates.mjs']) {
+    const step = await runCommand(process.execPath, [join(REPO, 'scripts', script)], { cwd: REPO, timeoutMs: 120_000 });
+    if (step.status !== 0) throw new Error(`scripts/${script} failed:\n${step.stdout}${step.stderr}`);
+  }
 }
 
 function builtAt(): number {

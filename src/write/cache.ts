@@ -104,11 +104,6 @@ export function keptOutOfGitOf(part: CachedPart, target: string): readonly strin
   return kept;
 }
 
-/** Whether the part's files were made (generated, or decoded from the cache's file): asking for them costs nothing. */
-export function isFilesDecoded(part: CachedPart): boolean {
-  return !(part instanceof PartRead) || part.isDecoded;
-}
-
 /**
  * What a build knew of a host's model (model/lazy-fleet.ts), so that the next one can tell it unchanged without making
  * it: the digest of the model, and what decided it.
@@ -780,7 +775,8 @@ export function forEachPartInText(text: string, visit: (files: readonly unknown[
     // Only a journal replaces lines: the host's name is needed then, not otherwise.
     if (changes !== undefined) {
       const entry = parseJson(text.slice(start, tab));
-      if (!Array.isArray(entry) || changes.hosts.has(entry[0] as string)) continue;
+      if (!Array.isArray(entry)) return undefined;
+      if (changes.hosts.has(entry[0] as string)) continue;
     }
     if (!visitBody(text, tab + 1, end, ordinal++)) return undefined;
   }
@@ -1063,10 +1059,6 @@ class PartRead implements CachedPart {
     return this.body.filesOf(this.target);
   }
 
-  get isDecoded(): boolean {
-    return this.body.isDecoded;
-  }
-
   /** The body the part's files are in (HostBody.of). */
   get bodyRead(): HostBody {
     return this.body;
@@ -1086,10 +1078,6 @@ class HostBody {
     private readonly end: number,
     private readonly parts: Readonly<Record<string, PartRead>>,
   ) {}
-
-  get isDecoded(): boolean {
-    return this.decoded !== undefined;
-  }
 
   /** The text of the body whose parts `byTarget` are, all of them and in its order; undefined when it is no such body. */
   static of(byTarget: Readonly<Record<string, CachedPart>>): string | undefined {

@@ -595,11 +595,11 @@ class StreamedBuild {
       part.fingerprint === fingerprint &&
       (isWhole ||
         part.files.every(
-        (file) =>
-          // Looked for among the files placed, not among those of the parts reused before: the cache lists each path
-          // once (produced.ts).
-          !this.produced.isPlaced(file.path) &&
-          (isStatedAhead ? !this.isInNewFolder(file.path) : this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
+          (file) =>
+            // Looked for among the files placed, not among those of the parts reused before: the cache lists each path
+            // once (produced.ts).
+            !this.produced.isPlaced(file.path) &&
+            (isStatedAhead ? !this.isInNewFolder(file.path) : this.checkFolders(file.path) === NOTHING_IN_THE_WAY && isAsCached(file, lstatOrUndefined(this.outPrefix + file.path))),
         ));
     if (!isReusable) this.isCacheChanged = true;
     return isReusable;

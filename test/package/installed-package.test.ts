@@ -72,6 +72,7 @@ describe('the packed package', () => {
         'package.json',
         'dist/src/cli/main.js',
         'dist/src/validate/fleet-validator.cjs',
+        'dist/src/targets/templates.cjs',
         'schemas/fleet.schema.json',
         'generators/init/fleet.yaml',
         'generators/chef/metadata.rb.hbs',
