@@ -575,8 +575,9 @@ function summaryTableOf(read: readonly unknown[]): { summaries: unknown[]; refer
   return { summaries, referred, indexOf };
 }
 
-function encodePart(part: CachedPart, hostFingerprint: string | undefined, summaryIndex: (summary: unknown) => number): PartEntry {
-  const entry: PartEntry = [part.fingerprint === hostFingerprint ? null : part.fingerprint, part.summary !== undefined ? summaryIndex(part.summary) : null, part.warnings.map(encodeWarning), encodeFiles(part.files)];
+/** A fleet-wide part: its own fingerprint always (a host part's may be its host's: encodeHostPart). */
+function encodeFleetPart(part: CachedPart, summaryIndex: (summary: unknown) => number): PartEntry {
+  const entry: PartEntry = [part.fingerprint, part.summary !== undefined ? summaryIndex(part.summary) : null, part.warnings.map(encodeWarning), encodeFiles(part.files)];
   if (part.viewJson !== undefined) {
     entry.push(part.viewJson);
     if (part.fleetInputs !== undefined) entry.push(part.fleetInputs);
@@ -635,7 +636,7 @@ function encodeCache(cache: BuildCache, previousRead: { read: LinesRead; text: s
     }
     lines.push(encodeHostLine(host, byTarget, model, table.indexOf));
   }
-  const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined, table.indexOf));
+  const fleet = mapValues(cache.fleet, (part) => encodeFleetPart(part, table.indexOf));
   if (previous !== undefined && table.referred.size * 2 < table.summaries.length) return encodeCache(cache, undefined, record);
   // One join, with a line break after every line: no string per line and no second copy of the 12 MB text.
   return [JSON.stringify({ version: BUILD_FORMAT_VERSION, summaries: table.summaries, fleet, ...(record !== undefined ? { record } : {}) }), ...lines, ''].join('\n');
@@ -672,7 +673,7 @@ function encodeJournal(cache: BuildCache, read: LinesRead, journalText: string |
     length += removal.length + 1;
     lines.push(removal);
   }
-  const fleet = mapValues(cache.fleet, (part) => encodePart(part, undefined, table.indexOf));
+  const fleet = mapValues(cache.fleet, (part) => encodeFleetPart(part, table.indexOf));
   if (table.referred.size * 2 < table.summaries.length) return undefined;
   const head = JSON.stringify({ version: BUILD_FORMAT_VERSION, base: read.identity, summaries: table.summaries.slice(read.baseSummaries), fleet, ...(record !== undefined ? { record } : {}) });
   if (length + head.length + 1 > maxLength) return undefined;
@@ -884,7 +885,7 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   }
   read.baseHosts = [...baseHosts];
   if (!isObject(latest.fleet)) return undefined;
-  const fleet = decodeParts(latest.fleet, undefined, summaries, []);
+  const fleet = decodeFleetParts(latest.fleet, summaries);
   if (fleet === undefined) return undefined;
   // Each part's place in cachedPartsInOrder's order, kept on the part (partPlaceOf): the stat-ahead thread answers by place.
   let index = 0;
@@ -930,34 +931,26 @@ function parseJson(text: string): unknown {
 }
 
 /** `used`: gets the index of each summary the parts refer to. */
-function decodeParts(entries: Record<string, unknown>, hostFingerprint: string | undefined, summaries: unknown[], used: number[]): Record<string, CachedPart> | undefined {
+function decodeFleetParts(entries: Record<string, unknown>, summaries: unknown[]): Record<string, CachedPart> | undefined {
   const parts: Record<string, CachedPart> = {};
   for (const target of Object.keys(entries)) {
     const entry = entries[target];
-    const part = isTargetName(target) ? decodePart(entry, hostFingerprint, summaries, used) : undefined;
+    const part = isTargetName(target) ? decodeFleetPart(entry, summaries) : undefined;
     if (part === undefined) return undefined;
     parts[target] = part;
   }
   return parts;
 }
 
-// Indexed rather than destructured, and no spreads: this runs for every file of the fleet on every rebuild.
-function decodePart(entry: unknown, hostFingerprint: string | undefined, summaries: unknown[], used: number[]): CachedPart | undefined {
+/** A fleet-wide part, its files decoded now (a host part's wait: decodeHostPart). Rejects one without its own fingerprint. */
+function decodeFleetPart(entry: unknown, summaries: unknown[]): CachedPart | undefined {
   if (!Array.isArray(entry) || entry.length < 4 || entry.length > 6) return undefined;
-  const fingerprint: unknown = entry[0] === null ? hostFingerprint : entry[0];
+  const fingerprint: unknown = entry[0];
   const summaryEntry: unknown = entry[1];
-  const warningEntries: unknown = entry[2];
+  const warnings = decodeWarnings(entry[2]);
   const fileEntries: unknown = entry[3];
   if (typeof fingerprint !== 'string' || (summaryEntry !== null && !isIndexInto(summaries, summaryEntry))) return undefined;
-  if (summaryEntry !== null) used.push(summaryEntry);
-  if (!Array.isArray(warningEntries) || !Array.isArray(fileEntries)) return undefined;
-  // Most parts have no warning: they share one empty list (frozen: nothing adds to a cached part's warnings).
-  const warnings: TargetWarning[] = warningEntries.length === 0 ? NO_WARNINGS : [];
-  for (const warningEntry of warningEntries) {
-    const warning = decodeWarning(warningEntry);
-    if (warning === undefined) return undefined;
-    warnings.push(warning);
-  }
+  if (warnings === undefined || !Array.isArray(fileEntries)) return undefined;
   if (fileEntries.length % FILE_FIELDS !== 0) return undefined;
   const files: CachedFile[] = [];
   for (let offset = 0; offset < fileEntries.length; offset += FILE_FIELDS) {
@@ -994,7 +987,7 @@ function decodeHostParts(entries: Record<string, unknown>, hostFingerprint: stri
   return parts;
 }
 
-// As decodePart: indexed, no spreads.
+// Indexed rather than destructured, and no spreads: this runs for every part of every host on every rebuild.
 function decodeHostPart(entry: unknown, hostFingerprint: string, summaries: unknown[], used: number[], body: HostBody, target: TargetName): PartRead | undefined {
   if (!Array.isArray(entry) || entry.length < 5 || entry.length > 7) return undefined;
   const fingerprint: unknown = entry[0] === null ? hostFingerprint : entry[0];
