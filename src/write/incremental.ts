@@ -65,7 +65,7 @@ import { hostPartOf } from './generate-worker.js';
 import { GeneratingThread } from './generating-thread.js';
 import { isCleanRelativePath, lstatOrUndefined, outPrefixOf, parentsOf, topFolderOf } from './out-path.js';
 import { OutputError } from './output-error.js';
-import { ProducedFiles, type ProducedLookup } from './produced.js';
+import { isNewPathOf, ProducedFiles, type ProducedLookup } from './produced.js';
 import { checkOutGitignoreIsOurs, outGitignoreFile, OUT_GITIGNORE } from './out-gitignore.js';
 import { findLeftoverTemps, findPreviousOutput, planFile, planRemoval, type PlannedAction, type PlannedFile } from './plan.js';
 import type { StageResult } from './stage-worker.js';
@@ -624,7 +624,8 @@ class StreamedBuild {
   /** One generated file, its path relative to out/; staged, or (isWrittenAtOnce) put in place now. */
   private placeAt(file: GeneratedFile, { isWrittenAtOnce = false, former }: { isWrittenAtOnce?: boolean; former?: CachedPart | undefined } = {}): CachedFile {
     if (file.path === STATE_FILE || topFolderOf(file.path) === CACHE_DIR) throw new InternalError(`a target produced ${file.path}, where fleetgen keeps its own record`);
-    if (this.produced.has(file.path, former)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
+    const isNewPath = isNewPathOf(file.path, former);
+    if (this.produced.has(file.path, isNewPath)) throw new InternalError(`generated path ${JSON.stringify(file.path)} produced twice`);
     // A clean path: its place is out/ and the path as it is (StagedWriter), with nothing for join() to normalize.
     if (!isCleanRelativePath(file.path)) throw new InternalError(`generated path ${JSON.stringify(file.path)} is not a clean relative path`);
     const folders = this.checkFolders(file.path);
@@ -655,7 +656,7 @@ class StreamedBuild {
       cached = unstatedFileOf(record);
       this.writer.stage(file, filesInTheWay, cached, newFolder);
     }
-    this.produced.place(cached, former);
+    this.produced.place(cached, isNewPath);
     return cached;
   }
 

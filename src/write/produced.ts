@@ -23,6 +23,11 @@ export interface ProducedLookup {
   readonly size: number;
 }
 
+/** Whether `path` is new to its part: `former`, the cached part of the part it belongs to, is none or did not have it. */
+export function isNewPathOf(path: string, former: CachedPart | undefined): boolean {
+  return former === undefined || !former.files.some((file) => file.path === path);
+}
+
 export class ProducedFiles implements ProducedLookup {
   private readonly placed = new Map<string, RecordedFile>();
   /** The parts reused whole, with their targets, in the order reused. */
@@ -34,12 +39,12 @@ export class ProducedFiles implements ProducedLookup {
   private readonly newPathFolders = new Set<string>();
 
   /**
-   * A file this build places. (The caller has made sure no file was produced at its path: has.) `former`: as for has,
-   * the cached part of the part it belongs to, if any.
+   * A file this build places. (The caller has made sure no file was produced at its path: has.) `isNewPath`: as for
+   * has, whether its part's former part did not have its path (isNewPathOf).
    */
-  place(file: RecordedFile, former?: CachedPart): void {
+  place(file: RecordedFile, isNewPath = true): void {
     this.placed.set(file.path, file);
-    if (former === undefined || !former.files.some((was) => was.path === file.path)) this.newPathFolders.add(topFolderOf(file.path));
+    if (isNewPath) this.newPathFolders.add(topFolderOf(file.path));
   }
 
   /**
@@ -72,12 +77,12 @@ export class ProducedFiles implements ProducedLookup {
   }
 
   /**
-   * Whether a file is produced at `path`: placed, or one of a reused part's files. `former`: the cached part of the
-   * part being generated (the same host and target), when there is one: a path it had is no reused part's.
+   * Whether a file is produced at `path`: placed, or one of a reused part's files. `isNewPath`: false when the cached
+   * part of the part being generated (the same host and target) had the path (isNewPathOf): it is then no reused part's.
    */
-  has(path: string, former?: CachedPart): boolean {
+  has(path: string, isNewPath = true): boolean {
     if (this.placed.has(path)) return true;
-    if (this.reusedFileCount === 0 || (former !== undefined && former.files.some((file) => file.path === path))) return false;
+    if (this.reusedFileCount === 0 || !isNewPath) return false;
     return this.reusedIndex().has(path);
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedFile, CachedPart } from '../../src/write/cache.js';
-import { ProducedFiles } from '../../src/write/produced.js';
+import { isNewPathOf, ProducedFiles } from '../../src/write/produced.js';
 import type { RecordedFile } from '../../src/write/state.js';
 
 function cachedFile(path: string): CachedFile {
@@ -53,11 +53,15 @@ describe('the files a build produces', () => {
     const former = part('chef/nodes/changed.json');
 
     // A one-host rebuild: the host's files come back at the paths its former part had, and no reused part is indexed.
-    expect(produced.has('chef/nodes/changed.json', former)).toBe(false);
+    expect(produced.has('chef/nodes/changed.json', isNewPathOf('chef/nodes/changed.json', former))).toBe(false);
     expect(produced.isReusedIndexed).toBe(false);
-    produced.place(placed('chef/nodes/changed.json'));
-    expect(produced.has('chef/nodes/changed.json', former)).toBe(true);
+    produced.place(placed('chef/nodes/changed.json'), false);
+    expect(produced.has('chef/nodes/changed.json', isNewPathOf('chef/nodes/changed.json', former))).toBe(true);
     expect(produced.isReusedIndexed).toBe(false);
+    // Placed at a path its former part had: no reused part of its target can list it.
+    expect(produced.hasNewPathIn('chef')).toBe(false);
+    produced.place(placed('chef/nodes/added.json'), isNewPathOf('chef/nodes/added.json', former));
+    expect([produced.hasNewPathIn('chef'), produced.hasNewPathIn('ansible')]).toEqual([true, false]);
   });
 
   it('looks any other path up among the reused parts, and keeps that index up to date as more are reused', () => {
@@ -67,7 +71,7 @@ describe('the files a build produces', () => {
     // A new host (no former part) or a path its former part did not have: every reused part is asked.
     expect(produced.has('chef/nodes/web-1.json')).toBe(true);
     expect(produced.isReusedIndexed).toBe(true);
-    expect(produced.has('chef/nodes/web-1.json', part('chef/nodes/other.json'))).toBe(true);
+    expect(produced.has('chef/nodes/web-1.json', isNewPathOf('chef/nodes/web-1.json', part('chef/nodes/other.json')))).toBe(true);
     expect(produced.has('chef/nodes/web-2.json')).toBe(false);
     produced.reuse('chef', part('chef/nodes/web-2.json'));
     expect(produced.has('chef/nodes/web-2.json')).toBe(true);
