@@ -156,7 +156,7 @@ function buildOnce(outDir: string, fleet: LazyFleet, build: StreamedBuildOptions
     writer.finishStaging();
     const inScope = (path: string): boolean => build.scope === undefined || build.scope.includes(topFolderOf(path));
     const comparison =
-      previous.cache === undefined ? compareWithRecord(previous.files, result.produced, inScope) : compareWithCachedRecord(previous.cache, new Set(result.produced.reused.map(({ part }) => part)), result.produced, inScope);
+      previous.cache === undefined ? compareWithRecord(previous.files, result.produced, inScope) : compareWithCachedRecord(previous.cache, result.produced, inScope);
     const removals = comparison.gone.flatMap((f) => planRemoval(outDir, f) ?? []);
     // In the record's order (sorted), which the cache's files are not in.
     if (previous.cache !== undefined) removals.sort((a, b) => compareBytes(a.path, b.path));
@@ -332,10 +332,11 @@ function compareWithRecord(previous: readonly RecordedFile[], produced: Produced
 
 /**
  * A record taken from the cache (it lists cachedFileList(cache)) against what the build produces, part by part: a part
- * reused (`reused`) lists the very files produced, so only the other parts' files are looked at one by one: a rebuild
+ * reused (produced.reused) lists the very files produced, so only the other parts' files are looked at one by one: a rebuild
  * of 70,000 files does not go through them all again.
  */
-function compareWithCachedRecord(cache: BuildCache, reused: ReadonlySet<CachedPart>, produced: ProducedFiles, inScope: (path: string) => boolean): RecordComparison {
+function compareWithCachedRecord(cache: BuildCache, produced: ProducedFiles, inScope: (path: string) => boolean): RecordComparison {
+  const reused = new Set(produced.reused.map(({ part }) => part));
   // A file of a part not reused is produced again only as a file placed: the cache lists each path once (produced.ts),
   // so it is no reused part's.
   const comparison = new RecordComparison({ get: (path) => produced.placedFile(path), size: produced.size }, inScope);
