@@ -12,22 +12,13 @@ import { compileTemplate, PRECOMPILED_TEMPLATES, precompiledSpec, precompiledTem
 import { copyExample, fleetgen, REPO } from '../cli/fleetgen.js';
 import { modulesLoadedBy } from '../support/modules-loaded.js';
 import { runCommand } from '../support/run-command.js';
-import { snapshotDisk } from '../write/disk.js';
+import { outputOf } from '../write/disk.js';
 
 /** The precompiled module evaluated as Node would load it. */
 function evaluate(code: string): unknown {
   const module = { exports: {} as unknown };
   new Function('module', 'exports', 'require', code)(module, module.exports, createRequire(import.meta.url));
   return module.exports;
-}
-
-/** Every file of a build into `out`, but the build's cache and record (which hold stats and digests of the run). */
-function builtFiles(out: string): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(snapshotDisk(out))
-      .filter(([path]) => !path.startsWith('.fleetgen-'))
-      .map(([path, { bytes, mode }]) => [path, `${mode.toString(8)} ${bytes}`]),
-  );
 }
 
 describe('the precompiled templates', () => {
@@ -119,10 +110,10 @@ describe('the precompiled templates', () => {
     expect(built.status, built.stderr).toBe(0);
     const quiet = { stdout: () => {}, stderr: () => {}, env: {} };
     expect(await run(['node', 'fleetgen', 'build', manifest, '--out', join(dir, 'out-here'), '--frozen-lockfile'], quiet)).toBe(0);
-    const files = builtFiles(join(dir, 'out-built'));
+    const files = outputOf(join(dir, 'out-built'));
     // The systemd unit (a template) is among them, content-addressed in the cookbook and the role.
     expect(Object.keys(files).filter((path) => /cloudflared\.service-[0-9a-f]+$/.test(path)).length).toBeGreaterThan(1);
-    expect(files).toEqual(builtFiles(join(dir, 'out-here')));
+    expect(files).toEqual(outputOf(join(dir, 'out-here')));
   });
 
   it("spare a build with precompiled templates from loading handlebars' compiler", async () => {
