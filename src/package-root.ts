@@ -14,6 +14,18 @@ interface PackageJson {
 
 let found: { root: string; manifest: PackageJson } | undefined;
 
+/**
+ * A folder of fleetgen's code, by the URL of a module one folder below the code's root (`import.meta.url` of
+ * src/validate/schema.ts, say): `folder` under src/ when it runs from there (vitest), under dist/src/ when it is the
+ * built code. The bin that `npm run build` bundles (dist/src/cli/main.js, scripts/bundle-cli.mjs) holds every such
+ * module, each with the bin's own URL: it is one folder below dist/src/ too, so the module finds what was made beside
+ * it (a precompiled validator, the precompiled templates) in dist/src/<folder>/ all the same.
+ */
+export function codeFolder(moduleUrl: string, folder?: string): string {
+  const root = dirname(dirname(fileURLToPath(moduleUrl)));
+  return folder === undefined ? root : join(root, folder);
+}
+
 /** The folder holding fleetgen's own package.json, found by walking up from this module. */
 export function packageRoot(): string {
   return locate().root;

@@ -1,5 +1,5 @@
 /**
- * The CLI tests run the built bin (dist/src/cli/main.js), as a user would. `npm test` builds before vitest;
+ * The CLI tests run the built bin (dist/src/cli/main.js, bundled), as a user would. `npm test` builds before vitest;
  * this builds once more (tsc, then the precompiled schema validator and templates) only when the sources are newer than the build
  * (e.g. `npx vitest run` after an edit).
  */
@@ -20,8 +20,9 @@ export default async function setup(): Promise<void> {
   if (result.status !== 0 && builtAt() < 0) throw new Error(`the build failed (tsc -p tsconfig.json):\n${result.stdout}${result.stderr}`);
   if (result.status !== 0) console.warn(`tsc reported errors; the CLI tests run the JavaScript it emitted:\n${result.stdout}`);
   // The second step of `npm run build`: the precompiled schema validator the bin loads (without it, the bin compiles the schema).
-  // And its third: the precompiled templates (without them, each run compiles the templates it renders).
-  for (const script of ['compile-schema.mjs', 'precompile-templates.mjs']) {
+  // And its third: the precompiled templates (without them, each run compiles the templates it renders). And its last:
+  // the bin bundled with the modules it loads (scripts/bundle-cli.mjs), which the CLI tests run.
+  for (const script of ['compile-schema.mjs', 'precompile-templates.mjs', 'bundle-cli.mjs']) {
     const step = await runCommand(process.execPath, [join(REPO, 'scripts', script)], { cwd: REPO, timeoutMs: 120_000 });
     if (step.status !== 0) throw new Error(`scripts/${script} failed:\n${step.stdout}${step.stderr}`);
   }

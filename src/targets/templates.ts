@@ -1,10 +1,9 @@
 import { hash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type Handlebars from 'handlebars';
-import { packageRoot } from '../package-root.js';
+import { codeFolder, packageRoot } from '../package-root.js';
 
 /**
  * Templates hold code (Ruby, Jinja, shell, systemd units) and live in generators/. They are compiled with
@@ -100,7 +99,7 @@ function precompiledTemplate(relativePath: string): Handlebars.TemplateDelegate 
   if (!isPrecompiledLoaded) {
     isPrecompiledLoaded = true;
     try {
-      precompiledModule = requireHere(join(dirname(fileURLToPath(import.meta.url)), PRECOMPILED_TEMPLATES));
+      precompiledModule = requireHere(join(codeFolder(import.meta.url, 'targets'), PRECOMPILED_TEMPLATES));
     } catch {
       // not there, or not loadable: every template is compiled instead
     }

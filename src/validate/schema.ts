@@ -2,13 +2,12 @@ import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { InternalError } from '../diagnostics/diagnostic.js';
 import type { SourceMap } from '../load/source-map.js';
 import type { FleetgenFleetManifest } from '../manifest/types.generated.js';
-import { packageRoot } from '../package-root.js';
+import { codeFolder, packageRoot } from '../package-root.js';
 import { salvage, type Salvaged } from './salvage.js';
 import { explainSchemaErrors } from './schema-messages.js';
 
@@ -99,7 +98,7 @@ export function validatorKind(): 'precompiled' | 'compiled' {
 
 function loadPrecompiled(): unknown {
   try {
-    return requireHere(join(dirname(fileURLToPath(import.meta.url)), PRECOMPILED_VALIDATOR));
+    return requireHere(join(codeFolder(import.meta.url, 'validate'), PRECOMPILED_VALIDATOR));
   } catch {
     // not there, or not loadable: the schema is compiled instead
     return undefined;

@@ -5,9 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../package-root.js';
+import { join } from 'node:path';
+import { codeFolder, packageRoot } from '../package-root.js';
 
 let digest: string | undefined;
 
@@ -16,7 +15,7 @@ let digest: string | undefined;
  * build is compiled at run time, not precompiled into dist/src) and package.json, by path.
  */
 export function generatorDigest(): string {
-  digest ??= generatorDigestOf(dirname(dirname(fileURLToPath(import.meta.url))), packageRoot());
+  digest ??= generatorDigestOf(codeFolder(import.meta.url), packageRoot());
   return digest;
 }
 

@@ -1,0 +1,57 @@
+/**
+ * The bin `npm run build` leaves (scripts/bundle-cli.mjs): dist/src/cli/main.js holds every fleetgen module a run
+ * loads, so that a run reads one file rather than some 145 (issue 10); the packages fleetgen depends on stay outside
+ * it. What the bundled modules find by their own place (the precompiled validator and templates) is checked by
+ * precompiled-schema.test.ts and precompiled-templates.test.ts, which run this bin.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BIN, EXAMPLE_DIR, REPO } from '../cli/fleetgen.js';
+import { runCommand } from '../support/run-command.js';
+
+/** The URLs of the ES modules a run of the bin with `args` loads (a loader hook notes each as it is loaded). */
+async function esModulesLoadedBy(args: readonly string[]): Promise<{ status: number | null; urls: string[]; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-esm-'));
+  try {
+    const list = join(dir, 'loaded.txt');
+    const hooks = join(dir, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      [
+        "import { appendFileSync } from 'node:fs';",
+        `export async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }`,
+      ].join('\n'),
+    );
+    const register = join(dir, 'register.mjs');
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    writeFileSync(list, '');
+    const result = await runCommand(process.execPath, ['--import', register, BIN, ...args], { timeoutMs: 60_000 });
+    return { status: result.status, urls: readFileSync(list, 'utf8').split('\n').filter(Boolean), stderr: result.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the bundled bin', () => {
+  it('is one file: it imports none of fleetgen’s modules by a relative path', () => {
+    const code = readFileSync(BIN, 'utf8');
+    expect(code.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(code.match(/\b(?:from|import)\s*\(?\s*["']\.\.?\//g) ?? []).toEqual([]);
+    // It is the bundle, not tsc's main.js (which imports ./early-start.js and ../write/heap-growth.js).
+    expect(code).toContain('function startStatAheadEarly(');
+    expect(code).toContain('function compileFleet(');
+  });
+
+  it('loads no module of dist/src but itself when it validates a manifest, and loads the packages from node_modules', async () => {
+    const { status, urls, stderr } = await esModulesLoadedBy(['validate', join(EXAMPLE_DIR, 'fleet.yaml')]);
+    expect(stderr).toContain('valid');
+    expect(status).toBe(0);
+    const ours = urls.filter((url) => url.startsWith(pathToFileURL(join(REPO, 'dist')).href));
+    expect(ours).toEqual([pathToFileURL(BIN).href]);
+    // yargs is an ES module package: loaded from where npm installed it, not copied into the bundle.
+    expect(urls.some((url) => url.includes('/node_modules/yargs/'))).toBe(true);
+  });
+});
