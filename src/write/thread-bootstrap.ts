@@ -22,6 +22,13 @@ import(workerData.module).then((module) => module.${serve}(workerData));
 `;
 }
 
+/**
+ * The modules of dist/src/write/ a build thread starts from: `npm run build` bundles each of them in place, with the
+ * fleetgen modules it loads (scripts/bundle-cli.mjs), as it bundles the bin, so that a thread loads one file.
+ */
+export const THREAD_MODULES = ['stage-worker', 'stat-ahead-worker', 'generate-worker'] as const;
+export type ThreadModule = (typeof THREAD_MODULES)[number];
+
 /** What every build thread gets besides its own data: its end of the port, and the shared signal and its slots. */
 interface ThreadBasics {
   port: MessagePort;
@@ -37,7 +44,7 @@ interface ThreadBasics {
  */
 export function startThread<Data extends ThreadBasics>(
   serve: string,
-  module: string,
+  module: ThreadModule,
   data: Omit<Data, keyof ThreadBasics>,
   signal: Int32Array,
   slots: Readonly<Record<string, number>>,

@@ -1,7 +1,7 @@
 /**
  * The bin `npm run build` leaves (scripts/bundle-cli.mjs): dist/src/cli/main.js holds every fleetgen module a run
  * loads, so that a run reads one file rather than some 145 (issue 10); the packages fleetgen depends on stay outside
- * it. What the bundled modules find by their own place (the precompiled validator and templates) is checked by
+ * it. So does each module a build thread starts from. What the bundled modules find by their own place (the precompiled validator and templates) is checked by
  * precompiled-schema.test.ts and precompiled-templates.test.ts, which run this bin.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, EXAMPLE_DIR, REPO } from '../cli/fleetgen.js';
 import { runCommand } from '../support/run-command.js';
+import { THREAD_MODULES } from '../../src/write/thread-bootstrap.js';
 
 /** The URLs of the ES modules a run of the bin with `args` loads (a loader hook notes each as it is loaded). */
 async function esModulesLoadedBy(args: readonly string[]): Promise<{ status: number | null; urls: string[]; stderr: string }> {
@@ -35,14 +36,26 @@ async function esModulesLoadedBy(args: readonly string[]): Promise<{ status: num
   }
 }
 
+/** An import of a module by a relative path (`from './x.js'`, `import('../y.js')`). */
+const RELATIVE_IMPORT = /\b(?:from|import)\s*\(?\s*["']\.\.?\//g;
+
 describe('the bundled bin', () => {
   it('is one file: it imports none of fleetgen’s modules by a relative path', () => {
     const code = readFileSync(BIN, 'utf8');
     expect(code.startsWith('#!/usr/bin/env node\n')).toBe(true);
-    expect(code.match(/\b(?:from|import)\s*\(?\s*["']\.\.?\//g) ?? []).toEqual([]);
+    expect(code.match(RELATIVE_IMPORT) ?? []).toEqual([]);
     // It is the bundle, not tsc's main.js (which imports ./early-start.js and ../write/heap-growth.js).
     expect(code).toContain('function startStatAheadEarly(');
     expect(code).toContain('function compileFleet(');
+  });
+
+  it('has each module a build thread starts from bundled as well', () => {
+    for (const module of THREAD_MODULES) {
+      const code = readFileSync(join(REPO, 'dist', 'src', 'write', `${module}.js`), 'utf8');
+      expect(code.match(RELATIVE_IMPORT) ?? [], module).toEqual([]);
+    }
+    // The stat-ahead thread's module holds what it imports of the build cache (tsc's imports it from ./cache.js).
+    expect(readFileSync(join(REPO, 'dist', 'src', 'write', 'stat-ahead-worker.js'), 'utf8')).toContain('function forEachPartInText(');
   });
 
   it('loads no module of dist/src but itself when it validates a manifest, and loads the packages from node_modules', async () => {
