@@ -1,40 +1,17 @@
 /**
  * The bin `npm run build` leaves (scripts/bundle-cli.mjs): dist/src/cli/main.js holds every fleetgen module a run
  * loads, so that a run reads one file rather than some 145 (issue 10); the packages fleetgen depends on stay outside
- * it. So does each module a build thread starts from. What the bundled modules find by their own place (the precompiled validator and templates) is checked by
- * precompiled-schema.test.ts and precompiled-templates.test.ts, which run this bin.
+ * it; so does each module a build thread starts from. What the bundled modules find by their own place (the
+ * precompiled validator and templates) is checked by precompiled-schema.test.ts and precompiled-templates.test.ts,
+ * which run this bin.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, EXAMPLE_DIR, REPO } from '../cli/fleetgen.js';
-import { runCommand } from '../support/run-command.js';
+import { esModulesLoadedBy } from '../support/modules-loaded.js';
 import { THREAD_MODULES } from '../../src/write/thread-bootstrap.js';
-
-/** The URLs of the ES modules a run of the bin with `args` loads (a loader hook notes each as it is loaded). */
-async function esModulesLoadedBy(args: readonly string[]): Promise<{ status: number | null; urls: string[]; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-esm-'));
-  try {
-    const list = join(dir, 'loaded.txt');
-    const hooks = join(dir, 'hooks.mjs');
-    writeFileSync(
-      hooks,
-      [
-        "import { appendFileSync } from 'node:fs';",
-        `export async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }`,
-      ].join('\n'),
-    );
-    const register = join(dir, 'register.mjs');
-    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
-    writeFileSync(list, '');
-    const result = await runCommand(process.execPath, ['--import', register, BIN, ...args], { timeoutMs: 60_000 });
-    return { status: result.status, urls: readFileSync(list, 'utf8').split('\n').filter(Boolean), stderr: result.stderr };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** An import of a module by a relative path (`from './x.js'`, `import('../y.js')`). */
 const RELATIVE_IMPORT = /\b(?:from|import)\s*\(?\s*["']\.\.?\//g;

@@ -1,37 +1,61 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BIN } from '../cli/fleetgen.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type CommandResult } from './run-command.js';
 
 /**
- * Runs the built bin (dist/src/cli/main.js, bundled as it ships) with `args`, as a user would, and tells its exit code
- * and which modules matching `pattern` the process loaded (ESM imports of CommonJS packages go through require's cache
- * too): a module given to Node's --import writes them out as the process exits.
+ * Runs the built bin (dist/src/cli/main.js, bundled as it ships) with `args`, as a user would, with the modules
+ * `probes(list)` gives (file name → source) written to a folder of their own, the first of them given to Node's
+ * --import; then reads what they wrote to `list`. Undefined for the list when they wrote none.
  */
-export async function modulesLoadedBy(args: readonly string[], pattern: RegExp): Promise<{ code: number; loaded: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-modules-'));
+async function runBinWithProbe(args: readonly string[], probes: (list: string, dir: string) => Record<string, string>): Promise<{ result: CommandResult; list: string | undefined }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgen-probe-'));
   try {
-    const probe = join(dir, 'probe.mjs');
-    const list = join(dir, 'loaded.json');
-    writeFileSync(
-      probe,
-      [
-        "import { createRequire } from 'node:module';",
-        "import { writeFileSync } from 'node:fs';",
-        'const { cache } = createRequire(import.meta.url);',
-        `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(cache))));`,
-      ].join('\n'),
-    );
-    const result = await runCommand(process.execPath, ['--import', probe, BIN, ...args], { timeoutMs: 60_000 });
-    let loaded: string[];
+    const list = join(dir, 'loaded.txt');
+    const files = Object.entries(probes(list, dir));
+    for (const [name, source] of files) writeFileSync(join(dir, name), source);
+    const [first] = files;
+    if (first === undefined) throw new Error('no probe to give to --import');
+    const result = await runCommand(process.execPath, ['--import', join(dir, first[0]), BIN, ...args], { timeoutMs: 60_000 });
+    let text: string | undefined;
     try {
-      loaded = JSON.parse(readFileSync(list, 'utf8')) as string[];
+      text = readFileSync(list, 'utf8');
     } catch {
-      throw new Error(`the probe wrote no list of modules (status ${String(result.status)}):\n${result.stdout}${result.stderr}`);
+      text = undefined;
     }
-    return { code: result.status ?? -1, loaded: loaded.filter((path) => pattern.test(path)) };
+    return { result, list: text };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The bin's exit code for `args`, and which modules matching `pattern` the process loaded (ESM imports of CommonJS
+ * packages go through require's cache too): the probe writes them out as the process exits.
+ */
+export async function modulesLoadedBy(args: readonly string[], pattern: RegExp): Promise<{ code: number; loaded: string[] }> {
+  const { result, list } = await runBinWithProbe(args, (list) => ({
+    'probe.mjs': [
+      "import { createRequire } from 'node:module';",
+      "import { writeFileSync } from 'node:fs';",
+      'const { cache } = createRequire(import.meta.url);',
+      `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(cache))));`,
+    ].join('\n'),
+  }));
+  if (list === undefined) throw new Error(`the probe wrote no list of modules (status ${String(result.status)}):\n${result.stdout}${result.stderr}`);
+  return { code: result.status ?? -1, loaded: (JSON.parse(list) as string[]).filter((path) => pattern.test(path)) };
+}
+
+/** The URLs of the ES modules a run of the bin with `args` loads (a loader hook notes each as it is loaded). */
+export async function esModulesLoadedBy(args: readonly string[]): Promise<{ status: number | null; urls: string[]; stderr: string }> {
+  const { result, list } = await runBinWithProbe(args, (list, dir) => ({
+    'register.mjs': `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    'hooks.mjs': [
+      "import { appendFileSync } from 'node:fs';",
+      `export async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }`,
+    ].join('\n'),
+  }));
+  return { status: result.status, urls: (list ?? '').split('\n').filter(Boolean), stderr: result.stderr };
 }
