@@ -1,4 +1,4 @@
-// The last step of `npm run build`, after tsc and the precompiling steps: the bin, dist/src/cli/main.js, bundled with
+// The last step of `npm run build` (scripts/after-tsc.mjs), after tsc and the precompiling steps: the bin, dist/src/cli/main.js, bundled with
 // every fleetgen module it loads into that one file (issue 10), and so is each module a build thread starts from
 // (dist/src/write/<module>.js, THREAD_MODULES). Loading some 145 modules one by one took a third of a second of every
 // run (`fleetgen --version` 0.37 s, bundled 0.28 s); one file is read and compiled at once.

@@ -1,4 +1,4 @@
-// The second step of `npm run build`, after tsc: ajv's standalone validator for schemas/fleet.schema.json, written
+// A step of `npm run build`, after tsc (scripts/after-tsc.mjs): ajv's standalone validator for schemas/fleet.schema.json, written
 // beside the module that loads it (dist/src/validate/), so that no run of fleetgen compiles the schema again.
 // The module holds the digest of the schema it was made from; fleetgen compiles the schema itself when they differ.
 import { writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// A step of `npm run build`, after tsc: every template in generators/ precompiled by handlebars, written beside the
+// A step of `npm run build`, after tsc (scripts/after-tsc.mjs): every template in generators/ precompiled by handlebars, written beside the
 // module that loads it (dist/src/targets/), so that no run of fleetgen loads handlebars' compiler to compile one.
 // Each entry holds the digest of the source it was made from; fleetgen compiles a template itself when they differ.
 import { writeFileSync } from 'node:fs';

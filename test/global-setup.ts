@@ -1,6 +1,6 @@
 /**
  * The CLI tests run the built bin (dist/src/cli/main.js, bundled), as a user would. `npm test` builds before vitest;
- * this builds once more (tsc, then the precompiled schema validator and templates) only when the sources are newer than the build
+ * this builds once more (tsc, then scripts/after-tsc.mjs) only when the sources are newer than the build
  * (e.g. `npx vitest run` after an edit).
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -19,13 +19,10 @@ export default async function setup(): Promise<void> {
   // tsc emits despite type errors; those fail `npm run build` (the first step of `npm test`), not the CLI tests.
   if (result.status !== 0 && builtAt() < 0) throw new Error(`the build failed (tsc -p tsconfig.json):\n${result.stdout}${result.stderr}`);
   if (result.status !== 0) console.warn(`tsc reported errors; the CLI tests run the JavaScript it emitted:\n${result.stdout}`);
-  // The second step of `npm run build`: the precompiled schema validator the bin loads (without it, the bin compiles the schema).
-  // And its third: the precompiled templates (without them, each run compiles the templates it renders). And its last:
-  // the bin bundled with the modules it loads (scripts/bundle-cli.mjs), which the CLI tests run.
-  for (const script of ['compile-schema.mjs', 'precompile-templates.mjs', 'bundle-cli.mjs']) {
-    const step = await runCommand(process.execPath, [join(REPO, 'scripts', script)], { cwd: REPO, timeoutMs: 120_000 });
-    if (step.status !== 0) throw new Error(`scripts/${script} failed:\n${step.stdout}${step.stderr}`);
-  }
+  // The rest of `npm run build` (scripts/after-tsc.mjs): the precompiled schema validator and templates the bin loads
+  // (without them, it compiles them itself), and the bin bundled with the modules it loads, which the CLI tests run.
+  const rest = await runCommand(process.execPath, [join(REPO, 'scripts', 'after-tsc.mjs')], { cwd: REPO, timeoutMs: 300_000 });
+  if (rest.status !== 0) throw new Error(`scripts/after-tsc.mjs failed:\n${rest.stdout}${rest.stderr}`);
 }
 
 function builtAt(): number {
