@@ -57,6 +57,43 @@ export interface StatAheadReport {
   tags: SharedArrayBuffer;
   /** One Int32: how many parts are answered so far (each part's answer and tag are written before it is counted). */
   progress: SharedArrayBuffer;
+  /**
+   * One Int32, written by the build: one more than the place of the last part it asked about before the thread had
+   * answered for it (0: none yet). The build looks at such a part itself, so the thread skips what the build has
+   * reached (LookOrSkip) rather than look at the same files after it.
+   */
+  reached: SharedArrayBuffer;
+}
+
+/**
+ * How far past the build's place the thread skips when the build has caught up with it: the build looks at those parts
+ * itself while the thread goes on beyond them, so the two threads look at different files rather than at the same
+ * ones one after the other. (Which share each thread takes depends on their speeds, not on this number: the build
+ * catches up again once it is through the parts the thread answered meanwhile.)
+ */
+export const PARTS_LEFT_TO_THE_BUILD = 64;
+
+/**
+ * Whether the thread looks at the part at `index` (parts come in order): not when the build has reached it, nor for
+ * PARTS_LEFT_TO_THE_BUILD parts past where the build was when the thread found it had caught up. A part skipped is
+ * answered "not as recorded", which leaves the build to look at it, as it does at any part not answered yet.
+ */
+export class LookOrSkip {
+  private skipThrough = -1;
+
+  constructor(
+    private readonly reached: Int32Array,
+    private readonly lead = PARTS_LEFT_TO_THE_BUILD,
+  ) {}
+
+  shouldLook(index: number): boolean {
+    if (index <= this.skipThrough) return false;
+    // The place of the last part the build asked about unanswered (-1: none).
+    const buildAt = Atomics.load(this.reached, 0) - 1;
+    if (buildAt < index) return true;
+    this.skipThrough = buildAt + this.lead;
+    return false;
+  }
 }
 
 /** Each part's entry in the cache's text takes more characters than this: the most parts a text can hold. */
@@ -84,6 +121,7 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
       verdicts: new SharedArrayBuffer(most),
       tags: new SharedArrayBuffer(most * Int32Array.BYTES_PER_ELEMENT),
       progress: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
+      reached: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
     };
     const verdicts = new Uint8Array(report.verdicts);
     const tags = new Int32Array(report.tags);
@@ -91,7 +129,7 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
     port.postMessage(report);
     Atomics.add(signal, SIGNAL.results, 1);
     Atomics.notify(signal, SIGNAL.results);
-    statCachedParts(outDir, read.text, read.journal?.text, (index, tag, isFound) => {
+    statCachedParts(outDir, read.text, read.journal?.text, new LookOrSkip(new Int32Array(report.reached)), (index, tag, isFound) => {
       if (index >= most) return;
       verdicts[index] = isFound ? FOUND_AS_CACHED : 0;
       tags[index] = tag;
@@ -107,10 +145,10 @@ export function serveStatAhead({ port, signal: buffer, outDir, secretFiles }: St
 
 /**
  * Looks at each part's files until one is not as recorded (the build's thread looks at that part again itself), and
- * gives each part's answer as it has it. (A text not in shape stops it: the build, which reads the same text, then
- * has no cache to ask about.)
+ * gives each part's answer as it has it; a part `looks` skips is answered "not as recorded" without a look. (A text
+ * not in shape stops it: the build, which reads the same text, then has no cache to ask about.)
  */
-function statCachedParts(outDir: string, text: string, journal: string | undefined, answer: (index: number, tag: number, isFound: boolean) => void): void {
+export function statCachedParts(outDir: string, text: string, journal: string | undefined, looks: LookOrSkip, answer: (index: number, tag: number, isFound: boolean) => void): void {
   const prefix = outPrefixOf(outDir);
   // Folder (relative) → whether it and every folder above it inside out/ is a real folder: each looked at once.
   const isRealChain = new Map<string, boolean>();
@@ -143,7 +181,7 @@ function statCachedParts(outDir: string, text: string, journal: string | undefin
     for (let offset = 0; offset < fields.length; offset += FILE_FIELDS) if (!isFileAsCached(fields, offset, folder)) return false;
     return true;
   };
-  forEachPartInText(text, (fields, index, tag, target) => answer(index, tag, isPartAsCached(fields, target)), journal);
+  forEachPartInText(text, (fields, index, tag, target) => answer(index, tag, looks.shouldLook(index) && isPartAsCached(fields, target)), journal);
 }
 
 /**

@@ -11,7 +11,8 @@
  * part the thread has not answered for yet, a thread that could not start or died, a cache file other than the one
  * the build read (or its journal) — leaves the build to look for itself, as it does without the thread, so it finds
  * every link and every edited file exactly as it would. The build never waits for the thread: it takes each answer
- * once it is there (ReportAnswers).
+ * once it is there (ReportAnswers). When the build catches up with the thread, it tells the thread where it is, and
+ * the thread skips ahead (stat-ahead-worker.ts, LookOrSkip): the two then look at different parts, not both at the same.
  *
  * The thread first stats the secret files the last build knew by their stat, and reads those it read, for validation
  * (secretFiles: secret-prefetch.ts).
@@ -127,34 +128,63 @@ export class ReportAnswers {
     private readonly verdicts: Uint8Array,
     private readonly tags: Int32Array,
     private readonly progress: Int32Array,
+    /** Where the build has looked for itself (StatAheadReport.reached): written here, read by the thread. */
+    private readonly reached: Int32Array,
     /** The cache the build read (undefined: no answers). */
     private readonly cache: BuildCache | undefined,
   ) {}
+
+  /** The last value written to `reached`, kept here too: only the build writes it. */
+  private reachedSoFar = 0;
 
   /** The answers of `report` for `cache`; NO_ANSWERS when the report is about other files than `cache` was read from. */
   static of(report: StatAheadReport, cache: BuildCache): ReportAnswers {
     const identity = identityOfCache(cache);
     if (identity === undefined || !isSameCache(identity, report.identity)) return NO_ANSWERS;
-    return new ReportAnswers(new Uint8Array(report.verdicts), new Int32Array(report.tags), new Int32Array(report.progress), cache);
+    return new ReportAnswers(new Uint8Array(report.verdicts), new Int32Array(report.tags), new Int32Array(report.progress), new Int32Array(report.reached), cache);
   }
 
   static none(): ReportAnswers {
-    return new ReportAnswers(new Uint8Array(0), new Int32Array(0), new Int32Array(1), undefined);
+    return new ReportAnswers(new Uint8Array(0), new Int32Array(0), new Int32Array(1), new Int32Array(1), undefined);
   }
 
+  /**
+   * The build's question about a part it is about to reuse. A part not answered yet the build looks at itself, and so
+   * the thread is told to skip it (LookOrSkip).
+   */
   isFoundAsCached(part: CachedPart): boolean {
-    if (this.cache === undefined) return false;
-    const index = partPlaceOf(this.cache, part);
-    // Read before the answer: an answer is written before the thread counts it.
-    return index !== -1 && index < Atomics.load(this.progress, 0) && this.tags[index] === partPlaceTagOf(this.cache, part) && this.verdicts[index] === FOUND_AS_CACHED;
+    const answer = this.answerFor(part);
+    if (answer === NOT_YET && this.cache !== undefined) {
+      const reached = partPlaceOf(this.cache, part) + 1;
+      if (reached > this.reachedSoFar) {
+        this.reachedSoFar = reached;
+        Atomics.store(this.reached, 0, reached);
+      }
+    }
+    return answer === FOUND;
   }
 
-  /** How many parts are found as recorded so far. */
+  /** How many parts are found as recorded so far (tells the thread nothing). */
   get foundSoFar(): number {
     let found = 0;
-    if (this.cache !== undefined) cachedPartsInOrder(this.cache, (part) => void (this.isFoundAsCached(part) && found++));
+    if (this.cache !== undefined) cachedPartsInOrder(this.cache, (part) => void (this.answerFor(part) === FOUND && found++));
     return found;
+  }
+
+  private answerFor(part: CachedPart): Answer {
+    if (this.cache === undefined) return NOT_FOUND;
+    const index = partPlaceOf(this.cache, part);
+    if (index === -1) return NOT_FOUND;
+    // Read before the answer: an answer is written before the thread counts it.
+    if (index >= Atomics.load(this.progress, 0)) return NOT_YET;
+    return this.tags[index] === partPlaceTagOf(this.cache, part) && this.verdicts[index] === FOUND_AS_CACHED ? FOUND : NOT_FOUND;
   }
 }
 
 const NO_ANSWERS = ReportAnswers.none();
+
+/** What the report says of a part: found as recorded, not (or not a part of the cache read), or nothing yet. */
+const FOUND = 0;
+const NOT_FOUND = 1;
+const NOT_YET = 2;
+type Answer = typeof FOUND | typeof NOT_FOUND | typeof NOT_YET;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TARGET_NAMES, type TargetOptions } from '../../src/targets/target.js';
-import { CACHE_DIR, cachedPartsInOrder, identityOfCache, readCache, type BuildCache, type CachedPart } from '../../src/write/cache.js';
+import { CACHE_DIR, cachedPartsInOrder, identityOfCache, readCache, readCacheText, type BuildCache, type CachedPart } from '../../src/write/cache.js';
 import { buildIntoOut, type StreamedBuildResult } from '../../src/write/incremental.js';
 import { OutputError } from '../../src/write/output-error.js';
 import { ReportAnswers, StatAhead, type StatAheadOptions } from '../../src/write/stat-ahead.js';
-import { FOUND_AS_CACHED, type StatAheadReport } from '../../src/write/stat-ahead-worker.js';
+import { FOUND_AS_CACHED, LookOrSkip, statCachedParts, type StatAheadReport } from '../../src/write/stat-ahead-worker.js';
 import { sampleFleet } from '../support/sample-fleet.js';
 import { changedPaths, outputOf, snapshotDisk } from './disk.js';
 import { hostRuns } from './part-runs.js';
@@ -213,6 +213,43 @@ describe('buildIntoOut with the stat-ahead thread (cached files looked at while 
   });
 });
 
+describe("the thread's looking, when the build has caught up with it (LookOrSkip)", () => {
+  /** Each part's answer from the thread's loop over out/'s cache, the build's place set by `buildAt` before each part. */
+  function answersWith(out: string, looks: LookOrSkip, buildAt: (index: number) => void = () => {}): boolean[] {
+    const read = readCacheText(out);
+    if (read === undefined) throw new Error('no cache text');
+    const found: boolean[] = [];
+    statCachedParts(out, read.text, undefined, looks, (index, _tag, isFound) => {
+      found[index] = isFound;
+      buildAt(index + 1);
+    });
+    return found;
+  }
+
+  it('looks at every part while the build is behind it', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const found = answersWith(out, new LookOrSkip(new Int32Array(1), 2));
+    expect(found).toHaveLength(cachedPartCount(out));
+    expect(found.every(Boolean)).toBe(true);
+  });
+
+  it('skips what the build reached and the next parts, then looks again; a skipped part is left to the build ("not found")', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const reached = new Int32Array(1);
+    // The build asked about part 1 before the thread started; later, having passed the thread, about part 7.
+    Atomics.store(reached, 0, 1 + 1);
+    const found = answersWith(out, new LookOrSkip(reached, 2), (next) => {
+      if (next === 6) Atomics.store(reached, 0, 7 + 1);
+    });
+    expect(found.length).toBeGreaterThan(12);
+    const skipped = found.flatMap((isFound, index) => (isFound ? [] : [index]));
+    // Parts 0–3 (1, and two past it), then 6–9 (the thread was at 6 when it saw the build at 7; two past it).
+    expect(skipped).toEqual([0, 1, 2, 3, 6, 7, 8, 9]);
+  });
+});
+
 describe('StatAhead.start', () => {
   it("vouches for no part whose path in the cache is not clean, though it stats as recorded: the build decodes that host's files, finds them damaged, and makes a full build", () => {
     const out = tempOut();
@@ -256,17 +293,42 @@ describe('StatAhead.start', () => {
 
 describe("the thread's answers, taken as they come (ReportAnswers)", () => {
   /** A report for the cache in `out`, as the thread posts it, with every part answered "found" and its own tag. */
-  function reportFor(cache: BuildCache): { report: StatAheadReport; verdicts: Uint8Array; tags: Int32Array; progress: Int32Array; count: number } {
+  function reportFor(cache: BuildCache): { report: StatAheadReport; verdicts: Uint8Array; tags: Int32Array; progress: Int32Array; reached: Int32Array; count: number } {
     const identity = identityOfCache(cache);
     if (identity === undefined) throw new Error('a cache read from a file has an identity');
     const tagsInOrder: number[] = [];
     const count = cachedPartsInOrder(cache, (_, index, tag) => (tagsInOrder[index] = tag)) ?? 0;
-    const report: StatAheadReport = { identity, verdicts: new SharedArrayBuffer(count), tags: new SharedArrayBuffer(count * 4), progress: new SharedArrayBuffer(4) };
+    const report: StatAheadReport = { identity, verdicts: new SharedArrayBuffer(count), tags: new SharedArrayBuffer(count * 4), progress: new SharedArrayBuffer(4), reached: new SharedArrayBuffer(4) };
     const verdicts = new Uint8Array(report.verdicts).fill(FOUND_AS_CACHED);
     const tags = new Int32Array(report.tags);
     tags.set(tagsInOrder);
-    return { report, verdicts, tags, progress: new Int32Array(report.progress), count };
+    return { report, verdicts, tags, progress: new Int32Array(report.progress), reached: new Int32Array(report.reached), count };
   }
+
+  it('tells the thread the furthest part it asked about before the thread had answered it, and nothing else', () => {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const cache = readCache(out);
+    if (cache === undefined) throw new Error('no cache');
+    const parts: CachedPart[] = [];
+    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
+    const { report, progress, reached, count } = reportFor(cache);
+    const answers = ReportAnswers.of(report, cache);
+    Atomics.store(progress, 0, 3);
+    // Answered parts: nothing to tell. Counting what was found tells nothing either.
+    for (const index of [0, 1, 2]) answers.isFoundAsCached(parts[index] as CachedPart);
+    expect(answers.foundSoFar).toBe(3);
+    expect(Atomics.load(reached, 0)).toBe(0);
+    // The build caught up: it looks at part 4 itself, and says so (its place, plus one: 0 means none).
+    expect(answers.isFoundAsCached(parts[4] as CachedPart)).toBe(false);
+    expect(Atomics.load(reached, 0)).toBe(5);
+    // Asking about an earlier part again does not take it back.
+    expect(answers.isFoundAsCached(parts[3] as CachedPart)).toBe(false);
+    expect(Atomics.load(reached, 0)).toBe(5);
+    Atomics.store(progress, 0, count);
+    expect(answers.isFoundAsCached(parts[count - 1] as CachedPart)).toBe(true);
+    expect(Atomics.load(reached, 0)).toBe(5);
+  });
 
   it('trusts an answer only once the thread counted it, for the part whose tag it carries, and only when it is "found"', () => {
     const out = tempOut();
