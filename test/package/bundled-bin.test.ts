@@ -1,9 +1,9 @@
 /**
  * The bin `npm run build` leaves (scripts/bundle-cli.mjs): dist/src/cli/main.js holds every fleetgen module a run
- * loads, so that a run reads one file rather than some 145 (issue 10); the packages fleetgen depends on stay outside
- * it; so does each module a build thread starts from. What the bundled modules find by their own place (the
- * precompiled validator and templates) is checked by precompiled-schema.test.ts and precompiled-templates.test.ts,
- * which run this bin.
+ * loads, so that a run reads one file rather than some 145 (issue 10), and yargs with the packages it loads (another
+ * 45 ES modules), whose licenses lie beside it; the other packages fleetgen depends on stay outside it; so does each
+ * module a build thread starts from. What the bundled modules find by their own place (the precompiled validator and
+ * templates) is checked by precompiled-schema.test.ts and precompiled-templates.test.ts, which run this bin.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,14 @@ import { THREAD_MODULES } from '../../src/write/thread-bootstrap.js';
 
 /** An import of a module by a relative path (`from './x.js'`, `import('../y.js')`). */
 const RELATIVE_IMPORT = /\b(?:from|import)\s*\(?\s*["']\.\.?\//g;
+/** The comment esbuild puts before the code of each module it bundles from a package: the package's name. */
+const PACKAGE_MODULE = /^\/\/ (?:\S*\/)?node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//gm;
+/** A package fleetgen's own code imports (`from 'yaml'`), by name. */
+const PACKAGE_IMPORT = /^import\b[^;]*?\bfrom\s*"((?:@[^/"]+\/)?[^/"]+)(?:\/[^"]*)?";$/gm;
+
+function packagesHeldBy(code: string): string[] {
+  return [...new Set([...code.matchAll(PACKAGE_MODULE)].map((match) => match[1] as string))].sort();
+}
 
 describe('the bundled bin', () => {
   it('is one file: it imports none of fleetgen’s modules by a relative path', () => {
@@ -35,13 +43,36 @@ describe('the bundled bin', () => {
     expect(readFileSync(join(REPO, 'dist', 'src', 'write', 'stat-ahead-worker.js'), 'utf8')).toContain('function forEachPartInText(');
   });
 
-  it('loads no module of dist/src but itself when it validates a manifest, and loads the packages from node_modules', async () => {
+  it('holds yargs and what it loads, and leaves every other package to node_modules; the thread modules hold none', () => {
+    const code = readFileSync(BIN, 'utf8');
+    const held = packagesHeldBy(code);
+    expect(held).toEqual(expect.arrayContaining(['yargs', 'yargs-parser', 'cliui', 'y18n']));
+    // What fleetgen's own code imports from a package the bin does not hold stays an import.
+    const imported = new Set([...code.matchAll(PACKAGE_IMPORT)].map((match) => match[1] as string));
+    expect([...imported].sort()).toEqual(expect.arrayContaining(['yaml']));
+    expect(imported.has('yargs')).toBe(false);
+    for (const module of THREAD_MODULES) expect(packagesHeldBy(readFileSync(join(REPO, 'dist', 'src', 'write', `${module}.js`), 'utf8')), module).toEqual([]);
+  });
+
+  it('has the license of each package it holds beside it, with the text the package ships', () => {
+    const held = packagesHeldBy(readFileSync(BIN, 'utf8'));
+    const licenses = readFileSync(`${BIN}.LICENSES.txt`, 'utf8');
+    const named = [...licenses.matchAll(/^(\S+) \d+\.\d+\.\d+\S* \((MIT|ISC|[^)]+)\)$/gm)].map((match) => match[1] as string);
+    expect([...new Set(named)].sort()).toEqual(held);
+    const yargsLicense = readFileSync(join(REPO, 'node_modules', 'yargs', 'LICENSE'), 'utf8').trim();
+    expect(licenses).toContain(yargsLicense);
+  });
+
+  it('loads no module of dist/src but itself when it validates a manifest, nor any of yargs; yaml from node_modules', async () => {
     const { status, urls, stderr } = await esModulesLoadedBy(['validate', join(EXAMPLE_DIR, 'fleet.yaml')]);
     expect(stderr).toContain('valid');
     expect(status).toBe(0);
     const ours = urls.filter((url) => url.startsWith(pathToFileURL(join(REPO, 'dist')).href));
     expect(ours).toEqual([pathToFileURL(BIN).href]);
-    // yargs is an ES module package: loaded from where npm installed it, not copied into the bundle.
-    expect(urls.some((url) => url.includes('/node_modules/yargs/'))).toBe(true);
+    // yargs and what it loads are in the bin: no module of theirs is loaded (some 45 ES modules were, one by one).
+    const held = packagesHeldBy(readFileSync(BIN, 'utf8'));
+    expect(urls.filter((url) => held.some((name) => url.includes(`/node_modules/${name}/`)))).toEqual([]);
+    // yaml is loaded from where npm installed it (its version, read from there, keys the parse cache).
+    expect(urls.some((url) => url.includes('/node_modules/yaml/'))).toBe(true);
   });
 });

@@ -71,6 +71,7 @@ describe('the packed package', () => {
         'README.md',
         'package.json',
         'dist/src/cli/main.js',
+        'dist/src/cli/main.js.LICENSES.txt',
         'dist/src/validate/fleet-validator.cjs',
         'dist/src/targets/templates.cjs',
         'schemas/fleet.schema.json',
@@ -86,6 +87,8 @@ describe('the packed package', () => {
 
   it('installs into an empty folder as a bin that prints its help and version', async () => {
     expect(existsSync(join(project, 'node_modules', 'fleetgen', 'dist', 'src', 'cli', 'main.js'))).toBe(true);
+    // yargs is in the bin (scripts/bundle-cli.mjs): not a package npm installs with fleetgen.
+    expect(existsSync(join(project, 'node_modules', 'yargs'))).toBe(false);
     const help = await fleetgen(['--help']);
     expect(help.stderr).toBe('');
     expect(help.status).toBe(0);
