@@ -292,7 +292,18 @@ describe('StatAhead.start', () => {
 });
 
 describe("the thread's answers, taken as they come (ReportAnswers)", () => {
-  /** A report for the cache in `out`, as the thread posts it, with every part answered "found" and its own tag. */
+  /** The cache of a build of the sample fleet, as read from its file, and its parts in order (cachedPartsInOrder). */
+  function builtCache(): { cache: BuildCache; parts: CachedPart[] } {
+    const out = tempOut();
+    buildIntoOut(out, sampleFleet(), everything);
+    const cache = readCache(out);
+    if (cache === undefined) throw new Error('no cache');
+    const parts: CachedPart[] = [];
+    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
+    return { cache, parts };
+  }
+
+  /** A report for `cache`, as the thread posts it, with every part answered "found" and its own tag. */
   function reportFor(cache: BuildCache): { report: StatAheadReport; verdicts: Uint8Array; tags: Int32Array; progress: Int32Array; reached: Int32Array; count: number } {
     const identity = identityOfCache(cache);
     if (identity === undefined) throw new Error('a cache read from a file has an identity');
@@ -306,12 +317,7 @@ describe("the thread's answers, taken as they come (ReportAnswers)", () => {
   }
 
   it('tells the thread the furthest part it asked about before the thread had answered it, and nothing else', () => {
-    const out = tempOut();
-    buildIntoOut(out, sampleFleet(), everything);
-    const cache = readCache(out);
-    if (cache === undefined) throw new Error('no cache');
-    const parts: CachedPart[] = [];
-    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
+    const { cache, parts } = builtCache();
     const { report, progress, reached, count } = reportFor(cache);
     const answers = ReportAnswers.of(report, cache);
     Atomics.store(progress, 0, 3);
@@ -331,12 +337,7 @@ describe("the thread's answers, taken as they come (ReportAnswers)", () => {
   });
 
   it('trusts an answer only once the thread counted it, for the part whose tag it carries, and only when it is "found"', () => {
-    const out = tempOut();
-    buildIntoOut(out, sampleFleet(), everything);
-    const cache = readCache(out);
-    if (cache === undefined) throw new Error('no cache');
-    const parts: CachedPart[] = [];
-    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
+    const { cache, parts } = builtCache();
     const { report, verdicts, tags, progress, count } = reportFor(cache);
     expect(count).toBeGreaterThan(4);
     const answers = ReportAnswers.of(report, cache);
@@ -360,16 +361,11 @@ describe("the thread's answers, taken as they come (ReportAnswers)", () => {
   });
 
   it('trusts nothing of a report about another cache file than the one the build read', () => {
-    const out = tempOut();
-    buildIntoOut(out, sampleFleet(), everything);
-    const cache = readCache(out);
-    if (cache === undefined) throw new Error('no cache');
+    const { cache, parts } = builtCache();
     const { report, progress, count } = reportFor(cache);
     Atomics.store(progress, 0, count);
     const other: StatAheadReport = { ...report, identity: { ...report.identity, base: { ...report.identity.base, ino: report.identity.base.ino + 1 } } };
     const answers = ReportAnswers.of(other, cache);
-    const parts: CachedPart[] = [];
-    cachedPartsInOrder(cache, (part, index) => (parts[index] = part));
     expect(parts.some((part) => answers.isFoundAsCached(part))).toBe(false);
     expect(ReportAnswers.of(report, cache).foundSoFar).toBe(count);
   });
