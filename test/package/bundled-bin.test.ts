@@ -47,6 +47,10 @@ describe('the bundled bin', () => {
     const code = readFileSync(BIN, 'utf8');
     const held = packagesHeldBy(code);
     expect(held).toEqual(expect.arrayContaining(['yargs', 'yargs-parser', 'cliui', 'y18n']));
+    // None of the packages npm installs with fleetgen is in the bin: each is loaded from node_modules.
+    const { dependencies } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(dependencies)).toEqual(expect.arrayContaining(['yaml', 'handlebars', 'ajv']));
+    expect(held.filter((name) => Object.hasOwn(dependencies, name))).toEqual([]);
     // What fleetgen's own code imports from a package the bin does not hold stays an import.
     const imported = new Set([...code.matchAll(PACKAGE_IMPORT)].map((match) => match[1] as string));
     expect([...imported].sort()).toEqual(expect.arrayContaining(['yaml']));
