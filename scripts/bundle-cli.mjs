@@ -6,7 +6,8 @@
 // - The bin holds yargs too, with the packages it loads (BUNDLED_PACKAGES): ES modules all, some 45 files that every
 //   command loaded one by one before it parsed its command line (a one-host rebuild of 1,000 hosts: 0.50 → 0.47 s).
 //   yargs is so needed only to build fleetgen (a devDependency); the licenses of what the bin holds are written beside
-//   it (LICENSES_FILE).
+//   it (LICENSES_FILE). Its string-width makes its Intl.Segmenter when first used rather than when loaded (lazySegmenter:
+//   ~10 ms of every command).
 // - The other packages fleetgen depends on stay where npm installs them: yaml, whose version keys the parse cache
 //   (load/parse-cache.ts reads it from yaml's package.json), and those loaded only when needed (handlebars' compiler,
 //   ajv, re2js, random-words), which a bundle would load every time.
@@ -40,6 +41,30 @@ const dependenciesOutside = {
     });
   },
 };
+
+/**
+ * string-width (which yargs and cliui load to measure the columns of help text) makes an Intl.Segmenter when it is
+ * loaded: ICU's break rules, some 10 ms of every command, help or not. In the bin, it makes it when it first measures a
+ * text, the same segmenter (no arguments: the default locale) for every text after. The two lines are replaced as they
+ * are written in each copy npm installed (7.x and 8.x); a copy written otherwise stops the build, to be looked at.
+ */
+const lazySegmenter = {
+  name: 'lazy-segmenter',
+  setup(bundle) {
+    bundle.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, ({ path }) => {
+      let contents = readFileSync(path, 'utf8');
+      for (const [written, lazy] of SEGMENTER_LINES) {
+        if (contents.split(written).length !== 2) throw new Error(`bundle-cli: ${path} does not have \`${written}\` once; see lazySegmenter`);
+        contents = contents.replace(written, lazy);
+      }
+      return { contents, loader: 'js' };
+    });
+  },
+};
+const SEGMENTER_LINES = [
+  ['const segmenter = new Intl.Segmenter();', 'let segmenter;'],
+  ['of segmenter.segment(', 'of (segmenter ??= new Intl.Segmenter()).segment('],
+];
 
 /**
  * The packages among a bundle's inputs (esbuild's metafile, paths relative to the working folder), each once, by name:
@@ -83,7 +108,7 @@ for (const entry of entries) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    plugins: [dependenciesOutside],
+    plugins: [dependenciesOutside, lazySegmenter],
     metafile: true,
     // What a stack trace names is the code as written: no renaming, no minifying.
     minify: false,

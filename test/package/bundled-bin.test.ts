@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, EXAMPLE_DIR, REPO } from '../cli/fleetgen.js';
-import { esModulesLoadedBy } from '../support/modules-loaded.js';
+import { esModulesLoadedBy, segmentersMadeBy } from '../support/modules-loaded.js';
 import { THREAD_MODULES } from '../../src/write/thread-bootstrap.js';
 
 /** An import of a module by a relative path (`from './x.js'`, `import('../y.js')`). */
@@ -65,6 +65,23 @@ describe('the bundled bin', () => {
     expect([...new Set(named)].sort()).toEqual(held);
     const yargsLicense = readFileSync(join(REPO, 'node_modules', 'yargs', 'LICENSE'), 'utf8').trim();
     expect(licenses).toContain(yargsLicense);
+  });
+
+  it('makes no Intl.Segmenter unless it measures text for help: string-width makes its own when first used, not when loaded', async () => {
+    // yargs' string-width made one when loaded (ICU's break rules: ~10 ms of every command); the bin's copies are
+    // changed by scripts/bundle-cli.mjs (lazySegmenter).
+    const version = await segmentersMadeBy(['--version']);
+    expect(version.result.status).toBe(0);
+    expect(version.made).toBe(0);
+    const validate = await segmentersMadeBy(['validate', join(EXAMPLE_DIR, 'fleet.yaml')]);
+    expect(validate.result.stderr).toContain('valid');
+    expect(validate.made).toBe(0);
+    // Help lays out its columns by the width string-width measures: the segmenter is made then, once per copy at most.
+    const help = await segmentersMadeBy(['build', '--help']);
+    expect(help.result.status).toBe(0);
+    expect(help.result.stdout).toMatch(/^ +--out +output folder/m);
+    expect(help.made).toBeGreaterThanOrEqual(1);
+    expect(help.made).toBeLessThanOrEqual(3);
   });
 
   it('loads no module of dist/src but itself when it validates a manifest, nor any of yargs; yaml from node_modules', async () => {

@@ -59,3 +59,20 @@ export async function esModulesLoadedBy(args: readonly string[]): Promise<{ stat
   }));
   return { status: result.status, urls: (list ?? '').split('\n').filter(Boolean), stderr: result.stderr };
 }
+
+/**
+ * How many Intl.Segmenter objects a run of the bin with `args` makes (a probe counts the constructor's calls and writes
+ * the number out as the process exits), with the run's result.
+ */
+export async function segmentersMadeBy(args: readonly string[]): Promise<{ result: CommandResult; made: number }> {
+  const { result, list } = await runBinWithProbe(args, (list) => ({
+    'probe.mjs': [
+      "import { writeFileSync } from 'node:fs';",
+      'let made = 0;',
+      'Intl.Segmenter = new Proxy(Intl.Segmenter, { construct(target, args, newTarget) { made++; return Reflect.construct(target, args, newTarget); } });',
+      `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, String(made)));`,
+    ].join('\n'),
+  }));
+  if (list === undefined) throw new Error(`the probe wrote no count (status ${String(result.status)}):\n${result.stdout}${result.stderr}`);
+  return { result, made: Number(list) };
+}
