@@ -399,6 +399,30 @@ export function isSameRecord(previous: readonly RecordedFile[], produced: Produc
   return compareWithRecord(previous, produced, inScope).isSame;
 }
 
+/** What a chosen target's fleet-wide part is made from (and fingerprinted by), host after host. */
+interface Collected {
+  summaries: unknown[];
+  viewJsons: string[];
+  fleetInputs: string[];
+  warnings: TargetWarning[];
+  keptOutOfGit: string[];
+}
+
+/** A host's parts generated ahead by the generating thread, by target (GeneratingThread.take). */
+type GeneratedHost = ReturnType<GeneratingThread['take']>;
+
+/** One host in StreamedBuild.run's loop: its place, fingerprint and cached parts, and which of them are reused. */
+interface HostInLoop {
+  index: number;
+  fingerprint: string;
+  cached: Readonly<Record<string, CachedPart>>;
+  /** Filled in by placeParts: the host's part of each chosen target. */
+  parts: Record<string, CachedPart>;
+  /** By position in the chosen targets: whether the cached part is reused. */
+  reusable: readonly boolean[];
+  generated: GeneratedHost;
+}
+
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */
 class StreamedBuild {
   readonly produced = new ProducedFiles();
@@ -446,56 +470,38 @@ class StreamedBuild {
     this.placeAt(outGitignoreFile(), { isWrittenAtOnce: true });
     const { hosts } = fleet;
     // What each chosen target's fleet-wide part is made from (and fingerprinted by), host after host.
-    const collected = chosen.map(() => ({ summaries: [] as unknown[], viewJsons: [] as string[], fleetInputs: [] as string[], warnings: [] as TargetWarning[], keptOutOfGit: [] as string[] }));
+    const collected: Collected[] = chosen.map(() => ({ summaries: [], viewJsons: [], fleetInputs: [], warnings: [], keptOutOfGit: [] }));
     const fingerprintOf = (index: number): string => hostFingerprint(this.settings, this.modelDigestOf(index));
     // Which hosts the generating thread takes on depends on their fingerprints, against the cache's. Without a cache (a
     // first build) it takes them all: each fingerprint is then worked out in its host's turn, while the thread
     // generates, rather than all of them first, on one core (some 0.3 s at 10,000 hosts).
     const hostFingerprints = this.cache === undefined ? undefined : hosts.names.map((_, index) => fingerprintOf(index));
     const generating = this.startGeneratingThread(hostFingerprints);
+    // The loop runs for every host of every rebuild: indexed, with no closure, iterator or array made per host but for
+    // a host regenerated (a one-host rebuild of 10,000 hosts: 1.33 → 1.295 s median wall, CPU 2.35 → 2.295 s).
+    const isEveryTarget = chosen.length === TARGET_NAMES.length;
+    const reusable: boolean[] = new Array<boolean>(chosen.length).fill(false);
     try {
-      for (const [index, hostName] of hosts.names.entries()) {
+      for (let index = 0; index < hosts.names.length; index++) {
+        const hostName = hosts.names[index] as string;
         const fingerprint = hostFingerprints?.[index] ?? fingerprintOf(index);
         const cached = this.cache?.hosts[hostName] ?? {};
         const parts: Record<string, CachedPart> = {};
         // Taken before this host's state is shared: taking may generate later hosts on this thread.
         const generated = generating?.take(index);
         // Which parts can be reused is found first: a host whose every part can needs no model.
-        const reusable = chosen.map((name) => this.isReusable(name, cached[name], fingerprint));
-        const placeParts = (): void => {
-          for (const [position, name] of chosen.entries()) {
-            const was = cached[name];
-            const part =
-              reusable[position] === true && was !== undefined
-                ? this.reuse(name, was)
-                : (() => {
-                    const host = hosts.model(index);
-                    const output = generated?.get(name) ?? hostPartOf(TARGET_PARTS[name].host(fleet.settings, host, this.build.options));
-                    const viewJson = viewJsonOf(TARGET_PARTS[name].view(host));
-                    return {
-                      fingerprint,
-                      summary: output.summary,
-                      viewJson,
-                      fleetInputs: fleetInputsDigest(output.summary, viewJson),
-                      warnings: output.warnings,
-                      files: output.files.map((f) => this.place(name, f, was)),
-                    };
-                  })();
-            parts[name] = part;
-            const into = collected[position] as (typeof collected)[number];
-            into.summaries.push(part.summary);
-            // A part cached without its view or digest (none is, from this code) has them worked out from the model.
-            const viewJson = part.viewJson ?? viewJsonOf(TARGET_PARTS[name].view(hosts.model(index)));
-            into.viewJsons.push(viewJson);
-            into.fleetInputs.push(part.fleetInputs ?? fleetInputsDigest(part.summary, viewJson));
-            for (const warning of part.warnings) into.warnings.push(warning);
-            for (const path of keptOutOfGitOf(part, name)) into.keptOutOfGit.push(path);
-          }
-        };
-        if (reusable.every(Boolean)) placeParts();
-        else shareHostState(hosts.model(index), placeParts);
-        // The targets this build leaves alone keep what the cache knows of them.
-        for (const [name, part] of Object.entries(cached)) if (!(chosen as string[]).includes(name)) parts[name] = part;
+        let isEveryReusable = true;
+        for (let position = 0; position < chosen.length; position++) {
+          const name = chosen[position] as TargetName;
+          const isReusable = this.isReusable(name, cached[name], fingerprint);
+          reusable[position] = isReusable;
+          if (!isReusable) isEveryReusable = false;
+        }
+        const host: HostInLoop = { index, fingerprint, cached, parts, reusable, generated };
+        if (isEveryReusable) this.placeParts(host, collected);
+        else shareHostState(hosts.model(index), () => this.placeParts(host, collected));
+        // The targets this build leaves alone keep what the cache knows of them (every part cached is of a target).
+        if (!isEveryTarget) for (const [name, part] of Object.entries(cached)) if (!(chosen as string[]).includes(name)) parts[name] = part;
         this.next.hosts[hostName] = parts;
         this.build.onProgress?.(index + 1, hosts.length);
       }
@@ -527,6 +533,41 @@ class StreamedBuild {
     }
     for (const [name, part] of Object.entries(this.cache?.fleet ?? {})) if (!(chosen as string[]).includes(name)) this.next.fleet[name] = part;
     return { produced: this.produced, actions: this.actions, warnings, cache: this.next, isCacheChanged: this.isCacheChanged || this.cache === undefined };
+  }
+
+  /** Host `host.index`'s part of each chosen target, reused or generated, placed and added to what `collected` holds. */
+  private placeParts({ index, fingerprint, cached, parts, reusable, generated }: HostInLoop, collected: readonly Collected[]): void {
+    const { chosen } = this;
+    const { hosts } = this.fleet;
+    for (let position = 0; position < chosen.length; position++) {
+      const name = chosen[position] as TargetName;
+      const was = cached[name];
+      const part = reusable[position] === true && was !== undefined ? this.reuse(name, was) : this.generatedPart(index, name, fingerprint, was, generated);
+      parts[name] = part;
+      const into = collected[position] as Collected;
+      into.summaries.push(part.summary);
+      // A part cached without its view or digest (none is, from this code) has them worked out from the model.
+      const viewJson = part.viewJson ?? viewJsonOf(TARGET_PARTS[name].view(hosts.model(index)));
+      into.viewJsons.push(viewJson);
+      into.fleetInputs.push(part.fleetInputs ?? fleetInputsDigest(part.summary, viewJson));
+      for (const warning of part.warnings) into.warnings.push(warning);
+      for (const path of keptOutOfGitOf(part, name)) into.keptOutOfGit.push(path);
+    }
+  }
+
+  /** Host `index`'s part of `target`, generated (by the generating thread, if it did) and its files placed. */
+  private generatedPart(index: number, target: TargetName, fingerprint: string, was: CachedPart | undefined, generated: GeneratedHost | undefined): CachedPart {
+    const host = this.fleet.hosts.model(index);
+    const output = generated?.get(target) ?? hostPartOf(TARGET_PARTS[target].host(this.fleet.settings, host, this.build.options));
+    const viewJson = viewJsonOf(TARGET_PARTS[target].view(host));
+    return {
+      fingerprint,
+      summary: output.summary,
+      viewJson,
+      fleetInputs: fleetInputsDigest(output.summary, viewJson),
+      warnings: output.warnings,
+      files: output.files.map((f) => this.place(target, f, was)),
+    };
   }
 
   /**
