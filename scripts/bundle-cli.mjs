@@ -6,8 +6,8 @@
 // - The bin holds yargs too, with the packages it loads (BUNDLED_PACKAGES): ES modules all, some 45 files that every
 //   command loaded one by one before it parsed its command line (a one-host rebuild of 1,000 hosts: 0.50 → 0.47 s).
 //   yargs is so needed only to build fleetgen (a devDependency); the licenses of what the bin holds are written beside
-//   it (LICENSES_FILE). Its string-width makes its Intl.Segmenter when first used rather than when loaded (lazySegmenter:
-//   ~10 ms of every command).
+//   it (LICENSES_FILE). Its string-width is loaded when first used, by help, rather than by every command
+//   (lazyStringWidth: some 25 ms).
 // - The other packages fleetgen depends on stay where npm installs them: yaml, whose version keys the parse cache
 //   (load/parse-cache.ts reads it from yaml's package.json), and those loaded only when needed (handlebars' compiler,
 //   ajv, re2js, random-words), which a bundle would load every time.
@@ -43,28 +43,34 @@ const dependenciesOutside = {
 };
 
 /**
- * string-width (which yargs and cliui load to measure the columns of help text) makes an Intl.Segmenter when it is
- * loaded: ICU's break rules, some 10 ms of every command, help or not. In the bin, it makes it when it first measures a
- * text, the same segmenter (no arguments: the default locale) for every text after. The two lines are replaced as they
- * are written in each copy npm installed (7.x and 8.x); a copy written otherwise stops the build, to be looked at.
+ * string-width, which yargs, cliui and wrap-ansi import to measure help text, does costly work when it is loaded: an
+ * Intl.Segmenter (ICU's break rules, ~10 ms) in each 7.x copy, five Unicode-property regular expressions (~17 ms) in the
+ * 8.x one. Only help measures text. In the bin, each import of it gets a function that loads it (esbuild runs a bundled
+ * module's code when it is first required) when first called, and calls it: the same module, the same answers, loaded
+ * by the first command that measures a text rather than by every command.
  */
-const lazySegmenter = {
-  name: 'lazy-segmenter',
+const lazyStringWidth = {
+  name: 'lazy-string-width',
   setup(bundle) {
-    bundle.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, ({ path }) => {
-      let contents = readFileSync(path, 'utf8');
-      for (const [written, lazy] of SEGMENTER_LINES) {
-        if (contents.split(written).length !== 2) throw new Error(`bundle-cli: ${path} does not have \`${written}\` once; see lazySegmenter`);
-        contents = contents.replace(written, lazy);
-      }
-      return { contents, loader: 'js' };
+    bundle.onResolve({ filter: /^string-width$/ }, async ({ path, importer, kind, resolveDir, pluginData }) => {
+      if (pluginData?.isLazyStringWidth === true) return undefined;
+      const real = await bundle.resolve(path, { importer, kind, resolveDir, pluginData: { isLazyStringWidth: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-string-width' };
     });
+    bundle.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, ({ path }) => ({
+      contents: [
+        'let stringWidth;',
+        'export default function lazyStringWidth(string, options) {',
+        `  stringWidth ??= require(${JSON.stringify(path)}).default;`,
+        '  return stringWidth(string, options);',
+        '}',
+      ].join('\n'),
+      resolveDir: dirname(path),
+      loader: 'js',
+    }));
   },
 };
-const SEGMENTER_LINES = [
-  ['const segmenter = new Intl.Segmenter();', 'let segmenter;'],
-  ['of segmenter.segment(', 'of (segmenter ??= new Intl.Segmenter()).segment('],
-];
 
 /**
  * The packages among a bundle's inputs (esbuild's metafile, paths relative to the working folder), each once, by name:
@@ -73,6 +79,8 @@ const SEGMENTER_LINES = [
 function packagesIn(metafile) {
   const byName = new Map();
   for (const input of Object.keys(metafile.inputs)) {
+    // A module a plugin made (`lazy-string-width:<path>`) is not a package's file: the file it loads is an input too.
+    if (/^[\w-]+:/.test(input)) continue;
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (match === null) continue;
     const folder = resolve(match[1]);
@@ -108,7 +116,7 @@ for (const entry of entries) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    plugins: [dependenciesOutside, lazySegmenter],
+    plugins: [dependenciesOutside, lazyStringWidth],
     metafile: true,
     // What a stack trace names is the code as written: no renaming, no minifying.
     minify: false,

@@ -61,18 +61,22 @@ export async function esModulesLoadedBy(args: readonly string[]): Promise<{ stat
 }
 
 /**
- * How many Intl.Segmenter objects a run of the bin with `args` makes (a probe counts the constructor's calls and writes
- * the number out as the process exits), with the run's result.
+ * What a run of the bin with `args` sets up for measuring Unicode text, as string-width does when it is loaded: how many
+ * Intl.Segmenter objects it makes, and how many regular expressions with the `v` flag (Unicode sets and properties of
+ * strings) it makes with the RegExp constructor. A probe counts the constructors' calls and writes the numbers out as
+ * the process exits.
  */
-export async function segmentersMadeBy(args: readonly string[]): Promise<{ result: CommandResult; made: number }> {
+export async function textMeasuringSetUpBy(args: readonly string[]): Promise<{ result: CommandResult; segmenters: number; setRegExps: number }> {
   const { result, list } = await runBinWithProbe(args, (list) => ({
     'probe.mjs': [
       "import { writeFileSync } from 'node:fs';",
-      'let made = 0;',
-      'Intl.Segmenter = new Proxy(Intl.Segmenter, { construct(target, args, newTarget) { made++; return Reflect.construct(target, args, newTarget); } });',
-      `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, String(made)));`,
+      'let segmenters = 0;',
+      'let setRegExps = 0;',
+      'Intl.Segmenter = new Proxy(Intl.Segmenter, { construct(target, args, newTarget) { segmenters++; return Reflect.construct(target, args, newTarget); } });',
+      "globalThis.RegExp = new Proxy(RegExp, { construct(target, args, newTarget) { if (String(args[1] ?? '').includes('v')) setRegExps++; return Reflect.construct(target, args, newTarget); } });",
+      `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify({ segmenters, setRegExps })));`,
     ].join('\n'),
   }));
-  if (list === undefined) throw new Error(`the probe wrote no count (status ${String(result.status)}):\n${result.stdout}${result.stderr}`);
-  return { result, made: Number(list) };
+  if (list === undefined) throw new Error(`the probe wrote no counts (status ${String(result.status)}):\n${result.stdout}${result.stderr}`);
+  return { result, ...(JSON.parse(list) as { segmenters: number; setRegExps: number }) };
 }
