@@ -57,7 +57,7 @@ import {
   type ModelMemo,
   type RecordLeft,
 } from './cache.js';
-import { fleetInputsDigest, fleetWideFingerprint, hostFingerprint, modelDigest, settingsFingerprint } from './fingerprint.js';
+import { fleetInputsDigest, fleetShapeDigest, fleetWideFingerprint, hostFingerprint, modelDigest, settingsFingerprint } from './fingerprint.js';
 import { generatorDigest } from './generator-digest.js';
 import { makeFolders } from './folders.js';
 import { growHeapSlowly } from './heap-growth.js';
@@ -189,11 +189,10 @@ function buildOnce(outDir: string, fleet: LazyFleet, build: StreamedBuildOptions
     }
     const removed = removals.map((f) => ({ path: f.path, action: f.action }));
     // The reused parts' files are counted per target (each part's files are in its target's folder), not listed.
-    const unchanged = new Map<string, number>();
-    for (const { target, part } of result.produced.reused) unchanged.set(target, (unchanged.get(target) ?? 0) + fileCountOf(part));
+    const unchanged = result.produced.reusedFileCounts();
     return {
       get files() {
-        return [...result.actions, ...result.produced.reused.flatMap(({ part }) => part.files.map((f) => ({ path: f.path, action: 'unchanged' as const }))), ...removed];
+        return [...result.actions, ...[...result.produced.reused()].flatMap((part) => part.files.map((f) => ({ path: f.path, action: 'unchanged' as const }))), ...removed];
       },
       summary: summarizePlan({ files: [...result.actions, ...removed] }, unchanged),
       warnings: result.warnings,
@@ -332,17 +331,16 @@ function compareWithRecord(previous: readonly RecordedFile[], produced: Produced
 
 /**
  * A record taken from the cache (it lists cachedFileList(cache)) against what the build produces, part by part: a part
- * reused (produced.reused) lists the very files produced, so only the other parts' files are looked at one by one: a rebuild
+ * reused (produced.isReused) lists the very files produced, so only the other parts' files are looked at one by one: a rebuild
  * of 70,000 files does not go through them all again.
  */
 function compareWithCachedRecord(cache: BuildCache, produced: ProducedFiles, inScope: (path: string) => boolean): RecordComparison {
-  const reused = new Set(produced.reused.map(({ part }) => part));
   // A file of a part not reused is produced again only as a file placed: the cache lists each path once (produced.ts),
   // so it is no reused part's.
   const comparison = new RecordComparison({ get: (path) => produced.placedFile(path), size: produced.size }, inScope);
   comparison.compare(OUT_GITIGNORE_RECORD);
   forEachCachedPart(cache, (part) => {
-    if (reused.has(part)) comparison.compareProducedAsListed(fileCountOf(part));
+    if (produced.isReused(part)) comparison.compareProducedAsListed(fileCountOf(part));
     else for (const file of part.files) comparison.compare(file);
   });
   return comparison;
@@ -426,7 +424,7 @@ interface HostInLoop {
 /** The generating pass: every host, then each target's fleet-wide files; files to write go to the StagedWriter. */
 class StreamedBuild {
   readonly produced = new ProducedFiles();
-  /** What the build did with each file it placed (not those of the parts it reused: produced.reused). */
+  /** What the build did with each file it placed (not those of the parts it reused: produced.reused()). */
   readonly actions: { path: string; action: PlannedAction }[] = [];
   private readonly chosen: TargetName[];
   private readonly settings: string;
@@ -513,9 +511,10 @@ class StreamedBuild {
 
     const warnings: TargetWarning[] = [];
     const { settings } = fleet;
+    const shape = fleetShapeDigest({ groups: settings.groups, hostNames: hosts.names });
     for (const [position, name] of chosen.entries()) {
       const { summaries: hostSummaries, viewJsons: hostViewJsons, fleetInputs, warnings: hostWarnings, keptOutOfGit } = collected[position] as (typeof collected)[number];
-      const fingerprint = fleetWideFingerprint(this.settings, name, { groups: settings.groups, hostNames: hosts.names }, fleetInputs, keptOutOfGit);
+      const fingerprint = fleetWideFingerprint(this.settings, name, shape, fleetInputs, keptOutOfGit);
       const part =
         this.reusedPart(name, this.cache?.fleet[name], fingerprint) ??
         (() => {
@@ -601,11 +600,17 @@ class StreamedBuild {
   private startGeneratingThread(hostFingerprints: readonly string[] | undefined): GeneratingThread | undefined {
     const hosts: number[] = [];
     const targets: number[] = [];
-    for (const [index, name] of this.fleet.hosts.names.entries()) {
-      const cached = this.cache?.hosts[name];
+    const { chosen } = this;
+    const bits = chosen.map((name) => 1 << TARGET_NAMES.indexOf(name));
+    const { names } = this.fleet.hosts;
+    for (let index = 0; index < names.length; index++) {
+      const cached = this.cache?.hosts[names[index] as string];
+      const fingerprint = hostFingerprints?.[index];
       let mask = 0;
       // No fingerprints: no cache either, and every chosen target of every host is generated.
-      for (const name of this.chosen) if (hostFingerprints === undefined || cached?.[name]?.fingerprint !== hostFingerprints[index]) mask |= 1 << TARGET_NAMES.indexOf(name);
+      for (let position = 0; position < chosen.length; position++) {
+        if (fingerprint === undefined || cached?.[chosen[position] as TargetName]?.fingerprint !== fingerprint) mask |= bits[position] as number;
+      }
       if (mask === 0) continue;
       hosts.push(index);
       targets.push(mask);

@@ -30,8 +30,10 @@ export function isNewPathOf(path: string, former: CachedPart | undefined): boole
 
 export class ProducedFiles implements ProducedLookup {
   private readonly placed = new Map<string, RecordedFile>();
-  /** The parts reused whole, with their targets, in the order reused. */
-  readonly reused: { target: TargetName; part: CachedPart }[] = [];
+  /** The parts reused whole, in the order reused. */
+  private readonly reusedParts = new Set<CachedPart>();
+  /** How many files the parts reused have, by target. */
+  private readonly reusedByTarget = new Map<TargetName, number>();
   private reusedFileCount = 0;
   /** Path → file of every reused part, once asked for (reusedIndex). */
   private byPath: Map<string, RecordedFile> | undefined;
@@ -61,9 +63,26 @@ export class ProducedFiles implements ProducedLookup {
    * isPlaced, or hasNewPathIn.) A part read from the cache is not decoded for it (fileCountOf).
    */
   reuse(target: TargetName, part: CachedPart): void {
-    this.reused.push({ target, part });
-    this.reusedFileCount += fileCountOf(part);
+    this.reusedParts.add(part);
+    const count = fileCountOf(part);
+    this.reusedByTarget.set(target, (this.reusedByTarget.get(target) ?? 0) + count);
+    this.reusedFileCount += count;
     if (this.byPath !== undefined) for (const file of part.files) this.byPath.set(file.path, file);
+  }
+
+  /** Whether this build reused `part` (a cached part) whole. */
+  isReused(part: CachedPart): boolean {
+    return this.reusedParts.has(part);
+  }
+
+  /** The parts reused whole, in the order reused. */
+  reused(): IterableIterator<CachedPart> {
+    return this.reusedParts.values();
+  }
+
+  /** How many files the parts reused have, by target (those of a target none of whose parts was reused: none). */
+  reusedFileCounts(): ReadonlyMap<TargetName, number> {
+    return this.reusedByTarget;
   }
 
   /** Whether this build placed a file at `path`. */
@@ -99,7 +118,7 @@ export class ProducedFiles implements ProducedLookup {
   /** Every file produced, placed or reused (a reused part's file is the cached one, a RecordedFile too). */
   *values(): IterableIterator<RecordedFile> {
     yield* this.placed.values();
-    for (const { part } of this.reused) yield* part.files;
+    for (const part of this.reusedParts) yield* part.files;
   }
 
   /** Every produced file's path. */
@@ -110,7 +129,7 @@ export class ProducedFiles implements ProducedLookup {
   private reusedIndex(): Map<string, RecordedFile> {
     if (this.byPath === undefined) {
       this.byPath = new Map();
-      for (const { part } of this.reused) for (const file of part.files) this.byPath.set(file.path, file);
+      for (const part of this.reusedParts) for (const file of part.files) this.byPath.set(file.path, file);
     }
     return this.byPath;
   }

@@ -8,7 +8,7 @@ import { TARGET_NAMES, type TargetName, type TargetOptions } from '../../src/tar
 import { applyPlan } from '../support/apply-plan.js';
 import { CACHE_DIR, isAsCached, readCache, recordLeftBy } from '../../src/write/cache.js';
 import { plainCache } from './plain-cache.js';
-import { hostFingerprint, modelDigest, settingsFingerprint } from '../../src/write/fingerprint.js';
+import { fleetShapeDigest, hostFingerprint, modelDigest, settingsFingerprint } from '../../src/write/fingerprint.js';
 import { tempFileOf } from '../../src/write/atomic.js';
 import { generatorDigest } from '../../src/write/generator-digest.js';
 import { buildIntoOut, isSameRecord } from '../../src/write/incremental.js';
@@ -337,6 +337,20 @@ describe('buildIntoOut (fleetgen build)', () => {
     const before = hostFingerprint(settings, modelDigest(store));
     store.tunnel.credentials.value = store.tunnel.credentials.value.replace(/"TunnelSecret":"[^"]*"/, '"TunnelSecret":"cm90YXRlZA=="');
     expect(hostFingerprint(settings, modelDigest(store))).not.toBe(before);
+  });
+
+  it('tells fleets apart by their hosts, their order and each group’s hosts (what every fleet-wide fingerprint takes)', () => {
+    const groups = [
+      { name: 'web', hosts: ['a', 'b'] },
+      { name: 'db', hosts: ['c'] },
+    ];
+    const shape = fleetShapeDigest({ groups, hostNames: ['a', 'b', 'c'] });
+    expect(fleetShapeDigest({ groups: groups.map((group) => ({ ...group, hosts: [...group.hosts] })), hostNames: ['a', 'b', 'c'] })).toBe(shape);
+    expect(fleetShapeDigest({ groups, hostNames: ['a', 'c', 'b'] })).not.toBe(shape);
+    expect(fleetShapeDigest({ groups, hostNames: ['a', 'b', 'c', 'd'] })).not.toBe(shape);
+    expect(fleetShapeDigest({ groups: [{ name: 'web', hosts: ['a'] }, { name: 'db', hosts: ['b', 'c'] }], hostNames: ['a', 'b', 'c'] })).not.toBe(shape);
+    // Names that join the same are still told apart.
+    expect(fleetShapeDigest({ groups: [], hostNames: ['a', 'b'] })).not.toBe(fleetShapeDigest({ groups: [], hostNames: ['a\u0000b'] }));
   });
 
   it('counts per target what it did with every file it lists: added, changed, unchanged (reused parts among them) and removed', () => {

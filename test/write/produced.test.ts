@@ -25,7 +25,10 @@ describe('the files a build produces', () => {
     produced.reuse('cloud-init', part('cloud-init/web-2.yaml'));
 
     expect(produced.size).toBe(5);
-    expect(produced.reused.map(({ target, part: reused }) => [target, reused.files.length])).toEqual([
+    expect([...produced.reused()].map((reused) => reused.files.length)).toEqual([2, 1]);
+    expect(produced.isReused(web1)).toBe(true);
+    expect(produced.isReused(part('chef/nodes/web-1.json', 'cloud-init/web-1.yaml'))).toBe(false);
+    expect([...produced.reusedFileCounts()]).toEqual([
       ['chef', 2],
       ['cloud-init', 1],
     ]);
