@@ -63,6 +63,8 @@ describe('checked.json', () => {
       good.replace('"generator":"g1"', '"generator":1'),
       good.replace('["entry-2","a2"]', '["entry-2"]'),
       good.replace('["entry-2","a2"]', '["entry-1","a2"]'),
+      good.replace('["entry-2","a2"]', '[2,"a2"]'),
+      good.replace('["entry-2","a2"]', '["entry-2",2]'),
       good.replace('"env:TOKEN"', '7'),
       '[]',
     ];
@@ -104,6 +106,7 @@ describe('checked.json', () => {
       good.replace('[2049,', '["2049",'),
       good.replace('[2049,', '[null,'),
       good.replace('[2049,', '['),
+      good.replace(',1796424281051.5,', ',"1796424281051.5",'),
       '[]',
     ];
     for (const text of bad) {
