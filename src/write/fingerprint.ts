@@ -56,7 +56,7 @@ export function fleetInputsDigest(summary: unknown, viewJson: string): string {
 /**
  * A digest of which hosts the fleet has, in order, and which of them each group has: `groups`, the fleet's groups,
  * whose host lists are part of it; `hostNames`, every host's name, in fleet order. The same for every target's
- * fleet-wide fingerprint: worked out once a build (10,000 names joined and digested once, not once a target).
+ * fleet-wide fingerprint: worked out once a build (10,000 names serialized and digested once, not once a target).
  */
 export function fleetShapeDigest(fleet: { groups: readonly Group[]; hostNames: readonly string[] }): string {
   return digest(JSON.stringify([fleet.groups.map((group) => group.hosts), fleet.hostNames]));
@@ -68,7 +68,7 @@ export function fleetShapeDigest(fleet: { groups: readonly Group[]; hostNames: r
  */
 export function fleetWideFingerprint(settings: string, target: TargetName, shape: string, inputs: readonly string[], keptOutOfGit: readonly string[]): string {
   const sha = createHash('sha256');
-  // Digests of one length each: none can run into the next.
+  // The settings and the shape are digests of one length, the target a name without NUL: none can run into the next.
   sha.update(`${settings}\0${target}\0${shape}\0`);
   // Base64 digests, one after the other (each the same length). Given to the hash in one piece: 10,000 small updates
   // cost more than the join.
