@@ -153,9 +153,11 @@ export class ReportAnswers {
    * the thread is told to skip it (LookOrSkip).
    */
   isFoundAsCached(part: CachedPart): boolean {
-    const answer = this.answerFor(part);
-    if (answer === NOT_YET && this.cache !== undefined) {
-      const reached = partPlaceOf(this.cache, part) + 1;
+    if (this.cache === undefined) return false;
+    const index = partPlaceOf(this.cache, part);
+    const answer = this.answerAt(index, part);
+    if (answer === NOT_YET) {
+      const reached = index + 1;
       if (reached > this.reachedSoFar) {
         this.reachedSoFar = reached;
         Atomics.store(this.reached, 0, reached);
@@ -167,14 +169,14 @@ export class ReportAnswers {
   /** How many parts are found as recorded so far (tells the thread nothing). */
   get foundSoFar(): number {
     let found = 0;
-    if (this.cache !== undefined) cachedPartsInOrder(this.cache, (part) => void (this.answerFor(part) === FOUND && found++));
+    const { cache } = this;
+    if (cache !== undefined) cachedPartsInOrder(cache, (part) => void (this.answerAt(partPlaceOf(cache, part), part) === FOUND && found++));
     return found;
   }
 
-  private answerFor(part: CachedPart): Answer {
-    if (this.cache === undefined) return NOT_FOUND;
-    const index = partPlaceOf(this.cache, part);
-    if (index === -1) return NOT_FOUND;
+  /** The answer for `part`, at `index` (its partPlaceOf in the cache read: -1 when it is none of its parts). */
+  private answerAt(index: number, part: CachedPart): Answer {
+    if (this.cache === undefined || index === -1) return NOT_FOUND;
     // Read before the answer: an answer is written before the thread counts it.
     if (index >= Atomics.load(this.progress, 0)) return NOT_YET;
     return this.tags[index] === partPlaceTagOf(this.cache, part) && this.verdicts[index] === FOUND_AS_CACHED ? FOUND : NOT_FOUND;
