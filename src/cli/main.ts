@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 import { growHeapSlowly } from '../write/heap-growth.js';
 import { startStatAheadEarly } from './early-start.js';
+import { tierUpLater } from './tiering.js';
+
+// TurboFan later than V8's default, for a run of a second or a few (tiering.ts): first, before any of fleetgen's
+// functions runs, and before the first thread starts.
+tierUpLater();
 
 // A build keeps the model and a record of every file live to its end, and allocates many times that in short-lived
 // text. V8 by default lets the heap grow to several times what is live before a full collection, which took a
 // 10,000-host build past 700 MB resident; growing by half of what is live keeps it near the 500 MB of issue 10 at no
-// measurable cost in time (npm run bench:scale). Read at every collection, so setting it here, first, is in time. A
+// measurable cost in time (npm run bench:scale). Read at every collection, so setting it here, before the build, is in time. A
 // rebuild lets it grow freely again (write/heap-growth.ts).
 growHeapSlowly();
 

@@ -5,12 +5,15 @@
  * module a build thread starts from. What the bundled modules find by their own place (the precompiled validator and
  * templates) is checked by precompiled-schema.test.ts and precompiled-templates.test.ts, which run this bin.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, EXAMPLE_DIR, REPO } from '../cli/fleetgen.js';
-import { esModulesLoadedBy, textMeasuringSetUpBy } from '../support/modules-loaded.js';
+import { esModulesLoadedBy, textMeasuringSetUpBy, v8FlagsSetBy } from '../support/modules-loaded.js';
+import { writeScaleFleet } from '../../bench/scale-fleet.js';
+import { INTERRUPT_BUDGET } from '../../src/cli/tiering.js';
 import { THREAD_MODULES } from '../../src/write/thread-bootstrap.js';
 
 /** An import of a module by a relative path (`from './x.js'`, `import('../y.js')`). */
@@ -82,6 +85,28 @@ describe('the bundled bin', () => {
     expect(help.result.stdout).toMatch(/^ +--out +output folder/m);
     expect(help.segmenters).toBeGreaterThanOrEqual(1);
     expect(help.segmenters).toBeLessThanOrEqual(3);
+  });
+
+  it('sets V8’s interrupt budget first, before any thread starts, unless Node was started with one (cli/tiering.ts)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgen-tiering-'));
+    try {
+      // Hosts enough for a first build to start its threads (generating, staging).
+      writeScaleFleet(dir, 500);
+      const build = ['build', join(dir, 'fleet.yaml'), '--out', join(dir, 'out')];
+      const run = await v8FlagsSetBy(build);
+      expect(run.result.status, run.result.stderr).toBe(0);
+      expect(run.threads).toBeGreaterThanOrEqual(1);
+      expect(run.flags[0]).toEqual({ flags: `--interrupt-budget=${INTERRUPT_BUDGET}`, isBeforeAnyThread: true });
+      expect(run.flags.filter(({ flags }) => /interrupt.budget/.test(flags))).toHaveLength(1);
+      // Given by whoever started Node, the budget is theirs: the bin sets none.
+      for (const given of ['--interrupt-budget=500000', '--interrupt_budget=500000']) {
+        const rebuild = await v8FlagsSetBy(build, [given]);
+        expect(rebuild.result.status, given).toBe(0);
+        expect(rebuild.flags.map(({ flags }) => flags).filter((flags) => /interrupt.budget/.test(flags)), given).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads no module of dist/src but itself when it validates a manifest, nor any of yargs; yaml from node_modules', async () => {

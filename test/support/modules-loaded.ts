@@ -6,11 +6,16 @@ import { BIN } from '../cli/fleetgen.js';
 import { runCommand, type CommandResult } from './run-command.js';
 
 /**
- * Runs the built bin (dist/src/cli/main.js, bundled as it ships) with `args`, as a user would, with the modules
+ * Runs the built bin (dist/src/cli/main.js, bundled as it ships) with `args`, as a user would (after Node's own
+ * `nodeArgs`), with the modules
  * `probes(list)` gives (file name → source) written to a folder of their own, the first of them given to Node's
  * --import; then reads what they wrote to `list`. Undefined for the list when they wrote none.
  */
-async function runBinWithProbe(args: readonly string[], probes: (list: string, dir: string) => Record<string, string>): Promise<{ result: CommandResult; list: string | undefined }> {
+async function runBinWithProbe(
+  args: readonly string[],
+  probes: (list: string, dir: string) => Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): Promise<{ result: CommandResult; list: string | undefined }> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgen-probe-'));
   try {
     const list = join(dir, 'loaded.txt');
@@ -18,7 +23,7 @@ async function runBinWithProbe(args: readonly string[], probes: (list: string, d
     for (const [name, source] of files) writeFileSync(join(dir, name), source);
     const [first] = files;
     if (first === undefined) throw new Error('no probe to give to --import');
-    const result = await runCommand(process.execPath, ['--import', join(dir, first[0]), BIN, ...args], { timeoutMs: 60_000 });
+    const result = await runCommand(process.execPath, [...nodeArgs, '--import', join(dir, first[0]), BIN, ...args], { timeoutMs: 60_000 });
     let text: string | undefined;
     try {
       text = readFileSync(list, 'utf8');
@@ -79,4 +84,40 @@ export async function textMeasuringSetUpBy(args: readonly string[]): Promise<{ r
   }));
   if (list === undefined) throw new Error(`the probe wrote no counts (status ${String(result.status)}):\n${result.stdout}${result.stderr}`);
   return { result, ...(JSON.parse(list) as { segmenters: number; setRegExps: number }) };
+}
+
+/**
+ * The V8 flags a run of the bin with `args` sets for itself (node:v8's setFlagsFromString), in order, whether each was
+ * set before the first thread started, and how many threads (worker_threads) the run started: the probe wraps the function and the Worker constructor before the bin loads
+ * (syncBuiltinESMExports hands the bin's `import { setFlagsFromString } from 'node:v8'` the wrapper), and writes what
+ * they saw as the process exits. `nodeArgs`: Node's own options, before the bin.
+ */
+export async function v8FlagsSetBy(
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): Promise<{ result: CommandResult; flags: { flags: string; isBeforeAnyThread: boolean }[]; threads: number }> {
+  const { result, list } = await runBinWithProbe(
+    args,
+    (list) => ({
+      'probe.mjs': [
+        "import { writeFileSync } from 'node:fs';",
+        "import { createRequire, syncBuiltinESMExports } from 'node:module';",
+        'const require = createRequire(import.meta.url);',
+        "const v8 = require('node:v8');",
+        "const threads = require('node:worker_threads');",
+        'const set = [];',
+        'let threadsStarted = 0;',
+        'const setFlags = v8.setFlagsFromString;',
+        'v8.setFlagsFromString = (flags) => { set.push({ flags, isBeforeAnyThread: threadsStarted === 0 }); return setFlags(flags); };',
+        'const Worker = threads.Worker;',
+        'threads.Worker = class extends Worker { constructor(...args) { threadsStarted++; super(...args); } };',
+        'syncBuiltinESMExports();',
+        `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify({ set, threadsStarted })));`,
+      ].join('\n'),
+    }),
+    nodeArgs,
+  );
+  if (list === undefined) throw new Error(`the probe wrote no flags (status ${String(result.status)}):\n${result.stdout}${result.stderr}`);
+  const { set, threadsStarted } = JSON.parse(list) as { set: { flags: string; isBeforeAnyThread: boolean }[]; threadsStarted: number };
+  return { result, flags: set, threads: threadsStarted };
 }
