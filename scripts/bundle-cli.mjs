@@ -5,27 +5,40 @@
 //
 // - The bin holds yargs too, with the packages it loads (BUNDLED_PACKAGES): ES modules all, some 45 files that every
 //   command loaded one by one before it parsed its command line (a one-host rebuild of 1,000 hosts: 0.50 → 0.47 s).
-//   yargs is so needed only to build fleetgen (a devDependency); the licenses of what the bin holds are written beside
-//   it (LICENSES_FILE). Its string-width is loaded when first used, by help, rather than by every command
+//   yargs is so needed only to build fleetgen (a devDependency); the licenses of what the bundles hold are written
+//   beside the bin (LICENSES_FILE). Its string-width is loaded when first used, by help, rather than by every command
 //   (lazyStringWidth: some 25 ms).
-// - The other packages fleetgen depends on stay where npm installs them: yaml, whose version keys the parse cache
-//   (load/parse-cache.ts reads it from yaml's package.json), and those loaded only when needed (handlebars' compiler,
-//   ajv, re2js, random-words), which a bundle would load every time.
+// - The bin and the generating thread's module hold yaml as well, the one copy npm installed for the build: some 40
+//   CommonJS files that every command resolved, read and compiled one by one (~20 ms). What yaml writes is part of
+//   the output, so the code of the version that writes it is in what generatorDigest hashes, and the version that
+//   parses keys the parse cache (YAML_VERSION below). A devDependency too.
+// - The other packages fleetgen depends on stay where npm installs them: those loaded only when needed (handlebars'
+//   compiler, ajv, re2js, random-words), which a bundle would load every time.
 // - The other modules stay in dist/src as tsc wrote them: the tests import them.
 // - A module that finds files by its own place does so from the folder one below the code's root (package-root.ts,
 //   codeFolder): each bundle stays where tsc put its entry, one folder below dist/src.
 // - The bin first: it imports constants of the thread modules, and is bundled from them as tsc wrote them.
 import { readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** The packages fleetgen itself imports that go into the bin (with whatever they import in turn). */
-const BUNDLED_PACKAGES = ['yargs'];
+/** The packages fleetgen itself imports that go into the bundles (with whatever they import in turn). */
+const BUNDLED_PACKAGES = ['yargs', 'yaml'];
+/** The packages a thread's module may hold: what the generating thread imports of them (it writes YAML). */
+const THREAD_PACKAGES = ['yaml'];
+/**
+ * yaml is CommonJS, and requires Node's `process` module: in an ES module bundle, esbuild leaves such a require to a
+ * `require` the bundle must have, which this line gives it (esbuild's own advice for CommonJS in an ESM bundle).
+ */
+const REQUIRE_BANNER = "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);";
 /** Beside the bin: each package the bin holds, its version and its license text. */
 const LICENSES_FILE = 'main.js.LICENSES.txt';
 /** Where fleetgen's own modules are, as esbuild names an importer (its real path). */
 const OWN_CODE = realpathSync(fileURLToPath(new URL('../dist/src/', import.meta.url))) + sep;
+/** What the bundles hold of yaml, from where esbuild finds it: load/parse-cache.ts keys what it parses by it. */
+const YAML_VERSION = JSON.parse(readFileSync(createRequire(OWN_CODE).resolve('yaml/package.json'), 'utf8')).version;
 
 /**
  * A package fleetgen's own code imports is left to npm's node_modules unless it is one of BUNDLED_PACKAGES; what a
@@ -97,7 +110,7 @@ function licensesOf(packages) {
     if (file === undefined) throw new Error(`bundle-cli: ${manifest.name} has no license file to put beside the bin`);
     return [`${manifest.name} ${manifest.version} (${manifest.license})`, '', readFileSync(join(folder, file), 'utf8').trim()].join('\n');
   });
-  const head = 'fleetgen\'s bin (main.js) holds the code of these packages, each under its license below.';
+  const head = 'fleetgen\'s bin (main.js) holds the code of these packages, each under its license below (its threads\' modules, in ../write, hold yaml\'s too).';
   return `${[head, ...sections].join(`\n\n${'-'.repeat(78)}\n\n`)}\n`;
 }
 
@@ -123,10 +136,15 @@ for (const entry of entries) {
     keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
+    banner: { js: REQUIRE_BANNER },
+    define: { __FLEETGEN_YAML_VERSION__: JSON.stringify(YAML_VERSION) },
   });
   // A source map from an earlier build would describe the file before bundling.
   rmSync(`${file}.map`, { force: true });
   const packages = packagesIn(metafile);
   if (entry === 'cli/main.js') writeFileSync(join(dirname(file), LICENSES_FILE), licensesOf(packages));
-  else if (packages.length > 0) throw new Error(`bundle-cli: ${entry} holds packages (${packages.map((p) => p.manifest.name).join(', ')}); only the bin is meant to`);
+  else {
+    const others = packages.filter((p) => !THREAD_PACKAGES.includes(p.manifest.name));
+    if (others.length > 0) throw new Error(`bundle-cli: ${entry} holds packages (${others.map((p) => p.manifest.name).join(', ')}) a thread's module is not meant to`);
+  }
 }

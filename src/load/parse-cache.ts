@@ -13,7 +13,13 @@
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
-const YAML_VERSION = (createRequire(import.meta.url)('yaml/package.json') as { version: string }).version;
+/**
+ * The version of the yaml library that parses: the copy `npm run build` bundled into the bin (scripts/bundle-cli.mjs
+ * defines __FLEETGEN_YAML_VERSION__ as its version), else the one loaded from node_modules (tsc's modules, the tests).
+ */
+declare const __FLEETGEN_YAML_VERSION__: string | undefined;
+const YAML_VERSION =
+  typeof __FLEETGEN_YAML_VERSION__ === 'string' ? __FLEETGEN_YAML_VERSION__ : (createRequire(import.meta.url)('yaml/package.json') as { version: string }).version;
 
 export class ParseCache {
   private readonly kept = new Map<string, string>();

@@ -87,8 +87,9 @@ describe('the packed package', () => {
 
   it('installs into an empty folder as a bin that prints its help and version', async () => {
     expect(existsSync(join(project, 'node_modules', 'fleetgen', 'dist', 'src', 'cli', 'main.js'))).toBe(true);
-    // yargs is in the bin (scripts/bundle-cli.mjs): not a package npm installs with fleetgen.
+    // yargs and yaml are in the bin (scripts/bundle-cli.mjs): not packages npm installs with fleetgen.
     expect(existsSync(join(project, 'node_modules', 'yargs'))).toBe(false);
+    expect(existsSync(join(project, 'node_modules', 'yaml'))).toBe(false);
     const help = await fleetgen(['--help']);
     expect(help.stderr).toBe('');
     expect(help.status).toBe(0);
