@@ -97,11 +97,15 @@ export function normalizeLazily(
   // Asked for in fleet order, the order assignHostnames works in: its sort finds them sorted.
   const taken = new Set<string>();
   const requests: HostnameRequest[] = [];
-  for (const e of byName) {
+  // Indexed, here and below: for every host of every build, mostly in code V8 has not optimized yet, where a for-of
+  // makes an iterator and a result per step (cli/tiering.ts).
+  for (let index = 0; index < byName.length; index++) {
+    const e = byName[index] as EffectiveSettings;
     const rules = effectiveIngress(e)?.rules;
     if (rules === undefined) continue;
     let unnamed: ManifestIngressRule[] | undefined;
-    for (const rule of rules) {
+    for (let position = 0; position < rules.length; position++) {
+      const rule = rules[position] as ManifestIngressRule;
       if (rule.hostname) {
         if (rule.hostname !== '*') taken.add(rule.hostname);
       } else if (!isCatchAllRule(rule)) (unnamed ??= []).push(rule);
@@ -126,13 +130,14 @@ export function normalizeLazily(
   // all() makes the models in manifest order: the order their secrets were read in before (and `build` reads them
   // ahead in next time).
   const manifestOrder = new Array<number>(byName.length).fill(-1);
-  for (const [index, e] of byName.entries()) manifestOrder[e.hostIndex] = index;
+  for (let index = 0; index < byName.length; index++) manifestOrder[(byName[index] as EffectiveSettings).hostIndex] = index;
   const names = byName.map((e) => e.host.name);
   const hosts = new LazyHosts(names, make, secrets, inputKeyOf && byName.map((e) => inputKeyOf(inputsOf(e))), manifestOrder);
 
   // One pass over the hosts, not one per group: a fleet can have thousands of groups.
   const namesByGroup = new Map<string, string[]>();
-  for (const e of byName) {
+  for (let index = 0; index < byName.length; index++) {
+    const e = byName[index] as EffectiveSettings;
     if (e.host.group === undefined) continue;
     const names = namesByGroup.get(e.host.group);
     if (names) names.push(e.host.name);

@@ -175,7 +175,9 @@ export class NotingReader implements SecretSource {
 export function answersOf(refs: readonly string[], secrets: SecretSource): string {
   const files = fileAnswersOf(secrets);
   const answers = new AnswerDigest();
-  for (const ref of refs) {
+  // Indexed: for every host of every rebuild (cli/tiering.ts: a for-of makes an iterator and a result per step).
+  for (let index = 0; index < refs.length; index++) {
+    const ref = refs[index] as string;
     let answer = files?.answerOf(ref);
     if (answer === undefined) {
       const found = secrets.read(referenceOfKey(ref));

@@ -79,6 +79,8 @@ export class SecretFileAnswers {
   private readonly looked = new Map<KnownFile, boolean>();
   /** What to remember, by reference: the files vouched for, and the ones read whole this run (remembered()). */
   private kept: Map<string, KnownFile> | undefined;
+  /** Whether `kept` differs from what the build started with (isChangedTo), once worked out. */
+  private isKeptChanged: boolean | undefined;
   /** Files read this run, by reference, with their answers' digests and lengths: remembered if their stat allows. */
   private readonly read = new Map<string, { answer: string; size: number }>();
 
@@ -124,18 +126,22 @@ export class SecretFileAnswers {
     if (this.kept !== undefined) return this.rememberedOf(this.kept);
     const kept = new Map<string, KnownFile>();
     this.kept = kept;
-    for (const [ref, known] of this.known) if (this.looked.get(known) === true) kept.set(ref, known);
-    for (const [ref, { answer, size }] of this.read) {
-      if (kept.get(ref)?.answer === answer) continue;
+    // Map.forEach: a file per host of a rebuild, mostly in code V8 has not optimized yet, where a for-of makes an
+    // iterator and a result per entry (cli/tiering.ts).
+    this.known.forEach((known, ref) => {
+      if (this.looked.get(known) === true) kept.set(ref, known);
+    });
+    this.read.forEach(({ answer, size }, ref) => {
+      if (kept.get(ref)?.answer === answer) return;
       const stat = statOf(this.pathOf(ref.slice('file:'.length)));
       // The size is the length read: a file grown or cut since is not what was read.
       if (stat === undefined || !stat.isFile() || stat.size !== size || !(stat.ctimeMs < this.startedAt - this.racyMarginMs)) {
         kept.delete(ref);
-        continue;
+        return;
       }
       const known = this.known.get(ref);
       kept.set(ref, known !== undefined && known.answer === answer && isSameStamp(known.stamp, stat) ? known : { stamp: stampOf(stat), answer });
-    }
+    });
     return this.rememberedOf(kept);
   }
 
@@ -151,10 +157,18 @@ export class SecretFileAnswers {
     return { generator: this.generator, reader: this.identity, base: this.base, files: kept, isChanged: this.isChangedTo(kept) };
   }
 
+  /** Whether `kept` (this.kept: set once) differs from what the build started with; worked out on the first call. */
   private isChangedTo(kept: ReadonlyMap<string, KnownFile>): boolean {
-    if (kept.size !== this.known.size) return true;
-    for (const [ref, file] of kept) if (this.known.get(ref) !== file) return true;
-    return false;
+    if (this.isKeptChanged === undefined) {
+      let isChanged = kept.size !== this.known.size;
+      // Map.forEach: see remembered().
+      if (!isChanged)
+        kept.forEach((file, ref) => {
+          if (this.known.get(ref) !== file) isChanged = true;
+        });
+      this.isKeptChanged = isChanged;
+    }
+    return this.isKeptChanged;
   }
 
   /**

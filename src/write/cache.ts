@@ -391,8 +391,12 @@ export function readParseCache(outDir: string): ParseCache {
 function parsedEntriesIn(data: unknown): Map<string, string> | undefined {
   if (!isObject(data) || data.version !== PARSED_FORMAT_VERSION || !(data.entries instanceof Map)) return undefined;
   const entries = data.entries as Map<unknown, unknown>;
-  for (const [key, json] of entries) if (typeof key !== 'string' || typeof json !== 'string') return undefined;
-  return entries as Map<string, string>;
+  // Map.forEach: see decodeCache.
+  let isEveryString = true;
+  entries.forEach((json, key) => {
+    if (typeof key !== 'string' || typeof json !== 'string') isEveryString = false;
+  });
+  return isEveryString ? (entries as Map<string, string>) : undefined;
 }
 
 /**
@@ -427,17 +431,18 @@ function parsedDeltaOf(used: ReadonlyMap<string, string>, read: { identity: File
   const added = new Map<string, string>();
   // Keys are 44 characters (a base64 sha256), each entry's bytes a few hundred: a bound, not an exact size.
   let bytes = 0;
-  for (const [key, value] of used) {
-    if (read.base.has(key)) continue;
+  // Map.forEach: see decodeCache.
+  used.forEach((value, key) => {
+    if (read.base.has(key)) return;
     added.set(key, value);
     bytes += key.length + value.length;
-  }
+  });
   const removed: string[] = [];
-  for (const key of read.base.keys()) {
-    if (used.has(key)) continue;
+  read.base.forEach((_, key) => {
+    if (used.has(key)) return;
     removed.push(key);
     bytes += key.length;
-  }
+  });
   if (bytes > maxBytes) return undefined;
   return serialize({ version: PARSED_FORMAT_VERSION, base: read.identity, entries: added, removed });
 }
@@ -651,13 +656,16 @@ function encodeJournal(cache: BuildCache, read: LinesRead, journalText: string |
   const table = summaryTableOf(read.summaries);
   const lines: string[] = [];
   let length = 0;
-  for (const host of Object.keys(cache.hosts)) {
+  // Indexed: see decodeCache.
+  const hosts = Object.keys(cache.hosts);
+  for (let position = 0; position < hosts.length; position++) {
+    const host = hosts[position] as string;
     const byTarget = cache.hosts[host] ?? {};
     const was = read.hosts.get(host);
     const model = cache.models?.[host];
     let line: string;
     if (was !== undefined && isSameParts(was.parts, byTarget) && was.model === model && (!was.isInJournal || journalText !== undefined)) {
-      for (const index of was.summaries) table.referred.add(index);
+      for (let used = 0; used < was.summaries.length; used++) table.referred.add(was.summaries[used] as number);
       if (!was.isInJournal) continue;
       line = (journalText ?? '').slice(was.start, was.end);
     } else {
@@ -667,7 +675,8 @@ function encodeJournal(cache: BuildCache, read: LinesRead, journalText: string |
     if (length > maxLength) return undefined;
     lines.push(line);
   }
-  for (const host of read.baseHosts) {
+  for (let position = 0; position < read.baseHosts.length; position++) {
+    const host = read.baseHosts[position] as string;
     if (Object.hasOwn(cache.hosts, host)) continue;
     const removal = JSON.stringify([host]);
     length += removal.length + 1;
@@ -733,10 +742,15 @@ export function cachedPartsInOrder(cache: BuildCache, visit: (part: CachedPart, 
   if (read === undefined) return undefined;
   let index = 0;
   let ordinal = 0;
-  for (const { parts } of read.hosts.values()) {
-    for (const target of Object.keys(parts)) visit(parts[target] as CachedPart, index++, partTagOf(ordinal, target));
+  // Map.forEach and indexed: see decodeCache.
+  read.hosts.forEach(({ parts }) => {
+    const targets = Object.keys(parts);
+    for (let position = 0; position < targets.length; position++) {
+      const target = targets[position] as string;
+      visit(parts[target] as CachedPart, index++, partTagOf(ordinal, target));
+    }
     ordinal++;
-  }
+  });
   for (const target of Object.keys(cache.fleet)) visit(cache.fleet[target] as CachedPart, index++, partTagOf(undefined, target));
   return index;
 }
@@ -888,22 +902,22 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   const fleet = decodeFleetParts(latest.fleet, summaries);
   if (fleet === undefined) return undefined;
   // Each part's place in cachedPartsInOrder's order, kept on the part (partPlaceOf): the stat-ahead thread answers by place.
+  // read.hosts holds exactly the hosts of the cache (a line replaced or removed by the journal is not there), each
+  // with the model entry of its latest line. (Map.forEach and indexed loops: for every host of every rebuild, mostly in
+  // code V8 has not optimized yet, where a for-of makes an iterator and a result per step: cli/tiering.ts.)
   let index = 0;
   let ordinal = 0;
-  for (const { parts } of read.hosts.values()) {
-    for (const target of Object.keys(parts)) (parts[target] as PartRead).placeIn(read, ordinal, index++);
-    ordinal++;
-  }
-  for (const target of Object.keys(fleet)) read.fleetPlaces.set(fleet[target] as CachedPart, { index: index++, tag: partTagOf(undefined, target) });
-  // read.hosts holds exactly the hosts of the cache (a line replaced or removed by the journal is not there), each
-  // with the model entry of its latest line.
   const models: Record<string, ModelMemo> = Object.create(null) as Record<string, ModelMemo>;
   let modelCount = 0;
-  for (const [host, { model }] of read.hosts) {
-    if (model === undefined) continue;
+  read.hosts.forEach(({ parts, model }, host) => {
+    const targets = Object.keys(parts);
+    for (let position = 0; position < targets.length; position++) (parts[targets[position] as string] as PartRead).placeIn(read, ordinal, index++);
+    ordinal++;
+    if (model === undefined) return;
     models[host] = model;
     modelCount++;
-  }
+  });
+  for (const target of Object.keys(fleet)) read.fleetPlaces.set(fleet[target] as CachedPart, { index: index++, tag: partTagOf(undefined, target) });
   const cache: BuildCache = modelCount > 0 ? { hosts, fleet, models } : { hosts, fleet };
   linesRead.set(cache, read);
   return cache;
@@ -979,7 +993,9 @@ function decodeFleetPart(entry: unknown, summaries: unknown[]): CachedPart | und
 function decodeHostParts(entries: Record<string, unknown>, hostFingerprint: string, summaries: unknown[], used: number[], source: string, bodyStart: number, bodyEnd: number): Record<string, CachedPart> | undefined {
   const parts: Record<string, PartRead> = {};
   const body = new HostBody(source, bodyStart, bodyEnd, parts);
-  for (const target of Object.keys(entries)) {
+  const targets = Object.keys(entries);
+  for (let position = 0; position < targets.length; position++) {
+    const target = targets[position] as string;
     const part = isTargetName(target) ? decodeHostPart(entries[target], hostFingerprint, summaries, used, body, target) : undefined;
     if (part === undefined) return undefined;
     parts[target] = part;
