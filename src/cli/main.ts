@@ -1,11 +1,14 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { cacheFilePath } from '../write/cache.js';
 import { growHeapSlowly } from '../write/heap-growth.js';
-import { startStatAheadEarly } from './early-start.js';
-import { tierUpLater } from './tiering.js';
+import { tierUpLater } from '../write/tiering.js';
+import { buildOutOf, startStatAheadEarly } from './early-start.js';
 
-// TurboFan later than V8's default, for a run of a second or a few (tiering.ts): first, before any of fleetgen's
-// functions runs, and before the first thread starts.
-tierUpLater();
+// A rebuild into out/, its cache there, mostly lasts a second: TurboFan later than V8's default (write/tiering.ts).
+// First, before fleetgen's functions run, and before the first thread starts.
+const rebuildOut = buildOutOf(process.argv.slice(2));
+if (rebuildOut !== undefined && existsSync(cacheFilePath(rebuildOut))) tierUpLater();
 
 // A build keeps the model and a record of every file live to its end, and allocates many times that in short-lived
 // text. V8 by default lets the heap grow to several times what is live before a full collection, which took a

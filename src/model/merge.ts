@@ -117,7 +117,7 @@ class MergedHost implements EffectiveSettings {
 function pickSettings(source: Settings): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   // Indexed: for every host of every build, mostly in code V8 has not optimized yet, where a for-of makes an iterator
-  // and a result per step (cli/tiering.ts).
+  // and a result per step (write/tiering.ts).
   for (let index = 0; index < SETTING_KEYS.length; index++) {
     const key = SETTING_KEYS[index] as (typeof SETTING_KEYS)[number];
     if (source[key] !== undefined) out[key] = source[key];

@@ -98,7 +98,7 @@ export function normalizeLazily(
   const taken = new Set<string>();
   const requests: HostnameRequest[] = [];
   // Indexed, here and below: for every host of every build, mostly in code V8 has not optimized yet, where a for-of
-  // makes an iterator and a result per step (cli/tiering.ts).
+  // makes an iterator and a result per step (write/tiering.ts).
   for (let index = 0; index < byName.length; index++) {
     const e = byName[index] as EffectiveSettings;
     const rules = effectiveIngress(e)?.rules;

@@ -175,7 +175,7 @@ export class NotingReader implements SecretSource {
 export function answersOf(refs: readonly string[], secrets: SecretSource): string {
   const files = fileAnswersOf(secrets);
   const answers = new AnswerDigest();
-  // Indexed: for every host of every rebuild (cli/tiering.ts: a for-of makes an iterator and a result per step).
+  // Indexed: for every host of every rebuild (write/tiering.ts: a for-of makes an iterator and a result per step).
   for (let index = 0; index < refs.length; index++) {
     const ref = refs[index] as string;
     let answer = files?.answerOf(ref);

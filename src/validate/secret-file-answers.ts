@@ -127,7 +127,7 @@ export class SecretFileAnswers {
     const kept = new Map<string, KnownFile>();
     this.kept = kept;
     // Map.forEach: a file per host of a rebuild, mostly in code V8 has not optimized yet, where a for-of makes an
-    // iterator and a result per entry (cli/tiering.ts).
+    // iterator and a result per entry (write/tiering.ts).
     this.known.forEach((known, ref) => {
       if (this.looked.get(known) === true) kept.set(ref, known);
     });

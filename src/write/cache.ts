@@ -904,7 +904,7 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   // Each part's place in cachedPartsInOrder's order, kept on the part (partPlaceOf): the stat-ahead thread answers by place.
   // read.hosts holds exactly the hosts of the cache (a line replaced or removed by the journal is not there), each
   // with the model entry of its latest line. (Map.forEach and indexed loops: for every host of every rebuild, mostly in
-  // code V8 has not optimized yet, where a for-of makes an iterator and a result per step: cli/tiering.ts.)
+  // code V8 has not optimized yet, where a for-of makes an iterator and a result per step: write/tiering.ts.)
   let index = 0;
   let ordinal = 0;
   const models: Record<string, ModelMemo> = Object.create(null) as Record<string, ModelMemo>;

@@ -84,7 +84,7 @@ export function writeCheckedHosts(outDir: string, remembered: { checked: Checked
   const { generator, frame, hosts, files } = remembered.checked;
   const entries: string[][] = [];
   // Map.forEach: for every host of a rebuild, mostly in code V8 has not optimized yet, where a for-of makes an iterator
-  // and a result per entry (cli/tiering.ts).
+  // and a result per entry (write/tiering.ts).
   hosts.forEach((host, key) => entries.push([key, host.answers, ...host.refs]));
   try {
     writeFileAtomic(join(cacheFolder(outDir), CHECKED_FILE), JSON.stringify({ version: FORMAT_VERSION, generator, frame, hosts: entries }), { mode: 0o600 });

@@ -73,6 +73,7 @@ import type { StatAhead } from './stat-ahead.js';
 import { StagingThread } from './staging-thread.js';
 import { compareBytes, readState, serializeState, statePath, STATE_FILE, type RecordedFile } from './state.js';
 import { summarizePlan, type FolderSummary } from './summary.js';
+import { tierUpAsUsual } from './tiering.js';
 
 /** checkFolders' answers: no folder in the way and all there before; a folder on the way is new (this build's). */
 const NOTHING_IN_THE_WAY: readonly string[] = Object.freeze([]);
@@ -270,7 +271,7 @@ const OUT_GITIGNORE_RECORD: RecordedFile = (() => {
 /** Every part of the cache: each host's, then the fleet-wide ones. */
 function forEachCachedPart(cache: BuildCache, visit: (part: CachedPart) => void): void {
   // Indexed: for every host of every rebuild, mostly in code V8 has not optimized yet, where a for-of makes an iterator
-  // and a result per step (cli/tiering.ts).
+  // and a result per step (write/tiering.ts).
   const hosts = Object.keys(cache.hosts);
   for (let index = 0; index < hosts.length; index++) {
     const parts = cache.hosts[hosts[index] as string] ?? {};
@@ -623,8 +624,9 @@ class StreamedBuild {
       targets.push(mask);
     }
     if (hosts.length === 0 || hosts.length < (this.build.hostsForGeneratingThread ?? HOSTS_FOR_GENERATING_THREAD)) return undefined;
-    // Many hosts to generate: much short-lived text, as in a first build (heap-growth.ts).
+    // Many hosts to generate: much short-lived text, and seconds of work, as in a first build (heap-growth.ts, tiering.ts).
     growHeapSlowly();
+    tierUpAsUsual();
     // The thread is given every host's model (most of them regenerated, or a first build, which makes them all anyway).
     return new GeneratingThread(fleetOf(this.fleet.settings, this.fleet.hosts.all()), this.build.options, { hosts: Int32Array.from(hosts), targets: Uint8Array.from(targets) });
   }

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, EXAMPLE_DIR, REPO } from '../cli/fleetgen.js';
 import { esModulesLoadedBy, textMeasuringSetUpBy, v8FlagsSetBy } from '../support/modules-loaded.js';
 import { writeScaleFleet } from '../../bench/scale-fleet.js';
-import { INTERRUPT_BUDGET } from '../../src/cli/tiering.js';
+import { INTERRUPT_BUDGET, USUAL_INTERRUPT_BUDGET } from '../../src/write/tiering.js';
 import { THREAD_MODULES } from '../../src/write/thread-bootstrap.js';
 
 /** An import of a module by a relative path (`from './x.js'`, `import('../y.js')`). */
@@ -100,23 +100,38 @@ describe('the bundled bin', () => {
     expect(help.segmenters).toBeLessThanOrEqual(3);
   });
 
-  it('sets V8’s interrupt budget first, before any thread starts, unless Node was started with one (cli/tiering.ts)', async () => {
+  it('sets V8’s larger interrupt budget for a rebuild, first, and back for one that regenerates many hosts; not for a first build, nor when Node was given one (write/tiering.ts)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetgen-tiering-'));
     try {
-      // Hosts enough for a first build to start its threads (generating, staging).
+      const budgets = (run: Awaited<ReturnType<typeof v8FlagsSetBy>>): string[] => run.flags.map(({ flags }) => flags).filter((flags) => /interrupt.budget/.test(flags));
+      // Hosts enough for a build to start its threads (generating, staging).
       writeScaleFleet(dir, 500);
       const build = ['build', join(dir, 'fleet.yaml'), '--out', join(dir, 'out')];
-      const run = await v8FlagsSetBy(build);
-      expect(run.result.status, run.result.stderr).toBe(0);
-      expect(run.threads).toBeGreaterThanOrEqual(1);
-      expect(run.flags[0]).toEqual({ flags: `--interrupt-budget=${INTERRUPT_BUDGET}`, isBeforeAnyThread: true });
-      expect(run.flags.filter(({ flags }) => /interrupt.budget/.test(flags))).toHaveLength(1);
-      // Given by whoever started Node, the budget is theirs: the bin sets none.
+      // A first build works for seconds at scale: V8's own budget.
+      const first = await v8FlagsSetBy(build);
+      expect(first.result.status, first.result.stderr).toBe(0);
+      expect(first.threads).toBeGreaterThanOrEqual(1);
+      expect(budgets(first)).toEqual([]);
+      // A rebuild: the larger budget, before anything else and before any thread starts.
+      const rebuild = await v8FlagsSetBy(build);
+      expect(rebuild.result.status, rebuild.result.stderr).toBe(0);
+      expect(rebuild.flags[0]).toEqual({ flags: `--interrupt-budget=${INTERRUPT_BUDGET}`, isBeforeAnyThread: true });
+      expect(budgets(rebuild)).toEqual([`--interrupt-budget=${INTERRUPT_BUDGET}`]);
+      // A rebuild that regenerates every host (another port for each), as long as a first build: back to the usual one.
+      writeScaleFleet(dir, 500, { withSecrets: false, port: 9090 });
+      const everyHost = await v8FlagsSetBy(build);
+      expect(everyHost.result.status, everyHost.result.stderr).toBe(0);
+      expect(everyHost.threads).toBeGreaterThanOrEqual(1);
+      expect(budgets(everyHost)).toEqual([`--interrupt-budget=${INTERRUPT_BUDGET}`, `--interrupt-budget=${USUAL_INTERRUPT_BUDGET}`]);
+      // Given by whoever started Node, the budget is theirs: the bin sets none, nor sets one back.
       for (const given of ['--interrupt-budget=500000', '--interrupt_budget=500000']) {
-        const rebuild = await v8FlagsSetBy(build, [given]);
-        expect(rebuild.result.status, given).toBe(0);
-        expect(rebuild.flags.map(({ flags }) => flags).filter((flags) => /interrupt.budget/.test(flags)), given).toEqual([]);
+        writeScaleFleet(dir, 500, { withSecrets: false, port: given.includes('_') ? 9091 : 9092 });
+        const run = await v8FlagsSetBy(build, [given]);
+        expect(run.result.status, given).toBe(0);
+        expect(budgets(run), given).toEqual([]);
       }
+      // Nor does any other command (`validate` of the same 500 hosts works for as long as a first build does).
+      expect(budgets(await v8FlagsSetBy(['validate', join(dir, 'fleet.yaml')]))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
