@@ -13,8 +13,8 @@ if (rebuildOut !== undefined && existsSync(cacheFilePath(rebuildOut))) tierUpLat
 // A build keeps the model and a record of every file live to its end, and allocates many times that in short-lived
 // text. V8 by default lets the heap grow to several times what is live before a full collection, which took a
 // 10,000-host build past 700 MB resident; growing by half of what is live keeps it near the 500 MB of issue 10 at no
-// measurable cost in time (npm run bench:scale). Read at every collection, so setting it here, before the build, is in time. A
-// rebuild lets it grow freely again (write/heap-growth.ts).
+// measurable cost in time (npm run bench:scale). Read at every collection, so setting it here, before the build, is in
+// time. A rebuild lets it grow freely again (write/heap-growth.ts).
 growHeapSlowly();
 
 // Before the rest of fleetgen is loaded: a rebuild's second thread (early-start.ts).

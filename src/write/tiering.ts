@@ -13,8 +13,9 @@
  *
  * Twice the budget (2,000,000) was slower again (1.115 s against 1.045 s at 10,000 hosts), as was 3,000,000; 700,000
  * and 1,500,000 were as good as 1,000,000. A run that works for seconds is the other way round: `fleetgen validate` of
- * 10,000 hosts took 2.77 → 3.1 s with it (300,000 as well), a first build of them 7.5–7.9 → 8.4–8.5 s (npm run
- * bench:scale). So the bin sets the budget for a rebuild into out/ only (tierUpLater), and a rebuild that turns out to
+ * 10,000 hosts took 2.77 → 3.1 s with it (three runs each; 300,000 as well); a first build of them, within this
+ * machine's noise run against run (7.5–9.4 s either way), took 7.5–7.9 → 8.4–8.5 s in two runs of npm run
+ * bench:scale. So the bin sets the budget for a rebuild into out/ only (tierUpLater), and a rebuild that turns out to
  * regenerate many hosts, as long as a first build, sets it back (tierUpAsUsual).
  */
 import { setFlagsFromString } from 'node:v8';
