@@ -40,7 +40,9 @@ function readHosts(outDir: string): CheckedHosts | undefined {
   if (!isObject(data) || data.version !== FORMAT_VERSION || typeof data.generator !== 'string' || typeof data.frame !== 'string' || !Array.isArray(data.hosts)) return undefined;
   const hosts = new Map<string, CheckedHost>();
   // Indexed, with no closure or spread per entry: a rebuild of 10,000 hosts reads 10,000 of them.
-  for (const entry of data.hosts as unknown[]) {
+  const entries = data.hosts as unknown[];
+  for (let index = 0; index < entries.length; index++) {
+    const entry: unknown = entries[index];
     if (!Array.isArray(entry) || entry.length < 2) return undefined;
     for (let i = 0; i < entry.length; i++) if (typeof entry[i] !== 'string') return undefined;
     const key = entry[0] as string;

@@ -170,7 +170,8 @@ export class ReportAnswers {
   get foundSoFar(): number {
     let found = 0;
     const { cache } = this;
-    if (cache !== undefined) cachedPartsInOrder(cache, (part) => void (this.answerAt(partPlaceOf(cache, part), part) === FOUND && found++));
+    // cachedPartsInOrder visits each part with its place (partPlaceOf's answer).
+    if (cache !== undefined) cachedPartsInOrder(cache, (part, index) => void (this.answerAt(index, part) === FOUND && found++));
     return found;
   }
 
