@@ -728,7 +728,7 @@ export function partPlaceOf(cache: BuildCache, part: CachedPart): number {
 
 /** The tag (partTagOf) of `part`, a part of `cache` (partPlaceOf is not -1). */
 export function partPlaceTagOf(cache: BuildCache, part: CachedPart): number {
-  if (part instanceof PartRead) return partTagOf(part.hostOrdinal, part.target);
+  if (part instanceof PartRead) return part.placeTag;
   return linesRead.get(cache)?.fleetPlaces.get(part)?.tag ?? -1;
 }
 
@@ -901,25 +901,25 @@ function decodeCache({ text, identity, journal }: CacheText): BuildCache | undef
   if (!isObject(latest.fleet)) return undefined;
   const fleet = decodeFleetParts(latest.fleet, summaries);
   if (fleet === undefined) return undefined;
-  // Each part's place in cachedPartsInOrder's order, kept on the part (partPlaceOf): the stat-ahead thread answers by place.
   // read.hosts holds exactly the hosts of the cache (a line replaced or removed by the journal is not there), each
-  // with the model entry of its latest line. (Map.forEach and indexed loops: for every host of every rebuild, mostly in
-  // code V8 has not optimized yet, where a for-of makes an iterator and a result per step: write/tiering.ts.)
-  let index = 0;
-  let ordinal = 0;
+  // with the model entry of its latest line. (Map.forEach, and indexed loops in cachedPartsInOrder and decodeHostParts:
+  // for every host of every rebuild, mostly in code V8 has not optimized yet, where a for-of makes an iterator and a
+  // result per step: write/tiering.ts.)
   const models: Record<string, ModelMemo> = Object.create(null) as Record<string, ModelMemo>;
   let modelCount = 0;
-  read.hosts.forEach(({ parts, model }, host) => {
-    const targets = Object.keys(parts);
-    for (let position = 0; position < targets.length; position++) (parts[targets[position] as string] as PartRead).placeIn(read, ordinal, index++);
-    ordinal++;
+  read.hosts.forEach(({ model }, host) => {
     if (model === undefined) return;
     models[host] = model;
     modelCount++;
   });
-  for (const target of Object.keys(fleet)) read.fleetPlaces.set(fleet[target] as CachedPart, { index: index++, tag: partTagOf(undefined, target) });
   const cache: BuildCache = modelCount > 0 ? { hosts, fleet, models } : { hosts, fleet };
   linesRead.set(cache, read);
+  // Each part's place in cachedPartsInOrder's order and its tag, kept on the part (partPlaceOf, partPlaceTagOf): the
+  // stat-ahead thread answers by place.
+  cachedPartsInOrder(cache, (part, index, tag) => {
+    if (part instanceof PartRead) part.placeIn(read, index, tag);
+    else read.fleetPlaces.set(part, { index, tag });
+  });
   return cache;
 }
 
@@ -1052,15 +1052,15 @@ class PartRead implements CachedPart {
     if (fleetInputs !== undefined) this.fleetInputs = fleetInputs;
   }
 
-  /** The cache read it is a part of, its host's ordinal and its own index in cachedPartsInOrder's order (partPlaceOf). */
+  /** The cache read it is a part of, and its index and tag in cachedPartsInOrder's order (partPlaceOf, partPlaceTagOf). */
   readFrom: LinesRead | undefined = undefined;
-  hostOrdinal = -1;
   placeIndex = -1;
+  placeTag = -1;
 
-  placeIn(read: LinesRead, hostOrdinal: number, index: number): void {
+  placeIn(read: LinesRead, index: number, tag: number): void {
     this.readFrom = read;
-    this.hostOrdinal = hostOrdinal;
     this.placeIndex = index;
+    this.placeTag = tag;
   }
 
   /** Decoded from the body when first asked for; throws CacheDamaged when the body is not in shape. */
