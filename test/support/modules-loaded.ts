@@ -7,9 +7,8 @@ import { runCommand, type CommandResult } from './run-command.js';
 
 /**
  * Runs the built bin (dist/src/cli/main.js, bundled as it ships) with `args`, as a user would (after Node's own
- * `nodeArgs`), with the modules
- * `probes(list)` gives (file name → source) written to a folder of their own, the first of them given to Node's
- * --import; then reads what they wrote to `list`. Undefined for the list when they wrote none.
+ * `nodeArgs`), with the modules `probes(list)` gives (file name → source) written to a folder of their own, the first
+ * of them given to Node's --import; then reads what they wrote to `list`. Undefined for the list when they wrote none.
  */
 async function runBinWithProbe(
   args: readonly string[],
@@ -88,9 +87,10 @@ export async function textMeasuringSetUpBy(args: readonly string[]): Promise<{ r
 
 /**
  * The V8 flags a run of the bin with `args` sets for itself (node:v8's setFlagsFromString), in order, whether each was
- * set before the first thread started, and how many threads (worker_threads) the run started: the probe wraps the function and the Worker constructor before the bin loads
- * (syncBuiltinESMExports hands the bin's `import { setFlagsFromString } from 'node:v8'` the wrapper), and writes what
- * they saw as the process exits. `nodeArgs`: Node's own options, before the bin.
+ * set before the first thread started, and how many threads (worker_threads) the run started: the probe wraps the
+ * function and the Worker constructor before the bin loads (syncBuiltinESMExports hands the bin's
+ * `import { setFlagsFromString } from 'node:v8'` the wrapper), and writes what they saw as the process exits.
+ * `nodeArgs`: Node's own options, before the bin.
  */
 export async function v8FlagsSetBy(
   args: readonly string[],
